@@ -1,0 +1,104 @@
+"""Desk configuration: one TOML file, every value overridable by AGENTDESK_* variables.
+
+A missing file means defaults. A broken file is a :class:`ConfigError` naming the file
+and the line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "agentdesk"
+
+
+class ConfigError(ValueError):
+    """A configuration file or variable that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Config:
+    agent_id: str = "A1001"
+    agent_name: str = "值班坐席"
+    desk: str = "desk-01"
+    lang: str = "zh"
+    timezone: str = "Asia/Shanghai"
+    central_url: str = ""
+    sync_interval: int = 30
+    db: str = ""  # empty: the default desk database in the user data directory
+
+    def db_path(self) -> Path:
+        return Path(self.db).expanduser() if self.db else default_db_path()
+
+
+LANGS = ("zh", "en")
+
+
+def config_path() -> Path:
+    env = os.environ.get("AGENTDESK_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "desk.db"
+
+
+def _coerce(name: str, kind: type, value: object, where: str) -> object:
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{where}: {name} must be a whole number, not {value!r}")
+        try:
+            number = int(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: {name} must be a whole number, not {value!r}") from None
+        if number <= 0:
+            raise ConfigError(f"{where}: {name} must be positive, not {number}")
+        return number
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {name} must be text, not {value!r}")
+    return value
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.split("=", 1)[0].strip() == key:
+            return number
+    return None
+
+
+def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the config file (if any), then apply AGENTDESK_* variables."""
+    path = path or config_path()
+    environ = os.environ if environ is None else environ
+    kinds = {f.name: (int if f.type in (int, "int") else str) for f in fields(Config)}
+    values: dict[str, object] = {}
+    if path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            # tomllib's message already says "(at line N, column M)".
+            raise ConfigError(f"{path}: {exc}") from None
+        for key, value in data.items():
+            line = _line_of(text, key)
+            where = f"{path}, line {line}" if line else str(path)
+            if key not in kinds:
+                raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(kinds)})")
+            values[key] = _coerce(key, kinds[key], value, where)
+    for key, kind in kinds.items():
+        env_value = environ.get(f"AGENTDESK_{key.upper()}")
+        if env_value is not None and env_value != "":
+            values[key] = _coerce(key, kind, env_value, f"AGENTDESK_{key.upper()}")
+    config = replace(Config(), **values)  # type: ignore[arg-type]
+    if config.lang not in LANGS:
+        raise ConfigError(f"lang must be one of {', '.join(LANGS)}, not {config.lang!r}")
+    return config

@@ -1,0 +1,68 @@
+"""Schema versions: Alembic scripts live in ``db/migrations``; this module runs them.
+
+Alembic is imported only when the schema is behind, so a desk that is up to date opens
+without paying for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+
+import db
+
+HEAD = db.HEAD  # newest revision; a test checks it equals Alembic's own head
+
+
+def current(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        has_table = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).first()
+        if not has_table:
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+
+
+def alembic_config(engine: sa.Engine | None = None):  # noqa: ANN201 - alembic type, lazily
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(False))
+    return config
+
+
+def upgrade(engine: sa.Engine, path: Path | None = None, target: str = "head") -> None:
+    from agentdesk.store import StoreError
+
+    version = current(engine)
+    if version == HEAD and target == "head":
+        return
+    if version is not None and version not in db.REVISIONS:
+        raise StoreError(
+            f"{path or engine.url}: schema version {version!r} is newer than this agentdesk "
+            f"knows (newest {HEAD!r}). Upgrade agentdesk."
+        )
+    from alembic import command
+
+    config = alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, target)
+
+
+def check_current(engine: sa.Engine, path: Path) -> None:
+    """Read-only opens cannot migrate: refuse a database that is not at our version."""
+    from agentdesk.store import StoreError
+
+    version = current(engine)
+    if version is None:
+        raise StoreError(f"{path}: not an agentdesk database (no schema version)")
+    if version != HEAD:
+        raise StoreError(
+            f"{path}: schema version {version!r}, this agentdesk needs {HEAD!r}; open it once "
+            "with the desk (agentdesk --db PATH) to migrate it."
+        )

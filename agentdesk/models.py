@@ -1,0 +1,292 @@
+"""SQLModel tables: the desk's data model.
+
+Ids are uuid7 strings (see :mod:`agentdesk.ids`). Every timestamp is timezone-aware UTC:
+:class:`UTCDateTime` refuses naive values and stores a fixed-width UTC text in SQLite,
+so text order is time order and indexes on deadlines work.
+Money is kept in fen (integer) to avoid float rounding.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from agentdesk.ids import new_id
+
+UTC = timezone.utc
+_FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes only; UTC text in SQLite, timestamptz elsewhere."""
+
+    impl = sa.String(26)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(26))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime refused (timestamps are UTC-aware): {value!r}")
+        value = value.astimezone(UTC)
+        return value.strftime(_FMT) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utc_text(value: datetime) -> str:
+    """The stored form of an instant, for raw SQL (bulk inserts, comparisons)."""
+    return value.astimezone(UTC).strftime(_FMT)
+
+
+def _now() -> datetime:
+    from agentdesk import clock
+
+    return clock.now()
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Utility(StrEnum):
+    WATER = "water"
+    POWER = "power"
+
+
+class CreditList(StrEnum):
+    NONE = ""
+    RED = "red"
+    GREY = "grey"
+    BLACK = "black"
+
+
+class AreaClass(StrEnum):
+    URBAN = "urban"
+    RURAL = "rural"
+    REMOTE = "remote"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    TRAINER = "trainer"
+
+
+class TicketStatus(StrEnum):
+    ACCEPTED = "accepted"  # 受理
+    DISPATCHED = "dispatched"  # 派单
+    ON_SITE = "on_site"  # 到场
+    RESOLVED = "resolved"  # 回单
+    CALLED_BACK = "called_back"  # 回访
+    ARCHIVED = "archived"  # 归档
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    IMPORTANT = "important"
+    GENERAL = "general"
+
+
+class Agent(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    code: str = Field(unique=True, max_length=32)  # 工号, said in the greeting
+    name: str
+    role: str = Field(default=Role.AGENT.value)
+    team: str = ""
+    on_shift: bool = True
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class Customer(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    account_no: str = Field(unique=True, max_length=32)  # 户号
+    name: str = Field(index=True)
+    utility: str  # Utility
+    customer_class: str = "居民"
+    district: str = ""  # 区
+    street: str = ""  # 街道
+    community: str = ""  # 小区
+    building: str = ""  # 楼栋
+    unit: str = ""  # 单元
+    room: str = ""  # 室
+    area_class: str = Field(default=AreaClass.URBAN.value)
+    meter_no: str = ""
+    meter_type: str = ""  # mechanical / smart / prepaid
+    credit_list: str = ""  # CreditList
+    arrears_fen: int = 0
+    arrears_periods: int = 0
+    tags: str = ""  # vulnerability tags, ';'-separated: 吸氧;独居老人
+    key_level: int = 0  # 0: none, 1-3: key customer level
+    status: str = "active"
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+    @property
+    def address(self) -> str:
+        return format_address(
+            self.district, self.street, self.community, self.building, self.unit, self.room
+        )
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(";") if t]
+
+
+def format_address(district: str, street: str, community: str, building: str, unit: str,
+                   room: str) -> str:
+    """区 街道 小区 楼栋 单元 室 as one line; the parts already carry their suffixes."""
+    return "".join(p for p in (district, street, community, building, unit, room) if p)
+
+
+class CustomerPhone(SQLModel, table=True):
+    __tablename__ = "customer_phone"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", index=True, ondelete="CASCADE")
+    e164: str = Field(index=True)  # +8613812345678
+    kind: str = "mobile"  # mobile / landline
+    position: int = 0
+
+
+class Contact(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    channel: str = "phone"  # phone / app / wechat / 12345 / counter
+    number: str = Field(default="", index=True)
+    customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")
+    started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    ended_at: datetime | None = _ts()
+    note: str = ""
+
+
+class Notice(SQLModel, table=True):
+    """A planned or unplanned outage (停水 / 停电) over an area and a time window."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    utility: str
+    kind: str = "planned"  # planned / unplanned
+    cause: str = ""
+    title: str
+    district: str = ""
+    street: str = ""  # empty: the whole district
+    community: str = ""  # empty: the whole street
+    starts_at: datetime = Field(sa_type=UTCDateTime)
+    ends_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class Incident(SQLModel, table=True):
+    """Many calls about one event (a burst main) link here instead of becoming many tickets."""
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    title: str
+    utility: str
+    category: str
+    district: str = ""
+    street: str = ""
+    community: str = ""
+    status: str = "open"  # open / closed
+    started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    closed_at: datetime | None = _ts()
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_ticket_owner_status", "owner_id", "status"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    number: str = Field(unique=True, max_length=40)  # shown to callers
+    business_type: str  # 咨询 / 故障报修 / 投诉 ...
+    category: str  # category code, e.g. water.burst
+    priority: str = Priority.GENERAL.value
+    status: str = Field(default=TicketStatus.ACCEPTED.value, index=True)
+    description: str = ""
+    location: str = ""
+    area_class: str = AreaClass.URBAN.value
+    customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
+    contact_id: str | None = Field(default=None, foreign_key="contact.id")
+    incident_id: str | None = Field(default=None, foreign_key="incident.id")
+    first_responder_id: str = Field(foreign_key="agent.id")  # 首问责任人, fixed forever
+    owner_id: str = Field(foreign_key="agent.id")
+    department: str = ""
+    satisfaction: str = ""
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    due_first_response: datetime | None = _ts()
+    due_arrival: datetime | None = _ts()
+    due_resolution: datetime | None = _ts()
+    due_callback: datetime | None = _ts()
+    resolved_at: datetime | None = _ts()
+    closed_at: datetime | None = _ts()
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only: the database refuses UPDATE and DELETE on this table (a trigger)."""
+
+    __tablename__ = "ticket_event"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    ticket_id: str = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")
+    kind: str  # created / status / note / handover / dispatch / escalation / pause / resume ...
+    from_status: str = ""
+    to_status: str = ""
+    note: str = ""
+    data: str = "{}"  # JSON details
+
+
+class KbArticle(SQLModel, table=True):
+    __tablename__ = "kb_article"
+    id: str = Field(primary_key=True)  # a stable slug from the article's header
+    title: str
+    utility: str = ""  # water / power / empty for both
+    category: str = ""
+    tags: str = ""
+    synonyms: str = ""  # caller phrasings, one per line
+    body: str = ""
+    owner: str = ""
+    reviewed_on: date | None = None
+    review_days: int = 365
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class TicketArticle(SQLModel, table=True):
+    """Which knowledge-base articles answered a ticket (the monitor counts these)."""
+
+    __tablename__ = "ticket_article"
+    ticket_id: str = Field(foreign_key="ticket.id", primary_key=True)
+    article_id: str = Field(foreign_key="kb_article.id", primary_key=True)
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who read or changed what, when. Append-only like ticket events."""
+
+    __tablename__ = "audit_log"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, index=True)
+    agent_id: str = ""  # agent code, or "system"
+    action: str  # read / create / update / import / export
+    entity: str  # customer / ticket / ...
+    entity_id: str = ""
+    detail: str = ""
+
+
+APPEND_ONLY_TABLES = ("ticket_event", "audit_log")

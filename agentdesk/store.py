@@ -1,0 +1,162 @@
+"""The one place that opens databases.
+
+* :func:`open_desk`: the desk's SQLite file (WAL, foreign keys, busy timeout); the schema
+  is migrated to the newest version on open.
+* :func:`open_readonly`: the same file opened with SQLite ``mode=ro`` plus ``query_only``,
+  so no code path can write, whatever the UI does.
+
+Failures (missing, locked, damaged, too new) become :class:`StoreError` with a message an
+agent or an administrator can act on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(RuntimeError):
+    """A database that cannot be opened or used, said plainly."""
+
+
+@dataclass
+class Store:
+    engine: sa.Engine
+    path: Path
+    readonly: bool
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                if not self.readonly:
+                    session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def raw(self) -> sqlite3.Connection:
+        """A plain sqlite3 connection with the same settings (bulk loads, benchmarks)."""
+        return _raw_connect(self.path, self.readonly)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _pragmas(dbapi_connection: sqlite3.Connection, readonly: bool) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    if readonly:
+        cursor.execute("PRAGMA query_only = ON")
+    else:
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _ro_uri(path: Path) -> str:
+    return f"file:{quote(str(path.resolve()))}?mode=ro"
+
+
+def _raw_connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(_ro_uri(path), uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    _pragmas(conn, readonly)
+    return conn
+
+
+def explain(exc: BaseException, path: Path) -> StoreError:
+    """Turn a driver error into a message that says what to do."""
+    message = str(getattr(exc, "orig", None) or exc)
+    lowered = message.lower()
+    if "locked" in lowered or "busy" in lowered:
+        return StoreError(
+            f"{path}: the database is locked by another program (waited "
+            f"{BUSY_TIMEOUT_MS // 1000} s). Close the other agentdesk or tool using it and retry."
+        )
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return StoreError(
+            f"{path}: this file is damaged or is not an agentdesk database ({message}). "
+            "Move it aside (or restore a backup) and start again; a new desk database "
+            "is created and refilled by sync."
+        )
+    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
+        return StoreError(f"{path}: cannot open the database ({message}). Check the path and "
+                          "its permissions.")
+    return StoreError(f"{path}: database error: {message}")
+
+
+def _engine(path: Path, readonly: bool) -> sa.Engine:
+    if readonly:
+        url = f"sqlite:///{_ro_uri(path)}&uri=true"
+    else:
+        url = f"sqlite:///{path}"
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False,
+                                                 "timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        _pragmas(dbapi_connection, readonly)
+
+    return engine
+
+
+def open_desk(path: Path | str, migrate: bool = True) -> Store:
+    """Open (creating if needed) the desk database and bring its schema up to date."""
+    path = Path(path).expanduser()
+    if path.exists() and path.is_dir():
+        raise StoreError(f"{path}: is a directory, not a database file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{path.parent}: cannot create the folder: {exc}") from None
+    engine = _engine(path, readonly=False)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+        if migrate:
+            from agentdesk import migrations
+
+            migrations.upgrade(engine, path)
+    except (DBAPIError, sqlite3.Error) as exc:
+        engine.dispose()
+        raise explain(exc, path) from None
+    except StoreError:
+        engine.dispose()
+        raise
+    return Store(engine=engine, path=path, readonly=False)
+
+
+def open_readonly(path: Path | str) -> Store:
+    """Open an existing database so that no write can happen (SQLite ``mode=ro``)."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise StoreError(f"{path}: database file not found")
+    engine = _engine(path, readonly=True)
+    try:
+        from agentdesk import migrations
+
+        migrations.check_current(engine, path)
+    except (DBAPIError, sqlite3.Error) as exc:
+        engine.dispose()
+        raise explain(exc, path) from None
+    except StoreError:
+        engine.dispose()
+        raise
+    return Store(engine=engine, path=path, readonly=True)

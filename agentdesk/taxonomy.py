@@ -1,0 +1,74 @@
+"""The ticket taxonomy, read from ``taxonomy.toml`` (data, not code)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DEFAULT_FILE = Path(__file__).with_name("taxonomy.toml")
+PRIORITIES = ("urgent", "important", "general")
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    zh: str
+    en: str
+    utility: str  # water / power / any
+    business_type: str
+    priority: str
+
+    def label(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    business_types: dict[str, tuple[str, str]]  # code -> (zh, en)
+    complaint_classes: dict[str, tuple[str, str]]
+    categories: dict[str, Category]
+
+    def category(self, code: str) -> Category:
+        try:
+            return self.categories[code]
+        except KeyError:
+            raise KeyError(f"unknown category {code!r}") from None
+
+    def for_utility(self, utility: str) -> list[Category]:
+        return [c for c in self.categories.values() if c.utility in (utility, "any")]
+
+
+class TaxonomyError(ValueError):
+    pass
+
+
+def parse(text: str, source: str = "taxonomy.toml") -> Taxonomy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TaxonomyError(f"{source}: {exc}") from None
+    types = {t["code"]: (t["zh"], t["en"]) for t in data.get("business_types", [])}
+    classes = {t["code"]: (t["zh"], t["en"]) for t in data.get("complaint_classes", [])}
+    categories: dict[str, Category] = {}
+    for entry in data.get("category", []):
+        try:
+            cat = Category(**entry)
+        except TypeError as exc:
+            raise TaxonomyError(f"{source}: category {entry.get('code')!r}: {exc}") from None
+        if cat.business_type not in types:
+            raise TaxonomyError(f"{source}: category {cat.code!r}: unknown business type "
+                                f"{cat.business_type!r}")
+        if cat.priority not in PRIORITIES:
+            raise TaxonomyError(f"{source}: category {cat.code!r}: unknown priority "
+                                f"{cat.priority!r}")
+        if cat.code in categories:
+            raise TaxonomyError(f"{source}: category {cat.code!r} defined twice")
+        categories[cat.code] = cat
+    return Taxonomy(types, classes, categories)
+
+
+@cache
+def load(path: Path = DEFAULT_FILE) -> Taxonomy:
+    return parse(path.read_text(encoding="utf-8"), str(path))
