@@ -44,6 +44,11 @@ class Store:
                 yield session
                 if not self.readonly:
                     session.commit()
+            except (DBAPIError, sqlite3.Error) as exc:
+                session.rollback()
+                if _storage_problem(exc):
+                    raise explain(exc, self.path) from exc
+                raise
             except BaseException:
                 session.rollback()
                 raise
@@ -81,6 +86,12 @@ def _raw_connect(path: Path, readonly: bool) -> sqlite3.Connection:
     return conn
 
 
+def _storage_problem(exc: BaseException) -> bool:
+    message = str(getattr(exc, "orig", None) or exc).lower()
+    return any(word in message for word in ("locked", "busy", "not a database", "malformed",
+                                            "disk i/o", "disk is full"))
+
+
 def explain(exc: BaseException, path: Path) -> StoreError:
     """Turn a driver error into a message that says what to do."""
     message = str(getattr(exc, "orig", None) or exc)
@@ -96,6 +107,8 @@ def explain(exc: BaseException, path: Path) -> StoreError:
             "Move it aside (or restore a backup) and start again; a new desk database "
             "is created and refilled by sync."
         )
+    if "disk is full" in lowered:
+        return StoreError(f"{path}: the disk is full; nothing was saved. Free space and retry.")
     if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
         return StoreError(f"{path}: cannot open the database ({message}). Check the path and "
                           "its permissions.")

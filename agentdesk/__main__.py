@@ -1,0 +1,5 @@
+import sys
+
+from agentdesk.cli import main
+
+sys.exit(main())

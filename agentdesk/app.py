@@ -1,0 +1,147 @@
+"""The agent desk application. :func:`create_app` is the one factory: the CLI, the tests,
+the benchmarks and the trainer all build the app through it.
+
+The first screen is drawn before any database work: the store is opened (and migrated,
+and filled with demo data when empty) in a thread worker after the first paint, and the
+screens reload when ``data_version`` moves.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from agentdesk import i18n
+from agentdesk.config import Config
+from agentdesk.i18n import t
+from agentdesk.screens.i18n_bindings import localize
+from agentdesk.screens.kb import KbScreen
+from agentdesk.screens.lookup import LookupScreen
+from agentdesk.screens.queue import QueueScreen
+from agentdesk.screens.ticket import TicketScreen
+from agentdesk.widgets.header import DeskHeader
+
+SCREENS = ("lookup", "kb", "ticket", "queue")
+FIRST_PAINT_ENV = "AGENTDESK_BENCH_FIRST_PAINT"  # bench: write the time of first paint, exit
+
+
+@dataclass(frozen=True)
+class DeskOptions:
+    config: Config
+    db_path: Path
+    fill_demo: bool = True  # an empty desk database gets demo data on first start
+    demo_customers: int = 2000
+    demo_tickets: int = 300
+
+
+class AgentDesk(App):
+    TITLE = "agentdesk"
+    MODES = {
+        "lookup": LookupScreen,
+        "kb": KbScreen,
+        "ticket": TicketScreen,
+        "queue": QueueScreen,
+    }
+    BINDINGS = [
+        Binding("f2", "switch_mode('lookup')", "key.lookup"),
+        Binding("f3", "switch_mode('kb')", "key.kb"),
+        Binding("f4", "switch_mode('ticket')", "key.ticket"),
+        Binding("f5", "switch_mode('queue')", "key.queue"),
+        Binding("ctrl+q", "quit", "key.quit", priority=True),
+    ]
+
+    data_version: reactive[int] = reactive(0)
+
+    def __init__(self, options: DeskOptions) -> None:
+        i18n.set_lang(options.config.lang)
+        super().__init__()
+        localize(self)
+        self.options = options
+        self.lang = options.config.lang
+        self.agent_code = options.config.agent_id
+        self.agent_label = f"{options.config.agent_name}({options.config.agent_id})"
+        self.db_name = options.db_path.name
+        self.sync_state = t("app.sync.none") if not options.config.central_url else ""
+        self.status = t("app.opening")
+        self.desk_title = t("app.title")
+        self.store = None
+        self.current_customer = None
+
+    def on_mount(self) -> None:
+        self.switch_mode("lookup")
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        marker = os.environ.get(FIRST_PAINT_ENV)
+        if marker:
+            Path(marker).write_text(f"{time.time():.6f}\n")
+            self.exit()
+            return
+        self._open_store()
+
+    @work(thread=True, exclusive=True, group="store")
+    def _open_store(self) -> None:
+        from agentdesk import agents, demo
+        from agentdesk.store import StoreError, open_desk
+
+        try:
+            store = open_desk(self.options.db_path)
+            filled = None
+            if self.options.fill_demo:
+                filled = demo.fill_if_empty(store, customers=self.options.demo_customers,
+                                            tickets=self.options.demo_tickets)
+            with store.session() as session:
+                agents.ensure(session, self.agent_code, self.options.config.agent_name)
+        except StoreError as exc:
+            self.call_from_thread(self._store_failed, str(exc))
+            return
+        self.call_from_thread(self._store_ready, store, filled)
+
+    def _store_ready(self, store, filled) -> None:  # noqa: ANN001
+        self.store = store
+        self.status = ""
+        if filled is not None:
+            self.notify(t("app.demo_filled", customers=filled.customers,
+                          tickets=filled.tickets), timeout=8, markup=False)
+        self._refresh_header()
+        self.data_version += 1
+
+    def _store_failed(self, message: str) -> None:
+        self.status = t("app.store_error", error=message)
+        self._refresh_header()
+        self.notify(self.status, severity="error", timeout=30, markup=False)
+
+    def _refresh_header(self) -> None:
+        for header in self.screen.query(DeskHeader):
+            header.refresh()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for mode in SCREENS:
+            yield SystemCommand(f"{t('key.' + mode)} ({mode})", t(f"cmd.{mode}.help"),
+                                lambda mode=mode: self.switch_mode(mode))
+        yield from super().get_system_commands(screen)
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.dispose()
+
+
+def create_app(config: Config | None = None, db_path: Path | str | None = None,
+               fill_demo: bool = True, **options: object) -> AgentDesk:
+    """Build the desk app: one factory for the CLI, tests and benchmarks."""
+    from agentdesk import clock, config as config_mod
+
+    config = config or config_mod.load()
+    clock.set_timezone(config.timezone)
+    path = Path(db_path).expanduser() if db_path else config.db_path()
+    return AgentDesk(DeskOptions(config=config, db_path=path, fill_demo=fill_demo,
+                                 **options))  # type: ignore[arg-type]

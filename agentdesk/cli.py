@@ -1,0 +1,211 @@
+"""Command line: ``agentdesk`` starts the desk; sub-commands do the headless work.
+
+Heavy modules (textual, sqlmodel) are imported only by the command that needs them, so
+``agentdesk --help`` is instant and the desk's first paint is not kept waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from agentdesk import __version__
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback, exit status 2."""
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--db", metavar="PATH", default=default,
+                        help="desk database file (default: AGENTDESK_DB or the user data dir)")
+    parser.add_argument("--lang", choices=("zh", "en"), default=default,
+                        help="interface language (default: config, else zh)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentdesk",
+        description="Terminal workstation for utility hotline agents. With no command, "
+                    "starts the agent desk.")
+    parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
+    _common(parser, suppress=False)
+    parser.add_argument("--agent", metavar="CODE", help="agent code (工号) for this session")
+    parser.add_argument("--no-demo", action="store_true",
+                        help="do not fill an empty database with demo data")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo-data", help="generate deterministic demo data")
+    _common(p, suppress=True)
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument("--tickets", type=int, default=300)
+    p.add_argument("--seed", type=int, default=1)
+
+    p = sub.add_parser("import", help="import customers from CSV")
+    p.add_argument("what", choices=("customers",))
+    p.add_argument("file", type=Path)
+    p.add_argument("--encoding", help="file encoding when not UTF-8 (e.g. gbk)")
+    p.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
+    _common(p, suppress=True)
+
+    p = sub.add_parser("export", help="export customers to CSV")
+    p.add_argument("what", choices=("customers",))
+    p.add_argument("file", type=Path)
+    _common(p, suppress=True)
+
+    p = sub.add_parser("bench", help="run a benchmark and print a table")
+    p.add_argument("name", choices=("startup",))
+    p.add_argument("--runs", type=int, default=15)
+    p.add_argument("--big-db", metavar="PATH",
+                   help="also measure on this (e.g. 1,000,000-customer) database")
+    _common(p, suppress=True)
+    return parser
+
+
+def _config(args: argparse.Namespace):  # noqa: ANN202
+    from dataclasses import replace
+
+    from agentdesk import clock, config as config_mod
+
+    config = config_mod.load()
+    if getattr(args, "db", None):
+        config = replace(config, db=args.db)
+    if getattr(args, "lang", None):
+        config = replace(config, lang=args.lang)
+    if getattr(args, "agent", None):
+        config = replace(config, agent_id=args.agent)
+    clock.set_timezone(config.timezone)
+    return config
+
+
+def _progress_printer():  # noqa: ANN202
+    """Rich progress bar on a terminal, plain lines otherwise (CI, pipes)."""
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        progress = Progress(transient=False)
+        tasks: dict[str, object] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if not progress.live.is_started:
+                progress.start()
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done)  # type: ignore[arg-type]
+
+        return update, progress.stop
+    last: dict[str, int] = {}
+
+    def plain(stage: str, done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if done == total or done // step != last.get(stage, -1):
+            last[stage] = done // step
+            print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+    return plain, lambda: None
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from agentdesk import demo, i18n, store
+
+    config = _config(args)
+    i18n.set_lang(config.lang)
+    if args.customers < 0 or args.tickets < 0:
+        raise CliError("--customers and --tickets must not be negative")
+    desk = store.open_desk(config.db_path())
+    update, stop = _progress_printer()
+    try:
+        summary = demo.generate(desk, args.customers, args.tickets, args.seed, progress=update)
+    finally:
+        stop()
+        desk.dispose()
+    print(i18n.t("cli.demo.done", customers=summary.customers, phones=summary.phones,
+                 tickets=summary.tickets, seconds=summary.seconds))
+    size = config.db_path().stat().st_size
+    print(f"{config.db_path()}: {size / 1e6:.1f} MB")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from agentdesk import customers_io, store
+
+    config = _config(args)
+    desk = store.open_desk(config.db_path())
+    try:
+        report = customers_io.import_customers(desk, args.file, encoding=args.encoding,
+                                               strict=args.strict,
+                                               agent=config.agent_id)
+    except customers_io.ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        desk.dispose()
+    print(report.format())
+    return 1 if report.errors else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from agentdesk import customers_io, store
+
+    config = _config(args)
+    desk = store.open_desk(config.db_path())
+    try:
+        count = customers_io.export_customers(desk, args.file)
+    finally:
+        desk.dispose()
+    print(f"{count} customers -> {args.file}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench import startup
+
+    return startup.main(runs=args.runs, big_db=args.big_db)
+
+
+def cmd_desk(args: argparse.Namespace) -> int:
+    config = _config(args)
+    from agentdesk.app import create_app
+
+    app = create_app(config, fill_demo=not args.no_demo)
+    app.run()
+    return app.return_code or 0
+
+
+COMMANDS = {
+    None: cmd_desk,
+    "demo-data": cmd_demo_data,
+    "import": cmd_import,
+    "export": cmd_export,
+    "bench": cmd_bench,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from agentdesk.config import ConfigError
+    from agentdesk.i18n import UnknownLanguage
+
+    known: tuple[type[BaseException], ...] = (CliError, ConfigError, UnknownLanguage)
+    try:
+        try:
+            return COMMANDS[args.command](args)
+        except Exception as exc:
+            from agentdesk.clock import ClockError
+            from agentdesk.store import StoreError
+
+            if isinstance(exc, (*known, StoreError, ClockError)):
+                raise CliError(str(exc)) from None
+            raise
+    except CliError as exc:
+        print(f"agentdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Caller lookup: a search box that searches as you type, results, and the customer card."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
+
+from agentdesk.i18n import t
+from agentdesk.screens.base import DeskScreen
+from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.card import CustomerCard
+
+DEBOUNCE_S = 0.12
+
+
+class LookupScreen(DeskScreen):
+    DEFAULT_CSS = """
+    LookupScreen #query { margin: 0 1; }
+    LookupScreen #status { height: 1; margin: 0 2; color: $text-muted; }
+    LookupScreen #results { width: 3fr; height: 1fr; }
+    LookupScreen #side { width: 2fr; height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("ctrl+f", "focus_search", "key.search"),
+        Binding("ctrl+n", "new_ticket", "key.new_ticket"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)
+        self._seq = 0
+        self._timer = None
+        self.matches: list = []
+        self.card = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_frame()
+        yield Input(placeholder=t("lookup.placeholder"), id="query")
+        yield Static(t("lookup.hint"), id="status", markup=False)
+        with Horizontal():
+            table: DataTable = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+            table.add_column(t("lookup.col.account"), key="account")
+            table.add_column(t("lookup.col.name"), key="name")
+            table.add_column(t("lookup.col.phone"), key="phone")
+            table.add_column(t("lookup.col.address"), key="address")
+            table.add_column(t("lookup.col.match"), key="match")
+            yield table
+            with Vertical(id="side"):
+                yield CustomerCard(t("card.empty"), id="card", markup=False)
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#query", Input).focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def action_new_ticket(self) -> None:
+        if self.card is not None:
+            self.app.current_customer = self.card
+            self.app.switch_mode("ticket")
+
+    def reload(self) -> None:
+        query = self.query_one("#query", Input).value
+        if query.strip():
+            self._start_search(query)
+
+    @on(Input.Changed, "#query")
+    def _query_changed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        value = event.value
+        self._timer = self.set_timer(DEBOUNCE_S, lambda: self._start_search(value))
+
+    @on(Input.Submitted, "#query")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        self._start_search(event.value)
+        self.query_one("#results", DataTable).focus()
+
+    def _start_search(self, query: str) -> None:
+        if self.store is None or not query.strip():
+            return
+        self._seq += 1
+        self._search(self._seq, query)
+
+    @work(thread=True, exclusive=True, group="lookup")
+    def _search(self, seq: int, query: str) -> None:
+        from agentdesk import lookup
+
+        try:
+            with self.store.session() as session:
+                found = lookup.search(session, query)
+            error = ""
+        except lookup.QueryError as exc:
+            found, error = [], str(exc)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_results, seq, found, error)
+
+    def _show_results(self, seq: int, found: list, error: str) -> None:
+        if seq != self._seq:
+            return  # a newer search is under way: stale results never overwrite it
+        from agentdesk.phones import display
+
+        self.matches = found
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        for m in found:
+            table.add_row(Text(m.account_no), Text(m.name),
+                          Text(display(m.phones[0]) if m.phones else ""),
+                          Text(m.address, overflow="ellipsis", no_wrap=True),
+                          Text(t(f"match.{m.match}")), key=m.customer_id)
+        status = self.query_one("#status", Static)
+        if error:
+            status.update(Text(error, style="bold red"))
+        elif not found:
+            status.update(Text(t("lookup.none")))
+        else:
+            status.update(Text(t("lookup.count", n=len(found))))
+
+    @on(DataTable.RowHighlighted, "#results")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value:
+            self._load_card(event.row_key.value)
+
+    @work(thread=True, exclusive=True, group="card")
+    def _load_card(self, customer_id: str) -> None:
+        from agentdesk import lookup
+
+        with self.store.session() as session:
+            card = lookup.card(session, customer_id)
+            if card is not None and not self.store.readonly:
+                lookup.audit_read(session, self.app.agent_code, customer_id)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_card, card)
+
+    def _show_card(self, card) -> None:  # noqa: ANN001
+        self.card = card
+        self.query_one("#card", CustomerCard).show(card)

@@ -1,0 +1,1 @@
+"""Benchmarks, run as ``agentdesk bench NAME``; each prints a table."""

@@ -1,0 +1,99 @@
+"""Shared fixtures: a frozen clock, no user config, and a small desk database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+FROZEN = "2026-11-25T09:30:00+08:00"
+MARKUP_NAME = "[/]杨[bold]伟"
+MARKUP_BUILDING = "1号[red]楼"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Every test: time frozen, no real config or data directory touched."""
+    from agentdesk import clock, i18n
+
+    for key in list(__import__("os").environ):
+        if key.startswith("AGENTDESK_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AGENTDESK_NOW", FROZEN)
+    monkeypatch.setenv("AGENTDESK_CONFIG", str(tmp_path / "no-config.toml"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    clock.unfreeze()
+    clock.set_timezone("Asia/Shanghai")
+    yield
+    clock.unfreeze()
+    i18n.set_lang("zh")
+
+
+def make_desk(path: Path):
+    """A desk database with an agent, three customers (one with a hostile name) and a
+    ticket owned by the agent for that customer."""
+    from agentdesk import clock, store
+    from agentdesk.models import Agent, Customer, CustomerPhone, Ticket, TicketEvent
+
+    desk = store.open_desk(path)
+    now = clock.now()
+    with desk.session() as s:
+        agent = Agent(code="A1001", name="王芳")
+        s.add(agent)
+        people = [
+            Customer(account_no="3100000001", name=MARKUP_NAME, utility="water",
+                     district="金水区", street="花园路街道", community="幸福小区",
+                     building=MARKUP_BUILDING, unit="2单元", room="301室",
+                     tags="吸氧;独居老人", arrears_fen=12345, arrears_periods=2),
+            Customer(account_no="3100000002", name="张三", utility="water",
+                     district="二七区", street="建中街街道", community="阳光花园",
+                     building="3栋", unit="1单元", room="1502室"),
+            Customer(account_no="4100000003", name="李四", utility="power",
+                     district="中原区", street="林山寨街道", community="金色港湾",
+                     building="5栋", unit="3单元", room="602室", credit_list="black",
+                     key_level=2),
+        ]
+        s.add_all(people)
+        s.flush()
+        s.add(CustomerPhone(customer_id=people[0].id, e164="+8613812345678"))
+        s.add(CustomerPhone(customer_id=people[0].id, e164="+8637161234567",
+                            kind="landline", position=1))
+        s.add(CustomerPhone(customer_id=people[1].id, e164="+8613900001111"))
+        s.add(CustomerPhone(customer_id=people[2].id, e164="+8615000002222"))
+        ticket = Ticket(number="GD2026112500001", business_type="repair",
+                        category="water.burst", priority="urgent", description="[bold]漏水[/]",
+                        customer_id=people[0].id, first_responder_id=agent.id,
+                        owner_id=agent.id, due_first_response=now + timedelta(minutes=15),
+                        due_arrival=now + timedelta(minutes=30))
+        s.add(ticket)
+        s.flush()
+        s.add(TicketEvent(ticket_id=ticket.id, agent_id=agent.id, kind="created",
+                          to_status="accepted"))
+    return desk
+
+
+@pytest.fixture
+def desk(tmp_path: Path):
+    store = make_desk(tmp_path / "desk.db")
+    yield store
+    store.dispose()
+
+
+async def wait_ready(pilot, timeout: float = 10.0) -> None:
+    """Wait until the app has opened its store and every worker has finished."""
+    app = pilot.app
+    for _ in range(int(timeout / 0.02)):
+        if app.store is not None:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError(f"store never opened: {app.status}")
+    await settle(pilot)
+
+
+async def settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import string
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+
+from agentdesk import i18n
+
+
+def _fields(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f}
+
+
+def test_every_key_has_both_languages_with_the_same_placeholders() -> None:
+    for key, entry in i18n.CATALOG.items():
+        assert set(entry) == set(i18n.LANGS), key
+        assert all(entry.values()), key
+        assert _fields(entry["zh"]) == _fields(entry["en"]), key
+
+
+def test_switch_language() -> None:
+    i18n.set_lang("en")
+    assert i18n.t("app.title") == "Agent desk"
+    i18n.set_lang("zh")
+    assert i18n.t("app.title") == "坐席工作台"
+    assert i18n.t("lookup.count", n=3) == "找到 3 户"
+
+
+def test_cjk_aligns_in_tables() -> None:
+    """Chinese characters take two cells: columns still line up."""
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column()
+    table.add_column()
+    for name, phone in (("张三", "138"), ("欧阳明月", "139"), ("Li", "150")):
+        table.add_row(name, phone)
+    console = Console(width=40, record=True, color_system=None)
+    console.print(table)
+    lines = [line for line in console.export_text().splitlines() if line.strip()]
+    starts = {cell_len(line[: line.index("1")]) for line in lines}
+    assert len(starts) == 1, lines

@@ -1,0 +1,164 @@
+"""The store: migrations on open, read-only by construction, clear errors, append-only."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from agentdesk import migrations, store
+from agentdesk.models import Agent, AuditLog, Customer, TicketEvent
+
+
+def test_open_creates_schema_at_head(tmp_path: Path) -> None:
+    desk = store.open_desk(tmp_path / "sub" / "d.db")
+    assert migrations.current(desk.engine) == migrations.HEAD
+    with desk.session() as s:
+        assert s.connection().execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert s.connection().execute(text("PRAGMA foreign_keys")).scalar() == 1
+    desk.dispose()
+
+
+def test_head_constant_matches_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrations.alembic_config())
+    assert scripts.get_current_head() == migrations.HEAD
+    assert [r.revision for r in reversed(list(scripts.walk_revisions()))] == list(
+        __import__("db").REVISIONS)
+
+
+def test_schema_matches_models(tmp_path: Path) -> None:
+    """The migrations create exactly what the models declare (no drift)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    desk = store.open_desk(tmp_path / "d.db")
+    with desk.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    desk.dispose()
+    assert diff == []
+
+
+def test_reopen_is_idempotent(desk: store.Store) -> None:
+    again = store.open_desk(desk.path)
+    with again.session() as s:
+        assert s.connection().execute(text("SELECT count(*) FROM customer")).scalar() == 3
+    again.dispose()
+
+
+def test_readonly_refuses_every_write(desk: store.Store) -> None:
+    ro = store.open_readonly(desk.path)
+    writes = [
+        "INSERT INTO agent (id, code, name, role, team, on_shift, created_at) "
+        "VALUES ('x', 'x', 'x', 'agent', '', 1, '2026-01-01 00:00:00.000000')",
+        "UPDATE customer SET name = 'x'",
+        "DELETE FROM ticket",
+        "CREATE TABLE sneaky (id INTEGER)",
+        "DROP TABLE customer",
+        "PRAGMA user_version = 7",
+    ]
+    for sql in writes:
+        with pytest.raises(Exception, match="(?i)readonly|read-only|attempt to write"):
+            with ro.session() as s:
+                s.connection().execute(text(sql))
+                s.commit()
+    with pytest.raises(Exception, match="(?i)readonly|read-only|attempt to write"):
+        with ro.session() as s:
+            s.add(Agent(code="B1", name="x"))
+            s.commit()
+    raw = ro.raw()
+    with pytest.raises(sqlite3.OperationalError):
+        raw.execute("DELETE FROM customer")
+    raw.close()
+    with ro.session() as s:
+        assert s.connection().execute(text("SELECT count(*) FROM customer")).scalar() == 3
+    ro.dispose()
+
+
+def test_readonly_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(store.StoreError, match="not found"):
+        store.open_readonly(tmp_path / "nope.db")
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_readonly_refuses_old_schema(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(store.StoreError, match="no schema version"):
+        store.open_readonly(path)
+
+
+def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database" * 200)
+    with pytest.raises(store.StoreError, match="damaged or is not an agentdesk database"):
+        store.open_desk(path)
+    assert path.read_bytes().startswith(b"this is not")  # untouched
+
+
+def test_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(store.StoreError, match="directory"):
+        store.open_desk(tmp_path)
+
+
+def test_locked_database_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "d.db"
+    store.open_desk(path).dispose()
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 200)
+    blocker = sqlite3.connect(path)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(store.StoreError, match="locked"):
+            locked = store.open_desk(path)
+            with locked.session() as s:
+                s.add(Agent(code="Z", name="z"))
+    finally:
+        blocker.rollback()
+        blocker.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    store.open_desk(path).dispose()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(store.StoreError, match="newer than this agentdesk"):
+        store.open_desk(path)
+
+
+@pytest.mark.parametrize("table", ["ticket_event", "audit_log"])
+def test_history_tables_are_append_only(desk: store.Store, table: str) -> None:
+    with desk.session() as s:
+        s.add(AuditLog(agent_id="A1001", action="read", entity="customer"))
+    for sql in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
+        with pytest.raises(Exception, match="append-only"):
+            with desk.session() as s:
+                s.connection().execute(text(sql))
+
+
+def test_timestamps_are_aware_utc_and_naive_is_refused(desk: store.Store) -> None:
+    with desk.session() as s:
+        event = s.exec(__import__("sqlmodel").select(TicketEvent)).first()
+        assert event.at.utcoffset().total_seconds() == 0
+    with pytest.raises(Exception, match="naive"):
+        with desk.session() as s:
+            s.add(AuditLog(at=datetime(2026, 1, 1), action="x", entity="y"))
+            s.flush()
+
+
+def test_failed_transaction_leaves_nothing(desk: store.Store) -> None:
+    with pytest.raises(RuntimeError):
+        with desk.session() as s:
+            s.add(Customer(account_no="9", name="半途", utility="water"))
+            s.flush()
+            raise RuntimeError("crash mid-way")
+    with desk.session() as s:
+        n = s.connection().execute(text("SELECT count(*) FROM customer WHERE account_no='9'"))
+        assert n.scalar() == 0
