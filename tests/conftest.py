@@ -97,3 +97,16 @@ async def settle(pilot) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+def visible_text(app) -> str:
+    """What the current screen shows, as text: rows of the exported screenshot."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    rows: dict[str, list[str]] = {}
+    for y, body in re.findall(r'<text[^>]*?y="([\d.]+)"[^>]*>(.*?)</text>', svg, flags=re.S):
+        rows.setdefault(y, []).append(html.unescape(body).replace("\xa0", " "))
+    return "\n".join("".join(parts) for _, parts in sorted(rows.items(),
+                                                          key=lambda kv: float(kv[0])))

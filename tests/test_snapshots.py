@@ -1,0 +1,33 @@
+"""Snapshot tests of the main layout (pytest-textual-snapshot), zh-CN and en, 120x40.
+
+Update after an intended change with ``pytest tests/test_snapshots.py --snapshot-update``
+and look at the SVGs under ``tests/__snapshots__`` before committing them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import settle, wait_ready
+from tests.test_app import SIZE, desk_app
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_lookup_layout(snap_compare, desk, lang: str) -> None:
+    async def run_before(pilot) -> None:
+        await wait_ready(pilot)
+        await pilot.press(*"13812345678")
+        await pilot.pause(0.3)
+        await settle(pilot)
+
+    assert snap_compare(desk_app(desk, lang), terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_queue_layout(snap_compare, desk, lang: str) -> None:
+    async def run_before(pilot) -> None:
+        await wait_ready(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+
+    assert snap_compare(desk_app(desk, lang), terminal_size=SIZE, run_before=run_before)
