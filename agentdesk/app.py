@@ -108,6 +108,9 @@ class AgentDesk(App):
 
                 filled = demo.fill_if_empty(store, customers=self.options.demo_customers,
                                             tickets=self.options.demo_tickets)
+            from agentdesk.kb import loader
+
+            loader.ensure_shipped(store)  # the shipped articles, on first start or upgrade
             with store.session() as session:
                 agents.ensure(session, self.agent_code, self.options.config.agent_name)
         except StoreError as exc:

@@ -45,10 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tickets", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
 
-    p = sub.add_parser("import", help="import customers from CSV")
-    p.add_argument("what", choices=("customers",))
-    p.add_argument("file", type=Path)
-    p.add_argument("--encoding", help="file encoding when not UTF-8 (e.g. gbk)")
+    p = sub.add_parser("import", help="import customers (CSV) or knowledge-base articles (DIR)")
+    p.add_argument("what", choices=("customers", "kb"))
+    p.add_argument("file", type=Path, help="customers: a CSV file; kb: a folder of .md files")
+    p.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     p.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
     _common(p, suppress=True)
 
@@ -57,8 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     _common(p, suppress=True)
 
+    p = sub.add_parser("kb", help="knowledge base")
+    kb_sub = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
+    q = kb_sub.add_parser("search", help="search the knowledge base")
+    q.add_argument("query")
+    q.add_argument("--json", action="store_true", help="print JSON (id, title, score, snippet)")
+    q.add_argument("--limit", type=int, default=10)
+    _common(q, suppress=True)
+
     p = sub.add_parser("bench", help="run a benchmark and print a table")
-    p.add_argument("name", choices=("startup",))
+    p.add_argument("name", choices=("startup", "kb"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="also measure on this (e.g. 1,000,000-customer) database")
@@ -135,6 +143,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     config = _config(args)
     desk = store.open_desk(config.db_path())
+    if args.what == "kb":
+        from agentdesk.kb import loader
+
+        try:
+            kb_report = loader.import_dir(desk, args.file)
+        finally:
+            desk.dispose()
+        print(kb_report.format())
+        return 1 if kb_report.errors else 0
     try:
         report = customers_io.import_customers(desk, args.file, encoding=args.encoding,
                                                strict=args.strict,
@@ -160,7 +177,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb(args: argparse.Namespace) -> int:
+    import json
+
+    from agentdesk import store
+    from agentdesk.kb import loader, search
+
+    config = _config(args)
+    desk = store.open_desk(config.db_path())
+    try:
+        loader.ensure_shipped(desk)
+        with desk.session() as session:
+            hits = search.search(session, args.query, limit=args.limit)
+    except search.KbQueryError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        desk.dispose()
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=1))
+    else:
+        for h in hits:
+            print(f"{h.score:7.2f}  {h.id}  {h.title}\n         {h.snippet_plain}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name == "kb":
+        from bench import kb
+
+        return kb.main(runs=args.runs)
     from bench import startup
 
     return startup.main(runs=args.runs, big_db=args.big_db)
@@ -180,6 +225,7 @@ COMMANDS = {
     "demo-data": cmd_demo_data,
     "import": cmd_import,
     "export": cmd_export,
+    "kb": cmd_kb,
     "bench": cmd_bench,
 }
 

@@ -165,6 +165,16 @@ class CustomerPhone(SQLModel, table=True):
     position: int = 0
 
 
+class CustomerKey(SQLModel, table=True):
+    """Lookup keys (see :mod:`agentdesk.search_keys`): one B-tree, found by prefix ranges."""
+
+    __tablename__ = "customer_key"
+    __table_args__ = (sa.Index("ix_customer_key_customer", "customer_id"),
+                      {"sqlite_with_rowid": False})
+    key: str = Field(primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
+
+
 class Contact(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     channel: str = "phone"  # phone / app / wechat / 12345 / counter
