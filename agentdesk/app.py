@@ -43,6 +43,8 @@ class DeskOptions:
     fill_demo: bool = True  # an empty desk database gets demo data on first start
     demo_customers: int = 2000
     demo_tickets: int = 300
+    initial_call: str | None = None  # `agentdesk call NUMBER` with no desk running
+    screen_pop: bool = True  # listen on the user's screen-pop socket
 
 
 class AgentDesk(App):
@@ -77,6 +79,8 @@ class AgentDesk(App):
         self.desk_title = t("app.title")
         self.store = None
         self.current_customer = None
+        self.current_contact_id: str | None = None
+        self._pop_server = None
 
     def on_mount(self) -> None:
         self.switch_mode("lookup")
@@ -126,12 +130,50 @@ class AgentDesk(App):
                           tickets=filled.tickets), timeout=8, markup=False)
         self._refresh_header()
         self.data_version += 1
+        if self.options.screen_pop:
+            self.run_worker(self._start_screen_pop(), group="pop")
+        if self.options.initial_call:
+            self.call_after_refresh(self.pop_call, self.options.initial_call)
         if os.environ.get(BENCH_ENV):
             self.call_after_refresh(self._bench_ready)
 
     def _bench_ready(self) -> None:
         self._bench_mark("ready")
         self.exit()
+
+    async def _start_screen_pop(self) -> None:
+        from agentdesk import screenpop
+
+        try:
+            self._pop_server = await screenpop.serve(self.pop_call)
+        except (OSError, screenpop.PopError) as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        if self._pop_server is None:
+            self.notify(t("pop.busy"), severity="warning", markup=False)
+
+    def pop_call(self, number: str) -> None:
+        """A call is ringing: record it and show the caller on the lookup screen."""
+        from agentdesk.phones import display
+
+        self.notify(t("pop.ringing", number=display(number)), markup=False)
+        self.current_customer = None
+        self.current_contact_id = None
+        self.switch_mode("lookup")
+        self.call_after_refresh(lambda: self.screen.pop(number))
+        self._record_call(number)
+
+    @work(thread=True, group="contact")
+    def _record_call(self, number: str) -> None:
+        from agentdesk import contacts, phones
+
+        try:
+            with self.store.session() as session:
+                ringing = contacts.record_call(session, number, self.agent_code)
+        except phones.PhoneError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
+            return
+        self.call_from_thread(setattr, self, "current_contact_id", ringing.contact_id)
 
     def _store_failed(self, message: str) -> None:
         self.status = t("app.store_error", error=message)
@@ -149,6 +191,9 @@ class AgentDesk(App):
         yield from super().get_system_commands(screen)
 
     def on_unmount(self) -> None:
+        from agentdesk import screenpop
+
+        screenpop.cleanup(self._pop_server)
         if self.store is not None:
             self.store.dispose()
 

@@ -57,6 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
     _common(p, suppress=True)
 
+    p = sub.add_parser("lookup", help="find customers by phone, account, name, pinyin, address")
+    p.add_argument("query")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--limit", type=int, default=20)
+    _common(p, suppress=True)
+
+    p = sub.add_parser("call", help="screen pop: tell the running desk a call is ringing "
+                                    "(starts a desk popped to the caller if none runs)")
+    p.add_argument("number")
+    _common(p, suppress=True)
+
     p = sub.add_parser("kb", help="knowledge base")
     kb_sub = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
     q = kb_sub.add_parser("search", help="search the knowledge base")
@@ -177,6 +188,53 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lookup(args: argparse.Namespace) -> int:
+    import json
+
+    from agentdesk import lookup, phones, store
+
+    config = _config(args)
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
+    desk = store.open_desk(config.db_path())
+    try:
+        with desk.session() as session:
+            found = lookup.search(session, args.query, limit=args.limit)
+    except lookup.QueryError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        desk.dispose()
+    if args.json:
+        print(json.dumps([m.as_json() for m in found], ensure_ascii=False, indent=1))
+        return 0
+    for m in found:
+        shown = " ".join(phones.display(p) for p in m.phones)
+        print(f"{m.account_no}  {m.name}  {shown}  {m.address}  [{m.match}]")
+    if not found:
+        print("no match", file=sys.stderr)
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from agentdesk import phones, screenpop
+
+    try:
+        number = phones.normalise(args.number)
+    except phones.PhoneError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if screenpop.send_call(number):
+            return 0
+    except screenpop.PopError as exc:
+        raise CliError(f"screen pop failed: {exc}") from None
+    config = _config(args)  # no desk is running: start one popped to this caller
+    from agentdesk.app import create_app
+
+    app = create_app(config, initial_call=number)
+    app.run()
+    return app.return_code or 0
+
+
 def cmd_kb(args: argparse.Namespace) -> int:
     import json
 
@@ -225,6 +283,8 @@ COMMANDS = {
     "demo-data": cmd_demo_data,
     "import": cmd_import,
     "export": cmd_export,
+    "lookup": cmd_lookup,
+    "call": cmd_call,
     "kb": cmd_kb,
     "bench": cmd_bench,
 }

@@ -39,18 +39,30 @@ def _next_due(row) -> datetime | None:
     return None
 
 
-def open_for_owner(session: Session, agent_code: str, limit: int = 500) -> list[QueueRow]:
-    rows = session.connection().execute(text(
-        """
-        SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
-               t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback
-        FROM ticket t
-        JOIN agent a ON a.id = t.owner_id
-        LEFT JOIN customer c ON c.id = t.customer_id
-        WHERE a.code = :code AND t.status IN ('accepted','dispatched','on_site','resolved')
-        LIMIT :limit
-        """), {"code": agent_code, "limit": limit}).mappings().all()
+_QUEUE_SELECT = """
+SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
+       t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback
+FROM ticket t
+LEFT JOIN customer c ON c.id = t.customer_id
+"""
+_OPEN = "t.status IN ('accepted', 'dispatched', 'on_site', 'resolved')"
+
+
+def _queue_rows(session: Session, where: str, params: dict) -> list[QueueRow]:
+    rows = session.connection().execute(text(f"{_QUEUE_SELECT} WHERE {where}"),
+                                        params).mappings().all()
     result = [QueueRow(r["id"], r["number"], r["caller"], r["category"], r["priority"],
                        r["status"], _next_due(r)) for r in rows]
     # Soonest deadline first; tickets with no running clock last.
     return sorted(result, key=lambda q: (q.next_due is None, q.next_due or 0))
+
+
+def open_for_owner(session: Session, agent_code: str, limit: int = 500) -> list[QueueRow]:
+    return _queue_rows(
+        session, f"t.owner_id = (SELECT id FROM agent WHERE code = :code) AND {_OPEN} "
+        "LIMIT :limit", {"code": agent_code, "limit": limit})
+
+
+def open_for_customer(session: Session, customer_id: str, limit: int = 50) -> list[QueueRow]:
+    return _queue_rows(session, f"t.customer_id = :cid AND {_OPEN} LIMIT :limit",
+                       {"cid": customer_id, "limit": limit})

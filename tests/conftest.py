@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,9 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AGENTDESK_NOW", FROZEN)
     monkeypatch.setenv("AGENTDESK_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    # Unix socket paths are short (108 bytes): a short private dir, not tmp_path.
+    sock_dir = Path(tempfile.mkdtemp(prefix="ad-"))
+    monkeypatch.setenv("AGENTDESK_SOCKET", str(sock_dir / "s"))
     clock.unfreeze()
     clock.set_timezone("Asia/Shanghai")
     yield
@@ -34,7 +38,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def make_desk(path: Path):
     """A desk database with an agent, three customers (one with a hostile name) and a
     ticket owned by the agent for that customer."""
-    from agentdesk import clock, store
+    from agentdesk import clock, search_keys, store
     from agentdesk.models import Agent, Customer, CustomerPhone, Ticket, TicketEvent
 
     desk = store.open_desk(path)
@@ -71,6 +75,9 @@ def make_desk(path: Path):
         s.flush()
         s.add(TicketEvent(ticket_id=ticket.id, agent_id=agent.id, kind="created",
                           to_status="accepted"))
+        s.flush()
+        search_keys.reindex(s.connection().connection.driver_connection,
+                            [p.id for p in people])
     return desk
 
 

@@ -35,6 +35,8 @@ class LookupScreen(DeskScreen):
         localize(self)
         self._seq = 0
         self._timer = None
+        self._last_query = ""
+        self._popped: str | None = None
         self.matches: list = []
         self.card = None
 
@@ -69,7 +71,13 @@ class LookupScreen(DeskScreen):
     def reload(self) -> None:
         query = self.query_one("#query", Input).value
         if query.strip():
-            self._start_search(query)
+            self._start_search(query, force=True)
+
+    def pop(self, number: str) -> None:
+        """Screen pop: search the ringing number at once and show the caller."""
+        self._popped = number
+        self.query_one("#query", Input).value = number
+        self._start_search(number, force=True)
 
     @on(Input.Changed, "#query")
     def _query_changed(self, event: Input.Changed) -> None:
@@ -83,9 +91,12 @@ class LookupScreen(DeskScreen):
         self._start_search(event.value)
         self.query_one("#results", DataTable).focus()
 
-    def _start_search(self, query: str) -> None:
+    def _start_search(self, query: str, force: bool = False) -> None:
         if self.store is None or not query.strip():
             return
+        if query == self._last_query and not force:
+            return  # the debounce timer after a pop or Enter: already searched
+        self._last_query = query
         self._seq += 1
         self._search(self._seq, query)
 
@@ -115,6 +126,12 @@ class LookupScreen(DeskScreen):
                           Text(display(m.phones[0]) if m.phones else ""),
                           Text(m.address, overflow="ellipsis", no_wrap=True),
                           Text(t(f"match.{m.match}")), key=m.customer_id)
+        if self._popped is not None:
+            number, self._popped = self._popped, None
+            if not found:
+                self.card = None
+                self.query_one("#card", CustomerCard).show_unknown(number)
+            table.focus()
         status = self.query_one("#status", Static)
         if error:
             status.update(Text(error, style="bold red"))
@@ -132,10 +149,14 @@ class LookupScreen(DeskScreen):
     def _load_card(self, customer_id: str) -> None:
         from agentdesk import lookup
 
+        from agentdesk import contacts
+
         with self.store.session() as session:
             card = lookup.card(session, customer_id)
             if card is not None and not self.store.readonly:
                 lookup.audit_read(session, self.app.agent_code, customer_id)
+                if self.app.current_contact_id:  # the caller on the line is this customer
+                    contacts.link(session, self.app.current_contact_id, customer_id)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_card, card)
 

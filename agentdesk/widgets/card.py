@@ -1,7 +1,9 @@
 """The customer card: every field an agent needs while the caller is talking.
 
-Vulnerability tags and key-customer level come first and in reverse video: a caller on
-oxygen must be impossible to miss. All values are data, rendered as Text.
+Warnings come first, in reverse video and with a symbol (colour-blind agents and
+monochrome terminals exist): vulnerability tags (a caller on oxygen must be impossible to
+miss), key-customer level, repeat caller, outage notices covering the address. All values
+are data, rendered as Text, never markup.
 """
 
 from __future__ import annotations
@@ -9,30 +11,46 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from agentdesk import clock
 from agentdesk.i18n import t
+
+
+def _when(value) -> str:  # noqa: ANN001 - aware datetime
+    return clock.local(value).strftime("%m-%d %H:%M")
+
+
+def _banner(out: Text, symbol: str, text: str, style: str) -> None:
+    out.append(f" {symbol} ", style=f"bold reverse {style}")
+    out.append_text(Text(f"{text} ", style=f"bold reverse {style}"))
+    out.append("\n")
 
 
 def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by callers
     if card is None:
         return Text(t("card.empty"), style="dim")
+    from agentdesk.phones import display
+
     out = Text()
     if card.tags:
-        out.append(" ⚠ " + " ".join(card.tags) + " ", style="bold reverse red")
-        out.append("\n")
+        _banner(out, "⚠", " ".join(card.tags), "red")
     if card.key_level:
-        out.append(" ★ " + t("card.key_level") + " "
-                   + t("card.key_level.value", level=card.key_level) + " ",
-                   style="bold reverse yellow")
-        out.append("\n")
+        _banner(out, "★", t("card.key_level") + " " + t("card.key_level.value",
+                                                        level=card.key_level), "yellow")
+    if "calls" in card.repeat_reasons:
+        _banner(out, "↻", t("card.repeat.calls", n=card.recent_contacts), "magenta")
+    if "overdue" in card.repeat_reasons:
+        _banner(out, "⏰", t("card.repeat.overdue"), "magenta")
+    for notice in card.notices:
+        state = t("card.notice.active" if notice.active else "card.notice.upcoming")
+        _banner(out, "⛔", f"{state}·{t('card.notice.' + notice.kind)} {notice.title} "
+                f"{_when(notice.starts_at)}–{_when(notice.ends_at)}", "blue")
     out.append(card.name, style="bold")
     out.append(f"  {card.account_no}\n")
 
-    def row(label: str, value: str | Text, style: str = "") -> None:
+    def row(label: str, value: str, style: str = "") -> None:
         out.append(f"{label}: ", style="dim")
-        out.append(value if isinstance(value, Text) else Text(value, style=style))
+        out.append(value, style=style)
         out.append("\n")
-
-    from agentdesk.phones import display
 
     row(t("card.utility"), t(f"utility.{card.utility}"))
     row(t("card.class"), card.customer_class)
@@ -45,6 +63,32 @@ def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by c
     yuan = f"{card.arrears_fen / 100:.2f}"
     row(t("card.arrears"), t("card.arrears.value", yuan=yuan, periods=card.arrears_periods),
         "bold red" if card.arrears_fen else "")
+    out.append(f"{t('card.tickets')}:", style="dim")
+    if not card.open_tickets:
+        out.append(f" {t('card.tickets.none')}")
+    for ticket in card.open_tickets:
+        due = t("card.due", due=_when(ticket.next_due)) if ticket.next_due else ""
+        line = Text(f"\n  {ticket.number} {ticket.category} {t('status.' + ticket.status)} "
+                    f"{due}")
+        if ticket.overdue:
+            line.append(f" ⏰{t('card.overdue')}", style="bold red")
+        out.append_text(line)
+    out.append("\n")
+    out.append(f"{t('card.contacts')}:", style="dim")
+    if not card.contacts:
+        out.append(f" {t('card.contacts.none')}")
+    for contact in card.contacts:
+        out.append(f"\n  {_when(contact.started_at)} {t('channel.' + contact.channel)} "
+                   f"{display(contact.number) if contact.number else ''} {contact.agent}")
+    return out
+
+
+def unknown_caller_text(number: str) -> Text:
+    from agentdesk.phones import display
+
+    out = Text()
+    _banner(out, "?", t("card.unknown", number=display(number)), "yellow")
+    out.append(t("card.unknown.hint"), style="dim")
     return out
 
 
@@ -55,3 +99,6 @@ class CustomerCard(Static):
 
     def show(self, card) -> None:  # noqa: ANN001
         self.update(card_text(card))
+
+    def show_unknown(self, number: str) -> None:
+        self.update(unknown_caller_text(number))

@@ -1,0 +1,47 @@
+"""Contacts: one call or message each (no textual import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from agentdesk import clock, phones
+from agentdesk.models import Contact
+
+CHANNELS = ("phone", "app", "wechat", "12345", "counter")
+
+
+@dataclass(frozen=True)
+class Ringing:
+    contact_id: str
+    number: str  # E.164 when it parsed, else as given
+    customer_ids: tuple[str, ...]  # customers with this exact number
+
+
+def record_call(session: Session, raw_number: str, agent_code: str,
+                channel: str = "phone") -> Ringing:
+    """Record a ringing call; link it to the customer when the number names exactly one."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+    number = phones.normalise(raw_number)  # PhoneError for junk: the caller says so
+    conn = session.connection()
+    ids = tuple(r[0] for r in conn.execute(
+        text("SELECT DISTINCT customer_id FROM customer_phone WHERE e164 = :e LIMIT 20"),
+        {"e": number}))
+    agent_id = conn.execute(text("SELECT id FROM agent WHERE code = :c"),
+                            {"c": agent_code}).scalar()
+    contact = Contact(channel=channel, number=number, agent_id=agent_id,
+                      customer_id=ids[0] if len(ids) == 1 else None, started_at=clock.now())
+    session.add(contact)
+    session.flush()
+    return Ringing(contact.id, number, ids)
+
+
+def link(session: Session, contact_id: str, customer_id: str) -> None:
+    """The agent identified the caller: attach the contact to that customer."""
+    contact = session.get(Contact, contact_id)
+    if contact is not None and contact.customer_id is None:
+        contact.customer_id = customer_id
+        session.add(contact)

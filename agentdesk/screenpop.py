@@ -1,0 +1,122 @@
+"""Screen pop: a telephony system tells a running desk that a call is ringing.
+
+A Unix socket owned by the user (in the user's runtime directory, mode 0600 in a 0700
+folder), not a network port: only this user's processes can pop this desk. One JSON line
+in, one JSON line out. No textual import: the app hands :func:`serve` a callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+MAX_MESSAGE = 1024
+
+
+class PopError(RuntimeError):
+    pass
+
+
+def socket_path() -> Path:
+    env = os.environ.get("AGENTDESK_SOCKET")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    base = Path(platformdirs.user_runtime_dir("agentdesk", ensure_exists=False))
+    if not base.parent.exists():  # no /run/user/UID (root, containers): a private tmp dir
+        import tempfile
+
+        base = Path(tempfile.gettempdir()) / f"agentdesk-{os.getuid()}"
+    return base / "desk.sock"
+
+
+def _private_dir(path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.parent.stat()
+    if info.st_uid != os.getuid():
+        raise PopError(f"{path.parent}: owned by another user; refusing to listen there")
+    os.chmod(path.parent, 0o700)
+
+
+def send_call(number: str, path: Path | None = None, timeout: float = 2.0) -> bool:
+    """Tell the running desk; False when no desk listens (the caller starts one)."""
+    path = path or socket_path()
+    if not path.exists():
+        return False
+    message = json.dumps({"type": "call", "number": number}).encode() + b"\n"
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(message)
+            reply = sock.makefile("rb").readline(MAX_MESSAGE)
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False  # a socket file left by a desk that died
+    except OSError as exc:
+        raise PopError(f"{path}: {exc}") from None
+    answer = json.loads(reply or b"{}")
+    if not answer.get("ok"):
+        raise PopError(answer.get("error", "the desk did not accept the call"))
+    return True
+
+
+def listening(path: Path) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.5)
+            sock.connect(str(path))
+        return True
+    except OSError:
+        return False
+
+
+async def serve(on_call: Callable[[str], None], path: Path | None = None
+                ) -> asyncio.AbstractServer | None:
+    """Listen for calls; None when another live desk already owns the socket."""
+    path = path or socket_path()
+    _private_dir(path)
+    if path.exists():
+        if listening(path):
+            return None
+        path.unlink()  # stale: its desk is gone
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), timeout=2.0)
+            message = json.loads(line[:MAX_MESSAGE] or b"{}")
+            number = str(message.get("number", ""))[:64]
+            if message.get("type") != "call" or not number.strip():
+                reply = {"ok": False, "error": "expected {\"type\": \"call\", \"number\": ...}"}
+            else:
+                on_call(number)
+                reply = {"ok": True}
+        except (ValueError, asyncio.TimeoutError) as exc:
+            reply = {"ok": False, "error": f"bad message: {exc}"}
+        writer.write(json.dumps(reply).encode() + b"\n")
+        try:
+            await writer.drain()
+        finally:
+            writer.close()
+
+    old_umask = os.umask(0o177)  # the socket file is born 0600
+    try:
+        server = await asyncio.start_unix_server(handle, path=str(path))
+    finally:
+        os.umask(old_umask)
+    return server
+
+
+def cleanup(server: asyncio.AbstractServer | None, path: Path | None = None) -> None:
+    if server is None:
+        return
+    server.close()
+    path = path or socket_path()
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

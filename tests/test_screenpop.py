@@ -1,0 +1,103 @@
+"""Screen pop over the user's Unix socket, the unknown-caller card, contacts (issue 3)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from agentdesk import screenpop
+from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready
+from tests.test_app import SIZE, desk_app
+
+
+async def _send(number: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(None, screenpop.send_call, number)
+
+
+async def _wait_for(pilot, predicate, timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def test_pop_over_socket_shows_caller_and_records_contact(desk) -> None:
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _wait_for(pilot, lambda: app._pop_server is not None)
+        path = screenpop.socket_path()
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+        await pilot.press("f5")  # the agent is elsewhere when the call rings
+        assert await _send("+8613812345678")
+        await _wait_for(pilot, lambda: getattr(app.screen, "card", None) is not None)
+        await settle(pilot)
+        assert app.current_mode == "lookup"
+        assert app.screen.card.name == MARKUP_NAME
+        assert MARKUP_NAME in visible_text(app)
+    with desk.session() as s:
+        rows = s.connection().execute(text(
+            "SELECT c.number, c.channel, cu.name, a.code FROM contact c "
+            "JOIN customer cu ON cu.id = c.customer_id JOIN agent a ON a.id = c.agent_id"
+        )).all()
+    assert rows == [("+8613812345678", "phone", MARKUP_NAME, "A1001")]
+    assert not screenpop.socket_path().exists()  # removed when the desk closes
+
+
+async def test_unknown_caller_card(desk) -> None:
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        app.pop_call("+8618600000000")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        text_on_screen = visible_text(app)
+        assert "186 0000 0000" in text_on_screen and "没有找到客户" in text_on_screen
+        assert app.screen.card is None
+
+
+def test_no_desk_listening_means_false(tmp_path: Path) -> None:
+    assert screenpop.send_call("+8613812345678", path=tmp_path / "nothing") is False
+
+
+async def test_stale_socket_is_replaced_and_a_live_one_respected(tmp_path: Path) -> None:
+    path = Path(os.environ["AGENTDESK_SOCKET"])
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("")  # a file left behind by a desk that died
+    got: list[str] = []
+    server = await screenpop.serve(got.append, path)
+    assert server is not None
+    second = await screenpop.serve(got.append, path)
+    assert second is None  # a live desk owns the socket: the second does not steal it
+    assert await _send("+8613900001111")
+    assert got == ["+8613900001111"]
+    screenpop.cleanup(server, path)
+
+
+async def test_bad_messages_are_refused(tmp_path: Path) -> None:
+    path = Path(os.environ["AGENTDESK_SOCKET"])
+    got: list[str] = []
+    server = await screenpop.serve(got.append, path)
+    for payload in (b"not json\n", b'{"type": "hangup"}\n', b'{"type": "call"}\n'):
+        reader, writer = await asyncio.open_unix_connection(str(path))
+        writer.write(payload)
+        await writer.drain()
+        reply = await reader.readline()
+        writer.close()
+        assert b'"ok": false' in reply
+    assert got == []
+    screenpop.cleanup(server, path)
+
+
+def test_cli_call_rejects_a_malformed_number(capsys) -> None:
+    from agentdesk import cli
+
+    assert cli.main(["call", "12345"]) == 2
+    assert "not a valid phone number" in capsys.readouterr().err
