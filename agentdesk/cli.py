@@ -181,7 +181,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     config = _config(args)
     desk = store.open_desk(config.db_path())
     try:
-        count = customers_io.export_customers(desk, args.file)
+        count = customers_io.export_customers(desk, args.file, agent=config.agent_id)
     finally:
         desk.dispose()
     print(f"{count} customers -> {args.file}")

@@ -54,11 +54,14 @@ def _clean(text: str) -> str:
     return cleaned
 
 
+_MOBILE_STARTS = {f"1{d}" for d in range(3, 10)}  # 010 (Beijing) is a landline
+
+
 def _invalid_reason(number: pn.PhoneNumber, region: str) -> str:
     possible = pn.is_possible_number_with_reason(number)
     nsn = pn.national_significant_number(number)
     if number.country_code == 86 and region == "CN":
-        if nsn.startswith("1") and len(nsn) != 11 and len(nsn) > 6:
+        if nsn[:2] in _MOBILE_STARTS and len(nsn) != 11 and len(nsn) > 6:
             return f"a mobile number has 11 digits, this has {len(nsn)}"
         if len(nsn) in (7, 8) and not nsn.startswith("1"):
             return "a landline needs its area code, e.g. 0371-6123 4567"
@@ -71,47 +74,68 @@ def _invalid_reason(number: pn.PhoneNumber, region: str) -> str:
     return "no such number range"
 
 
-def parse(text: str, region: str = DEFAULT_REGION) -> pn.PhoneNumber:
-    """A valid :class:`phonenumbers.PhoneNumber`, or :class:`PhoneError`."""
+# Fast path for the bulk of the data: CN mobiles and landlines written as plain digits
+# (``138 1234 5678``, ``0371-6123 4567``). Here phonenumbers' parser only drops the trunk
+# "0" and the separators, so we build the number directly (a test checks both agree);
+# that makes a 100,000-row import seconds faster. Validity is still phonenumbers' call.
+_CN_FAST = re.compile(r"(?:(?:\+|00)?86)?(1[3-9][0-9]{9})|0([1-9][0-9]{8,10})")
+_SEPARATORS = str.maketrans("", "", " -()")
+_E164_CN_MOBILE = re.compile(r"\+861[3-9][0-9]{9}")
+
+
+def _parse(text: str, region: str) -> tuple[pn.PhoneNumber, int]:
     cleaned = _clean(text)
-    try:
-        number = pn.parse(cleaned, region)
-    except NumberParseException as exc:
-        raise PhoneError(text, _PARSE_REASONS.get(exc.error_type, "not a phone number")) from None
-    if not pn.is_valid_number(number):
+    fast = _CN_FAST.fullmatch(cleaned.translate(_SEPARATORS)) if region == "CN" else None
+    if fast:
+        number = pn.PhoneNumber(country_code=86, national_number=int(fast.group(1)
+                                                                     or fast.group(2)))
+    else:
+        try:
+            number = pn.parse(cleaned, region)
+        except NumberParseException as exc:
+            reason = _PARSE_REASONS.get(exc.error_type, "not a phone number")
+            raise PhoneError(text, reason) from None
+    # is_valid_number(n) is number_type(n) != UNKNOWN; one call answers both questions.
+    number_type = pn.number_type(number)
+    if number_type == PhoneNumberType.UNKNOWN:
         raise PhoneError(text, _invalid_reason(number, region))
-    return number
+    return number, number_type
 
 
 def normalise(text: str, region: str = DEFAULT_REGION) -> str:
     """``"138 1234 5678"`` -> ``"+8613812345678"``; raises :class:`PhoneError`."""
-    return pn.format_number(parse(text, region), PhoneNumberFormat.E164)
+    return pn.format_number(_parse(text, region)[0], PhoneNumberFormat.E164)
 
 
 def normalise_with_kind(text: str, region: str = DEFAULT_REGION) -> tuple[str, str]:
-    """``(e164, kind)`` with one parse: bulk imports call this per phone."""
-    number = parse(text, region)
-    return pn.format_number(number, PhoneNumberFormat.E164), _kind_of(number)
+    """``(e164, kind)`` from one parse: bulk imports call this per phone."""
+    number, number_type = _parse(text, region)
+    return pn.format_number(number, PhoneNumberFormat.E164), _KINDS.get(number_type, "other")
 
 
-def _kind_of(number: pn.PhoneNumber) -> str:
-    return _KINDS.get(pn.number_type(number), "other")
+def _from_e164(e164: str) -> pn.PhoneNumber:
+    rest = e164[3:]
+    if e164.startswith("+86") and rest.isascii() and rest.isdigit() and rest[:1] != "0":
+        return pn.PhoneNumber(country_code=86, national_number=int(rest))  # no parse needed
+    return pn.parse(e164, None)
 
 
 def kind(e164: str) -> str:
     """``"mobile"``, ``"landline"`` or ``"other"`` (400 numbers, ambiguous foreign ranges)."""
     try:
-        number = pn.parse(e164, None)
+        number = _from_e164(e164)
     except NumberParseException:
         raise PhoneError(e164, "not in E.164 form (+86…)") from None
-    return _kind_of(number)
+    return _KINDS.get(pn.number_type(number), "other")
 
 
 def display(e164: str, region: str = DEFAULT_REGION) -> str:
     """National form for home numbers (``138 1234 5678``, ``0371 6123 4567``), international
     otherwise. Never raises: a stored value that does not parse is shown as it is."""
+    if region == "CN" and _E164_CN_MOBILE.fullmatch(e164):  # exports call this per phone
+        return f"{e164[3:6]} {e164[6:10]} {e164[10:]}"  # phonenumbers' 3-4-4 (a test checks)
     try:
-        number = pn.parse(e164, None)
+        number = _from_e164(e164)
     except NumberParseException:
         return e164
     if pn.region_code_for_number(number) == region:

@@ -1,0 +1,489 @@
+"""Customer CSV import and export (the billing system's account list).
+
+Format: UTF-8 (a BOM is optional on import and always written on export, so spreadsheet
+programs in China open it as UTF-8), header :data:`HEADER`, ``phones`` and ``tags``
+separated by ``;``. Import upserts by ``account_no`` in one transaction; bad rows are
+reported by the physical line a user sees in an editor, and skipped (or, with
+``strict``, nothing is imported). Export streams rows and replaces the target
+atomically.
+
+Row rules: account_no required (at most 32 characters, no spaces), name required (at
+most 100), other fields at most 200; no control or invisible format characters (so no
+line breaks inside a field); zero phones is fine, but every phone given must be valid
+(``;`` or ``；`` between them; repeats count once); utility ``water``/``power`` or
+水/电/供水/供电; credit_list empty, red/grey/black or 红/灰/黑(名单); arrears_yuan empty or
+a plain amount with at most 2 decimals, never negative. Empty customer_class means 居民.
+Blank rows are skipped; columns may come in any order. A repeated account_no is refused
+on its later line (even when its first line was itself bad).
+
+Bulk work goes through ``store.raw()`` (plain sqlite3, ``executemany``): an ORM object
+per row is far too slow for 100,000 rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import itertools
+import json
+import os
+import re
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from agentdesk import clock, phones, search_keys
+from agentdesk.ids import new_id
+from agentdesk.models import Customer, utc_text
+from agentdesk.store import Store, StoreError, explain
+
+HEADER = ("account_no", "name", "phones", "district", "street", "community", "building",
+          "unit", "room", "utility", "customer_class", "meter_no", "credit_list",
+          "arrears_yuan", "tags")
+# Columns of ``customer`` the file owns, in the order _validate returns them. Other
+# columns (area_class, key_level, status ...) are left alone on update.
+OWNED = ("name", "district", "street", "community", "building", "unit", "room", "utility",
+         "customer_class", "meter_no", "credit_list", "arrears_fen", "tags")
+# Model defaults for the columns the file does not carry (raw SQL skips SQLModel's).
+EXTRA = {name: Customer.model_fields[name].default
+         for name in ("area_class", "meter_type", "arrears_periods", "key_level", "status")}
+DEFAULT_CLASS = Customer.model_fields["customer_class"].default  # 居民
+
+MAX_ACCOUNT = 32  # Customer.account_no max_length
+MAX_NAME = 100
+MAX_FIELD = 200
+BATCH = 500  # rows per executemany round (also the IN (...) list size)
+ERRORS_SHOWN = 50
+
+UTILITY = {"water": "water", "水": "water", "供水": "water", "power": "power", "电": "power",
+           "供电": "power"}
+CREDIT = {"": "", "red": "red", "红": "red", "红名单": "red", "grey": "grey", "gray": "grey",
+          "灰": "grey", "灰名单": "grey", "black": "black", "黑": "black", "黑名单": "black"}
+_SEP = re.compile(r"[;；]")  # full-width semicolons come from Chinese input methods
+_MONEY = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
+# C0/C1 controls (incl. newlines and tabs inside a field) and the invisible format
+# characters that hide or reorder text (zero-width, bidi overrides, stray BOM).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                      "\u2066-\u2069\ufeff]")
+_GB = {"gbk", "gb2312", "gb18030", "hz"}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (missing, empty, wrong header, encoding)."""
+
+
+@dataclass
+class RowError:
+    line: int
+    account_no: str
+    reason: str
+
+    def __str__(self) -> str:
+        account = f" (account {self.account_no})" if self.account_no else ""
+        return f"line {self.line}{account}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    file: str = ""
+    rejected: bool = False  # strict mode and some row was bad: nothing imported
+
+    def format(self, limit: int = ERRORS_SHOWN) -> str:
+        name = self.file or "import"
+        if self.rejected:
+            head = (f"{name}: nothing imported: {len(self.errors)} bad row(s) and strict mode "
+                    "is on. Fix them and import again.")
+        else:
+            head = (f"{name}: {self.inserted} inserted, {self.updated} updated, "
+                    f"{self.unchanged} unchanged, {len(self.errors)} bad row(s) skipped.")
+        lines = [head, *(str(e) for e in self.errors[:limit])]
+        if len(self.errors) > limit:
+            lines.append(f"… and {len(self.errors) - limit} more")
+        return "\n".join(lines)
+
+
+class _Bad(Exception):
+    """One row's reason for rejection (internal control flow)."""
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def _codec(encoding: str | None) -> str:
+    try:
+        name = codecs.lookup(encoding or "utf-8").name
+    except LookupError:
+        raise ImportFileError(f"unknown encoding {encoding!r} (try utf-8 or gbk)") from None
+    return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else name
+
+
+def _first_bad_line(path: Path, codec: str) -> int | None:
+    # Line by line is exact for UTF-8 and GB18030: neither uses byte 0x0A inside a character.
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            try:
+                line.decode(codec)
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _encoding_problem(path: Path, codec: str) -> ImportFileError:
+    with open(path, "rb") as f:
+        start = f.read(2)
+    if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return ImportFileError(f"{path} is UTF-16 (Excel 'Unicode text'). Save it as "
+                               "'CSV UTF-8' and import again.")
+    line = _first_bad_line(path, codec)
+    where = f" (first bad byte on line {line})" if line else ""
+    if codec == "utf-8-sig":
+        if _first_bad_line(path, "gb18030") is None:
+            return ImportFileError(
+                f"{path} is not UTF-8 (looks like GBK/GB18030: it decodes as such){where}. "
+                "Convert it or pass --encoding gbk")
+        return ImportFileError(f"{path} is not UTF-8{where}. Save it as 'CSV UTF-8'.")
+    return ImportFileError(f"{path} is not valid {codec}{where}.")
+
+
+def _refuse_utf8_as_gbk(path: Path, codec: str) -> None:
+    """UTF-8 Chinese usually *decodes* as GBK too, into garbage: refuse that mix-up."""
+    if codec not in _GB:
+        return
+    non_ascii = False
+    with open(path, "rb") as f:
+        for line in f:
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return
+            non_ascii = True
+    if non_ascii:
+        raise ImportFileError(f"{path} is UTF-8, not {codec}: importing it as {codec} would "
+                              "garble every Chinese character. Drop the encoding option.")
+
+
+def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, int, list[str] | str]]:
+    """(first line, last line, fields or a csv error) per record, by physical line."""
+    end = reader.line_num
+    while True:
+        try:
+            row: list[str] | str = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a field over csv.field_size_limit(); reader goes on
+            row = f"unreadable CSV: {exc}"
+        start, end = end + 1, reader.line_num
+        yield start, end, row
+
+
+def _check_header(path: Path, row: list[str] | str | None) -> list[int]:
+    """Column index for each HEADER name (any order is accepted)."""
+    if row is None:
+        raise ImportFileError(f"{path} is empty: expected the header line {','.join(HEADER)}")
+    if isinstance(row, list) and not "".join(row).strip():
+        raise ImportFileError(f"{path}: line 1 is blank: expected the header line "
+                              f"{','.join(HEADER)}")
+    if isinstance(row, str):
+        raise ImportFileError(f"{path}: line 1: {row}")
+    names = [c.strip().lstrip("\ufeff").strip().lower() for c in row]
+    missing = [c for c in HEADER if c not in names]
+    unknown = [repr(c) for c in names if c not in HEADER]
+    doubled = sorted({c for c in names if names.count(c) > 1})
+    if missing or unknown or doubled:
+        parts = [f"missing columns: {', '.join(missing)}" if missing else "",
+                 f"unknown columns: {', '.join(unknown)}" if unknown else "",
+                 f"repeated columns: {', '.join(doubled)}" if doubled else ""]
+        raise ImportFileError(f"{path}: wrong header ({'; '.join(p for p in parts if p)}). "
+                              f"Expected: {','.join(HEADER)}")
+    return [names.index(c) for c in HEADER]
+
+
+# --- one row ------------------------------------------------------------------------
+
+
+_LIMITS = [MAX_ACCOUNT, MAX_NAME] + [MAX_FIELD] * (len(HEADER) - 2)
+
+
+def _split(value: str) -> list[str]:
+    return list(dict.fromkeys(p.strip() for p in _SEP.split(value) if p.strip()))
+
+
+def _validate(fields: list[str]) -> tuple[tuple, list[tuple[str, str]]]:
+    """Stripped fields in HEADER order -> (values in OWNED order, [(e164, kind)]), or _Bad."""
+    for column, value, limit in zip(HEADER, fields, _LIMITS):
+        if len(value) > limit:
+            raise _Bad(f"{column} is {len(value)} characters long (at most {limit})")
+    if _CONTROL.search("".join(fields)):  # one regex pass per row; find the column if needed
+        for column, value in zip(HEADER, fields):
+            bad = _CONTROL.search(value)
+            if bad:
+                raise _Bad(f"{column} contains a control character U+{ord(bad.group()):04X}")
+    (account, name, phone_text, district, street, community, building, unit, room, utility,
+     customer_class, meter_no, credit, arrears, tags) = fields
+    if not account:
+        raise _Bad("account_no is missing")
+    if any(c.isspace() for c in account):
+        raise _Bad("account_no contains a space")
+    if not name:
+        raise _Bad("name is empty")
+    numbers: dict[str, str] = {}
+    for raw in _split(phone_text):
+        try:
+            e164, kind = phones.normalise_with_kind(raw)
+        except phones.PhoneError as exc:
+            raise _Bad(f"phone {raw!r} is not a valid number ({exc.reason})") from None
+        numbers.setdefault(e164, kind)  # the same number written twice counts once
+    if utility.lower() not in UTILITY:
+        raise _Bad(f"utility {utility!r} is not water or power (水/电/供水/供电 also work)")
+    if credit.lower() not in CREDIT:
+        raise _Bad(f"credit_list {credit!r} must be empty, red, grey or black (红/灰/黑)")
+    arrears = arrears or "0"
+    if not _MONEY.fullmatch(arrears):
+        raise _Bad(f"arrears_yuan {arrears!r} is not an amount like 123.45 (0 or more, "
+                   "at most 2 decimals)")
+    values = (name, district, street, community, building, unit, room,
+              UTILITY[utility.lower()], customer_class or DEFAULT_CLASS, meter_no,
+              CREDIT[credit.lower()], int(Decimal(arrears) * 100), ";".join(_split(tags)))
+    return values, list(numbers.items())
+
+
+# --- writing ------------------------------------------------------------------------
+
+_COLS = ", ".join(OWNED)
+_INSERT = (f"INSERT INTO customer (id, account_no, {_COLS}, {', '.join(EXTRA)}, created_at, "
+           f"updated_at) VALUES ({', '.join('?' * (len(OWNED) + len(EXTRA) + 4))})")
+_UPDATE = (f"UPDATE customer SET {', '.join(f'{c} = ?' for c in OWNED)}, updated_at = ? "
+           "WHERE id = ?")
+_INSERT_PHONE = ("INSERT INTO customer_phone (id, customer_id, e164, kind, position) "
+                 "VALUES (?, ?, ?, ?, ?)")
+
+
+def _write_batch(conn: sqlite3.Connection, batch: list[tuple[str, tuple, list]],
+                 now: str) -> tuple[int, int, int]:
+    """Upsert one batch; returns (inserted, updated, unchanged)."""
+    marks = ", ".join("?" * len(batch))
+    old = {row[1]: (row[0], tuple(row[2:])) for row in conn.execute(
+        f"SELECT id, account_no, {_COLS} FROM customer WHERE account_no IN ({marks})",
+        [account for account, _, _ in batch])}
+    old_phones: dict[str, list[str]] = {}
+    ids = [cid for cid, _ in old.values()]
+    if ids:
+        for cid, e164 in conn.execute(
+                f"SELECT customer_id, e164 FROM customer_phone WHERE customer_id IN "
+                f"({', '.join('?' * len(ids))}) ORDER BY customer_id, position", ids):
+            old_phones.setdefault(cid, []).append(e164)
+    inserts, updates, phone_rows, replaced = [], [], [], []
+    unchanged = 0
+    for account, values, numbers in batch:
+        if account in old:
+            cid, old_values = old[account]
+            if old_values == values and old_phones.get(cid, []) == [e for e, _ in numbers]:
+                unchanged += 1
+                continue
+            updates.append((*values, now, cid))
+            replaced.append((cid,))
+        else:
+            cid = new_id()
+            inserts.append((cid, account, *values, *EXTRA.values(), now, now))
+        phone_rows.extend((new_id(), cid, e164, kind, position)
+                          for position, (e164, kind) in enumerate(numbers))
+    conn.executemany(_INSERT, inserts)
+    conn.executemany(_UPDATE, updates)
+    conn.executemany("DELETE FROM customer_phone WHERE customer_id = ?", replaced)
+    conn.executemany(_INSERT_PHONE, phone_rows)
+    # caller lookup (phone suffix, pinyin, address) reads customer_key: keep it in step
+    search_keys.reindex(conn, [r[0] for r in inserts] + [r[-1] for r in updates])
+    return len(inserts), len(updates), unchanged
+
+
+def _connect(store: Store) -> sqlite3.Connection:
+    try:
+        conn = store.raw()
+    except sqlite3.Error as exc:
+        raise explain(exc, store.path) from exc
+    conn.isolation_level = None  # we issue BEGIN / COMMIT ourselves
+    return conn
+
+
+def _rollback(conn: sqlite3.Connection | None) -> None:
+    # Best effort: a broken connection must not hide the error that broke it.
+    with contextlib.suppress(sqlite3.Error):
+        if conn is not None and conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def _audit(conn: sqlite3.Connection, agent: str, action: str, detail: dict) -> None:
+    conn.execute("INSERT INTO audit_log (id, at, agent_id, action, entity, entity_id, detail) "
+                 "VALUES (?, ?, ?, ?, 'customer', '', ?)",
+                 (new_id(), utc_text(clock.now()), agent, action,
+                  json.dumps(detail, ensure_ascii=False)))
+
+
+# --- import -------------------------------------------------------------------------
+
+
+def _open_text(path: Path, codec: str):  # noqa: ANN202 - a text file object
+    try:
+        return open(path, encoding=codec, newline="")  # newline="": csv handles \r\n itself
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ImportFileError(f"{path} is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise ImportFileError(f"{path}: cannot read it ({exc.strerror})") from None
+
+
+def import_customers(store: Store, path: Path | str, *, encoding: str | None = None,
+                     strict: bool = False, agent: str = "system") -> ImportReport:
+    """Upsert the customers in a CSV file; see the module docstring for the rules."""
+    path = Path(path)
+    codec = _codec(encoding)
+    if store.readonly:
+        raise StoreError(f"{store.path}: opened read-only, cannot import customers")
+    with _open_text(path, codec) as f:
+        _refuse_utf8_as_gbk(path, codec)
+        report = ImportReport(file=str(path))
+        reader = csv.reader(f)
+        records = _records(reader)
+        try:
+            first = next(records, None)
+            index = _check_header(path, first[2] if first else None)
+        except UnicodeDecodeError:
+            raise _encoding_problem(path, codec) from None
+        conn = _connect(store)
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no stale snapshot
+            try:
+                _load(conn, records, index, report, strict)
+            except UnicodeDecodeError:
+                raise _encoding_problem(path, codec) from None
+            if report.rejected:
+                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+            _audit(conn, agent, "import", {
+                "file": str(path.absolute()), "inserted": report.inserted,
+                "updated": report.updated, "unchanged": report.unchanged,
+                "errors": len(report.errors), "strict": strict, "rejected": report.rejected})
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(conn)
+            if isinstance(exc, sqlite3.Error):
+                raise explain(exc, store.path) from exc
+            raise
+        finally:
+            conn.close()
+    return report
+
+
+def _load(conn: sqlite3.Connection, records: Iterator, index: list[int],
+          report: ImportReport, strict: bool) -> None:
+    now = utc_text(clock.now())
+    seen: dict[str, int] = {}  # account_no -> first line, to name it in the duplicate error
+    batch: list[tuple[str, tuple, list]] = []
+
+    def flush() -> None:
+        if batch and not (strict and report.errors):
+            inserted, updated, unchanged = _write_batch(conn, batch, now)
+            report.inserted += inserted
+            report.updated += updated
+            report.unchanged += unchanged
+        batch.clear()
+
+    for start, end, row in records:
+        if isinstance(row, str):
+            report.errors.append(RowError(start, "", row))
+            continue
+        if not "".join(row).strip():
+            continue  # blank lines and spreadsheet filler rows (",,,,") carry nothing
+        account = row[index[0]].strip() if len(row) > index[0] else ""
+        shown = account if len(account) <= MAX_ACCOUNT else account[:MAX_ACCOUNT] + "…"
+        if len(row) != len(HEADER):
+            hint = ""
+            if end > start:
+                hint = f" (the record runs from line {start} to {end}: is a quote \" left open?)"
+            report.errors.append(RowError(
+                start, shown, f"expected {len(HEADER)} columns, found {len(row)}{hint}"))
+            continue
+        try:
+            if account in seen:
+                raise _Bad(f"account_no {account} is repeated (first on line {seen[account]})")
+            if account and len(account) <= MAX_ACCOUNT:
+                seen[account] = start  # even if this row is bad: a later copy is still a repeat
+            values, numbers = _validate([row[i].strip() for i in index])
+        except _Bad as exc:
+            report.errors.append(RowError(start, shown, str(exc)))
+            continue
+        batch.append((account, values, numbers))
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    if strict and report.errors:
+        report.rejected = True
+        report.inserted = report.updated = report.unchanged = 0
+
+
+# --- export -------------------------------------------------------------------------
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""  # import refuses negatives, but never print a wrong amount
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+
+
+def export_customers(store: Store, path: Path | str, *, agent: str = "system") -> int:
+    """Write every customer, ordered by account_no; returns the row count."""
+    path = Path(path)
+    if store.readonly:  # the export is audited, and the audit row needs a write
+        raise StoreError(f"{store.path}: opened read-only, cannot record the export")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path.parent}: folder not found")
+    cols = ("account_no", "name", *HEADER[3:13], "arrears_fen", "tags")  # HEADER[3:13]: as is
+    sql = (f"SELECT {', '.join('c.' + c for c in cols)}, p.e164 FROM customer c "
+           "LEFT JOIN customer_phone p ON p.customer_id = c.id "
+           "ORDER BY c.account_no, p.position")
+    # Same folder as the target, so os.replace is an atomic rename. mkstemp makes it 0600,
+    # which suits a file full of personal data.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    conn = None
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+            conn = _connect(store)
+            writer = csv.writer(f)
+            writer.writerow(HEADER)
+            # One SELECT is one read snapshot; the cursor streams, groupby holds one customer.
+            for _, group in itertools.groupby(conn.execute(sql), key=lambda r: r[0]):
+                rows = list(group)
+                c = dict(zip(cols, rows[0]))
+                numbers = ";".join(phones.display(r[-1]) for r in rows if r[-1])
+                writer.writerow([c["account_no"], c["name"], numbers,
+                                 *(c[k] for k in HEADER[3:13]),
+                                 _yuan(c["arrears_fen"]), c["tags"]])
+                count += 1
+            f.flush()
+            os.fsync(f.fileno())
+        conn.execute("BEGIN IMMEDIATE")
+        _audit(conn, agent, "export", {"file": str(path.absolute()), "rows": count})
+        os.replace(tmp, path)  # audit row and file land together, or neither
+        conn.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(conn)
+        if isinstance(exc, sqlite3.Error):
+            raise explain(exc, store.path) from exc
+        raise
+    finally:
+        if conn is not None:
+            conn.close()
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return count
