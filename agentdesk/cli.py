@@ -77,10 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(q, suppress=True)
 
     p = sub.add_parser("bench", help="run a benchmark and print a table")
-    p.add_argument("name", choices=("startup", "kb"))
+    p.add_argument("name", choices=("startup", "kb", "lookup"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
-                   help="also measure on this (e.g. 1,000,000-customer) database")
+                   help="startup: also measure on this (e.g. 1,000,000-customer) database")
+    p.add_argument("--queries", type=int, default=1000, help="lookup: queries per kind")
     _common(p, suppress=True)
     return parser
 
@@ -260,6 +261,10 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name == "lookup":
+        from bench import lookup
+
+        return lookup.main(getattr(args, "db", None), queries=args.queries)
     if args.name == "kb":
         from bench import kb
 

@@ -297,12 +297,14 @@ def _write_batch(conn: sqlite3.Connection, batch: list[tuple[str, tuple, list]],
             inserts.append((cid, account, *values, *EXTRA.values(), now, now))
         phone_rows.extend((new_id(), cid, e164, kind, position)
                           for position, (e164, kind) in enumerate(numbers))
+    updated_ids = [r[-1] for r in updates]
+    stale = search_keys.current(conn, updated_ids)  # before the rows change
     conn.executemany(_INSERT, inserts)
     conn.executemany(_UPDATE, updates)
     conn.executemany("DELETE FROM customer_phone WHERE customer_id = ?", replaced)
     conn.executemany(_INSERT_PHONE, phone_rows)
     # caller lookup (phone suffix, pinyin, address) reads customer_key: keep it in step
-    search_keys.reindex(conn, [r[0] for r in inserts] + [r[-1] for r in updates])
+    search_keys.refresh(conn, [r[0] for r in inserts] + updated_ids, stale)
     return len(inserts), len(updates), unchanged
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -164,43 +165,60 @@ def _phone_hits(session: Session, e164: str, limit: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _candidates(session: Session, query: str, limit: int) -> list[tuple[str, str, int]]:
-    """(customer_id, match kind, rank) in no particular order, possibly repeated."""
-    found: list[tuple[str, str, int]] = []
-
-    def add(ids: list[str], kind: str, rank: int) -> None:
-        found.extend((cid, kind, rank) for cid in ids)
-
+def _branches(query: str) -> list[tuple[int, str, Callable[[Session, int], list[str]]]]:
+    """What to look up for this query: (rank, match kind, finder), best rank first."""
     digits = _PHONE_PUNCT.sub("", query)
+    out: list[tuple[int, str, Callable[[Session, int], list[str]]]] = []
     if digits.isdigit():
         from agentdesk import phones
 
         try:
-            add(_phone_hits(session, phones.normalise(query), limit), "phone", EXACT_ID)
+            e164 = phones.normalise(query)
+            out.append((EXACT_ID, "phone", lambda s, n: _phone_hits(s, e164, n)))
         except phones.PhoneError:
             pass
+        out.append((EXACT_ID, "account",
+                    lambda s, n: _column_hits(s, "account_no", digits, True, n)))
         if MIN_SUFFIX <= len(digits) <= MAX_SUFFIX:
-            add(_key_hits(session, "p" + digits[::-1], False, limit), "phone_suffix", PARTIAL)
-        add(_column_hits(session, "account_no", digits, True, limit), "account", EXACT_ID)
+            out.append((PARTIAL, "phone_suffix",
+                        lambda s, n: _key_hits(s, "p" + digits[::-1], False, n)))
         if len(digits) >= MIN_SUFFIX:
-            add(_column_hits(session, "account_no", digits, False, limit), "account", PARTIAL)
-        return found
+            out.append((PARTIAL, "account",
+                        lambda s, n: _column_hits(s, "account_no", digits, False, n)))
+        return out
     lowered = query.lower()
     if _LATIN.fullmatch(lowered):
         letters = lowered.replace(" ", "")
-        add(_key_hits(session, "y" + letters, True, limit), "pinyin", EXACT_KEY)
-        add(_key_hits(session, "f" + letters, True, limit), "pinyin", EXACT_KEY)
-        add(_key_hits(session, "y" + letters, False, limit), "pinyin", PARTIAL)
+        out.append((EXACT_KEY, "pinyin", lambda s, n: _key_hits(s, "y" + letters, True, n)))
+        out.append((EXACT_KEY, "pinyin", lambda s, n: _key_hits(s, "f" + letters, True, n)))
+        out.append((PARTIAL, "pinyin", lambda s, n: _key_hits(s, "y" + letters, False, n)))
         if len(letters) >= 2:
-            add(_key_hits(session, "f" + letters, False, limit), "pinyin", PARTIAL)
-        return found
+            out.append((PARTIAL, "pinyin",
+                        lambda s, n: _key_hits(s, "f" + letters, False, n)))
+        return out
     compact = re.sub(r"\s+", "", query)
-    if _HAN.search(compact) and len(compact) <= 6:
-        add(_column_hits(session, "name", compact, True, limit), "name", EXACT_NAME)
-        add(_column_hits(session, "name", compact, False, limit), "name", PARTIAL)
-        add(_key_hits(session, "g" + compact, True, limit), "name", EXACT_KEY)
-    add(_key_hits(session, "a" + compact, False, limit), "address", LOOSE)
-    return found
+    if _HAN.search(compact):
+        out.append((EXACT_NAME, "name",
+                    lambda s, n: _column_hits(s, "name", compact, True, n)))
+        out.append((EXACT_KEY, "name", lambda s, n: _key_hits(s, "g" + compact, True, n)))
+        out.append((PARTIAL, "name",
+                    lambda s, n: _column_hits(s, "name", compact, False, n)))
+        out.append((PARTIAL, "name", lambda s, n: _key_hits(s, "g" + compact, False, n)))
+    out.append((LOOSE, "address", lambda s, n: _key_hits(s, "a" + compact, False, n)))
+    return out
+
+
+def _candidates(session: Session, query: str, limit: int) -> dict[str, tuple[int, str]]:
+    """customer_id -> (best rank, match kind). Branches run best rank first and stop
+    once ``limit`` customers are found: later branches could only add worse matches."""
+    best: dict[str, tuple[int, str]] = {}
+    for rank, kind, find in _branches(query):
+        if len(best) >= limit and rank > max(r for r, _ in best.values()):
+            break
+        for cid in find(session, limit):
+            if cid not in best or rank < best[cid][0]:
+                best[cid] = (rank, kind)
+    return best
 
 
 _DETAILS = """
@@ -218,13 +236,11 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
 
     query = clean(query)
     limit = max(1, min(int(limit), 200))
-    best: dict[str, tuple[int, str]] = {}
-    for cid, kind, rank in _candidates(session, query, limit):
-        if cid not in best or rank < best[cid][0]:
-            best[cid] = (rank, kind)
+    best = _candidates(session, query, limit)
     if not best:
         return []
-    ids = list(best)
+    # Details only for the customers that can be shown.
+    ids = sorted(best, key=lambda cid: best[cid][0])[:limit]
     rows = session.connection().execute(
         text(_DETAILS.format(marks=",".join(f":i{n}" for n in range(len(ids))))),
         {f"i{n}": cid for n, cid in enumerate(ids)})

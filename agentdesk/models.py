@@ -169,8 +169,9 @@ class CustomerKey(SQLModel, table=True):
     """Lookup keys (see :mod:`agentdesk.search_keys`): one B-tree, found by prefix ranges."""
 
     __tablename__ = "customer_key"
-    __table_args__ = (sa.Index("ix_customer_key_customer", "customer_id"),
-                      {"sqlite_with_rowid": False})
+    # No index by customer: it would double the table. Writers delete stale keys by their
+    # exact (key, customer_id) instead (search_keys.refresh).
+    __table_args__ = {"sqlite_with_rowid": False}
     key: str = Field(primary_key=True)
     customer_id: str = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
 
@@ -274,6 +275,26 @@ class KbArticle(SQLModel, table=True):
     reviewed_on: date | None = None
     review_days: int = 365
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class KbMeta(SQLModel, table=True):
+    """Knowledge-base bookkeeping: the hash of the shipped articles last imported and the
+    version of the tokens in the full-text index (``kb_fts``, an FTS5 table of migration
+    0003 that no model declares)."""
+
+    __tablename__ = "kb_meta"
+    key: str = Field(primary_key=True)
+    value: str = ""
+
+
+class KbTerm(SQLModel, table=True):
+    """How many articles hold each search token (search drops the commonest tokens and
+    ranks only articles holding a rare one); kept in step with ``kb_fts`` by kb.index."""
+
+    __tablename__ = "kb_term"
+    __table_args__ = {"sqlite_with_rowid": False}
+    term: str = Field(primary_key=True)
+    docs: int = 0
 
 
 class TicketArticle(SQLModel, table=True):

@@ -54,11 +54,13 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
 
 
+_COMPOUND = frozenset(COMPOUND_SURNAMES)  # all two characters long
+
+
 def split_name(name: str) -> tuple[str, str]:
     """(surname, given name)."""
-    for compound in COMPOUND_SURNAMES:
-        if name.startswith(compound) and len(name) > len(compound):
-            return compound, name[len(compound):]
+    if len(name) > 2 and name[:2] in _COMPOUND:
+        return name[:2], name[2:]
     return name[:1], name[1:]
 
 
@@ -77,7 +79,8 @@ def name_readings(name: str) -> list[list[str]]:
     return [[*head, *tail] for head in heads[:MAX_READINGS]]
 
 
-def name_keys(name: str) -> set[str]:
+@lru_cache(maxsize=1 << 17)  # names repeat a lot: bulk indexing computes each once
+def name_keys(name: str) -> frozenset[str]:
     keys: set[str] = set()
     for syllables in name_readings(name):
         syllables = [s for s in syllables if s]
@@ -88,7 +91,9 @@ def name_keys(name: str) -> set[str]:
     han = "".join(_HAN.findall(name))
     if len(han) >= 2:
         keys.add("g" + split_name(han)[1])
-    return keys
+    if len(han) > 4:  # an organisation: 郑州鑫源商贸有限公司 is found by 鑫源商贸
+        keys.update("g" + han[start:] for start in range(2, min(len(han) - 2, 7)))
+    return frozenset(keys)
 
 
 def phone_key(e164: str) -> str | None:
@@ -109,7 +114,8 @@ def address_keys(street: str, community: str, building: str, unit: str, room: st
 
 def customer_keys(name: str, street: str, community: str, building: str, unit: str,
                   room: str, phones: Iterable[str]) -> set[str]:
-    keys = name_keys(name) | address_keys(street, community, building, unit, room)
+    keys = address_keys(street, community, building, unit, room)
+    keys.update(name_keys(name))
     keys.update(k for k in map(phone_key, phones) if k)
     return keys
 
@@ -121,29 +127,63 @@ FROM customer c WHERE c.id IN ({marks})
 """
 
 
-def rows_for(conn, customer_ids: list[str]) -> Iterator[tuple[str, str]]:  # noqa: ANN001
-    """(key, customer_id) rows for these customers; ``conn`` is a sqlite3 connection."""
-    for start in range(0, len(customer_ids), 500):
-        chunk = customer_ids[start:start + 500]
-        sql = _SELECT.format(marks=",".join("?" * len(chunk)))
-        for cid, name, street, community, building, unit, room, phones in conn.execute(
-                sql, chunk):
-            for key in customer_keys(name, street, community, building, unit, room,
-                                     (phones or "").split()):
-                yield key, cid
-
-
-def reindex(conn, customer_ids: list[str]) -> int:  # noqa: ANN001
-    """Replace the keys of these customers (call inside the writer's transaction)."""
+def current(conn, customer_ids: list[str]) -> set[tuple[str, str]]:  # noqa: ANN001
+    """(key, customer_id) pairs computed from these customers' rows as they are now."""
+    pairs: set[tuple[str, str]] = set()
     ids = list(customer_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        conn.execute(f"DELETE FROM customer_key WHERE customer_id IN "
-                     f"({','.join('?' * len(chunk))})", chunk)
-    rows = list(rows_for(conn, ids))
+        sql = _SELECT.format(marks=",".join("?" * len(chunk)))
+        for cid, name, street, community, building, unit, room, phones in conn.execute(
+                sql, chunk):
+            pairs.update((key, cid) for key in customer_keys(
+                name, street, community, building, unit, room, (phones or "").split()))
+    return pairs
+
+
+def refresh(conn, customer_ids: list[str],  # noqa: ANN001 - a sqlite3 connection
+            before: set[tuple[str, str]] = frozenset()) -> int:
+    """Bring these customers' keys in step with their rows, inside the writer's
+    transaction. ``before`` is :func:`current` taken before the rows changed (empty for
+    new customers): the key table has no index by customer (it would double its size),
+    so stale keys are deleted by their exact primary key instead."""
+    after = current(conn, customer_ids)
+    conn.executemany("DELETE FROM customer_key WHERE key = ? AND customer_id = ?",
+                     sorted(before - after))
+    added = sorted(after - before)
     conn.executemany("INSERT OR IGNORE INTO customer_key (key, customer_id) VALUES (?, ?)",
-                     rows)
-    return len(rows)
+                     added)
+    return len(added)
 
 
-_QUERY_ASCII = re.compile(r"[a-z]+")
+def rebuild_all(conn, progress=None) -> int:  # noqa: ANN001
+    """Recompute every customer's keys (bulk loads, repairs), inside the caller's
+    transaction. Keys are staged in a temporary table and copied over in key order:
+    appending to the B-tree in order is several times faster than random inserts."""
+    total = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
+    conn.execute("DELETE FROM customer_key")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS staged_key (key TEXT, customer_id TEXT)")
+    conn.execute("DELETE FROM temp.staged_key")
+    rows = conn.execute(
+        "SELECT c.id, c.name, c.street, c.community, c.building, c.unit, c.room, "
+        "(SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id) "
+        "FROM customer c")
+    batch: list[tuple[str, str]] = []
+    done = 0
+    for cid, name, street, community, building, unit, room, phones in rows:
+        batch.extend((key, cid) for key in customer_keys(
+            name, street, community, building, unit, room, (phones or "").split()))
+        done += 1
+        if len(batch) >= 100_000:
+            conn.executemany("INSERT INTO temp.staged_key VALUES (?, ?)", batch)
+            batch.clear()
+            if progress:
+                progress("search keys", done, total)
+    conn.executemany("INSERT INTO temp.staged_key VALUES (?, ?)", batch)
+    conn.execute("INSERT OR IGNORE INTO customer_key (key, customer_id) "
+                 "SELECT key, customer_id FROM temp.staged_key ORDER BY key, customer_id")
+    count = conn.execute("SELECT count(*) FROM temp.staged_key").fetchone()[0]
+    conn.execute("DROP TABLE temp.staged_key")
+    if progress:
+        progress("search keys", total, total)
+    return count

@@ -65,6 +65,7 @@ def _pragmas(dbapi_connection: sqlite3.Connection, readonly: bool) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA cache_size = -32000")  # 32 MB: lookups revisit hot pages
     if readonly:
         cursor.execute("PRAGMA query_only = ON")
     else:

@@ -76,7 +76,7 @@ def make_desk(path: Path):
         s.add(TicketEvent(ticket_id=ticket.id, agent_id=agent.id, kind="created",
                           to_status="accepted"))
         s.flush()
-        search_keys.reindex(s.connection().connection.driver_connection,
+        search_keys.refresh(s.connection().connection.driver_connection,
                             [p.id for p in people])
     return desk
 

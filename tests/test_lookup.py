@@ -70,7 +70,7 @@ def _add(desk, name: str, account: str, phone: str | None = None, community: str
         if phone:
             s.add(CustomerPhone(customer_id=c.id, e164=phone))
             s.flush()
-        search_keys.reindex(s.connection().connection.driver_connection, [c.id])
+        search_keys.refresh(s.connection().connection.driver_connection, [c.id])
 
 
 @pytest.mark.parametrize("name, readings", [
@@ -152,12 +152,13 @@ def test_card_and_audit(desk) -> None:
     assert row[4] == "2026-11-25 01:30:00.000000"
 
 
-def test_reindex_replaces_keys(desk) -> None:
+def test_refresh_replaces_stale_keys(desk) -> None:
     with desk.session() as s:
         conn = s.connection().connection.driver_connection
         cid = conn.execute("SELECT id FROM customer WHERE name = '张三'").fetchone()[0]
+        before = search_keys.current(conn, [cid])
         conn.execute("UPDATE customer SET name = '张山' WHERE id = ?", (cid,))
-        search_keys.reindex(conn, [cid])
+        search_keys.refresh(conn, [cid], before)
     assert _names(_search(desk, "zhangshan")) == ["张山"]
     assert _search(desk, "zhangsan") == []
 
@@ -254,3 +255,9 @@ def test_cli_lookup_json_and_errors(desk, capsys) -> None:
     assert json.loads(capsys.readouterr().out) == []
     assert cli.main(["lookup", "   ", "--db", str(desk.path)]) == 2
     assert "empty query" in capsys.readouterr().err
+
+
+def test_organisation_found_by_the_middle_of_its_name(desk) -> None:
+    _add(desk, "郑州鑫源商贸有限公司", "5100000009")
+    assert _names(_search(desk, "鑫源商贸")) == ["郑州鑫源商贸有限公司"]
+    assert _names(_search(desk, "郑州鑫源商贸有限公司")) == ["郑州鑫源商贸有限公司"]

@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key", "customer_id"),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_customer_key_customer", "customer_key", ["customer_id"])
     _index_existing()
 
 
@@ -39,9 +38,8 @@ def _index_existing() -> None:
     conn = op.get_bind().connection.dbapi_connection
     ids = [row[0] for row in conn.execute("SELECT id FROM customer")]
     for start in range(0, len(ids), 20000):
-        search_keys.reindex(conn, ids[start:start + 20000])
+        search_keys.refresh(conn, ids[start:start + 20000])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_customer_key_customer", table_name="customer_key")
     op.drop_table("customer_key")

@@ -1,0 +1,140 @@
+"""``agentdesk bench lookup``: caller lookup latency per query kind, beside a naive LIKE.
+
+Queries are built from customers sampled (seeded) from the database itself, in the forms
+callers give them. Each kind runs ``queries`` times through ``lookup.search`` — the code
+the screen uses — and a sample of the same queries runs through the naive baseline
+(``LIKE '%q%'`` over name, account, address and phones: a full scan, so fewer runs).
+The file size is shown with and without the search keys (SQLite's dbstat).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.stats import summary
+
+KINDS = ("phone full", "phone last 4", "phone last 7", "account", "name", "given name",
+         "pinyin initials", "full pinyin", "address")
+
+
+def _national(e164: str) -> str:
+    return e164[3:] if e164.startswith("+86") else e164
+
+
+def _phone_form(e164: str, n: int) -> str:
+    digits = _national(e164)
+    if digits.startswith("1"):
+        forms = (digits, f"{digits[:3]} {digits[3:7]} {digits[7:]}",
+                 f"+86 {digits[:3]}-{digits[3:7]}-{digits[7:]}")
+    else:  # landline: area code, then the local number
+        area, local = digits[:3], digits[3:]
+        forms = (f"0{digits}", f"0{area}-{local[:4]} {local[4:]}", f"(0{area}){local}")
+    return forms[n % len(forms)]
+
+
+def sample(conn: sqlite3.Connection, n: int, seed: int) -> dict[str, list[str]]:
+    from agentdesk import search_keys
+
+    rng = random.Random(seed)
+    lo, hi = conn.execute("SELECT min(rowid), max(rowid) FROM customer").fetchone()
+    out: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    while len(out["name"]) < n:
+        row = conn.execute(
+            "SELECT c.id, c.account_no, c.name, c.community, c.building, "
+            "(SELECT e164 FROM customer_phone p WHERE p.customer_id = c.id ORDER BY position "
+            "LIMIT 1) FROM customer c WHERE rowid >= ? LIMIT 1",
+            (rng.randint(lo, hi),)).fetchone()
+        if row is None or row[5] is None:
+            continue
+        _, account, name, community, building, e164 = row
+        i = len(out["name"])
+        digits = _national(e164)
+        readings = search_keys.name_readings(name)[0]
+        out["phone full"].append(_phone_form(e164, i))
+        out["phone last 4"].append(digits[-4:])
+        out["phone last 7"].append(digits[-7:])
+        out["account"].append(account)
+        out["name"].append(name)
+        out["given name"].append(search_keys.split_name(name)[1] or name)
+        out["pinyin initials"].append("".join(s[0] for s in readings if s))
+        out["full pinyin"].append("".join(readings))
+        out["address"].append(f"{community}{building}")
+    return out
+
+
+def _naive(conn: sqlite3.Connection) -> Callable[[str], list]:
+    sql = ("SELECT c.id FROM customer c WHERE c.name LIKE :q OR c.account_no LIKE :q "
+           "OR (c.street || c.community || c.building || c.unit || c.room) LIKE :q "
+           "OR c.id IN (SELECT customer_id FROM customer_phone WHERE e164 LIKE :q) LIMIT 20")
+
+    def run(query: str) -> list:
+        return conn.execute(sql, {"q": f"%{query}%"}).fetchall()
+
+    return run
+
+
+def _time(fn: Callable[[str], object], queries: list[str]) -> tuple[list[float], int]:
+    times, hits = [], 0
+    for q in queries:
+        start = time.perf_counter()
+        result = fn(q)
+        times.append((time.perf_counter() - start) * 1000)
+        hits += bool(result)
+    return times, hits
+
+
+def sizes(path: Path) -> tuple[float, float]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        total = conn.execute("SELECT sum(pgsize) FROM dbstat").fetchone()[0]
+        keys = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name = 'customer_key'"
+                            ).fetchone()[0] or 0
+    finally:
+        conn.close()
+    return total / 1e6, (total - keys) / 1e6
+
+
+def main(db: str | None, queries: int = 1000, baseline: int = 20, seed: int = 7) -> int:
+    from agentdesk import lookup, store
+
+    console = Console()
+    if not db or not Path(db).is_file():
+        console.print("bench lookup needs --db PATH: a database made by "
+                      "`agentdesk demo-data --db PATH --customers 1000000`")
+        return 2
+    desk = store.open_desk(Path(db))
+    raw = desk.raw()
+    count = raw.execute("SELECT count(*) FROM customer").fetchone()[0]
+    samples = sample(raw, queries, seed)
+    naive = _naive(raw)
+    table = Table(title=f"agentdesk bench lookup: {count:,} customers, {queries} queries per "
+                        f"kind through lookup.search; naive LIKE on {baseline} of them (ms)")
+    for column in ("kind", "p50", "p99", "max", "found", "naive p50", "naive p99", "x faster"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    with desk.session() as session:
+        def ours(q: str) -> list:
+            return lookup.search(session, q)
+
+        _time(ours, samples["name"][:50])  # warm the page cache; not counted
+        for kind in KINDS:
+            times, hits = _time(ours, samples[kind])
+            s = summary(times)
+            naive_times, _ = _time(naive, samples[kind][:baseline])
+            n = summary(naive_times)
+            table.add_row(kind, f"{s['median']:.3f}", f"{s['p99']:.3f}", f"{s['max']:.2f}",
+                          f"{hits / len(times):.0%}", f"{n['median']:.1f}", f"{n['p99']:.1f}",
+                          f"{n['median'] / s['median']:.0f}")
+    raw.close()
+    desk.dispose()
+    console.print(table)
+    total, without = sizes(Path(db))
+    console.print(f"database {total:,.0f} MB; without the search keys {without:,.0f} MB "
+                  f"(x{total / without:.2f})")
+    return 0
