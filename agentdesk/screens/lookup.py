@@ -46,11 +46,12 @@ class LookupScreen(DeskScreen):
         yield Static(t("lookup.hint"), id="status", markup=False)
         with Horizontal():
             table: DataTable = DataTable(id="results", cursor_type="row", zebra_stripes=True)
+            # What matched goes before the long address, so it is never scrolled away.
             table.add_column(t("lookup.col.account"), key="account")
             table.add_column(t("lookup.col.name"), key="name")
+            table.add_column(t("lookup.col.match"), key="match")
             table.add_column(t("lookup.col.phone"), key="phone")
             table.add_column(t("lookup.col.address"), key="address")
-            table.add_column(t("lookup.col.match"), key="match")
             yield table
             with Vertical(id="side"):
                 yield CustomerCard(t("card.empty"), id="card", markup=False)
@@ -122,10 +123,10 @@ class LookupScreen(DeskScreen):
         table = self.query_one("#results", DataTable)
         table.clear()
         for m in found:
-            table.add_row(Text(m.account_no), Text(m.name),
+            table.add_row(Text(m.account_no), Text(m.name), Text(t(f"match.{m.match}")),
                           Text(display(m.phones[0]) if m.phones else ""),
                           Text(m.address, overflow="ellipsis", no_wrap=True),
-                          Text(t(f"match.{m.match}")), key=m.customer_id)
+                          key=m.customer_id)
         if self._popped is not None:
             number, self._popped = self._popped, None
             if not found:
