@@ -6,7 +6,8 @@ Street names are real 郑州 街道/镇/乡 names; communities are made up but t
 
 from __future__ import annotations
 
-CITY = "郑州市"
+CITY = "郑州"  # business names start with the city, or with their county-level city
+COUNTY_CITIES = ("巩义市", "登封市")
 AREA_CODE = "371"
 
 # Account numbers (户号): 2-digit utility prefix + 2-digit district code + 6-digit serial.
@@ -108,12 +109,12 @@ SURNAMES: dict[str, float] = {
 }
 TWO_READING_SURNAMES = ("单", "曾", "解", "区", "仇")
 
-# Given-name characters; a name is surname + 1 or 2 of these (two about 80% of the time).
-GIVEN_CHARS = (
-    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林阳亮成"
-    "建国志文海峰东新永德庆红春金玉燕玲婷雪琳慧颖倩晶洁莉萍梅兰英秀桂凤丹璐欣怡佳雨思梦"
-    "涵萱月晓晨子一博彬振家荣福长利民保卫中立学良胜喜秋云香枝玉珍淑琴素"
-)
+# Given names: a first and a second character by sex (two-character names about 80% of
+# the time; one-character names use the second list), e.g. 建国, 秀英, 浩宇, 雨萱, 伟.
+GIVEN_MALE = ("建国志文海永德小晓俊浩宇子家明新振立学长保红春金玉天鹏伟嘉一博思",
+              "伟强磊军勇杰涛明超刚辉鹏华飞鑫波斌宇浩凯健俊帆旭宁龙林阳亮成峰东平生民利胜良轩航泽然睿晨")
+GIVEN_FEMALE = ("秀玉桂丽春红晓小海美雅欣雨思梦佳子一诗若文淑素彩金",
+                "芳娜敏静丽艳娟霞燕玲婷雪琳慧颖倩晶洁莉萍红梅兰英凤丹璐欣怡涵萱月琪妍珍琴云香华")
 TWO_CHAR_GIVEN = 0.8
 
 # Customer classes by utility, then by area class (towns have more agriculture).
