@@ -173,7 +173,13 @@ class AgentDesk(App):
         except phones.PhoneError as exc:
             self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
             return
-        self.call_from_thread(setattr, self, "current_contact_id", ringing.contact_id)
+        self.call_from_thread(self._call_recorded, ringing)
+
+    def _call_recorded(self, ringing) -> None:  # noqa: ANN001 - contacts.Ringing
+        self.current_contact_id = ringing.contact_id
+        card = getattr(self.screen, "card", None)
+        if card is not None and card.customer_id in ringing.customer_ids:
+            self.screen.show_customer(card.customer_id)  # the card now lists this call
 
     def _store_failed(self, message: str) -> None:
         self.status = t("app.store_error", error=message)

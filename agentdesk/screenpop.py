@@ -25,14 +25,12 @@ def socket_path() -> Path:
     env = os.environ.get("AGENTDESK_SOCKET")
     if env:
         return Path(env)
-    import platformdirs
+    runtime = os.environ.get("XDG_RUNTIME_DIR")  # per-user, cleared at logout
+    if runtime and Path(runtime).is_dir():
+        return Path(runtime) / "agentdesk" / "desk.sock"
+    import tempfile  # no runtime dir (root, containers): a private folder in tmp
 
-    base = Path(platformdirs.user_runtime_dir("agentdesk", ensure_exists=False))
-    if not base.parent.exists():  # no /run/user/UID (root, containers): a private tmp dir
-        import tempfile
-
-        base = Path(tempfile.gettempdir()) / f"agentdesk-{os.getuid()}"
-    return base / "desk.sock"
+    return Path(tempfile.gettempdir()) / f"agentdesk-{os.getuid()}" / "desk.sock"
 
 
 def _private_dir(path: Path) -> None:

@@ -42,6 +42,8 @@ async def test_pop_over_socket_shows_caller_and_records_contact(desk) -> None:
         assert app.current_mode == "lookup"
         assert app.screen.card.name == MARKUP_NAME
         assert MARKUP_NAME in visible_text(app)
+        # once the call is recorded the card lists it among the recent contacts
+        await _wait_for(pilot, lambda: len(app.screen.card.contacts) == 1)
     with desk.session() as s:
         rows = s.connection().execute(text(
             "SELECT c.number, c.channel, cu.name, a.code FROM contact c "

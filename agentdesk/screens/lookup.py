@@ -76,9 +76,12 @@ class LookupScreen(DeskScreen):
 
     def pop(self, number: str) -> None:
         """Screen pop: search the ringing number at once and show the caller."""
+        from agentdesk.phones import display
+
         self._popped = number
-        self.query_one("#query", Input).value = number
-        self._start_search(number, force=True)
+        shown = display(number)
+        self.query_one("#query", Input).value = shown
+        self._start_search(shown, force=True)
 
     @on(Input.Changed, "#query")
     def _query_changed(self, event: Input.Changed) -> None:
@@ -145,6 +148,9 @@ class LookupScreen(DeskScreen):
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value:
             self._load_card(event.row_key.value)
+
+    def show_customer(self, customer_id: str) -> None:
+        self._load_card(customer_id)
 
     @work(thread=True, exclusive=True, group="card")
     def _load_card(self, customer_id: str) -> None:

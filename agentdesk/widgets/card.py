@@ -56,7 +56,8 @@ def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by c
     row(t("card.class"), card.customer_class)
     row(t("card.address"), card.address)
     row(t("card.phones"), "  ".join(display(p) for p in card.phones))
-    row(t("card.meter"), " ".join(x for x in (card.meter_no, card.meter_type) if x))
+    meter_type = t(f"meter.{card.meter_type}") if card.meter_type else ""
+    row(t("card.meter"), " ".join(x for x in (card.meter_no, meter_type) if x))
     credit = card.credit_list or "none"
     row(t("card.credit"), t(f"credit.{credit}"),
         "bold red" if credit == "black" else ("yellow" if credit == "grey" else ""))
