@@ -30,6 +30,12 @@ class Config:
     central_url: str = ""
     sync_interval: int = 30
     db: str = ""  # empty: the default desk database in the user data directory
+    sla_policy: str = ""  # the centre's SLA table (TOML); overrides the shipped defaults
+
+    def policy(self):  # noqa: ANN201 - sla.Policy, imported lazily
+        from agentdesk import sla
+
+        return sla.load_policy(Path(self.sla_policy).expanduser() if self.sla_policy else None)
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()

@@ -237,6 +237,7 @@ class Ticket(SQLModel, table=True):
     owner_id: str = Field(foreign_key="agent.id")
     department: str = ""
     satisfaction: str = ""
+    complained_party: str = Field(default="", sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
     due_first_response: datetime | None = _ts()
@@ -245,6 +246,7 @@ class Ticket(SQLModel, table=True):
     due_callback: datetime | None = _ts()
     resolved_at: datetime | None = _ts()
     closed_at: datetime | None = _ts()
+    paused_at: datetime | None = _ts()  # a clock waiting for the caller (an event says why)
 
 
 class TicketEvent(SQLModel, table=True):

@@ -72,3 +72,44 @@ def parse(text: str, source: str = "taxonomy.toml") -> Taxonomy:
 @cache
 def load(path: Path = DEFAULT_FILE) -> Taxonomy:
     return parse(path.read_text(encoding="utf-8"), str(path))
+
+
+def _initials_and_full(text: str) -> tuple[str, str]:
+    from agentdesk import search_keys
+
+    readings = [search_keys._reading(ch) for ch in text]  # the everyday reading per character
+    syllables = [r for r in readings if r]
+    return "".join(s[0] for s in syllables), "".join(syllables)
+
+
+@cache
+def _search_index(path: Path = DEFAULT_FILE) -> list[tuple[Category, str, str]]:
+    return [(c, *_initials_and_full(c.zh)) for c in load(path).categories.values()]
+
+
+def search(query: str, utility: str = "", limit: int = 8) -> list[Category]:
+    """Category type-ahead: Chinese name, pinyin initials (bg for 爆管), full pinyin or code.
+
+    Categories of the caller's utility come first; among them, the better match first.
+    """
+    q = query.strip().lower()
+    scored: list[tuple[int, int, str, Category]] = []
+    for cat, initials, full in _search_index():
+        if not q:
+            score = 5
+        elif cat.code == q or cat.zh == query.strip():
+            score = 0
+        elif cat.code.startswith(q) or cat.code.split(".")[-1].startswith(q):
+            score = 1
+        elif initials.startswith(q):
+            score = 2
+        elif q in cat.zh:
+            score = 3
+        elif full.startswith(q) or (len(q) >= 2 and q in full):
+            score = 4
+        else:
+            continue
+        other = 0 if not utility or cat.utility in (utility, "any") else 1
+        scored.append((other, score, cat.code, cat))
+    scored.sort(key=lambda item: item[:3])
+    return [cat for *_, cat in scored[:limit]]

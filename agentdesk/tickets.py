@@ -66,3 +66,364 @@ def open_for_owner(session: Session, agent_code: str, limit: int = 500) -> list[
 def open_for_customer(session: Session, customer_id: str, limit: int = 50) -> list[QueueRow]:
     return _queue_rows(session, f"t.customer_id = :cid AND {_OPEN} LIMIT :limit",
                        {"cid": customer_id, "limit": limit})
+
+
+# --- creating and changing tickets ----------------------------------------------------
+# Every change appends one event and applies it to the row in the same transaction
+# (workflow.apply): the row is a projection of the events, never edited on its own.
+
+MAX_DESCRIPTION = 4000  # a ticket is read out on the phone: longer text is a paste error
+MAX_FIELD = 200
+
+
+class TicketError(ValueError):
+    """Input the ticket service refuses, with a message for the agent."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    category: str
+    description: str
+    customer_id: str | None = None
+    location: str = ""  # where the problem is, when not at the account's address
+    channel: str = "phone"
+    contact_id: str | None = None
+    complained_party: str = ""  # complaints: who or what is complained about
+    incident_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    kind: str  # ticket / incident / notice
+    id: str
+    label: str  # ticket number, incident or notice title
+    detail: str
+
+
+def _agent_id(session: Session, code: str) -> str:
+    agent = session.connection().execute(text("SELECT id FROM agent WHERE code = :c"),
+                                         {"c": code}).scalar()
+    if agent is None:
+        raise TicketError(f"unknown agent {code!r}")
+    return agent
+
+
+def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise TicketError(f"{label} is empty")
+    if len(value) > limit:
+        raise TicketError(f"{label} is too long ({len(value)} characters, at most {limit})")
+    return value
+
+
+def _number(session: Session, now: datetime) -> str:
+    from agentdesk import clock
+
+    prefix = "GD" + clock.local(now).strftime("%Y%m%d")
+    last = session.connection().execute(
+        text("SELECT max(number) FROM ticket WHERE number >= :lo AND number < :hi"),
+        {"lo": prefix, "hi": prefix + "~"}).scalar()
+    serial = int(last[len(prefix):len(prefix) + 5]) + 1 if last and last[len(prefix):
+                                                                       ].isdigit() else 1
+    return f"{prefix}{serial:05d}"
+
+
+def _append(session: Session, ticket, kind: str, agent_id: str | None, *,  # noqa: ANN001
+            to_status: str = "", note: str = "", **data: object) -> None:
+    """Append one event and apply it to the row: the only way a ticket changes."""
+    from agentdesk import clock, workflow
+    from agentdesk.models import TicketEvent
+
+    now = clock.now()
+    state = {k: getattr(ticket, k) for k in workflow.FIELDS if hasattr(ticket, k)}
+    state["status"] = ticket.status
+    new = workflow.apply(state, kind, to_status, dict(data), now)
+    session.add(TicketEvent(ticket_id=ticket.id, at=now, agent_id=agent_id, kind=kind,
+                            from_status=ticket.status if to_status else "",
+                            to_status=to_status, note=note, data=workflow.encode(data)))
+    for key, value in new.items():
+        if hasattr(ticket, key) and key != "created_at":
+            setattr(ticket, key, value)
+    session.add(ticket)
+    session.flush()
+
+
+def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noqa: ANN001, ANN201
+    """Open a ticket owned by its creator (首问负责: first responder, fixed forever)."""
+    from agentdesk import clock, sla, taxonomy
+    from agentdesk.models import Customer, Ticket
+
+    tax = taxonomy.load()
+    if draft.category not in tax.categories:
+        raise TicketError(f"unknown category {draft.category!r}")
+    category = tax.categories[draft.category]
+    description = _check_text("description", draft.description, MAX_DESCRIPTION, True)
+    location = _check_text("location", draft.location, MAX_FIELD)
+    party = _check_text("complained-about party", draft.complained_party, MAX_FIELD)
+    customer = None
+    if draft.customer_id:
+        customer = session.get(Customer, draft.customer_id)
+        if customer is None:
+            raise TicketError(f"unknown customer {draft.customer_id!r}")
+    agent_id = _agent_id(session, agent_code)
+    if category.business_type == "repair" and not (location or customer):
+        raise TicketError("a repair needs a location (or a caller with an address)")
+    if category.business_type == "complaint" and not party:
+        raise TicketError("a complaint needs the complained-about party")
+    policy = policy or sla.load_policy()
+    now = clock.now()
+    area = customer.area_class if customer else "urban"
+    priority = sla.effective_priority(category.priority,
+                                      customer.tag_list if customer else (),
+                                      customer.key_level if customer else 0)
+    due = sla.deadlines(policy, category.code, area, priority, now)
+    ticket = Ticket(number=_number(session, now), business_type=category.business_type,
+                    category=category.code, priority=priority, description=description,
+                    location=location or (customer.address if customer else ""),
+                    area_class=area, customer_id=customer.id if customer else None,
+                    contact_id=draft.contact_id, incident_id=draft.incident_id,
+                    first_responder_id=agent_id, owner_id=agent_id, created_at=now,
+                    updated_at=now)
+    session.add(ticket)
+    session.flush()
+    _append(session, ticket, "created", agent_id, to_status="accepted",
+            number=ticket.number, business_type=ticket.business_type,
+            category=ticket.category, priority=priority, description=description,
+            location=ticket.location, area_class=area, customer_id=ticket.customer_id,
+            contact_id=ticket.contact_id, incident_id=ticket.incident_id,
+            first_responder_id=agent_id, owner_id=agent_id, complained_party=party,
+            **{f"due_{clock_name}": value for clock_name, value in due.items()})
+    return ticket
+
+
+def get(session: Session, ticket_ref: str):  # noqa: ANN201
+    """A ticket by id or by number."""
+    from sqlmodel import select
+
+    from agentdesk.models import Ticket
+
+    ticket = session.get(Ticket, ticket_ref) or session.exec(
+        select(Ticket).where(Ticket.number == ticket_ref)).first()
+    if ticket is None:
+        raise TicketError(f"no ticket {ticket_ref!r}")
+    return ticket
+
+
+def _owner_check(ticket, agent_id: str) -> None:  # noqa: ANN001
+    # Nobody takes or works a ticket silently: only its owner moves it (a hand-over first).
+    if ticket.owner_id != agent_id:
+        raise TicketError(f"ticket {ticket.number} is owned by another agent; ask for a "
+                          "hand-over first")
+
+
+def advance(session: Session, ticket_ref: str, agent_code: str, status: str, note: str = "",
+            department: str = "", policy=None):  # noqa: ANN001, ANN201
+    """Move a ticket one step along the workflow (dispatch, on site, resolve, archive)."""
+    from agentdesk import clock, sla, workflow
+
+    ticket = get(session, ticket_ref)
+    agent_id = _agent_id(session, agent_code)
+    _owner_check(ticket, agent_id)
+    workflow.check_transition(ticket.status, status)
+    note = _check_text("note", note, MAX_DESCRIPTION)
+    data: dict[str, object] = {}
+    if status == "dispatched":
+        department = _check_text("department", department, MAX_FIELD, required=True)
+        data["department"] = department  # dispatching never changes the owner
+    if status == "called_back":
+        raise TicketError("use the call-back to record the caller's satisfaction")
+    if status == "resolved":
+        data["due_callback"] = sla.callback_due(policy or sla.load_policy(), ticket.category,
+                                                ticket.area_class, clock.now())
+    _append(session, ticket, "status", agent_id, to_status=status, note=note, **data)
+    return ticket
+
+
+def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: str,
+              note: str = "", policy=None):  # noqa: ANN001, ANN201
+    """回访: record satisfaction; 不满意 reopens with the same owner and a new resolution
+    clock (started now, from the policy in force)."""
+    from agentdesk import clock, sla, workflow
+
+    ticket = get(session, ticket_ref)
+    agent_id = _agent_id(session, agent_code)
+    _owner_check(ticket, agent_id)
+    if satisfaction not in workflow.SATISFACTION:
+        raise TicketError(f"satisfaction must be one of {', '.join(workflow.SATISFACTION)}")
+    if ticket.status != "resolved":
+        raise TicketError(f"a call-back comes after resolution; ticket {ticket.number} is "
+                          f"{ticket.status!r}")
+    note = _check_text("note", note, MAX_DESCRIPTION)
+    _append(session, ticket, "callback", agent_id, to_status="called_back", note=note,
+            satisfaction=satisfaction)
+    if satisfaction == workflow.UNSATISFIED:
+        due = sla.deadlines(policy or sla.load_policy(), ticket.category, ticket.area_class,
+                            ticket.priority, clock.now())
+        # A category with no resolution clock (a burst main) still gets one on reopening:
+        # its next clock from now, so the unsatisfied caller is never left without a promise.
+        again = due["resolution"] or due["arrival"] or due["first_response"]
+        _append(session, ticket, "reopen", agent_id, to_status="accepted",
+                note="回访不满意，重新处理", due_resolution=again,
+                due_first_response=None, due_arrival=None, due_callback=None,
+                resolved_at=None)
+    return ticket
+
+
+def hand_over(session: Session, ticket_ref: str, agent_code: str, to_agent_code: str,
+              reason: str):  # noqa: ANN201
+    """Ownership changes only here: to a named agent, with a reason, as an event."""
+    ticket = get(session, ticket_ref)
+    agent_id = _agent_id(session, agent_code)
+    _owner_check(ticket, agent_id)
+    reason = _check_text("reason", reason, MAX_FIELD, required=True)
+    try:
+        to_id = _agent_id(session, to_agent_code)
+    except TicketError:
+        raise TicketError(f"cannot hand over to unknown agent {to_agent_code!r}") from None
+    if to_id == agent_id:
+        raise TicketError("the ticket is already yours")
+    if ticket.status == "archived":
+        raise TicketError(f"ticket {ticket.number} is archived")
+    _append(session, ticket, "handover", agent_id, note=reason, owner_id=to_id,
+            from_owner=agent_code, to_owner=to_agent_code)
+    return ticket
+
+
+def add_note(session: Session, ticket_ref: str, agent_code: str, note: str):  # noqa: ANN201
+    ticket = get(session, ticket_ref)
+    note = _check_text("note", note, MAX_DESCRIPTION, required=True)
+    _append(session, ticket, "note", _agent_id(session, agent_code), note=note)
+    return ticket
+
+
+def events(session: Session, ticket_id: str) -> list:
+    from sqlmodel import select
+
+    from agentdesk.models import TicketEvent
+
+    return list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                             .order_by(TicketEvent.at, TicketEvent.id)))
+
+
+def rebuilt(session: Session, ticket_id: str) -> dict:
+    """The ticket's state replayed from its events alone (checks, repairs, sync)."""
+    from agentdesk import workflow
+
+    return workflow.rebuild([(e.kind, e.to_status, e.data, e.at)
+                             for e in events(session, ticket_id)])
+
+
+def as_json(session: Session, ticket) -> dict:  # noqa: ANN001
+    """What `agentdesk ticket show --json` prints."""
+    conn = session.connection()
+
+    def code(agent_id: str | None) -> str | None:
+        return conn.execute(text("SELECT code FROM agent WHERE id = :i"),
+                            {"i": agent_id}).scalar() if agent_id else None
+
+    def iso(value: datetime | None) -> str | None:
+        from agentdesk import clock
+
+        return clock.local(value).isoformat() if value else None
+
+    return {
+        "id": ticket.id, "number": ticket.number, "status": ticket.status,
+        "business_type": ticket.business_type, "category": ticket.category,
+        "priority": ticket.priority, "description": ticket.description,
+        "location": ticket.location, "customer_id": ticket.customer_id,
+        "first_responder": code(ticket.first_responder_id), "owner": code(ticket.owner_id),
+        "department": ticket.department, "satisfaction": ticket.satisfaction,
+        "created_at": iso(ticket.created_at),
+        "deadlines": {name: iso(getattr(ticket, f"due_{name}"))
+                      for name in ("first_response", "arrival", "resolution", "callback")},
+    }
+
+
+DUPLICATE_HOURS = 24
+
+
+def duplicates(session: Session, category: str, customer_id: str | None) -> list[Duplicate]:
+    """What to offer before dispatching again: an open ticket of the same category at the
+    same building in the last day, an open incident of that category over the address,
+    or an active outage notice over it (repairs only)."""
+    from datetime import timedelta
+
+    from agentdesk import clock, taxonomy
+    from agentdesk.models import Customer, utc_text
+
+    customer = session.get(Customer, customer_id) if customer_id else None
+    if customer is None:
+        return []
+    now = clock.now()
+    conn = session.connection()
+    found: list[Duplicate] = []
+    place = {"d": customer.district, "s": customer.street, "c": customer.community,
+             "b": customer.building}
+    for tid, number, room, unit in conn.execute(text(
+            """SELECT t.id, t.number, c.room, c.unit FROM ticket t
+               JOIN customer c ON c.id = t.customer_id
+               WHERE t.created_at >= :since AND t.category = :cat
+                 AND t.status IN ('accepted', 'dispatched', 'on_site')
+                 AND c.district = :d AND c.street = :s AND c.community = :c
+                 AND c.building = :b
+               ORDER BY t.created_at DESC LIMIT 10"""),
+            {**place, "cat": category,
+             "since": utc_text(now - timedelta(hours=DUPLICATE_HOURS))}):
+        same = unit == customer.unit and room == customer.room
+        found.append(Duplicate("ticket", tid, number, "same address" if same
+                               else "same building"))
+    for iid, title in conn.execute(text(
+            """SELECT id, title FROM incident WHERE status = 'open' AND category = :cat
+               AND district = :d AND (street = '' OR street = :s)
+               AND (community = '' OR community = :c)"""), {**place, "cat": category}):
+        found.append(Duplicate("incident", iid, title, "open incident"))
+    if taxonomy.load().category(category).business_type == "repair":
+        for nid, title in conn.execute(text(
+                """SELECT id, title FROM notice WHERE utility = :u AND district = :d
+                   AND (street = '' OR street = :s) AND (community = '' OR community = :c)
+                   AND starts_at <= :now AND ends_at >= :now"""),
+                {**place, "u": customer.utility, "now": utc_text(now)}):
+            found.append(Duplicate("notice", nid, title, "outage notice in force"))
+    return found
+
+
+def link_report(session: Session, ticket_ref: str, agent_code: str,
+                customer_id: str | None, note: str = ""):  # noqa: ANN201
+    """Another caller reports what an open ticket already covers: record it on that
+    ticket instead of dispatching again."""
+    ticket = get(session, ticket_ref)
+    _append(session, ticket, "linked_report", _agent_id(session, agent_code),
+            note=_check_text("note", note, MAX_DESCRIPTION), reporter_id=customer_id)
+    return ticket
+
+
+def note_notice(session: Session, notice_id: str, agent_code: str,
+                contact_id: str | None) -> None:
+    """The caller was told about an outage notice in force: no repair is dispatched; the
+    contact records what they were told."""
+    from agentdesk.models import Contact, Notice
+
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise TicketError(f"no notice {notice_id!r}")
+    contact = session.get(Contact, contact_id) if contact_id else None
+    if contact is not None:
+        told = f"已告知公告：{notice.title}"
+        contact.note = f"{contact.note}\n{told}".strip()
+        session.add(contact)
+
+
+def listing(session: Session, owner: str | None = None, open_only: bool = False,
+            limit: int = 50) -> list:
+    """Tickets newest first, optionally only one agent's and only open ones."""
+    from sqlmodel import select
+
+    from agentdesk.models import Ticket
+
+    query = select(Ticket).order_by(Ticket.created_at.desc()).limit(max(1, limit))
+    if owner:
+        query = query.where(Ticket.owner_id == _agent_id(session, owner))
+    if open_only:
+        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+    return list(session.exec(query))

@@ -10,6 +10,8 @@ SERVICES = [
     "agentdesk.store", "agentdesk.migrations", "agentdesk.taxonomy", "agentdesk.i18n",
     "agentdesk.lookup", "agentdesk.tickets", "agentdesk.agents", "agentdesk.phones",
     "agentdesk.customers_io", "agentdesk.demo", "agentdesk.cli",
+    "agentdesk.kb", "agentdesk.kb.tokens", "agentdesk.kb.index", "agentdesk.kb.loader",
+    "agentdesk.kb.search", "agentdesk.kb.catalog", "agentdesk.kb.links", "bench.kb",
 ]
 
 

@@ -156,8 +156,9 @@ class LookupScreen(DeskScreen):
     def _load_card(self, customer_id: str) -> None:
         from agentdesk import lookup
 
-        from agentdesk import contacts
+        from agentdesk import contacts, taxonomy
 
+        taxonomy.load()  # the card names ticket categories: read the file here, not in draw
         with self.store.session() as session:
             card = lookup.card(session, customer_id)
             if card is not None and not self.store.readonly:

@@ -1,25 +1,300 @@
-"""Ticket form (the tickets issue builds it); shows the caller handed over from lookup."""
+"""The ticket form: a burst-pipe report from a known caller in a handful of keys.
+
+From the customer card, Ctrl+N opens this form for the caller: the category box takes
+pinyin initials (bg), Chinese (爆管) or a code; Enter picks the first match and shows the
+priority and every deadline at once; the description is typed; Ctrl+S runs the quality
+gate and the duplicate check (an open ticket at the same building, an open incident, an
+outage notice in force is offered first: one key links to it) and saves. The creating
+agent is the first responder and owner.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events, on, work
 from textual.app import ComposeResult
-from textual.widgets import Static
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
 
+from agentdesk import clock
 from agentdesk.i18n import t
 from agentdesk.screens.base import DeskScreen
+from agentdesk.screens.i18n_bindings import localize
+
+
+def _when(value) -> str:  # noqa: ANN001
+    return clock.local(value).strftime("%m-%d %H:%M") if value else "—"
+
+
+class DuplicateChoice(ModalScreen[str]):
+    """Offer what already covers this report: Enter links to it, N opens a new ticket."""
+
+    DEFAULT_CSS = """
+    DuplicateChoice { align: center middle; }
+    DuplicateChoice > Vertical { width: 80; height: auto; border: thick $warning;
+                                 background: $surface; padding: 1 2; }
+    """
+    BINDINGS = [
+        Binding("enter", "choose('link')", "ticket.dup.link"),
+        Binding("n", "choose('new')", "ticket.dup.new"),
+        Binding("escape", "choose('cancel')", "ticket.dup.cancel"),
+    ]
+
+    def __init__(self, found: list) -> None:
+        super().__init__()
+        localize(self)
+        self.found = found
+
+    def compose(self) -> ComposeResult:
+        body = Text(t("ticket.dup.title") + "\n\n", style="bold")
+        for dup in self.found:
+            body.append(f"• {t('ticket.dup.' + dup.kind)} ", style="bold")
+            body.append(dup.label)
+            body.append(f"  ({dup.detail})\n")
+        body.append("\n" + t("ticket.dup.keys"), style="dim")
+        with Vertical():
+            yield Static(body)
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
 
 
 class TicketScreen(DeskScreen):
+    DEFAULT_CSS = """
+    TicketScreen #caller { height: auto; margin: 0 1; }
+    TicketScreen #left { width: 2fr; padding: 0 1; }
+    TicketScreen #right { width: 3fr; padding: 0 1; }
+    TicketScreen #categories { height: 9; }
+    TicketScreen #sla { height: auto; min-height: 5; border: round $primary; }
+    TicketScreen #description { height: 1fr; min-height: 5; }
+    TicketScreen #result { height: auto; margin: 0 1; }
+    """
+    BINDINGS = [Binding("ctrl+s", "save", "ticket.key.save", priority=True)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        localize(self)
+        self.category = None  # taxonomy.Category chosen
+        self.preview: dict | None = None
+        self.customer = None  # lookup.Card of the caller
+        self.created = None  # the ticket saved last (its JSON summary)
+
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
-        yield Static(Text(t("ticket.title"), style="bold"))
         yield Static("", id="caller", markup=False)
-        yield Static(Text(t("ticket.pending"), style="dim"))
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Input(placeholder=t("ticket.category.placeholder"), id="category")
+                yield OptionList(id="categories")
+                yield Static(Text(t("ticket.sla.empty"), style="dim"), id="sla")
+            with Vertical(id="right"):
+                yield TextArea(id="description")
+                yield Input(placeholder=t("ticket.location.placeholder"), id="location")
+                yield Input(placeholder=t("ticket.party.placeholder"), id="party")
+        yield Static("", id="result", markup=False)
         yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#description", TextArea).border_title = t("ticket.description")
+        self._warm()
+
+    @work(thread=True)
+    def _warm(self) -> None:
+        from agentdesk import taxonomy
+
+        taxonomy._search_index()  # pinyin of every category name, off the UI thread
 
     def on_screen_resume(self) -> None:
         card = getattr(self.app, "current_customer", None)
+        if card is not self.customer:
+            self.customer = card
+            self._reset()
         caller = self.query_one("#caller", Static)
-        caller.update(Text(t("ticket.for", name=card.name, account=card.account_no))
-                      if card else Text(""))
+        if card is None:
+            caller.update(Text(t("ticket.no_caller"), style="dim"))
+        else:
+            line = Text(t("ticket.for", name=card.name, account=card.account_no), style="bold")
+            line.append("  " + card.address, style="")
+            if card.tags:
+                line.append("  ⚠ " + " ".join(card.tags), style="bold reverse red")
+            caller.update(line)
+        self._fill_categories("")
+        self.query_one("#category", Input).focus()
+
+    def _reset(self) -> None:
+        self.category, self.preview, self.created = None, None, None
+        for selector in ("#category", "#location", "#party"):
+            self.query_one(selector, Input).value = ""
+        self.query_one("#description", TextArea).text = ""
+        self.query_one("#sla", Static).update(Text(t("ticket.sla.empty"), style="dim"))
+        self.query_one("#result", Static).update("")
+
+    # --- category type-ahead -----------------------------------------------------------
+
+    def _fill_categories(self, query: str) -> None:
+        from agentdesk import taxonomy
+
+        utility = self.customer.utility if self.customer else ""
+        options = self.query_one("#categories", OptionList)
+        options.clear_options()
+        for cat in taxonomy.search(query, utility):
+            options.add_option(Option(Text(f"{cat.label(self.app.lang)}  {cat.code}"),
+                                      id=cat.code))
+        if options.option_count:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#category")
+    def _category_typed(self, event: Input.Changed) -> None:
+        if self.category is None or event.value != self.category.label(self.app.lang):
+            self.category = None
+            self._fill_categories(event.value)
+
+    def on_key(self, event: events.Key) -> None:
+        # Up and down move in the category list while the agent types in the box.
+        if self.focused is self.query_one("#category", Input) and event.key in ("up", "down"):
+            options = self.query_one("#categories", OptionList)
+            options.action_cursor_down() if event.key == "down" else options.action_cursor_up()
+            event.stop()
+
+    @on(Input.Submitted, "#category")
+    def _category_chosen(self, event: Input.Submitted) -> None:
+        options = self.query_one("#categories", OptionList)
+        if options.highlighted is None:
+            return
+        self._choose(options.get_option_at_index(options.highlighted).id)
+
+    @on(OptionList.OptionSelected, "#categories")
+    def _option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option.id)
+
+    def _choose(self, code: str) -> None:
+        from agentdesk import taxonomy
+
+        self.category = taxonomy.load().category(code)
+        self.query_one("#category", Input).value = self.category.label(self.app.lang)
+        self.query_one("#description", TextArea).focus()
+        self._preview(code)
+
+    @work(thread=True, exclusive=True, group="preview")
+    def _preview(self, code: str) -> None:
+        from agentdesk import sla, taxonomy
+
+        cat = taxonomy.load().category(code)
+        card = self.customer
+        priority = sla.effective_priority(cat.priority, card.tags if card else (),
+                                          card.key_level if card else 0)
+        due = sla.deadlines(sla.load_policy(), code, card.area_class if card else "urban",
+                            priority, clock.now())
+        self.app.call_from_thread(self._show_preview, code, priority, due)
+
+    def _show_preview(self, code: str, priority: str, due: dict) -> None:
+        if self.category is None or self.category.code != code:
+            return
+        self.preview = {"priority": priority, "due": due}
+        out = Text()
+        out.append(t("ticket.priority") + ": ", style="dim")
+        out.append(t(f"priority.{priority}"),
+                   style="bold red" if priority == "urgent" else "bold")
+        for name in ("first_response", "arrival", "resolution"):
+            out.append(f"\n{t('sla.' + name)}: ", style="dim")
+            out.append(_when(due.get(name)))
+        out.append(f"\n{t('sla.callback')}: ", style="dim")
+        out.append(t("ticket.sla.callback_after"))
+        self.query_one("#sla", Static).update(out)
+
+    # --- saving --------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.store is None:
+            return
+        if self.category is None:
+            self._error(t("ticket.need_category"))
+            self.query_one("#category", Input).focus()
+            return
+        self._check_duplicates(self.category.code,
+                               self.customer.customer_id if self.customer else None)
+
+    def _draft(self):  # noqa: ANN202
+        from agentdesk.tickets import Draft
+
+        return Draft(category=self.category.code,
+                     description=self.query_one("#description", TextArea).text,
+                     customer_id=self.customer.customer_id if self.customer else None,
+                     location=self.query_one("#location", Input).value,
+                     complained_party=self.query_one("#party", Input).value,
+                     contact_id=getattr(self.app, "current_contact_id", None))
+
+    @work(thread=True, exclusive=True, group="save")
+    def _check_duplicates(self, code: str, customer_id: str | None) -> None:
+        from agentdesk import tickets
+
+        with self.store.session() as session:
+            found = tickets.duplicates(session, code, customer_id)
+        self.app.call_from_thread(self._offer, found)
+
+    def _offer(self, found: list) -> None:
+        if not found:
+            self._save(self._draft(), None)
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "link":
+                self._save(self._draft(), found[0])
+            elif choice == "new":
+                self._save(self._draft(), None)
+
+        self.app.push_screen(DuplicateChoice(found), chosen)
+
+    @work(thread=True, exclusive=True, group="save")
+    def _save(self, draft, link) -> None:  # noqa: ANN001
+        from dataclasses import replace
+
+        from agentdesk import tickets
+
+        agent = self.app.agent_code
+        try:
+            with self.store.session() as session:
+                if link is not None and link.kind == "ticket":
+                    ticket = tickets.link_report(session, link.id, agent, draft.customer_id,
+                                                 draft.description)
+                elif link is not None and link.kind == "notice":
+                    ticket = None  # told the caller about the notice: no repair dispatched
+                    tickets.note_notice(session, link.id, agent, draft.contact_id)
+                else:
+                    if link is not None and link.kind == "incident":
+                        draft = replace(draft, incident_id=link.id)
+                    ticket = tickets.create(session, draft, agent)
+                    self._link_answer(session, ticket.id)
+                summary = tickets.as_json(session, ticket) if ticket else None
+        except tickets.TicketError as exc:
+            self.app.call_from_thread(self._error, str(exc))
+            return
+        self.app.call_from_thread(self._saved, summary, link)
+
+    def _link_answer(self, session, ticket_id: str) -> None:  # noqa: ANN001
+        answer = getattr(self.app, "kb_answer", None)
+        if answer:
+            from agentdesk.kb import links
+
+            links.link(session, ticket_id, answer[0], self.app.agent_code)
+
+    def _saved(self, summary: dict | None, link) -> None:  # noqa: ANN001
+        self.created = summary
+        result = self.query_one("#result", Static)
+        if summary is None:
+            result.update(Text(t("ticket.notice_told", title=link.label), style="bold"))
+            return
+        self.app.current_ticket_id = summary["id"]
+        self.app.kb_answer = None
+        key = "ticket.linked" if link is not None and link.kind == "ticket" else "ticket.saved"
+        message = t(key, number=summary["number"])
+        result.update(Text(message, style="bold green"))
+        self.notify(message, markup=False)
+        self.app.data_version += 1  # queue and card show the new ticket
+
+    def _error(self, message: str) -> None:
+        self.query_one("#result", Static).update(Text(message, style="bold red"))

@@ -67,10 +67,14 @@ def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by c
     out.append(f"{t('card.tickets')}:", style="dim")
     if not card.open_tickets:
         out.append(f" {t('card.tickets.none')}")
+    from agentdesk import i18n, taxonomy
+
+    categories = taxonomy.load().categories  # cached: the card's worker loaded it
     for ticket in card.open_tickets:
         due = t("card.due", due=_when(ticket.next_due)) if ticket.next_due else ""
-        line = Text(f"\n  {ticket.number} {ticket.category} {t('status.' + ticket.status)} "
-                    f"{due}")
+        cat = categories.get(ticket.category)
+        label = cat.label(i18n.lang()) if cat else ticket.category
+        line = Text(f"\n  {ticket.number} {label} {t('status.' + ticket.status)} {due}")
         if ticket.overdue:
             line.append(f" ⏰{t('card.overdue')}", style="bold red")
         out.append_text(line)

@@ -1,0 +1,290 @@
+"""Loading knowledge-base articles: Markdown files with a TOML header (no textual import).
+
+An article file starts with a header between two ``+++`` lines::
+
+    +++
+    id = "water-low-pressure"
+    title = "水压低、水流很小的处理"
+    utility = "water"              # water / power / "" for both
+    category = "water.pressure"
+    tags = ["水压低"]
+    synonyms = ["水龙头出水像小拇指那么细"]   # how callers say it
+    owner = "供水调度中心"
+    reviewed = 2026-11-20          # a TOML date
+    review_days = 365
+    +++
+
+followed by the Markdown body (``## 答复口径``, ``## 处理步骤``, ``## 时限承诺``,
+``## 何时转工单``). Importing is an upsert by id: importing the same folder twice changes
+nothing the second time. A file whose header is malformed is reported (file, line,
+problem) and skipped; the other files are still imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from agentdesk.kb import index, tokens
+
+SHIPPED_DIR = Path(__file__).parent / "articles"
+FENCE = "+++"
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+UTILITIES = ("water", "power", "")
+REQUIRED = ("id", "title")
+# key: (type, default); lists are lists of strings
+FIELDS: dict[str, tuple[type, object]] = {
+    "id": (str, ""), "title": (str, ""), "utility": (str, ""), "category": (str, ""),
+    "tags": (list, []), "synonyms": (list, []), "owner": (str, ""),
+    "reviewed": (date, None), "review_days": (int, 365),
+}
+META_SHIPPED = "shipped_hash"
+META_TOKENS = "token_version"
+
+
+class ArticleError(ValueError):
+    """One file's problem, with the line when there is one."""
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    id: str
+    title: str
+    utility: str
+    category: str
+    tags: str  # one per line, as stored
+    synonyms: str
+    owner: str
+    reviewed_on: date | None
+    review_days: int
+    body: str
+
+
+@dataclass
+class KbImportReport:
+    folder: str = ""
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (file, problem)
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
+
+    def format(self) -> str:
+        head = (f"{self.folder or 'kb'}: {self.inserted} inserted, {self.updated} updated, "
+                f"{self.unchanged} unchanged, {len(self.errors)} file(s) skipped.")
+        return "\n".join([head, *(f"{name}: {problem}" for name, problem in self.errors)])
+
+
+# --- parsing -------------------------------------------------------------------------
+
+
+def split_header(text: str) -> tuple[str, str, int]:
+    """(header, body, line number of the header's first line)."""
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise ArticleError("empty file")
+    if lines[first].strip() != FENCE:
+        raise ArticleError(f"line {first + 1}: the file must start with a '{FENCE}' line "
+                           "(TOML header)")
+    end = next((i for i in range(first + 1, len(lines)) if lines[i].strip() == FENCE), None)
+    if end is None:
+        raise ArticleError(f"line {first + 1}: header opened with '{FENCE}' but never closed")
+    return "".join(lines[first + 1:end]), "".join(lines[end + 1:]), first + 2
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, offset: int) -> ArticleError:
+    message = str(exc)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if found:
+        line = int(found.group(1)) + offset - 1
+        message = message[:found.start()].strip()
+        return ArticleError(f"line {line}, column {found.group(2)}: bad TOML: {message}")
+    return ArticleError(f"bad TOML header: {message}")
+
+
+def _check(header: dict) -> dict:
+    unknown = sorted(set(header) - set(FIELDS))
+    if unknown:
+        raise ArticleError(f"unknown header key(s) {', '.join(unknown)} "
+                           f"(known: {', '.join(FIELDS)})")
+    for key in REQUIRED:
+        if not isinstance(header.get(key), str) or not header[key].strip():
+            raise ArticleError(f"header needs a non-empty '{key}'")
+    values: dict = {}
+    for key, (kind, default) in FIELDS.items():
+        value = header.get(key, default)
+        if value is None:
+            values[key] = None
+            continue
+        ok = isinstance(value, kind) and not (kind is date and hasattr(value, "hour"))
+        if kind is int and isinstance(value, bool):
+            ok = False
+        if kind is list:
+            ok = ok and all(isinstance(v, str) for v in value)
+        if not ok:
+            want = {str: "a string", list: "a list of strings", int: "an integer",
+                    date: "a date like 2026-11-20"}[kind]
+            raise ArticleError(f"'{key}' must be {want}, got {value!r}")
+        values[key] = value.strip() if isinstance(value, str) else value
+    if not ID_RE.match(values["id"]):
+        raise ArticleError(f"id {values['id']!r}: use lower-case letters, digits, '.', '-', "
+                           "'_' (at most 80)")
+    if values["utility"] not in UTILITIES:
+        raise ArticleError(f"utility {values['utility']!r}: must be water, power or empty")
+    if values["review_days"] <= 0:
+        raise ArticleError("review_days must be positive")
+    return values
+
+
+def parse(text: str) -> ParsedArticle:
+    header_text, body, offset = split_header(text)
+    try:
+        header = tomllib.loads(header_text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(exc, offset) from None
+    v = _check(header)
+    return ParsedArticle(
+        id=v["id"], title=v["title"], utility=v["utility"], category=v["category"],
+        tags="\n".join(s.strip() for s in v["tags"] if s.strip()),
+        synonyms="\n".join(s.strip() for s in v["synonyms"] if s.strip()),
+        owner=v["owner"], reviewed_on=v["reviewed"], review_days=v["review_days"],
+        body=body.strip() + "\n")
+
+
+def read_file(path: Path) -> ParsedArticle:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(f"not UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise ArticleError(f"cannot read: {exc.strerror}") from None
+    return parse(text)
+
+
+# --- importing -----------------------------------------------------------------------
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.md") if p.is_file())
+
+
+def upsert(conn, articles: list[ParsedArticle], report: KbImportReport,  # noqa: ANN001
+           reindex: bool = True) -> list[str]:
+    """Insert or update these articles by id inside the caller's transaction (``conn`` is
+    a SQLAlchemy connection); count them in ``report``; return the ids written."""
+    from agentdesk import clock
+    from agentdesk.models import utc_text
+
+    names = list(ParsedArticle.__dataclass_fields__)
+    ids = [a.id for a in articles]
+    existing: dict[str, tuple] = {}
+    for start in range(0, len(ids), index.BATCH):
+        chunk = tuple(ids[start:start + index.BATCH])
+        sql = (f"SELECT {', '.join(names)} FROM kb_article "
+               f"WHERE id IN ({','.join('?' * len(chunk))})")
+        existing.update((row[0], tuple(row)) for row in conn.exec_driver_sql(sql, chunk))
+    now = utc_text(clock.now())
+    changed: list[str] = []
+    for article in articles:
+        values = tuple(_stored(getattr(article, n)) for n in names)
+        old = existing.get(article.id)
+        if old is not None and tuple(_stored(v) for v in old) == values:
+            report.unchanged += 1
+            continue
+        conn.exec_driver_sql(
+            f"INSERT INTO kb_article ({', '.join(names)}, updated_at) "
+            f"VALUES ({', '.join('?' * (len(names) + 1))}) ON CONFLICT(id) DO UPDATE SET "
+            + ", ".join(f"{n} = excluded.{n}" for n in [*names[1:], "updated_at"]),
+            (*values, now))
+        if old is None:
+            report.inserted += 1
+        else:
+            report.updated += 1
+        changed.append(article.id)
+    if reindex:
+        index.reindex(conn, changed)
+    return changed
+
+
+def _stored(value: object) -> object:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def import_dir(store, path: Path | str, reindex: bool = True) -> KbImportReport:  # noqa: ANN001
+    """Upsert every ``*.md`` article under ``path`` by id, in one transaction."""
+    folder = Path(path).expanduser()
+    report = KbImportReport(folder=str(folder))
+    if not folder.is_dir():
+        report.errors.append((str(folder), "not a folder of .md articles"))
+        return report
+    articles: list[ParsedArticle] = []
+    seen: dict[str, str] = {}
+    for file in _files(folder):
+        name = str(file.relative_to(folder))
+        try:
+            article = read_file(file)
+        except ArticleError as exc:
+            report.errors.append((name, str(exc)))
+            continue
+        if article.id in seen:
+            report.errors.append((name, f"id {article.id!r} already used by {seen[article.id]}"))
+            continue
+        seen[article.id] = name
+        articles.append(article)
+    with store.session() as session:
+        upsert(session.connection(), articles, report, reindex)
+    return report
+
+
+def shipped_hash(folder: Path = SHIPPED_DIR) -> str:
+    """A hash of the shipped files' names and contents (a flat folder: scandir is cheap)."""
+    digest = hashlib.sha256()
+    if folder.is_dir():
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            if entry.name.endswith(".md") and entry.is_file():
+                with open(entry.path, "rb") as f:
+                    digest.update(entry.name.encode() + b"\0" + f.read() + b"\0")
+    return digest.hexdigest()
+
+
+def _meta(conn, key: str) -> str | None:  # noqa: ANN001
+    return conn.exec_driver_sql("SELECT value FROM kb_meta WHERE key = ?", (key,)).scalar()
+
+
+def _set_meta(conn, key: str, value: str) -> None:  # noqa: ANN001
+    conn.exec_driver_sql("INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET value = excluded.value", (key, value))
+
+
+def ensure_shipped(store, folder: Path = SHIPPED_DIR) -> int | None:  # noqa: ANN001
+    """Import the shipped articles when they changed since the last start (or never were),
+    and rebuild the index when the token version changed. Returns the number of articles
+    imported or re-indexed, or None when there was nothing to do (the usual case: one hash
+    of the shipped files and one query, a few milliseconds)."""
+    if store.readonly:
+        return None
+    digest = shipped_hash(folder)
+    with store.session() as session:
+        conn = session.connection()
+        stale_tokens = _meta(conn, META_TOKENS) != tokens.VERSION
+        if not stale_tokens and _meta(conn, META_SHIPPED) == digest:
+            return None
+    written = 0
+    if folder.is_dir() and any(folder.glob("*.md")):
+        written = import_dir(store, folder, reindex=not stale_tokens).changed
+    with store.session() as session:
+        conn = session.connection()
+        if stale_tokens:
+            written = index.rebuild(conn)
+            _set_meta(conn, META_TOKENS, tokens.VERSION)
+        _set_meta(conn, META_SHIPPED, digest)
+    return written

@@ -1,0 +1,206 @@
+"""The centre's working calendar: working days, working hours, holidays and make-up days.
+
+All arithmetic happens in the centre's time zone (:func:`agentdesk.clock.centre_tz`, read at
+call time); every instant returned is an aware UTC datetime. Working days are a
+python-dateutil ``rruleset``: a weekly rule over the working weekdays, the holidays as
+``exdate`` and the make-up working days (调休, a weekend day worked) as ``rdate``.
+
+Two kinds of working arithmetic:
+
+* **N working days** (:meth:`Calendar.add_working_days`): the close of business (the end of
+  the last working period, 17:30 by default) of the Nth working day *after* the day the
+  clock starts; the start day itself is never counted, whatever the hour. This is how
+  Chinese rules count "N个工作日内" (民法典 第二百零一条: the first day is not counted;
+  第二百零三条: the last day ends when business stops). ``0`` working days is the close of
+  business of the first working day that has not closed yet at the start.
+* **Working time** (:meth:`Calendar.add_working_time`): only time inside the working periods
+  (08:30–12:00 and 13:30–17:30 by default) counts; lunch, evenings, weekends and holidays
+  do not. A clock started outside the periods begins at the next opening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from itertools import islice
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import DAILY, rrule, rruleset
+
+from agentdesk import clock
+
+UTC = timezone.utc
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+
+
+def aware(value: datetime, what: str = "time") -> datetime:
+    """``value`` in UTC; a naive datetime is an error (we never guess a time zone)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} without a UTC offset: {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def parse_period(text: str) -> tuple[time, time]:
+    """``"08:30-12:00"`` -> (08:30, 12:00)."""
+    try:
+        first, last = (part.strip() for part in text.split("-"))
+        start, end = time.fromisoformat(first), time.fromisoformat(last)
+    except (ValueError, AttributeError):
+        raise ValueError(f"not a working period like \"08:30-12:00\": {text!r}") from None
+    if end <= start:
+        raise ValueError(f"working period ends before it starts: {text!r}")
+    return start, end
+
+
+@dataclass(frozen=True)
+class Holiday:
+    """One official holiday: the days off (``start``..``end``, weekends inside included)
+    and the weekend days worked instead (``makeup``)."""
+
+    name: str
+    start: date
+    end: date
+    makeup: tuple[date, ...] = ()
+
+    def days(self) -> list[date]:
+        return [d.date() for d in rrule(DAILY, dtstart=_midnight(self.start),
+                                        until=_midnight(self.end))]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time())
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working days Mon–Fri and 08:30–12:00, 13:30–17:30 unless told otherwise.
+
+    ``holidays`` are days off, ``makeup_days`` are days worked although their weekday is not
+    a working weekday (调休). Build one from official holiday entries with
+    :meth:`from_holidays`; the shipped one is ``agentdesk.sla.load_policy().calendar``.
+    """
+
+    weekdays: frozenset[int] = frozenset(range(5))  # 0 = Monday
+    periods: tuple[tuple[time, time], ...] = DEFAULT_PERIODS
+    holidays: frozenset[date] = frozenset()
+    makeup_days: frozenset[date] = frozenset()
+    entries: tuple[Holiday, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.weekdays or not set(self.weekdays) <= set(range(7)):
+            raise ValueError("working days must be some of mon..sun, at least one")
+        if not self.periods:
+            raise ValueError("at least one working period is needed")
+        periods = sorted(self.periods)
+        for a, b in periods:
+            if b <= a:
+                raise ValueError(f"working period ends before it starts: {a:%H:%M}-{b:%H:%M}")
+        for (a, b), (c, d) in zip(periods, periods[1:]):
+            if c < b:
+                raise ValueError(f"working periods overlap: {a:%H:%M}-{b:%H:%M} and "
+                                 f"{c:%H:%M}-{d:%H:%M}")
+        object.__setattr__(self, "periods", tuple(periods))
+        both = self.holidays & self.makeup_days
+        if both:
+            raise ValueError(f"both a holiday and a make-up working day: {min(both)}")
+
+    @classmethod
+    def from_holidays(cls, entries: Iterable[Holiday], weekdays: Iterable[int] = range(5),
+                      periods: Iterable[tuple[time, time]] = DEFAULT_PERIODS) -> Calendar:
+        entries = tuple(entries)
+        off = {d for h in entries for d in h.days()}
+        makeup = {d for h in entries for d in h.makeup}
+        return cls(frozenset(weekdays), tuple(periods), frozenset(off), frozenset(makeup),
+                   entries)
+
+    @property
+    def holiday_years(self) -> frozenset[int]:
+        """Years the holiday data covers: a deadline in another year may be wrong."""
+        return frozenset(d.year for d in self.holidays | self.makeup_days)
+
+    # -- days ------------------------------------------------------------------------------
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.holidays:
+            return False
+        return day in self.makeup_days or day.weekday() in self.weekdays
+
+    def working_days(self, first: date) -> Iterator[date]:
+        """Working days from ``first`` (included) on, without end."""
+        rules = rruleset()
+        rules.rrule(rrule(DAILY, dtstart=_midnight(first), byweekday=sorted(self.weekdays)))
+        for day in self.makeup_days:
+            if day >= first:
+                rules.rdate(_midnight(day))
+        for day in self.holidays:
+            if day >= first:
+                rules.exdate(_midnight(day))
+        return (moment.date() for moment in rules)
+
+    def opening(self, day: date) -> datetime:
+        return _at(day, self.periods[0][0])
+
+    def close_of_business(self, day: date) -> datetime:
+        return _at(day, self.periods[-1][1])
+
+    # -- arithmetic ------------------------------------------------------------------------
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """Close of business of the ``days``-th working day after the start's local day."""
+        if days < 0:
+            raise ValueError(f"working days must not be negative: {days}")
+        start = aware(start, "start")
+        day = start.astimezone(clock.centre_tz()).date()
+        if days == 0:
+            for candidate in self.working_days(day):
+                close = self.close_of_business(candidate)
+                if close >= start:
+                    return close
+        after = day + relativedelta(days=1)
+        return self.close_of_business(next(islice(self.working_days(after), days - 1, None)))
+
+    def periods_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working periods (UTC start, UTC end) that end after ``start``, in order, the
+        first one clipped to begin at ``start``."""
+        start = aware(start, "start")
+        for day in self.working_days(start.astimezone(clock.centre_tz()).date()):
+            for first, last in self.periods:
+                begin, end = _at(day, first), _at(day, last)
+                if end <= start:
+                    continue
+                yield max(begin, start), end
+
+    def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
+        """The instant at which ``amount`` of working time has passed since ``start``."""
+        if amount < timedelta(0):
+            raise ValueError(f"working time must not be negative: {amount}")
+        start = aware(start, "start")
+        if not amount:
+            return start
+        remaining = amount
+        for begin, end in self.periods_from(start):
+            if remaining <= end - begin:
+                return begin + remaining
+            remaining -= end - begin
+        raise AssertionError("unreachable: working days never run out")
+
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time inside [start, end); zero when ``end`` is not after ``start``."""
+        start, end = aware(start, "start"), aware(end, "end")
+        total = timedelta(0)
+        if end <= start:
+            return total
+        for begin, stop in self.periods_from(start):
+            if begin >= end:
+                break
+            total += min(stop, end) - begin
+        return total
+
+
+def _at(day: date, at: time) -> datetime:
+    """A local wall time on ``day`` in the centre's zone, as UTC."""
+    return datetime.combine(day, at, tzinfo=clock.centre_tz()).astimezone(UTC)

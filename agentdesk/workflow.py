@@ -1,0 +1,93 @@
+"""The ticket's state machine, as a pure reducer over its events (no database, no textual).
+
+A ticket row is a projection: every change is an appended ``ticket_event`` and the row is
+what :func:`apply` makes of the events in order. :func:`rebuild` replays them from
+nothing, so the row can always be checked (and repaired, and synced) from its history.
+
+受理 accepted → 派单 dispatched → 到场 on_site → 回单 resolved → 回访 called_back → 归档 archived
+(a consultation may be resolved straight from accepted; 不满意 at the call-back reopens).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "accepted": ("dispatched", "on_site", "resolved"),
+    "dispatched": ("on_site", "resolved"),
+    "on_site": ("resolved",),
+    "resolved": ("called_back",),
+    "called_back": ("archived",),
+    "archived": (),
+}
+OPEN = ("accepted", "dispatched", "on_site", "resolved")
+SATISFACTION = ("非常满意", "满意", "基本满意", "不满意")
+UNSATISFIED = "不满意"
+DUE = ("due_first_response", "due_arrival", "due_resolution", "due_callback")
+# Fields an event may set on the row (data keys), beyond status.
+FIELDS = ("number", "business_type", "category", "priority", "description", "location",
+          "area_class", "customer_id", "contact_id", "incident_id", "first_responder_id",
+          "owner_id", "department", "satisfaction", "complained_party", *DUE,
+          "resolved_at", "closed_at", "paused_at", "created_at")
+
+
+class WorkflowError(ValueError):
+    """A change the workflow forbids, said so the agent knows what to do instead."""
+
+
+def check_transition(current: str, target: str) -> None:
+    if target not in TRANSITIONS:
+        raise WorkflowError(f"unknown status {target!r}")
+    if target not in TRANSITIONS.get(current, ()):
+        allowed = ", ".join(TRANSITIONS.get(current, ())) or "none (the ticket is archived)"
+        raise WorkflowError(f"a ticket in {current!r} cannot go to {target!r}; "
+                            f"next steps allowed: {allowed}")
+
+
+def encode(data: dict[str, Any]) -> str:
+    """Event data as JSON; datetimes as ISO 8601 with offset."""
+    return json.dumps({k: (v.isoformat() if isinstance(v, datetime) else v)
+                       for k, v in data.items()}, ensure_ascii=False, sort_keys=True)
+
+
+def decode(text: str) -> dict[str, Any]:
+    data = json.loads(text or "{}")
+    for key in (*DUE, "resolved_at", "closed_at", "paused_at", "created_at"):
+        if isinstance(data.get(key), str):
+            data[key] = datetime.fromisoformat(data[key])
+    return data
+
+
+def apply(state: dict[str, Any], kind: str, to_status: str, data: dict[str, Any],
+          at: datetime) -> dict[str, Any]:
+    """The state after one event. ``data`` holds the fields the event sets."""
+    state = dict(state)
+    if kind == "created":
+        state = {"status": "accepted", "satisfaction": "", "department": "",
+                 "resolved_at": None, "closed_at": None, "paused_at": None,
+                 "due_callback": None, "created_at": at}
+    for key, value in data.items():
+        if key in FIELDS:
+            state[key] = value
+    if to_status:
+        state["status"] = to_status
+        if to_status == "resolved":
+            state["resolved_at"] = at
+        if to_status == "archived":
+            state["closed_at"] = at
+    if kind == "pause":
+        state["paused_at"] = at
+    if kind == "resume":
+        state["paused_at"] = None
+    state["updated_at"] = at
+    return state
+
+
+def rebuild(events: list[tuple[str, str, str, datetime]]) -> dict[str, Any]:
+    """Replay ``(kind, to_status, data_json, at)`` in order into the ticket's state."""
+    state: dict[str, Any] = {}
+    for kind, to_status, data, at in events:
+        state = apply(state, kind, to_status, decode(data), at)
+    return state

@@ -1,0 +1,123 @@
+"""The ticket form (issue 5): a burst-pipe report from a known caller, counted in keys;
+the duplicate offer; the quality gate on screen; markup-safe descriptions."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from textual.widgets import TextArea
+
+from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready
+from tests.test_app import SIZE, desk_app
+
+DESCRIPTION = "小区门口路面冒水，水很大"
+
+
+class KeyCounter:
+    """Counts the keys an agent presses (typing the description text is not counted)."""
+
+    def __init__(self, pilot) -> None:
+        self.pilot = pilot
+        self.count = 0
+
+    async def press(self, *keys: str) -> None:
+        self.count += len(keys)
+        await self.pilot.press(*keys)
+        await settle(self.pilot)
+
+
+async def _known_caller_on_card(app, pilot, number: str = "13900001111") -> None:
+    app.pop_call(number)  # screen pop: the caller's card is up before the agent types
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if getattr(app.screen, "card", None) is not None:
+            break
+    await settle(pilot)
+
+
+async def test_burst_report_from_known_caller_in_at_most_8_keys(desk) -> None:
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _known_caller_on_card(app, pilot)
+        keys = KeyCounter(pilot)
+        await keys.press("ctrl+n")  # ticket for this caller
+        await keys.press("b", "g")  # 爆管 by pinyin initials
+        await keys.press("enter")  # take the first match; deadlines show at once
+        assert "首次响应" in visible_text(app) and "09:45" in visible_text(app)
+        app.screen.query_one("#description", TextArea).insert(DESCRIPTION)  # not counted
+        await keys.press("ctrl+s")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.screen.created:
+                break
+        assert keys.count <= 8, keys.count
+        assert keys.count == 5  # the README states this number
+        made = app.screen.created
+        assert (made["category"], made["priority"], made["owner"]) == (
+            "water.burst", "urgent", "A1001")
+        assert made["description"] == DESCRIPTION
+        assert "已受理" in visible_text(app)
+    with desk.session() as s:
+        n = s.connection().execute(text(
+            "SELECT count(*) FROM ticket t JOIN customer c ON c.id = t.customer_id "
+            "WHERE c.account_no = '3100000002'")).scalar()
+    assert n == 1
+
+
+async def test_duplicate_is_offered_and_linked_with_one_key(desk) -> None:
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _known_caller_on_card(app, pilot, "13812345678")  # has an open burst ticket
+        await pilot.press("ctrl+n", "b", "g", "enter")
+        await settle(pilot)
+        app.screen.query_one("#description", TextArea).insert("又冒水了")
+        await pilot.press("ctrl+s")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if "可能重复" in visible_text(app):
+                break
+        assert "GD2026112500001" in visible_text(app)
+        await pilot.press("enter")  # link to it: no new dispatch
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.screen.created:
+                break
+        assert app.screen.created["number"] == "GD2026112500001"
+    with desk.session() as s:
+        assert s.connection().execute(text("SELECT count(*) FROM ticket")).scalar() == 1
+        kinds = s.connection().execute(text("SELECT kind FROM ticket_event")).scalars().all()
+    assert "linked_report" in kinds
+
+
+async def test_quality_gate_message_on_screen_and_nothing_saved(desk) -> None:
+    app = desk_app(desk, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _known_caller_on_card(app, pilot)
+        await pilot.press("ctrl+n", "ctrl+s")  # no category
+        await settle(pilot)
+        assert "Choose a category first" in visible_text(app)
+        await pilot.press(*"tousu", "enter")  # 投诉 by full pinyin; no party, no text
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "description is empty" in visible_text(app):
+                break
+        assert "description is empty" in visible_text(app)
+    with desk.session() as s:
+        assert s.connection().execute(text("SELECT count(*) FROM ticket")).scalar() == 1
+
+
+async def test_caller_and_description_render_literally(desk) -> None:
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _known_caller_on_card(app, pilot, "13812345678")
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        app.screen.query_one("#description", TextArea).insert("[bold]水[/]")
+        await settle(pilot)
+        text_on_screen = visible_text(app)
+        assert MARKUP_NAME in text_on_screen and "[bold]水[/]" in text_on_screen
