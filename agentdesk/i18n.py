@@ -170,6 +170,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "ticket.dup.keys": {"zh": "回车：关联第一项（不重复派单）  N：仍然新建  Esc：返回",
                         "en": "Enter: link to the first (no new dispatch)  N: new ticket "
                               "anyway  Esc: back"},
+    "ticket.dup.detail.same_address": {"zh": "同一地址", "en": "same address"},
+    "ticket.dup.detail.same_building": {"zh": "同一楼栋", "en": "same building"},
+    "ticket.dup.detail.open_incident": {"zh": "处理中的事件", "en": "open incident"},
+    "ticket.dup.detail.notice_in_force": {"zh": "公告生效中", "en": "outage notice in force"},
     "ticket.dup.link": {"zh": "关联", "en": "Link"},
     "ticket.dup.new": {"zh": "仍新建", "en": "New anyway"},
     "ticket.dup.cancel": {"zh": "返回", "en": "Back"},

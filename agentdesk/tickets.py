@@ -97,7 +97,7 @@ class Duplicate:
     kind: str  # ticket / incident / notice
     id: str
     label: str  # ticket number, incident or notice title
-    detail: str
+    detail: str  # same_address / same_building / open_incident / notice_in_force
 
 
 def _agent_id(session: Session, code: str) -> str:
@@ -371,20 +371,20 @@ def duplicates(session: Session, category: str, customer_id: str | None) -> list
             {**place, "cat": category,
              "since": utc_text(now - timedelta(hours=DUPLICATE_HOURS))}):
         same = unit == customer.unit and room == customer.room
-        found.append(Duplicate("ticket", tid, number, "same address" if same
-                               else "same building"))
+        found.append(Duplicate("ticket", tid, number, "same_address" if same
+                               else "same_building"))
     for iid, title in conn.execute(text(
             """SELECT id, title FROM incident WHERE status = 'open' AND category = :cat
                AND district = :d AND (street = '' OR street = :s)
                AND (community = '' OR community = :c)"""), {**place, "cat": category}):
-        found.append(Duplicate("incident", iid, title, "open incident"))
+        found.append(Duplicate("incident", iid, title, "open_incident"))
     if taxonomy.load().category(category).business_type == "repair":
         for nid, title in conn.execute(text(
                 """SELECT id, title FROM notice WHERE utility = :u AND district = :d
                    AND (street = '' OR street = :s) AND (community = '' OR community = :c)
                    AND starts_at <= :now AND ends_at >= :now"""),
                 {**place, "u": customer.utility, "now": utc_text(now)}):
-            found.append(Duplicate("notice", nid, title, "outage notice in force"))
+            found.append(Duplicate("notice", nid, title, "notice_in_force"))
     return found
 
 

@@ -172,7 +172,7 @@ def test_duplicate_check(desk) -> None:
     first = _create(desk)["number"]
     with desk.session() as s:
         [dup] = tickets.duplicates(s, "water.burst", cid)
-        assert (dup.kind, dup.label, dup.detail) == ("ticket", first, "same address")
+        assert (dup.kind, dup.label, dup.detail) == ("ticket", first, "same_address")
         assert tickets.duplicates(s, "water.quality", cid) == []  # another category
         now = clock.now()
         s.add(Incident(title="建中街爆管", utility="water", category="water.burst",

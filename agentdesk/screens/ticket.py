@@ -53,7 +53,7 @@ class DuplicateChoice(ModalScreen[str]):
         for dup in self.found:
             body.append(f"• {t('ticket.dup.' + dup.kind)} ", style="bold")
             body.append(dup.label)
-            body.append(f"  ({dup.detail})\n")
+            body.append(f"  ({t('ticket.dup.detail.' + dup.detail)})\n")
         body.append("\n" + t("ticket.dup.keys"), style="dim")
         with Vertical():
             yield Static(body)
