@@ -24,10 +24,7 @@ from agentdesk import i18n
 from agentdesk.config import Config
 from agentdesk.i18n import t
 from agentdesk.screens.i18n_bindings import localize
-from agentdesk.screens.kb import KbScreen
 from agentdesk.screens.lookup import LookupScreen
-from agentdesk.screens.queue import QueueScreen
-from agentdesk.screens.ticket import TicketScreen
 from agentdesk.widgets.header import DeskHeader
 
 SCREENS = ("lookup", "kb", "ticket", "queue")
@@ -47,13 +44,32 @@ class DeskOptions:
     screen_pop: bool = True  # listen on the user's screen-pop socket
 
 
+def _kb_screen() -> Screen:
+    from agentdesk.screens.kb import KbScreen  # Markdown and its parser: not for first paint
+
+    return KbScreen()
+
+
+def _ticket_screen() -> Screen:
+    from agentdesk.screens.ticket import TicketScreen
+
+    return TicketScreen()
+
+
+def _queue_screen() -> Screen:
+    from agentdesk.screens.queue import QueueScreen
+
+    return QueueScreen()
+
+
 class AgentDesk(App):
     TITLE = "agentdesk"
+    # Only the first screen is imported up front; the others when first opened.
     MODES = {
         "lookup": LookupScreen,
-        "kb": KbScreen,
-        "ticket": TicketScreen,
-        "queue": QueueScreen,
+        "kb": _kb_screen,
+        "ticket": _ticket_screen,
+        "queue": _queue_screen,
     }
     BINDINGS = [
         Binding("f2", "switch_mode('lookup')", "key.lookup"),

@@ -170,6 +170,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "ticket.dup.keys": {"zh": "回车：关联第一项（不重复派单）  N：仍然新建  Esc：返回",
                         "en": "Enter: link to the first (no new dispatch)  N: new ticket "
                               "anyway  Esc: back"},
+    "ticket.key.handover": {"zh": "转交", "en": "Hand over"},
+    "ticket.handover.title": {"zh": "转交工单 {number}（首问责任人不变）",
+                              "en": "Hand over ticket {number} (the first responder stays)"},
+    "ticket.handover.agent": {"zh": "接收坐席工号", "en": "Agent code of the new owner"},
+    "ticket.handover.reason": {"zh": "转交原因（必填），回车确认", "en": "Reason (required), Enter"},
+    "ticket.handover.none": {"zh": "请先保存工单再转交", "en": "Save the ticket before handing it over"},
+    "ticket.handover.done": {"zh": "工单 {number} 已转交给 {agent}", "en": "Ticket {number} handed over to {agent}"},
     "ticket.dup.detail.same_address": {"zh": "同一地址", "en": "same address"},
     "ticket.dup.detail.same_building": {"zh": "同一楼栋", "en": "same building"},
     "ticket.dup.detail.open_incident": {"zh": "处理中的事件", "en": "open incident"},

@@ -427,3 +427,53 @@ def listing(session: Session, owner: str | None = None, open_only: bool = False,
     if open_only:
         query = query.where(Ticket.status.in_(OPEN_STATUSES))
     return list(session.exec(query))
+
+
+def pause(session: Session, ticket_ref: str, agent_code: str, reason: str,
+          state: str = "waiting_caller", policy=None):  # noqa: ANN001, ANN201
+    """Stop the clocks while the ticket waits (only in states the policy names)."""
+    from agentdesk import sla
+
+    policy = policy or sla.load_policy()
+    ticket = get(session, ticket_ref)
+    agent_id = _agent_id(session, agent_code)
+    _owner_check(ticket, agent_id)
+    if not policy.can_pause(state):
+        raise TicketError(f"the SLA policy does not let clocks pause for {state!r}")
+    if ticket.paused_at is not None:
+        raise TicketError(f"ticket {ticket.number} is already paused")
+    if ticket.status not in ("accepted", "dispatched", "on_site"):
+        raise TicketError(f"a {ticket.status!r} ticket has no running clock to pause")
+    reason = _check_text("reason", reason, MAX_FIELD, required=True)
+    _append(session, ticket, "pause", agent_id, note=reason, state=state)
+    return ticket
+
+
+def resume(session: Session, ticket_ref: str, agent_code: str, policy=None):  # noqa: ANN001, ANN201
+    """Restart the clocks: each running deadline moves by the time paused (working time
+    for working-day clocks), so the time the caller waited is not charged to the centre."""
+    from agentdesk import clock, sla
+
+    policy = policy or sla.load_policy()
+    ticket = get(session, ticket_ref)
+    agent_id = _agent_id(session, agent_code)
+    _owner_check(ticket, agent_id)
+    if ticket.paused_at is None:
+        raise TicketError(f"ticket {ticket.number} is not paused")
+    now = clock.now()
+    moved = {}
+    for name in ("first_response", "arrival", "resolution"):
+        due = getattr(ticket, f"due_{name}")
+        rule = sla.rule_for(policy, name, ticket.category, ticket.area_class, ticket.priority,
+                            ticket.created_at)
+        if due is not None and rule is not None:
+            moved[f"due_{name}"] = sla.resume(due, ticket.paused_at, now, rule,
+                                              policy.calendar)
+    _append(session, ticket, "resume", agent_id, **moved)
+    return ticket
+
+
+def owned_off_shift(session: Session) -> list[QueueRow]:
+    """Open tickets whose owner is off shift: the supervisor's list (nobody watches them)."""
+    return _queue_rows(session, f"t.owner_id IN (SELECT id FROM agent WHERE NOT on_shift) "
+                       f"AND {_OPEN}", {})

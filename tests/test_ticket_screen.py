@@ -121,3 +121,43 @@ async def test_caller_and_description_render_literally(desk) -> None:
         await settle(pilot)
         text_on_screen = visible_text(app)
         assert MARKUP_NAME in text_on_screen and "[bold]水[/]" in text_on_screen
+
+
+async def test_hand_over_from_the_form(desk) -> None:
+    from agentdesk.models import Agent
+
+    with desk.session() as s:
+        s.add(Agent(code="A1002", name="李娜"))
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _known_caller_on_card(app, pilot)
+        await pilot.press("ctrl+n", "b", "g", "enter")
+        await settle(pilot)
+        app.screen.query_one("#description", TextArea).insert(DESCRIPTION)
+        await pilot.press("ctrl+s")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.screen.created:
+                break
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await pilot.press(*"Z404", "enter", *"jiaoban", "enter")  # unknown agent: refused
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if "unknown agent" in visible_text(app):
+                break
+        assert "unknown agent" in visible_text(app)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await pilot.press(*"A1002", "enter", *"jiaoban", "enter")
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.screen.created["owner"] == "A1002":
+                break
+        assert app.screen.created["owner"] == "A1002"
+        assert app.screen.created["first_responder"] == "A1001"
+    with desk.session() as s:
+        row = s.connection().execute(text(
+            "SELECT note, data FROM ticket_event WHERE kind = 'handover'")).one()
+    assert row[0] == "jiaoban" and '"to_owner": "A1002"' in row[1]

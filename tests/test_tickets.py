@@ -208,3 +208,32 @@ def test_events_are_append_only_for_tickets_too(desk) -> None:
 def test_description_markup_is_stored_literally(desk) -> None:
     made = _create(desk, description="[bold]水管[/]爆了 [red]")
     assert made["description"] == "[bold]水管[/]爆了 [red]"
+
+
+def test_pause_and_resume_move_the_deadlines(desk) -> None:
+    number = _create(desk)["number"]  # 09:30: first response 09:45, arrival 10:00
+    with desk.session() as s:
+        clock.freeze("2026-11-25T09:35:00+08:00")
+        tickets.pause(s, number, "A1001", "等来电人回家开门")
+        assert tickets.get(s, number).paused_at is not None
+        with pytest.raises(TicketError, match="already paused"):
+            tickets.pause(s, number, "A1001", "again")
+        clock.freeze("2026-11-25T09:55:00+08:00")  # waited 20 minutes
+        ticket = tickets.resume(s, number, "A1001")
+        assert ticket.paused_at is None
+        assert clock.local(ticket.due_first_response).strftime("%H:%M") == "10:05"
+        assert clock.local(ticket.due_arrival).strftime("%H:%M") == "10:20"
+        state = tickets.rebuilt(s, ticket.id)
+        assert state["due_arrival"] == ticket.due_arrival and state["paused_at"] is None
+        with pytest.raises(TicketError, match="not paused"):
+            tickets.resume(s, number, "A1001")
+        with pytest.raises(TicketError, match="does not let clocks pause"):
+            tickets.pause(s, number, "A1001", "x", state="lunch")
+
+
+def test_tickets_of_agents_off_shift(desk) -> None:
+    number = _create(desk)["number"]
+    with desk.session() as s:
+        assert tickets.owned_off_shift(s) == []
+        s.connection().execute(text("UPDATE agent SET on_shift = 0 WHERE code = 'A1001'"))
+        assert {r.number for r in tickets.owned_off_shift(s)} == {number, "GD2026112500001"}

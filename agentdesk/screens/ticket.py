@@ -62,6 +62,40 @@ class DuplicateChoice(ModalScreen[str]):
         self.dismiss(choice)
 
 
+class HandOver(ModalScreen["tuple[str, str] | None"]):
+    """To whom and why: ownership changes only this way, never silently."""
+
+    DEFAULT_CSS = """
+    HandOver { align: center middle; }
+    HandOver > Vertical { width: 70; height: auto; border: thick $accent;
+                          background: $surface; padding: 1 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "ticket.dup.cancel")]
+
+    def __init__(self, number: str) -> None:
+        super().__init__()
+        localize(self)
+        self.number = number
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(t("ticket.handover.title", number=self.number), style="bold"))
+            yield Input(placeholder=t("ticket.handover.agent"), id="to")
+            yield Input(placeholder=t("ticket.handover.reason"), id="reason")
+
+    @on(Input.Submitted, "#to")
+    def _next(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    @on(Input.Submitted, "#reason")
+    def _done(self) -> None:
+        self.dismiss((self.query_one("#to", Input).value.strip(),
+                      self.query_one("#reason", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class TicketScreen(DeskScreen):
     DEFAULT_CSS = """
     TicketScreen #caller { height: auto; margin: 0 1; }
@@ -72,7 +106,8 @@ class TicketScreen(DeskScreen):
     TicketScreen #description { height: 1fr; min-height: 5; }
     TicketScreen #result { height: auto; margin: 0 1; }
     """
-    BINDINGS = [Binding("ctrl+s", "save", "ticket.key.save", priority=True)]
+    BINDINGS = [Binding("ctrl+s", "save", "ticket.key.save", priority=True),
+                Binding("ctrl+o", "hand_over", "ticket.key.handover")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -295,6 +330,38 @@ class TicketScreen(DeskScreen):
         result.update(Text(message, style="bold green"))
         self.notify(message, markup=False)
         self.app.data_version += 1  # queue and card show the new ticket
+
+    def action_hand_over(self) -> None:
+        if not self.created:
+            self._error(t("ticket.handover.none"))
+            return
+        number = self.created["number"]
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer:
+                self._hand_over(number, *answer)
+
+        self.app.push_screen(HandOver(number), chosen)
+
+    @work(thread=True, exclusive=True, group="save")
+    def _hand_over(self, number: str, to_agent: str, reason: str) -> None:
+        from agentdesk import tickets
+
+        try:
+            with self.store.session() as session:
+                summary = tickets.as_json(session, tickets.hand_over(
+                    session, number, self.app.agent_code, to_agent, reason))
+        except tickets.TicketError as exc:
+            self.app.call_from_thread(self._error, str(exc))
+            return
+        self.app.call_from_thread(self._handed_over, summary)
+
+    def _handed_over(self, summary: dict) -> None:
+        self.created = summary
+        message = t("ticket.handover.done", number=summary["number"], agent=summary["owner"])
+        self.query_one("#result", Static).update(Text(message, style="bold"))
+        self.notify(message, markup=False)
+        self.app.data_version += 1
 
     def _error(self, message: str) -> None:
         self.query_one("#result", Static).update(Text(message, style="bold red"))
