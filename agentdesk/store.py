@@ -66,6 +66,8 @@ def _pragmas(dbapi_connection: sqlite3.Connection, readonly: bool) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA cache_size = -32000")  # 32 MB: lookups revisit hot pages
+    # Reads through a memory map skip a system call per page (lookups touch ~50 pages).
+    cursor.execute("PRAGMA mmap_size = 2147483648")
     if readonly:
         cursor.execute("PRAGMA query_only = ON")
     else:
