@@ -170,6 +170,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "ticket.dup.keys": {"zh": "回车：关联第一项（不重复派单）  N：仍然新建  Esc：返回",
                         "en": "Enter: link to the first (no new dispatch)  N: new ticket "
                               "anyway  Esc: back"},
+    "ticket.answer_pending": {"zh": "将随工单记入知识库答复：{article}",
+                              "en": "The knowledge-base answer {article} will be recorded with it"},
     "ticket.key.handover": {"zh": "转交", "en": "Hand over"},
     "ticket.handover.title": {"zh": "转交工单 {number}（首问责任人不变）",
                               "en": "Hand over ticket {number} (the first responder stays)"},

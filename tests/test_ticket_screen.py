@@ -161,3 +161,33 @@ async def test_hand_over_from_the_form(desk) -> None:
         row = s.connection().execute(text(
             "SELECT note, data FROM ticket_event WHERE kind = 'handover'")).one()
     assert row[0] == "jiaoban" and '"to_owner": "A1002"' in row[1]
+
+
+async def test_answer_from_the_knowledge_base_goes_on_the_ticket(desk) -> None:
+    from agentdesk.kb import loader
+
+    loader.ensure_shipped(desk)
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _known_caller_on_card(app, pilot)
+        app.kb_answer = ("water-burst-main", "您好，我们已安排抢修人员赶往现场。")
+        await pilot.press("ctrl+n", "b", "g", "enter")
+        await settle(pilot)
+        assert "water-burst-main" in visible_text(app)
+        app.screen.query_one("#description", TextArea).insert(DESCRIPTION)
+        await pilot.press("ctrl+s")
+        for _ in range(60):
+            await pilot.pause(0.05)
+            if app.screen.created:
+                break
+        ticket_id = app.screen.created["id"]
+    with desk.session() as s:
+        linked = s.connection().execute(text(
+            "SELECT article_id FROM ticket_article WHERE ticket_id = :t"), {"t": ticket_id}
+        ).scalars().all()
+        notes = s.connection().execute(text(
+            "SELECT note FROM ticket_event WHERE ticket_id = :t AND kind = 'note'"),
+            {"t": ticket_id}).scalars().all()
+    assert linked == ["water-burst-main"]
+    assert notes and "您好，我们已安排抢修人员赶往现场。" in notes[0]

@@ -157,6 +157,10 @@ class TicketScreen(DeskScreen):
             if card.tags:
                 line.append("  ⚠ " + " ".join(card.tags), style="bold reverse red")
             caller.update(line)
+        answer = getattr(self.app, "kb_answer", None)
+        if answer and not self.created:
+            self.query_one("#result", Static).update(
+                Text(t("ticket.answer_pending", article=answer[0]), style="italic"))
         self._fill_categories("")
         self.query_one("#category", Input).focus()
 
@@ -311,11 +315,17 @@ class TicketScreen(DeskScreen):
         self.app.call_from_thread(self._saved, summary, link)
 
     def _link_answer(self, session, ticket_id: str) -> None:  # noqa: ANN001
+        """The answer taken from the knowledge base (Ctrl+Y there) goes on the ticket as a
+        note, and the article is linked (the monitor counts answers from the KB)."""
         answer = getattr(self.app, "kb_answer", None)
         if answer:
+            from agentdesk import tickets
             from agentdesk.kb import links
 
-            links.link(session, ticket_id, answer[0], self.app.agent_code)
+            article_id, text = answer
+            links.link(session, ticket_id, article_id, self.app.agent_code)
+            tickets.add_note(session, ticket_id, self.app.agent_code,
+                             f"答复口径（{article_id}）：{text}"[:tickets.MAX_DESCRIPTION])
 
     def _saved(self, summary: dict | None, link) -> None:  # noqa: ANN001
         self.created = summary
