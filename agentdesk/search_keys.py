@@ -19,7 +19,7 @@ Names and account numbers use the customer table's own indexes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 
 # Surnames whose reading differs from the character's everyday one: the surname reading

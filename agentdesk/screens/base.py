@@ -3,9 +3,10 @@ changes (the app bumps ``data_version`` when the store opens, after a sync, ...)
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from agentdesk.widgets.header import DeskHeader
 
@@ -30,3 +31,42 @@ class DeskScreen(Screen):
     @property
     def store(self):  # noqa: ANN201 - agentdesk.store.Store, imported lazily
         return self.app.store
+
+
+class SearchScreen(DeskScreen):
+    """A search box (``#query``) that searches as you type: debounced, each search in a
+    worker, and numbered so that a slow older search never overwrites newer results.
+    Subclasses implement ``_start_search(query)`` and check :meth:`is_current`."""
+
+    DEBOUNCE_S = 0.12
+    RESULTS = "#results"  # focused on Enter
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seq = 0
+        self._timer = None
+
+    def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def is_current(self, seq: int) -> bool:
+        return seq == self._seq
+
+    def action_focus_search(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    @on(Input.Changed, "#query")
+    def _query_changed(self, event: Input.Changed) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        value = event.value
+        self._timer = self.set_timer(self.DEBOUNCE_S, lambda: self._start_search(value))
+
+    @on(Input.Submitted, "#query")
+    def _query_submitted(self, event: Input.Submitted) -> None:
+        self._start_search(event.value)
+        self.query_one(self.RESULTS).focus()
+
+    def _start_search(self, query: str) -> None:
+        raise NotImplementedError

@@ -18,10 +18,9 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from agentdesk.i18n import t
-from agentdesk.screens.base import DeskScreen
+from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
 
-DEBOUNCE_S = 0.12
 MATCH_STYLE = "bold reverse"
 
 
@@ -32,7 +31,7 @@ def highlighted(segments, style: str = "") -> Text:  # noqa: ANN001 - (text, is_
     return text
 
 
-class KbScreen(DeskScreen):
+class KbScreen(SearchScreen):
     DEFAULT_CSS = """
     KbScreen #query { margin: 0 1; }
     KbScreen #status { height: 1; margin: 0 2; color: $text-muted; }
@@ -50,8 +49,6 @@ class KbScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         localize(self)
-        self._seq = 0
-        self._timer = None
         self.hits: list = []
         self.reviewing = False
         self.article = None  # agentdesk.kb.catalog.Article on screen
@@ -85,30 +82,18 @@ class KbScreen(DeskScreen):
 
     # --- search ----------------------------------------------------------------------
 
-    def action_focus_search(self) -> None:
-        self.query_one("#query", Input).focus()
 
-    @on(Input.Changed, "#query")
-    def _query_changed(self, event: Input.Changed) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        value = event.value
-        self._timer = self.set_timer(DEBOUNCE_S, lambda: self._start_search(value))
 
-    @on(Input.Submitted, "#query")
-    def _query_submitted(self, event: Input.Submitted) -> None:
-        self._start_search(event.value)
-        self.query_one("#results", OptionList).focus()
 
     def _start_search(self, query: str) -> None:
         if self.store is None:
             return
         self.reviewing = False
-        self._seq += 1
+        seq = self.next_seq()
         if not query.strip():
-            self._show_hits(self._seq, [], "")
+            self._show_hits(seq, [], "")
             return
-        self._search(self._seq, query)
+        self._search(seq, query)
 
     @work(thread=True, exclusive=True, group="kb-search")
     def _search(self, seq: int, query: str) -> None:
@@ -124,7 +109,7 @@ class KbScreen(DeskScreen):
             self.app.call_from_thread(self._show_hits, seq, hits, error)
 
     def _show_hits(self, seq: int, hits: list, error: str) -> None:
-        if seq != self._seq:
+        if not self.is_current(seq):
             return  # a newer search is under way: stale results never overwrite it
         from agentdesk.kb.search import segments
 
@@ -245,8 +230,7 @@ class KbScreen(DeskScreen):
             self._start_search(self.query_one("#query", Input).value)
             return
         self.reviewing = True
-        self._seq += 1
-        self._review(self._seq)
+        self._review(self.next_seq())
 
     @work(thread=True, exclusive=True, group="kb-search")
     def _review(self, seq: int) -> None:
@@ -259,7 +243,7 @@ class KbScreen(DeskScreen):
             self.app.call_from_thread(self._show_review, seq, late)
 
     def _show_review(self, seq: int, late: list) -> None:
-        if seq != self._seq:
+        if not self.is_current(seq):
             return
         self.hits = []
         options = []

@@ -11,14 +11,13 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from agentdesk.i18n import t
-from agentdesk.screens.base import DeskScreen
+from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.card import CustomerCard
 
-DEBOUNCE_S = 0.12
 
 
-class LookupScreen(DeskScreen):
+class LookupScreen(SearchScreen):
     DEFAULT_CSS = """
     LookupScreen #query { margin: 0 1; }
     LookupScreen #status { height: 1; margin: 0 2; color: $text-muted; }
@@ -33,8 +32,6 @@ class LookupScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         localize(self)
-        self._seq = 0
-        self._timer = None
         self._last_query = ""
         self._popped: str | None = None
         self.matches: list = []
@@ -61,8 +58,6 @@ class LookupScreen(DeskScreen):
         super().on_mount()
         self.query_one("#query", Input).focus()
 
-    def action_focus_search(self) -> None:
-        self.query_one("#query", Input).focus()
 
     def action_new_ticket(self) -> None:
         if self.card is not None:
@@ -83,17 +78,7 @@ class LookupScreen(DeskScreen):
         self.query_one("#query", Input).value = shown
         self._start_search(shown, force=True)
 
-    @on(Input.Changed, "#query")
-    def _query_changed(self, event: Input.Changed) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        value = event.value
-        self._timer = self.set_timer(DEBOUNCE_S, lambda: self._start_search(value))
 
-    @on(Input.Submitted, "#query")
-    def _query_submitted(self, event: Input.Submitted) -> None:
-        self._start_search(event.value)
-        self.query_one("#results", DataTable).focus()
 
     def _start_search(self, query: str, force: bool = False) -> None:
         if self.store is None or not query.strip():
@@ -101,8 +86,7 @@ class LookupScreen(DeskScreen):
         if query == self._last_query and not force:
             return  # the debounce timer after a pop or Enter: already searched
         self._last_query = query
-        self._seq += 1
-        self._search(self._seq, query)
+        self._search(self.next_seq(), query)
 
     @work(thread=True, exclusive=True, group="lookup")
     def _search(self, seq: int, query: str) -> None:
@@ -118,7 +102,7 @@ class LookupScreen(DeskScreen):
             self.app.call_from_thread(self._show_results, seq, found, error)
 
     def _show_results(self, seq: int, found: list, error: str) -> None:
-        if seq != self._seq:
+        if not self.is_current(seq):
             return  # a newer search is under way: stale results never overwrite it
         from agentdesk.phones import display
 
