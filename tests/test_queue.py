@@ -1,0 +1,108 @@
+"""SLA clock states, warnings and escalation (督办) exactly once (issue 6, service part)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from agentdesk import clock, queue, tickets
+from agentdesk.tickets import Draft
+
+T0 = datetime.fromisoformat("2026-11-25T09:30:00+08:00")
+
+
+@pytest.mark.parametrize("minutes, level", [
+    (0, "ok"), (4.99, "ok"), (5, "half"), (7.99, "half"), (8, "warn"), (9.99, "warn"),
+    (10, "breached"), (30, "breached"),
+])
+def test_levels_at_exact_boundaries(minutes: float, level: str) -> None:
+    state = queue.clock_state("first_response", T0, T0 + timedelta(minutes=10),
+                              T0 + timedelta(minutes=minutes))
+    assert state.level == level
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (3723, "01:02:03"), (0, "00:00:00"), (-252, "-00:04:12"), (-90000, "-25:00:00"),
+])
+def test_countdown_text(seconds: float, text: str) -> None:
+    assert queue.countdown(seconds) == text
+
+
+def test_next_clock_follows_the_status() -> None:
+    dues = {"first_response": T0 + timedelta(minutes=15), "arrival": T0 + timedelta(minutes=30),
+            "resolution": None, "callback": None}
+    assert queue.next_clock("accepted", dues, T0, None, T0).name == "first_response"
+    assert queue.next_clock("dispatched", dues, T0, None, T0).name == "arrival"
+    assert queue.next_clock("on_site", dues, T0, None, T0) is None
+    assert queue.next_clock("archived", dues, T0, None, T0) is None
+
+
+def _burst(desk) -> str:
+    with desk.session() as s:
+        cid = s.connection().exec_driver_sql(
+            "SELECT id FROM customer WHERE account_no = '3100000002'").scalar()
+        return tickets.create(s, Draft(category="water.burst", description="冒水",
+                                       customer_id=cid), "A1001").number
+
+
+def _scan(desk, at: str) -> list[tuple[str, str, str]]:
+    clock.freeze(at)
+    with desk.session() as s:
+        return [(a.number, a.clock, a.kind) for a in queue.scan(s, clock.now())]
+
+
+def test_warning_then_escalation_each_exactly_once(desk) -> None:
+    number = _burst(desk)  # 09:30: first response due 09:45, arrival 10:00
+    mine = lambda alerts: [a[1:] for a in alerts if a[0] == number]  # noqa: E731
+    assert mine(_scan(desk, "2026-11-25T09:35:00+08:00")) == []
+    assert mine(_scan(desk, "2026-11-25T09:42:00+08:00")) == [("first_response", "warning")]
+    assert mine(_scan(desk, "2026-11-25T09:43:00+08:00")) == []  # once
+    assert mine(_scan(desk, "2026-11-25T09:45:00+08:00")) == [
+        ("first_response", "escalation")]
+    assert mine(_scan(desk, "2026-11-25T09:50:00+08:00")) == []  # once
+    with desk.session() as s:
+        assert (number, "A1001", "first_response") in queue.breach_list(s)
+        kinds = [e.kind for e in tickets.events(s, tickets.get(s, number).id)]
+    assert kinds.count("escalation") == 1 and kinds.count("warning") == 1
+
+
+def test_breached_while_the_desk_was_closed(desk) -> None:
+    number = _burst(desk)
+    # the desk was off until 11:00: both clocks breached; the next scan escalates both
+    alerts = [a[1:] for a in _scan(desk, "2026-11-25T11:00:00+08:00") if a[0] == number]
+    assert sorted(alerts) == [("arrival", "escalation"), ("first_response", "escalation")]
+    assert [a for a in _scan(desk, "2026-11-25T11:01:00+08:00") if a[0] == number] == []
+
+
+def test_paused_and_finished_clocks_do_not_fire(desk) -> None:
+    number = _burst(desk)
+    with desk.session() as s:
+        tickets.pause(s, number, "A1001", "等来电人")
+    assert [a for a in _scan(desk, "2026-11-25T11:00:00+08:00") if a[0] == number] == []
+    clock.freeze(T0)
+    other = _burst(desk)
+    with desk.session() as s:
+        tickets.advance(s, other, "A1001", "dispatched", department="抢修队")
+        tickets.advance(s, other, "A1001", "on_site")
+    # on site: first response and arrival are met; burst has no resolution clock
+    assert [a for a in _scan(desk, "2026-11-25T11:00:00+08:00") if a[0] == other] == []
+
+
+def test_a_reopened_clock_can_escalate_again(desk) -> None:
+    clock.freeze(T0)
+    with desk.session() as s:
+        cid = s.connection().exec_driver_sql(
+            "SELECT id FROM customer WHERE account_no = '3100000002'").scalar()
+        number = tickets.create(s, Draft(category="water.quality", description="黄水",
+                                         customer_id=cid), "A1001").number
+        tickets.advance(s, number, "A1001", "dispatched", department="水质中心")
+        tickets.advance(s, number, "A1001", "on_site")
+    first = [a[1:] for a in _scan(desk, "2026-11-26T12:00:00+08:00") if a[0] == number]
+    assert ("resolution", "escalation") in first
+    with desk.session() as s:
+        tickets.advance(s, number, "A1001", "resolved")
+        tickets.call_back(s, number, "A1001", "不满意")  # reopened: a new resolution clock
+        tickets.advance(s, number, "A1001", "on_site")
+    again = [a[1:] for a in _scan(desk, "2026-11-28T12:00:00+08:00") if a[0] == number]
+    assert ("resolution", "escalation") in again
