@@ -131,8 +131,12 @@ class AgentDesk(App):
             from agentdesk.kb import loader
 
             loader.ensure_shipped(store)  # the shipped articles, on first start or upgrade
+            from agentdesk import clock, queue
+
             with store.session() as session:
                 agents.ensure(session, self.agent_code, self.options.config.agent_name)
+                # clocks that breached while the desk was closed are escalated now, once
+                queue.scan(session, clock.now())
         except StoreError as exc:
             self.call_from_thread(self._store_failed, str(exc))
             return

@@ -23,6 +23,7 @@ RUNNING = {
     "on_site": ("resolution",),
     "resolved": ("callback",),
 }
+CLOCKS = ("first_response", "arrival", "resolution", "callback")
 HALF, WARN, BREACH = 0.5, 0.8, 1.0
 SYSTEM = "system"
 

@@ -1,5 +1,5 @@
-"""Tickets (no textual import). The ticket issue builds creation, workflow and SLA here;
-the foundation needs the open-ticket list for the queue screen."""
+"""Tickets (no textual import): the open-ticket lists, creation, the workflow, hand-over,
+pauses and the duplicate check."""
 
 from __future__ import annotations
 
@@ -20,28 +20,16 @@ class QueueRow:
     category: str
     priority: str
     status: str
-    next_due: datetime | None
-
-
-def _next_due(row) -> datetime | None:
-    from agentdesk.models import UTC
-
-    # Which clock runs depends on the status; the SLA issue refines this.
-    order = {
-        "accepted": ("due_first_response", "due_arrival", "due_resolution"),
-        "dispatched": ("due_arrival", "due_resolution"),
-        "on_site": ("due_resolution",),
-        "resolved": ("due_callback",),
-    }[row["status"]]
-    for key in order:
-        if row[key]:
-            return datetime.fromisoformat(row[key]).replace(tzinfo=UTC)
-    return None
+    next_due: datetime | None  # the running clock that falls due first
+    clock: str = ""  # its name: first_response / arrival / resolution / callback
+    clock_start: datetime | None = None  # when it started (for the share used)
+    paused: bool = False
 
 
 _QUEUE_SELECT = """
 SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
-       t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback
+       t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
+       t.created_at, t.resolved_at, t.paused_at
 FROM ticket t
 LEFT JOIN customer c ON c.id = t.customer_id
 """
@@ -49,10 +37,22 @@ _OPEN = "t.status IN ('accepted', 'dispatched', 'on_site', 'resolved')"
 
 
 def _queue_rows(session: Session, where: str, params: dict) -> list[QueueRow]:
-    rows = session.connection().execute(text(f"{_QUEUE_SELECT} WHERE {where}"),
-                                        params).mappings().all()
-    result = [QueueRow(r["id"], r["number"], r["caller"], r["category"], r["priority"],
-                       r["status"], _next_due(r)) for r in rows]
+    from agentdesk import clock, queue
+    from agentdesk.models import UTCDateTime
+
+    load = UTCDateTime().process_result_value
+    now = clock.now()
+    result = []
+    for r in session.connection().execute(text(f"{_QUEUE_SELECT} WHERE {where}"),
+                                          params).mappings():
+        created, resolved = load(r["created_at"], None), load(r["resolved_at"], None)
+        dues = {name: load(r[f"due_{name}"], None) for name in queue.CLOCKS}
+        state = queue.next_clock(r["status"], dues, created, resolved, now)
+        result.append(QueueRow(
+            r["id"], r["number"], r["caller"], r["category"], r["priority"], r["status"],
+            state.due if state else None, state.name if state else "",
+            (resolved if state and state.name == "callback" and resolved else created),
+            r["paused_at"] is not None))
     # Soonest deadline first; tickets with no running clock last.
     return sorted(result, key=lambda q: (q.next_due is None, q.next_due or 0))
 

@@ -1,4 +1,10 @@
-"""The agent's open tickets with the next deadline (the queue issue adds live countdowns)."""
+"""The agent's open tickets, each with its running clock counting down.
+
+The list is loaded in a worker when the data changes (and re-scanned for warnings and
+escalations then); the once-a-second tick touches no database and redraws only the
+countdown cells of the rows on screen. A symbol goes with every colour: ○ on time,
+◑ half used, ⚠ 80 % used, ✖ breached, ‖ paused.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,34 @@ from agentdesk import clock
 from agentdesk.i18n import t
 from agentdesk.screens.base import DeskScreen
 
+LEVEL_LOOK = {
+    "ok": ("○", ""),
+    "half": ("◑", "yellow"),
+    "warn": ("⚠", "bold dark_orange"),
+    "breached": ("✖", "bold reverse red"),
+}
+RESCAN_S = 30  # warnings and escalations are looked for this often (and on every change)
+
+
+def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
+    from agentdesk import queue
+
+    if row.paused:
+        return Text("‖ " + t("queue.paused"), style="dim")
+    if row.next_due is None:
+        return Text("")
+    state = queue.clock_state(row.clock, row.clock_start, row.next_due, now)
+    symbol, style = LEVEL_LOOK[state.level]
+    return Text(f"{symbol} {queue.countdown(state.left_s)} {t('sla.' + row.clock)}",
+                style=style)
+
 
 class QueueScreen(DeskScreen):
     DEFAULT_CSS = "QueueScreen #count { height: 1; margin: 0 1; }"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list = []
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -24,29 +55,63 @@ class QueueScreen(DeskScreen):
         yield table
         yield from self.compose_footer()
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(1, self.tick)
+        self.set_interval(RESCAN_S, self.reload)
+
     def reload(self) -> None:
-        self._load()
+        if self.store is not None:
+            self._load()
 
     @work(thread=True, exclusive=True)
     def _load(self) -> None:
-        from agentdesk import taxonomy, tickets
+        from agentdesk import queue, taxonomy, tickets
 
         taxonomy.load()  # read the file here, not on the UI thread (it is cached)
         with self.store.session() as session:
+            alerts = [] if self.store.readonly else queue.scan(session, clock.now())
             rows = tickets.open_for_owner(session, self.app.agent_code)
-        self.app.call_from_thread(self._show, rows)
+            me = session.connection().exec_driver_sql(
+                "SELECT id FROM agent WHERE code = ?", (self.app.agent_code,)).scalar()
+        self.app.call_from_thread(self._show, rows, [a for a in alerts if a.owner_id == me])
 
-    def _show(self, rows: list) -> None:
+    def _show(self, rows: list, alerts: list) -> None:
         from agentdesk import taxonomy
 
         tax = taxonomy.load()
+        now = clock.now()
+        self.rows = rows
         table = self.query_one("#tickets", DataTable)
         table.clear()
         for r in rows:
             cat = tax.categories.get(r.category)
-            due = clock.local(r.next_due).strftime("%m-%d %H:%M") if r.next_due else ""
             table.add_row(Text(r.number), Text(r.caller),
                           Text(cat.label(self.app.lang) if cat else r.category),
                           Text(t(f"priority.{r.priority}")), Text(t(f"status.{r.status}")),
-                          Text(due), key=r.ticket_id)
-        self.query_one("#count", Static).update(Text(t("queue.count", n=len(rows))))
+                          countdown_text(r, now), key=r.ticket_id)
+        self._summary(now)
+        for alert in alerts:
+            self.notify(t(f"queue.alert.{alert.kind}", number=alert.number,
+                          clock=t("sla." + alert.clock)),
+                        severity="error" if alert.kind == "escalation" else "warning",
+                        markup=False)
+
+    def _summary(self, now) -> None:  # noqa: ANN001
+        soon = sum(1 for r in self.rows if r.next_due and 0 <= (r.next_due - now
+                                                               ).total_seconds() <= 900)
+        late = sum(1 for r in self.rows if r.next_due and r.next_due < now and not r.paused)
+        self.query_one("#count", Static).update(
+            Text(t("queue.count", n=len(self.rows), soon=soon, late=late)))
+
+    def tick(self) -> None:
+        """Once a second: redraw the countdowns of the visible rows only (no database)."""
+        if not self.rows or not self.is_current:
+            return
+        table = self.query_one("#tickets", DataTable)
+        now = clock.now()
+        first = int(table.scroll_offset.y)
+        for index in range(first, min(len(self.rows), first + table.size.height)):
+            row = self.rows[index]
+            table.update_cell(row.ticket_id, "due", countdown_text(row, now))
+        self._summary(now)
