@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(q, suppress=True)
 
     p = sub.add_parser("bench", help="run a benchmark and print a table")
-    p.add_argument("name", choices=("startup", "kb", "lookup"))
+    p.add_argument("name", choices=("startup", "kb", "lookup", "queue"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database")
@@ -330,6 +330,10 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name == "queue":
+        from bench import queue
+
+        return queue.main()
     if args.name == "lookup":
         from bench import lookup
 

@@ -24,6 +24,7 @@ LEVEL_LOOK = {
     "breached": ("✖", "bold reverse red"),
 }
 RESCAN_S = 30  # warnings and escalations are looked for this often (and on every change)
+QUEUE_LIMIT = 5000  # one agent's open tickets; more is a supervisor's problem, not a list
 
 
 def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
@@ -45,6 +46,7 @@ class QueueScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list = []
+        self.row_keys: list = []
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -64,19 +66,38 @@ class QueueScreen(DeskScreen):
         if self.store is not None:
             self._load()
 
-    @work(thread=True, exclusive=True)
+    @work(thread=True, exclusive=True, group="queue-load")
     def _load(self) -> None:
-        from agentdesk import queue, taxonomy, tickets
+        from agentdesk import taxonomy, tickets
 
         taxonomy.load()  # read the file here, not on the UI thread (it is cached)
         with self.store.session() as session:
-            alerts = [] if self.store.readonly else queue.scan(session, clock.now())
-            rows = tickets.open_for_owner(session, self.app.agent_code)
+            rows = tickets.open_for_owner(session, self.app.agent_code, limit=QUEUE_LIMIT)
+        self.app.call_from_thread(self._show, rows)
+        if not self.store.readonly:
+            self._scan()
+
+    @work(thread=True, exclusive=True, group="queue-scan")
+    def _scan(self) -> None:
+        """Warnings and escalations, apart from the load so the list never waits for them."""
+        from agentdesk import queue
+
+        with self.store.session() as session:
+            alerts = queue.scan(session, clock.now())
             me = session.connection().exec_driver_sql(
                 "SELECT id FROM agent WHERE code = ?", (self.app.agent_code,)).scalar()
-        self.app.call_from_thread(self._show, rows, [a for a in alerts if a.owner_id == me])
+        mine = [a for a in alerts if a.owner_id == me]
+        if mine:
+            self.app.call_from_thread(self._alert, mine)
 
-    def _show(self, rows: list, alerts: list) -> None:
+    def _alert(self, alerts: list) -> None:
+        for alert in alerts:
+            self.notify(t(f"queue.alert.{alert.kind}", number=alert.number,
+                          clock=t("sla." + alert.clock)),
+                        severity="error" if alert.kind == "escalation" else "warning",
+                        markup=False)
+
+    def _show(self, rows: list) -> None:
         from agentdesk import taxonomy
 
         tax = taxonomy.load()
@@ -84,18 +105,15 @@ class QueueScreen(DeskScreen):
         self.rows = rows
         table = self.query_one("#tickets", DataTable)
         table.clear()
+        cells = []
         for r in rows:
             cat = tax.categories.get(r.category)
-            table.add_row(Text(r.number), Text(r.caller),
+            cells.append((Text(r.number), Text(r.caller),
                           Text(cat.label(self.app.lang) if cat else r.category),
                           Text(t(f"priority.{r.priority}")), Text(t(f"status.{r.status}")),
-                          countdown_text(r, now), key=r.ticket_id)
+                          countdown_text(r, now)))
+        self.row_keys = table.add_rows(cells)  # one batch: one layout pass, not 2,000
         self._summary(now)
-        for alert in alerts:
-            self.notify(t(f"queue.alert.{alert.kind}", number=alert.number,
-                          clock=t("sla." + alert.clock)),
-                        severity="error" if alert.kind == "escalation" else "warning",
-                        markup=False)
 
     def _summary(self, now) -> None:  # noqa: ANN001
         soon = sum(1 for r in self.rows if r.next_due and 0 <= (r.next_due - now
@@ -112,6 +130,6 @@ class QueueScreen(DeskScreen):
         now = clock.now()
         first = int(table.scroll_offset.y)
         for index in range(first, min(len(self.rows), first + table.size.height)):
-            row = self.rows[index]
-            table.update_cell(row.ticket_id, "due", countdown_text(row, now))
+            table.update_cell(self.row_keys[index], "due",
+                              countdown_text(self.rows[index], now))
         self._summary(now)
