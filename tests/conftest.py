@@ -100,6 +100,16 @@ async def wait_ready(pilot, timeout: float = 10.0) -> None:
     await settle(pilot)
 
 
+async def wait_until(pilot, predicate, timeout: float = 5.0) -> bool:
+    """Pause until ``predicate()`` holds (workers answer in their own time); the caller
+    asserts, so a timeout shows as the assertion that failed."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return True
+        await pilot.pause(0.05)
+    return predicate()
+
+
 async def settle(pilot) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from agentdesk import screenpop
-from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready
+from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready, wait_until
 from tests.test_app import SIZE, desk_app
 
 
@@ -20,11 +20,7 @@ async def _send(number: str) -> bool:
 
 
 async def _wait_for(pilot, predicate, timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached")
+    assert await wait_until(pilot, predicate, timeout), "condition not reached"
 
 
 async def test_pop_over_socket_shows_caller_and_records_contact(desk) -> None:

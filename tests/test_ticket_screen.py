@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from textual.widgets import TextArea
 
-from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready
+from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready, wait_until
 from tests.test_app import SIZE, desk_app
 
 DESCRIPTION = "小区门口路面冒水，水很大"
@@ -27,10 +27,7 @@ class KeyCounter:
 
 async def _known_caller_on_card(app, pilot, number: str = "13900001111") -> None:
     app.pop_call(number)  # screen pop: the caller's card is up before the agent types
-    for _ in range(100):
-        await pilot.pause(0.05)
-        if getattr(app.screen, "card", None) is not None:
-            break
+    await wait_until(pilot, lambda: getattr(app.screen, "card", None) is not None)
     await settle(pilot)
 
 
@@ -46,10 +43,7 @@ async def test_burst_report_from_known_caller_in_at_most_8_keys(desk) -> None:
         assert "首次响应" in visible_text(app) and "09:45" in visible_text(app)
         app.screen.query_one("#description", TextArea).insert(DESCRIPTION)  # not counted
         await keys.press("ctrl+s")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if app.screen.created:
-                break
+        await wait_until(pilot, lambda: app.screen.created)
         assert keys.count <= 8, keys.count
         assert keys.count == 5  # the README states this number
         made = app.screen.created
@@ -73,16 +67,10 @@ async def test_duplicate_is_offered_and_linked_with_one_key(desk) -> None:
         await settle(pilot)
         app.screen.query_one("#description", TextArea).insert("又冒水了")
         await pilot.press("ctrl+s")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if "可能重复" in visible_text(app):
-                break
+        await wait_until(pilot, lambda: "可能重复" in visible_text(app))
         assert "GD2026112500001" in visible_text(app)
         await pilot.press("enter")  # link to it: no new dispatch
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if app.screen.created:
-                break
+        await wait_until(pilot, lambda: app.screen.created)
         assert app.screen.created["number"] == "GD2026112500001"
     with desk.session() as s:
         assert s.connection().execute(text("SELECT count(*) FROM ticket")).scalar() == 1
@@ -101,10 +89,7 @@ async def test_quality_gate_message_on_screen_and_nothing_saved(desk) -> None:
         await pilot.press(*"tousu", "enter")  # 投诉 by full pinyin; no party, no text
         await settle(pilot)
         await pilot.press("ctrl+s")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if "description is empty" in visible_text(app):
-                break
+        await wait_until(pilot, lambda: "description is empty" in visible_text(app))
         assert "description is empty" in visible_text(app)
     with desk.session() as s:
         assert s.connection().execute(text("SELECT count(*) FROM ticket")).scalar() == 1
@@ -136,25 +121,16 @@ async def test_hand_over_from_the_form(desk) -> None:
         await settle(pilot)
         app.screen.query_one("#description", TextArea).insert(DESCRIPTION)
         await pilot.press("ctrl+s")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if app.screen.created:
-                break
+        await wait_until(pilot, lambda: app.screen.created)
         await pilot.press("ctrl+o")
         await settle(pilot)
         await pilot.press(*"Z404", "enter", *"jiaoban", "enter")  # unknown agent: refused
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if "unknown agent" in visible_text(app):
-                break
+        await wait_until(pilot, lambda: "unknown agent" in visible_text(app))
         assert "unknown agent" in visible_text(app)
         await pilot.press("ctrl+o")
         await settle(pilot)
         await pilot.press(*"A1002", "enter", *"jiaoban", "enter")
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if app.screen.created["owner"] == "A1002":
-                break
+        await wait_until(pilot, lambda: app.screen.created["owner"] == "A1002")
         assert app.screen.created["owner"] == "A1002"
         assert app.screen.created["first_responder"] == "A1001"
     with desk.session() as s:
@@ -177,10 +153,7 @@ async def test_answer_from_the_knowledge_base_goes_on_the_ticket(desk) -> None:
         assert "water-burst-main" in visible_text(app)
         app.screen.query_one("#description", TextArea).insert(DESCRIPTION)
         await pilot.press("ctrl+s")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if app.screen.created:
-                break
+        await wait_until(pilot, lambda: app.screen.created)
         ticket_id = app.screen.created["id"]
     with desk.session() as s:
         linked = s.connection().execute(text(
