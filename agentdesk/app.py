@@ -131,12 +131,8 @@ class AgentDesk(App):
             from agentdesk.kb import loader
 
             loader.ensure_shipped(store)  # the shipped articles, on first start or upgrade
-            from agentdesk import clock, queue
-
             with store.session() as session:
                 agents.ensure(session, self.agent_code, self.options.config.agent_name)
-                # clocks that breached while the desk was closed are escalated now, once
-                queue.scan(session, clock.now())
         except StoreError as exc:
             self.call_from_thread(self._store_failed, str(exc))
             return
@@ -152,6 +148,7 @@ class AgentDesk(App):
         self.data_version += 1
         if self.options.screen_pop:
             self.run_worker(self._start_screen_pop(), group="pop")
+        self._escalate_backlog()
         if self.options.initial_call:
             self.call_after_refresh(self.pop_call, self.options.initial_call)
         if os.environ.get(BENCH_ENV):
@@ -160,6 +157,15 @@ class AgentDesk(App):
     def _bench_ready(self) -> None:
         self._bench_mark("ready")
         self.exit()
+
+    @work(thread=True, group="escalate")
+    def _escalate_backlog(self) -> None:
+        """Clocks that breached while the desk was closed are escalated now, once. Apart
+        from opening the store: the desk is usable while this scans every open ticket."""
+        from agentdesk import clock, queue
+
+        with self.store.session() as session:
+            queue.scan(session, clock.now())
 
     async def _start_screen_pop(self) -> None:
         from agentdesk import screenpop

@@ -60,7 +60,8 @@ class QueueScreen(DeskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.set_interval(1, self.tick)
-        self.set_interval(RESCAN_S, self.reload)
+        # Only the scan repeats: redrawing the whole list on a timer would stall typing.
+        self.set_interval(RESCAN_S, self._rescan)
 
     def reload(self) -> None:
         if self.store is not None:
@@ -74,7 +75,10 @@ class QueueScreen(DeskScreen):
         with self.store.session() as session:
             rows = tickets.open_for_owner(session, self.app.agent_code, limit=QUEUE_LIMIT)
         self.app.call_from_thread(self._show, rows)
-        if not self.store.readonly:
+        self.app.call_from_thread(self._rescan)  # start it from the UI thread, like any worker
+
+    def _rescan(self) -> None:
+        if self.store is not None and not self.store.readonly:
             self._scan()
 
     @work(thread=True, exclusive=True, group="queue-scan")
