@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from agentdesk import __version__
@@ -126,6 +127,18 @@ def _config(args: argparse.Namespace):  # noqa: ANN202
     return config
 
 
+@contextmanager
+def _desk(config):  # noqa: ANN001, ANN202 - config.Config -> store.Store
+    """The desk database for one command, always closed again."""
+    from agentdesk import store
+
+    desk = store.open_desk(config.db_path())
+    try:
+        yield desk
+    finally:
+        desk.dispose()
+
+
 def _progress_printer():  # noqa: ANN202
     """Rich progress bar on a terminal, plain lines otherwise (CI, pipes)."""
     if sys.stderr.isatty():
@@ -154,19 +167,19 @@ def _progress_printer():  # noqa: ANN202
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from agentdesk import demo, i18n, store
+    from agentdesk import demo, i18n
 
     config = _config(args)
     i18n.set_lang(config.lang)
     if args.customers < 0 or args.tickets < 0:
         raise CliError("--customers and --tickets must not be negative")
-    desk = store.open_desk(config.db_path())
     update, stop = _progress_printer()
-    try:
-        summary = demo.generate(desk, args.customers, args.tickets, args.seed, progress=update)
-    finally:
-        stop()
-        desk.dispose()
+    with _desk(config) as desk:
+        try:
+            summary = demo.generate(desk, args.customers, args.tickets, args.seed,
+                                    progress=update)
+        finally:
+            stop()
     print(i18n.t("cli.demo.done", customers=summary.customers, phones=summary.phones,
                  tickets=summary.tickets, seconds=summary.seconds))
     size = config.db_path().stat().st_size
@@ -175,40 +188,31 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from agentdesk import customers_io, store
+    from agentdesk import customers_io
 
     config = _config(args)
-    desk = store.open_desk(config.db_path())
-    if args.what == "kb":
-        from agentdesk.kb import loader
+    with _desk(config) as desk:
+        if args.what == "kb":
+            from agentdesk.kb import loader
 
-        try:
-            kb_report = loader.import_dir(desk, args.file)
-        finally:
-            desk.dispose()
-        print(kb_report.format())
-        return 1 if kb_report.errors else 0
-    try:
-        report = customers_io.import_customers(desk, args.file, encoding=args.encoding,
-                                               strict=args.strict,
-                                               agent=config.agent_id)
-    except customers_io.ImportFileError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        desk.dispose()
+            report = loader.import_dir(desk, args.file)
+        else:
+            try:
+                report = customers_io.import_customers(
+                    desk, args.file, encoding=args.encoding, strict=args.strict,
+                    agent=config.agent_id)
+            except customers_io.ImportFileError as exc:
+                raise CliError(str(exc)) from None
     print(report.format())
     return 1 if report.errors else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from agentdesk import customers_io, store
+    from agentdesk import customers_io
 
     config = _config(args)
-    desk = store.open_desk(config.db_path())
-    try:
+    with _desk(config) as desk:
         count = customers_io.export_customers(desk, args.file, agent=config.agent_id)
-    finally:
-        desk.dispose()
     print(f"{count} customers -> {args.file}")
     return 0
 
@@ -216,19 +220,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_lookup(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk import lookup, phones, store
+    from agentdesk import lookup, phones
 
     config = _config(args)
     if args.limit < 1:
         raise CliError("--limit must be at least 1")
-    desk = store.open_desk(config.db_path())
-    try:
-        with desk.session() as session:
+    with _desk(config) as desk, desk.session() as session:
+        try:
             found = lookup.search(session, args.query, limit=args.limit)
-    except lookup.QueryError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        desk.dispose()
+        except lookup.QueryError as exc:
+            raise CliError(str(exc)) from None
     if args.json:
         print(json.dumps([m.as_json() for m in found], ensure_ascii=False, indent=1))
         return 0
@@ -263,12 +264,11 @@ def cmd_call(args: argparse.Namespace) -> int:
 def cmd_ticket(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk import agents, store, tickets, workflow
+    from agentdesk import agents, tickets, workflow
 
     config = _config(args)
-    desk = store.open_desk(config.db_path())
     try:
-        with desk.session() as session:
+        with _desk(config) as desk, desk.session() as session:
             if args.ticket_command == "create":
                 agents.ensure(session, config.agent_id, config.agent_name)
                 customer_id = None
@@ -291,8 +291,6 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                     open_only=args.open, limit=args.limit)]
     except (tickets.TicketError, workflow.WorkflowError) as exc:
         raise CliError(str(exc)) from None
-    finally:
-        desk.dispose()
     if args.json:
         print(json.dumps(out if args.ticket_command == "list" else out[0],
                          ensure_ascii=False, indent=1))
@@ -307,20 +305,18 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 def cmd_kb(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk import i18n, store
+    from agentdesk import i18n
     from agentdesk.kb import loader, search
 
     config = _config(args)
     i18n.set_lang(config.lang)  # query errors are catalog messages
-    desk = store.open_desk(config.db_path())
-    try:
+    with _desk(config) as desk:
         loader.ensure_shipped(desk)
-        with desk.session() as session:
-            hits = search.search(session, args.query, limit=args.limit)
-    except search.KbQueryError as exc:
-        raise CliError(str(exc)) from None
-    finally:
-        desk.dispose()
+        try:
+            with desk.session() as session:
+                hits = search.search(session, args.query, limit=args.limit)
+        except search.KbQueryError as exc:
+            raise CliError(str(exc)) from None
     if args.json:
         print(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=1))
     else:
