@@ -7,6 +7,7 @@ Heavy modules (textual, sqlmodel) are imported only by the command that needs th
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,10 @@ from pathlib import Path
 from agentdesk import __version__
 
 EXIT_USAGE = 2
+
+# Commands that live beside their feature. Each module must import only the standard library
+# at load time and define ``add_parsers(sub, common) -> {command: handler}``.
+PLUGINS: tuple[str, ...] = ()
 
 
 class CliError(Exception):
@@ -108,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="startup: also measure on this (e.g. 1,000,000-customer) database")
     p.add_argument("--queries", type=int, default=1000, help="lookup: queries per kind")
     _common(p, suppress=True)
+    for name in PLUGINS:
+        COMMANDS.update(importlib.import_module(name).add_parsers(sub, _common))
     return parser
 
 
