@@ -216,6 +216,9 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "Demo data: {customers} customers, {phones} phones, {tickets} tickets in "
               "{seconds:.1f} s",
     },
+    # monitor
+    # training
+    # sync
 }
 
 
