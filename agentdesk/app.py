@@ -97,6 +97,7 @@ class AgentDesk(App):
         self.current_customer = None
         self.current_contact_id: str | None = None
         self._pop_server = None
+        self.my_queue: list = []  # my open tickets, for the header's counts (ticks w/o db)
 
     def on_mount(self) -> None:
         self.switch_mode("lookup")
@@ -157,6 +158,19 @@ class AgentDesk(App):
     def _bench_ready(self) -> None:
         self._bench_mark("ready")
         self.exit()
+
+    def watch_data_version(self, version: int) -> None:
+        if version > 0 and self.store is not None:
+            self._load_my_queue()
+
+    @work(thread=True, exclusive=True, group="my-queue")
+    def _load_my_queue(self) -> None:
+        from agentdesk import tickets
+
+        with self.store.session() as session:
+            rows = tickets.open_for_owner(session, self.agent_code, limit=100_000)
+        self.call_from_thread(setattr, self, "my_queue", rows)
+        self.call_from_thread(self._refresh_header)
 
     @work(thread=True, group="escalate")
     def _escalate_backlog(self) -> None:

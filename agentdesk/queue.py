@@ -153,3 +153,65 @@ def breach_list(session: Session) -> list[tuple[str, str, str]]:
            WHERE t.status IN ('accepted', 'dispatched', 'on_site', 'resolved')
            ORDER BY e.at"""))
     return [tuple(r) for r in rows]
+
+
+# --- what the queue screen and the header show (pure: rows in, rows out) ---------------
+
+SCOPES = ("mine", "team", "all")
+SOON_S = 15 * 60  # "due within 15 minutes" in the header
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The queue's filters; an empty value means "any"."""
+
+    clock: str = ""  # first_response / arrival / resolution / callback
+    categories: frozenset[str] = frozenset()  # category codes (from a type-ahead search)
+    priority: str = ""
+    utility: str = ""  # water / power
+    breached: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.clock or self.categories or self.priority or self.utility
+                    or self.breached)
+
+
+def is_breached(row, now: datetime) -> bool:  # noqa: ANN001 - tickets.QueueRow
+    return row.next_due is not None and not row.paused and row.next_due <= now
+
+
+def matches(row, f: Filter, now: datetime, utility_of) -> bool:  # noqa: ANN001
+    """``utility_of(category code) -> water/power/any`` comes from the taxonomy."""
+    return ((not f.clock or row.clock == f.clock)
+            and (not f.categories or row.category in f.categories)
+            and (not f.priority or row.priority == f.priority)
+            and (not f.utility or utility_of(row.category) in (f.utility, "any"))
+            and (not f.breached or is_breached(row, now)))
+
+
+def apply_filter(rows: list, f: Filter, now: datetime, utility_of) -> list:  # noqa: ANN001
+    if not f.active:
+        return rows
+    return [r for r in rows if matches(r, f, now, utility_of)]
+
+
+@dataclass(frozen=True)
+class Counts:
+    open: int
+    soon: int  # running clock due within 15 minutes, not yet breached
+    breached: int
+
+
+def counts(rows: list, now: datetime) -> Counts:
+    """The header's summary: computed from loaded rows, so it ticks without the database."""
+    soon = breached = 0
+    for r in rows:
+        if r.next_due is None or r.paused:
+            continue
+        left = (r.next_due - now).total_seconds()
+        if left <= 0:
+            breached += 1
+        elif left <= SOON_S:
+            soon += 1
+    return Counts(len(rows), soon, breached)

@@ -24,14 +24,18 @@ class QueueRow:
     clock: str = ""  # its name: first_response / arrival / resolution / callback
     clock_start: datetime | None = None  # when it started (for the share used)
     paused: bool = False
+    owner: str = ""  # the owner's name (team and all-tickets views)
+    owner_code: str = ""
 
 
 _QUEUE_SELECT = """
 SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
        t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
-       t.created_at, t.resolved_at, t.paused_at
+       t.created_at, t.resolved_at, t.paused_at,
+       coalesce(o.name, '') AS owner, coalesce(o.code, '') AS owner_code
 FROM ticket t
 LEFT JOIN customer c ON c.id = t.customer_id
+LEFT JOIN agent o ON o.id = t.owner_id
 """
 _OPEN = "t.status IN ('accepted', 'dispatched', 'on_site', 'resolved')"
 
@@ -52,7 +56,7 @@ def _queue_rows(session: Session, where: str, params: dict) -> list[QueueRow]:
             r["id"], r["number"], r["caller"], r["category"], r["priority"], r["status"],
             state.due if state else None, state.name if state else "",
             (resolved if state and state.name == "callback" and resolved else created),
-            r["paused_at"] is not None))
+            r["paused_at"] is not None, r["owner"], r["owner_code"]))
     # Soonest deadline first; tickets with no running clock last.
     return sorted(result, key=lambda q: (q.next_due is None, q.next_due or 0))
 
@@ -61,6 +65,18 @@ def open_for_owner(session: Session, agent_code: str, limit: int = 500) -> list[
     return _queue_rows(
         session, f"t.owner_id = (SELECT id FROM agent WHERE code = :code) AND {_OPEN} "
         "LIMIT :limit", {"code": agent_code, "limit": limit})
+
+
+def open_for_team(session: Session, agent_code: str, limit: int = 500) -> list[QueueRow]:
+    """The agent's and their team-mates' open tickets (an agent with no team: their own)."""
+    return _queue_rows(
+        session, "t.owner_id IN (SELECT id FROM agent WHERE code = :code OR (team != '' AND "
+        f"team = (SELECT team FROM agent WHERE code = :code))) AND {_OPEN} LIMIT :limit",
+        {"code": agent_code, "limit": limit})
+
+
+def open_all(session: Session, limit: int = 500) -> list[QueueRow]:
+    return _queue_rows(session, f"{_OPEN} LIMIT :limit", {"limit": limit})
 
 
 def open_for_customer(session: Session, customer_id: str, limit: int = 50) -> list[QueueRow]:

@@ -81,6 +81,60 @@ def make_desk(path: Path):
     return desk
 
 
+# Queue tickets of the busy desk: number, category, priority, minutes since created,
+# first-response clock in minutes (None: resolution only, 24 h), owner, paused.
+BUSY = (
+    ("GD2026112500002", "water.burst", "urgent", 20, 15, "A1001", False),  # breached
+    ("GD2026112500003", "water.burst", "urgent", 12.5, 15, "A1001", False),  # 83 %: warn
+    ("GD2026112500004", "power.fault", "urgent", 9, 15, "A1001", False),  # 60 %: half
+    ("GD2026112500005", "water.quality", "important", 30, None, "A1001", False),  # ok
+    ("GD2026112500006", "water.quality", "important", 5, 60, "A1001", True),  # paused
+    ("GD2026112500007", "power.fault", "urgent", 14, 15, "A1002", False),  # team-mate's
+    ("GD2026112500008", "water.burst", "urgent", 40, 15, "A2001", False),  # other team
+)
+
+
+def make_busy_desk(path: Path):
+    """The small desk plus tickets in every clock state, two team-mates and another team."""
+    from agentdesk import clock
+    from agentdesk.models import Agent, Ticket, TicketEvent
+
+    desk = make_desk(path)
+    now = clock.now()
+    with desk.session() as s:
+        me = s.exec(__import__("sqlmodel").select(Agent).where(Agent.code == "A1001")).one()
+        me.team = "一班"
+        mate = Agent(code="A1002", name="李娜", team="一班")
+        other = Agent(code="A2001", name="赵强", team="二班")
+        s.add_all([me, mate, other])
+        s.flush()
+        owners = {"A1001": me.id, "A1002": mate.id, "A2001": other.id}
+        customers = [r[0] for r in s.connection().exec_driver_sql(
+            "SELECT id FROM customer ORDER BY account_no")]
+        for n, (number, category, priority, ago, first, owner, paused) in enumerate(BUSY):
+            created = now - timedelta(minutes=ago)
+            ticket = Ticket(
+                number=number, business_type="repair", category=category, priority=priority,
+                description="测试", customer_id=customers[n % 3],
+                first_responder_id=owners[owner], owner_id=owners[owner],
+                created_at=created, updated_at=created,
+                due_first_response=created + timedelta(minutes=first) if first else None,
+                due_resolution=None if first else created + timedelta(hours=24),
+                paused_at=now - timedelta(minutes=1) if paused else None)
+            s.add(ticket)
+            s.flush()
+            s.add(TicketEvent(ticket_id=ticket.id, agent_id=owners[owner], kind="created",
+                              to_status="accepted", at=created))
+    return desk
+
+
+@pytest.fixture
+def busy_desk(tmp_path: Path):
+    store = make_busy_desk(tmp_path / "desk.db")
+    yield store
+    store.dispose()
+
+
 @pytest.fixture
 def desk(tmp_path: Path):
     store = make_desk(tmp_path / "desk.db")

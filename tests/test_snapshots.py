@@ -33,10 +33,14 @@ def test_lookup_layout(snap_compare, desk, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_queue_layout(snap_compare, desk, lang: str) -> None:
+def test_queue_layout(snap_compare, busy_desk, lang: str) -> None:
+    """Every clock state on one screen: breached, 80 %, half used, on time, paused."""
+
     async def run_before(pilot) -> None:
         await wait_ready(pilot)
         await pilot.press("f5")
         await settle(pilot)
+        _steady_cursor(pilot.app)
 
-    assert snap_compare(desk_app(desk, lang), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(desk_app(busy_desk, lang), terminal_size=SIZE,
+                        run_before=run_before)

@@ -1,21 +1,25 @@
-"""The agent's open tickets, each with its running clock counting down.
+"""Open tickets (mine, my team's or all), each with its running clock counting down.
 
 The list is loaded in a worker when the data changes (and re-scanned for warnings and
-escalations then); the once-a-second tick touches no database and redraws only the
-countdown cells of the rows on screen. A symbol goes with every colour: ○ on time,
-◑ half used, ⚠ 80 % used, ✖ breached, ‖ paused.
+escalations then); filtering is done on the loaded rows, on the UI thread, without the
+database. The table draws only the rows on screen, so the once-a-second tick is one
+repaint of the visible lines. A symbol goes with every colour: ○ on time, ◑ half used,
+⚠ 80 % used, ✖ breached, ‖ paused.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.binding import Binding
+from textual.widgets import Input, Static
 
 from agentdesk import clock
 from agentdesk.i18n import t
 from agentdesk.screens.base import DeskScreen
+from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.queue_table import Column, QueueTable
 
 LEVEL_LOOK = {
     "ok": ("○", ""),
@@ -24,7 +28,10 @@ LEVEL_LOOK = {
     "breached": ("✖", "bold reverse red"),
 }
 RESCAN_S = 30  # warnings and escalations are looked for this often (and on every change)
-QUEUE_LIMIT = 5000  # one agent's open tickets; more is a supervisor's problem, not a list
+QUEUE_LIMIT = 5000  # one list; more is a report's job, not a screen's
+CLOCK_CYCLE = ("", "first_response", "arrival", "resolution", "callback")
+PRIORITY_CYCLE = ("", "urgent", "important", "general")
+UTILITY_CYCLE = ("", "water", "power")
 
 
 def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
@@ -40,42 +47,101 @@ def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
                 style=style)
 
 
+def _cycle(values: tuple[str, ...], current: str) -> str:
+    return values[(values.index(current) + 1) % len(values)]
+
+
 class QueueScreen(DeskScreen):
-    DEFAULT_CSS = "QueueScreen #count { height: 1; margin: 0 1; }"
+    DEFAULT_CSS = """
+    QueueScreen #filters { height: 1; margin: 0 1; color: $text-muted; }
+    QueueScreen #category { height: 1; border: none; margin: 0 1; padding: 0; }
+    QueueScreen #count { height: 1; margin: 0 1; }
+    """
+    BINDINGS = [
+        Binding("t", "scope", "queue.key.scope"),
+        Binding("k", "clock_filter", "queue.key.clock"),
+        Binding("p", "priority_filter", "queue.key.priority"),
+        Binding("u", "utility_filter", "queue.key.utility"),
+        Binding("x", "breached_filter", "queue.key.breached"),
+        Binding("slash", "category_filter", "queue.key.category"),
+        Binding("c", "clear_filters", "queue.key.clear"),
+    ]
 
     def __init__(self) -> None:
+        from agentdesk import queue
+
         super().__init__()
-        self.rows: list = []
-        self.row_keys: list = []
+        localize(self)
+        self.scope = "mine"
+        self.filter = queue.Filter()
+        self.loaded: list = []  # every open ticket of the scope, soonest first
+        self.rows: list = []  # what the filters let through (what the table shows)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
+        yield Static("", id="filters", markup=False)
+        yield Input(placeholder=t("queue.filter.placeholder"), id="category")
         yield Static("", id="count", markup=False)
-        table: DataTable = DataTable(id="tickets", cursor_type="row", zebra_stripes=True)
-        for key in ("number", "caller", "category", "priority", "status", "due"):
-            table.add_column(t(f"queue.col.{key}"), key=key)
-        yield table
+        columns = [Column("number", t("queue.col.number"), 15),
+                   Column("caller", t("queue.col.caller"), 14),
+                   Column("category", t("queue.col.category"), 0),
+                   Column("priority", t("queue.col.priority"), 6),
+                   Column("due", t("queue.col.due"), 24),
+                   Column("owner", t("queue.col.owner"), 8),
+                   Column("status", t("queue.col.status"), 6)]
+        yield QueueTable(columns, self._cells, key=lambda r: r.ticket_id, id="tickets")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
         super().on_mount()
+        self._show_filters()
+        self.query_one("#tickets", QueueTable).focus()
         self.set_interval(1, self.tick)
         # Only the scan repeats: redrawing the whole list on a timer would stall typing.
         self.set_interval(RESCAN_S, self._rescan)
 
+    # --- loading ---------------------------------------------------------------------
+
     def reload(self) -> None:
         if self.store is not None:
-            self._load()
+            self._load(self.scope)
 
     @work(thread=True, exclusive=True, group="queue-load")
-    def _load(self) -> None:
+    def _load(self, scope: str) -> None:
         from agentdesk import taxonomy, tickets
 
         taxonomy.load()  # read the file here, not on the UI thread (it is cached)
+        me = self.app.agent_code
         with self.store.session() as session:
-            rows = tickets.open_for_owner(session, self.app.agent_code, limit=QUEUE_LIMIT)
-        self.app.call_from_thread(self._show, rows)
+            if scope == "team":
+                rows = tickets.open_for_team(session, me, limit=QUEUE_LIMIT)
+            elif scope == "all":
+                rows = tickets.open_all(session, limit=QUEUE_LIMIT)
+            else:
+                rows = tickets.open_for_owner(session, me, limit=QUEUE_LIMIT)
+        self.app.call_from_thread(self._loaded, scope, rows)
         self.app.call_from_thread(self._rescan)  # start it from the UI thread, like any worker
+
+    def _loaded(self, scope: str, rows: list) -> None:
+        if scope != self.scope:
+            return  # the agent switched scope while this one loaded
+        self.loaded = rows
+        self._apply()
+
+    def _apply(self) -> None:
+        """Filter the loaded rows (no database) and show them."""
+        from agentdesk import queue, taxonomy
+
+        tax = taxonomy.load()
+
+        def utility_of(code: str) -> str:
+            cat = tax.categories.get(code)
+            return cat.utility if cat else "any"
+
+        now = clock.now()
+        self.rows = queue.apply_filter(self.loaded, self.filter, now, utility_of)
+        self.query_one("#tickets", QueueTable).set_rows(self.rows)
+        self._summary(now)
 
     def _rescan(self) -> None:
         if self.store is not None and not self.store.readonly:
@@ -101,39 +167,109 @@ class QueueScreen(DeskScreen):
                         severity="error" if alert.kind == "escalation" else "warning",
                         markup=False)
 
-    def _show(self, rows: list) -> None:
+    # --- drawing ---------------------------------------------------------------------
+
+    def _cells(self, r) -> list[Text]:  # noqa: ANN001 - tickets.QueueRow
         from agentdesk import taxonomy
 
-        tax = taxonomy.load()
-        now = clock.now()
-        self.rows = rows
-        table = self.query_one("#tickets", DataTable)
-        table.clear()
-        cells = []
-        for r in rows:
-            cat = tax.categories.get(r.category)
-            cells.append((Text(r.number), Text(r.caller),
-                          Text(cat.label(self.app.lang) if cat else r.category),
-                          Text(t(f"priority.{r.priority}")), Text(t(f"status.{r.status}")),
-                          countdown_text(r, now)))
-        self.row_keys = table.add_rows(cells)  # one batch: one layout pass, not 2,000
-        self._summary(now)
+        cat = taxonomy.load().categories.get(r.category)
+        return [Text(r.number), Text(r.caller),
+                Text(cat.label(self.app.lang) if cat else r.category),
+                Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
+                Text(r.owner), Text(t(f"status.{r.status}"))]
 
     def _summary(self, now) -> None:  # noqa: ANN001
-        soon = sum(1 for r in self.rows if r.next_due and 0 <= (r.next_due - now
-                                                               ).total_seconds() <= 900)
-        late = sum(1 for r in self.rows if r.next_due and r.next_due < now and not r.paused)
-        self.query_one("#count", Static).update(
-            Text(t("queue.count", n=len(self.rows), soon=soon, late=late)))
+        from agentdesk import queue
+
+        c = queue.counts(self.rows, now)
+        line = Text(t("queue.count", scope=t(f"queue.scope.{self.scope}"),
+                      n=len(self.loaded), shown=len(self.rows), soon=c.soon, late=c.breached))
+        if not self.rows and self.store is not None:
+            line.append("  " + t("queue.empty"), "italic")
+        self.query_one("#count", Static).update(line)
+
+    def _show_filters(self) -> None:
+        f = self.filter
+        any_ = t("queue.filter.any")
+        parts = [
+            (t("queue.key.scope"), t(f"queue.scope.{self.scope}"), self.scope != "mine"),
+            (t("queue.filter.clock"), t(f"sla.{f.clock}") if f.clock else any_, bool(f.clock)),
+            (t("queue.filter.priority"), t(f"priority.{f.priority}") if f.priority else any_,
+             bool(f.priority)),
+            (t("queue.filter.utility"), t(f"utility.{f.utility}") if f.utility else any_,
+             bool(f.utility)),
+            (t("queue.filter.breached"), "✖" if f.breached else "—", f.breached),
+        ]
+        line = Text()
+        for label, value, on_ in parts:
+            line.append(f"{label}: ", "dim")
+            line.append(value, "bold reverse" if on_ else "")
+            line.append("   ")
+        self.query_one("#filters", Static).update(line)
 
     def tick(self) -> None:
-        """Once a second: redraw the countdowns of the visible rows only (no database)."""
+        """Once a second: repaint the visible rows (their countdowns) and the counts."""
         if not self.rows or not self.is_current:
             return
-        table = self.query_one("#tickets", DataTable)
-        now = clock.now()
-        first = int(table.scroll_offset.y)
-        for index in range(first, min(len(self.rows), first + table.size.height)):
-            table.update_cell(self.row_keys[index], "due",
-                              countdown_text(self.rows[index], now))
-        self._summary(now)
+        self.query_one("#tickets", QueueTable).refresh()
+        self._summary(clock.now())
+
+    # --- keys ------------------------------------------------------------------------
+
+    def _refilter(self, **changes: object) -> None:
+        from dataclasses import replace
+
+        self.filter = replace(self.filter, **changes)
+        self._show_filters()
+        self._apply()
+
+    def action_scope(self) -> None:
+        from agentdesk import queue
+
+        self.scope = _cycle(queue.SCOPES, self.scope)
+        self._show_filters()
+        self.reload()
+
+    def action_clock_filter(self) -> None:
+        self._refilter(clock=_cycle(CLOCK_CYCLE, self.filter.clock))
+
+    def action_priority_filter(self) -> None:
+        self._refilter(priority=_cycle(PRIORITY_CYCLE, self.filter.priority))
+
+    def action_utility_filter(self) -> None:
+        self._refilter(utility=_cycle(UTILITY_CYCLE, self.filter.utility))
+
+    def action_breached_filter(self) -> None:
+        self._refilter(breached=not self.filter.breached)
+
+    def action_category_filter(self) -> None:
+        self.query_one("#category", Input).focus()
+
+    def action_clear_filters(self) -> None:
+        from agentdesk import queue
+
+        self.query_one("#category", Input).value = ""
+        self.filter = queue.Filter()
+        self._show_filters()
+        self._apply()
+
+    @on(Input.Changed, "#category")
+    def _category_typed(self, event: Input.Changed) -> None:
+        from agentdesk import taxonomy
+
+        query = event.value.strip()
+        codes = (frozenset(c.code for c in taxonomy.search(query, limit=100)) if query
+                 else frozenset())
+        if query and not codes:
+            codes = frozenset({"\0"})  # nothing matches: show nothing rather than everything
+        self._refilter(categories=codes)
+
+    @on(Input.Submitted, "#category")
+    def _category_done(self) -> None:
+        self.query_one("#tickets", QueueTable).focus()
+
+    @on(QueueTable.Selected)
+    def _open(self, event: QueueTable.Selected) -> None:
+        from agentdesk.screens.ticket_detail import TicketDetail
+
+        self.app.push_screen(TicketDetail(event.row.ticket_id))

@@ -35,6 +35,10 @@ class DeskHeader(Widget):
                              "  ", (f"{t('app.db')} ", "dim"), getattr(app, "db_name", ""),
                              "  ", (f"{t('app.sync')} ", "dim"),
                              getattr(app, "sync_state", ""))
+        rows = getattr(app, "my_queue", None)
+        if rows is not None and getattr(app, "store", None) is not None:
+            left.append("  ")
+            left.append_text(self._counts(rows))
         status = getattr(app, "status", "")
         if status:
             left.append("  ")
@@ -44,3 +48,14 @@ class DeskHeader(Widget):
         left.truncate(max(0, width - right.cell_len - 1), overflow="ellipsis")
         gap = max(1, width - left.cell_len - right.cell_len)
         return left + Text(" " * gap) + right
+
+    @staticmethod
+    def _counts(rows: list) -> Text:
+        """我的 N · 15 分钟内 N · 超时 N: recomputed every second from the loaded rows."""
+        from agentdesk import queue
+
+        c = queue.counts(rows, clock.now())
+        return Text.assemble(
+            (t("header.mine", n=c.open), ""), " · ",
+            (t("header.soon", n=c.soon), "bold dark_orange" if c.soon else ""), " · ",
+            (t("header.breached", n=c.breached), "bold reverse red" if c.breached else ""))

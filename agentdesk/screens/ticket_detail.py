@@ -1,0 +1,298 @@
+"""One ticket, opened from the queue: its deadlines and history, and a key for each
+workflow step (派单 → 到场 → 回单 → 回访 → 归档, notes, pause, hand-over).
+
+Only the steps the workflow allows from the ticket's status are offered (the footer hides
+the others). Every step runs in a worker through the ticket service, which appends the
+event; the app's ``data_version`` then moves so the queue re-sorts.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from agentdesk import clock
+from agentdesk.i18n import t
+from agentdesk.screens.i18n_bindings import localize
+
+# action -> statuses it is offered in
+STEPS = {
+    "dispatch": ("accepted",),
+    "on_site": ("accepted", "dispatched"),
+    "resolve": ("accepted", "dispatched", "on_site"),
+    "call_back": ("resolved",),
+    "archive": ("called_back",),
+    "pause": ("accepted", "dispatched", "on_site"),
+    "hand_over": ("accepted", "dispatched", "on_site", "resolved", "called_back"),
+    "note": ("accepted", "dispatched", "on_site", "resolved", "called_back", "archived"),
+}
+
+
+class Ask(ModalScreen[str | None]):
+    """One line of text (a department, a reason, a note); Esc gives None."""
+
+    DEFAULT_CSS = """
+    Ask { align: center middle; }
+    Ask > Vertical { width: 70; height: auto; border: thick $accent; background: $surface;
+                     padding: 1 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "ticket.dup.cancel")]
+
+    def __init__(self, title: str, placeholder: str) -> None:
+        super().__init__()
+        localize(self)
+        self.title_text, self.placeholder = title, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"))
+            yield Input(placeholder=self.placeholder, id="answer")
+
+    @on(Input.Submitted, "#answer")
+    def _done(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Satisfaction(ModalScreen[str | None]):
+    """回访: the caller's verdict, by digit or arrow keys."""
+
+    DEFAULT_CSS = """
+    Satisfaction { align: center middle; }
+    Satisfaction > Vertical { width: 50; height: auto; border: thick $accent;
+                              background: $surface; padding: 1 2; }
+    Satisfaction OptionList { height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "ticket.dup.cancel"),
+                *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 5))]
+
+    def compose(self) -> ComposeResult:
+        from agentdesk import workflow
+
+        with Vertical():
+            yield Static(Text(t("detail.callback.title"), style="bold"))
+            yield OptionList(*(Option(Text(f"{n}  {label}"), id=label)
+                               for n, label in enumerate(workflow.SATISFACTION, 1)))
+
+    def action_pick(self, index: int) -> None:
+        from agentdesk import workflow
+
+        self.dismiss(workflow.SATISFACTION[index])
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _when(value: str | None) -> str:
+    return value[5:16].replace("T", " ") if value else "—"
+
+
+class TicketDetail(ModalScreen[bool]):
+    """Dismisses with True when a step was taken (the caller reloads)."""
+
+    DEFAULT_CSS = """
+    TicketDetail { align: center middle; }
+    TicketDetail > Vertical { width: 96%; height: 90%; border: thick $accent;
+                              background: $surface; }
+    TicketDetail #head { height: auto; padding: 0 1; }
+    TicketDetail #history { height: 1fr; padding: 0 1; border-top: solid $primary; }
+    TicketDetail #message { height: auto; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("d", "step('dispatch')", "detail.key.dispatch"),
+        Binding("o", "step('on_site')", "detail.key.on_site"),
+        Binding("r", "step('resolve')", "detail.key.resolve"),
+        Binding("b", "step('call_back')", "detail.key.call_back"),
+        Binding("a", "step('archive')", "detail.key.archive"),
+        Binding("p", "step('pause')", "detail.key.pause"),
+        Binding("h", "step('hand_over')", "detail.key.hand_over"),
+        Binding("n", "step('note')", "detail.key.note"),
+        Binding("escape", "close", "detail.key.close"),
+    ]
+
+    def __init__(self, ticket_id: str) -> None:
+        super().__init__()
+        localize(self)
+        self.ticket_id = ticket_id
+        self.ticket: dict | None = None
+        self.changed = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(t("app.opening")), id="head")
+            yield Static("", id="message", markup=False)
+            with VerticalScroll(id="history"):
+                yield Static("", id="events", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    # --- loading -----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _load(self) -> None:
+        from agentdesk import tickets
+
+        store = self.app.store
+        with store.session() as session:
+            ticket = tickets.get(session, self.ticket_id)
+            data = tickets.as_json(session, ticket)
+            data["paused"] = ticket.paused_at is not None
+            data["caller"] = session.connection().exec_driver_sql(
+                "SELECT name FROM customer WHERE id = ?", (ticket.customer_id,)).scalar() or ""
+            names = dict(session.connection().exec_driver_sql("SELECT id, code FROM agent").all())
+            history = [(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
+                        names.get(e.agent_id, ""), e.note, e.data)
+                       for e in tickets.events(session, ticket.id)]
+        self.app.call_from_thread(self._show, data, history)
+
+    def _show(self, data: dict, history: list) -> None:
+        from agentdesk import taxonomy, workflow
+
+        self.ticket = data
+        cat = taxonomy.load().categories.get(data["category"])
+        head = Text()
+        head.append(data["number"], "bold")
+        head.append(f"  {t('status.' + data['status'])}", "bold")
+        if data["paused"]:
+            head.append(f"  ‖ {t('queue.paused')}", "dim")
+        head.append("\n")
+        head.append(f"{t('queue.col.caller')}: ", "dim")
+        head.append(data["caller"] or "—")
+        head.append(f"   {t('queue.col.category')}: ", "dim")
+        head.append(cat.label(self.app.lang) if cat else data["category"])
+        head.append(f"   {t('queue.col.priority')}: ", "dim")
+        head.append(t("priority." + data["priority"]))
+        head.append(f"   {t('queue.col.owner')}: ", "dim")
+        head.append(data["owner"] or "—")
+        head.append("\n")
+        for name, due in data["deadlines"].items():
+            if due:
+                head.append(f"{t('sla.' + name)} ", "dim")
+                head.append(f"{_when(due)}   ")
+        head.append("\n")
+        head.append(data["description"] or "")
+        self.query_one("#head", Static).update(head)
+        lines = Text()
+        for when, kind, to_status, agent, note, raw in history:
+            extra = workflow.decode(raw) if raw else {}
+            lines.append(f"{when}  ", "dim")
+            lines.append(f"{t('event.' + kind)}")
+            if to_status and kind != "created":
+                lines.append(f" → {t('status.' + to_status)}")
+            if agent:
+                lines.append(f"  {agent}", "dim")
+            note = note or extra.get("department") or extra.get("satisfaction")
+            if note:
+                lines.append("  ")
+                lines.append(str(note))
+            lines.append("\n")
+        self.query_one("#events", Static).update(lines)
+        self.refresh_bindings()
+
+    # --- the steps ---------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action != "step":
+            return True
+        if self.ticket is None:
+            return False
+        step = str(parameters[0])
+        if step == "pause" and self.ticket["paused"]:
+            return True  # the same key resumes
+        return self.ticket["status"] in STEPS[step]
+
+    def action_step(self, step: str) -> None:
+        if self.ticket is None:
+            return
+        if self.app.store is None or self.app.store.readonly:
+            self._message(t("app.readonly"), error=True)
+            return
+        number = self.ticket["number"]
+        if step == "dispatch":
+            self._ask(step, t("detail.ask.department", number=number),
+                      t("detail.ask.department.hint"))
+        elif step == "resolve":
+            self._ask(step, t("detail.ask.result", number=number), t("detail.ask.optional"))
+        elif step == "note":
+            self._ask(step, t("detail.ask.note", number=number), t("detail.ask.note.hint"))
+        elif step == "pause" and not self.ticket["paused"]:
+            self._ask(step, t("detail.ask.pause", number=number), t("detail.ask.reason"))
+        elif step == "pause":
+            self._run("resume", "")
+        elif step == "call_back":
+            self.app.push_screen(Satisfaction(),
+                                 lambda answer: answer and self._run(step, answer))
+        elif step == "hand_over":
+            from agentdesk.screens.ticket import HandOver
+
+            self.app.push_screen(HandOver(number),
+                                 lambda answer: answer and self._run(step, *answer))
+        else:
+            self._run(step, "")
+
+    def _ask(self, step: str, title: str, hint: str) -> None:
+        def answered(value: str | None) -> None:
+            if value is not None:
+                self._run(step, value)
+
+        self.app.push_screen(Ask(title, hint), answered)
+
+    @work(thread=True, exclusive=True, group="detail-step")
+    def _run(self, step: str, value: str, reason: str = "") -> None:
+        from agentdesk import tickets, workflow
+
+        me, ref = self.app.agent_code, self.ticket_id
+        try:
+            with self.store_session() as session:
+                if step == "dispatch":
+                    tickets.advance(session, ref, me, "dispatched", department=value)
+                elif step in ("on_site", "resolve", "archive"):
+                    target = {"on_site": "on_site", "resolve": "resolved",
+                              "archive": "archived"}[step]
+                    tickets.advance(session, ref, me, target, note=value)
+                elif step == "call_back":
+                    tickets.call_back(session, ref, me, value)
+                elif step == "pause":
+                    tickets.pause(session, ref, me, value)
+                elif step == "resume":
+                    tickets.resume(session, ref, me)
+                elif step == "hand_over":
+                    tickets.hand_over(session, ref, me, value, reason)
+                elif step == "note":
+                    tickets.add_note(session, ref, me, value)
+        except (tickets.TicketError, workflow.WorkflowError) as exc:
+            self.app.call_from_thread(self._message, str(exc), True)
+            return
+        self.app.call_from_thread(self._done, step)
+
+    def store_session(self):  # noqa: ANN201
+        return self.app.store.session()
+
+    def _done(self, step: str) -> None:
+        self.changed = True
+        self._message(t("detail.done." + step, number=self.ticket["number"]))
+        self.app.data_version += 1  # the queue re-sorts, the card shows the new status
+        self._load()
+
+    def _message(self, message: str, error: bool = False) -> None:
+        style = "bold red" if error else "bold green"
+        self.query_one("#message", Static).update(Text(message, style=style))
+        if error:
+            self.notify(message, severity="error", markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss(self.changed)
