@@ -186,8 +186,14 @@ def matches(row, f: Filter, now: datetime, utility_of) -> bool:  # noqa: ANN001
     return ((not f.clock or row.clock == f.clock)
             and (not f.categories or row.category in f.categories)
             and (not f.priority or row.priority == f.priority)
-            and (not f.utility or utility_of(row.category) in (f.utility, "any"))
+            and (not f.utility or _utility(row, utility_of) == f.utility)
             and (not f.breached or is_breached(row, now)))
+
+
+def _utility(row, utility_of) -> str:  # noqa: ANN001
+    # A complaint or a consultation belongs to both trades: the caller's account decides.
+    utility = utility_of(row.category)
+    return row.utility if utility == "any" else utility
 
 
 def apply_filter(rows: list, f: Filter, now: datetime, utility_of) -> list:  # noqa: ANN001

@@ -26,13 +26,15 @@ class QueueRow:
     paused: bool = False
     owner: str = ""  # the owner's name (team and all-tickets views)
     owner_code: str = ""
+    utility: str = ""  # the customer's (for categories that belong to both)
 
 
 _QUEUE_SELECT = """
 SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
        t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
        t.created_at, t.resolved_at, t.paused_at,
-       coalesce(o.name, '') AS owner, coalesce(o.code, '') AS owner_code
+       coalesce(o.name, '') AS owner, coalesce(o.code, '') AS owner_code,
+       coalesce(c.utility, '') AS utility
 FROM ticket t
 LEFT JOIN customer c ON c.id = t.customer_id
 LEFT JOIN agent o ON o.id = t.owner_id
@@ -56,7 +58,7 @@ def _queue_rows(session: Session, where: str, params: dict) -> list[QueueRow]:
             r["id"], r["number"], r["caller"], r["category"], r["priority"], r["status"],
             state.due if state else None, state.name if state else "",
             (resolved if state and state.name == "callback" and resolved else created),
-            r["paused_at"] is not None, r["owner"], r["owner_code"]))
+            r["paused_at"] is not None, r["owner"], r["owner_code"], r["utility"]))
     # Soonest deadline first; tickets with no running clock last.
     return sorted(result, key=lambda q: (q.next_due is None, q.next_due or 0))
 

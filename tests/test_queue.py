@@ -106,3 +106,56 @@ def test_a_reopened_clock_can_escalate_again(desk) -> None:
         tickets.advance(s, number, "A1001", "on_site")
     again = [a[1:] for a in _scan(desk, "2026-11-28T12:00:00+08:00") if a[0] == number]
     assert ("resolution", "escalation") in again
+
+
+# --- filters and counts (pure: what the screen and the header compute every second) ----
+
+def _row(number: str, due_min: float | None, clock_name: str = "first_response",
+         category: str = "water.burst", priority: str = "urgent", paused: bool = False):
+    from datetime import timedelta
+
+    from agentdesk import clock
+    from agentdesk.tickets import QueueRow
+
+    now = clock.now()
+    due = now + timedelta(minutes=due_min) if due_min is not None else None
+    return QueueRow(number, number, "", category, priority, "accepted", due, clock_name,
+                    now - timedelta(minutes=30), paused, utility="power")
+
+
+def _utility(code: str) -> str:
+    return code.split(".")[0]
+
+
+def test_counts_soon_and_breached_at_the_edges() -> None:
+    from agentdesk import clock, queue
+
+    rows = [_row("a", 0), _row("b", 15), _row("c", 15.01), _row("d", -1), _row("e", None),
+            _row("f", -5, paused=True)]
+    c = queue.counts(rows, clock.now())
+    # due exactly now is breached; exactly 15 min is "soon"; paused and clockless are neither
+    assert (c.open, c.soon, c.breached) == (6, 1, 2)
+
+
+def test_each_filter_and_their_combination() -> None:
+    from agentdesk import clock, queue
+
+    now = clock.now()
+    rows = [_row("burst", -1), _row("quality", 30, "resolution", "water.quality", "important"),
+            _row("fault", 10, "arrival", "power.fault"), _row("any", 40, "resolution",
+                                                            "any.complaint", "important")]
+
+    def names(**f: object) -> list[str]:
+        return [r.number for r in queue.apply_filter(rows, queue.Filter(**f), now, _utility)]
+
+    assert names() == ["burst", "quality", "fault", "any"]
+    assert names(breached=True) == ["burst"]
+    assert names(clock="resolution") == ["quality", "any"]
+    assert names(priority="important") == ["quality", "any"]
+    # a complaint belongs to both trades: the caller's account (power here) decides
+    assert names(utility="power") == ["fault", "any"]
+    assert names(utility="water") == ["burst", "quality"]
+    assert names(categories=frozenset({"water.quality", "power.fault"})) == ["quality", "fault"]
+    assert names(utility="water", priority="important", clock="resolution") == ["quality"]
+    assert names(utility="power", breached=True) == []
+    assert not queue.Filter().active and queue.Filter(breached=True).active

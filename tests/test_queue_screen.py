@@ -67,6 +67,9 @@ async def test_list_resorts_when_a_ticket_is_resolved(busy_desk) -> None:
         assert await wait_until(pilot, lambda: numbers(app)[0] == "03")
         assert numbers(app)[-1] == "02"
         assert app.screen.rows[-1].status == "resolved"
+        table = app.screen.query_one("#tickets")
+        assert table.current_row.number.endswith("02")  # the selection follows the ticket
+        assert table.cursor in table.visible_range()
         assert "回访" in visible_text(app)
 
 

@@ -75,6 +75,7 @@ class QueueScreen(DeskScreen):
         self.scope = "mine"
         self.filter = queue.Filter()
         self.loaded: list = []  # every open ticket of the scope, soonest first
+        self.loaded_scope = ""
         self.rows: list = []  # what the filters let through (what the table shows)
 
     def compose(self) -> ComposeResult:
@@ -125,10 +126,11 @@ class QueueScreen(DeskScreen):
     def _loaded(self, scope: str, rows: list) -> None:
         if scope != self.scope:
             return  # the agent switched scope while this one loaded
-        self.loaded = rows
-        self._apply()
+        fresh = self.loaded_scope != scope
+        self.loaded, self.loaded_scope = rows, scope
+        self._apply(keep_cursor=not fresh)
 
-    def _apply(self) -> None:
+    def _apply(self, keep_cursor: bool = True) -> None:
         """Filter the loaded rows (no database) and show them."""
         from agentdesk import queue, taxonomy
 
@@ -140,7 +142,7 @@ class QueueScreen(DeskScreen):
 
         now = clock.now()
         self.rows = queue.apply_filter(self.loaded, self.filter, now, utility_of)
-        self.query_one("#tickets", QueueTable).set_rows(self.rows)
+        self.query_one("#tickets", QueueTable).set_rows(self.rows, keep_cursor)
         self._summary(now)
 
     def _rescan(self) -> None:

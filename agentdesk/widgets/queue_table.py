@@ -70,9 +70,10 @@ class QueueTable(ScrollView, can_focus=True):
 
     # --- data ------------------------------------------------------------------------
 
-    def set_rows(self, rows: list[Any]) -> None:
-        """Show ``rows``; the cursor stays on the same row (by key) when it is still there."""
-        current = self.current_row
+    def set_rows(self, rows: list[Any], keep_cursor: bool = True) -> None:
+        """Show ``rows``; the cursor stays on the same row (by key) when it is still there,
+        else goes to the top."""
+        current = self.current_row if keep_cursor else None
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         index = 0
@@ -80,6 +81,8 @@ class QueueTable(ScrollView, can_focus=True):
             wanted = self._key(current)
             index = next((n for n, r in enumerate(rows) if self._key(r) == wanted), 0)
         self.cursor = min(index, max(0, len(rows) - 1))
+        # the new height is known only after the next layout: scroll to the cursor then
+        self.call_after_refresh(self._show_cursor)
         self.refresh()
 
     @property
@@ -127,13 +130,16 @@ class QueueTable(ScrollView, can_focus=True):
     # --- moving ----------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
+        self._show_cursor()
+        self.refresh()
+
+    def _show_cursor(self) -> None:
         page = max(1, self.size.height - 1)
         top = int(self.scroll_offset.y)
-        if new < top:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif new >= top + page:
-            self.scroll_to(y=new - page + 1, animate=False, immediate=True)
-        self.refresh()
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + page:
+            self.scroll_to(y=self.cursor - page + 1, animate=False, immediate=True)
 
     def action_move(self, step: int) -> None:
         if self.rows:
