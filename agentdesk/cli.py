@@ -393,6 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `agentdesk ticket list | head`: the reader left; say nothing more (Python docs'
+        # recipe: point stdout at devnull so the interpreter's final flush is quiet too).
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
