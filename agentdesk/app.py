@@ -179,7 +179,7 @@ class AgentDesk(App):
         from agentdesk import clock, queue
 
         with self.store.session() as session:
-            queue.scan(session, clock.now())
+            queue.scan(session, clock.now(), owner=self.agent_code)
 
     async def _start_screen_pop(self) -> None:
         from agentdesk import screenpop

@@ -96,15 +96,21 @@ SELECT t.id, t.number, t.owner_id, t.status, t.created_at, t.resolved_at, t.paus
 FROM ticket t
 WHERE t.status IN ('accepted', 'dispatched', 'on_site', 'resolved')
 """
+_OWNED = " AND t.owner_id = (SELECT id FROM agent WHERE code = :owner)"
 
 
-def due_alerts(session: Session, now: datetime) -> list[Alert]:
-    """Warnings (80 % used) and escalations (breached) not yet given, one per clock."""
+def due_alerts(session: Session, now: datetime, owner: str | None = None) -> list[Alert]:
+    """Warnings (80 % used) and escalations (breached) not yet given, one per clock.
+
+    ``owner`` (an agent code): only that agent's tickets. A desk scans only what its agent
+    owns, so desks that share tickets through the central store never escalate the same
+    clock twice; ``None`` (tests, a single-desk centre) scans every open ticket."""
     from agentdesk.models import UTCDateTime
 
     load = UTCDateTime().process_result_value
     alerts: list[Alert] = []
-    for row in session.connection().execute(text(_OPEN_CLOCKS)).mappings():
+    sql = _OPEN_CLOCKS + (_OWNED if owner else "")
+    for row in session.connection().execute(text(sql), {"owner": owner}).mappings():
         if row["paused_at"]:
             continue  # a paused clock neither warns nor breaches
         fired = set((row["fired"] or "").split(","))
@@ -137,9 +143,9 @@ def fire(session: Session, alerts: list[Alert]) -> None:
         tickets._append(session, ticket, alert.kind, None, note=note, clock=alert.clock)
 
 
-def scan(session: Session, now: datetime) -> list[Alert]:
+def scan(session: Session, now: datetime, owner: str | None = None) -> list[Alert]:
     """Find and record what is due; returns what was fired (for notifications)."""
-    alerts = due_alerts(session, now)
+    alerts = due_alerts(session, now, owner)
     fire(session, alerts)
     return alerts
 

@@ -159,3 +159,14 @@ def test_each_filter_and_their_combination() -> None:
     assert names(utility="water", priority="important", clock="resolution") == ["quality"]
     assert names(utility="power", breached=True) == []
     assert not queue.Filter().active and queue.Filter(breached=True).active
+
+
+def test_a_desk_scans_only_what_its_agent_owns(busy_desk) -> None:
+    """Desks share tickets through the central store: each escalates only its agent's,
+    so one breach never gets two 督办 events from two desks."""
+    with busy_desk.session() as s:
+        mine = {(a.number[-2:], a.kind) for a in queue.scan(s, clock.now(), owner="A1001")}
+        assert mine == {("02", "escalation"), ("03", "warning")}
+        others = {(a.number[-2:], a.kind) for a in queue.scan(s, clock.now())}
+    # what A1001's desk left alone is still due for its owners' desks (or a one-desk centre)
+    assert others == {("07", "warning"), ("08", "escalation")}

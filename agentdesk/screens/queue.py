@@ -155,12 +155,9 @@ class QueueScreen(DeskScreen):
         from agentdesk import queue
 
         with self.store.session() as session:
-            alerts = queue.scan(session, clock.now())
-            me = session.connection().exec_driver_sql(
-                "SELECT id FROM agent WHERE code = ?", (self.app.agent_code,)).scalar()
-        mine = [a for a in alerts if a.owner_id == me]
-        if mine:
-            self.app.call_from_thread(self._alert, mine)
+            alerts = queue.scan(session, clock.now(), owner=self.app.agent_code)
+        if alerts:
+            self.app.call_from_thread(self._alert, alerts)
 
     def _alert(self, alerts: list) -> None:
         for alert in alerts:
