@@ -42,6 +42,7 @@ class DeskOptions:
     demo_tickets: int = 300
     initial_call: str | None = None  # `agentdesk call NUMBER` with no desk running
     screen_pop: bool = True  # listen on the user's screen-pop socket
+    training: object | None = None  # agentdesk.training.session.TrainingRun: role-play desk
 
 
 def _kb_screen() -> Screen:
@@ -252,5 +253,10 @@ def create_app(config: Config | None = None, db_path: Path | str | None = None,
     config = config or config_mod.load()
     clock.set_timezone(config.timezone)
     path = Path(db_path).expanduser() if db_path else config.db_path()
-    return AgentDesk(DeskOptions(config=config, db_path=path, fill_demo=fill_demo,
-                                 **options))  # type: ignore[arg-type]
+    desk_class = AgentDesk
+    if options.get("training") is not None:  # `agentdesk train`: caller pane and scorecard
+        from agentdesk.screens.training import TrainingDesk
+
+        desk_class = TrainingDesk
+    return desk_class(DeskOptions(config=config, db_path=path, fill_demo=fill_demo,
+                                  **options))  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ EXIT_USAGE = 2
 
 # Commands that live beside their feature. Each module must import only the standard library
 # at load time and define ``add_parsers(sub, common) -> {command: handler}``.
-PLUGINS: tuple[str, ...] = ()
+PLUGINS: tuple[str, ...] = ("agentdesk.training.cli",)
 
 
 class CliError(Exception):

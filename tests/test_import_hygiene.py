@@ -25,6 +25,9 @@ SERVICES = _services()
 def test_the_service_list_is_not_empty() -> None:
     assert {"agentdesk.lookup", "agentdesk.tickets", "agentdesk.sla", "agentdesk.kb.search",
             "agentdesk.screenpop", "agentdesk.workflow"} <= set(SERVICES)
+    assert {"agentdesk.training.scenario", "agentdesk.training.session",
+            "agentdesk.training.rubric", "agentdesk.training.history",
+            "agentdesk.training.cli"} <= set(SERVICES)
 
 
 def test_services_do_not_import_textual() -> None:

@@ -53,3 +53,71 @@ async def test_agent_name_in_header_is_literal(desk) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         assert "[bold]王[/](A[/]1)" in visible_text(app)
+
+
+HOSTILE_SCENARIO = f"""\
+title = "[b]演练[/b]"
+utility = "water"
+start = "2026-10-02T02:00:00+08:00"
+hidden = ["[i]隐藏[/i]"]
+
+[caller]
+customer = "c"
+number = "13812340009"
+persona = "[red]来电人[/red]"
+
+[[customer]]
+key = "c"
+account_no = "3101000009"
+name = "{MARKUP_NAME}"
+phones = ["13812340009"]
+district = "金水区"
+building = "{MARKUP_BUILDING}"
+
+[[line]]
+text = "[bold]水管[/]爆了"
+
+[[check]]
+kind = "lookup"
+weight = 10
+"""
+
+
+async def test_training_pane_card_and_scorecard_show_text_literally(tmp_path) -> None:
+    from textual.widgets import Input
+
+    from agentdesk.app import create_app
+    from agentdesk.config import Config
+    from agentdesk.training import scenario as sc
+    from agentdesk.training.session import TrainingRun, training_config
+    from tests.conftest import wait_until
+
+    path = tmp_path / "hostile.toml"
+    path.write_text(HOSTILE_SCENARIO, encoding="utf-8")
+    run = TrainingRun(sc.load(path), "[/]小[bold]李", "T1", running_clock=False,
+                      workdir=tmp_path / "training")
+    run.workdir.mkdir()
+    run.prepare()
+    app = create_app(training_config(Config(), run), db_path=run.db_path, fill_demo=False,
+                     screen_pop=False, training=run)
+    async with app.run_test(size=(150, 45)) as pilot:
+        await wait_ready(pilot)
+        await wait_until(pilot, lambda: getattr(app.screen, "card", None) is not None)
+        await settle(pilot)
+        text = visible_text(app)
+        assert "[bold]水管[/]爆了" in text and MARKUP_NAME in text
+        await pilot.press("f7")
+        app.screen.query_one("#tr-say", Input).value = "[/]您好[bold]"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "[/]您好[bold]" in visible_text(app)
+        await pilot.press("f8")  # the trainer's card
+        await settle(pilot)
+        text = visible_text(app)
+        assert "[red]来电人[/red]" in text and "[i]隐藏[/i]" in text
+        await pilot.press("escape", "f10")
+        await wait_until(pilot, lambda: app.scorecard is not None)
+        await settle(pilot)
+        text = visible_text(app)
+        assert f"{MARKUP_NAME}（3101000009）" in text and "[/]小[bold]李" in text
+        assert "[b]演练[/b]" in text

@@ -1,0 +1,114 @@
+"""``agentdesk train``: role-play on the real screens, on a throw-away database.
+
+Standard library only at load time (``agentdesk --help`` stays instant)::
+
+    agentdesk train --list
+    agentdesk train SCENARIO [--trainee NAME] [--auto]
+    agentdesk train --history [--trainee NAME]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parsers(sub, common) -> dict:  # noqa: ANN001 - argparse sub-parsers, cli._common
+    p = sub.add_parser(
+        "train", help="trainer role-play: a scripted caller, the real screens on a "
+                      "throw-away database, a scorecard at the end",
+        description="Play a scenario (a shipped id such as burst-main-night, or a .toml "
+                    "file) on a fresh training database: never the desk's own, never synced.")
+    p.add_argument("scenario", nargs="?", help="scenario id or path to a scenario file")
+    p.add_argument("--list", action="store_true", help="list the shipped scenarios")
+    p.add_argument("--history", action="store_true",
+                   help="saved sessions: each trainee's scores over time")
+    p.add_argument("--trainee", metavar="NAME", help="who is training (default: agent_name)")
+    p.add_argument("--auto", action="store_true",
+                   help="self-study: the caller's lines play on a timer")
+    p.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS,
+                   help="the trainee's staff number (工号) for the greeting")
+    p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
+                   help="interface language (default: config, else zh)")
+    return {"train": cmd_train}
+
+
+def _config(args: argparse.Namespace):  # noqa: ANN202
+    from dataclasses import replace
+
+    from agentdesk import clock, config as config_mod, i18n
+
+    config = config_mod.load()
+    if getattr(args, "lang", None):
+        config = replace(config, lang=args.lang)
+    if getattr(args, "agent", None):
+        config = replace(config, agent_id=args.agent)
+    clock.set_timezone(config.timezone)
+    i18n.set_lang(config.lang)
+    return config
+
+
+def _list() -> int:
+    from agentdesk.i18n import t
+    from agentdesk.training import scenario as sc
+
+    articles = sc.shipped_articles()
+    bad = 0
+    for path in sc.shipped():
+        try:
+            item = sc.load(path, articles)
+        except sc.ScenarioError as exc:
+            print(exc, file=sys.stderr)
+            bad += 1
+            continue
+        print(f"{item.id:<28} L{item.level}  {t('utility.' + item.utility):<4} "
+              f"{item.title}")
+    return 1 if bad else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from agentdesk.cli import CliError
+
+    config = _config(args)
+    if args.list:
+        return _list()
+    if args.history:
+        from agentdesk.training import history
+
+        print(history.report(history.sessions(trainee=args.trainee)))
+        return 0
+    if not args.scenario:
+        raise CliError("train: name a scenario (see agentdesk train --list)")
+    from agentdesk import clock
+    from agentdesk.i18n import t
+    from agentdesk.training import scenario as sc
+    from agentdesk.training.session import TrainingRun, purge_stale, training_config
+
+    try:
+        scenario = sc.load(sc.find(args.scenario))  # a broken file stops here
+    except sc.ScenarioError as exc:
+        raise CliError(str(exc)) from None
+    purge_stale()
+    run = TrainingRun(scenario, args.trainee or config.agent_name, config.agent_id,
+                      auto=args.auto)
+    try:
+        run.prepare()
+        from agentdesk.app import create_app
+
+        app = create_app(training_config(config, run), db_path=run.db_path, fill_demo=False,
+                         screen_pop=False, training=run)
+        app.run()
+    finally:
+        run.cleanup()
+        clock.unfreeze()
+    card = run.scorecard
+    if card is None:
+        print(t("training.cli.unfinished"))
+        return app.return_code or 0
+    verdict = t("training.score.passed" if card.passed else "training.score.failed")
+    print(t("training.score.total", score=card.score, pass_mark=card.pass_mark), verdict)
+    for check in card.missed:
+        print(f"  ✘ {check.label}")
+    if run.saved:
+        print(t("training.cli.saved", json=run.saved[0], md=run.saved[1]))
+    return app.return_code or 0
