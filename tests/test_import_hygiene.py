@@ -7,7 +7,8 @@ import sys
 
 # Every module of the package except the user interface (found, not listed: a new service
 # is covered the day it is written), plus the benchmarks that call services directly.
-UI = ("agentdesk.app", "agentdesk.screens", "agentdesk.widgets", "agentdesk.__main__")
+UI = ("agentdesk.app", "agentdesk.screens", "agentdesk.widgets", "agentdesk.__main__",
+      "agentdesk.monitor_app")
 
 
 def _services() -> list[str]:
@@ -16,7 +17,8 @@ def _services() -> list[str]:
     import agentdesk
 
     names = [m.name for m in pkgutil.walk_packages(agentdesk.__path__, "agentdesk.")]
-    return sorted(n for n in names if not n.startswith(UI)) + ["bench.kb", "bench.lookup"]
+    return sorted(n for n in names if not n.startswith(UI)) + ["bench.kb", "bench.lookup",
+                                                                  "bench.monitor"]
 
 
 SERVICES = _services()
@@ -28,6 +30,7 @@ def test_the_service_list_is_not_empty() -> None:
     assert {"agentdesk.training.scenario", "agentdesk.training.session",
             "agentdesk.training.rubric", "agentdesk.training.history",
             "agentdesk.training.cli"} <= set(SERVICES)
+    assert {"agentdesk.monitor", "agentdesk.report", "agentdesk.monitor_cli"} <= set(SERVICES)
 
 
 def test_services_do_not_import_textual() -> None:

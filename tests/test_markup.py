@@ -121,3 +121,20 @@ async def test_training_pane_card_and_scorecard_show_text_literally(tmp_path) ->
         text = visible_text(app)
         assert f"{MARKUP_NAME}（3101000009）" in text and "[/]小[bold]李" in text
         assert "[b]演练[/b]" in text
+
+
+async def test_monitor_shows_names_literally(tmp_path) -> None:  # noqa: ANN001
+    """The wallboard's breach list and agents tab name the owner (an agent called
+    MARKUP_NAME in tests/monitor_data.py)."""
+    from tests.monitor_data import build
+    from tests.test_monitor_screen import SIZE as MONITOR_SIZE, _ready, monitor_app
+
+    path = tmp_path / "monitor.db"
+    build(path)
+    app = monitor_app(path)
+    async with app.run_test(size=MONITOR_SIZE) as pilot:
+        await _ready(pilot)
+        assert MARKUP_NAME + "(A1003)" in visible_text(app)
+        await pilot.press("2")  # the agents tab
+        await settle(pilot)
+        assert MARKUP_NAME + "(A1003)" in visible_text(app)

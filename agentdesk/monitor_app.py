@@ -1,0 +1,117 @@
+"""The supervisor monitor: its own App around the wallboard screen.
+
+:func:`create_monitor_app` is the one factory (the CLI, the tests and the web mode use it).
+The database is opened with :func:`agentdesk.store.open_readonly` (SQLite ``mode=ro`` plus
+``query_only``): the monitor has no write path at all, whatever key is pressed. The desk's
+keys that would write (or open a writing screen) are bound here only to say "read-only".
+The header says MONITOR on a colour the agent desk never uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from agentdesk import i18n
+from agentdesk.config import Config
+from agentdesk.i18n import t
+from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.header import DeskHeader
+
+DEFAULT_INTERVAL_S = 10.0
+MONITOR_COLOUR = "#6a1b9a"  # purple: never on an agent's desk
+# The desk's keys that write or start writing (lookup, knowledge base, ticket, queue
+# screens; new ticket, save, use answer, link, hand over): here they only say read-only.
+WRITE_KEYS = ("f2", "f3", "f4", "f5", "ctrl+n", "ctrl+s", "ctrl+y", "ctrl+l", "ctrl+o",
+              "ctrl+h", "ctrl+d", "insert", "delete")
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    config: Config
+    db_path: Path
+    interval: float = DEFAULT_INTERVAL_S
+
+
+class MonitorApp(App):
+    TITLE = "agentdesk monitor"
+    CSS = f"""
+    DeskHeader {{ background: {MONITOR_COLOUR}; color: white; }}
+    """
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "key.quit", priority=True),
+        *[Binding(key, "readonly", show=False, priority=True) for key in WRITE_KEYS],
+    ]
+
+    store_version: reactive[int] = reactive(0)
+
+    def __init__(self, options: MonitorOptions) -> None:
+        i18n.set_lang(options.config.lang)
+        super().__init__()
+        localize(self)
+        self.options = options
+        self.interval = options.interval
+        self.lang = options.config.lang
+        self.desk_title = t("monitor.title")
+        self.agent_label = t("monitor.viewer")
+        self.db_name = options.db_path.name
+        self.sync_state = t("app.readonly")
+        self.status = t("app.opening")
+        self.store = None
+
+    def on_mount(self) -> None:
+        from agentdesk.screens.monitor import MonitorScreen
+
+        screen = MonitorScreen()
+        localize(screen)
+        self.push_screen(screen)
+        self.call_after_refresh(self._open_store)
+
+    @work(thread=True, exclusive=True, group="store")
+    def _open_store(self) -> None:
+        from agentdesk.store import StoreError, open_readonly
+
+        try:
+            store = open_readonly(self.options.db_path)
+        except StoreError as exc:
+            self.call_from_thread(self._store_failed, str(exc))
+            return
+        self.call_from_thread(self._store_ready, store)
+
+    def _store_ready(self, store) -> None:  # noqa: ANN001
+        self.store = store
+        self.status = ""
+        self._refresh_header()
+        self.store_version += 1
+
+    def _store_failed(self, message: str) -> None:
+        self.status = t("app.store_error", error=message)
+        self._refresh_header()
+        self.notify(self.status, severity="error", timeout=30, markup=False)
+
+    def _refresh_header(self) -> None:
+        for header in self.screen.query(DeskHeader):
+            header.refresh()
+
+    def action_readonly(self) -> None:
+        self.notify(t("monitor.readonly"), severity="warning", markup=False)
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.dispose()
+
+
+def create_monitor_app(config: Config | None = None, db_path: Path | str | None = None,
+                       interval: float = DEFAULT_INTERVAL_S) -> MonitorApp:
+    """Build the monitor app: one factory for the CLI, tests and the web mode."""
+    from agentdesk import clock, config as config_mod
+
+    config = config or config_mod.load()
+    clock.set_timezone(config.timezone)
+    path = Path(db_path).expanduser() if db_path else config.db_path()
+    return MonitorApp(MonitorOptions(config=config, db_path=path, interval=interval))

@@ -1,0 +1,143 @@
+"""``agentdesk monitor`` (the read-only wallboard, in the terminal or a browser) and
+``agentdesk report`` (the monthly review's tables as CSV). Standard library only at load
+time: the heavy modules are imported by the command that runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def add_parsers(sub, common: Callable[[argparse.ArgumentParser, bool], None]  # noqa: ANN001
+                ) -> dict[str, Callable[[argparse.Namespace], int]]:
+    p = sub.add_parser("monitor", help="supervisor wallboard, read-only (terminal or --web)")
+    common(p, True)
+    p.add_argument("--interval", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds between refreshes (default 10)")
+    p.add_argument("--web", action="store_true",
+                   help="serve the wallboard to a browser instead (textual-serve)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="--web: address to listen on (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8090, help="--web: port (default 8090)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="--web: the address browsers use, when not http://HOST:PORT")
+
+    p = sub.add_parser("report", help="monthly review tables (mix, KPIs, hot spots) as CSV")
+    common(p, True)
+    p.add_argument("--from", dest="date_from", metavar="DATE",
+                   help="first day (YYYY-MM-DD, centre time; default: first day of last month)")
+    p.add_argument("--to", dest="date_to", metavar="DATE",
+                   help="last day, included (default: last day of last month, or 29 days "
+                        "after --from)")
+    p.add_argument("--csv", metavar="DIR", required=True, type=Path,
+                   help="folder to write the CSV files into (created if needed)")
+    return {"monitor": cmd_monitor, "report": cmd_report}
+
+
+def _error(message: str) -> Exception:
+    from agentdesk.cli import CliError
+
+    return CliError(message)
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from agentdesk.cli import _config
+
+    config = _config(args)
+    path = config.db_path()
+    if not path.is_file():
+        raise _error(f"{path}: database file not found (the monitor never creates one)")
+    if args.interval <= 0:
+        raise _error("--interval must be positive")
+    if args.web:
+        return serve_web(config.lang, path, args.host, args.port, args.interval,
+                         args.public_url)
+    from agentdesk.monitor_app import create_monitor_app
+
+    app = create_monitor_app(config, path, interval=args.interval)
+    app.run()
+    return app.return_code or 0
+
+
+def web_command(lang: str, db_path: Path, interval: float) -> str:
+    """The command textual-serve runs for each browser: the same read-only monitor."""
+    import shlex
+
+    return " ".join(shlex.quote(part) for part in (
+        sys.executable, "-m", "agentdesk", "--lang", lang, "--db", str(db_path.resolve()),
+        "monitor", "--interval", str(interval)))
+
+
+def serve_web(lang: str, db_path: Path, host: str, port: int, interval: float,
+              public_url: str | None = None) -> int:
+    from agentdesk import i18n
+
+    i18n.set_lang(lang)
+    if not 0 < port < 65536:
+        raise _error("--port must be between 1 and 65535")
+    if host not in LOOPBACK:
+        print(i18n.t("monitor.web.exposed", host=host), file=sys.stderr, flush=True)
+        if public_url is None and host in ("0.0.0.0", "::", ""):
+            import socket  # the page tells browsers where the websocket is: not 0.0.0.0
+
+            public_url = f"http://{socket.gethostname()}:{port}"
+    from textual_serve.server import Server
+
+    server = Server(web_command(lang, db_path, interval), host=host, port=port,
+                    title=i18n.t("monitor.title"), public_url=public_url)
+    print(i18n.t("monitor.web.serving", url=server.public_url), file=sys.stderr, flush=True)
+    server.serve()
+    return 0
+
+
+def _dates(args: argparse.Namespace):  # noqa: ANN202 - (date, date)
+    from datetime import date, timedelta
+
+    from agentdesk import clock
+
+    def parse(text: str, flag: str) -> date:
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            raise _error(f"{flag}: not a date (write 2026-10-01): {text!r}") from None
+
+    first = parse(args.date_from, "--from") if args.date_from else None
+    last = parse(args.date_to, "--to") if args.date_to else None
+    if first is None and last is None:
+        this_month = clock.local().date().replace(day=1)
+        last = this_month - timedelta(days=1)
+        first = last.replace(day=1)
+    elif first is None:
+        first = last - timedelta(days=29)
+    elif last is None:
+        last = first + timedelta(days=29)
+    if last < first:
+        raise _error(f"--to ({last}) is before --from ({first})")
+    return first, last
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from agentdesk import i18n, report, store
+    from agentdesk.cli import _config
+
+    config = _config(args)
+    i18n.set_lang(config.lang)
+    first, last = _dates(args)
+    desk = store.open_readonly(config.db_path())
+    try:
+        with desk.session() as session:
+            try:
+                written = report.write_csv(session, args.csv, first, last)
+            except OSError as exc:
+                raise _error(f"{args.csv}: cannot write: {exc}") from None
+    finally:
+        desk.dispose()
+    for path in written:
+        print(path)
+    print(i18n.t("report.written", n=len(written), dir=args.csv, since=first, until=last),
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,111 @@
+"""The monthly review's tables as CSV (no textual import): the ticket mix, the KPIs and the
+hot spots of the tickets created between two local dates (both included), from the same
+figures as the wallboard (:mod:`agentdesk.monitor`).
+
+Files are UTF-8 with a byte-order mark, so spreadsheet programs open the Chinese text
+correctly; headers are in the interface language, codes stay beside the labels.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from agentdesk import clock, monitor
+from agentdesk.i18n import t
+
+FILES = ("mix_business_type.csv", "mix_category.csv", "mix_category_area.csv", "kpi.csv",
+         "hot_streets.csv", "hot_communities.csv", "repeat_callers.csv")
+TOP = 50
+
+
+def span(first: date, last: date) -> tuple[datetime, datetime]:
+    """[local midnight of ``first``, local midnight after ``last``) as UTC instants."""
+    tz = clock.centre_tz()
+    start = datetime.combine(first, time(0), tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    return start.astimezone(clock.UTC), end.astimezone(clock.UTC)
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def tables(session, first: date, last: date) -> dict[str, list[list[object]]]:  # noqa: ANN001
+    """Each file's rows (header first), for writing or checking."""
+    from agentdesk import taxonomy, workflow
+    from agentdesk.i18n import lang
+
+    tax = taxonomy.load()
+    since, until = span(first, last)
+    mix = monitor.mix(session, since, until)
+    kpi = monitor.kpis(session, since, until)
+    hot = monitor.hot_spots(session, since, until, top=TOP)
+    zh = lang() == "zh"
+
+    def cat_label(code: str) -> str:
+        cat = tax.categories.get(code)
+        return cat.label(lang()) if cat else code
+
+    def type_label(code: str) -> str:
+        names = tax.business_types.get(code)
+        return (names[0] if zh else names[1]) if names else code
+
+    def ordered(counts: dict) -> list:
+        return sorted(counts, key=lambda k: (-counts[k], k))
+
+    total = t("monitor.col.total")
+    out: dict[str, list[list[object]]] = {}
+    out["mix_business_type.csv"] = [["code", t("monitor.col.business_type"),
+                                     t("monitor.col.tickets")]] + [
+        [k, type_label(k), mix.by_type[k]] for k in ordered(mix.by_type)]
+    out["mix_category.csv"] = [["code", t("monitor.col.category"),
+                                t("monitor.col.business_type"), t("monitor.col.tickets")]] + [
+        [k, cat_label(k), type_label(tax.categories[k].business_type)
+         if k in tax.categories else "", mix.by_category[k]] for k in ordered(mix.by_category)]
+    out["mix_category_area.csv"] = [["code", t("monitor.col.category"),
+                                     *[t(f"monitor.area.{a}") for a in monitor.AREAS], total]] + [
+        [k, cat_label(k), *[mix.by_category_area.get((k, a), 0) for a in monitor.AREAS],
+         mix.by_category[k]] for k in ordered(mix.by_category)]
+    avg_min = "" if kpi.fr_avg_s is None else f"{kpi.fr_avg_s / 60:.1f}"
+    rows: list[list[object]] = [
+        ["tickets", t("monitor.kpi.tickets"), kpi.tickets, "", ""],
+        ["first_response_on_time_pct", t("monitor.kpi.fr_on_time"),
+         _pct(kpi.fr_on_time_pct), kpi.fr_on_time, kpi.fr_decided],
+        ["resolution_on_time_pct", t("monitor.kpi.res_on_time"),
+         _pct(kpi.res_on_time_pct), kpi.res_on_time, kpi.res_decided],
+        ["first_response_avg_min", t("monitor.kpi.fr_avg"), avg_min, "", kpi.fr_answered],
+        ["callback_done_pct", t("monitor.kpi.callback_done"), _pct(kpi.callback_done_pct),
+         kpi.callback_done, kpi.callback_owed],
+        ["kb_answered_pct", t("monitor.kpi.kb"), _pct(kpi.kb_pct), kpi.kb_answered,
+         kpi.tickets],
+    ]
+    values = list(workflow.SATISFACTION)
+    values += sorted(set(kpi.satisfaction) - set(values))
+    for value in values:
+        rows.append([f"satisfaction:{value}", t("monitor.kpi.satisfaction", value=value),
+                     kpi.satisfaction.get(value, 0), "", ""])
+    out["kpi.csv"] = [["kpi", t("monitor.col.kpi"), "value", "part", "whole"], *rows]
+    out["hot_streets.csv"] = [["district", t("monitor.col.street"),
+                               t("monitor.col.tickets")]] + [list(r) for r in hot.streets]
+    out["hot_communities.csv"] = [["district", "street", t("monitor.col.community"),
+                                   t("monitor.col.tickets")]] + [list(r) for r in
+                                                                 hot.communities]
+    out["repeat_callers.csv"] = [[t("monitor.col.caller"), t("monitor.col.name"),
+                                  t("monitor.col.contacts")]] + [list(r) for r in
+                                                                 hot.repeat_callers]
+    return out
+
+
+def write_csv(session, folder: Path, first: date, last: date) -> list[Path]:  # noqa: ANN001
+    """Write every table into ``folder``; returns the files written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, rows in tables(session, first, last).items():
+        path = folder / name
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            csv.writer(out).writerows(rows)
+        written.append(path)
+    return written

@@ -1,0 +1,372 @@
+"""The supervisor's wallboard: queue health, breaches, agent load, the ticket mix, hot
+spots, KPIs and a 24-hour trend chart, from :mod:`agentdesk.monitor`.
+
+The figures are read in thread workers (the live ones every few seconds, the 7- and 30-day
+ones once a minute); the UI thread only draws them. Each timer is armed again only after its
+read has finished (and been drawn), so refreshes never overlap however slow the database is. Names, addresses and titles are data: built as rich Text.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual_plotext import PlotextPlot
+
+from agentdesk import clock
+from agentdesk.i18n import t
+from agentdesk.widgets.header import DeskHeader
+
+TABS = ("now", "agents", "mix", "hot", "kpi")
+READS = ("live", "review")
+REVIEW_EVERY_S = 60.0  # the 7- and 30-day figures move slowly: read them once a minute
+ROTATE_S = 15
+STATE_LOOK = {"ok": "green", "warn": "bold dark_orange", "breached": "bold red",
+              "paused": "dim"}
+
+
+def duration(seconds: float) -> str:
+    total = int(max(0, seconds))
+    days, rest = divmod(total, 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"
+    return f"{days}d {text}" if days else text
+
+
+def pct(value: float | None) -> Text:
+    return Text("—" if value is None else f"{value:.1f}%", justify="right")
+
+
+def num(value: int) -> Text:
+    return Text(str(value), justify="right")
+
+
+class MonitorScreen(Screen):
+    DEFAULT_CSS = """
+    MonitorScreen #status { height: 1; margin: 0 1; color: $text-muted; }
+    MonitorScreen #tabs { height: 1fr; }
+    MonitorScreen Horizontal { height: auto; }
+    MonitorScreen Vertical { height: auto; }
+    MonitorScreen #top { height: 14; }
+    MonitorScreen #states { width: 30; padding: 1 2; border: round $secondary; }
+    MonitorScreen #trend { border: round $secondary; }
+    MonitorScreen .caption { height: 1; margin: 1 1 0 1; text-style: bold; }
+    MonitorScreen DataTable { height: auto; max-height: 16; margin: 0 1; }
+    MonitorScreen #agents { max-height: 100%; }
+    MonitorScreen .half { width: 1fr; }
+    """
+    BINDINGS = [
+        Binding("r", "refresh_now", "monitor.key.refresh"),
+        Binding("a", "rotate", "monitor.key.rotate"),
+        *[Binding(str(n + 1), f"tab('{name}')", f"monitor.tab.{name}", show=False)
+          for n, name in enumerate(TABS)],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board = None
+        self.refreshes = 0  # live reads drawn
+        self.reviews = 0  # period reads done
+        self._live = None
+        self._review: dict | None = None
+        self._reading: set[str] = set()
+        self._read_timers: dict = {}
+        self._rotate_timer = None
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader()
+        yield Static(t("monitor.loading"), id="status", markup=False)
+        with TabbedContent(id="tabs", initial="now"):
+            with TabPane(t("monitor.tab.now"), id="now"):
+                with VerticalScroll():
+                    with Horizontal(id="top"):
+                        yield Static("", id="states", markup=False)
+                        yield PlotextPlot(id="trend")
+                    with Horizontal():
+                        with Vertical(classes="half"):
+                            yield Static("", id="breaches-caption", classes="caption",
+                                         markup=False)
+                            yield self._table("breaches", ("number", "owner", "clock",
+                                                           "overdue", "escalated"))
+                        with Vertical(classes="half"):
+                            yield Static(t("monitor.events"), classes="caption",
+                                         markup=False)
+                            yield self._table("events", ("kind", "title", "calls", "area",
+                                                         "since"))
+                            yield Static("", id="offshift-caption", classes="caption",
+                                         markup=False)
+                            yield self._table("offshift", ("number", "owner", "status"))
+            with TabPane(t("monitor.tab.agents"), id="agents-tab"):
+                yield self._table("agents", ("agent", "on_shift", "open", "breached",
+                                             "resolved_today", "callbacks_due"))
+            with TabPane(t("monitor.tab.mix"), id="mix"):
+                with VerticalScroll():
+                    yield Static(t("monitor.mix.type"), classes="caption", markup=False)
+                    yield DataTable(id="mix-type", cursor_type="none")
+                    yield Static(t("monitor.mix.category"), classes="caption", markup=False)
+                    yield DataTable(id="mix-category", cursor_type="none")
+                    yield Static("", id="mix-area-caption", classes="caption", markup=False)
+                    yield DataTable(id="mix-area", cursor_type="none")
+            with TabPane(t("monitor.tab.hot"), id="hot"):
+                with VerticalScroll():
+                    with Horizontal():
+                        with Vertical(classes="half"):
+                            yield Static(t("monitor.hot.streets"), classes="caption",
+                                         markup=False)
+                            yield self._table("hot-streets", ("street", "tickets"))
+                        with Vertical(classes="half"):
+                            yield Static(t("monitor.hot.communities"), classes="caption",
+                                         markup=False)
+                            yield self._table("hot-communities", ("community", "tickets"))
+                    yield Static(t("monitor.hot.repeat"), classes="caption", markup=False)
+                    yield self._table("hot-repeat", ("caller", "name", "contacts"))
+            with TabPane(t("monitor.tab.kpi"), id="kpi"):
+                yield DataTable(id="kpis", cursor_type="none")
+        yield Footer()
+
+    @staticmethod
+    def _table(name: str, columns: tuple[str, ...]) -> DataTable:
+        table: DataTable = DataTable(id=name, cursor_type="row", zebra_stripes=True)
+        for key in columns:
+            table.add_column(t(f"monitor.col.{key}"), key=key)
+        return table
+
+    # --- refreshing ---------------------------------------------------------------------
+    # Two reads, each in its own thread worker with its own timer: the live figures every
+    # ``app.interval`` seconds, the period figures (7 and 30 days) every REVIEW_EVERY_S.
+    # A timer is armed only when its read has finished, so neither ever overlaps itself.
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "store_version", self._store_changed, init=True)
+
+    def _store_changed(self, version: int) -> None:
+        if version > 0:
+            self.refresh_board()
+
+    def action_refresh_now(self) -> None:
+        for kind in READS:
+            timer = self._read_timers.pop(kind, None)
+            if timer is not None:
+                timer.stop()
+        self.refresh_board()
+
+    def refresh_board(self) -> None:
+        for kind in READS:
+            self._start(kind)
+
+    def _start(self, kind: str) -> None:
+        """Start one read unless it is running (it re-arms its own timer when done)."""
+        if kind in self._reading or self.app.store is None:
+            return
+        self._reading.add(kind)
+        self.run_worker(partial(self._read, kind), thread=True, group=f"monitor-{kind}",
+                        exit_on_error=False)
+
+    def _read(self, kind: str) -> None:
+        from agentdesk import monitor
+
+        began = time.perf_counter()
+        now = clock.now()
+        try:
+            conn = self.app.store.raw()
+            try:
+                part = (monitor.live if kind == "live" else monitor.review)(conn, now)
+            finally:
+                conn.close()
+        except Exception as exc:  # a locked or vanished file: say so, try again later
+            self.app.call_from_thread(self._failed, kind, str(exc))
+            return
+        self.app.call_from_thread(self._done, kind, now, part, time.perf_counter() - began)
+
+    def _failed(self, kind: str, message: str) -> None:
+        self._reading.discard(kind)
+        self.query_one("#status", Static).update(Text(t("monitor.failed", error=message)))
+        self._arm(kind)
+
+    def _arm(self, kind: str) -> None:
+        delay = self.app.interval if kind == "live" else max(REVIEW_EVERY_S, self.app.interval)
+        self._read_timers[kind] = self.set_timer(delay, partial(self._start, kind))
+
+    def _done(self, kind: str, now, part: dict, seconds: float) -> None:  # noqa: ANN001
+        from agentdesk import monitor
+
+        try:
+            if kind == "live":
+                self._live = (now, part, seconds)
+                self.refreshes += 1
+            else:
+                self._review = part
+                self.reviews += 1
+            if self._live is not None:
+                live_now, live_part, live_s = self._live
+                self.board = monitor.combine(live_now, live_part, self._review, live_s)
+                self._draw(self.board)
+        finally:
+            self._reading.discard(kind)
+            self._arm(kind)
+
+    # --- drawing ------------------------------------------------------------------------
+
+    def _draw(self, board) -> None:  # noqa: ANN001
+        from agentdesk import monitor, taxonomy
+
+        tax = taxonomy.load()
+        lang = self.app.lang
+
+        def cat_label(code: str) -> str:
+            cat = tax.categories.get(code)
+            return cat.label(lang) if cat else code
+
+        def type_label(code: str) -> str:
+            names = tax.business_types.get(code)
+            return (names[0] if lang == "zh" else names[1]) if names else code
+
+        stamp = clock.local(board.now).strftime("%H:%M:%S")
+        self.query_one("#status", Static).update(Text(t(
+            "monitor.updated", time=stamp, ms=int(board.seconds * 1000))))
+
+        states = Text(t("monitor.open_total", n=sum(board.states.values())) + "\n\n",
+                      style="bold")
+        for level in monitor.LEVELS:
+            states.append(f"{t('monitor.state.' + level)}  ", style=STATE_LOOK[level])
+            states.append(f"{board.states[level]}\n", style=STATE_LOOK[level])
+        self.query_one("#states", Static).update(states)
+        self._draw_trend(board.trend)
+
+        self.query_one("#breaches-caption", Static).update(Text(
+            t("monitor.breaches", n=board.breach_count) + self._more(board.breach_count,
+                                                                    len(board.breaches))))
+        self._fill("breaches", [
+            (Text(r.number), Text(f"{r.owner_name}({r.owner_code})"),
+             Text(t("sla." + r.clock)), Text(duration(r.overdue_s), style="bold red"),
+             Text(t("monitor.yes") if r.escalated else t("monitor.no")))
+            for r in board.breaches])
+        self._fill("events", [
+            (Text(t("monitor.kind." + e.kind)), Text(e.title), num(e.calls), Text(e.area),
+             Text(clock.local(e.since).strftime("%m-%d %H:%M")))
+            for e in board.events])
+        self.query_one("#offshift-caption", Static).update(Text(
+            t("monitor.off_shift", n=board.off_shift_count)
+            + self._more(board.off_shift_count, len(board.off_shift))))
+        self._fill("offshift", [
+            (Text(r.number), Text(f"{r.owner_name}({r.owner_code})"),
+             Text(t("status." + r.status))) for r in board.off_shift])
+        self._fill("agents", [
+            (Text(f"{a.name}({a.code})"), Text(t("monitor.yes") if a.on_shift
+                                               else t("monitor.no")),
+             num(a.open), Text(str(a.breached), justify="right",
+                               style="bold red" if a.breached else ""),
+             num(a.resolved_today), num(a.callbacks_due)) for a in board.agents])
+
+        periods = monitor.PERIODS
+        period_names = [t(f"monitor.period.{p}") for p in periods]
+        self._matrix("mix-type", t("monitor.col.business_type"), period_names,
+                     {type_label(k): [board.mix[p].by_type.get(k, 0) for p in periods]
+                      for k in self._keys(board.mix[periods[-1]].by_type)})
+        self._matrix("mix-category", t("monitor.col.category"), period_names,
+                     {cat_label(k): [board.mix[p].by_category.get(k, 0) for p in periods]
+                      for k in self._keys(board.mix[periods[-1]].by_category)})
+        area_mix = board.mix["30d"]
+        self.query_one("#mix-area-caption", Static).update(Text(t(
+            "monitor.mix.area", period=t("monitor.period.30d"))))
+        cats = self._keys(area_mix.by_category)
+        self._matrix("mix-area", t("monitor.col.category"),
+                     [t(f"monitor.area.{a}") for a in monitor.AREAS] + [t("monitor.col.total")],
+                     {cat_label(c): [area_mix.by_category_area.get((c, a), 0)
+                                     for a in monitor.AREAS] + [area_mix.by_category[c]]
+                      for c in cats})
+
+        hot = board.hot
+        self._fill("hot-streets", [(Text(d + s), num(n)) for d, s, n in hot.streets])
+        self._fill("hot-communities", [(Text(d + s + c), num(n))
+                                       for d, s, c, n in hot.communities])
+        from agentdesk.phones import display
+
+        self._fill("hot-repeat", [(Text(display(number)), Text(name), num(n))
+                                  for number, name, n in hot.repeat_callers])
+        self._draw_kpis(board.kpis, periods, period_names)
+
+    @staticmethod
+    def _more(total: int, shown: int) -> str:
+        return " " + t("monitor.more", n=total - shown) if total > shown else ""
+
+    @staticmethod
+    def _keys(counts: dict) -> list:
+        return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def _fill(self, name: str, rows: list) -> None:
+        table = self.query_one(f"#{name}", DataTable)
+        table.clear()
+        table.add_rows(rows)
+
+    def _matrix(self, name: str, first: str, columns: list[str],
+                rows: dict[str, list]) -> None:
+        table = self.query_one(f"#{name}", DataTable)
+        table.clear(columns=True)
+        table.add_column(first)
+        for column in columns:
+            table.add_column(column)
+        table.add_rows([(Text(label), *[num(v) if isinstance(v, int) else v for v in values])
+                        for label, values in rows.items()])
+
+    def _draw_kpis(self, kpis: dict, periods: tuple, period_names: list[str]) -> None:
+        def minutes(value: float | None) -> Text:
+            return Text("—" if value is None else t("monitor.minutes", n=round(value / 60)),
+                        justify="right")
+
+        rows: dict[str, list] = {
+            t("monitor.kpi.tickets"): [num(kpis[p].tickets) for p in periods],
+            t("monitor.kpi.fr_on_time"): [pct(kpis[p].fr_on_time_pct) for p in periods],
+            t("monitor.kpi.res_on_time"): [pct(kpis[p].res_on_time_pct) for p in periods],
+            t("monitor.kpi.fr_avg"): [minutes(kpis[p].fr_avg_s) for p in periods],
+            t("monitor.kpi.callback_done"): [pct(kpis[p].callback_done_pct) for p in periods],
+            t("monitor.kpi.kb"): [pct(kpis[p].kb_pct) for p in periods],
+        }
+        from agentdesk import workflow
+
+        values = list(workflow.SATISFACTION)
+        values += sorted({v for p in periods for v in kpis[p].satisfaction} - set(values))
+        for value in values:
+            rows[t("monitor.kpi.satisfaction", value=value)] = [
+                num(kpis[p].satisfaction.get(value, 0)) for p in periods]
+        self._matrix("kpis", t("monitor.col.kpi"), period_names, rows)
+
+    def _draw_trend(self, trend) -> None:  # noqa: ANN001 - monitor.Trend
+        plot = self.query_one("#trend", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        xs = list(range(len(trend.hours)))
+        labels = [clock.local(h).strftime("%H") for h in trend.hours]
+        plt.title(t("monitor.trend.title"))
+        plt.plot(xs, trend.created, label=t("monitor.trend.created"), marker="braille")
+        plt.plot(xs, trend.resolved, label=t("monitor.trend.resolved"), marker="braille")
+        plt.plot(xs, trend.breached, label=t("monitor.trend.breached"), marker="braille")
+        plt.xticks(xs[::3], labels[::3])
+        plot.refresh()
+
+    # --- keys ---------------------------------------------------------------------------
+
+    def action_tab(self, name: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = "agents-tab" if name == "agents" \
+            else name
+
+    def action_rotate(self) -> None:
+        if self._rotate_timer is not None:
+            self._rotate_timer.stop()
+            self._rotate_timer = None
+            self.notify(t("monitor.rotate.off"), markup=False)
+            return
+        self._rotate_timer = self.set_interval(ROTATE_S, self._next_tab)
+        self.notify(t("monitor.rotate.on"), markup=False)
+
+    def _next_tab(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        ids = ["now", "agents-tab", "mix", "hot", "kpi"]
+        current = ids.index(tabs.active) if tabs.active in ids else -1
+        tabs.active = ids[(current + 1) % len(ids)]
