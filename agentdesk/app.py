@@ -78,6 +78,7 @@ class AgentDesk(App):
         Binding("f4", "switch_mode('ticket')", "key.ticket"),
         Binding("f5", "switch_mode('queue')", "key.queue"),
         Binding("ctrl+q", "quit", "key.quit", priority=True),
+        Binding("f9", "sync_now", "key.sync", show=False),
     ]
 
     data_version: reactive[int] = reactive(0)
@@ -125,7 +126,8 @@ class AgentDesk(App):
         try:
             store = open_desk(self.options.db_path)
             filled = None
-            if self.options.fill_demo:
+            # A desk that syncs gets its data from the centre, never demo data.
+            if self.options.fill_demo and not self.options.config.central_url:
                 from agentdesk import demo
 
                 filled = demo.fill_if_empty(store, customers=self.options.demo_customers,
@@ -151,10 +153,26 @@ class AgentDesk(App):
         if self.options.screen_pop:
             self.run_worker(self._start_screen_pop(), group="pop")
         self._escalate_backlog()
+        self.start_sync()
         if self.options.initial_call:
             self.call_after_refresh(self.pop_call, self.options.initial_call)
         if os.environ.get(BENCH_ENV):
             self.call_after_refresh(self._bench_ready)
+
+    def start_sync(self) -> None:
+        """Scheduled sync with the central store (agentdesk/sync/desk_runner.py)."""
+        config = self.options.config
+        if not config.central_url or getattr(self, "desk_sync", None) is not None:
+            return
+        from agentdesk.sync.desk_runner import DeskSync
+
+        self.desk_sync = DeskSync(self, self.store, config.central_url, config.sync_interval,
+                                  config.desk)
+        self.desk_sync.start()
+
+    def action_sync_now(self) -> None:
+        if getattr(self, "desk_sync", None) is not None:
+            self.desk_sync.run_now()
 
     def _bench_ready(self) -> None:
         self._bench_mark("ready")

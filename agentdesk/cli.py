@@ -18,7 +18,7 @@ EXIT_USAGE = 2
 
 # Commands that live beside their feature. Each module must import only the standard library
 # at load time and define ``add_parsers(sub, common) -> {command: handler}``.
-PLUGINS: tuple[str, ...] = ("agentdesk.training.cli", "agentdesk.monitor_cli")
+PLUGINS: tuple[str, ...] = ("agentdesk.training.cli", "agentdesk.sync.cli", "agentdesk.monitor_cli")
 
 
 class CliError(Exception):
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(q, suppress=True)
 
     p = sub.add_parser("bench", help="run a benchmark and print a table")
-    p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor"))
+    p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database")
@@ -333,6 +333,10 @@ def cmd_kb(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.name == "sync":
+        from bench import sync
+
+        return sync.main()
     if args.name == "monitor":
         from bench import monitor
 

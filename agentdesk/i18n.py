@@ -466,6 +466,17 @@ CATALOG: dict[str, dict[str, str]] = {
     "training.cli.unfinished": {"zh": "培训未评分就退出了（没有保存评分卡）",
                                 "en": "The session ended without scoring (no scorecard saved)"},
     # sync
+    "sync.ago": {"zh": "{seconds} 秒前已同步", "en": "synced {seconds} s ago"},
+    "sync.ago_waiting": {"zh": "{seconds} 秒前已同步，{waiting} 条待上传",
+                         "en": "synced {seconds} s ago, {waiting} changes waiting"},
+    "sync.offline": {"zh": "{since} 起离线，{waiting} 条待上传",
+                     "en": "offline since {since}, {waiting} changes waiting"},
+    "sync.running": {"zh": "正在同步…", "en": "syncing…"},
+    "sync.never": {"zh": "尚未同步", "en": "not synced yet"},
+    "sync.conflict": {"zh": "工单 {number} 已由 {name} 于 {time} 接手",
+                      "en": "ticket {number} was taken by {name} at {time}"},
+    "sync.first": {"zh": "首次同步：已收到 {done}/{total} 条", "en": "first sync: {done}/{total}"},
+    "key.sync": {"zh": "同步", "en": "Sync"},
 }
 
 

@@ -323,3 +323,53 @@ class AuditLog(SQLModel, table=True):
 
 
 APPEND_ONLY_TABLES = ("ticket_event", "audit_log")
+
+
+# --- sync (agentdesk/sync): desk-side bookkeeping, migration 0005 ------------------------
+
+
+class SyncOutbox(SQLModel, table=True):
+    """Local changes waiting for the central store, written in the same transaction as the
+    change itself. ``change_id`` is made on the desk: the centre applies each id once."""
+
+    __tablename__ = "sync_outbox"
+    seq: int | None = Field(default=None, primary_key=True)  # push order
+    change_id: str = Field(unique=True)
+    entity: str  # agent / customer / contact / incident / ticket / ticket_event
+    row_id: str
+    op: str  # insert / update / edit (customer fields) / phones
+    payload: str = "{}"
+    made_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class SyncMeta(SQLModel, table=True):
+    """Sync bookkeeping: the pull cursor, the desk's id and number, the last outcome."""
+
+    __tablename__ = "sync_meta"
+    key: str = Field(primary_key=True)
+    value: str = ""
+
+
+class SyncConflict(SQLModel, table=True):
+    """An ownership claim or hand-over of this desk that the centre rejected."""
+
+    __tablename__ = "sync_conflict"
+    id: str = Field(primary_key=True)  # the centre's id of the conflict
+    ticket_id: str = Field(index=True)
+    ticket_number: str = ""
+    event_id: str = ""  # the rejected claim / hand-over (kept, like every event)
+    agent_id: str = ""  # who lost
+    winner_id: str = ""
+    winner_name: str = ""
+    taken_at: datetime | None = _ts()
+    decided_at: datetime | None = _ts()
+    seen: bool = False
+
+
+class SyncEventSeq(SQLModel, table=True):
+    """The centre's order of each ticket event (the same on every desk): events are
+    replayed in this order; events not yet synced come after, in local order."""
+
+    __tablename__ = "sync_event_seq"
+    event_id: str = Field(primary_key=True)
+    seq: int = Field(index=True)

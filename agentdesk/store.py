@@ -40,6 +40,10 @@ class Store:
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""
         with Session(self.engine, expire_on_commit=False) as session:
+            if not self.readonly:
+                from agentdesk.sync import outbox
+
+                outbox.attach(session)  # local changes -> sync_outbox, same transaction
             try:
                 yield session
                 if not self.readonly:

@@ -139,6 +139,12 @@ def _number(session: Session, now: datetime) -> str:
     from agentdesk import clock
 
     prefix = "GD" + clock.local(now).strftime("%Y%m%d")
+    # A desk registered with a central store numbers its tickets in its own range (its
+    # desk number after the date), so desks creating tickets offline never collide.
+    desk_no = session.connection().execute(
+        text("SELECT value FROM sync_meta WHERE key = 'desk_no'")).scalar()
+    if desk_no:
+        prefix += f"{int(desk_no):03d}"
     last = session.connection().execute(
         text("SELECT max(number) FROM ticket WHERE number >= :lo AND number < :hi"),
         {"lo": prefix, "hi": prefix + "~"}).scalar()
@@ -303,8 +309,26 @@ def hand_over(session: Session, ticket_ref: str, agent_code: str, to_agent_code:
         raise TicketError("the ticket is already yours")
     if ticket.status == "archived":
         raise TicketError(f"ticket {ticket.number} is archived")
+    # expect_owner: the owner this hand-over replaces; the central store rejects it when
+    # another desk changed the owner first (agentdesk/sync/central.py).
     _append(session, ticket, "handover", agent_id, note=reason, owner_id=to_id,
-            from_owner=agent_code, to_owner=to_agent_code)
+            from_owner=agent_code, to_owner=to_agent_code, expect_owner=ticket.owner_id)
+    return ticket
+
+
+def claim(session: Session, ticket_ref: str, agent_code: str, reason: str):  # noqa: ANN201
+    """Take over a ticket whose owner cannot work it (off shift, absent): an event naming
+    the owner it replaces. Offline, two desks may both claim; the central store keeps the
+    first it receives and tells the other desk (a conflict record), dropping no event."""
+    ticket = get(session, ticket_ref)
+    agent_id = _agent_id(session, agent_code)
+    reason = _check_text("reason", reason, MAX_FIELD, required=True)
+    if ticket.owner_id == agent_id:
+        raise TicketError("the ticket is already yours")
+    if ticket.status == "archived":
+        raise TicketError(f"ticket {ticket.number} is archived")
+    _append(session, ticket, "claim", agent_id, note=reason, owner_id=agent_id,
+            to_owner=agent_code, expect_owner=ticket.owner_id)
     return ticket
 
 
@@ -316,12 +340,20 @@ def add_note(session: Session, ticket_ref: str, agent_code: str, note: str):  # 
 
 
 def events(session: Session, ticket_id: str) -> list:
+    """The ticket's events in the central store's order (the same on every desk; desk
+    clocks do not matter), then those not yet synced in the order they were made."""
     from sqlmodel import select
 
-    from agentdesk.models import TicketEvent
+    from agentdesk.models import SyncEventSeq, SyncOutbox, TicketEvent
 
-    return list(session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
-                             .order_by(TicketEvent.at, TicketEvent.id)))
+    local = (select(SyncOutbox.seq).where(SyncOutbox.entity == "ticket_event",
+                                          SyncOutbox.row_id == TicketEvent.id)
+             .limit(1).scalar_subquery())
+    return list(session.exec(
+        select(TicketEvent).outerjoin(SyncEventSeq, SyncEventSeq.event_id == TicketEvent.id)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(SyncEventSeq.seq.is_(None), SyncEventSeq.seq, local.is_(None), local,
+                  TicketEvent.at, TicketEvent.id)))
 
 
 def rebuilt(session: Session, ticket_id: str) -> dict:

@@ -18,7 +18,7 @@ def _services() -> list[str]:
 
     names = [m.name for m in pkgutil.walk_packages(agentdesk.__path__, "agentdesk.")]
     return sorted(n for n in names if not n.startswith(UI)) + ["bench.kb", "bench.lookup",
-                                                                  "bench.monitor"]
+                                                                  "bench.monitor", "bench.sync"]
 
 
 SERVICES = _services()
@@ -26,7 +26,8 @@ SERVICES = _services()
 
 def test_the_service_list_is_not_empty() -> None:
     assert {"agentdesk.lookup", "agentdesk.tickets", "agentdesk.sla", "agentdesk.kb.search",
-            "agentdesk.screenpop", "agentdesk.workflow"} <= set(SERVICES)
+            "agentdesk.screenpop", "agentdesk.workflow", "agentdesk.sync.engine",
+            "agentdesk.sync.central", "agentdesk.sync.desk_runner"} <= set(SERVICES)
     assert {"agentdesk.training.scenario", "agentdesk.training.session",
             "agentdesk.training.rubric", "agentdesk.training.history",
             "agentdesk.training.cli"} <= set(SERVICES)

@@ -1,0 +1,121 @@
+"""``agentdesk central init|load`` and ``agentdesk sync``: registered by agentdesk/cli.py
+(PLUGINS). Only the standard library is imported at load time."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_parsers(sub, common) -> dict:  # noqa: ANN001
+    p = sub.add_parser("central", help="the central store: create its schema, load data")
+    c_sub = p.add_subparsers(dest="central_command", metavar="CENTRAL_COMMAND", required=True)
+    q = c_sub.add_parser("init", help="create or migrate the central schema")
+    q.add_argument("--central", metavar="URL",
+                   help="postgresql://user@host/db or sqlite:///path (default: central_url)")
+    common(q, True)
+    q = c_sub.add_parser("load", help="load customers (CSV) or articles (DIR) into the centre")
+    q.add_argument("what", choices=("customers", "kb"))
+    q.add_argument("file", type=Path)
+    q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
+    q.add_argument("--central", metavar="URL")
+    common(q, True)
+
+    p = sub.add_parser("sync", help="push this desk's changes and pull the centre's")
+    p.add_argument("--once", action="store_true", help="one sync, then exit (else repeat "
+                                                      "every sync_interval seconds)")
+    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.add_argument("--central", metavar="URL")
+    common(p, True)
+    return {"central": cmd_central, "sync": cmd_sync}
+
+
+def _setup(args: argparse.Namespace):  # noqa: ANN202
+    from agentdesk.cli import _config
+
+    config = _config(args)
+    url = getattr(args, "central", None) or config.central_url
+    from agentdesk.sync import central
+
+    return config, central.connect(url)
+
+
+def cmd_central(args: argparse.Namespace) -> int:
+    config, centre = _setup(args)
+    try:
+        if args.central_command == "init":
+            outcome = centre.init_schema()
+            print(f"{centre.shown}: central schema {outcome}")
+            return 0
+        centre.check()
+        from agentdesk.sync import load
+
+        if args.what == "kb":
+            report = load.articles(centre, args.file)
+        else:
+            from agentdesk import customers_io
+            from agentdesk.cli import CliError
+
+            try:
+                report = load.customers(centre, args.file, encoding=args.encoding)
+            except customers_io.ImportFileError as exc:
+                raise CliError(str(exc)) from None
+        print(report.format())
+        return 1 if report.errors else 0
+    finally:
+        centre.dispose()
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from agentdesk.cli import _desk, _progress_printer
+    from agentdesk.sync import central, engine, schedule
+
+    from agentdesk.cli import _config
+
+    config = _config(args)
+    url = getattr(args, "central", None) or config.central_url
+    centre = None
+    update, stop = _progress_printer() if not args.json else (None, lambda: None)
+    try:
+        with _desk(config) as desk:
+            plan = schedule.Schedule(config.sync_interval)
+            while True:
+                try:
+                    if centre is None:
+                        centre = central.connect(url)
+                    report = engine.sync_once(desk, centre, desk_name=config.desk,
+                                              progress=update)
+                except central.CentralUnavailable as exc:
+                    plan.failed()
+                    if args.once:
+                        if args.json:
+                            print(json.dumps({"ok": False, "error": str(exc),
+                                              "waiting": engine.waiting(desk)}))
+                        else:
+                            print(f"agentdesk: {exc}; {engine.waiting(desk)} change(s) "
+                                  "waiting", file=sys.stderr)
+                        return 3
+                    print(f"agentdesk: {exc}; retry in {plan.delay():.0f} s", file=sys.stderr)
+                else:
+                    plan.succeeded()
+                    if args.json:
+                        print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
+                    else:
+                        print(f"pushed {report.pushed} (repeated {report.repeated}), pulled "
+                              f"{report.pulled}, cursor {report.cursor}, {report.waiting} "
+                              f"waiting, {len(report.conflicts)} conflict(s), "
+                              f"{report.seconds:.2f} s")
+                        for c in report.conflicts:
+                            print(f"conflict: ticket {c['ticket_number']} was taken by "
+                                  f"{c['winner_name']} at {c['taken_at']}")
+                    if args.once:
+                        return 0
+                import time
+
+                time.sleep(plan.delay())
+    finally:
+        stop()
+        if centre is not None:
+            centre.dispose()

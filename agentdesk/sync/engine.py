@@ -1,0 +1,450 @@
+"""One sync of a desk (no textual import): push the outbox, then pull and apply.
+
+Push: the outbox is sent in batches, oldest first; the centre applies a batch in one
+transaction and records its change ids, then the desk deletes exactly those rows. A
+crash between the two leaves the rows in the outbox; the retry is recognised by its
+change ids and applied once (:meth:`Central.push`).
+
+Pull: the changes after the desk's cursor, in the centre's commit order, are applied in
+one local transaction per batch that also moves the cursor, so an interrupted pull (the
+first sync of 1,000,000 customers) resumes at the last batch it committed.
+
+Local writes during a sync are fine: the UI keeps writing (SQLite WAL, short
+``BEGIN IMMEDIATE`` transactions here); its new outbox rows wait for the next sync, and
+a pulled ticket that still has local events in the outbox gets them re-applied on top.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from agentdesk.ids import new_id
+from agentdesk.store import Store
+from agentdesk.sync import codec, outbox
+from agentdesk.sync.central import Central, Pulled
+
+PUSH_BATCH = 500
+PULL_BATCH = 10000
+CRASH_ENV = "AGENTDESK_SYNC_CRASH_AT"  # fault tests: SIGKILL at the Nth crash point
+MMAP_BYTES = 2147483648  # store.py's setting, restored after a bulk transaction
+BACKFILL = ("agent", "contact", "incident", "ticket", "ticket_event")
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0  # changes the centre applied now
+    repeated: int = 0  # changes it had applied before (a retry after a crash)
+    pulled: int = 0  # change-log entries applied here
+    conflicts: list[dict] = field(default_factory=list)  # this desk's, newly recorded
+    cursor: int = 0
+    waiting: int = 0  # outbox rows left (written while the sync ran)
+    desk_no: int = 0
+    seconds: float = 0.0
+    first: bool = False  # this was the desk's first pull
+
+    def as_json(self) -> dict:
+        return {"pushed": self.pushed, "repeated": self.repeated, "pulled": self.pulled,
+                "conflicts": self.conflicts, "cursor": self.cursor, "waiting": self.waiting,
+                "desk_no": self.desk_no, "seconds": round(self.seconds, 3),
+                "first": self.first}
+
+
+_hits = 0
+
+
+def crash_point(name: str) -> None:
+    """Fault tests: ``AGENTDESK_SYNC_CRASH_AT=N`` kills this process with SIGKILL at the
+    Nth named point reached (nothing is flushed, nothing is cleaned up)."""
+    global _hits
+    target = os.environ.get(CRASH_ENV)
+    if not target:
+        return
+    _hits += 1
+    if _hits == int(target):
+        sys.stderr.write(f"crash point {_hits}: {name}\n")
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+# --- the desk's bookkeeping -------------------------------------------------------------
+
+
+@contextmanager
+def _writing(store: Store, foreign_keys: bool = True,
+             bulk: bool = False) -> Iterator[sa.Connection]:
+    """One local write transaction (BEGIN IMMEDIATE: the write lock up front)."""
+    with store.engine.connect() as conn:
+        if not foreign_keys:
+            # Pulled rows are the centre's truth: a reference to a row this desk has not
+            # got (another desk's pre-sync data) must not stop the sync.
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        if bulk:
+            # The first sync of an empty desk: a power cut loses at most the batches the
+            # OS had not written, and the cursor is in the same transactions: it resumes.
+            conn.exec_driver_sql("PRAGMA synchronous = OFF")
+            # Reads through the memory map count as the process's memory: not for a
+            # pass over the whole table.
+            conn.exec_driver_sql("PRAGMA mmap_size = 0")
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            yield conn
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            if not foreign_keys:
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+            if bulk:
+                conn.exec_driver_sql("PRAGMA synchronous = NORMAL")
+                conn.exec_driver_sql(f"PRAGMA mmap_size = {MMAP_BYTES}")
+
+
+def meta(conn: sa.Connection, key: str) -> str | None:
+    return conn.exec_driver_sql("SELECT value FROM sync_meta WHERE key = ?", (key,)).scalar()
+
+
+def set_meta(conn: sa.Connection, key: str, value: object) -> None:
+    conn.exec_driver_sql("INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
+                         "DO UPDATE SET value = excluded.value", (key, str(value)))
+
+
+def waiting(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return conn.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() or 0
+
+
+def desk_id(store: Store) -> str:
+    with store.engine.connect() as conn:
+        found = meta(conn, "desk_id")
+    if found:
+        return found
+    with _writing(store) as conn:
+        found = meta(conn, "desk_id")
+        if not found:
+            found = new_id()
+            set_meta(conn, "desk_id", found)
+    return found
+
+
+def _register(store: Store, central: Central, me: str, name: str) -> int:
+    """First contact: the centre numbers the desk, and the desk's own rows made before
+    (agents, contacts, incidents, tickets, events) are enqueued once."""
+    with store.engine.connect() as conn:
+        known = meta(conn, "desk_no")
+    if known:
+        return int(known)
+    no = central.register(me, name)
+    with _writing(store) as conn:
+        if not meta(conn, "desk_no"):
+            queued = {(e, r) for e, r in conn.exec_driver_sql(
+                "SELECT entity, row_id FROM sync_outbox")}
+            for entity in BACKFILL:
+                cols = codec.columns(entity)
+                order = " ORDER BY at, id" if entity == "ticket_event" else ""
+                rows = [dict(zip(cols, r)) for r in conn.exec_driver_sql(
+                    f"SELECT {', '.join(cols)} FROM {entity}{order}")]
+                outbox.write(conn, [(entity, r["id"], "insert", r) for r in rows
+                                    if (entity, r["id"]) not in queued])
+            set_meta(conn, "desk_no", no)
+    return no
+
+
+# --- one sync ---------------------------------------------------------------------------
+
+
+def sync_once(store: Store, central: Central, *, desk_name: str = "",
+              push_batch: int = PUSH_BATCH, pull_batch: int = PULL_BATCH,
+              progress: Progress | None = None,
+              hook: Callable[[str], None] = crash_point) -> SyncReport:
+    """Push everything waiting, then pull everything new. Raises CentralUnavailable when
+    the centre cannot be reached (nothing local is lost: the outbox keeps waiting)."""
+    started = time.perf_counter()
+    report = SyncReport()
+    me = desk_id(store)
+    report.desk_no = _register(store, central, me, desk_name)
+    _push(store, central, me, push_batch, report, hook)
+    _pull(store, central, me, pull_batch, report, progress, hook)
+    report.waiting = waiting(store)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _push(store: Store, central: Central, me: str, batch: int, report: SyncReport,
+          hook: Callable[[str], None]) -> None:
+    while True:
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT seq, change_id, entity, row_id, op, payload FROM sync_outbox "
+                "ORDER BY seq LIMIT ?", (batch,)).fetchall()
+        if not rows:
+            return
+        hook("push.before_send")
+        result = central.push(me, [{"change_id": r.change_id, "entity": r.entity,
+                                    "row_id": r.row_id, "op": r.op,
+                                    "payload": json.loads(r.payload)} for r in rows],
+                              hook=hook)
+        hook("push.after_central_commit")
+        with _writing(store) as conn:
+            # New rows written meanwhile have higher seqs: exactly the batch goes.
+            conn.exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (rows[-1].seq,))
+            hook("push.before_local_commit")
+        hook("push.after_local_commit")
+        report.pushed += result.applied
+        report.repeated += result.repeated
+
+
+def _pull(store: Store, central: Central, me: str, batch: int, report: SyncReport,
+          progress: Progress | None, hook: Callable[[str], None]) -> None:
+    with store.engine.connect() as conn:
+        cursor = int(meta(conn, "cursor") or 0)
+        bulk = meta(conn, "keys_pending") == "1" or (
+            cursor == 0 and not conn.exec_driver_sql("SELECT 1 FROM customer LIMIT 1").first())
+    report.first = cursor == 0
+    start = cursor
+    total = central.max_seq() if progress else 0
+    while True:
+        hook("pull.before_fetch")
+        changes = central.pull(cursor, batch)
+        if not changes:
+            break
+        hook("pull.after_fetch")
+        with _writing(store, foreign_keys=False, bulk=bulk) as conn:
+            if bulk and meta(conn, "keys_pending") != "1":
+                _drop_indexes(conn)
+                set_meta(conn, "keys_pending", 1)  # lookup keys are built once at the end
+            report.conflicts.extend(apply(conn, changes, me, hook, bulk=bulk))
+            cursor = changes[-1].seq
+            set_meta(conn, "cursor", cursor)  # the cursor moves with the rows it covers
+            hook("pull.before_local_commit")
+        hook("pull.after_local_commit")
+        report.pulled += len(changes)
+        if progress:
+            progress("sync", cursor - start, max(total - start, cursor - start))
+        if len(changes) < batch:
+            break
+    if bulk:
+        _build_keys(store, progress)
+    report.cursor = cursor
+
+
+def _build_keys(store: Store, progress: Progress | None) -> None:
+    """The first sync filled an empty desk: build every lookup key in one ordered pass
+    (much faster than per batch), then leave bulk mode."""
+    with _writing(store, bulk=True) as conn:
+        if meta(conn, "keys_pending") == "1":
+            if progress:
+                progress("search keys", 0, 1)
+            for (sql,) in json.loads(meta(conn, "bulk_indexes") or "[]"):
+                conn.exec_driver_sql(sql)
+            # Staged keys go in in key order: appending to the B-tree, not random inserts.
+            conn.exec_driver_sql(
+                "INSERT OR IGNORE INTO customer_key (key, customer_id) SELECT key, "
+                "customer_id FROM sync_key_stage ORDER BY key, customer_id")
+            conn.exec_driver_sql("DROP TABLE sync_key_stage")
+            if progress:
+                progress("search keys", 1, 1)
+        conn.exec_driver_sql("DELETE FROM sync_meta WHERE key IN ('keys_pending', "
+                             "'bulk_indexes')")
+
+
+BULK_TABLES = ("customer", "customer_phone")
+
+
+def _drop_indexes(conn: sa.Connection) -> None:
+    """Secondary indexes of the bulk tables go for the first sync (random inserts into
+    indexes bigger than the cache are what makes a million rows slow) and come back in
+    one sorted pass at the end; their SQL is kept in sync_meta so a resumed first sync
+    restores them too. The automatic indexes (primary key, unique account_no) stay."""
+    found = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('customer', 'customer_phone') ORDER BY name").fetchall()
+    for name, _sql in found:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS sync_key_stage (key TEXT NOT NULL, "
+                         "customer_id TEXT NOT NULL)")
+    set_meta(conn, "bulk_indexes", json.dumps([[sql] for _name, sql in found]))
+
+
+# --- applying pulled changes --------------------------------------------------------------
+
+
+def _upsert_sql(entity: str, cols: list[str], key: str = "id") -> str:
+    return (f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT({key}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in cols if c != key))
+
+
+def apply(conn: sa.Connection, changes: list[Pulled], me: str,
+          hook: Callable[[str], None] = crash_point, bulk: bool = False) -> list[dict]:
+    """Apply one pulled batch inside the caller's transaction; returns this desk's new
+    conflicts. Rows are tuples in the desk's column order (the id first)."""
+    groups: dict[str, dict[str, Pulled]] = {}
+    event_seq: dict[str, int] = {}
+    for change in changes:
+        groups.setdefault(change.entity, {})[change.row_id] = change  # latest wins
+        if change.entity == "ticket_event":
+            event_seq.setdefault(change.row_id, change.seq)
+    conflicts: list[dict] = []
+    for entity in codec.APPLY_ORDER:
+        group = groups.get(entity)
+        if not group:
+            continue
+        rows = [c.row for c in group.values() if c.row is not None]
+        if entity == "agent":
+            _agents(conn, rows)
+        elif entity == "customer":
+            _customers(conn, [c for c in group.values() if c.row is not None], bulk)
+            hook("pull.mid_apply")
+        elif entity in ("incident", "notice", "contact", "kb_article", "ticket"):
+            conn.exec_driver_sql(_upsert_sql(entity, codec.columns(entity)), rows)
+            if entity == "kb_article":
+                from agentdesk.kb import index
+
+                index.reindex(conn, [r[0] for r in rows])
+            if entity == "ticket":
+                _reapply_local(conn, {r[0] for r in rows})
+        elif entity == "ticket_event":
+            cols = codec.columns(entity)
+            conn.exec_driver_sql(
+                f"INSERT OR IGNORE INTO ticket_event ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))})", rows)
+            conn.exec_driver_sql("INSERT OR IGNORE INTO sync_event_seq (event_id, seq) "
+                                 "VALUES (?, ?)", list(event_seq.items()))
+        elif entity == "conflict":
+            for c in group.values():
+                p = c.payload or {}
+                if p.get("desk_id") != me:
+                    continue
+                inserted = conn.exec_driver_sql(
+                    "INSERT OR IGNORE INTO sync_conflict (id, ticket_id, ticket_number, "
+                    "event_id, agent_id, winner_id, winner_name, taken_at, decided_at, seen) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    (p["id"], p["ticket_id"], p["ticket_number"], p["event_id"],
+                     p["agent_id"], p["winner_id"], p["winner_name"], p["taken_at"],
+                     p["decided_at"])).rowcount
+                if inserted:
+                    conflicts.append(p)
+    return conflicts
+
+
+def _agents(conn: sa.Connection, rows: list[tuple]) -> None:
+    cols = codec.columns("agent")
+    code = cols.index("code")
+    for row in rows:
+        other = conn.exec_driver_sql("SELECT id FROM agent WHERE code = ? AND id != ?",
+                                     (row[code], row[0])).scalar()
+        if other is None:  # an agent made with a random id before ids came from codes: keep it
+            conn.exec_driver_sql(_upsert_sql("agent", cols), row)
+
+
+def _customers(conn: sa.Connection, changes: list[Pulled], bulk: bool) -> None:
+    from agentdesk import search_keys
+
+    raw = conn.connection.dbapi_connection
+    rows = [c.row for c in changes]
+    if not rows:
+        return
+    ids = [r[0] for r in rows]
+    as_json = json.dumps(ids)
+    present = [r[0] for r in raw.execute(
+        "SELECT id FROM customer WHERE id IN (SELECT value FROM json_each(?))", (as_json,))]
+    if not bulk:
+        _give_way(conn, rows)
+    stale = search_keys.current(raw, present) if not bulk else set()
+    raw.executemany(_upsert_sql("customer", codec.columns("customer")), rows)
+    if present:
+        raw.execute("DELETE FROM customer_phone WHERE customer_id IN "
+                    "(SELECT value FROM json_each(?))", (json.dumps(present),))
+    pcols = codec.columns("customer_phone")
+    raw.executemany(f"INSERT OR REPLACE INTO customer_phone ({', '.join(pcols)}) "
+                    f"VALUES ({', '.join('?' * len(pcols))})",
+                    [p for c in changes for p in c.phones or ()])
+    if not bulk:
+        search_keys.refresh(raw, ids, stale)
+        return
+    # First sync: the keys are computed from the pulled rows and staged (a table, so an
+    # interrupted first sync keeps them); _build_keys moves them over in key order.
+    if present:
+        raw.execute("DELETE FROM sync_key_stage WHERE customer_id IN "
+                    "(SELECT value FROM json_each(?))", (json.dumps(present),))
+    cols = codec.columns("customer")
+    at = [cols.index(c) for c in ("name", "street", "community", "building", "unit", "room")]
+    staged = []
+    for change in changes:
+        row = change.row
+        keys = search_keys.customer_keys(*(row[i] for i in at),
+                                         [p[2] for p in change.phones or ()])
+        staged.extend((key, row[0]) for key in keys)
+    raw.executemany("INSERT INTO sync_key_stage (key, customer_id) VALUES (?, ?)", staged)
+    if search_keys.name_keys.cache_info().currsize > 20000:  # bounded desk memory
+        search_keys.name_keys.cache_clear()
+
+
+def _give_way(conn: sa.Connection, rows: list[tuple]) -> None:
+    """The centre's identity wins: a local customer with the same account number under
+    another id (made on this desk before it synced) gives way, its references re-pointed."""
+    account = codec.columns("customer").index("account_no")
+    accounts = {r[account]: r[0] for r in rows}
+    for local_id, number in conn.exec_driver_sql(
+            "SELECT id, account_no FROM customer WHERE account_no IN "
+            "(SELECT value FROM json_each(?))", (json.dumps(list(accounts)),)).fetchall():
+        if accounts[number] != local_id:
+            for table in ("ticket", "contact"):
+                conn.exec_driver_sql(f"UPDATE {table} SET customer_id = ? WHERE "
+                                     "customer_id = ?", (accounts[number], local_id))
+            conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = ?", (local_id,))
+            conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?",
+                                 (local_id,))
+            conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (local_id,))
+
+
+_TIME_COLS = {"created_at", "updated_at", "due_first_response", "due_arrival",
+              "due_resolution", "due_callback", "resolved_at", "closed_at", "paused_at"}
+
+
+def _reapply_local(conn: sa.Connection, ticket_ids: set[str]) -> None:
+    """Pulled ticket rows are the centre's projection; events of this desk still in the
+    outbox are applied on top, so the agent keeps seeing their own latest change."""
+    from agentdesk import workflow
+    from agentdesk.models import UTCDateTime
+
+    pending = [json.loads(p) for (p,) in conn.exec_driver_sql(
+        "SELECT payload FROM sync_outbox WHERE entity = 'ticket_event' ORDER BY seq")]
+    pending = [p for p in pending if p.get("ticket_id") in ticket_ids]
+    load = UTCDateTime().process_result_value
+    cols = codec.columns("ticket")
+    for ev in pending:
+        row = conn.exec_driver_sql(f"SELECT {', '.join(cols)} FROM ticket WHERE id = ?",
+                                   (ev["ticket_id"],)).first()
+        state = {k: (load(v, None) if k in _TIME_COLS else v)  # type: ignore[arg-type]
+                 for k, v in zip(cols, row)}
+        new = workflow.apply(state, ev["kind"], ev["to_status"], workflow.decode(ev["data"]),
+                             load(ev["at"], None))  # type: ignore[arg-type]
+        values = {k: codec.to_desk(v) for k, v in new.items()
+                  if k in cols and k not in ("id", "created_at")}
+        conn.exec_driver_sql(
+            f"UPDATE ticket SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+            (*values.values(), ev["ticket_id"]))
+
+
+def conflicts(store: Store, unseen_only: bool = True) -> list[dict[str, Any]]:
+    """This desk's ownership conflicts (newest first), for the agent to see."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT id, ticket_id, ticket_number, winner_name, taken_at, seen FROM "
+            "sync_conflict" + (" WHERE NOT seen" if unseen_only else "")
+            + " ORDER BY decided_at DESC").mappings().all()
+    return [dict(r) for r in rows]

@@ -1,0 +1,124 @@
+"""Loading reference data into the central store: customers (the desk's CSV format) and
+knowledge-base articles (the desk's Markdown format). Desks receive them by pulling."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from agentdesk import clock
+from agentdesk.ids import new_id
+from agentdesk.sync.central import T, Central
+
+BATCH = 5000
+
+
+def customers(central: Central, path: Path | str, *, encoding: str | None = None,
+              batch: int = BATCH):  # noqa: ANN201 - customers_io.ImportReport
+    """Upsert the customers of a CSV file (same rules and report as the desk's import) by
+    account number; each batch is one central transaction logged for the desks."""
+    from agentdesk import customers_io as io
+
+    path = Path(path)
+    codec_name = io._codec(encoding)
+    report = io.ImportReport(file=str(path))
+    with io._open_text(path, codec_name) as f:
+        io._refuse_utf8_as_gbk(path, codec_name)
+        records = io._records(csv.reader(f))
+        try:
+            first = next(records, None)
+            index = io._check_header(path, first[2] if first else None)
+        except UnicodeDecodeError:
+            raise io._encoding_problem(path, codec_name) from None
+        seen: dict[str, int] = {}
+        pending: list[tuple[str, tuple, list]] = []
+        try:
+            for start, _end, row in records:
+                if isinstance(row, str):
+                    report.errors.append(io.RowError(start, "", row))
+                    continue
+                if not "".join(row).strip():
+                    continue
+                account = row[index[0]].strip() if len(row) > index[0] else ""
+                if len(row) != len(io.HEADER):
+                    report.errors.append(io.RowError(
+                        start, account[:32], f"expected {len(io.HEADER)} columns, found "
+                                             f"{len(row)}"))
+                    continue
+                try:
+                    if account in seen:
+                        raise io._Bad(f"account_no {account} is repeated (first on line "
+                                      f"{seen[account]})")
+                    seen[account] = start
+                    values, numbers = io._validate([row[i].strip() for i in index])
+                except io._Bad as exc:
+                    report.errors.append(io.RowError(start, account[:32], str(exc)))
+                    continue
+                pending.append((account, values, numbers))
+                if len(pending) >= batch:
+                    _write(central, pending, report)
+                    pending.clear()
+        except UnicodeDecodeError:
+            raise io._encoding_problem(path, codec_name) from None
+        _write(central, pending, report)
+    return report
+
+
+def _write(central: Central, batch: list[tuple[str, tuple, list]], report) -> None:  # noqa: ANN001
+    from agentdesk import customers_io as io
+
+    if not batch:
+        return
+    customer = T["customer"]
+    accounts = [a for a, _, _ in batch]
+    with central.reading() as conn:
+        known = dict(conn.execute(sa.select(customer.c.account_no, customer.c.id)
+                                  .where(customer.c.account_no.in_(accounts))).all())
+    now = clock.now()
+    rows, phones = [], {}
+    for account, values, numbers in batch:
+        cid = known.get(account) or new_id()
+        row = {"id": cid, "account_no": account, **dict(zip(io.OWNED, values)),
+               **io.EXTRA, "created_at": now, "updated_at": now}
+        rows.append(row)
+        phones[cid] = [{"id": new_id(), "customer_id": cid, "e164": e164, "kind": kind,
+                        "position": position}
+                       for position, (e164, kind) in enumerate(numbers)]
+    report.updated += sum(1 for a in accounts if a in known)
+    report.inserted += sum(1 for a in accounts if a not in known)
+    central.upsert_rows("customer", rows, phones)
+
+
+def articles(central: Central, folder: Path | str):  # noqa: ANN201 - KbImportReport
+    """Upsert every ``*.md`` article under ``folder`` by id (the desk's rules)."""
+    from dataclasses import asdict
+
+    from agentdesk.kb import loader
+
+    folder = Path(folder).expanduser()
+    report = loader.KbImportReport(folder=str(folder))
+    if not folder.is_dir():
+        report.errors.append((str(folder), "not a folder of .md articles"))
+        return report
+    rows, seen = [], {}
+    for file in loader._files(folder):
+        name = str(file.relative_to(folder))
+        try:
+            article = loader.read_file(file)
+        except loader.ArticleError as exc:
+            report.errors.append((name, str(exc)))
+            continue
+        if article.id in seen:
+            report.errors.append((name, f"id {article.id!r} already used by {seen[article.id]}"))
+            continue
+        seen[article.id] = name
+        rows.append({**asdict(article), "updated_at": clock.now()})
+    kb = T["kb_article"]
+    with central.reading() as conn:
+        known = set(conn.execute(sa.select(kb.c.id).where(kb.c.id.in_(list(seen)))).scalars())
+    report.inserted = len(rows) - len(known)
+    report.updated = len(known)
+    central.upsert_rows("kb_article", rows)
+    return report

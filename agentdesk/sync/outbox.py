@@ -1,0 +1,129 @@
+"""Capture: every local change goes to ``sync_outbox`` in the same transaction.
+
+:func:`attach` hooks a desk session's ``after_flush``: new and changed agents, contacts,
+incidents, tickets (their first row; later changes travel as events), ticket events, and
+customer edits (the changed fields, old and new) and phone lists are written as outbox
+rows on the session's own connection, so the change and its outbox row commit or roll
+back together. A session that applies pulled changes sets ``session.info["sync_apply"]``
+and is not captured.
+
+What is *not* captured (decided, see README "Sync"): raw-SQL bulk paths — demo data
+(local play data), the desk's customer CSV import (customers are reference data: the
+centre loads them with ``agentdesk central load customers``), search keys, the KB index
+and the audit log (desk-local).
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from agentdesk.ids import new_id
+from agentdesk.models import (Agent, Contact, Customer, CustomerPhone, Incident, SyncOutbox,
+                              Ticket, TicketEvent)
+from agentdesk.sync.codec import row_of, wire
+
+APPLYING = "sync_apply"
+_FULL_ROW = {Agent: "agent", Contact: "contact", Incident: "incident"}
+_ORDER = {"agent": 0, "customer": 1, "incident": 2, "contact": 3, "ticket": 4,
+          "ticket_event": 5}
+_has_outbox: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def attach(session: Session) -> None:
+    """Capture this (desk, writable) session's changes into the outbox."""
+    event.listen(session, "after_flush", _after_flush)
+
+
+def _enabled(session: Session) -> bool:
+    if session.info.get(APPLYING):
+        return False
+    engine = session.get_bind()
+    known = _has_outbox.get(engine)
+    if known is None:
+        with engine.connect() as conn:
+            known = bool(conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sync_outbox'").first())
+        _has_outbox[engine] = known
+    return known
+
+
+def forget(engine: sa.Engine) -> None:
+    """The schema changed under this engine (tests migrating step by step)."""
+    _has_outbox.pop(engine, None)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    if not _enabled(session):
+        return
+    changes: list[tuple[int, str, str, str, dict]] = []  # (order, entity, row_id, op, payload)
+    phones_of: set[str] = set()
+    for obj in session.new:
+        kind = type(obj)
+        if kind in _FULL_ROW:
+            changes.append((_ORDER[_FULL_ROW[kind]], _FULL_ROW[kind], obj.id, "insert",
+                            row_of(obj)))
+        elif kind is Ticket:
+            changes.append((_ORDER["ticket"], "ticket", obj.id, "insert", row_of(obj)))
+        elif kind is TicketEvent:
+            changes.append((_ORDER["ticket_event"], "ticket_event", obj.id, "insert",
+                            row_of(obj)))
+        elif kind is Customer:
+            changes.append((_ORDER["customer"], "customer", obj.id, "insert", row_of(obj)))
+        elif kind is CustomerPhone:
+            phones_of.add(obj.customer_id)
+    for obj in session.dirty:
+        kind = type(obj)
+        if not session.is_modified(obj, include_collections=False):
+            continue
+        if kind in _FULL_ROW:
+            changes.append((_ORDER[_FULL_ROW[kind]], _FULL_ROW[kind], obj.id, "update",
+                            row_of(obj)))
+        elif kind is Customer:
+            fields, old = {}, {}
+            state = sa.inspect(obj)
+            for column in Customer.__table__.columns:
+                history = state.attrs[column.key].history
+                if history.added and column.name not in ("id", "created_at"):
+                    fields[column.name] = wire(history.added[0])
+                    old[column.name] = wire(history.deleted[0]) if history.deleted else None
+            if fields:
+                changes.append((_ORDER["customer"], "customer", obj.id, "edit",
+                                {"fields": fields, "old": old}))
+        elif kind is CustomerPhone:
+            phones_of.add(obj.customer_id)
+            old_parent = sa.inspect(obj).attrs["customer_id"].history.deleted
+            phones_of.update(p for p in old_parent if p)
+        # Ticket rows are projections: their changes travel as ticket events.
+    for obj in session.deleted:
+        if type(obj) is CustomerPhone:
+            phones_of.add(obj.customer_id)
+    conn = session.connection()
+    for cid in sorted(phones_of):
+        rows = conn.execute(sa.text(
+            "SELECT id, e164, kind, position FROM customer_phone WHERE customer_id = :c "
+            "ORDER BY position, id"), {"c": cid}).mappings()
+        changes.append((_ORDER["customer"] + 0.5, "customer", cid, "phones",  # type: ignore
+                        {"phones": [dict(r) for r in rows]}))
+    if not changes:
+        return
+    changes.sort(key=lambda c: c[0])  # stable: what is referred to goes first
+    write(conn, [(entity, row_id, op, payload) for _, entity, row_id, op, payload in changes])
+
+
+def write(conn: sa.Connection, changes: list[tuple[str, str, str, dict]]) -> None:
+    """Append (entity, row_id, op, payload) rows to the outbox on this connection."""
+    from agentdesk import clock
+
+    if not changes:
+        return
+    now = clock.now()
+    conn.execute(SyncOutbox.__table__.insert(), [
+        {"change_id": new_id(), "entity": entity, "row_id": row_id, "op": op,
+         "payload": json.dumps(payload, ensure_ascii=False, sort_keys=True),
+         "made_at": now} for entity, row_id, op, payload in changes])

@@ -1,0 +1,269 @@
+"""``agentdesk bench sync``: first sync of 1,000,000 customers, 1,000 ticket changes, and
+20 desks syncing at once.
+
+The central store is PostgreSQL when one answers (``AGENTDESK_BENCH_CENTRAL`` names a
+server database URL to create throw-away databases beside, default
+``postgresql://postgres@127.0.0.1:5432/test``), else a SQLite file. Customers come from
+the deterministic demo generator, bulk-copied into the centre (set-up, not measured).
+``AGENTDESK_BENCH_CUSTOMERS`` changes the customer count.
+
+* first sync: ``agentdesk sync --once`` in a child process on an empty desk: rows per
+  second and the child's peak memory (ru_maxrss);
+* 1,000 ticket changes: one desk pushes them (and pulls them back), another pulls them;
+* 20 desks, each its own process: 20 rounds of (10 changes, one sync); changes per second
+  the centre applied, and p50 / p99 of one desk's sync.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.stats import summary
+
+CUSTOMERS = int(os.environ.get("AGENTDESK_BENCH_CUSTOMERS", "1000000"))
+SERVER = os.environ.get("AGENTDESK_BENCH_CENTRAL", "postgresql://postgres@127.0.0.1:5432/test")
+DESKS, ROUNDS, PER_ROUND = 20, 20, 10
+_COLS = None
+
+
+class Centre:
+    """A throw-away central store: a PostgreSQL database, or a SQLite file."""
+
+    def __init__(self, folder: Path, tag: str) -> None:
+        self.pg_name = None
+        try:
+            import psycopg
+
+            psycopg.connect(SERVER, connect_timeout=3).close()
+            self.pg_name = f"agentdesk_bench_{tag}_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(SERVER, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self.pg_name}"')
+            self.url = SERVER.rsplit("/", 1)[0] + "/" + self.pg_name
+        except Exception:  # noqa: BLE001 - no server: a SQLite central
+            self.url = f"sqlite:///{folder / f'central-{tag}.db'}"
+        from agentdesk.sync import central
+
+        c = central.connect(self.url)
+        c.init_schema()
+        c.dispose()
+
+    @property
+    def kind(self) -> str:
+        return "PostgreSQL" if self.pg_name else "SQLite"
+
+    def drop(self) -> None:
+        if self.pg_name:
+            import psycopg
+
+            with psycopg.connect(SERVER, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+
+
+def _source(folder: Path, customers: int) -> Path:
+    from agentdesk import demo, store
+
+    path = folder / "source.db"
+    desk = store.open_desk(path)
+    demo.generate(desk, customers, 0, seed=7)
+    desk.dispose()
+    return path
+
+
+def bulk_load(centre: Centre, source: Path) -> None:
+    """Copy the source's customers and phones into the centre and log them (set-up)."""
+    from agentdesk.sync import codec
+
+    ccols, pcols = codec.columns("customer"), codec.columns("customer_phone")
+    src = sqlite3.connect(source)
+    if centre.pg_name:
+        import psycopg
+
+        with psycopg.connect(centre.url) as conn:
+            with conn.cursor() as cur:
+                for table, cols in (("customer", ccols), ("customer_phone", pcols)):
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for row in src.execute(f"SELECT {', '.join(cols)} FROM {table}"):
+                            copy.write_row(row)
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock(),))
+                cur.execute("INSERT INTO change_log (entity, row_id, op, origin) SELECT "
+                            "'customer', id, 'upsert', 'centre' FROM customer ORDER BY id")
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("ANALYZE")  # as autovacuum would, soon after a bulk load
+    else:
+        dst = sqlite3.connect(centre.url.removeprefix("sqlite:///"))
+        dst.execute("BEGIN IMMEDIATE")
+        for table, cols in (("customer", ccols), ("customer_phone", pcols)):
+            dst.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
+                            f"({', '.join('?' * len(cols))})",
+                            src.execute(f"SELECT {', '.join(cols)} FROM {table}"))
+        dst.execute("INSERT INTO change_log (entity, row_id, op, origin, at) SELECT "
+                    "'customer', id, 'upsert', 'centre', CURRENT_TIMESTAMP FROM customer "
+                    "ORDER BY id")
+        dst.commit()
+        dst.close()
+    src.close()
+
+
+def _lock() -> int:
+    from agentdesk.sync.central import LOCK_KEY
+
+    return LOCK_KEY
+
+
+def first_sync(centre: Centre, desk: Path) -> dict:
+    """``agentdesk sync --once`` on an empty desk in a child process; its peak memory is
+    the kernel's high-water mark of the child (VmHWM, read until it exits: ru_maxrss of a
+    child would count the parent's pages it was forked with)."""
+    env = {**os.environ, "AGENTDESK_CONFIG": str(desk.parent / "none.toml")}
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "agentdesk", "sync", "--once", "--json",
+                              "--db", str(desk), "--central", centre.url],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak_kb = 0
+    while child.poll() is None:
+        try:
+            with open(f"/proc/{child.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak_kb = max(peak_kb, int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.01)
+    out, err = child.communicate()
+    seconds = time.perf_counter() - started
+    if child.returncode != 0:
+        raise RuntimeError(f"first sync failed: {err or out}")
+    report = json.loads(out.strip().splitlines()[-1])
+    return {"seconds": seconds, "pulled": report["pulled"], "peak_mb": peak_kb / 1024}
+
+
+def _changes(desk, n_tickets: int, agent: str) -> int:
+    from agentdesk import tickets
+
+    with desk.session() as s:
+        for i in range(n_tickets):
+            number = tickets.create(s, tickets.Draft(
+                category="water.burst", description=f"压测 {i}", location="花园路"), agent).number
+            tickets.add_note(s, number, agent, "已联系")
+    return n_tickets * 3  # ticket + created event + note
+
+
+def incremental(centre: Centre, desk_a: Path, folder: Path) -> dict:
+    from agentdesk import agents, store
+    from agentdesk.sync import central, engine
+
+    desk_b = folder / "desk-b.db"
+    shutil.copy(desk_a, desk_b)  # a second desk that is already in step
+    for suffix in ("-wal", "-shm"):
+        if Path(str(desk_a) + suffix).exists():
+            shutil.copy(str(desk_a) + suffix, str(desk_b) + suffix)
+    a, b = store.open_desk(desk_a), store.open_desk(desk_b)
+    with b.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM sync_meta WHERE key IN ('desk_id', 'desk_no')")
+    c = central.connect(centre.url)
+    engine.sync_once(b, c)
+    with a.session() as s:
+        agents.ensure(s, "A1001", "王芳")
+    engine.sync_once(a, c)
+    made = _changes(a, 334, "A1001")  # 1,002 changes
+    started = time.perf_counter()
+    pushed = engine.sync_once(a, c)
+    push_s = time.perf_counter() - started
+    started = time.perf_counter()
+    pulled = engine.sync_once(b, c)
+    pull_s = time.perf_counter() - started
+    a.dispose(), b.dispose(), c.dispose()
+    return {"changes": made, "push_s": push_s, "pushed": pushed.pushed, "pull_s": pull_s,
+            "pulled": pulled.pulled}
+
+
+def _desk_worker(args: tuple) -> list[tuple[float, int]]:
+    url, folder, i = args
+    from agentdesk import agents, store
+    from agentdesk.sync import central, engine
+
+    desk = store.open_desk(Path(folder) / f"c{i}.db")
+    with desk.session() as s:
+        agents.ensure(s, f"C{i:03d}", f"坐席{i}")
+    c = central.connect(url, pool_size=1)
+    engine.sync_once(desk, c)
+    times = []
+    for _ in range(ROUNDS):
+        made = _changes(desk, PER_ROUND // 3 + 1, f"C{i:03d}")
+        started = time.perf_counter()
+        report = engine.sync_once(desk, c)
+        times.append((time.perf_counter() - started, report.pushed))
+        del made
+    desk.dispose()
+    c.dispose()
+    return times
+
+
+def concurrent(folder: Path) -> dict:
+    centre = Centre(folder, "many")
+    try:
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(DESKS) as pool:
+            started = time.perf_counter()
+            results = pool.map(_desk_worker, [(centre.url, str(folder), i)
+                                              for i in range(DESKS)])
+            wall = time.perf_counter() - started
+        times = [t for r in results for t, _ in r]
+        pushed = sum(p for r in results for _, p in r)
+        return {"centre": centre.kind, "syncs": len(times), "pushed": pushed,
+                "rate": pushed / wall, "wall": wall, **{f"sync_{k}": v for k, v in
+                                                        summary(times).items()}}
+    finally:
+        centre.drop()
+
+
+def main(customers: int = CUSTOMERS) -> int:
+    console = Console()
+    folder = Path(tempfile.mkdtemp(prefix="agentdesk-bench-sync-"))
+    centre = Centre(folder, "first")
+    try:
+        console.print(f"central store: {centre.kind}; generating {customers:,} customers …")
+        source = _source(folder, customers)
+        started = time.perf_counter()
+        bulk_load(centre, source)
+        console.print(f"loaded into the centre in {time.perf_counter() - started:.1f} s")
+        desk = folder / "desk-a.db"
+        first = first_sync(centre, desk)
+        console.print("first sync done; 1,000 ticket changes …")
+        inc = incremental(centre, desk, folder)
+        console.print("20 desks at once …")
+        many = concurrent(folder)
+    finally:
+        centre.drop()
+        shutil.rmtree(folder, ignore_errors=True)
+    table = Table(title=f"agentdesk bench sync (central: {centre.kind})")
+    table.add_column("what")
+    table.add_column("result", justify="right")
+    table.add_column("goal", justify="right")
+    table.add_row(f"first sync, {first['pulled']:,} changes", f"{first['seconds']:.1f} s", "")
+    table.add_row("  rows per second", f"{first['pulled'] / first['seconds']:,.0f}", "> 50,000")
+    table.add_row("  peak desk memory", f"{first['peak_mb']:.0f} MB", "< 300 MB")
+    table.add_row(f"push {inc['pushed']:,} ticket changes (one desk)",
+                  f"{inc['push_s'] * 1000:.0f} ms", "< 1 s")
+    table.add_row(f"pull them ({inc['pulled']:,} log entries, another desk)",
+                  f"{inc['pull_s'] * 1000:.0f} ms", "< 1 s")
+    table.add_row(f"{DESKS} desks at once: changes applied per second",
+                  f"{many['rate']:,.0f}", "")
+    table.add_row("  one desk's sync p50 / p99",
+                  f"{many['sync_median'] * 1000:.0f} / {many['sync_p99'] * 1000:.0f} ms", "")
+    console.print(table)
+    return 0

@@ -1,0 +1,566 @@
+"""Sync: outbox capture, push/pull, conflicts, and the faults that must lose nothing.
+
+Every test that needs a central store runs twice: against a SQLite central file and
+against a throw-away PostgreSQL database on 127.0.0.1:5432 (``-m postgres`` selects
+those; without PostgreSQL they fail when CI is set and skip loudly otherwise)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from agentdesk import clock, tickets
+from agentdesk.sync import central, engine
+from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, DroppingProxy, central_url,
+                                centre_rows, checksum, desk_rows, new_desk, require_pg,
+                                seed_customers)
+
+KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=KINDS)
+def centre(request, tmp_path: Path):
+    url, cleanup = central_url(request.param, tmp_path)
+    c = central.connect(url)
+    c.init_schema()
+    yield c
+    c.dispose()
+    cleanup()
+
+
+def _sync(desk, centre, **kw) -> engine.SyncReport:
+    kw.setdefault("hook", lambda name: None)
+    return engine.sync_once(desk, centre, **kw)
+
+
+def _ticket(desk, customer_id: str | None, agent: str = "A1001", text: str = "漏水") -> str:
+    with desk.session() as s:
+        return tickets.create(s, tickets.Draft(category="water.burst", description=text,
+                                               customer_id=customer_id,
+                                               location="" if customer_id else "花园路"),
+                              agent).number
+
+
+# --- capture -----------------------------------------------------------------------------
+
+
+def test_outbox_is_written_in_the_same_transaction(tmp_path: Path) -> None:
+    desk = new_desk(tmp_path / "d.db")
+    before = desk_rows(desk, "SELECT count(*) FROM sync_outbox")[0][0]
+    with pytest.raises(RuntimeError), desk.session() as s:
+        tickets.create(s, tickets.Draft(category="water.burst", description="x",
+                                        location="花园路"), "A1001")
+        raise RuntimeError("the agent's transaction fails")
+    assert desk_rows(desk, "SELECT count(*) FROM sync_outbox")[0][0] == before
+    number = _ticket(desk, None)
+    kinds = desk_rows(desk, "SELECT entity, op FROM sync_outbox ORDER BY seq")[before:]
+    assert kinds == [("ticket", "insert"), ("ticket_event", "insert")]
+    with desk.session() as s:
+        tickets.add_note(s, number, "A1001", "回电")
+    assert desk_rows(desk, "SELECT entity FROM sync_outbox ORDER BY seq DESC LIMIT 1") == [
+        ("ticket_event",)]
+    desk.dispose()
+
+
+def test_customer_edit_is_captured_with_old_and_new(tmp_path: Path) -> None:
+    from agentdesk.models import Customer, CustomerPhone
+
+    desk = new_desk(tmp_path / "d.db")
+    with desk.session() as s:
+        c = Customer(account_no="1", name="张三", utility="water")
+        s.add(c)
+        s.flush()
+        s.add(CustomerPhone(customer_id=c.id, e164="+8613800000000"))
+    with desk.session() as s:
+        c = s.get(Customer, c.id)
+        c.name = "张三丰"
+        s.add(c)
+    rows = desk_rows(desk, "SELECT entity, op, payload FROM sync_outbox WHERE entity = "
+                           "'customer' ORDER BY seq")
+    assert [r[1] for r in rows] == ["insert", "phones", "edit"]
+    assert json.loads(rows[2][2])["fields"]["name"] == "张三丰"
+    assert json.loads(rows[2][2])["old"]["name"] == "张三"
+    desk.dispose()
+
+
+def test_pulled_changes_are_not_captured_again(tmp_path: Path, centre) -> None:
+    seed_customers(centre, 3)
+    desk = new_desk(tmp_path / "d.db")
+    _sync(desk, centre)
+    assert desk_rows(desk, "SELECT count(*) FROM sync_outbox") == [(0,)]
+    assert desk_rows(desk, "SELECT count(*) FROM customer") == [(3,)]
+    desk.dispose()
+
+
+# --- the round trip ----------------------------------------------------------------------
+
+
+def test_tickets_flow_both_ways_and_reference_data_down(tmp_path: Path, centre) -> None:
+    from agentdesk import lookup
+
+    ids = seed_customers(centre, 5)
+    a, b = new_desk(tmp_path / "a.db"), new_desk(tmp_path / "b.db")
+    _sync(a, centre), _sync(b, centre)
+    number = _ticket(a, ids[0])
+    assert number.startswith("GD20261125001")  # desk 1's own number range
+    _sync(a, centre)
+    report = _sync(b, centre)
+    assert report.pulled > 0
+    with b.session() as s:
+        t = tickets.get(s, number)
+        assert t.customer_id == ids[0]
+        assert [e.kind for e in tickets.events(s, t.id)] == ["created"]
+        assert [m.name for m in lookup.search(s, "张一0")]  # search keys built on pull
+    assert checksum(desk_rows(a, TICKET_SQL)) == checksum(desk_rows(b, TICKET_SQL)) == \
+        checksum(centre_rows(centre, TICKET_SQL))
+    a.dispose(), b.dispose()
+
+
+def test_customer_edits_later_receipt_wins_and_old_value_is_audited(tmp_path: Path,
+                                                                      centre) -> None:
+    from agentdesk.models import Customer
+
+    (cid,) = seed_customers(centre, 1)
+    a, b = new_desk(tmp_path / "a.db"), new_desk(tmp_path / "b.db")
+    _sync(a, centre), _sync(b, centre)
+    for desk, name in ((b, "李四"), (a, "王五")):  # b edits first but a reaches the centre first
+        with desk.session() as s:
+            c = s.get(Customer, cid)
+            c.name = name
+            s.add(c)
+    _sync(a, centre), _sync(b, centre), _sync(a, centre)
+    for desk in (a, b):
+        assert desk_rows(desk, f"SELECT name FROM customer WHERE id = '{cid}'") == [("李四",)]
+    audit = [json.loads(d) for (d,) in centre_rows(
+        centre, "SELECT detail FROM audit_log WHERE action = 'sync_overwrite' ORDER BY at")]
+    assert [(x["old"], x["new"]) for x in audit if x["field"] == "name"] == [
+        ("张一0", "王五"), ("王五", "李四")]
+    a.dispose(), b.dispose()
+
+
+# --- faults ------------------------------------------------------------------------------
+
+
+def test_offline_double_claim_one_owner_conflict_recorded_no_event_lost(tmp_path: Path,
+                                                                       centre) -> None:
+    ids = seed_customers(centre, 2)
+    origin = new_desk(tmp_path / "o.db", (("A1000", "张班长"),))
+    a = new_desk(tmp_path / "a.db", (("A1001", "王芳"),))
+    b = new_desk(tmp_path / "b.db", (("A1002", "李强"),))
+    for desk in (origin, a, b):
+        _sync(desk, centre)
+    number = _ticket(origin, ids[0], agent="A1000")
+    _sync(origin, centre), _sync(a, centre), _sync(b, centre)
+    # both offline: each claims, and writes a note afterwards
+    with a.session() as s:
+        tickets.claim(s, number, "A1001", "原负责人下班")
+        tickets.add_note(s, number, "A1001", "王芳已联系用户")
+    with b.session() as s:
+        tickets.claim(s, number, "A1002", "原负责人下班")
+        tickets.add_note(s, number, "A1002", "李强已联系用户")
+    _sync(a, centre)
+    report = _sync(b, centre)
+    _sync(a, centre)
+    winner = centre_rows(centre, "SELECT id FROM agent WHERE code = 'A1001'")[0][0]
+    for desk in (a, b):
+        with desk.session() as s:
+            t = tickets.get(s, number)
+            assert t.owner_id == winner
+            assert tickets.rebuilt(s, t.id)["owner_id"] == winner  # same order everywhere
+            notes = {e.note for e in tickets.events(s, t.id) if e.kind == "note"}
+            assert notes == {"王芳已联系用户", "李强已联系用户"}
+            kinds = [e.kind for e in tickets.events(s, t.id)]
+            assert kinds.count("claim") == 2 and kinds.count("conflict") == 1
+    assert [c["ticket_number"] for c in report.conflicts] == [number]
+    assert report.conflicts[0]["winner_name"] == "王芳"
+    assert [c["ticket_number"] for c in engine.conflicts(b)] == [number]
+    assert engine.conflicts(a) == []
+    assert checksum(desk_rows(a, EVENT_SQL)) == checksum(desk_rows(b, EVENT_SQL)) == \
+        checksum(centre_rows(centre, EVENT_SQL))
+    for desk in (origin, a, b):
+        desk.dispose()
+
+
+@pytest.mark.parametrize("fast_first", [True, False])
+def test_desk_clocks_an_hour_off_change_no_outcome(tmp_path: Path, centre,
+                                                   fast_first: bool) -> None:
+    ids = seed_customers(centre, 1)
+    a = new_desk(tmp_path / "a.db", (("A1001", "王芳"), ("A1000", "张班长")))
+    b = new_desk(tmp_path / "b.db", (("A1002", "李强"),))
+    _sync(a, centre), _sync(b, centre)
+    number = _ticket(a, ids[0], agent="A1000")
+    _sync(a, centre), _sync(b, centre)
+    base = clock.now()
+    first, second = (a, b) if fast_first else (b, a)
+    codes = {id(a): "A1001", id(b): "A1002"}
+    for desk, offset in ((first, timedelta(hours=1)), (second, timedelta(hours=-1))):
+        clock.freeze(base + offset)
+        with desk.session() as s:
+            tickets.claim(s, number, codes[id(desk)], "接手")
+    clock.freeze(base)
+    _sync(first, centre), _sync(second, centre), _sync(first, centre)
+    winner_code = codes[id(first)]  # the first the centre received, whatever the clocks say
+    orders = []
+    for desk in (a, b):
+        with desk.session() as s:
+            t = tickets.get(s, number)
+            assert desk_rows(desk, f"SELECT code FROM agent WHERE id = '{t.owner_id}'") == [
+                (winner_code,)]
+            orders.append([e.id for e in tickets.events(s, t.id)])
+    assert orders[0] == orders[1]
+    assert len(engine.conflicts(second)) == 1 and engine.conflicts(first) == []
+    a.dispose(), b.dispose()
+
+
+def test_centre_unreachable_desk_keeps_working_and_changes_arrive_later(tmp_path: Path,
+                                                                        centre) -> None:
+    ids = seed_customers(centre, 2)
+    desk = new_desk(tmp_path / "d.db")
+    _sync(desk, centre)
+    if centre.dialect == "postgresql":
+        down = central.connect("postgresql://postgres@127.0.0.1:9/none")  # closed port
+    else:
+        down = None
+    made = [_ticket(desk, ids[0]) for _ in range(3)]  # offline work
+    with pytest.raises(central.CentralUnavailable) as err:
+        if down is not None:
+            _sync(desk, down)
+        else:
+            central.connect(f"sqlite:///{tmp_path}/gone/central.db")
+    assert "\n" not in str(err.value) and "central store" in str(err.value)
+    assert engine.waiting(desk) == 6  # 3 tickets, 3 created events
+    made.append(_ticket(desk, ids[1]))
+    _sync(desk, centre)
+    assert engine.waiting(desk) == 0
+    assert {n for (n,) in centre_rows(centre, "SELECT number FROM ticket")} == set(made)
+    desk.dispose()
+
+
+@pytest.mark.parametrize("where", ["central.before_commit", "push.after_central_commit"])
+def test_connection_dropped_mid_batch_loses_nothing(tmp_path: Path, centre,
+                                                   where: str) -> None:
+    """A push whose connection dies inside the central transaction (rolled back) or
+    just after its commit (applied, but the desk never heard): both retried, once."""
+    ids = seed_customers(centre, 1)
+    desk = new_desk(tmp_path / "d.db")
+    _sync(desk, centre)
+    made = {_ticket(desk, ids[0]) for _ in range(4)}
+    proxy = None
+    if centre.dialect == "postgresql":
+        proxy = DroppingProxy()
+        via = central.connect(centre.url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+
+        def hook(name: str) -> None:
+            if name == where:
+                proxy.cut()  # every connection through the proxy dies now
+                if where == "push.after_central_commit":  # the answer never reached us
+                    raise ConnectionResetError("connection reset after the commit")
+    else:
+        via = centre
+
+        def hook(name: str) -> None:
+            if name == where:
+                raise ConnectionResetError("connection reset mid-batch")
+    with pytest.raises((central.CentralUnavailable, ConnectionResetError)):
+        engine.sync_once(desk, via, hook=hook, push_batch=3)
+    assert engine.waiting(desk) > 0
+    if proxy:
+        proxy.restore()
+    report = _sync(desk, via)
+    assert report.repeated == (3 if where == "push.after_central_commit" else 0)
+    assert engine.waiting(desk) == 0
+    assert {n for (n,) in centre_rows(centre, "SELECT number FROM ticket")} == made
+    assert centre_rows(centre, "SELECT count(*) FROM ticket_event") == [(4,)]
+    via.dispose()
+    if proxy:
+        proxy.close()
+
+
+_SYNC_SCRIPT = """
+import sys
+from agentdesk import store
+from agentdesk.sync import central, engine
+desk = store.open_desk(sys.argv[1])
+engine.sync_once(desk, central.connect(sys.argv[2]), push_batch=2, pull_batch=3)
+"""
+
+
+def test_sigkill_at_twenty_points_then_rerun_applies_every_change_once(tmp_path: Path,
+                                                                        centre) -> None:
+    ids = seed_customers(centre, 4)
+    path = tmp_path / "d.db"
+    desk = new_desk(path)
+    _sync(desk, centre)
+    made: set[str] = set()
+    crashes: list[str] = []
+    env = {**os.environ}
+    for point in range(1, 23):
+        number = _ticket(desk, ids[point % 4])
+        with desk.session() as s:
+            tickets.add_note(s, number, "A1001", f"第{point}次")
+        made |= {r[0] for r in desk_rows(desk, "SELECT change_id FROM sync_outbox")}
+        env[engine.CRASH_ENV] = str(point)
+        run = subprocess.run([sys.executable, "-c", _SYNC_SCRIPT, str(path), centre.url],
+                             env=env, capture_output=True, text=True, timeout=60)
+        assert run.returncode == -signal.SIGKILL, run.stderr
+        crashes.append(run.stderr.strip().rsplit(": ", 1)[-1])
+    env.pop(engine.CRASH_ENV)
+    run = subprocess.run([sys.executable, "-c", _SYNC_SCRIPT, str(path), centre.url], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert len(set(crashes)) >= 6, crashes  # push, central commit, pull, apply ... points
+    print("crash points:", crashes)
+    assert engine.waiting(desk) == 0
+    applied = {r[0] for r in centre_rows(centre, "SELECT change_id FROM applied_change")}
+    assert made <= applied
+    # exactly once: no change id logged the same row twice, every event once
+    assert centre_rows(centre, "SELECT change_id, entity, row_id FROM change_log WHERE "
+                               "change_id IS NOT NULL GROUP BY change_id, entity, row_id "
+                               "HAVING count(*) > 1") == []
+    assert centre_rows(centre, "SELECT count(*) FROM ticket_event WHERE kind = 'note'") == [
+        (22,)]
+    assert checksum(desk_rows(desk, TICKET_SQL)) == checksum(centre_rows(centre, TICKET_SQL))
+    assert checksum(desk_rows(desk, EVENT_SQL)) == checksum(centre_rows(centre, EVENT_SQL))
+    desk.dispose()
+
+
+def test_twenty_desks_at_once_end_with_the_centre_ticket_set(tmp_path: Path, centre) -> None:
+    ids = seed_customers(centre, 10)
+    desks = [new_desk(tmp_path / f"d{i}.db", ((f"B{i:03d}", f"坐席{i}"),)) for i in range(20)]
+    links = [central.connect(centre.url, pool_size=1) for _ in desks]
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            _sync(desks[i], links[i], pull_batch=7)  # registers, pulls the customers
+            for round_ in range(3):
+                _ticket(desks[i], ids[(i + round_) % 10], agent=f"B{i:03d}",
+                        text=f"desk {i} round {round_}")
+                _sync(desks[i], links[i], push_batch=2, pull_batch=7)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for i, desk in enumerate(desks):
+        _sync(desk, links[i])
+    expected_t = checksum(centre_rows(centre, TICKET_SQL))
+    expected_e = checksum(centre_rows(centre, EVENT_SQL))
+    assert centre_rows(centre, "SELECT count(*) FROM ticket") == [(60,)]
+    seqs = sorted(s for (s,) in centre_rows(
+        centre, "SELECT seq FROM change_log WHERE entity = 'ticket_event'"))
+    for desk in desks:
+        assert desk_rows(desk, "SELECT count(*) FROM ticket") == [(60,)]
+        assert checksum(desk_rows(desk, TICKET_SQL)) == expected_t
+        assert checksum(desk_rows(desk, EVENT_SQL)) == expected_e
+        assert sorted(s for (s,) in desk_rows(desk, "SELECT seq FROM sync_event_seq")) == seqs
+    for desk, link in zip(desks, links):
+        desk.dispose()
+        link.dispose()
+
+
+def test_out_of_order_commit_a_held_transaction_still_arrives(tmp_path: Path, centre) -> None:
+    """Hold one central transaction open, let a later one try to commit, pull, commit the
+    first, pull again: the first arrives (the cursor never skips it)."""
+    ids = seed_customers(centre, 2)
+    a, b, c = (new_desk(tmp_path / f"{n}.db") for n in "abc")
+    for desk in (a, b, c):
+        _sync(desk, centre)
+    first, later = _ticket(a, ids[0], text="先开始的事务"), _ticket(b, ids[1], text="后开始的事务")
+    la, lb = central.connect(centre.url), central.connect(centre.url)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold(name: str) -> None:
+        if name == "central.before_commit" and not release.is_set():
+            holding.set()
+            assert release.wait(30)
+
+    ta = threading.Thread(target=engine.sync_once, args=(a, la), kwargs={"hook": hold})
+    ta.start()
+    assert holding.wait(30)
+    tb = threading.Thread(target=_sync, args=(b, lb))
+    tb.start()  # the later transaction: waits for the change-log lock, cannot commit first
+    if centre.dialect == "postgresql":  # see it wait for the advisory lock
+        for _ in range(200):
+            if centre_rows(centre, "SELECT count(*) FROM pg_locks WHERE locktype = "
+                                   "'advisory' AND NOT granted") == [(1,)]:
+                break
+            tb.join(timeout=0.05)
+        else:
+            raise AssertionError("the later push never waited for the lock")
+    else:
+        tb.join(timeout=0.5)  # (SQLite: BEGIN IMMEDIATE waits the same way)
+    _sync(c, centre)  # pull while the first is held
+    seen = {n for (n,) in desk_rows(c, "SELECT number FROM ticket")}
+    assert first not in seen
+    release.set()
+    ta.join(30), tb.join(30)
+    _sync(c, centre)
+    seen = {n for (n,) in desk_rows(c, "SELECT number FROM ticket")}
+    assert {first, later} <= seen
+    seq = dict(centre_rows(centre, "SELECT t.number, min(l.seq) FROM change_log l JOIN ticket t "
+                                   "ON t.id = l.row_id WHERE l.entity = 'ticket' GROUP BY "
+                                   "t.number"))
+    assert seq[first] < seq[later]  # seq order is commit order
+    for x in (a, b, c):
+        x.dispose()
+    la.dispose(), lb.dispose()
+
+
+@pytest.mark.postgres
+def test_pg_raw_sequence_is_not_commit_order_but_the_lock_makes_it_so(tmp_path: Path) -> None:
+    """Why the lock exists: without it a later seq can commit first (shown on raw
+    connections); through Central every writer takes pg_advisory_xact_lock first."""
+    require_pg()
+    import psycopg
+
+    url, cleanup = central_url("postgres", tmp_path)
+    try:
+        c = central.connect(url)
+        c.init_schema()
+        raw = url
+        t1, t2 = psycopg.connect(raw), psycopg.connect(raw)
+        s1 = t1.execute("INSERT INTO change_log (entity, row_id, op) VALUES ('x', '1', 'i') "
+                        "RETURNING seq").fetchone()[0]
+        s2 = t2.execute("INSERT INTO change_log (entity, row_id, op) VALUES ('x', '2', 'i') "
+                        "RETURNING seq").fetchone()[0]
+        t2.commit()
+        assert s2 > s1 and c.pull(0, 10)[-1].seq == s2  # a naive puller's cursor passes s1
+        t1.commit()
+        t1.close(), t2.close()
+        # with the lock, the second writer cannot even draw a number before the first ends
+        t1, t2 = psycopg.connect(raw), psycopg.connect(raw)
+        t1.execute("SELECT pg_advisory_xact_lock(%s)", (central.LOCK_KEY,))
+        got = t2.execute("SELECT pg_try_advisory_xact_lock(%s)", (central.LOCK_KEY,)).fetchone()
+        assert got == (False,)
+        t1.rollback(), t2.rollback()
+        t1.close(), t2.close()
+        c.dispose()
+    finally:
+        cleanup()
+
+
+def test_old_schema_desk_migrates_then_syncs(tmp_path: Path, centre) -> None:
+    from agentdesk import migrations, store
+
+    path = tmp_path / "old.db"
+    engine_ = sa.create_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine_, path, target="0004")
+    with engine_.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO agent (id, code, name, role, team, on_shift, "
+                             "created_at) VALUES ('ag1', 'A0900', '老坐席', 'agent', '', 1, "
+                             "'2026-11-24 01:00:00.000000')")
+        conn.exec_driver_sql(
+            "INSERT INTO ticket (id, number, business_type, category, priority, status, "
+            "description, location, area_class, first_responder_id, owner_id, department, "
+            "satisfaction, created_at, updated_at) VALUES ('t1', 'GD2026112400007', "
+            "'repair', 'water.burst', 'urgent', 'accepted', '旧库工单', '花园路', 'urban', "
+            "'ag1', 'ag1', '', '', '2026-11-24 01:00:00.000000', '2026-11-24 01:00:00.000000')")
+        conn.exec_driver_sql(
+            "INSERT INTO ticket_event (id, ticket_id, at, agent_id, kind, from_status, "
+            "to_status, note, data) VALUES ('e1', 't1', '2026-11-24 01:00:00.000000', 'ag1', "
+            "'created', '', 'accepted', '', '{}')")
+    engine_.dispose()
+    desk = store.open_desk(path)
+    assert migrations.current(desk.engine) == migrations.HEAD
+    _sync(desk, centre)
+    assert centre_rows(centre, "SELECT number, description FROM ticket") == [
+        ("GD2026112400007", "旧库工单")]
+    assert centre_rows(centre, "SELECT id FROM ticket_event") == [("e1",)]
+    desk.dispose()
+
+
+def test_first_sync_resumes_where_it_stopped(tmp_path: Path, centre) -> None:
+    from agentdesk import lookup
+
+    seed_customers(centre, 40)
+    desk = new_desk(tmp_path / "d.db", ())
+    commits = []
+
+    def stop_after_two(name: str) -> None:
+        if name == "pull.after_local_commit":
+            commits.append(name)
+            if len(commits) == 2:
+                raise KeyboardInterrupt  # the agent closed the desk mid-way
+
+    with pytest.raises(KeyboardInterrupt):
+        engine.sync_once(desk, centre, pull_batch=15, hook=stop_after_two)
+    assert desk_rows(desk, "SELECT count(*) FROM customer") == [(30,)]
+    assert desk_rows(desk, "SELECT value FROM sync_meta WHERE key = 'cursor'") == [("30",)]
+    seen = []
+    report = engine.sync_once(desk, centre, pull_batch=15, hook=lambda n: None,
+                              progress=lambda stage, done, total: seen.append((done, total)))
+    assert report.pulled == 10 and not report.first
+    assert desk_rows(desk, "SELECT count(*) FROM customer") == [(40,)]
+    assert desk_rows(desk, "SELECT count(*) FROM customer_phone") == [(40,)]
+    assert seen and seen[-1][0] == seen[-1][1]
+    with desk.session() as s:
+        assert len(lookup.search(s, "张一30")) >= 1
+    desk.dispose()
+
+
+def test_cli_sync_once_json(tmp_path: Path, centre, capsys) -> None:
+    from agentdesk import cli
+
+    seed_customers(centre, 3)
+    code = cli.main(["sync", "--once", "--json", "--db", str(tmp_path / "d.db"),
+                     "--central", centre.url])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["ok"] and out["pulled"] == 3 and out["first"]
+    code = cli.main(["sync", "--once", "--json", "--db", str(tmp_path / "d.db"),
+                     "--central", "postgresql://postgres@127.0.0.1:9/none"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 3 and not out["ok"] and "unreachable" in out["error"]
+
+
+def test_cli_central_init_and_load(tmp_path: Path, capsys) -> None:
+    from agentdesk import cli
+
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    assert cli.main(["central", "init", "--central", url]) == 0
+    assert cli.main(["central", "init", "--central", url]) == 0
+    assert "up to date" in capsys.readouterr().out
+    csv = tmp_path / "c.csv"
+    csv.write_text("account_no,name,phones,district,street,community,building,unit,room,"
+                   "utility,customer_class,meter_no,credit_list,arrears_yuan,tags\n"
+                   "3100000001,张三,13812345678,金水区,花园路街道,幸福小区,1栋,1单元,101室,"
+                   "water,,,,,\n3100000002,,x,,,,,,,water,,,,,\n", encoding="utf-8")
+    assert cli.main(["central", "load", "customers", str(csv), "--central", url]) == 1
+    out = capsys.readouterr().out
+    assert "1 inserted" in out and "line 3" in out
+    assert cli.main(["central", "load", "kb", "agentdesk/kb/articles", "--central", url]) == 0
+    c = central.connect(url)
+    assert centre_rows(c, "SELECT count(*) FROM kb_article")[0][0] > 50
+    c.dispose()
+    assert cli.main(["central", "init", "--central", "mysql://x/y"]) == 2
+    assert "only postgresql" in capsys.readouterr().err
+
+
+def test_schedule_backs_off_and_jitters() -> None:
+    import random
+
+    from agentdesk.sync.schedule import Schedule
+
+    plan = Schedule(30, rng=random.Random(1))
+    normal = [plan.delay() for _ in range(50)]
+    assert all(27 <= d <= 33 for d in normal) and len(set(normal)) > 1
+    delays = []
+    for _ in range(10):
+        plan.failed()
+        delays.append(plan.delay())
+    assert delays[-1] <= 660 and delays[3] > delays[0]
+    plan.succeeded()
+    assert plan.delay() <= 33

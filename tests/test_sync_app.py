@@ -1,0 +1,42 @@
+"""The desk syncs on its own: in a worker after the store opens, again on F9, and the
+header says how it went (SQLite central: no server needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentdesk.app import create_app
+from agentdesk.config import Config
+from agentdesk.sync import central
+from tests.conftest import wait_until
+from tests.sync_helpers import desk_rows, seed_customers
+
+SIZE = (140, 30)
+
+
+async def test_desk_syncs_in_the_background_and_on_f9(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    centre = central.connect(url)
+    centre.init_schema()
+    seed_customers(centre, 3)
+    app = create_app(Config(lang="en", agent_id="A1001", agent_name="王芳", central_url=url,
+                            sync_interval=3600), db_path=tmp_path / "desk.db")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_until(pilot, lambda: app.sync_state.startswith("synced"), 15)
+        assert desk_rows(app.store, "SELECT count(*) FROM customer") == [(3,)]  # no demo
+        version = app.data_version
+        seed_customers(centre, 2, prefix="41000")
+        await pilot.press("f9")
+        assert await wait_until(pilot, lambda: app.data_version > version, 15)
+        assert desk_rows(app.store, "SELECT count(*) FROM customer") == [(5,)]
+    centre.dispose()
+
+
+async def test_header_says_offline_and_what_waits(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-folder' / 'central.db'}"
+    app = create_app(Config(lang="en", agent_id="A1001", agent_name="王芳", central_url=url,
+                            sync_interval=3600), db_path=tmp_path / "desk.db")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_until(pilot, lambda: app.sync_state.startswith("offline since"), 15)
+        assert "changes waiting" in app.sync_state
+        assert app.store is not None  # the desk works on
