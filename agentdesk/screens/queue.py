@@ -9,6 +9,7 @@ repaint of the visible lines. A symbol goes with every colour: ○ on time, ◑ 
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,6 +33,7 @@ QUEUE_LIMIT = 5000  # one list; more is a report's job, not a screen's
 CLOCK_CYCLE = ("", "first_response", "arrival", "resolution", "callback")
 PRIORITY_CYCLE = ("", "urgent", "important", "general")
 UTILITY_CYCLE = ("", "water", "power")
+STATUSES = ("accepted", "dispatched", "on_site", "resolved")
 
 
 def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
@@ -83,13 +85,20 @@ class QueueScreen(DeskScreen):
         yield Static("", id="filters", markup=False)
         yield Input(placeholder=t("queue.filter.placeholder"), id="category")
         yield Static("", id="count", markup=False)
+        def widest(*labels: str) -> int:  # the longest label of this language, in cells
+            return max(cell_len(label) for label in labels)
+
+        clocks = [t(f"sla.{name}") for name in CLOCK_CYCLE if name] + [t("queue.paused")]
         columns = [Column("number", t("queue.col.number"), 15),
                    Column("caller", t("queue.col.caller"), 14),
                    Column("category", t("queue.col.category"), 0),
-                   Column("priority", t("queue.col.priority"), 6),
-                   Column("due", t("queue.col.due"), 24),
+                   Column("priority", t("queue.col.priority"), widest(
+                       t("queue.col.priority"), *(t(f"priority.{p}") for p in PRIORITY_CYCLE
+                                                  if p))),
+                   Column("due", t("queue.col.due"), 12 + widest(*clocks)),
                    Column("owner", t("queue.col.owner"), 8),
-                   Column("status", t("queue.col.status"), 6)]
+                   Column("status", t("queue.col.status"), widest(
+                       t("queue.col.status"), *(t(f"status.{s}") for s in STATUSES)))]
         yield QueueTable(columns, self._cells, key=lambda r: r.ticket_id, id="tickets")
         yield from self.compose_footer()
 
