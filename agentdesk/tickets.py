@@ -452,11 +452,14 @@ def note_notice(session: Session, notice_id: str, agent_code: str,
                 contact_id: str | None) -> None:
     """The caller was told about an outage notice in force: no repair is dispatched; the
     contact records what they were told."""
-    from agentdesk.models import Contact, Notice
+    from agentdesk.models import AuditLog, Contact, Notice
 
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise TicketError(f"no notice {notice_id!r}")
+    # when the caller was told, even with no call on record (a trainer scores it too)
+    session.add(AuditLog(agent_id=agent_code, action="notice_told", entity="notice",
+                         entity_id=notice_id, detail=contact_id or ""))
     contact = session.get(Contact, contact_id) if contact_id else None
     if contact is not None:
         told = f"已告知公告：{notice.title}"

@@ -275,6 +275,8 @@ def test_every_shipped_scenario_is_winnable(run_of, path: Path) -> None:
     for check in card.checks:
         if check.kind not in ("forbid", "no_ticket", "no_escalation"):
             assert check.evidence and all(e.action for e in check.evidence), check
+        if check.kind == "notice":  # when the caller was told: from the audit log
+            assert check.evidence[0].at is not None, check
 
 
 def test_doing_nothing_scores_only_the_red_lines(run_of) -> None:

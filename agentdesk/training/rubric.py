@@ -123,6 +123,7 @@ class _Facts:
     linked: list[tuple[datetime, str, str]]  # (at, ticket id, note): linked reports
     articles: list[tuple[datetime, str, str]]  # (at, ticket id, article id)
     contact_notes: list[tuple[datetime | None, str]]
+    told: dict[str, datetime] = field(default_factory=dict)  # notice id -> when told
 
     def notes(self) -> list[tuple[datetime | None, str, str]]:
         """(at, where, text) of everything the trainee wrote down."""
@@ -180,7 +181,11 @@ def gather(session: Session, agent_code: str, since: datetime) -> _Facts:
     contact_notes = [(None, note) for (note,) in conn.execute(text(
         "SELECT note FROM contact WHERE agent_id = :a AND started_at >= :since "
         "ORDER BY started_at"), {"a": agent_id, "since": utc_text(since)})]
-    return _Facts(reads, said, escalations, tickets, linked, articles, contact_notes)
+    told: dict[str, datetime] = {}
+    for a, action, eid, _ in audit:
+        if action == "notice_told":
+            told.setdefault(eid, _load(a))
+    return _Facts(reads, said, escalations, tickets, linked, articles, contact_notes, told)
 
 
 def _compact(value: str) -> str:
@@ -279,7 +284,11 @@ def evaluate(session: Session, run) -> Scorecard:  # noqa: ANN001 - session.Trai
                 Evidence(t("training.ev.none"), None)]
         elif kind == "notice":
             title = seeded.notice_titles[check.notice]
-            for at, note in facts.contact_notes:
+            told_at = facts.told.get(seeded.notices[check.notice])
+            if told_at is not None:
+                met = True
+                evidence.append(Evidence(t("training.ev.notice", title=title), told_at))
+            for at, note in facts.contact_notes if not met else ():
                 if f"{NOTICE_TOLD}{title}" in note:
                     met = True
                     evidence.append(Evidence(t("training.ev.notice", title=title), at))
