@@ -668,6 +668,10 @@ class TicketWriter:
             last_at = max(last_at, handover_at)
 
         text = utc_text
+
+        def met(test) -> str | None:  # noqa: ANN001 - the met times, as workflow.apply has them
+            return next((text(t) for t, frm, to in steps if test(frm, to)), None)
+
         self.tickets.append((
             ticket_id, number, cat.business_type, cat.code, priority, status, description,
             location, area, cust.id if cust else None, contact_id, draft.incident_id,
@@ -676,7 +680,10 @@ class TicketWriter:
             text(created + arrival) if arrival else None, text(created + resolution),
             text(due_callback) if due_callback else None,
             text(resolved_at) if resolved_at else None,
-            text(reached["archived"]) if "archived" in reached else None))
+            text(reached["archived"]) if "archived" in reached else None,
+            met(lambda frm, to: frm == "accepted" and to != "accepted"),
+            met(lambda frm, to: to in ("on_site", "resolved")),
+            met(lambda frm, to: to == "called_back")))
 
     def _handover(self, ticket_id: str, at: datetime, first: str, owner: str) -> tuple:
         return (self._id(at), ticket_id, utc_text(at), self.agents[first], "handover", "", "",
@@ -687,7 +694,8 @@ _TICKET_SQL = (
     "INSERT INTO ticket (id, number, business_type, category, priority, status, description, "
     "location, area_class, customer_id, contact_id, incident_id, first_responder_id, owner_id, "
     "department, satisfaction, created_at, updated_at, due_first_response, due_arrival, "
-    "due_resolution, due_callback, resolved_at, closed_at) VALUES (" + ",".join("?" * 24) + ")"
+    "due_resolution, due_callback, resolved_at, closed_at, responded_at, arrived_at, "
+    "called_back_at) VALUES (" + ",".join("?" * 27) + ")"
 )
 _EVENT_SQL = ("INSERT INTO ticket_event (id, ticket_id, at, agent_id, kind, from_status, "
               "to_status, note, data) VALUES (?,?,?,?,?,?,?,?,?)")

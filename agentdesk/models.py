@@ -182,7 +182,7 @@ class Contact(SQLModel, table=True):
     number: str = Field(default="", index=True)
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     agent_id: str | None = Field(default=None, foreign_key="agent.id")
-    started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, index=True)
     ended_at: datetime | None = _ts()
     note: str = ""
 
@@ -219,7 +219,9 @@ class Incident(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_ticket_owner_status", "owner_id", "status"),)
+    __table_args__ = (sa.Index("ix_ticket_owner_status", "owner_id", "status"),
+                      # tickets resolved in a span, by owner (the monitor; migration 0006)
+                      sa.Index("ix_ticket_resolved_at", "resolved_at", "owner_id"))
 
     id: str = Field(default_factory=new_id, primary_key=True)
     number: str = Field(unique=True, max_length=40)  # shown to callers
@@ -232,7 +234,7 @@ class Ticket(SQLModel, table=True):
     area_class: str = AreaClass.URBAN.value
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     contact_id: str | None = Field(default=None, foreign_key="contact.id")
-    incident_id: str | None = Field(default=None, foreign_key="incident.id")
+    incident_id: str | None = Field(default=None, foreign_key="incident.id", index=True)
     first_responder_id: str = Field(foreign_key="agent.id")  # 首问责任人, fixed forever
     owner_id: str = Field(foreign_key="agent.id")
     department: str = ""
@@ -247,6 +249,11 @@ class Ticket(SQLModel, table=True):
     resolved_at: datetime | None = _ts()
     closed_at: datetime | None = _ts()
     paused_at: datetime | None = _ts()  # a clock waiting for the caller (an event says why)
+    # When the clocks were first met, projected from the events like resolved_at
+    # (workflow.MET; migration 0006): the monitor reads them instead of the events.
+    responded_at: datetime | None = _ts()  # first left 受理
+    arrived_at: datetime | None = _ts()  # first reached 到场 (or 回单 straight away)
+    called_back_at: datetime | None = _ts()  # first 回访
 
 
 class TicketEvent(SQLModel, table=True):

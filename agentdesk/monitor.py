@@ -17,8 +17,13 @@ Definitions (the wallboard, the CSV report and the tests use these):
   most overdue first, with the owner and whether a desk already recorded the escalation.
 * **Met** times of a clock: first response when the ticket first leaves 受理, arrival when it
   first reaches 到场 (or 回单 straight away), resolution at ``resolved_at``, call-back at the
-  回访 event. A clock *breached in an hour* of the trend is one whose deadline fell in that
-  hour and that was not met by then (a clock paused at its deadline is not counted).
+  回访 event (the first of each). The ticket row carries them (``responded_at``,
+  ``arrived_at``, ``called_back_at``: :data:`agentdesk.workflow.MET`, projected from the
+  events like ``resolved_at``), so events are read only for a few tickets (the reopening
+  of an unsatisfied one, escalations on the breach list, reports linked onto an open
+  incident's tickets). A clock *breached in an hour* of the trend is one whose
+  deadline fell in that hour and that was not met by then (a clock paused at its deadline
+  is not counted).
 * **KPIs** take the tickets *created* in the window. First response (resolution) on time:
   met by the deadline, out of the clocks decided (met, or past the deadline unmet).
   Average first response: creation to first response, over the tickets answered. Call-back
@@ -295,12 +300,14 @@ def _breach_rows(conn: sqlite3.Connection, levels: list, agents: dict, now: date
 def off_shift(session) -> tuple[list[OffShiftRow], int]:  # noqa: ANN001
     """Open tickets whose owner is off shift (nobody watches them), oldest first."""
     conn = _conn(session)
-    where = (f"FROM ticket t JOIN agent a ON a.id = t.owner_id "
-             f"WHERE NOT a.on_shift AND t.status IN ({_OPEN_SQL})")
-    count = conn.execute(f"SELECT count(*) {where}").fetchone()[0]
+    # the few off-shift agents first, then their open tickets by (owner, status)
+    count = conn.execute(
+        "SELECT count(*) FROM ticket t WHERE t.owner_id IN (SELECT id FROM agent "
+        f"WHERE NOT on_shift) AND t.status IN ({_OPEN_SQL})").fetchone()[0]
     rows = [OffShiftRow(*r) for r in conn.execute(
-        f"SELECT t.number, a.code, a.name, t.status {where} ORDER BY t.created_at "
-        f"LIMIT {LIST_LIMIT}")]
+        "SELECT t.number, a.code, a.name, t.status FROM agent a CROSS JOIN ticket t "
+        f"ON t.owner_id = a.id WHERE NOT a.on_shift AND t.status IN ({_OPEN_SQL}) "
+        f"ORDER BY t.created_at LIMIT {LIST_LIMIT}")]
     return rows, count
 
 
@@ -376,26 +383,38 @@ def agent_rows(session, now: datetime, levels: list | None = None) -> list[Agent
 
 # --- mix, hot spots, KPIs ----------------------------------------------------------------
 
+def _segments(spans: dict[str, tuple[datetime, datetime]]
+              ) -> list[tuple[str, str, list[str]]]:
+    """The windows cut at every boundary into disjoint pieces: (from, to, the windows each
+    piece lies in), in stored-text form. A window's figure is the sum over its pieces, so
+    each row is read once however the windows nest or overlap, with no test per row of
+    which windows hold it and no grouping by window."""
+    texts = {name: (_t(a), _t(b)) for name, (a, b) in spans.items()}
+    cuts = sorted({t for pair in texts.values() for t in pair})
+    out = []
+    for lo, hi in zip(cuts, cuts[1:]):
+        inside = [name for name, (a, b) in texts.items() if a <= lo and hi <= b]
+        if inside:
+            out.append((lo, hi, inside))
+    return out
+
+
 def mix(session, since: datetime, until: datetime) -> Mix:  # noqa: ANN001
     """Tickets created in [since, until) by business type, category, category x area."""
     return mixes(session, {"": (since, until)})[""]
 
 
 def mixes(session, spans: dict[str, tuple[datetime, datetime]]) -> dict[str, Mix]:  # noqa: ANN001
-    """:func:`mix` for several windows in one pass over the widest of them."""
-    names = list(spans)
-    lo = min(_t(a) for a, _ in spans.values())
-    hi = max(_t(b) for _, b in spans.values())
-    sums = ", ".join(f"sum(created_at >= ? AND created_at < ?)" for _ in names)
-    params: list[str] = [x for n in names for x in (_t(spans[n][0]), _t(spans[n][1]))]
-    out = {n: Mix({}, {}, {}) for n in names}
-    for row in _conn(session).execute(
-            f"SELECT business_type, category, area_class, {sums} FROM ticket "
-            "WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2, 3", (*params, lo, hi)):
-        btype, cat, area = row[:3]
-        for name, n in zip(names, row[3:]):
-            if n:
-                m = out[name]
+    """:func:`mix` for several windows, each ticket read once."""
+    conn = _conn(session)
+    out = {n: Mix({}, {}, {}) for n in spans}
+    for lo, hi, inside in _segments(spans):
+        rows = conn.execute(
+            "SELECT business_type, category, area_class, count(*) FROM ticket "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY 1, 2, 3", (lo, hi)).fetchall()
+        for name in inside:
+            m = out[name]
+            for btype, cat, area, n in rows:
                 m.by_type[btype] = m.by_type.get(btype, 0) + n
                 m.by_category[cat] = m.by_category.get(cat, 0) + n
                 m.by_category_area[(cat, area)] = m.by_category_area.get((cat, area), 0) + n
@@ -405,13 +424,15 @@ def mixes(session, spans: dict[str, tuple[datetime, datetime]]) -> dict[str, Mix
 def hot_spots(session, since: datetime, until: datetime, top: int = TOP) -> HotSpots:  # noqa: ANN001
     conn = _conn(session)
     span = (_t(since), _t(until))
-    base = ("FROM ticket t JOIN customer c ON c.id = t.customer_id "
-            "WHERE t.created_at >= ? AND t.created_at < ?")
     streets: dict[tuple[str, str], int] = {}
     communities: dict[tuple[str, str, str], int] = {}
+    # counted per caller first: each customer row is then looked up once, not per ticket
     for district, street, community, n in conn.execute(
-            f"SELECT c.district, c.street, c.community, count(*) {base} GROUP BY 1, 2, 3",
-            span):
+            "SELECT c.district, c.street, c.community, sum(t.n) FROM ("
+            "  SELECT customer_id, count(*) AS n FROM ticket"
+            "  WHERE created_at >= ? AND created_at < ? AND customer_id IS NOT NULL"
+            "  GROUP BY customer_id) t JOIN customer c ON c.id = t.customer_id "
+            "GROUP BY 1, 2, 3", span):
         if street:
             streets[(district, street)] = streets.get((district, street), 0) + n
         if community:
@@ -429,7 +450,7 @@ def hot_spots(session, since: datetime, until: datetime, top: int = TOP) -> HotS
     return HotSpots(best(streets), best(communities), repeat)
 
 
-# One pass for every window: each figure is a sum of (in window i) x (condition).
+# Each figure is a sum of a condition over the tickets of a window.
 _KPI_FIGURES = (
     "1",
     "fr IS NOT NULL AND (responded IS NOT NULL OR fr <= :now)",
@@ -442,25 +463,12 @@ _KPI_FIGURES = (
     "cb IS NOT NULL AND satisfaction != ''",
     "kb",
 )
-# First responses of many tickets: one pass over the events since the window opened (a
-# ticket's events all come after its creation), grouped by a sort; of a few: a probe each.
+# The met times are on the row (workflow.MET, projected from the events): no event is read.
 _KPI_ROWS = """
   SELECT t.created_at, t.resolved_at, t.satisfaction, t.due_first_response AS fr,
-         t.due_resolution AS re, t.due_callback AS cb, r.responded,
-         EXISTS (SELECT 1 FROM ticket_article a WHERE a.ticket_id = t.id) AS kb
-  FROM ticket t LEFT JOIN (
-      SELECT ticket_id, min(at) AS responded FROM ticket_event
-      WHERE from_status = 'accepted' AND to_status != '' AND at >= :lo
-      GROUP BY +ticket_id) r ON r.ticket_id = t.id
-  WHERE t.created_at >= :lo AND t.created_at < :hi"""
-_KPI_ROWS_FEW = """
-  SELECT t.created_at, t.resolved_at, t.satisfaction, t.due_first_response AS fr,
-         t.due_resolution AS re, t.due_callback AS cb,
-         (SELECT min(e.at) FROM ticket_event e WHERE e.ticket_id = t.id
-            AND e.from_status = 'accepted' AND e.to_status != '') AS responded,
+         t.due_resolution AS re, t.due_callback AS cb, t.responded_at AS responded,
          EXISTS (SELECT 1 FROM ticket_article a WHERE a.ticket_id = t.id) AS kb
   FROM ticket t WHERE t.created_at >= :lo AND t.created_at < :hi"""
-FEW = 20_000  # below this many tickets a probe per ticket beats a pass over every event
 
 
 def kpis(session, since: datetime, until: datetime, now: datetime | None = None) -> Kpi:  # noqa: ANN001
@@ -470,76 +478,64 @@ def kpis(session, since: datetime, until: datetime, now: datetime | None = None)
 
 def kpi_set(session, spans: dict[str, tuple[datetime, datetime]],  # noqa: ANN001
             now: datetime | None = None) -> dict[str, Kpi]:
-    """:func:`kpis` for several windows in one pass over the widest of them."""
+    """:func:`kpis` for several windows, each ticket read once."""
     conn = _conn(session)
     now = now or clock.now()
-    names = list(spans)
-    params: dict[str, str] = {"now": _t(now),
-                              "lo": min(_t(a) for a, _ in spans.values()),
-                              "hi": max(_t(b) for _, b in spans.values())}
-    # Each row's windows as a bit mask, computed once; figures summed per mask, then the
-    # masks holding window i add up to window i (windows may nest or overlap).
-    bits = []
-    for i, name in enumerate(names):
-        params[f"s{i}"], params[f"u{i}"] = _t(spans[name][0]), _t(spans[name][1])
-        bits.append(f"((created_at >= :s{i} AND created_at < :u{i}) << {i})")
     columns = ["sum(" + ("(julianday(responded) - julianday(created_at)) * 86400.0 "
                          "* (responded IS NOT NULL)" if f is None else f) + ")"
                for f in _KPI_FIGURES]
-    totals = {i: [0.0] * len(_KPI_FIGURES) for i in range(len(names))}
-    many = conn.execute("SELECT count(*) FROM ticket WHERE created_at >= :lo "
-                        "AND created_at < :hi", params).fetchone()[0]
-    rows = _KPI_ROWS if many >= FEW else _KPI_ROWS_FEW
-    for mask, *values in conn.execute(
-            f"SELECT {' | '.join(bits)} AS mask, {', '.join(columns)} "
-            f"FROM ({rows}) GROUP BY mask", params):
-        for i in range(len(names)):
-            if mask >> i & 1:
-                totals[i] = [a + (b or 0) for a, b in zip(totals[i], values)]
-    counts = ", ".join(f"sum(created_at >= :s{i} AND created_at < :u{i})"
-                       for i in range(len(names)))
-    satisfaction: dict[int, dict[str, int]] = {i: {} for i in range(len(names))}
-    for value, *ns in conn.execute(
-            f"SELECT satisfaction, {counts} FROM ticket WHERE created_at >= :lo "
-            "AND created_at < :hi AND satisfaction != '' GROUP BY 1", params):
-        for i, n in enumerate(ns):
-            if n:
-                satisfaction[i][value] = n
+    totals = {name: [0.0] * len(_KPI_FIGURES) for name in spans}
+    satisfaction: dict[str, dict[str, int]] = {name: {} for name in spans}
+    for lo, hi, inside in _segments(spans):
+        params = {"now": _t(now), "lo": lo, "hi": hi}
+        values = conn.execute(f"SELECT {', '.join(columns)} FROM ({_KPI_ROWS})",
+                              params).fetchone()
+        answers = conn.execute(
+            "SELECT satisfaction, count(*) FROM ticket WHERE created_at >= :lo "
+            "AND created_at < :hi AND satisfaction != '' GROUP BY 1", params).fetchall()
+        for name in inside:
+            totals[name] = [a + (b or 0) for a, b in zip(totals[name], values)]
+            for value, n in answers:
+                satisfaction[name][value] = satisfaction[name].get(value, 0) + n
     out = {}
-    for i, name in enumerate(names):
+    for name in spans:
         total, frd, frt, red, ret, answered, seconds, owed, done, kb = (
-            int(v) if k != 6 else v for k, v in enumerate(totals[i]))
+            int(v) if k != 6 else v for k, v in enumerate(totals[name]))
         out[name] = Kpi(total, frd, frt, red, ret, answered,
                         seconds / answered if answered else None, owed, done, kb,
-                        satisfaction[i])
+                        satisfaction[name])
     return out
 
 
 # --- the trend ---------------------------------------------------------------------------
 
-# Clocks that fell due in the window. The events are read only where the row cannot tell:
-# a ticket still in 受理 (never reopened) never responded, one still before 到场 never
-# arrived, one without a satisfaction was never called back; resolution is on the row.
+# whole seconds (strftime %s), not julianday: a float would put 01:00:00 in 00:00's hour
+_BUCKET = ("(CAST(strftime('%s', {col}) AS INTEGER) "
+           "- CAST(strftime('%s', :lo) AS INTEGER)) / 3600")
+# Clocks that fell due in the window and were not met by then (the met times are on the
+# row, workflow.MET), per hour of their deadline: one pass over the tickets with a clock
+# due in the window, each turned into its four (deadline, met) pairs.
 _TREND_BREACHES = f"""
-SELECT t.due_first_response AS fr, t.due_arrival AS ar, t.due_resolution AS re,
-       t.due_callback AS cb, t.resolved_at, t.paused_at,
-       CASE WHEN t.due_first_response BETWEEN :lo AND :now
-             AND NOT (t.status = 'accepted' AND t.satisfaction != '{UNSATISFIED}') THEN
-         (SELECT min(e.at) FROM ticket_event e WHERE e.ticket_id = t.id
-            AND e.from_status = 'accepted' AND e.to_status != '') END,
-       CASE WHEN t.due_arrival BETWEEN :lo AND :now
-             AND NOT (t.status IN ('accepted', 'dispatched')
-                      AND t.satisfaction != '{UNSATISFIED}') THEN
-         (SELECT min(e.at) FROM ticket_event e WHERE e.ticket_id = t.id
-            AND e.to_status IN ('on_site', 'resolved')) END,
-       CASE WHEN t.due_callback BETWEEN :lo AND :now AND t.satisfaction != '' THEN
-         (SELECT min(e.at) FROM ticket_event e WHERE e.ticket_id = t.id
-            AND e.to_status = 'called_back') END
-FROM ticket t
-WHERE (t.due_first_response >= :lo AND t.due_first_response <= :now)
-   OR (t.due_arrival >= :lo AND t.due_arrival <= :now)
-   OR (t.due_resolution >= :lo AND t.due_resolution <= :now)
-   OR (t.due_callback >= :lo AND t.due_callback <= :now)
+WITH r AS (
+  SELECT t.due_first_response AS fr, t.due_arrival AS ar, t.due_resolution AS re,
+         t.due_callback AS cb, t.responded_at, t.arrived_at, t.resolved_at,
+         t.called_back_at, t.paused_at
+  FROM ticket t
+  WHERE (t.due_first_response >= :lo AND t.due_first_response <= :now)
+     OR (t.due_arrival >= :lo AND t.due_arrival <= :now)
+     OR (t.due_resolution >= :lo AND t.due_resolution <= :now)
+     OR (t.due_callback >= :lo AND t.due_callback <= :now)
+), k(n) AS (VALUES (0), (1), (2), (3)), c AS (
+  SELECT CASE n WHEN 0 THEN fr WHEN 1 THEN ar WHEN 2 THEN re ELSE cb END AS due,
+         CASE n WHEN 0 THEN responded_at WHEN 1 THEN arrived_at WHEN 2 THEN resolved_at
+                ELSE called_back_at END AS met, paused_at
+  FROM r CROSS JOIN k
+)
+SELECT {_BUCKET.format(col="due")} AS b, count(*) FROM c
+WHERE due >= :lo AND due <= :now
+  AND (met IS NULL OR met > due)  -- not met by the deadline
+  AND (paused_at IS NULL OR paused_at > due)  -- a clock paused at its deadline is not late
+GROUP BY b
 """
 
 
@@ -551,32 +547,20 @@ def trend(session, now: datetime, hours: int = 24) -> Trend:  # noqa: ANN001
     lo = top - timedelta(hours=hours - 1)
     starts = [lo + timedelta(hours=i) for i in range(hours)]
     params = {"lo": _t(lo), "now": _t(now)}
-    # whole seconds (strftime %s), not julianday: a float would put 01:00:00 in 00:00's hour
-    bucket = "(CAST(strftime('%s', {col}) AS INTEGER) - CAST(strftime('%s', :lo) AS INTEGER)) / 3600"
 
-    def per_hour(col: str) -> list[int]:
+    def per_hour(sql: str) -> list[int]:
         out = [0] * hours
-        for b, n in conn.execute(
-                f"SELECT {bucket.format(col=col)} AS b, count(*) FROM ticket "
-                f"WHERE {col} >= :lo AND {col} <= :now GROUP BY b", params):
+        for b, n in conn.execute(sql, params):
             if 0 <= b < hours:
                 out[b] += n
         return out
 
-    breached = [0] * hours
-    for fr, ar, re, cb, resolved, paused, responded, arrived, called in conn.execute(
-            _TREND_BREACHES, params):
-        for due, met in ((fr, responded), (ar, arrived), (re, resolved), (cb, called)):
-            if due is None or not params["lo"] <= due <= params["now"]:
-                continue
-            if met is not None and met <= due:
-                continue
-            if paused is not None and paused <= due:
-                continue
-            index = int((_load(due) - lo).total_seconds() // 3600)
-            if 0 <= index < hours:
-                breached[index] += 1
-    return Trend(starts, per_hour("created_at"), per_hour("resolved_at"), breached)
+    def counted(col: str) -> str:
+        return (f"SELECT {_BUCKET.format(col=col)} AS b, count(*) FROM ticket "
+                f"WHERE {col} >= :lo AND {col} <= :now GROUP BY b")
+
+    return Trend(starts, per_hour(counted("created_at")), per_hour(counted("resolved_at")),
+                 per_hour(_TREND_BREACHES))
 
 
 # --- everything at once ------------------------------------------------------------------

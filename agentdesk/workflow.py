@@ -26,11 +26,18 @@ OPEN = ("accepted", "dispatched", "on_site", "resolved")
 SATISFACTION = ("非常满意", "满意", "基本满意", "不满意")
 UNSATISFIED = "不满意"
 DUE = ("due_first_response", "due_arrival", "due_resolution", "due_callback")
-# Fields an event may set on the row (data keys), beyond status.
+# When each clock was first met, projected from the status changes (the monitor's met
+# times, migration 0006): first response when the ticket first leaves 受理 (not the
+# creation, which enters it), arrival when it first reaches 到场 or 回单 (resolved straight
+# away), call-back at the first 回访. Resolution is ``resolved_at``. Never cleared: a
+# reopened ticket keeps its first response.
+MET = ("responded_at", "arrived_at", "called_back_at")
+# The row's state an event may set (data keys) or the reducer derives, beyond status:
+# callers pass all of it to :func:`apply` (the met times need what came before).
 FIELDS = ("number", "business_type", "category", "priority", "description", "location",
           "area_class", "customer_id", "contact_id", "incident_id", "first_responder_id",
           "owner_id", "department", "satisfaction", "complained_party", *DUE,
-          "resolved_at", "closed_at", "paused_at", "created_at")
+          "resolved_at", "closed_at", "paused_at", "created_at", *MET)
 
 
 class WorkflowError(ValueError):
@@ -54,7 +61,7 @@ def encode(data: dict[str, Any]) -> str:
 
 def decode(text: str) -> dict[str, Any]:
     data = json.loads(text or "{}")
-    for key in (*DUE, "resolved_at", "closed_at", "paused_at", "created_at"):
+    for key in (*DUE, "resolved_at", "closed_at", "paused_at", "created_at", *MET):
         if isinstance(data.get(key), str):
             data[key] = datetime.fromisoformat(data[key])
     return data
@@ -64,14 +71,24 @@ def apply(state: dict[str, Any], kind: str, to_status: str, data: dict[str, Any]
           at: datetime) -> dict[str, Any]:
     """The state after one event. ``data`` holds the fields the event sets."""
     state = dict(state)
+    before = state.get("status")
     if kind == "created":
+        before = None  # creation enters 受理: it answers nothing
         state = {"status": "accepted", "satisfaction": "", "department": "",
                  "resolved_at": None, "closed_at": None, "paused_at": None,
-                 "due_callback": None, "created_at": at}
+                 "due_callback": None, "created_at": at,
+                 "responded_at": None, "arrived_at": None, "called_back_at": None}
     for key, value in data.items():
         if key in FIELDS:
             state[key] = value
     if to_status:
+        if (before == "accepted" and to_status != "accepted"
+                and state.get("responded_at") is None):
+            state["responded_at"] = at
+        if to_status in ("on_site", "resolved") and state.get("arrived_at") is None:
+            state["arrived_at"] = at
+        if to_status == "called_back" and state.get("called_back_at") is None:
+            state["called_back_at"] = at
         state["status"] = to_status
         if to_status == "resolved":
             state["resolved_at"] = at

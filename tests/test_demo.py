@@ -14,7 +14,7 @@ import phonenumbers
 import pytest
 from sqlmodel import select
 
-from agentdesk import clock, demo, search_keys, taxonomy
+from agentdesk import clock, demo, search_keys, taxonomy, workflow
 from agentdesk.models import Customer, Ticket, utc_text
 from agentdesk.store import open_desk
 from db import demo_data as D
@@ -241,6 +241,11 @@ def test_tickets_are_consistent(desk):
             assert e["from_status"] == status
             status = e["to_status"]
         assert status == t["status"]
+        # the met times on the row (the monitor reads them) are the reducer's replay
+        state = workflow.rebuild([(e["kind"], e["to_status"], e["data"], _parse(e["at"]))
+                                  for e in mine])
+        for key in workflow.MET:
+            assert t[key] == (utc_text(state[key]) if state[key] else None), key
         assert all(_parse(e["at"]) <= now for e in mine)
         assert (t["resolved_at"] is not None) == (status in ("resolved", "called_back",
                                                              "archived"))

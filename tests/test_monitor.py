@@ -166,13 +166,22 @@ def test_kpis(board) -> None:  # noqa: ANN001
     assert month.kb_pct == pytest.approx(100 / 11)
 
 
-def test_kpis_the_same_by_probe_and_by_one_pass(desk_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    """Big windows read first responses in one pass over the events, small ones probe."""
+def test_the_met_times_read_from_the_rows_are_the_events(desk_path: Path) -> None:
+    """The KPIs and the trend read when each clock was met from the ticket row
+    (workflow.MET): the same instants the events give, ticket by ticket."""
     conn = sqlite3.connect(desk_path)
-    spans = {p: s for p, s in monitor.windows(NOW).items()}
-    probed = monitor.kpi_set(conn, spans, NOW)
-    monkeypatch.setattr(monitor, "FEW", 0)
-    assert monitor.kpi_set(conn, spans, NOW) == probed
+    rows = conn.execute("SELECT id, responded_at, arrived_at, called_back_at FROM ticket"
+                        ).fetchall()
+    for tid, responded, arrived, called in rows:
+        def first(where: str) -> str | None:
+            return conn.execute(f"SELECT min(at) FROM ticket_event WHERE ticket_id = ? "
+                                f"AND {where}", (tid,)).fetchone()[0]
+
+        assert responded == first("from_status = 'accepted' AND to_status NOT IN "
+                                  "('', 'accepted')")
+        assert arrived == first("to_status IN ('on_site', 'resolved')")
+        assert called == first("to_status = 'called_back'")
+    assert sum(r[1] is not None for r in rows) == 8  # T3 T4 T5 T7 T8 T9 T10 T12
     conn.close()
 
 

@@ -172,3 +172,71 @@ def test_failed_transaction_leaves_nothing(desk: store.Store) -> None:
     with desk.session() as s:
         n = s.connection().execute(text("SELECT count(*) FROM customer WHERE account_no='9'"))
         assert n.scalar() == 0
+
+
+def test_a_desk_from_before_0006_gets_its_met_times_from_the_events(tmp_path: Path) -> None:
+    """Migration 0006 fills responded_at / arrived_at / called_back_at of existing tickets
+    from their events, exactly as a replay through the reducer gives them."""
+    import sqlalchemy as sa
+
+    from agentdesk import tickets, workflow
+    from agentdesk.models import Ticket
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine, path, target="0005")
+    day = "2026-11-24 "
+
+    def ev(tid: str, n: int, hhmm: str, kind: str, frm: str, to: str, data: str = "{}"):  # noqa: ANN202
+        return (f"{tid}-{n}", tid, f"{day}{hhmm}:00.000000", "ag1", kind, frm, to, data)
+
+    created = '{"due_first_response": "2026-11-24T01:15:00+00:00"}'
+    events = [
+        # the service writes the creation as accepted -> accepted: not a response
+        ev("t1", 0, "01:00", "created", "accepted", "accepted", created),
+        ev("t1", 1, "01:10", "status", "accepted", "dispatched"),
+        ev("t1", 2, "01:40", "status", "dispatched", "on_site"),
+        ev("t1", 3, "03:00", "status", "on_site", "resolved"),
+        ev("t1", 4, "04:00", "callback", "resolved", "called_back", '{"satisfaction": "不满意"}'),
+        ev("t1", 5, "04:00", "reopen", "called_back", "accepted"),
+        ev("t1", 6, "05:00", "status", "accepted", "dispatched"),
+        ev("t1", 7, "05:30", "note", "", ""),
+        ev("t2", 0, "02:00", "created", "", "accepted"),  # untouched since
+        ev("t2", 1, "02:05", "pause", "", ""),
+        ev("t3", 0, "02:00", "created", "accepted", "accepted"),
+        ev("t3", 1, "02:03", "status", "accepted", "resolved"),  # answered on the call
+    ]
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO agent (id, code, name, role, team, on_shift, "
+                             "created_at) VALUES ('ag1', 'A0900', '老坐席', 'agent', '', 1, "
+                             "'2026-11-24 00:00:00.000000')")
+        for n, (tid, status) in enumerate((("t1", "dispatched"), ("t2", "accepted"),
+                                           ("t3", "resolved"))):
+            conn.exec_driver_sql(
+                "INSERT INTO ticket (id, number, business_type, category, priority, status, "
+                "description, location, area_class, first_responder_id, owner_id, "
+                "department, satisfaction, created_at, updated_at) VALUES (?, ?, 'repair', "
+                "'water.burst', 'urgent', ?, '', '', 'urban', 'ag1', 'ag1', '', '', ?, ?)",
+                (tid, f"GD202611240000{n}", status, f"{day}01:00:00.000000",
+                 f"{day}01:00:00.000000"))
+        conn.exec_driver_sql("INSERT INTO ticket_event (id, ticket_id, at, agent_id, kind, "
+                             "from_status, to_status, note, data) VALUES (?,?,?,?,?,?,?,'',?)",
+                             events)
+    engine.dispose()
+    desk = store.open_desk(path)
+    assert migrations.current(desk.engine) == migrations.HEAD == "0006"
+    with desk.session() as s:
+        rows = {r[0]: r[1:] for r in s.connection().exec_driver_sql(
+            "SELECT id, responded_at, arrived_at, called_back_at FROM ticket")}
+        assert rows == {
+            "t1": (f"{day}01:10:00.000000", f"{day}01:40:00.000000", f"{day}04:00:00.000000"),
+            "t2": (None, None, None),
+            "t3": (f"{day}02:03:00.000000", f"{day}02:03:00.000000", None)}
+        for tid in rows:
+            ticket, state = s.get(Ticket, tid), tickets.rebuilt(s, tid)
+            for key in workflow.MET:
+                assert getattr(ticket, key) == state[key], (tid, key)
+        indexes = {r[0] for r in s.connection().exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"ix_ticket_resolved_at", "ix_ticket_incident_id", "ix_contact_started_at"} <= indexes
+    desk.dispose()

@@ -117,6 +117,45 @@ def test_workflow_and_rebuild_from_events(desk, second_agent) -> None:
                      "reopen", "status", "callback", "status"]
 
 
+def test_met_times_are_projected_and_rebuilt_from_events(desk) -> None:
+    """When each clock was first met is on the row (workflow.MET, the monitor reads it) and
+    is what a replay of the events gives; a reopening keeps the first response."""
+    from agentdesk.models import Ticket
+
+    def at(hhmm: str) -> datetime:
+        return datetime.fromisoformat(f"2026-11-25T{hhmm}:00+08:00")
+
+    number = _create(desk)["number"]  # created 09:30: the creation answers nothing
+    straight = _create(desk, category="water.billing", description="问水费")["number"]
+    with desk.session() as s:
+        ticket = tickets.get(s, number)
+        assert (ticket.responded_at, ticket.arrived_at, ticket.called_back_at) == (
+            None, None, None)
+        for hhmm, step in (("09:40", "dispatched"), ("10:10", "on_site"),
+                           ("12:00", "resolved")):
+            clock.freeze(at(hhmm))
+            tickets.advance(s, number, "A1001", step, department="管网抢修一队")
+        clock.freeze(at("12:30"))
+        tickets.call_back(s, number, "A1001", "不满意")  # reopens: back in 受理
+        clock.freeze(at("13:00"))
+        tickets.advance(s, number, "A1001", "on_site")
+        tickets.advance(s, number, "A1001", "resolved")
+        clock.freeze(at("15:00"))
+        tickets.call_back(s, number, "A1001", "满意")
+        clock.freeze(at("15:30"))
+        tickets.advance(s, straight, "A1001", "resolved")  # answered on the call
+        s.commit()
+    with desk.session() as s:
+        for ref, expected in ((number, (at("09:40"), at("10:10"), at("12:30"))),
+                              (straight, (at("15:30"), at("15:30"), None))):
+            ticket = tickets.get(s, ref)
+            assert tuple(getattr(ticket, k) for k in workflow.MET) == expected, ref
+            state = tickets.rebuilt(s, ticket.id)
+            for key in (*workflow.MET, "resolved_at", "status"):
+                assert state[key] == getattr(ticket, key), (ref, key)
+        assert set(workflow.MET) <= set(Ticket.model_fields)
+
+
 def test_callback_deadline_starts_at_resolution(desk) -> None:
     number = _create(desk, category="water.billing", description="问水费")["number"]
     with desk.session() as s:
