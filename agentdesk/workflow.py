@@ -94,6 +94,8 @@ def apply(state: dict[str, Any], kind: str, to_status: str, data: dict[str, Any]
             state["resolved_at"] = at
         if to_status == "archived":
             state["closed_at"] = at
+    if kind == "reopen":  # 回访 不满意: the next call-back is a new clock, met anew
+        state["called_back_at"] = None
     if kind == "pause":
         state["paused_at"] = at
     if kind == "resume":

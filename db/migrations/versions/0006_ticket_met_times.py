@@ -6,11 +6,12 @@ Create Date: 2026-11-25
 
 The ticket row projects from its events when each clock was first met (workflow.MET):
 ``responded_at`` (first left 受理), ``arrived_at`` (first reached 到场, or 回单 straight
-away), ``called_back_at`` (first 回访), as it already projects ``resolved_at``. The
+away), ``called_back_at`` (first 回访 of the current call-back clock), as it already projects ``resolved_at``. The
 supervisor monitor reads them instead of scanning every ticket event. Existing rows are
 filled here from their events, by the reducer's own rules: the first (earliest) status
 change that leaves 受理 for another status (the creation enters 受理 and answers nothing),
-the first reaching 到场 or 回单, the first 回访.
+the first reaching 到场 or 回单, the first 回访 (after the last reopening, which starts a
+new call-back clock).
 
 Indexes for the monitor: tickets resolved in a span (agents' resolved today, the trend)
 with their owner, tickets by incident (the calls an incident drew), and contacts by
@@ -43,6 +44,15 @@ FROM (SELECT ticket_id,
       FROM ticket_event WHERE to_status != '' GROUP BY ticket_id) AS m
 WHERE m.ticket_id = ticket.id
 """
+# A reopening (回访 不满意) starts a new call-back clock: met by the first 回访 after it.
+BACKFILL_REOPENED = """
+UPDATE ticket SET called_back_at = (
+    SELECT min(c.at) FROM ticket_event c
+    WHERE c.ticket_id = ticket.id AND c.to_status = 'called_back'
+      AND c.at > (SELECT max(r.at) FROM ticket_event r
+                  WHERE r.ticket_id = ticket.id AND r.kind = 'reopen'))
+WHERE id IN (SELECT ticket_id FROM ticket_event WHERE kind = 'reopen')
+"""
 
 
 def upgrade() -> None:
@@ -54,6 +64,7 @@ def upgrade() -> None:
     with op.batch_alter_table("contact") as batch:
         batch.create_index(batch.f("ix_contact_started_at"), ["started_at"], unique=False)
     op.execute(BACKFILL)
+    op.execute(BACKFILL_REOPENED)
 
 
 def downgrade() -> None:
