@@ -34,6 +34,22 @@ SURNAME_READINGS: dict[str, tuple[str, ...]] = {
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
                      "令狐", "长孙", "宇文", "司徒", "夏侯", "万俟", "澹台", "端木", "独孤")
 MAX_READINGS = 4  # a name with several two-reading characters must not explode
+# The key rules' version: bump it when customer_keys changes. The central store computes
+# keys once (agentdesk.sync.central) and records the version it used; a desk takes the
+# centre's keys on its first sync only when the versions (this and pypinyin's) agree,
+# otherwise it computes them itself.
+RULES = "1"
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        pinyin = package_version("pypinyin")
+    except PackageNotFoundError:  # pragma: no cover - pypinyin is a dependency
+        pinyin = "?"
+    return f"{RULES}/pypinyin-{pinyin}"
 
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

@@ -483,32 +483,170 @@ def test_old_schema_desk_migrates_then_syncs(tmp_path: Path, centre) -> None:
     desk.dispose()
 
 
+def _keys_exact(desk) -> bool:
+    """The desk's lookup keys are exactly those its customer rows give."""
+    from agentdesk import search_keys
+
+    with desk.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        ids = [r[0] for r in raw.execute("SELECT id FROM customer")]
+        want = search_keys.current(raw, ids)
+        have = set(raw.execute("SELECT key, customer_id FROM customer_key"))
+    return want == have
+
+
+def _stop_after(n: int, point: str = "pull.after_local_commit"):  # noqa: ANN202
+    seen = []
+
+    def hook(name: str) -> None:
+        if name == point:
+            seen.append(name)
+            if len(seen) == n:
+                raise KeyboardInterrupt  # the agent closed the desk mid-way
+
+    return hook
+
+
 def test_first_sync_resumes_where_it_stopped(tmp_path: Path, centre) -> None:
     from agentdesk import lookup
 
     seed_customers(centre, 40)
     desk = new_desk(tmp_path / "d.db", ())
-    commits = []
-
-    def stop_after_two(name: str) -> None:
-        if name == "pull.after_local_commit":
-            commits.append(name)
-            if len(commits) == 2:
-                raise KeyboardInterrupt  # the agent closed the desk mid-way
-
     with pytest.raises(KeyboardInterrupt):
-        engine.sync_once(desk, centre, pull_batch=15, hook=stop_after_two)
+        engine.sync_once(desk, centre, snapshot_batch=15, hook=_stop_after(2))
     assert desk_rows(desk, "SELECT count(*) FROM customer") == [(30,)]
-    assert desk_rows(desk, "SELECT value FROM sync_meta WHERE key = 'cursor'") == [("30",)]
+    assert desk_rows(desk, "SELECT count(*) FROM customer_phone") == [(30,)]
+    (after,) = desk_rows(desk, "SELECT value FROM sync_meta WHERE key = 'snap_after'")[0]
+    assert after == desk_rows(desk, "SELECT max(id) FROM customer")[0][0]
     seen = []
-    report = engine.sync_once(desk, centre, pull_batch=15, hook=lambda n: None,
-                              progress=lambda stage, done, total: seen.append((done, total)))
+    report = _sync(desk, centre, snapshot_batch=15,
+                   progress=lambda stage, done, total: seen.append((stage, done, total)))
     assert report.pulled == 10 and not report.first
     assert desk_rows(desk, "SELECT count(*) FROM customer") == [(40,)]
     assert desk_rows(desk, "SELECT count(*) FROM customer_phone") == [(40,)]
-    assert seen and seen[-1][0] == seen[-1][1]
+    assert seen and seen[-1][1] == seen[-1][2]
+    assert {stage for stage, _, _ in seen} >= {"customers", "search keys"}
+    assert _keys_exact(desk)
+    assert desk_rows(desk, "SELECT key FROM sync_meta WHERE key LIKE 'snap%' OR key = "
+                           "'bulk_indexes'") == []
+    assert desk_rows(desk, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                           "('ix_customer_name', 'ix_customer_phone_e164', "
+                           "'ix_customer_phone_customer_id')") == [(3,)]
     with desk.session() as s:
         assert len(lookup.search(s, "张一30")) >= 1
+        assert "张一30" in [m.name for m in lookup.search(s, "zy", limit=200)]  # initials
+        assert [m.name for m in lookup.search(s, "00000030")] == ["张一30"]  # phone suffix
+    desk.dispose()
+
+
+def test_first_sync_interrupted_while_copying_keys_resumes(tmp_path: Path, centre) -> None:
+    seed_customers(centre, 40)
+    desk = new_desk(tmp_path / "d.db", ())
+    with pytest.raises(KeyboardInterrupt):  # 3 customer batches, then 1 of 3 key batches
+        engine.sync_once(desk, centre, snapshot_batch=15, hook=_stop_after(4))
+    assert desk_rows(desk, "SELECT count(*) FROM customer_key") == [(120,)]
+    assert desk_rows(desk, "SELECT value FROM sync_meta WHERE key = 'snap_stage'") == [
+        ("keys",)]
+    report = _sync(desk, centre, snapshot_batch=15)
+    assert report.pulled == 0 and _keys_exact(desk)
+    assert desk_rows(desk, "SELECT count(*) FROM customer_key") == centre_rows(
+        centre, "SELECT count(*) FROM customer_key")
+    desk.dispose()
+
+
+def test_centre_keys_follow_loads_and_desk_edits(tmp_path: Path, centre) -> None:
+    """The centre keeps every customer's keys, computed when rows change there."""
+    from agentdesk import search_keys
+    from agentdesk.models import Customer
+
+    (cid, *_) = seed_customers(centre, 3)
+    desk = new_desk(tmp_path / "d.db")
+    _sync(desk, centre)
+    with desk.session() as s:
+        c = s.get(Customer, cid)
+        c.name = "欧阳锋"
+        s.add(c)
+    _sync(desk, centre)
+    have = set(centre_rows(centre, "SELECT key, customer_id FROM customer_key"))
+    with desk.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        want = search_keys.current(raw, [r[0] for r in raw.execute("SELECT id FROM customer")])
+    assert have == want and ("fouyangfeng", cid) in have
+    desk.dispose()
+
+
+def test_customer_changed_during_and_after_first_sync_has_exact_keys(tmp_path: Path,
+                                                                      centre) -> None:
+    from agentdesk import lookup
+
+    ids = seed_customers(centre, 40)
+    desk = new_desk(tmp_path / "d.db", ())
+    first = []
+
+    def edit_meanwhile(name: str) -> None:
+        # After the first batch is copied: its first customer is renamed at the centre,
+        # so the desk copies the row before and the keys after the change.
+        if name == "pull.after_local_commit" and not first:
+            first.append(name)
+            _rename_at_centre(centre, ids[0], "司马光", "+8613999990000")
+
+    _sync(desk, centre, snapshot_batch=15, hook=edit_meanwhile)
+    assert desk_rows(desk, f"SELECT name FROM customer WHERE id = '{ids[0]}'") == [("司马光",)]
+    assert _keys_exact(desk)
+    _rename_at_centre(centre, ids[1], "诸葛亮", "+8613888880000")  # after: an incremental pull
+    _sync(desk, centre)
+    assert _keys_exact(desk)
+    with desk.session() as s:
+        assert [m.customer_id for m in lookup.search(s, "zgl")] == [ids[1]]
+        assert [m.customer_id for m in lookup.search(s, "88880000")] == [ids[1]]
+        assert ids[1] not in [m.customer_id for m in lookup.search(s, "张二1")]
+    desk.dispose()
+
+
+def _rename_at_centre(centre, cid: str, name: str, e164: str) -> None:
+    row = dict(zip(["id", "account_no", "name"], centre_rows(
+        centre, f"SELECT id, account_no, name FROM customer WHERE id = '{cid}'")[0]))
+    full = centre_rows(centre, f"SELECT * FROM customer WHERE id = '{cid}'")
+    cols = [c.name for c in central.T["customer"].columns]
+    values = dict(zip(cols, full[0]))
+    from agentdesk.sync import codec
+
+    values = codec.to_python("customer", {k: codec.wire(v) for k, v in values.items()})
+    values["name"] = name
+    assert row["id"] == cid
+    centre.upsert_rows("customer", [values], {cid: [
+        {"id": f"p-{cid}", "customer_id": cid, "e164": e164, "kind": "mobile",
+         "position": 0}]})
+
+
+def test_central_init_computes_keys_of_an_older_centre(tmp_path: Path, centre) -> None:
+    seed_customers(centre, 12)
+    want = set(centre_rows(centre, "SELECT key, customer_id FROM customer_key"))
+    with centre.engine.begin() as conn:  # a centre made before keys lived there
+        conn.exec_driver_sql("DELETE FROM customer_key")
+        conn.exec_driver_sql("DELETE FROM central_meta WHERE key = 'search_keys'")
+    assert centre.keys_version() is None
+    centre.init_schema()
+    assert set(centre_rows(centre, "SELECT key, customer_id FROM customer_key")) == want
+    assert centre.keys_version() == search_keys_version()
+
+
+def search_keys_version() -> str:
+    from agentdesk import search_keys
+
+    return search_keys.version()
+
+
+def test_first_sync_computes_keys_when_the_centre_has_other_rules(tmp_path: Path,
+                                                                   centre) -> None:
+    seed_customers(centre, 20)
+    with centre.engine.begin() as conn:
+        conn.execute(central.T["central_meta"].update().where(
+            central.T["central_meta"].c.key == "search_keys").values(value="0/old"))
+    desk = new_desk(tmp_path / "d.db", ())
+    _sync(desk, centre, snapshot_batch=7)
+    assert _keys_exact(desk)
+    assert desk_rows(desk, "SELECT count(*) FROM customer_key")[0][0] > 20 * 5
     desk.dispose()
 
 
