@@ -702,3 +702,31 @@ def test_schedule_backs_off_and_jitters() -> None:
     assert delays[-1] <= 660 and delays[3] > delays[0]
     plan.succeeded()
     assert plan.delay() <= 33
+
+
+def test_a_centre_of_schema_1_gets_the_met_times_on_init(tmp_path: Path, centre) -> None:
+    """``central init`` on a centre made before the tickets' met times (schema 1) adds the
+    columns and fills them from the events, as the desk's migration 0006 does."""
+    desk = new_desk(tmp_path / "d.db")
+    number = _ticket(desk, None)
+    with desk.session() as s:
+        for step in ("dispatched", "on_site", "resolved"):
+            clock.advance(timedelta(minutes=10))
+            tickets.advance(s, number, "A1001", step, department="抢修一队")
+        tickets.call_back(s, number, "A1001", "不满意")  # reopens: a new call-back clock
+        s.commit()
+    _sync(desk, centre)
+    met = "SELECT responded_at, arrived_at, called_back_at FROM ticket"
+    want = centre_rows(centre, met)
+    assert want[0][0] is not None and want[0][1] is not None and want[0][2] is None
+    with centre.engine.begin() as conn:  # what a schema-1 centre looked like
+        for name in ("responded_at", "arrived_at", "called_back_at"):
+            conn.exec_driver_sql(f"ALTER TABLE ticket DROP COLUMN {name}")
+        conn.exec_driver_sql("UPDATE central_meta SET value = '1' "
+                             "WHERE key = 'schema_version'")
+    with pytest.raises(central.CentralError, match="run agentdesk central init"):
+        centre.check()
+    centre.init_schema()
+    centre.check()
+    assert centre_rows(centre, met) == want
+    desk.dispose()

@@ -47,7 +47,7 @@ from agentdesk.ids import new_id
 from agentdesk.store import StoreError
 from agentdesk.sync import codec
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 LOCK_KEY = 0x61676473796E63  # "agdsync": the one advisory lock all change-log writers take
 CONNECT_TIMEOUT_S = 5
 OWNERSHIP_KINDS = ("claim", "handover")
@@ -144,6 +144,23 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
 
 
 METADATA, T = _metadata()
+
+
+def _upgrade_1_to_2(conn: sa.Connection) -> None:
+    """Schema 1 -> 2: the tickets' met times, added and filled from the events exactly as
+    the desk's migration 0006 does (the same SQL runs on SQLite and PostgreSQL)."""
+    import importlib
+
+    from agentdesk import workflow
+
+    m0006 = importlib.import_module("db.migrations.versions.0006_ticket_met_times")
+    have = {c["name"] for c in sa.inspect(conn).get_columns("ticket")}
+    for name in workflow.MET:
+        if name not in have:
+            kind = T["ticket"].c[name].type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE ticket ADD COLUMN {name} {kind}"))
+    conn.execute(sa.text(m0006.BACKFILL))
+    conn.execute(sa.text(m0006.BACKFILL_REOPENED))
 
 
 def safe_url(url: str) -> str:
@@ -271,6 +288,11 @@ class Central:
             METADATA.create_all(conn, checkfirst=True)
             version = conn.execute(sa.select(T["central_meta"].c.value).where(
                 T["central_meta"].c.key == "schema_version")).scalar()
+            if version == "1":  # before the tickets' met times (desk migration 0006)
+                _upgrade_1_to_2(conn)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="2"))
+                version = "2"
             if version is not None and version != SCHEMA_VERSION:
                 raise CentralError(f"central store {self.shown}: schema version {version!r}, "
                                    f"this agentdesk knows {SCHEMA_VERSION!r}")
