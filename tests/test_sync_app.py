@@ -40,3 +40,28 @@ async def test_header_says_offline_and_what_waits(tmp_path: Path) -> None:
         assert await wait_until(pilot, lambda: app.sync_state.startswith("offline since"), 15)
         assert "changes waiting" in app.sync_state
         assert app.store is not None  # the desk works on
+
+
+async def test_a_centre_the_desk_cannot_use_is_said_once_not_only_offline(tmp_path: Path
+                                                                          ) -> None:
+    """A centre of another schema will not heal by waiting: the agent is told what to do
+    (once, not at every retry), and the desk works on."""
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    centre = central.connect(url)
+    centre.init_schema()
+    with centre.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE central_meta SET value = '99' "
+                             "WHERE key = 'schema_version'")
+    app = create_app(Config(lang="en", agent_id="A1001", agent_name="王芳", central_url=url,
+                            sync_interval=3600), db_path=tmp_path / "desk.db")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_until(pilot, lambda: app.sync_state.startswith("offline since"), 15)
+
+        def told() -> list[str]:
+            return [n.message for n in app._notifications if "central init" in n.message]
+
+        assert await wait_until(pilot, lambda: len(told()) == 1, 5)
+        await pilot.press("f9")
+        await pilot.pause(0.5)
+        assert len(told()) == 1 and app.store is not None
+    centre.dispose()

@@ -60,6 +60,9 @@ class DeskSync:
             report = engine.sync_once(self.store, self.central, desk_name=self.desk_name,
                                       progress=self._progress)
         except StoreError as exc:  # unreachable, refused, or the desk db itself
+            if not isinstance(exc, central.CentralUnavailable):
+                # not a network outage that heals itself: someone must act, so say what
+                self.app.call_from_thread(self._tell, str(exc))
             self.app.call_from_thread(self._failed, str(exc), engine.waiting(self.store),
                                       clock.now())
             return
@@ -89,6 +92,11 @@ class DeskSync:
         if report.pulled:
             self.app.data_version += 1  # screens reload what changed
         self._finish()
+
+    def _tell(self, error: str) -> None:
+        if error != getattr(self, "_told", None):  # once per distinct problem, not per retry
+            self._told = error
+            self.app.notify(error, severity="error", timeout=30, markup=False)
 
     def _failed(self, error: str, waiting: int, now) -> None:  # noqa: ANN001
         self.plan.failed()

@@ -180,6 +180,7 @@ def sync_once(store: Store, central: Central, *, desk_name: str = "",
     the centre cannot be reached (nothing local is lost: the outbox keeps waiting)."""
     started = time.perf_counter()
     report = SyncReport()
+    central.check()  # a centre of another schema says "run agentdesk central init"
     me = desk_id(store)
     report.desk_no = _register(store, central, me, desk_name)
     _push(store, central, me, push_batch, report, hook)
