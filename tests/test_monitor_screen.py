@@ -182,3 +182,22 @@ def test_cli_refuses_a_missing_database(tmp_path: Path, capsys) -> None:  # noqa
     assert cli.main(["monitor", "--db", str(tmp_path / "none.db")]) == 2
     assert "not found" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+
+
+async def test_a_refresh_keeps_the_readers_place(desk_path) -> None:  # noqa: ANN001
+    """The wall refreshes every few seconds: the breach list keeps its selected row."""
+    from textual.widgets import DataTable
+
+    path, _ = desk_path
+    app = monitor_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        table = app.screen.query_one("#breaches", DataTable)
+        table.focus()
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        done = app.screen.refreshes
+        await pilot.press("r")
+        assert await wait_until(pilot, lambda: app.screen.refreshes > done)
+        await settle(pilot)
+        assert table.cursor_row == 2 and table.row_count == 3

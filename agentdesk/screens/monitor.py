@@ -300,9 +300,15 @@ class MonitorScreen(Screen):
         return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def _fill(self, name: str, rows: list) -> None:
+        """New rows, with the reader's place kept: the wall refreshes every few seconds
+        and a supervisor scrolled down the breach list must not be sent back to the top."""
         table = self.query_one(f"#{name}", DataTable)
+        cursor, scroll = table.cursor_row, table.scroll_y
         table.clear()
         table.add_rows(rows)
+        if rows:
+            table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
+            table.scroll_to(y=scroll, animate=False, immediate=True)
 
     def _matrix(self, name: str, first: str, columns: list[str],
                 rows: dict[str, list]) -> None:
