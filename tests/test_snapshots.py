@@ -44,3 +44,21 @@ def test_queue_layout(snap_compare, busy_desk, lang: str) -> None:
 
     assert snap_compare(desk_app(busy_desk, lang), terminal_size=SIZE,
                         run_before=run_before)
+
+
+def test_training_layout(snap_compare, tmp_path) -> None:  # noqa: ANN001
+    """The role-play desk: the ordinary lookup screen with the caller's card popped, and
+    the caller pane with the first line (the scenario clock is frozen at 02:00)."""
+    from tests.test_training_screen import _caller_on_card, _training_app, make_desk
+
+    desk_file = tmp_path / "desk.db"
+    make_desk(desk_file).dispose()
+    app, _run = _training_app("burst-main-night", desk_file, tmp_path / "work")
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await _caller_on_card(pilot)
+        await pilot.press("f6")  # the trainer gives the caller's first line
+        await settle(pilot)
+        _steady_cursor(pilot.app)
+
+    assert snap_compare(app, terminal_size=(150, 45), run_before=run_before)
