@@ -219,14 +219,13 @@ def _stored(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def import_dir(store, path: Path | str, reindex: bool = True) -> KbImportReport:  # noqa: ANN001
-    """Upsert every ``*.md`` article under ``path`` by id, in one transaction."""
-    folder = Path(path).expanduser()
-    report = KbImportReport(folder=str(folder))
+def read_folder(folder: Path, report: KbImportReport) -> list[ParsedArticle]:
+    """Every good ``*.md`` article under ``folder``; a bad file or a repeated id goes to
+    ``report.errors`` with its name (the desk's import and the centre's load share this)."""
+    articles: list[ParsedArticle] = []
     if not folder.is_dir():
         report.errors.append((str(folder), "not a folder of .md articles"))
-        return report
-    articles: list[ParsedArticle] = []
+        return articles
     seen: dict[str, str] = {}
     for file in _files(folder):
         name = str(file.relative_to(folder))
@@ -240,6 +239,16 @@ def import_dir(store, path: Path | str, reindex: bool = True) -> KbImportReport:
             continue
         seen[article.id] = name
         articles.append(article)
+    return articles
+
+
+def import_dir(store, path: Path | str, reindex: bool = True) -> KbImportReport:  # noqa: ANN001
+    """Upsert every ``*.md`` article under ``path`` by id, in one transaction."""
+    folder = Path(path).expanduser()
+    report = KbImportReport(folder=str(folder))
+    articles = read_folder(folder, report)
+    if not folder.is_dir():
+        return report
     with store.session() as session:
         upsert(session.connection(), articles, report, reindex)
     return report

@@ -99,22 +99,11 @@ def articles(central: Central, folder: Path | str):  # noqa: ANN201 - KbImportRe
 
     folder = Path(folder).expanduser()
     report = loader.KbImportReport(folder=str(folder))
+    parsed = loader.read_folder(folder, report)
     if not folder.is_dir():
-        report.errors.append((str(folder), "not a folder of .md articles"))
         return report
-    rows, seen = [], {}
-    for file in loader._files(folder):
-        name = str(file.relative_to(folder))
-        try:
-            article = loader.read_file(file)
-        except loader.ArticleError as exc:
-            report.errors.append((name, str(exc)))
-            continue
-        if article.id in seen:
-            report.errors.append((name, f"id {article.id!r} already used by {seen[article.id]}"))
-            continue
-        seen[article.id] = name
-        rows.append({**asdict(article), "updated_at": clock.now()})
+    rows = [{**asdict(article), "updated_at": clock.now()} for article in parsed]
+    seen = [article.id for article in parsed]
     kb = T["kb_article"]
     with central.reading() as conn:
         known = set(conn.execute(sa.select(kb.c.id).where(kb.c.id.in_(list(seen)))).scalars())
