@@ -219,11 +219,12 @@ class AgentDesk(App):
         self.current_customer = None
         self.current_contact_id = None
         self.switch_mode("lookup")
-        self.call_after_refresh(lambda: self.screen.pop(number))
         self._record_call(number)
 
     @work(thread=True, group="contact")
     def _record_call(self, number: str) -> None:
+        """Record the call first (an insert: milliseconds), then search: the card then
+        lists this call and links it to the caller, whichever worker would have won."""
         from agentdesk import contacts, phones
 
         try:
@@ -231,14 +232,13 @@ class AgentDesk(App):
                 ringing = contacts.record_call(session, number, self.agent_code)
         except phones.PhoneError as exc:
             self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
-            return
-        self.call_from_thread(self._call_recorded, ringing)
+            ringing = None
+        self.call_from_thread(self._call_recorded, number, ringing)
 
-    def _call_recorded(self, ringing) -> None:  # noqa: ANN001 - contacts.Ringing
-        self.current_contact_id = ringing.contact_id
-        card = getattr(self.screen, "card", None)
-        if card is not None and card.customer_id in ringing.customer_ids:
-            self.screen.show_customer(card.customer_id)  # the card now lists this call
+    def _call_recorded(self, number: str, ringing) -> None:  # noqa: ANN001 - contacts.Ringing
+        if ringing is not None:
+            self.current_contact_id = ringing.contact_id
+        self.call_after_refresh(lambda: self.screen.pop(number))
 
     def _store_failed(self, message: str) -> None:
         self.status = t("app.store_error", error=message)
