@@ -82,6 +82,9 @@ class AgentDesk(App):
     ]
 
     data_version: reactive[int] = reactive(0)
+    # My open tickets, soonest first: loaded once per data change, read by the header's
+    # counts (every second, no database) and by the queue screen's "mine" list.
+    my_queue: reactive[list] = reactive(list, always_update=True)
 
     def __init__(self, options: DeskOptions) -> None:
         i18n.set_lang(options.config.lang)
@@ -99,7 +102,6 @@ class AgentDesk(App):
         self.current_customer = None
         self.current_contact_id: str | None = None
         self._pop_server = None
-        self.my_queue: list = []  # my open tickets, for the header's counts (ticks w/o db)
 
     def on_mount(self) -> None:
         self.switch_mode("lookup")
@@ -184,12 +186,15 @@ class AgentDesk(App):
 
     @work(thread=True, exclusive=True, group="my-queue")
     def _load_my_queue(self) -> None:
-        from agentdesk import tickets
+        from agentdesk import taxonomy, tickets
 
+        taxonomy.load()  # the queue draws category names: read the file here, not on the UI
         with self.store.session() as session:
-            rows = tickets.open_for_owner(session, self.agent_code, limit=100_000)
+            rows = tickets.open_for_owner(session, self.agent_code, limit=tickets.LIST_LIMIT)
         self.call_from_thread(setattr, self, "my_queue", rows)
-        self.call_from_thread(self._refresh_header)
+
+    def watch_my_queue(self) -> None:
+        self._refresh_header()
 
     @work(thread=True, group="escalate")
     def _escalate_backlog(self) -> None:

@@ -40,6 +40,7 @@ LEFT JOIN customer c ON c.id = t.customer_id
 LEFT JOIN agent o ON o.id = t.owner_id
 """
 _OPEN = "t.status IN ('accepted', 'dispatched', 'on_site', 'resolved')"
+LIST_LIMIT = 5000  # one queue list; more is a report's job, not a screen's
 
 
 def _queue_rows(session: Session, where: str, params: dict) -> list[QueueRow]:

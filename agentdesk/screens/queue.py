@@ -29,7 +29,6 @@ LEVEL_LOOK = {
     "breached": ("✖", "bold reverse red"),
 }
 RESCAN_S = 30  # warnings and escalations are looked for this often (and on every change)
-QUEUE_LIMIT = 5000  # one list; more is a report's job, not a screen's
 CLOCK_CYCLE = ("", "first_response", "arrival", "resolution", "callback")
 PRIORITY_CYCLE = ("", "urgent", "important", "general")
 UTILITY_CYCLE = ("", "water", "power")
@@ -104,6 +103,7 @@ class QueueScreen(DeskScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.watch(self.app, "my_queue", self._mine_changed, init=False)
         self._show_filters()
         self.query_one("#tickets", QueueTable).focus()
         self.set_interval(1, self.tick)
@@ -113,24 +113,29 @@ class QueueScreen(DeskScreen):
     # --- loading ---------------------------------------------------------------------
 
     def reload(self) -> None:
-        if self.store is not None:
+        if self.store is None:
+            return
+        if self.scope == "mine":  # the app loads my tickets once per change, for the header too
+            self._loaded("mine", self.app.my_queue)
+        else:
             self._load(self.scope)
+        self._rescan()
+
+    def _mine_changed(self, rows: list) -> None:
+        if self.scope == "mine":
+            self._loaded("mine", rows)
 
     @work(thread=True, exclusive=True, group="queue-load")
     def _load(self, scope: str) -> None:
-        from agentdesk import taxonomy, tickets
+        from agentdesk import tickets
 
-        taxonomy.load()  # read the file here, not on the UI thread (it is cached)
         me = self.app.agent_code
         with self.store.session() as session:
             if scope == "team":
-                rows = tickets.open_for_team(session, me, limit=QUEUE_LIMIT)
-            elif scope == "all":
-                rows = tickets.open_all(session, limit=QUEUE_LIMIT)
+                rows = tickets.open_for_team(session, me, limit=tickets.LIST_LIMIT)
             else:
-                rows = tickets.open_for_owner(session, me, limit=QUEUE_LIMIT)
+                rows = tickets.open_all(session, limit=tickets.LIST_LIMIT)
         self.app.call_from_thread(self._loaded, scope, rows)
-        self.app.call_from_thread(self._rescan)  # start it from the UI thread, like any worker
 
     def _loaded(self, scope: str, rows: list) -> None:
         if scope != self.scope:

@@ -257,7 +257,7 @@ class TicketDetail(ModalScreen[bool]):
 
         me, ref = self.app.agent_code, self.ticket_id
         try:
-            with self.store_session() as session:
+            with self.app.store.session() as session:
                 if step == "dispatch":
                     tickets.advance(session, ref, me, "dispatched", department=value)
                 elif step in ("on_site", "resolve", "archive"):
@@ -278,9 +278,6 @@ class TicketDetail(ModalScreen[bool]):
             self.app.call_from_thread(self._message, str(exc), True)
             return
         self.app.call_from_thread(self._done, step)
-
-    def store_session(self):  # noqa: ANN201
-        return self.app.store.session()
 
     def _done(self, step: str) -> None:
         self.changed = True
