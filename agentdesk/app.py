@@ -275,6 +275,9 @@ def create_app(config: Config | None = None, db_path: Path | str | None = None,
 
     config = config or config_mod.load()
     clock.set_timezone(config.timezone)
+    from agentdesk import sla
+
+    sla.use_desk_file(Path(config.sla_policy).expanduser() if config.sla_policy else None)
     path = Path(db_path).expanduser() if db_path else config.db_path()
     desk_class = AgentDesk
     if options.get("training") is not None:  # `agentdesk train`: caller pane and scorecard

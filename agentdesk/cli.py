@@ -288,7 +288,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 ticket = tickets.create(session, tickets.Draft(
                     category=args.category, description=args.text, customer_id=customer_id,
                     location=args.location, complained_party=args.party,
-                    channel=args.channel), config.agent_id, policy=config.policy())
+                    channel=args.channel), config.agent_id, policy=config.policy(session))
                 out = [tickets.as_json(session, ticket)]
             elif args.ticket_command == "show":
                 out = [tickets.as_json(session, tickets.get(session, args.ticket))]
@@ -393,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
             from agentdesk.clock import ClockError
             from agentdesk.store import StoreError
 
-            if isinstance(exc, (*known, StoreError, ClockError)):
+            from agentdesk.sla import SlaError
+
+            if isinstance(exc, (*known, StoreError, ClockError, SlaError)):
                 raise CliError(str(exc)) from None
             raise
     except CliError as exc:

@@ -380,3 +380,17 @@ class SyncEventSeq(SQLModel, table=True):
     __tablename__ = "sync_event_seq"
     event_id: str = Field(primary_key=True)
     seq: int = Field(index=True)
+
+
+# --- settings the centre hands every desk, migration 0007 ----------------------------------
+
+
+class CentralSetting(SQLModel, table=True):
+    """A setting pulled from the centre (never pushed back: reference data, not in the
+    outbox). ``sla_policy``: the centre's SLA table (TOML text, ``agentdesk central load
+    sla``), layered over the shipped defaults and the desk's own file (sla.for_session)."""
+
+    __tablename__ = "central_setting"
+    name: str = Field(primary_key=True)
+    body: str = ""
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)  # at the centre

@@ -4,9 +4,11 @@ Four clocks (:data:`CLOCKS`), stored on the ticket as ``due_<clock>``. Each is a
 :class:`Duration`: wall-clock minutes / hours / days, or working days / hours on a
 :class:`~agentdesk.workcal.Calendar` (see :mod:`agentdesk.workcal` for how those count).
 
-The defaults are ``sla_policy.toml`` beside this module; a centre's own file (same shape)
-overrides any cell (:func:`load_policy`). A cell is looked up, for a ticket of category C in
-area class A:
+The defaults are ``sla_policy.toml`` beside this module; a file of the same shape overrides
+any cell (:func:`load_policy`). A desk uses (:func:`for_session`) the defaults, then its own
+file (config ``sla_policy``), then the centre's policy on top: the text loaded at the centre
+(``agentdesk central load sla``) and pulled into the desk's ``central_setting`` table. A cell
+is looked up, for a ticket of category C in area class A:
 
 1. ``[category."C".A]``, then ``[category."C"]`` (every area), then
 2. the priority row of C's *default* priority (taxonomy.toml): ``[priority.P.A]``, then
@@ -25,18 +27,20 @@ Deadlines are computed once, when a clock starts, and stored: first response, ar
 resolution when the ticket is created (:func:`deadlines`), the call-back when it is resolved
 (:func:`callback_due`); a reopened ticket gets a new resolution clock with :func:`due`. A clock
 stands still only in the policy's ``pausable_states``; :func:`resume` moves a deadline by the
-time paused. Every function here is pure: plain values in, aware UTC datetimes out.
+time paused. Every function here is pure (plain values in, aware UTC datetimes out) but
+:func:`for_session` and :func:`central_text`, which read the desk's one policy row.
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -48,9 +52,9 @@ from agentdesk.workcal import UTC, WEEKDAYS, Calendar, Holiday, aware, parse_per
 
 __all__ = [
     "AREAS", "CLOCKS", "DEFAULT_FILE", "PRIORITIES", "VULNERABLE_TAGS", "Calendar", "Duration",
-    "Holiday", "Policy", "SlaError", "callback_due", "deadlines", "default_policy", "due",
-    "effective_priority", "load_policy", "parse_duration", "raise_priority", "resume",
-    "rule_for",
+    "Holiday", "Policy", "SlaError", "callback_due", "central_text", "deadlines",
+    "default_policy", "due", "effective_priority", "for_session", "load_policy",
+    "parse_duration", "raise_priority", "read_text", "resume", "rule_for",
 ]
 
 CLOCKS = ("first_response", "arrival", "resolution", "callback")
@@ -59,6 +63,10 @@ ANY_AREA = "*"
 PRIORITIES = ("urgent", "important", "general")  # highest first
 VULNERABLE_TAGS = frozenset({"吸氧", "独居老人", "残障", "残疾", "孤寡"})
 DEFAULT_FILE = Path(__file__).with_name("sla_policy.toml")
+CENTRAL_SETTING = "sla_policy"  # central_setting.name of the centre's policy text
+CENTRAL_SOURCE = "centre SLA policy (central_setting sla_policy)"  # named in its errors
+
+_log = logging.getLogger(__name__)
 
 DurationKind = Literal["wall", "working"]
 
@@ -571,17 +579,104 @@ def _read_file(path: Path, tax: taxonomy.Taxonomy) -> _Layer:
     return _Reader(text, str(path), tax).read()
 
 
-def load_policy(path: Path | None = None, *, tax: taxonomy.Taxonomy | None = None) -> Policy:
-    """The shipped defaults, with the centre's file at ``path`` (if given) over them, cell
-    by cell: a row's clocks one by one, calendar settings one by one, holidays by name and
-    year, ``pausable_states`` as a whole. A broken file raises :class:`SlaError`."""
-    if path is None and tax is None:
+def load_policy(path: Path | None = None, *, tax: taxonomy.Taxonomy | None = None,
+                central_text: str | None = None, central_source: str = CENTRAL_SOURCE,
+                ) -> Policy:
+    """The shipped defaults, with the file at ``path`` (if given) over them, and the
+    centre's synced text (``central_text``, if given) over both, cell by cell: a row's
+    clocks one by one, calendar settings one by one, holidays by name and year,
+    ``pausable_states`` as a whole. A broken file or text raises :class:`SlaError`, naming
+    the file (or ``central_source``) and the line."""
+    if path is None and tax is None and central_text is None:
         return default_policy()
     tax = tax or taxonomy.load()
     layers = [(str(DEFAULT_FILE), _read_file(DEFAULT_FILE, tax))]
     if path is not None:
         layers.append((str(path), _read_file(Path(path), tax)))
+    if central_text is not None:
+        layers.append((central_source, _Reader(central_text, central_source, tax).read()))
     return _merge(layers, tax)
+
+
+def read_text(path: Path | str) -> str:
+    """A policy file's text (UTF-8), or :class:`SlaError` as :func:`load_policy` says it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SlaError(f"cannot be read: {exc}", path) from None
+
+
+# -- the policy a desk uses ----------------------------------------------------------------------
+
+def central_text(session) -> str | None:  # noqa: ANN001 - a Session or a Connection
+    """The centre's policy text as this desk last pulled it (``central_setting``), or None
+    when the centre has given none."""
+    import sqlalchemy as sa
+
+    conn = session if isinstance(session, sa.Connection) else session.connection()
+    try:
+        return conn.exec_driver_sql("SELECT body FROM central_setting WHERE name = ?",
+                                    (CENTRAL_SETTING,)).scalar()
+    except sa.exc.OperationalError as exc:
+        if "no such table" in str(exc):
+            return None  # a database older than migration 0007 (tests that build one)
+        raise
+
+
+_desk_file: Path | None = None  # the desk's own `sla_policy` file, set by use_desk_file
+
+
+def use_desk_file(path: Path | None) -> None:
+    """The running desk's own policy file (config ``sla_policy``) under every
+    :func:`for_session` that names none; checked now, so a broken file stops the desk at
+    start with its line instead of failing a ticket mid-call."""
+    global _desk_file
+    if path is not None:
+        load_policy(path)  # raises SlaError: "FILE, line N: ..."
+    _desk_file = path
+
+
+def for_session(session, path: Path | str | None = None) -> Policy:  # noqa: ANN001
+    """The policy this desk uses: the shipped defaults, then the desk's own file ``path``
+    (config ``sla_policy``, if any), then the centre's synced policy on top (the centre
+    wins, cell by cell). Parsed once per (file, text): a ticket write reads one row and
+    finds the parsed policy in a small cache. A broken desk file raises :class:`SlaError`
+    (as :func:`load_policy` does); a synced text that cannot be used falls back (see
+    :func:`_desk_policy`)."""
+    text = central_text(session)
+    path = path if path is not None else _desk_file
+    if path is None and text is None:
+        return default_policy()
+    stamp = None
+    if path is not None:
+        path = Path(path)
+        try:
+            found = path.stat()
+            stamp = (found.st_mtime_ns, found.st_size)  # an edited file is read again
+        except OSError:
+            return load_policy(path)  # raises "cannot be read"
+    return _desk_policy(str(path) if path is not None else None, stamp, text)
+
+
+@lru_cache(maxsize=16)
+def _desk_policy(path: str | None, _stamp: tuple | None, text: str | None) -> Policy:
+    file = Path(path) if path is not None else None
+    own = load_policy(file)  # a broken desk file raises, as load_policy says it
+    if text is None:
+        return own
+    try:
+        return load_policy(file, central_text=text)
+    except SlaError as exc:
+        # The centre validated this text against the shipped defaults before storing it
+        # (`agentdesk central load sla`), so this is a desk that disagrees with it: an
+        # older agentdesk (an unknown category or setting), or the desk's own file
+        # clashing (a day one layer takes off and the other works). Creating the ticket
+        # matters more than which table dates it: the desk's own policy is used, and the
+        # warning (once per text: the outcome is cached) says why.
+        _log.warning("the centre's SLA policy cannot be used on this desk (%s); using the "
+                     "desk's own policy (shipped defaults%s) instead", exc,
+                     f" and {path}" if path else "")
+        return own
 
 
 @cache

@@ -175,7 +175,9 @@ def _append(session: Session, ticket, kind: str, agent_id: str | None, *,  # noq
 
 
 def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noqa: ANN001, ANN201
-    """Open a ticket owned by its creator (首问负责: first responder, fixed forever)."""
+    """Open a ticket owned by its creator (首问负责: first responder, fixed forever).
+    ``policy`` None (as in every service here): the desk's, sla.for_session (the shipped
+    defaults with the centre's synced policy on top)."""
     from agentdesk import clock, sla, taxonomy
     from agentdesk.models import Customer, Ticket
 
@@ -196,7 +198,7 @@ def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noq
         raise TicketError("a repair needs a location (or a caller with an address)")
     if category.business_type == "complaint" and not party:
         raise TicketError("a complaint needs the complained-about party")
-    policy = policy or sla.load_policy()
+    policy = policy or sla.for_session(session)
     now = clock.now()
     area = customer.area_class if customer else "urban"
     priority = sla.effective_priority(category.priority,
@@ -259,8 +261,9 @@ def advance(session: Session, ticket_ref: str, agent_code: str, status: str, not
     if status == "called_back":
         raise TicketError("use the call-back to record the caller's satisfaction")
     if status == "resolved":
-        data["due_callback"] = sla.callback_due(policy or sla.load_policy(), ticket.category,
-                                                ticket.area_class, clock.now())
+        data["due_callback"] = sla.callback_due(policy or sla.for_session(session),
+                                                ticket.category, ticket.area_class,
+                                                clock.now())
     _append(session, ticket, "status", agent_id, to_status=status, note=note, **data)
     return ticket
 
@@ -283,8 +286,8 @@ def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: 
     _append(session, ticket, "callback", agent_id, to_status="called_back", note=note,
             satisfaction=satisfaction)
     if satisfaction == workflow.UNSATISFIED:
-        due = sla.deadlines(policy or sla.load_policy(), ticket.category, ticket.area_class,
-                            ticket.priority, clock.now())
+        due = sla.deadlines(policy or sla.for_session(session), ticket.category,
+                            ticket.area_class, ticket.priority, clock.now())
         # A category with no resolution clock (a burst main) still gets one on reopening:
         # its next clock from now, so the unsatisfied caller is never left without a promise.
         again = due["resolution"] or due["arrival"] or due["first_response"]
@@ -488,7 +491,7 @@ def pause(session: Session, ticket_ref: str, agent_code: str, reason: str,
     """Stop the clocks while the ticket waits (only in states the policy names)."""
     from agentdesk import sla
 
-    policy = policy or sla.load_policy()
+    policy = policy or sla.for_session(session)
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)
@@ -508,7 +511,7 @@ def resume(session: Session, ticket_ref: str, agent_code: str, policy=None):  # 
     for working-day clocks), so the time the caller waited is not charged to the centre."""
     from agentdesk import clock, sla
 
-    policy = policy or sla.load_policy()
+    policy = policy or sla.for_session(session)
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)

@@ -226,7 +226,11 @@ class TicketScreen(DeskScreen):
         card = self.customer
         priority = sla.effective_priority(cat.priority, card.tags if card else (),
                                           card.key_level if card else 0)
-        due = sla.deadlines(sla.load_policy(), code, card.area_class if card else "urban",
+        policy = sla.default_policy()
+        if self.store is not None:
+            with self.store.engine.connect() as conn:  # the centre's synced policy, if any
+                policy = sla.for_session(conn)
+        due = sla.deadlines(policy, code, card.area_class if card else "urban",
                             priority, clock.now())
         self.app.call_from_thread(self._show_preview, code, priority, due)
 

@@ -14,7 +14,9 @@ arrive in batches, and each desk's own database keeps its references) plus
 * ``customer_key(key, customer_id)``: the lookup keys of every customer, computed here
   once (loads, applied customer edits) and copied by a new desk in key order;
 * ``central_meta``: the central schema version; ``search_keys``: the key rules' version
-  the keys were computed with (``search_keys.version()``).
+  the keys were computed with (``search_keys.version()``);
+* ``central_setting(name, body, updated_at)``: what every desk pulls by name, e.g. the
+  centre's SLA policy text (``sla_policy``); logged as entity ``central_setting``.
 
 **The cursor never skips.** Every writer of ``change_log`` runs :meth:`Central._writing`:
 on PostgreSQL it first takes ``pg_advisory_xact_lock(LOCK_KEY)``, so writers run one at
@@ -47,7 +49,7 @@ from agentdesk.ids import new_id
 from agentdesk.store import StoreError
 from agentdesk.sync import codec
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 LOCK_KEY = 0x61676473796E63  # "agdsync": the one advisory lock all change-log writers take
 CONNECT_TIMEOUT_S = 5
 OWNERSHIP_KINDS = ("claim", "handover")
@@ -136,10 +138,38 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.current_timestamp()),
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True))
+    # A new desk's seed (:mod:`agentdesk.sync.seed`): a ready desk database file of the
+    # customers, phones and lookup keys as of change-log seq ``seq_hi``, in chunks.
+    tables["desk_seed"] = sa.Table(
+        "desk_seed", md,
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("seq_hi", sa.BigInteger, nullable=False),
+        sa.Column("schema_rev", sa.String(32), nullable=False),  # the desk migration
+        sa.Column("keys_version", sa.String(64), nullable=False),  # search_keys.version()
+        sa.Column("customers", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("size", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("chunk_size", sa.Integer, nullable=False),
+        sa.Column("chunks", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("made_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.current_timestamp()))
+    tables["desk_seed_chunk"] = sa.Table(
+        "desk_seed_chunk", md,
+        sa.Column("seed_id", sa.String(40), primary_key=True),
+        sa.Column("n", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False))
     tables["central_meta"] = sa.Table(
         "central_meta", md,
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("value", sa.Text, nullable=False, server_default=""))
+    # Settings every desk pulls, by name (the desk's own central_setting, migration 0007):
+    # "sla_policy" is the centre's SLA table as TOML text (`agentdesk central load sla`,
+    # :meth:`Central.put_setting`). Same columns as the desk's, like the synced tables.
+    setting = SQLModel.metadata.tables["central_setting"]
+    tables["central_setting"] = sa.Table("central_setting", md, *[
+        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+        for c in setting.columns])
     return md, tables
 
 
@@ -293,6 +323,14 @@ class Central:
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="2"))
                 version = "2"
+            if version == "2":  # schema 3 adds tables only (created above)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="3"))
+                version = "3"
+            if self.dialect == "postgresql":
+                # Seed chunks are SQLite pages: not worth compressing again on every read.
+                conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "
+                                     "SET STORAGE EXTERNAL"))
             if version is not None and version != SCHEMA_VERSION:
                 raise CentralError(f"central store {self.shown}: schema version {version!r}, "
                                    f"this agentdesk knows {SCHEMA_VERSION!r}")
@@ -465,7 +503,8 @@ class Central:
             for entity in {p.entity for p in entries if p.entity in codec.MODELS}:
                 for row in conn.exec_driver_sql(self._sql(
                         f"SELECT {self._desk_columns(entity)} FROM change_log l JOIN {entity} x "
-                        f"ON x.id = l.row_id WHERE l.seq > @lo AND l.seq <= @hi AND "
+                        f"ON x.{codec.key(entity)} = l.row_id WHERE l.seq > @lo AND "
+                        f"l.seq <= @hi AND "
                         f"l.entity = '{entity}'"), window).fetchall():
                     rows[(entity, row[0])] = tuple(row)
                 if entity == "customer":
@@ -511,6 +550,28 @@ class Central:
         return ", ".join(out)
 
     # --- centre-side writes (loads) --------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        """A setting's text as the centre keeps it (None: never loaded)."""
+        table = T["central_setting"]
+        with self.reading() as conn:
+            return conn.execute(sa.select(table.c.body).where(table.c.name == name)).scalar()
+
+    def put_setting(self, name: str, body: str, origin: str = "centre") -> int | None:
+        """Store a setting's text (the caller validated it) and log it for the desks, in
+        one transaction under the change-log lock. Returns the change-log seq, or None
+        when the centre already holds exactly this text (nothing is written or logged)."""
+        table, log = T["central_setting"], T["change_log"]
+        with self._writing() as conn:
+            # Read under the lock: two loads at once cannot both see "changed".
+            if conn.execute(sa.select(table.c.body).where(table.c.name == name)).scalar() \
+                    == body:
+                return None
+            now = _aware(conn.execute(sa.select(sa.func.current_timestamp())).scalar())
+            _upsert(conn, table, [{"name": name, "body": body, "updated_at": now}])
+            return int(conn.execute(log.insert().returning(log.c.seq), {
+                "entity": "central_setting", "row_id": name, "op": "upsert",
+                "origin": origin}).scalar_one())
 
     def upsert_rows(self, entity: str, rows: list[dict], phones: dict[str, list] | None = None,
                     origin: str = "centre") -> int:

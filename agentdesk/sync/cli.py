@@ -16,10 +16,17 @@ def add_parsers(sub, common) -> dict:  # noqa: ANN001
     q.add_argument("--central", metavar="URL",
                    help="postgresql://user@host/db or sqlite:///path (default: central_url)")
     common(q, True)
-    q = c_sub.add_parser("load", help="load customers (CSV) or articles (DIR) into the centre")
-    q.add_argument("what", choices=("customers", "kb"))
+    q = c_sub.add_parser("load", help="load customers (CSV), articles (DIR) or the SLA "
+                                      "policy (TOML) into the centre")
+    q.add_argument("what", choices=("customers", "kb", "sla"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
+    q.add_argument("--no-seed", action="store_true",
+                   help="customers: do not rebuild the new-desk seed afterwards")
+    q.add_argument("--central", metavar="URL")
+    common(q, True)
+    q = c_sub.add_parser("seed", help="rebuild the seed new desks start from (the customers "
+                                      "as one file; run nightly)")
     q.add_argument("--central", metavar="URL")
     common(q, True)
 
@@ -50,9 +57,19 @@ def cmd_central(args: argparse.Namespace) -> int:
             print(f"{centre.shown}: central schema {outcome}")
             return 0
         centre.check()
+        if args.central_command == "seed":
+            return _seed(centre)
         from agentdesk.sync import load
 
-        if args.what == "kb":
+        if args.what == "sla":
+            from agentdesk import sla
+            from agentdesk.cli import CliError
+
+            try:
+                report = load.sla_policy(centre, args.file)
+            except sla.SlaError as exc:  # "FILE, line N: ...": nothing was stored
+                raise CliError(str(exc)) from None
+        elif args.what == "kb":
             report = load.articles(centre, args.file)
         else:
             from agentdesk import customers_io

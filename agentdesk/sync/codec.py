@@ -11,18 +11,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agentdesk.models import (Agent, Contact, Customer, CustomerPhone, Incident, KbArticle,
-                              Notice, Ticket, TicketEvent, UTCDateTime, utc_text)
+from agentdesk.models import (Agent, CentralSetting, Contact, Customer, CustomerPhone,
+                              Incident, KbArticle, Notice, Ticket, TicketEvent, UTCDateTime,
+                              utc_text)
 
 # Entities that travel, by table name. Customers carry their phones with them.
+# central_setting (the centre's SLA policy text) travels down only, keyed by name.
 MODELS: dict[str, Any] = {
     "agent": Agent, "customer": Customer, "customer_phone": CustomerPhone,
     "contact": Contact, "incident": Incident, "notice": Notice, "kb_article": KbArticle,
-    "ticket": Ticket, "ticket_event": TicketEvent,
+    "ticket": Ticket, "ticket_event": TicketEvent, "central_setting": CentralSetting,
 }
 # The order rows of one pulled batch are applied in (what refers to what comes first).
-APPLY_ORDER = ("agent", "customer", "incident", "notice", "kb_article", "contact", "ticket",
-               "ticket_event", "conflict")
+APPLY_ORDER = ("central_setting", "agent", "customer", "incident", "notice", "kb_article",
+               "contact", "ticket", "ticket_event", "conflict")
 
 
 def table(entity: str) -> sa.Table:
@@ -31,6 +33,11 @@ def table(entity: str) -> sa.Table:
 
 def columns(entity: str) -> list[str]:
     return [c.name for c in table(entity).columns]
+
+
+def key(entity: str) -> str:
+    """The column a change-log ``row_id`` names (``id``; a setting's ``name``)."""
+    return table(entity).primary_key.columns.values()[0].name
 
 
 def wire(value: Any) -> Any:

@@ -471,7 +471,15 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
         if not group:
             continue
         rows = [c.row for c in group.values() if c.row is not None]
-        if entity == "agent":
+        if entity == "central_setting":
+            # The centre's settings (its SLA policy text): written by raw SQL, so never
+            # captured into the outbox; a row the centre no longer has goes here too.
+            if rows:
+                conn.exec_driver_sql(_upsert_sql(entity, codec.columns(entity), "name"), rows)
+            gone = [(c.row_id,) for c in group.values() if c.row is None]
+            if gone:
+                conn.exec_driver_sql("DELETE FROM central_setting WHERE name = ?", gone)
+        elif entity == "agent":
             _agents(conn, rows)
         elif entity == "customer":
             _customers(conn, [c for c in group.values() if c.row is not None], exact_keys)

@@ -1,5 +1,6 @@
-"""Loading reference data into the central store: customers (the desk's CSV format) and
-knowledge-base articles (the desk's Markdown format). Desks receive them by pulling."""
+"""Loading reference data into the central store: customers (the desk's CSV format),
+knowledge-base articles (the desk's Markdown format) and the SLA policy (the desk's TOML
+format). Desks receive them by pulling."""
 
 from __future__ import annotations
 
@@ -111,3 +112,30 @@ def articles(central: Central, folder: Path | str):  # noqa: ANN201 - KbImportRe
     report.updated = len(known)
     central.upsert_rows("kb_article", rows)
     return report
+
+
+class SlaLoad:
+    """What ``agentdesk central load sla`` did."""
+
+    errors: tuple = ()  # a broken file raises sla.SlaError instead: nothing is stored
+
+    def __init__(self, file: str, seq: int | None) -> None:
+        self.file, self.seq = file, seq  # seq: the change-log entry; None: already there
+
+    def format(self) -> str:
+        if self.seq is None:
+            return f"{self.file}: the centre already has this SLA policy; nothing changed"
+        return (f"{self.file}: SLA policy stored at the centre (change {self.seq}); desks "
+                "use it from their next sync")
+
+
+def sla_policy(central: Central, path: Path | str) -> SlaLoad:
+    """Store a TOML SLA policy as the centre's (``central_setting`` ``sla_policy``), after
+    checking it as a desk reads it: over the shipped defaults (sla.load_policy). The text
+    checked is the text stored (read once). A broken file raises sla.SlaError naming the
+    file and line, and nothing is written; the same text again writes nothing."""
+    from agentdesk import sla
+
+    text = sla.read_text(path)
+    sla.load_policy(central_text=text, central_source=str(path))
+    return SlaLoad(str(path), central.put_setting(sla.CENTRAL_SETTING, text))

@@ -10,7 +10,8 @@ and is not captured.
 What is *not* captured (decided, see README "Sync"): raw-SQL bulk paths — demo data
 (local play data), the desk's customer CSV import (customers are reference data: the
 centre loads them with ``agentdesk central load customers``), search keys, the KB index
-and the audit log (desk-local).
+and the audit log (desk-local); nor ``central_setting`` (the centre's SLA policy: it only
+comes down, ``agentdesk central load sla``; no model of it is watched here).
 """
 
 from __future__ import annotations
