@@ -11,6 +11,7 @@ agent or an administrator can act on.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +31,18 @@ class StoreError(RuntimeError):
     """A database that cannot be opened or used, said plainly."""
 
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows: no sole-user operations there
+    fcntl = None
+
+
 @dataclass
 class Store:
     engine: sa.Engine
     path: Path
     readonly: bool
+    lock_fd: int | None = None  # a shared lock on <db>.lock while this store is open
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -61,8 +69,29 @@ class Store:
         """A plain sqlite3 connection with the same settings (bulk loads, benchmarks)."""
         return _raw_connect(self.path, self.readonly)
 
+    @contextmanager
+    def sole_user(self) -> Iterator[bool]:
+        """Yields True when no other open store (any process) holds this desk file, and
+        keeps it so for the block (others opening it wait). Replacing the whole file (a
+        new desk's first sync from the centre's seed) is safe only then."""
+        if fcntl is None or self.lock_fd is None:
+            yield False
+            return
+        try:
+            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(self.lock_fd, fcntl.LOCK_SH)
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)  # releases the lock
+            self.lock_fd = None
 
 
 def _pragmas(dbapi_connection: sqlite3.Connection, readonly: bool) -> None:
@@ -160,7 +189,7 @@ def open_desk(path: Path | str, migrate: bool = True) -> Store:
     except StoreError:
         engine.dispose()
         raise
-    return Store(engine=engine, path=path, readonly=False)
+    return Store(engine=engine, path=path, readonly=False, lock_fd=_share(path))
 
 
 def open_readonly(path: Path | str) -> Store:
@@ -179,4 +208,22 @@ def open_readonly(path: Path | str) -> Store:
     except StoreError:
         engine.dispose()
         raise
-    return Store(engine=engine, path=path, readonly=True)
+    return Store(engine=engine, path=path, readonly=True, lock_fd=_share(path))
+
+
+def _share(path: Path) -> int | None:
+    """A shared lock on ``<db>.lock`` for as long as the store is open: it tells a sole-user
+    operation (:meth:`Store.sole_user`) that the file is in use. Waits while such an
+    operation runs. None where locks cannot be taken (then no sole-user operation runs)."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only folder (a monitor reading a copy): no lock, no harm
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd

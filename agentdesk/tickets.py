@@ -136,16 +136,29 @@ def _check_text(label: str, value: str, limit: int, required: bool = False) -> s
     return value
 
 
+def desk_tag(desk_id: str) -> str:
+    """Six letters and digits from a desk's id (Crockford's alphabet: no I, L, O, U)."""
+    import hashlib
+
+    value = int.from_bytes(hashlib.sha256(desk_id.encode()).digest()[:4], "big")
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    return "".join(alphabet[(value >> (5 * i)) & 31] for i in range(6))
+
+
 def _number(session: Session, now: datetime) -> str:
     from agentdesk import clock
 
     prefix = "GD" + clock.local(now).strftime("%Y%m%d")
     # A desk registered with a central store numbers its tickets in its own range (its
-    # desk number after the date), so desks creating tickets offline never collide.
-    desk_no = session.connection().execute(
-        text("SELECT value FROM sync_meta WHERE key = 'desk_no'")).scalar()
-    if desk_no:
-        prefix += f"{int(desk_no):03d}"
+    # desk number after the date), so desks creating tickets offline never collide. A
+    # desk that syncs but has not reached the centre yet has no number: "L" and a tag
+    # of its random id stand in (one chance in ~10^9 that two such desks share a tag).
+    meta = dict(session.connection().execute(
+        text("SELECT key, value FROM sync_meta WHERE key IN ('desk_no', 'desk_id')")).all())
+    if meta.get("desk_no"):
+        prefix += f"{int(meta['desk_no']):03d}"
+    elif meta.get("desk_id"):
+        prefix += "L" + desk_tag(meta["desk_id"])
     last = session.connection().execute(
         text("SELECT max(number) FROM ticket WHERE number >= :lo AND number < :hi"),
         {"lo": prefix, "hi": prefix + "~"}).scalar()

@@ -34,6 +34,8 @@ def add_parsers(sub, common) -> dict:  # noqa: ANN001
     p.add_argument("--once", action="store_true", help="one sync, then exit (else repeat "
                                                       "every sync_interval seconds)")
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    p.add_argument("--no-seed", action="store_true", help="a new desk copies customers row "
+                                                         "by row even if the centre has a seed")
     p.add_argument("--central", metavar="URL")
     common(p, True)
     return {"central": cmd_central, "sync": cmd_sync}
@@ -80,9 +82,26 @@ def cmd_central(args: argparse.Namespace) -> int:
             except customers_io.ImportFileError as exc:
                 raise CliError(str(exc)) from None
         print(report.format())
+        if args.what == "customers" and not args.no_seed and report.inserted + report.updated:
+            _seed(centre)
         return 1 if report.errors else 0
     finally:
         centre.dispose()
+
+
+def _seed(centre) -> int:  # noqa: ANN001
+    from agentdesk.cli import _progress_printer
+    from agentdesk.sync import seed
+
+    update, stop = _progress_printer()
+    try:
+        made = seed.build(centre, progress=update)
+    finally:
+        stop()
+    print(f"{centre.shown}: seed for new desks made: {made['customers']:,} customers as of "
+          f"change {made['seq_hi']}, {made['size'] / 1048576:.1f} MB in {made['chunks']} "
+          "chunks")
+    return 0
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -103,7 +122,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     if centre is None:
                         centre = central.connect(url)
                     report = engine.sync_once(desk, centre, desk_name=config.desk,
-                                              progress=update)
+                                              progress=update, seed=not args.no_seed)
                 except central.CentralUnavailable as exc:
                     plan.failed()
                     if args.once:

@@ -55,6 +55,9 @@ class DeskSync:
         from agentdesk.sync import central, engine
 
         try:
+            # Before the centre is ever reached: from now on this desk's ticket numbers
+            # carry its tag (tickets._number), so they cannot collide with other desks'.
+            engine.desk_id(self.store)
             if self.central is None:
                 self.central = central.connect(self.url, pool_size=1)
             report = engine.sync_once(self.store, self.central, desk_name=self.desk_name,

@@ -175,9 +175,11 @@ def _register(store: Store, central: Central, me: str, name: str) -> int:
 def sync_once(store: Store, central: Central, *, desk_name: str = "",
               push_batch: int = PUSH_BATCH, pull_batch: int = PULL_BATCH,
               snapshot_batch: int | None = None, progress: Progress | None = None,
-              hook: Callable[[str], None] = crash_point) -> SyncReport:
+              hook: Callable[[str], None] = crash_point, seed: bool = False) -> SyncReport:
     """Push everything waiting, then pull everything new. Raises CentralUnavailable when
-    the centre cannot be reached (nothing local is lost: the outbox keeps waiting)."""
+    the centre cannot be reached (nothing local is lost: the outbox keeps waiting).
+    ``seed``: a new desk may be seeded from the centre's seed file (only when this
+    process alone has the desk open: :mod:`agentdesk.sync.seed`)."""
     started = time.perf_counter()
     report = SyncReport()
     central.check()  # a centre of another schema says "run agentdesk central init"
@@ -186,7 +188,7 @@ def sync_once(store: Store, central: Central, *, desk_name: str = "",
     _push(store, central, me, push_batch, report, hook)
     _pull(store, central, me, pull_batch, report, progress, hook,
           snapshot_batch or SNAPSHOT_BATCH, KEY_BATCH if snapshot_batch is None
-          else snapshot_batch * 8)
+          else snapshot_batch * 8, seed)
     report.waiting = waiting(store)
     report.seconds = time.perf_counter() - started
     return report
@@ -218,7 +220,8 @@ def _push(store: Store, central: Central, me: str, batch: int, report: SyncRepor
 
 def _pull(store: Store, central: Central, me: str, batch: int, report: SyncReport,
           progress: Progress | None, hook: Callable[[str], None],
-          snapshot_batch: int = SNAPSHOT_BATCH, key_batch: int = KEY_BATCH) -> None:
+          snapshot_batch: int = SNAPSHOT_BATCH, key_batch: int = KEY_BATCH,
+          use_seed: bool = False) -> None:
     with store.engine.connect() as conn:
         cursor = int(meta(conn, "cursor") or 0)
         snap = meta(conn, "snap_hi")
@@ -227,7 +230,10 @@ def _pull(store: Store, central: Central, me: str, batch: int, report: SyncRepor
     report.first = cursor == 0 and snap is None  # (a resumed first sync is not)
     skip, snapshot = 0, fresh or snap is not None
     if snapshot:
-        skip = _snapshot(store, central, report, progress, hook, snapshot_batch, key_batch)
+        seeded = _seeded(store, central, report, progress, hook) if fresh and use_seed \
+            else None
+        skip = seeded if seeded is not None else _snapshot(
+            store, central, report, progress, hook, snapshot_batch, key_batch)
     began = time.perf_counter()
     start = cursor
     total = central.max_seq() if progress else 0
@@ -256,6 +262,24 @@ def _pull(store: Store, central: Central, me: str, batch: int, report: SyncRepor
     report.cursor = cursor
     if snapshot:
         report.phases["change log"] = time.perf_counter() - began
+
+
+def _seeded(store: Store, central: Central, report: SyncReport, progress: Progress | None,
+            hook: Callable[[str], None]) -> int | None:
+    """A new desk from the centre's seed file; None: copy rows instead (no usable seed,
+    the desk is open elsewhere, or the seed changed while it came)."""
+    from agentdesk.sync import seed
+
+    try:
+        got = seed.install(store, central, progress, hook, report.phases)
+    except seed.SeedGone as exc:
+        print(f"agentdesk: {exc}; copying customers row by row instead", file=sys.stderr)
+        return None
+    if got is None:
+        return None
+    seq_hi, customers = got
+    report.pulled += customers
+    return seq_hi
 
 
 def _snapshot(store: Store, central: Central, report: SyncReport, progress: Progress | None,
