@@ -287,6 +287,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "monitor.title": {"zh": "MONITOR 监控大屏", "en": "MONITOR wallboard"},
     "monitor.viewer": {"zh": "班长（只读）", "en": "Supervisor (read-only)"},
     "monitor.readonly": {"zh": "只读：监控大屏不能修改任何数据", "en": "Read-only: the monitor cannot change anything"},
+    "monitor.mirror.ok": {"zh": "只读 · 中心数据 {age} 秒前", "en": "read-only · centre data {age} s old"},
+    "monitor.mirror.down": {"zh": "只读 · 中心不可达，数据截至 {time}", "en": "read-only · centre unreachable, data as of {time}"},
     "monitor.loading": {"zh": "正在读取…", "en": "Reading…"},
     "monitor.updated": {"zh": "更新于 {time}（{ms} 毫秒）", "en": "updated {time} ({ms} ms)"},
     "monitor.failed": {"zh": "读取失败：{error}", "en": "Could not read: {error}"},

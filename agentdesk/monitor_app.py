@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App
@@ -36,6 +37,7 @@ class MonitorOptions:
     config: Config
     db_path: Path
     interval: float = DEFAULT_INTERVAL_S
+    follower: Any = None  # agentdesk.sync.mirror.Follower when showing the centre's mirror
 
 
 class MonitorApp(App):
@@ -71,6 +73,22 @@ class MonitorApp(App):
         localize(screen)
         self.push_screen(screen)
         self.call_after_refresh(self._open_store)
+        if self.options.follower is not None:
+            self.set_interval(1, self._show_mirror)
+
+    def _show_mirror(self) -> None:
+        """How old the centre's data is (the follower pulls in its own thread)."""
+        from agentdesk import clock
+
+        follower, now = self.options.follower, clock.now()
+        if follower.last_error or follower.last_ok is None:
+            when = follower.last_ok
+            shown = clock.local(when).strftime("%H:%M:%S") if when else "—"
+            self.sync_state = t("monitor.mirror.down", time=shown)
+        else:
+            age = max(0, int((now - follower.last_ok).total_seconds()))
+            self.sync_state = t("monitor.mirror.ok", age=age)
+        self._refresh_header()
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
@@ -107,11 +125,13 @@ class MonitorApp(App):
 
 
 def create_monitor_app(config: Config | None = None, db_path: Path | str | None = None,
-                       interval: float = DEFAULT_INTERVAL_S) -> MonitorApp:
+                       interval: float = DEFAULT_INTERVAL_S, follower: Any = None
+                       ) -> MonitorApp:
     """Build the monitor app: one factory for the CLI, tests and the web mode."""
     from agentdesk import clock, config as config_mod
 
     config = config or config_mod.load()
     clock.set_timezone(config.timezone)
     path = Path(db_path).expanduser() if db_path else config.db_path()
-    return MonitorApp(MonitorOptions(config=config, db_path=path, interval=interval))
+    return MonitorApp(MonitorOptions(config=config, db_path=path, interval=interval,
+                                     follower=follower))

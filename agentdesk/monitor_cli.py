@@ -25,6 +25,10 @@ def add_parsers(sub, common: Callable[[argparse.ArgumentParser, bool], None]  # 
     p.add_argument("--port", type=int, default=8090, help="--web: port (default 8090)")
     p.add_argument("--public-url", metavar="URL",
                    help="--web: the address browsers use, when not http://HOST:PORT")
+    p.add_argument("--central", metavar="URL",
+                   help="show the whole centre: keep a local mirror of this central store "
+                        "(read-only role is enough; the mirror file is --db, default "
+                        "centre-mirror.db beside the desk database)")
 
     p = sub.add_parser("report", help="monthly review tables (mix, KPIs, hot spots) as CSV")
     common(p, True)
@@ -48,19 +52,55 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from agentdesk.cli import _config
 
     config = _config(args)
-    path = config.db_path()
-    if not path.is_file():
-        raise _error(f"{path}: database file not found (the monitor never creates one)")
     if args.interval <= 0:
         raise _error("--interval must be positive")
-    if args.web:
-        return serve_web(config.lang, path, args.host, args.port, args.interval,
-                         args.public_url)
-    from agentdesk.monitor_app import create_monitor_app
+    follower = None
+    if args.central:
+        path, follower = _follow(args, config)
+    else:
+        path = config.db_path()
+        if not path.is_file():
+            raise _error(f"{path}: database file not found (the monitor never creates one)")
+    try:
+        if args.web:
+            return serve_web(config.lang, path, args.host, args.port, args.interval,
+                             args.public_url)
+        from agentdesk.monitor_app import create_monitor_app
 
-    app = create_monitor_app(config, path, interval=args.interval)
-    app.run()
-    return app.return_code or 0
+        app = create_monitor_app(config, path, interval=args.interval, follower=follower)
+        app.run()
+        return app.return_code or 0
+    finally:
+        if follower is not None:
+            follower.stop()
+
+
+def _follow(args: argparse.Namespace, config):  # noqa: ANN001, ANN202 - (Path, Follower)
+    """The centre's mirror: brought up to date now (a progress bar for a new one), then
+    followed by a thread while the wallboard runs. The wallboard reads only the mirror."""
+    from agentdesk.cli import _progress_printer
+    from agentdesk.store import StoreError
+    from agentdesk.sync import mirror
+
+    path = Path(args.db).expanduser() if args.db else \
+        config.db_path().with_name("centre-mirror.db")
+    from agentdesk import clock
+
+    had = path.is_file()
+    update, stop = _progress_printer()
+    last_ok, last_error = None, ""
+    try:
+        mirror.first_pull(path, args.central, update)
+        last_ok = clock.now()
+    except StoreError as exc:
+        if not had:
+            raise _error(f"{exc} (no mirror yet: nothing to show)") from None
+        last_error = str(exc)
+        print(f"agentdesk: {exc}; showing the mirror as last pulled", file=sys.stderr)
+    finally:
+        stop()
+    return path, mirror.Follower(path, args.central, args.interval, last_ok,
+                                 last_error).start()
 
 
 def web_command(lang: str, db_path: Path, interval: float) -> str:
