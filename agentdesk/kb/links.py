@@ -22,10 +22,17 @@ def link(session: Session, ticket_id: str, article_id: str, agent_code: str = ""
         raise LinkError(f"no knowledge-base article {article_id!r}")
     agent_id = conn.exec_driver_sql("SELECT id FROM agent WHERE code = ?",
                                     (agent_code,)).scalar() if agent_code else None
+    row = {"ticket_id": ticket_id, "article_id": article_id, "agent_id": agent_id,
+           "at": utc_text(clock.now())}
     done = conn.exec_driver_sql(
         "INSERT OR IGNORE INTO ticket_article (ticket_id, article_id, agent_id, at) "
-        "VALUES (?, ?, ?, ?)", (ticket_id, article_id, agent_id, utc_text(clock.now())))
-    return done.rowcount == 1
+        "VALUES (:ticket_id, :article_id, :agent_id, :at)", row)
+    if done.rowcount != 1:
+        return False
+    from agentdesk.sync import outbox
+
+    outbox.capture(session, "ticket_article", row)  # the centre's KB figures count links
+    return True
 
 
 def articles_for(session: Session, ticket_id: str) -> list[str]:

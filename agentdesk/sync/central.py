@@ -55,7 +55,7 @@ CONNECT_TIMEOUT_S = 5
 OWNERSHIP_KINDS = ("claim", "handover")
 # Tables the centre keeps (desk tables that travel, plus the centre's own audit log).
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
-                  "kb_article", "ticket", "ticket_event", "audit_log")  # + customer_key
+                  "kb_article", "ticket", "ticket_event", "ticket_article", "audit_log")  # + customer_key
 
 
 class CentralError(StoreError):
@@ -557,7 +557,8 @@ class Central:
             window = self._params(lo=cursor, hi=entries[-1].seq)
             rows: dict[tuple[str, str], tuple] = {}
             phones: dict[str, list[tuple]] = {}
-            for entity in {p.entity for p in entries if p.entity in codec.MODELS}:
+            for entity in {p.entity for p in entries
+                           if p.entity in codec.MODELS and p.entity not in codec.BY_PAYLOAD}:
                 for row in conn.exec_driver_sql(self._sql(
                         f"SELECT {self._desk_columns(entity)} FROM change_log l JOIN {entity} x "
                         f"ON x.{codec.key(entity)} = l.row_id WHERE l.seq > @lo AND "
@@ -803,6 +804,13 @@ class _Apply:
                 self.log(entity, row_id, op, cid)
         elif entity == "ticket_event":
             self.ticket_event(change)
+        elif entity == "ticket_article":  # a link: kept once, carried in the log entry
+            row, link = codec.to_python(entity, payload), T["ticket_article"]
+            if conn.execute(sa.select(link.c.ticket_id).where(
+                    link.c.ticket_id == row["ticket_id"],
+                    link.c.article_id == row["article_id"])).first() is None:
+                conn.execute(link.insert(), row)
+                self.log(entity, row_id, op, cid, payload)
         else:
             raise CentralError(f"unknown change entity {entity!r} (change {cid})")
 

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from agentdesk.models import (Agent, CentralSetting, Contact, Customer, CustomerPhone,
-                              Incident, KbArticle, Notice, Ticket, TicketEvent, UTCDateTime,
-                              utc_text)
+                              Incident, KbArticle, Notice, Ticket, TicketArticle, TicketEvent,
+                              UTCDateTime, utc_text)
 
 # Entities that travel, by table name. Customers carry their phones with them.
 # central_setting (the centre's SLA policy text) travels down only, keyed by name.
@@ -21,10 +21,14 @@ MODELS: dict[str, Any] = {
     "agent": Agent, "customer": Customer, "customer_phone": CustomerPhone,
     "contact": Contact, "incident": Incident, "notice": Notice, "kb_article": KbArticle,
     "ticket": Ticket, "ticket_event": TicketEvent, "central_setting": CentralSetting,
+    "ticket_article": TicketArticle,
 }
+# Entities whose change-log entry carries the row itself (no single-column key to join
+# on, and the row never changes): a ticket's link to the article that answered it.
+BY_PAYLOAD = frozenset({"ticket_article"})
 # The order rows of one pulled batch are applied in (what refers to what comes first).
 APPLY_ORDER = ("central_setting", "agent", "customer", "incident", "notice", "kb_article",
-               "contact", "ticket", "ticket_event", "conflict")
+               "contact", "ticket", "ticket_event", "ticket_article", "conflict")
 
 
 def table(entity: str) -> sa.Table:
@@ -38,6 +42,13 @@ def columns(entity: str) -> list[str]:
 def key(entity: str) -> str:
     """The column a change-log ``row_id`` names (``id``; a setting's ``name``)."""
     return table(entity).primary_key.columns.values()[0].name
+
+
+def row_id(entity: str, row: dict[str, Any]) -> str:
+    """The change's row id: ``id``, or for a link both ends (``ticket_id/article_id``)."""
+    if entity == "ticket_article":
+        return f"{row['ticket_id']}/{row['article_id']}"
+    return row["id"]
 
 
 def wire(value: Any) -> Any:

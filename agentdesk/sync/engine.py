@@ -42,7 +42,7 @@ KEY_BATCH = 50000  # first sync: lookup keys per fetch and desk transaction
 PREFETCH = True  # fetch the next batch while this one is written (measured: ~10 % faster)
 CRASH_ENV = "AGENTDESK_SYNC_CRASH_AT"  # fault tests: SIGKILL at the Nth crash point
 MMAP_BYTES = 2147483648  # store.py's setting, restored after a bulk transaction
-BACKFILL = ("agent", "contact", "incident", "ticket", "ticket_event")
+BACKFILL = ("agent", "contact", "incident", "ticket", "ticket_event", "ticket_article")
 
 Progress = Callable[[str, int, int], None]
 
@@ -163,8 +163,9 @@ def _register(store: Store, central: Central, me: str, name: str) -> int:
                 order = " ORDER BY at, id" if entity == "ticket_event" else ""
                 rows = [dict(zip(cols, r)) for r in conn.exec_driver_sql(
                     f"SELECT {', '.join(cols)} FROM {entity}{order}")]
-                outbox.write(conn, [(entity, r["id"], "insert", r) for r in rows
-                                    if (entity, r["id"]) not in queued])
+                outbox.write(conn, [(entity, codec.row_id(entity, r), "insert", r)
+                                    for r in rows
+                                    if (entity, codec.row_id(entity, r)) not in queued])
             set_meta(conn, "desk_no", no)
     return no
 
@@ -523,6 +524,12 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
                 f"VALUES ({', '.join('?' * len(cols))})", rows)
             conn.exec_driver_sql("INSERT OR IGNORE INTO sync_event_seq (event_id, seq) "
                                  "VALUES (?, ?)", list(event_seq.items()))
+        elif entity == "ticket_article":
+            cols = codec.columns(entity)
+            conn.exec_driver_sql(
+                f"INSERT OR IGNORE INTO ticket_article ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))})",
+                [tuple(c.payload.get(k) for k in cols) for c in group.values() if c.payload])
         elif entity == "conflict":
             for c in group.values():
                 p = c.payload or {}

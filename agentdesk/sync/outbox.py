@@ -4,7 +4,8 @@
 incidents, tickets (their first row; later changes travel as events), ticket events, and
 customer edits (the changed fields, old and new) and phone lists are written as outbox
 rows on the session's own connection, so the change and its outbox row commit or roll
-back together. A session that applies pulled changes sets ``session.info["sync_apply"]``
+back together. A ticket's article link is written by raw SQL: :func:`capture` puts it in
+the outbox on the same connection. A session that applies pulled changes sets ``session.info["sync_apply"]``
 and is not captured.
 
 What is *not* captured (decided, see README "Sync"): raw-SQL bulk paths — demo data
@@ -115,6 +116,16 @@ def _after_flush(session: Session, _context: Any) -> None:
         return
     changes.sort(key=lambda c: c[0])  # stable: what is referred to goes first
     write(conn, [(entity, row_id, op, payload) for _, entity, row_id, op, payload in changes])
+
+
+def capture(session: Session, entity: str, row: dict[str, Any]) -> None:
+    """One row written by raw SQL (a ticket's article link), into the outbox on the
+    session's connection, when this session captures at all."""
+    if _enabled(session):
+        from agentdesk.sync.codec import row_id
+
+        payload = {k: wire(v) for k, v in row.items()}
+        write(session.connection(), [(entity, row_id(entity, payload), "insert", payload)])
 
 
 def write(conn: sa.Connection, changes: list[tuple[str, str, str, dict]]) -> None:
