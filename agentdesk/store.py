@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,19 +74,37 @@ class Store:
     def sole_user(self) -> Iterator[bool]:
         """Yields True when no other open store (any process) holds this desk file, and
         keeps it so for the block (others opening it wait). Replacing the whole file (a
-        new desk's first sync from the centre's seed) is safe only then."""
+        new desk's first sync from the centre's seed) is safe only then.
+
+        Linux drops a shared flock whose upgrade fails, so attempts are serialised by a
+        second lock (``<db>.lock.excl``): while one runs, nobody else can take the
+        exclusive lock, and the shared one is taken back at once."""
         if fcntl is None or self.lock_fd is None:
             yield False
             return
         try:
-            fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            gate = os.open(f"{_lock_path(self.path)}.excl", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             yield False
             return
         try:
-            yield True
+            try:
+                fcntl.flock(gate, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another sole-user step runs now
+                yield False
+                return
+            try:
+                fcntl.flock(self.lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fcntl.flock(self.lock_fd, fcntl.LOCK_SH)  # nobody holds EX: immediate
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(self.lock_fd, fcntl.LOCK_SH)
         finally:
-            fcntl.flock(self.lock_fd, fcntl.LOCK_SH)
+            os.close(gate)  # releases the gate
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -175,6 +194,7 @@ def open_desk(path: Path | str, migrate: bool = True) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"{path.parent}: cannot create the folder: {exc}") from None
+    lock_fd = _share(path, readonly=False)  # before the first connection (see _share)
     engine = _engine(path, readonly=False)
     try:
         with engine.connect() as conn:
@@ -185,11 +205,13 @@ def open_desk(path: Path | str, migrate: bool = True) -> Store:
             migrations.upgrade(engine, path)
     except (DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
+        _unshare(lock_fd)
         raise explain(exc, path) from None
     except StoreError:
         engine.dispose()
+        _unshare(lock_fd)
         raise
-    return Store(engine=engine, path=path, readonly=False, lock_fd=_share(path))
+    return Store(engine=engine, path=path, readonly=False, lock_fd=lock_fd)
 
 
 def open_readonly(path: Path | str) -> Store:
@@ -197,6 +219,7 @@ def open_readonly(path: Path | str) -> Store:
     path = Path(path).expanduser()
     if not path.is_file():
         raise StoreError(f"{path}: database file not found")
+    lock_fd = _share(path, readonly=True)
     engine = _engine(path, readonly=True)
     try:
         from agentdesk import migrations
@@ -204,26 +227,64 @@ def open_readonly(path: Path | str) -> Store:
         migrations.check_current(engine, path)
     except (DBAPIError, sqlite3.Error) as exc:
         engine.dispose()
+        _unshare(lock_fd)
         raise explain(exc, path) from None
     except StoreError:
         engine.dispose()
+        _unshare(lock_fd)
         raise
-    return Store(engine=engine, path=path, readonly=True, lock_fd=_share(path))
+    return Store(engine=engine, path=path, readonly=True, lock_fd=lock_fd)
 
 
-def _share(path: Path) -> int | None:
-    """A shared lock on ``<db>.lock`` for as long as the store is open: it tells a sole-user
-    operation (:meth:`Store.sole_user`) that the file is in use. Waits while such an
-    operation runs. None where locks cannot be taken (then no sole-user operation runs)."""
+LOCK_WAIT_S = 60  # how long an opener waits for a sole-user step (a seed's install)
+
+
+def _lock_path(path: Path) -> Path:
+    """``<db>.lock`` beside the real file (a symlinked desk path names the same lock)."""
+    return Path(f"{os.path.realpath(path)}.lock")
+
+
+def _share(path: Path, readonly: bool) -> int | None:
+    """A shared lock on ``<db>.lock``, taken before the database is opened and held while
+    the store is open: a sole-user step (:meth:`Store.sole_user`) replaces the file only
+    when nobody holds one. An opener waits while such a step runs (about a second).
+    None where locks do not exist (Windows: no sole-user step runs there either) or for
+    a read-only store of a file whose folder it cannot write (a copy: replacing it is
+    not this store's business); a writable store that cannot lock is refused."""
     if fcntl is None:
         return None
-    try:
-        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:  # a read-only folder (a monitor reading a copy): no lock, no harm
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-    except OSError:
+    lock = _lock_path(path)
+    fd = None
+    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):  # flock works on either
+        try:
+            fd = os.open(lock, flags, 0o644)
+            break
+        except OSError:
+            continue
+    if fd is None:
+        if readonly:
+            return None
+        raise StoreError(f"{lock}: cannot open the desk's lock file; check its owner and "
+                         "permissions (it must be readable by every agentdesk using the desk)")
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise StoreError(f"{path}: the desk is being set up from the centre's seed "
+                                 f"(agentdesk sync) for over {LOCK_WAIT_S} s; try again "
+                                 "when it has finished") from None
+            time.sleep(0.05)
+        except OSError as exc:
+            os.close(fd)
+            if readonly:
+                return None
+            raise StoreError(f"{lock}: cannot lock: {exc}") from None
+
+
+def _unshare(fd: int | None) -> None:
+    if fd is not None:
         os.close(fd)
-        return None
-    return fd

@@ -123,8 +123,12 @@ def test_a_read_only_role_is_enough_for_the_monitor(tmp_path: Path) -> None:
                         f'ALTER ROLE "{role}" SET default_transaction_read_only = on'):
                 conn.exec_driver_sql(sql)
         read_only = url.replace("postgresql://postgres@", f"postgresql://{role}@")
+        from agentdesk.sync import seed
+
+        seed.build(c)  # a new mirror starts from the seed: read in binary, read-only
         path = tmp_path / "mirror.db"
-        mirror.first_pull(path, read_only)
+        report = mirror.first_pull(path, read_only)
+        assert "seed download" in report.phases
         assert _open_tickets(path) == 2
         with pytest.raises(central.CentralError):  # a desk cannot sync with this role
             engine.sync_once(new_desk(tmp_path / "c.db"), central.connect(read_only),
@@ -166,7 +170,8 @@ async def test_the_wallboard_header_says_how_old_the_centres_data_is(tmp_path: P
     async with app.run_test(size=(160, 50)) as pilot:
         assert await wait_until(pilot, lambda: "中心数据 7 秒前" in visible_text(app)
                                 or "中心数据 8 秒前" in visible_text(app), timeout=10)
-        assert "未结工单 2 张" in visible_text(app)
+        assert await wait_until(pilot, lambda: "未结工单 2 张" in visible_text(app),
+                                timeout=10)
         follower.last_error = "central store …: unreachable"
         shown = clock.local(follower.last_ok).strftime("%H:%M:%S")
         assert await wait_until(pilot, lambda: f"中心不可达，数据截至 {shown}"

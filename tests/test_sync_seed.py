@@ -139,13 +139,19 @@ def test_a_crash_before_the_rename_keeps_rows_written_meanwhile(tmp_path: Path,
     seed_customers(centre, 10)
     seed.build(centre)
     desk = new_desk(tmp_path / "d.db")
+    before = _ticket(desk, text="崩溃之前建的单")  # copied into the seed file, with its event
     with pytest.raises(KeyboardInterrupt):
         _sync(desk, centre, seed=True, hook=_stop_at("seed.before_replace"))
+    assert Path(f"{desk.path}.seed.id").read_text().split()[1] == "dirty"
     later = _ticket(desk, text="崩溃之后建的单")  # the seed file holds an older copy
-    _sync(desk, centre, seed=True)
-    assert later in {r[0] for r in desk_rows(desk, "SELECT number FROM ticket")}
+    report = _sync(desk, centre, seed=True)  # starts over: a fresh download
+    assert "seed download" in report.phases
+    numbers = {r[0] for r in desk_rows(desk, "SELECT number FROM ticket")}
+    assert {before, later} <= numbers
+    assert desk_rows(desk, "SELECT count(*) FROM ticket_event") == [(2,)]
     assert desk_rows(desk, "SELECT count(*) FROM customer") == [(10,)]
-    assert later in {r[0] for r in centre_rows(centre, "SELECT number FROM ticket")}
+    assert {before, later} <= {r[0] for r in centre_rows(centre, "SELECT number FROM ticket")}
+    assert not list(tmp_path.glob("d.db.seed*"))
     desk.dispose()
 
 
@@ -183,6 +189,7 @@ def test_a_newer_seed_replaces_the_older_and_a_stale_part_starts_over(tmp_path: 
     desk = new_desk(tmp_path / "d.db")
     with pytest.raises(KeyboardInterrupt):
         _sync(desk, centre, seed=True, hook=_stop_at("seed.before_chunk", 5))
+    Path(f"{desk.path}.seed-journal").write_bytes(b"a journal an old crash left")
     seed_customers(centre, 5, prefix="32000")
     second = seed.build(centre)
     assert centre_rows(centre, "SELECT id FROM desk_seed") == [(second["id"],)]
@@ -191,7 +198,24 @@ def test_a_newer_seed_replaces_the_older_and_a_stale_part_starts_over(tmp_path: 
     report = _sync(desk, centre, seed=True)
     assert "seed download" in report.phases
     assert desk_rows(desk, "SELECT count(*) FROM customer") == [(25,)]
+    assert desk_rows(desk, "PRAGMA integrity_check") == [("ok",)]
+    assert not Path(f"{desk.path}.seed-journal").exists()  # never played into the new file
     desk.dispose()
+
+
+def test_two_seed_builds_at_once_leave_a_seed(tmp_path: Path, centre) -> None:
+    seed_customers(centre, 5)
+    early = centre.seed_begin(5, "0007", "rules", 5, 4096)
+    late = centre.seed_begin(5, "0007", "rules", 5, 4096)
+    centre.seed_put(late, 0, "x", b"late")
+    centre.seed_finish(late, 4, 1)
+    centre.seed_finish(early, 0, 0)  # finishes after: it must not remove the later one
+    assert centre.seed_latest()["id"] == late  # the build that began last
+    assert {r[0] for r in centre_rows(centre, "SELECT id FROM desk_seed")} == {early, late}
+    third = seed.build(centre)  # a later build clears both
+    assert centre_rows(centre, "SELECT id FROM desk_seed") == [(third["id"],)]
+    assert centre_rows(centre, "SELECT DISTINCT seed_id FROM desk_seed_chunk") == [
+        (third["id"],)]
 
 
 _SYNC_SCRIPT = """
@@ -209,12 +233,22 @@ def test_sigkill_during_seeding_then_rerun(tmp_path: Path, centre) -> None:
     """Killed at every seed point (download, before and after the rename) in a
     subprocess, then run again: the desk ends like a desk that was never killed."""
     seed_customers(centre, 20)
-    made = seed.build(centre)
-    points = made["chunks"] + 2  # each chunk, before the rename, after it
+    seed.build(centre)
     reference = new_desk(tmp_path / "ref.db")
     _sync(reference, centre)
+    # The points a first sync passes, in order, as the subprocess will meet them.
+    names: list[str] = []
+    probe = new_desk(tmp_path / "probe.db")
+    _ticket(probe)
+    _sync(probe, centre, seed=True, hook=names.append)
+    probe.dispose()
+    chunks = [i + 1 for i, n in enumerate(names) if n == "seed.before_chunk"]
+    chosen = [chunks[0], chunks[len(chunks) // 2], chunks[-1],
+              names.index("seed.before_replace") + 1, names.index("seed.after_replace") + 1,
+              names.index("seed.after_replace") + 2]  # the change-log pull after it
+    assert len(chunks) > 10 and len(set(chosen)) == 6, names
     env = {**os.environ}
-    for point in (1, 4, 7, points - 1, points, points + 1):
+    for point in chosen:
         path = tmp_path / f"d{point}.db"
         desk = new_desk(path)
         local = _ticket(desk)
@@ -223,6 +257,7 @@ def test_sigkill_during_seeding_then_rerun(tmp_path: Path, centre) -> None:
         run = subprocess.run([sys.executable, "-c", _SYNC_SCRIPT, str(path), centre.url],
                              env=env, capture_output=True, text=True, timeout=60)
         assert run.returncode == -signal.SIGKILL, run.stderr
+        assert f"crash point {point}: {names[point - 1]}" in run.stderr
         env.pop(engine.CRASH_ENV)
         run = subprocess.run([sys.executable, "-c", _SYNC_SCRIPT, str(path), centre.url],
                              env=env, capture_output=True, text=True, timeout=60)
@@ -277,3 +312,41 @@ def test_desks_that_have_not_reached_the_centre_number_tickets_apart(tmp_path: P
     assert registered[10:13] == "001" and len(registered) == 18
     for desk in (a, b):
         desk.dispose()
+
+
+def test_a_failed_sole_user_attempt_keeps_its_shared_lock(tmp_path: Path) -> None:
+    """Linux drops a shared flock whose upgrade fails: the store must take it back, or a
+    second store would think itself alone and replace the file under the first."""
+    from agentdesk import store
+
+    a, b = store.open_desk(tmp_path / "d.db"), store.open_desk(tmp_path / "d.db")
+    with a.sole_user() as alone:
+        assert not alone
+    with b.sole_user() as alone:
+        assert not alone  # a still holds its share
+    a.dispose()
+    with b.sole_user() as alone:
+        assert alone
+    b.dispose()
+
+
+def test_an_opener_waits_while_a_sole_user_step_runs(tmp_path: Path) -> None:
+    import threading
+
+    from agentdesk import store
+
+    a = store.open_desk(tmp_path / "d.db")
+    opened = threading.Event()
+
+    def open_it() -> None:
+        store.open_desk(tmp_path / "d.db").dispose()
+        opened.set()
+
+    with a.sole_user() as alone:
+        assert alone
+        thread = threading.Thread(target=open_it)
+        thread.start()
+        assert not opened.wait(0.5)  # held off: no connection to a file about to go
+    assert opened.wait(30)
+    thread.join()
+    a.dispose()

@@ -455,13 +455,20 @@ class Central:
                          {"seed_id": seed_id, "n": n, "sha256": sha256, "data": data})
 
     def seed_finish(self, seed_id: str, size: int, chunks: int) -> None:
-        """The seed is complete: new desks take it, and older seeds go."""
+        """The seed is complete: new desks take it, and the complete seeds made before it
+        go (a build still running beside this one is left alone: it finishes later)."""
         seed, chunk = T["desk_seed"], T["desk_seed_chunk"]
         with self._guard(), self.engine.begin() as conn:
-            conn.execute(seed.update().where(seed.c.id == seed_id).values(
-                size=size, chunks=chunks, complete=True))
-            conn.execute(chunk.delete().where(chunk.c.seed_id != seed_id))
-            conn.execute(seed.delete().where(seed.c.id != seed_id))
+            done = conn.execute(seed.update().where(seed.c.id == seed_id).values(
+                size=size, chunks=chunks, complete=True)).rowcount
+            if done != 1:
+                raise CentralError(f"central store {self.shown}: seed {seed_id} was removed "
+                                   "while it was being made; make it again")
+            # Ids are uuid7: their order is the order the builds began (made_at has only
+            # whole seconds on SQLite).
+            older = sa.select(seed.c.id).where(seed.c.id < seed_id, seed.c.complete == sa.true())
+            conn.execute(chunk.delete().where(chunk.c.seed_id.in_(older)))
+            conn.execute(seed.delete().where(seed.c.id.in_(older)))
 
     def seed_drop(self, seed_id: str) -> None:
         """An unfinished seed's chunks (a build that failed)."""
@@ -474,7 +481,7 @@ class Central:
         seed = T["desk_seed"]
         with self.reading() as conn:
             row = conn.execute(sa.select(seed).where(seed.c.complete == sa.true())
-                               .order_by(seed.c.made_at.desc()).limit(1)).mappings().first()
+                               .order_by(seed.c.id.desc()).limit(1)).mappings().first()
             return dict(row) if row else None
 
     def seed_chunk(self, seed_id: str, n: int) -> tuple[str, bytes] | None:

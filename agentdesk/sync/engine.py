@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -319,30 +319,30 @@ def _snapshot(store: Store, central: Central, report: SyncReport, progress: Prog
     total = central.customer_count() if progress and stage == "customers" else 0
     batches = _prefetched(lambda last: central.snapshot_customers(last, batch), after,
                           lambda got: len(got[0]) == batch, lambda got: got[0][-1][0])
-    while stage == "customers":
-        hook("pull.before_fetch")
-        rows, phones = next(batches)
-        hook("pull.after_fetch")
-        with _writing(store, foreign_keys=False, bulk=True) as conn:
-            raw = conn.connection.dbapi_connection
-            raw.executemany(put_customers, rows)
-            raw.executemany(put_phones, phones)
-            hook("pull.mid_apply")
-            if rows:
-                after = rows[-1][0]
-                set_meta(conn, "snap_after", after)
-                set_meta(conn, "snap_done", done + len(rows))
-            if len(rows) < batch:
-                stage = "keys"
-                set_meta(conn, "snap_stage", stage)
-            hook("pull.before_local_commit")
-        hook("pull.after_local_commit")
-        report.pulled += len(rows)
-        done += len(rows)
-        del rows, phones
-        if progress:
-            progress("customers", done, max(total, done))
-    batches.close()
+    with closing(batches):  # the prefetch thread stops whatever happens
+        while stage == "customers":
+            hook("pull.before_fetch")
+            rows, phones = next(batches)
+            hook("pull.after_fetch")
+            with _writing(store, foreign_keys=False, bulk=True) as conn:
+                raw = conn.connection.dbapi_connection
+                raw.executemany(put_customers, rows)
+                raw.executemany(put_phones, phones)
+                hook("pull.mid_apply")
+                if rows:
+                    after = rows[-1][0]
+                    set_meta(conn, "snap_after", after)
+                    set_meta(conn, "snap_done", done + len(rows))
+                if len(rows) < batch:
+                    stage = "keys"
+                    set_meta(conn, "snap_stage", stage)
+                hook("pull.before_local_commit")
+            hook("pull.after_local_commit")
+            report.pulled += len(rows)
+            done += len(rows)
+            del rows, phones
+            if progress:
+                progress("customers", done, max(total, done))
     if stage == "keys":
         report.phases["customers"] = time.perf_counter() - began
         _snapshot_keys(store, central, progress, hook, key_batch, report.phases)
@@ -364,26 +364,26 @@ def _snapshot_keys(store: Store, central: Central, progress: Progress | None,
         batches = _prefetched(lambda last: central.snapshot_keys(last, batch),
                               tuple(after) if after else None,
                               lambda got: len(got) == batch, lambda got: tuple(got[-1]))
-        while True:
-            hook("pull.before_fetch")
-            keys = next(batches)
-            hook("pull.after_fetch")
-            with _writing(store, foreign_keys=False, bulk=True) as conn:
-                conn.connection.dbapi_connection.executemany(
-                    "INSERT OR IGNORE INTO customer_key (key, customer_id) VALUES (?, ?)",
-                    keys)
-                if keys:
-                    after = list(keys[-1])
-                    set_meta(conn, "snap_key_after", json.dumps(after, ensure_ascii=False))
-                hook("pull.before_local_commit")
-            hook("pull.after_local_commit")
-            done += len(keys)
-            if progress:  # the keys are about 8 per customer: shown against customers
-                progress("search keys", min(done // 8, total), total)
-            if len(keys) < batch:
-                break
-            del keys
-        batches.close()
+        with closing(batches):
+            while True:
+                hook("pull.before_fetch")
+                keys = next(batches)
+                hook("pull.after_fetch")
+                with _writing(store, foreign_keys=False, bulk=True) as conn:
+                    conn.connection.dbapi_connection.executemany(
+                        "INSERT OR IGNORE INTO customer_key (key, customer_id) VALUES (?, ?)",
+                        keys)
+                    if keys:
+                        after = list(keys[-1])
+                        set_meta(conn, "snap_key_after", json.dumps(after, ensure_ascii=False))
+                    hook("pull.before_local_commit")
+                hook("pull.after_local_commit")
+                done += len(keys)
+                if progress:  # the keys are about 8 per customer: shown against customers
+                    progress("search keys", min(done // 8, total), total)
+                if len(keys) < batch:
+                    break
+                del keys
         phases["keys"] = time.perf_counter() - began
         began = time.perf_counter()
         with _writing(store, bulk=True) as conn:

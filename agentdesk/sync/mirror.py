@@ -74,18 +74,20 @@ class Follower:
         self.thread.join(timeout=10)
 
     def _run(self) -> None:
-        mirror = store_mod.open_desk(self.path)
-        centre = None
+        mirror = centre = None
         try:
             while not self.stopped.wait(self.interval):
                 try:
+                    if mirror is None:
+                        mirror = store_mod.open_desk(self.path)
                     if centre is None:
                         centre = central_mod.connect(self.url, pool_size=1)
                     pull(mirror, centre)
                     self.last_ok, self.last_error = clock.now(), ""
-                except store_mod.StoreError as exc:  # unreachable: the next tick retries
-                    self.last_error = str(exc)
+                except Exception as exc:  # noqa: BLE001 - shown in the header; next tick retries
+                    self.last_error = str(exc) or type(exc).__name__
         finally:
             if centre is not None:
                 centre.dispose()
-            mirror.dispose()
+            if mirror is not None:
+                mirror.dispose()

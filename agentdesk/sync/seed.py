@@ -99,20 +99,24 @@ def install(desk: Store, central: Central, progress: Progress | None = None,
     seed = central.seed_latest()
     if not usable(seed):
         return None
-    with desk.sole_user() as alone:
+    with desk.sole_user() as alone:  # worth downloading? (the desk may be open elsewhere)
         if not alone:
             return None
-        part = Path(f"{desk.path}.seed")
-        began = time.perf_counter()
-        _download(central, seed, part, progress, hook)
-        downloaded = time.perf_counter()
-        _take_local_rows(desk, part, seed)
+    real = Path(os.path.realpath(desk.path))  # a symlinked desk: replace the real file
+    part = Path(f"{real}.seed")
+    began = time.perf_counter()
+    _download(central, seed, part, progress, hook)
+    downloaded = time.perf_counter()
+    with desk.sole_user() as alone:  # held for the copy and the rename (about a second)
+        if not alone:
+            return None  # opened elsewhere meanwhile: the download waits for next time
+        _take_local_rows(desk, real, part, seed)
         hook("seed.before_replace")
-        _replace(desk, part)
+        _replace(desk, real, part)
         hook("seed.after_replace")
-        if phases is not None:
-            phases["seed download"] = downloaded - began
-            phases["seed install"] = time.perf_counter() - downloaded
+    if phases is not None:
+        phases["seed download"] = downloaded - began
+        phases["seed install"] = time.perf_counter() - downloaded
     return int(seed["seq_hi"]), int(seed["customers"])
 
 
@@ -121,12 +125,14 @@ def _download(central: Central, seed: dict, part: Path, progress: Progress | Non
     """Chunks into ``part``. Every ``DURABLE`` chunks the file is flushed to disk and then
     ``part.id`` records the seed's id and how many chunks are safely there, so an
     interrupted download (even by a power cut) resumes after them; a part file of another
-    seed starts over."""
+    seed starts over, and so does one that local rows were copied into ("dirty": a crash
+    before the rename; the desk's rows may have changed since, and append-only tables
+    cannot be emptied to copy them again)."""
     tag = Path(f"{part}.id")
-    seed_id, durable = (tag.read_text().split() + ["", "0"])[:2] if tag.exists() else ("", "0")
-    n = int(durable) if seed_id == seed["id"] and part.exists() else 0
+    seed_id, durable = _read_tag(tag)
+    n = int(durable) if seed_id == seed["id"] and durable.isdigit() and part.exists() else 0
     if n == 0:
-        part.unlink(missing_ok=True)
+        _remove_part(part)
     size, chunk_size, chunks = int(seed["size"]), int(seed["chunk_size"]), int(seed["chunks"])
     n = min(n, chunks)
     from agentdesk.sync.engine import _prefetched
@@ -157,15 +163,33 @@ def _download(central: Central, seed: dict, part: Path, progress: Progress | Non
                 progress("customers", int(seed["customers"]) * min(n * chunk_size, size)
                          // max(size, 1), int(seed["customers"]))
     if part.stat().st_size != size:
-        part.unlink()
-        tag.unlink(missing_ok=True)
+        _remove_part(part)
         raise SeedGone("seed file has the wrong size; the next sync fetches it again")
 
 
-def _write_tag(tag: Path, seed_id: str, chunks: int) -> None:
+def _read_tag(tag: Path) -> tuple[str, str]:
+    """(seed id, durable chunks or "dirty"); a missing or damaged tag reads as nothing."""
+    try:
+        words = tag.read_text().split()
+    except (OSError, UnicodeDecodeError):
+        return "", ""
+    return (words[0], words[1]) if len(words) == 2 else ("", "")
+
+
+def _write_tag(tag: Path, seed_id: str, chunks: int | str) -> None:
     fresh = Path(f"{tag}.new")
-    fresh.write_text(f"{seed_id} {chunks}\n")
+    with open(fresh, "w") as f:
+        f.write(f"{seed_id} {chunks}\n")
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(fresh, tag)
+
+
+def _remove_part(part: Path) -> None:
+    """The part file and everything SQLite may have left beside it (a journal left by a
+    crash would otherwise be played into the next download)."""
+    for suffix in ("", "-journal", "-wal", "-shm", ".id", ".id.new", ".lock"):
+        Path(f"{part}{suffix}").unlink(missing_ok=True)
 
 
 class SeedGone(RuntimeError):
@@ -188,37 +212,43 @@ def _tables(conn: sqlite3.Connection, schema: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _take_local_rows(desk: Store, part: Path, seed: dict) -> None:
+def _take_local_rows(desk: Store, real: Path, part: Path, seed: dict) -> None:
     """Bring the seed to this desk's schema and copy every local row into it, rowids
-    included (the KB's full-text index refers to them), in one transaction. Run again
-    after a crash it does the same (each table is emptied first)."""
+    included (the KB's full-text index refers to them), in one transaction. The part is
+    marked dirty first: if anything stops before the rename, the next sync starts over
+    with a fresh download."""
     import db
 
+    desk.engine.dispose()
+    local = sqlite3.connect(real, isolation_level=None)
+    try:
+        busy = local.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        local.close()
+    if busy:  # another program (not an agentdesk) reads the desk: its WAL must stay
+        raise SeedGone(f"{real} is in use by another program; the seed waits for the "
+                       "next sync")
+    _write_tag(Path(f"{part}.id"), seed["id"], "dirty")
     if seed["schema_rev"] != db.HEAD:  # an older agentdesk made it: migrate the copy
         from agentdesk import store
 
         store.open_desk(part).dispose()
-        Path(f"{part}.lock").unlink(missing_ok=True)
-    desk.engine.dispose()
-    local = sqlite3.connect(desk.path, isolation_level=None)
-    try:
-        local.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the desk is one file now
-    finally:
-        local.close()
     conn = sqlite3.connect(part, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode = DELETE")
-        conn.execute("ATTACH DATABASE ? AS desk", (str(desk.path),))
+        conn.execute("ATTACH DATABASE ? AS desk", (str(real),))
         conn.execute("BEGIN IMMEDIATE")
         for name, with_rowid in _tables(conn, "desk"):
-            info = conn.execute(f'PRAGMA desk.table_info("{name}")').fetchall()
+            table = _quoted(name)
+            info = conn.execute(f"PRAGMA desk.table_info({table})").fetchall()
             cols = [row[1] for row in info]
             pks = [row for row in info if row[5]]
             aliased = len(pks) == 1 and pks[0][2].upper() == "INTEGER"  # rowid's own name
             keep_rowid = with_rowid and not aliased and name != "sqlite_sequence"
-            listed = ", ".join(f'"{c}"' for c in (["rowid", *cols] if keep_rowid else cols))
-            conn.execute(f'DELETE FROM main."{name}"')
-            conn.execute(f'INSERT INTO main."{name}" ({listed}) SELECT {listed} FROM desk."{name}"')
+            listed = ", ".join(_quoted(c) for c in (["rowid", *cols] if keep_rowid else cols))
+            conn.execute(f"DELETE FROM main.{table}")  # the seed's copy of a local table
+            conn.execute(f"INSERT INTO main.{table} ({listed}) SELECT {listed} "
+                         f"FROM desk.{table}")
         conn.execute("INSERT OR REPLACE INTO main.sync_meta (key, value) VALUES ('snap_hi', ?)",
                      (str(seed["seq_hi"]),))
         conn.execute("COMMIT")
@@ -230,15 +260,19 @@ def _take_local_rows(desk: Store, part: Path, seed: dict) -> None:
         os.fsync(f.fileno())
 
 
-def _replace(desk: Store, part: Path) -> None:
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _replace(desk: Store, real: Path, part: Path) -> None:
     """The seed becomes the desk's file. The desk was checkpointed into one file, so its
     empty WAL and shared-memory files go first (they belong to the old file)."""
     desk.engine.dispose()
     for suffix in ("-wal", "-shm"):
-        Path(f"{desk.path}{suffix}").unlink(missing_ok=True)
-    os.replace(part, desk.path)
-    Path(f"{part}.id").unlink(missing_ok=True)
-    fd = os.open(desk.path.parent, os.O_RDONLY)
+        Path(f"{real}{suffix}").unlink(missing_ok=True)
+    os.replace(part, real)
+    _remove_part(part)  # the tag and anything else left beside it
+    fd = os.open(real.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
