@@ -128,6 +128,21 @@ def make_busy_desk(path: Path):
     return desk
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def centre(request, tmp_path: Path):
+    """A central store per test: a SQLite file, and a throw-away PostgreSQL database on
+    127.0.0.1:5432 (``-m postgres``; missing: a failure when CI is set, else a loud skip)."""
+    from agentdesk.sync import central
+    from tests.sync_helpers import central_url
+
+    url, cleanup = central_url(request.param, tmp_path)
+    c = central.connect(url)
+    c.init_schema()
+    yield c
+    c.dispose()
+    cleanup()
+
+
 @pytest.fixture
 def busy_desk(tmp_path: Path):
     store = make_busy_desk(tmp_path / "desk.db")

@@ -24,18 +24,6 @@ from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, DroppingProxy, central_ur
                                 centre_rows, checksum, desk_rows, new_desk, require_pg,
                                 seed_customers)
 
-KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=KINDS)
-def centre(request, tmp_path: Path):
-    url, cleanup = central_url(request.param, tmp_path)
-    c = central.connect(url)
-    c.init_schema()
-    yield c
-    c.dispose()
-    cleanup()
-
 
 def _sync(desk, centre, **kw) -> engine.SyncReport:
     kw.setdefault("hook", lambda name: None)

@@ -8,25 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from agentdesk import clock, monitor, store, tickets
 from agentdesk.kb import links, loader
-from agentdesk.sync import central, engine, mirror
-from tests.sync_helpers import central_url, centre_rows, desk_rows, new_desk
+from agentdesk.sync import engine, mirror
+from tests.sync_helpers import centre_rows, desk_rows, new_desk
 
-KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 LINK_SQL = "SELECT ticket_id, article_id FROM ticket_article ORDER BY ticket_id, article_id"
-
-
-@pytest.fixture(params=KINDS)
-def centre(request, tmp_path: Path):
-    url, cleanup = central_url(request.param, tmp_path)
-    c = central.connect(url)
-    c.init_schema()
-    yield c
-    c.dispose()
-    cleanup()
 
 
 def _sync(desk, centre) -> engine.SyncReport:

@@ -18,18 +18,6 @@ from agentdesk.sync import central, engine, mirror
 from tests.sync_helpers import (PG_ADMIN, TICKET_SQL, central_url, centre_rows, checksum,
                                 desk_rows, new_desk, seed_customers)
 
-KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=KINDS)
-def centre(request, tmp_path: Path):
-    url, cleanup = central_url(request.param, tmp_path)
-    c = central.connect(url)
-    c.init_schema()
-    yield c
-    c.dispose()
-    cleanup()
-
 
 def _ticket(desk, agent: str, text: str) -> str:
     with desk.session() as s:

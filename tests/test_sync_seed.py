@@ -16,26 +16,20 @@ from pathlib import Path
 import pytest
 
 from agentdesk import lookup, tickets
-from agentdesk.sync import central, engine, seed
-from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, central_url, centre_rows, checksum,
+from agentdesk.sync import engine, seed
+from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, centre_rows, checksum,
                                 desk_rows, new_desk, seed_customers)
 
-KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 CUSTOMER_SQL = "SELECT * FROM customer ORDER BY id"
 PHONE_SQL = "SELECT * FROM customer_phone ORDER BY id"
 KEY_SQL = "SELECT key, customer_id FROM customer_key ORDER BY key, customer_id"
 
 
-@pytest.fixture(params=KINDS)
-def centre(request, tmp_path: Path, monkeypatch):
+@pytest.fixture
+def centre(centre, monkeypatch):  # noqa: ANN001 - conftest's, with small seed chunks
     monkeypatch.setattr(seed, "CHUNK", 4096)
     monkeypatch.setattr(seed, "DURABLE", 3)
-    url, cleanup = central_url(request.param, tmp_path)
-    c = central.connect(url)
-    c.init_schema()
-    yield c
-    c.dispose()
-    cleanup()
+    return centre
 
 
 def _sync(desk, centre, **kw) -> engine.SyncReport:

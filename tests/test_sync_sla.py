@@ -17,23 +17,12 @@ import sqlalchemy as sa
 
 from agentdesk import cli, sla, tickets
 from agentdesk.sync import central, engine, load
-from tests.sync_helpers import central_url, centre_rows, desk_rows, new_desk
+from tests.sync_helpers import centre_rows, desk_rows, new_desk
 
-KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 # water.burst: first response 15 min, arrival 30 min urban in the shipped table.
 CENTRE_TOML = '# 中心的时限表\n[category."water.burst"]\nfirst_response = "5m"\n'
 SETTING_LOG = "SELECT count(*) FROM change_log WHERE entity = 'central_setting'"
-
-
-@pytest.fixture(params=KINDS)
-def centre(request, tmp_path: Path):
-    url, cleanup = central_url(request.param, tmp_path)
-    c = central.connect(url)
-    c.init_schema()
-    yield c
-    c.dispose()
-    cleanup()
 
 
 def _sync(desk, centre) -> engine.SyncReport:

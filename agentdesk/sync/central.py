@@ -43,7 +43,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from agentdesk.ids import new_id
 from agentdesk.store import StoreError
