@@ -120,6 +120,19 @@ def checksum(rows: list[tuple]) -> str:
     return digest.hexdigest()
 
 
+def stop_after(n: int, point: str = "pull.after_local_commit"):  # noqa: ANN202
+    """A sync hook that stops the sync (as a closed terminal would) at the nth ``point``."""
+    seen = []
+
+    def hook(name: str) -> None:
+        if name == point:
+            seen.append(name)
+            if len(seen) == n:
+                raise KeyboardInterrupt  # the agent closed the desk mid-way
+
+    return hook
+
+
 class DroppingProxy:
     """A loopback TCP proxy to PostgreSQL that the test can cut: every open connection
     is closed at once (mid-batch) and new ones are refused until restored."""

@@ -22,7 +22,7 @@ from agentdesk import clock, tickets
 from agentdesk.sync import central, engine
 from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, DroppingProxy, central_url,
                                 centre_rows, checksum, desk_rows, new_desk, require_pg,
-                                seed_customers)
+                                seed_customers, stop_after)
 
 
 def _sync(desk, centre, **kw) -> engine.SyncReport:
@@ -483,25 +483,13 @@ def _keys_exact(desk) -> bool:
     return want == have
 
 
-def _stop_after(n: int, point: str = "pull.after_local_commit"):  # noqa: ANN202
-    seen = []
-
-    def hook(name: str) -> None:
-        if name == point:
-            seen.append(name)
-            if len(seen) == n:
-                raise KeyboardInterrupt  # the agent closed the desk mid-way
-
-    return hook
-
-
 def test_first_sync_resumes_where_it_stopped(tmp_path: Path, centre) -> None:
     from agentdesk import lookup
 
     seed_customers(centre, 40)
     desk = new_desk(tmp_path / "d.db", ())
     with pytest.raises(KeyboardInterrupt):
-        engine.sync_once(desk, centre, snapshot_batch=15, hook=_stop_after(2))
+        engine.sync_once(desk, centre, snapshot_batch=15, hook=stop_after(2))
     assert desk_rows(desk, "SELECT count(*) FROM customer") == [(30,)]
     assert desk_rows(desk, "SELECT count(*) FROM customer_phone") == [(30,)]
     (after,) = desk_rows(desk, "SELECT value FROM sync_meta WHERE key = 'snap_after'")[0]
@@ -531,7 +519,7 @@ def test_first_sync_interrupted_while_copying_keys_resumes(tmp_path: Path, centr
     seed_customers(centre, 40)
     desk = new_desk(tmp_path / "d.db", ())
     with pytest.raises(KeyboardInterrupt):  # 3 customer batches, then 1 of 3 key batches
-        engine.sync_once(desk, centre, snapshot_batch=15, hook=_stop_after(4))
+        engine.sync_once(desk, centre, snapshot_batch=15, hook=stop_after(4))
     assert desk_rows(desk, "SELECT count(*) FROM customer_key") == [(120,)]
     assert desk_rows(desk, "SELECT value FROM sync_meta WHERE key = 'snap_stage'") == [
         ("keys",)]

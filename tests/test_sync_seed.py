@@ -17,8 +17,8 @@ import pytest
 
 from agentdesk import lookup, tickets
 from agentdesk.sync import engine, seed
-from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, centre_rows, checksum,
-                                desk_rows, new_desk, seed_customers)
+from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, centre_rows, checksum, desk_rows,
+                                new_desk, seed_customers, stop_after)
 
 CUSTOMER_SQL = "SELECT * FROM customer ORDER BY id"
 PHONE_SQL = "SELECT * FROM customer_phone ORDER BY id"
@@ -47,18 +47,6 @@ def _ticket(desk, agent: str = "A1001", text: str = "漏水") -> str:
 def _same_reference_data(a, b) -> None:
     for sql in (CUSTOMER_SQL, PHONE_SQL, KEY_SQL):
         assert checksum(desk_rows(a, sql)) == checksum(desk_rows(b, sql)), sql
-
-
-def _stop_at(point: str, n: int = 1):  # noqa: ANN202
-    seen = []
-
-    def hook(name: str) -> None:
-        if name == point:
-            seen.append(name)
-            if len(seen) == n:
-                raise KeyboardInterrupt  # the agent closed the terminal mid-way
-
-    return hook
 
 
 def test_seeded_desk_equals_a_row_copied_one_and_keeps_its_local_rows(tmp_path: Path,
@@ -114,7 +102,7 @@ def test_interrupted_download_resumes_after_its_durable_chunks(tmp_path: Path,
     desk = new_desk(tmp_path / "d.db")
     local = _ticket(desk)
     with pytest.raises(KeyboardInterrupt):  # during the 8th chunk: 6 are durable
-        _sync(desk, centre, seed=True, hook=_stop_at("seed.before_chunk", 8))
+        _sync(desk, centre, seed=True, hook=stop_after(8, "seed.before_chunk"))
     assert Path(f"{desk.path}.seed.id").read_text().split() == [made["id"], "6"]
     assert desk_rows(desk, "SELECT count(*) FROM customer") == [(0,)]  # untouched
     fetched = []
@@ -135,7 +123,7 @@ def test_a_crash_before_the_rename_keeps_rows_written_meanwhile(tmp_path: Path,
     desk = new_desk(tmp_path / "d.db")
     before = _ticket(desk, text="崩溃之前建的单")  # copied into the seed file, with its event
     with pytest.raises(KeyboardInterrupt):
-        _sync(desk, centre, seed=True, hook=_stop_at("seed.before_replace"))
+        _sync(desk, centre, seed=True, hook=stop_after(1, "seed.before_replace"))
     assert Path(f"{desk.path}.seed.id").read_text().split()[1] == "dirty"
     later = _ticket(desk, text="崩溃之后建的单")  # the seed file holds an older copy
     report = _sync(desk, centre, seed=True)  # starts over: a fresh download
@@ -182,7 +170,7 @@ def test_a_newer_seed_replaces_the_older_and_a_stale_part_starts_over(tmp_path: 
     first = seed.build(centre)
     desk = new_desk(tmp_path / "d.db")
     with pytest.raises(KeyboardInterrupt):
-        _sync(desk, centre, seed=True, hook=_stop_at("seed.before_chunk", 5))
+        _sync(desk, centre, seed=True, hook=stop_after(5, "seed.before_chunk"))
     Path(f"{desk.path}.seed-journal").write_bytes(b"a journal an old crash left")
     seed_customers(centre, 5, prefix="32000")
     second = seed.build(centre)
