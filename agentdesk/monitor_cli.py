@@ -78,14 +78,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def _follow(args: argparse.Namespace, config):  # noqa: ANN001, ANN202 - (Path, Follower)
     """The centre's mirror: brought up to date now (a progress bar for a new one), then
     followed by a thread while the wallboard runs. The wallboard reads only the mirror."""
+    from agentdesk import clock
     from agentdesk.cli import _progress_printer
     from agentdesk.store import StoreError
     from agentdesk.sync import mirror
 
     path = Path(args.db).expanduser() if args.db else \
         config.db_path().with_name("centre-mirror.db")
-    from agentdesk import clock
-
     had = path.is_file()
     update, stop = _progress_printer()
     last_ok, last_error = None, ""

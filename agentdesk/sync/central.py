@@ -53,9 +53,11 @@ SCHEMA_VERSION = "3"
 LOCK_KEY = 0x61676473796E63  # "agdsync": the one advisory lock all change-log writers take
 CONNECT_TIMEOUT_S = 5
 OWNERSHIP_KINDS = ("claim", "handover")
-# Tables the centre keeps (desk tables that travel, plus the centre's own audit log).
+# Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
+# every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
-                  "kb_article", "ticket", "ticket_event", "ticket_article", "audit_log")  # + customer_key
+                  "kb_article", "ticket", "ticket_event", "ticket_article", "central_setting",
+                  "audit_log")
 
 
 class CentralError(StoreError):
@@ -163,13 +165,6 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
         "central_meta", md,
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("value", sa.Text, nullable=False, server_default=""))
-    # Settings every desk pulls, by name (the desk's own central_setting, migration 0007):
-    # "sla_policy" is the centre's SLA table as TOML text (`agentdesk central load sla`,
-    # :meth:`Central.put_setting`). Same columns as the desk's, like the synced tables.
-    setting = SQLModel.metadata.tables["central_setting"]
-    tables["central_setting"] = sa.Table("central_setting", md, *[
-        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
-        for c in setting.columns])
     return md, tables
 
 

@@ -5,8 +5,8 @@ incidents, tickets (their first row; later changes travel as events), ticket eve
 customer edits (the changed fields, old and new) and phone lists are written as outbox
 rows on the session's own connection, so the change and its outbox row commit or roll
 back together. A ticket's article link is written by raw SQL: :func:`capture` puts it in
-the outbox on the same connection. A session that applies pulled changes sets ``session.info["sync_apply"]``
-and is not captured.
+the outbox on the same connection. A session that applies pulled changes sets
+``session.info["sync_apply"]`` and is not captured.
 
 What is *not* captured (decided, see README "Sync"): raw-SQL bulk paths — demo data
 (local play data), the desk's customer CSV import (customers are reference data: the
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from agentdesk.ids import new_id
 from agentdesk.models import (Agent, Contact, Customer, CustomerPhone, Incident, SyncOutbox,
                               Ticket, TicketEvent)
+from agentdesk.sync import codec
 from agentdesk.sync.codec import row_of, wire
 
 APPLYING = "sync_apply"
@@ -122,10 +123,9 @@ def capture(session: Session, entity: str, row: dict[str, Any]) -> None:
     """One row written by raw SQL (a ticket's article link), into the outbox on the
     session's connection, when this session captures at all."""
     if _enabled(session):
-        from agentdesk.sync.codec import row_id
-
         payload = {k: wire(v) for k, v in row.items()}
-        write(session.connection(), [(entity, row_id(entity, payload), "insert", payload)])
+        write(session.connection(), [(entity, codec.row_id(entity, payload), "insert",
+                                      payload)])
 
 
 def write(conn: sa.Connection, changes: list[tuple[str, str, str, dict]]) -> None:

@@ -60,9 +60,9 @@ def build(central: Central, progress: Progress | None = None,
             conn.execute("DELETE FROM sync_meta")  # the desk's own state comes with it
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.execute("PRAGMA journal_mode = DELETE")  # one file, nothing beside it
-            customers = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
         finally:
             conn.close()
+        customers = report.pulled  # the rows the copy made (a fresh desk: all of them)
         seed_id = central.seed_begin(seq_hi, db.HEAD, search_keys.version(), customers,
                                      CHUNK)
         size, n = path.stat().st_size, 0
