@@ -9,28 +9,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from agentdesk import __version__
-
-EXIT_USAGE = 2
+from agentdesk.cli_support import (EXIT_USAGE, CliError, common, load_config, open_desk,
+                                   progress_printer)
 
 # Commands that live beside their feature. Each module must import only the standard library
 # at load time and define ``add_parsers(sub, common) -> {command: handler}``.
-PLUGINS: tuple[str, ...] = ("agentdesk.training.cli", "agentdesk.sync.cli", "agentdesk.monitor_cli")
-
-
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback, exit status 2."""
-
-
-def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
-    default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--db", metavar="PATH", default=default,
-                        help="desk database file (default: AGENTDESK_DB or the user data dir)")
-    parser.add_argument("--lang", choices=("zh", "en"), default=default,
-                        help="interface language (default: config, else zh)")
+PLUGINS: tuple[str, ...] = ("agentdesk.training.cli", "agentdesk.sync.cli", "agentdesk.monitor.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,14 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Terminal workstation for utility hotline agents. With no command, "
                     "starts the agent desk.")
     parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
-    _common(parser, suppress=False)
+    common(parser, suppress=False)
     parser.add_argument("--agent", metavar="CODE", help="agent code (工号) for this session")
     parser.add_argument("--no-demo", action="store_true",
                         help="do not fill an empty database with demo data")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo-data", help="generate deterministic demo data")
-    _common(p, suppress=True)
+    common(p, suppress=True)
     p.add_argument("--customers", type=int, default=2000)
     p.add_argument("--tickets", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
@@ -56,23 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, help="customers: a CSV file; kb: a folder of .md files")
     p.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     p.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
-    _common(p, suppress=True)
+    common(p, suppress=True)
 
     p = sub.add_parser("export", help="export customers to CSV")
     p.add_argument("what", choices=("customers",))
     p.add_argument("file", type=Path)
-    _common(p, suppress=True)
+    common(p, suppress=True)
 
     p = sub.add_parser("lookup", help="find customers by phone, account, name, pinyin, address")
     p.add_argument("query")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("--limit", type=int, default=20)
-    _common(p, suppress=True)
+    common(p, suppress=True)
 
     p = sub.add_parser("call", help="screen pop: tell the running desk a call is ringing "
                                     "(starts a desk popped to the caller if none runs)")
     p.add_argument("number")
-    _common(p, suppress=True)
+    common(p, suppress=True)
 
     p = sub.add_parser("ticket", help="create, show and list tickets")
     t_sub = p.add_subparsers(dest="ticket_command", metavar="TICKET_COMMAND", required=True)
@@ -84,18 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--party", default="", help="complaints: the complained-about party")
     q.add_argument("--channel", default="phone")
     q.add_argument("--json", action="store_true")
-    _common(q, suppress=True)
+    common(q, suppress=True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
     q = t_sub.add_parser("show", help="one ticket by number or id")
     q.add_argument("ticket")
     q.add_argument("--json", action="store_true")
-    _common(q, suppress=True)
+    common(q, suppress=True)
     q = t_sub.add_parser("list", help="tickets, newest first")
     q.add_argument("--mine", action="store_true", help="only tickets I own")
     q.add_argument("--open", action="store_true", help="only open tickets")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--json", action="store_true")
-    _common(q, suppress=True)
+    common(q, suppress=True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
 
     p = sub.add_parser("kb", help="knowledge base")
@@ -104,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("query")
     q.add_argument("--json", action="store_true", help="print JSON (id, title, score, snippet)")
     q.add_argument("--limit", type=int, default=10)
-    _common(q, suppress=True)
+    common(q, suppress=True)
 
     p = sub.add_parser("bench", help="run a benchmark and print a table")
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync"))
@@ -112,76 +99,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database")
     p.add_argument("--queries", type=int, default=1000, help="lookup: queries per kind")
-    _common(p, suppress=True)
+    common(p, suppress=True)
     for name in PLUGINS:
-        COMMANDS.update(importlib.import_module(name).add_parsers(sub, _common))
+        COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     return parser
 
 
-def _config(args: argparse.Namespace):  # noqa: ANN202
-    from dataclasses import replace
-
-    from agentdesk import clock, config as config_mod
-
-    config = config_mod.load()
-    if getattr(args, "db", None):
-        config = replace(config, db=args.db)
-    if getattr(args, "lang", None):
-        config = replace(config, lang=args.lang)
-    if getattr(args, "agent", None):
-        config = replace(config, agent_id=args.agent)
-    clock.set_timezone(config.timezone)
-    return config
-
-
-@contextmanager
-def _desk(config):  # noqa: ANN001, ANN202 - config.Config -> store.Store
-    """The desk database for one command, always closed again."""
-    from agentdesk import store
-
-    desk = store.open_desk(config.db_path())
-    try:
-        yield desk
-    finally:
-        desk.dispose()
-
-
-def _progress_printer():  # noqa: ANN202
-    """Rich progress bar on a terminal, plain lines otherwise (CI, pipes)."""
-    if sys.stderr.isatty():
-        from rich.progress import Progress
-
-        progress = Progress(transient=False)
-        tasks: dict[str, object] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if not progress.live.is_started:
-                progress.start()
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done)  # type: ignore[arg-type]
-
-        return update, progress.stop
-    last: dict[str, int] = {}
-
-    def plain(stage: str, done: int, total: int) -> None:
-        step = max(1, total // 10)
-        if done == total or done // step != last.get(stage, -1):
-            last[stage] = done // step
-            print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
-
-    return plain, lambda: None
-
-
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from agentdesk import demo, i18n
+    from agentdesk.demo import generate as demo
+    from agentdesk.core import i18n
 
-    config = _config(args)
+    config = load_config(args)
     i18n.set_lang(config.lang)
     if args.customers < 0 or args.tickets < 0:
         raise CliError("--customers and --tickets must not be negative")
-    update, stop = _progress_printer()
-    with _desk(config) as desk:
+    update, stop = progress_printer()
+    with open_desk(config) as desk:
         try:
             summary = demo.generate(desk, args.customers, args.tickets, args.seed,
                                     progress=update)
@@ -195,10 +128,10 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from agentdesk import customers_io
+    from agentdesk.customers import csvio as customers_io
 
-    config = _config(args)
-    with _desk(config) as desk:
+    config = load_config(args)
+    with open_desk(config) as desk:
         if args.what == "kb":
             from agentdesk.kb import loader
 
@@ -215,10 +148,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from agentdesk import customers_io
+    from agentdesk.customers import csvio as customers_io
 
-    config = _config(args)
-    with _desk(config) as desk:
+    config = load_config(args)
+    with open_desk(config) as desk:
         count = customers_io.export_customers(desk, args.file, agent=config.agent_id)
     print(f"{count} customers -> {args.file}")
     return 0
@@ -227,12 +160,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_lookup(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk import lookup, phones
+    from agentdesk.customers import lookup, phones
 
-    config = _config(args)
+    config = load_config(args)
     if args.limit < 1:
         raise CliError("--limit must be at least 1")
-    with _desk(config) as desk, desk.session() as session:
+    with open_desk(config) as desk, desk.session() as session:
         try:
             found = lookup.search(session, args.query, limit=args.limit)
         except lookup.QueryError as exc:
@@ -249,7 +182,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from agentdesk import phones, screenpop
+    from agentdesk.customers import phones, screenpop
 
     try:
         number = phones.normalise(args.number)
@@ -260,8 +193,8 @@ def cmd_call(args: argparse.Namespace) -> int:
             return 0
     except screenpop.PopError as exc:
         raise CliError(f"screen pop failed: {exc}") from None
-    config = _config(args)  # no desk is running: start one popped to this caller
-    from agentdesk.app import create_app
+    config = load_config(args)  # no desk is running: start one popped to this caller
+    from agentdesk.apps.factory import create_app
 
     app = create_app(config, initial_call=number)
     app.run()
@@ -271,11 +204,12 @@ def cmd_call(args: argparse.Namespace) -> int:
 def cmd_ticket(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk import agents, tickets, workflow
+    from agentdesk.core import agents
+    from agentdesk.tickets import service as tickets, workflow
 
-    config = _config(args)
+    config = load_config(args)
     try:
-        with _desk(config) as desk, desk.session() as session:
+        with open_desk(config) as desk, desk.session() as session:
             if args.ticket_command == "create":
                 agents.ensure(session, config.agent_id, config.agent_name)
                 customer_id = None
@@ -312,12 +246,12 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 def cmd_kb(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk import i18n
+    from agentdesk.core import i18n
     from agentdesk.kb import loader, search
 
-    config = _config(args)
+    config = load_config(args)
     i18n.set_lang(config.lang)  # query errors are catalog messages
-    with _desk(config) as desk:
+    with open_desk(config) as desk:
         loader.ensure_shipped(desk)
         try:
             with desk.session() as session:
@@ -332,35 +266,37 @@ def cmd_kb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(name: str):  # noqa: ANN202 - a module of the checkout's bench/ folder
+    """The benchmarks live in the checkout's ``bench/`` folder, not in the installed
+    package: put the checkout on the path (agentdesk runs from its checkout)."""
+    import importlib
+
+    checkout = Path(__file__).resolve().parents[1]
+    if not (checkout / "bench" / "__init__.py").is_file():
+        raise CliError(f"the benchmarks are not here: {checkout / 'bench'} (run agentdesk "
+                       "bench from a checkout)")
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    return importlib.import_module(f"bench.{name}")
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.name == "sync":
-        from bench import sync
-
-        return sync.main()
+        return _bench("sync").main()
     if args.name == "monitor":
-        from bench import monitor
-
-        return monitor.main(runs=args.runs)
+        return _bench("monitor").main(runs=args.runs)
     if args.name == "queue":
-        from bench import queue
-
-        return queue.main()
+        return _bench("queue").main()
     if args.name == "lookup":
-        from bench import lookup
-
-        return lookup.main(getattr(args, "db", None), queries=args.queries)
+        return _bench("lookup").main(getattr(args, "db", None), queries=args.queries)
     if args.name == "kb":
-        from bench import kb
-
-        return kb.main(runs=args.runs)
-    from bench import startup
-
-    return startup.main(runs=args.runs, big_db=args.big_db)
+        return _bench("kb").main(runs=args.runs)
+    return _bench("startup").main(runs=args.runs, big_db=args.big_db)
 
 
 def cmd_desk(args: argparse.Namespace) -> int:
-    config = _config(args)
-    from agentdesk.app import create_app
+    config = load_config(args)
+    from agentdesk.apps.factory import create_app
 
     app = create_app(config, fill_demo=not args.no_demo)
     app.run()
@@ -382,18 +318,18 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from agentdesk.config import ConfigError
-    from agentdesk.i18n import UnknownLanguage
+    from agentdesk.core.config import ConfigError
+    from agentdesk.core.i18n import UnknownLanguage
 
     known: tuple[type[BaseException], ...] = (CliError, ConfigError, UnknownLanguage)
     try:
         try:
             return COMMANDS[args.command](args)
         except Exception as exc:
-            from agentdesk.clock import ClockError
-            from agentdesk.store import StoreError
+            from agentdesk.core.clock import ClockError
+            from agentdesk.core.store import StoreError
 
-            from agentdesk.sla import SlaError
+            from agentdesk.tickets.sla import SlaError
 
             if isinstance(exc, (*known, StoreError, ClockError, SlaError)):
                 raise CliError(str(exc)) from None

@@ -167,7 +167,7 @@ def ours(session, query: str) -> list[str]:  # noqa: ANN001
 
 
 def main(runs: int = 15) -> int:
-    from agentdesk import store as store_mod
+    from agentdesk.core import store as store_mod
     from agentdesk.kb import loader
 
     console = Console()

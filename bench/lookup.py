@@ -40,7 +40,7 @@ def _phone_form(e164: str, n: int) -> str:
 
 
 def sample(conn: sqlite3.Connection, n: int, seed: int) -> dict[str, list[str]]:
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     rng = random.Random(seed)
     lo, hi = conn.execute("SELECT min(rowid), max(rowid) FROM customer").fetchone()
@@ -102,7 +102,8 @@ def sizes(path: Path) -> tuple[float, float]:
 
 
 def main(db: str | None, queries: int = 1000, baseline: int = 20, seed: int = 7) -> int:
-    from agentdesk import lookup, store
+    from agentdesk.customers import lookup
+    from agentdesk.core import store
 
     console = Console()
     if not db or not Path(db).is_file():

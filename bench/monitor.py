@@ -1,7 +1,7 @@
 """``agentdesk bench monitor``: a full wallboard refresh over 100,000 tickets.
 
 Builds a demo desk (20,000 customers, 100,000 tickets over 30 days with their events and
-calls), then times a full :func:`agentdesk.monitor.wallboard` (its two halves on two
+calls), then times a full :func:`agentdesk.monitor.figures.wallboard` (its two halves on two
 read-only connections at once), each half alone as the monitor reads them (the live half on
 every refresh, the period half once a minute, each in its own worker), the full refresh on
 one connection, and each figure alone; beside a naive
@@ -26,7 +26,8 @@ CUSTOMERS, TICKETS = 20_000, 100_000
 
 
 def build(path: Path) -> float:
-    from agentdesk import demo, store
+    from agentdesk.demo import generate as demo
+    from agentdesk.core import store
 
     start = time.perf_counter()
     desk = store.open_desk(path)
@@ -37,7 +38,8 @@ def build(path: Path) -> float:
 
 def naive(conn, now: datetime) -> dict:  # noqa: ANN001 - sqlite3.Connection
     """The obvious way: every row into Python, then loops and dicts."""
-    from agentdesk import monitor, queue
+    from agentdesk.monitor import figures as monitor
+    from agentdesk.tickets import queue
 
     def load(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text).replace(tzinfo=monitor.clock.UTC) if text else None
@@ -88,7 +90,8 @@ def naive(conn, now: datetime) -> dict:  # noqa: ANN001 - sqlite3.Connection
 
 
 def measure(path: Path, runs: int, naive_runs: int) -> dict[str, list[float]]:
-    from agentdesk import clock, monitor, store
+    from agentdesk.core import clock, store
+    from agentdesk.monitor import figures as monitor
 
     desk = store.open_readonly(path)
     now = clock.now()

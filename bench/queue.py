@@ -24,9 +24,11 @@ OPEN, MINE = 10_000, 2_000
 
 
 def build(path: Path) -> None:
-    from agentdesk import clock, demo, store, taxonomy
-    from agentdesk.ids import new_id
-    from agentdesk.models import utc_text
+    from agentdesk.core import clock, store
+    from agentdesk.demo import generate as demo
+    from agentdesk.tickets import taxonomy
+    from agentdesk.core.ids import new_id
+    from agentdesk.core.models import utc_text
 
     desk = store.open_desk(path)
     demo.generate(desk, 5_000, 0, seed=3)
@@ -72,7 +74,7 @@ def _naive_screen(rows: list):  # noqa: ANN202
     from textual.screen import Screen
     from textual.widgets import DataTable
 
-    from agentdesk import clock
+    from agentdesk.core import clock
     from agentdesk.screens.queue import countdown_text
 
     class Naive(Screen):
@@ -101,9 +103,9 @@ def _paint(widget) -> None:  # noqa: ANN001
 
 
 async def measure(path: Path, ticks: int, naive_ticks: int) -> dict[str, list[float]]:
-    from agentdesk import clock
-    from agentdesk.app import create_app
-    from agentdesk.config import Config
+    from agentdesk.core import clock
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
 
     app = create_app(Config(agent_id="A1001"), db_path=path, fill_demo=False,
                      screen_pop=False)
@@ -153,7 +155,8 @@ async def measure(path: Path, ticks: int, naive_ticks: int) -> dict[str, list[fl
 
 def _scan_times(path: Path, runs: int = 10) -> list[float]:
     """The 30-second warning/escalation scan over the agent's tickets (a worker's cost)."""
-    from agentdesk import clock, queue, store
+    from agentdesk.core import clock, store
+    from agentdesk.tickets import queue
 
     desk = store.open_desk(path)
     times = []

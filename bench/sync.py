@@ -78,7 +78,8 @@ class Centre:
 
 
 def _source(folder: Path, customers: int) -> Path:
-    from agentdesk import demo, store
+    from agentdesk.demo import generate as demo
+    from agentdesk.core import store
 
     path = folder / "source.db"
     desk = store.open_desk(path)
@@ -180,7 +181,7 @@ def first_sync(centre: Centre, desk: Path, *flags: str) -> dict:
 
 
 def _changes(desk, n_tickets: int, agent: str) -> int:
-    from agentdesk import tickets
+    from agentdesk.tickets import service as tickets
 
     with desk.session() as s:
         for i in range(n_tickets):
@@ -191,7 +192,7 @@ def _changes(desk, n_tickets: int, agent: str) -> int:
 
 
 def incremental(centre: Centre, desk_a: Path, folder: Path) -> dict:
-    from agentdesk import agents, store
+    from agentdesk.core import agents, store
     from agentdesk.sync import central, engine
 
     desk_b = folder / "desk-b.db"
@@ -221,7 +222,7 @@ def incremental(centre: Centre, desk_a: Path, folder: Path) -> dict:
 
 def _desk_worker(args: tuple) -> list[tuple[float, int]]:
     url, folder, i = args
-    from agentdesk import agents, store
+    from agentdesk.core import agents, store
     from agentdesk.sync import central, engine
 
     desk = store.open_desk(Path(folder) / f"c{i}.db")

@@ -17,7 +17,7 @@ MARKUP_BUILDING = "1号[red]楼"
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Every test: time frozen, no real config or data directory touched."""
-    from agentdesk import clock, i18n
+    from agentdesk.core import clock, i18n
 
     for key in list(__import__("os").environ):
         if key.startswith("AGENTDESK_"):
@@ -38,8 +38,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def make_desk(path: Path):
     """A desk database with an agent, three customers (one with a hostile name) and a
     ticket owned by the agent for that customer."""
-    from agentdesk import clock, search_keys, store
-    from agentdesk.models import Agent, Customer, CustomerPhone, Ticket, TicketEvent
+    from agentdesk.core import clock, search_keys, store
+    from agentdesk.core.models import Agent, Customer, CustomerPhone, Ticket, TicketEvent
 
     desk = store.open_desk(path)
     now = clock.now()
@@ -96,8 +96,8 @@ BUSY = (
 
 def make_busy_desk(path: Path):
     """The small desk plus tickets in every clock state, two team-mates and another team."""
-    from agentdesk import clock
-    from agentdesk.models import Agent, Ticket, TicketEvent
+    from agentdesk.core import clock
+    from agentdesk.core.models import Agent, Ticket, TicketEvent
 
     desk = make_desk(path)
     now = clock.now()

@@ -27,9 +27,10 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from agentdesk import store, workflow
-from agentdesk.ids import new_id
-from agentdesk.models import utc_text
+from agentdesk.core import store
+from agentdesk.tickets import workflow
+from agentdesk.core.ids import new_id
+from agentdesk.core.models import utc_text
 from tests.conftest import MARKUP_NAME
 
 NOW = datetime.fromisoformat("2026-11-25T01:30:00+00:00")

@@ -70,7 +70,7 @@ def central_url(kind: str, tmp_path: Path):  # noqa: ANN201 - (url, cleanup)
 
 def new_desk(path: Path, agents_: tuple[tuple[str, str], ...] = (("A1001", "王芳"),
                                                                  ("A1002", "李强"))):
-    from agentdesk import agents, store
+    from agentdesk.core import agents, store
 
     desk = store.open_desk(path)
     with desk.session() as s:
@@ -81,7 +81,7 @@ def new_desk(path: Path, agents_: tuple[tuple[str, str], ...] = (("A1001", "王�
 
 def seed_customers(centre, n: int = 5, prefix: str = "31000") -> list[str]:
     """n customers (with a phone each) loaded at the centre; returns their ids."""
-    from agentdesk.models import Customer
+    from agentdesk.core.models import Customer
     from agentdesk.sync import codec
 
     rows, phones = [], {}

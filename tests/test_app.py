@@ -6,8 +6,9 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from textual.widgets import DataTable
 
-from agentdesk.app import SCREENS, create_app
-from agentdesk.config import Config
+from agentdesk.apps.desk import SCREENS
+from agentdesk.apps.factory import create_app
+from agentdesk.core.config import Config
 from tests.conftest import settle, visible_text, wait_ready
 
 SIZE = (120, 40)

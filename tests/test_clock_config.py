@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk import clock, config
+from agentdesk.core import clock, config
 
 
 def test_now_is_aware_utc_and_frozen_by_env() -> None:

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from agentdesk import clock, customers_io, search_keys
-from agentdesk.customers_io import HEADER, ImportFileError, export_customers, import_customers
-from agentdesk.models import AuditLog, Customer, CustomerKey, CustomerPhone
-from agentdesk.store import Store, StoreError, open_desk
+from agentdesk.core import clock, search_keys
+from agentdesk.customers import csvio as customers_io
+from agentdesk.customers.csvio import HEADER, ImportFileError, export_customers, import_customers
+from agentdesk.core.models import AuditLog, Customer, CustomerKey, CustomerPhone
+from agentdesk.core.store import Store, StoreError, open_desk
 
 HEAD = ",".join(HEADER)
 

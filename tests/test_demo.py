@@ -14,10 +14,12 @@ import phonenumbers
 import pytest
 from sqlmodel import select
 
-from agentdesk import clock, demo, search_keys, taxonomy, workflow
-from agentdesk.models import Customer, Ticket, utc_text
-from agentdesk.store import open_desk
-from db import demo_data as D
+from agentdesk.core import clock, search_keys
+from agentdesk.demo import generate as demo
+from agentdesk.tickets import taxonomy, workflow
+from agentdesk.core.models import Customer, Ticket, utc_text
+from agentdesk.core.store import open_desk
+from agentdesk.demo import words as D
 
 NOW = "2026-11-25T09:00:00+08:00"
 CUSTOMERS, TICKETS = 2000, 300

@@ -6,7 +6,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
-from agentdesk import i18n
+from agentdesk.core import i18n
 
 
 def _fields(text: str) -> set[str]:

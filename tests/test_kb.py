@@ -46,7 +46,7 @@ def kb(desk):  # noqa: ANN001
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):  # noqa: ANN001
     """The shipped articles in a database shared by the tests that only search."""
-    from agentdesk import store
+    from agentdesk.core import store
 
     desk = store.open_desk(tmp_path_factory.mktemp("kb") / "kb.db")
     loader.ensure_shipped(desk)
@@ -327,7 +327,7 @@ def test_cli_search_json_and_import_report(desk, tmp_path: Path, capsys) -> None
 
 
 def test_upgrade_from_0002_indexes_articles_already_there(tmp_path: Path) -> None:
-    from agentdesk import migrations, store
+    from agentdesk.core import migrations, store
 
     path = tmp_path / "old.db"
     engine = store._engine(path, readonly=False)
@@ -350,6 +350,6 @@ def test_upgrade_from_0002_indexes_articles_already_there(tmp_path: Path) -> Non
 
 
 def date_today():  # noqa: ANN201
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     return clock.local().date()

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 from textual.widgets import Markdown, OptionList
 
-from agentdesk.i18n import t
+from agentdesk.core.i18n import t
 from agentdesk.kb import loader
 from tests.conftest import settle, visible_text, wait_ready
 from tests.test_app import SIZE, desk_app

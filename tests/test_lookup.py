@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agentdesk import lookup, search_keys
-from agentdesk.models import Customer, CustomerPhone
+from agentdesk.customers import lookup
+from agentdesk.core import search_keys
+from agentdesk.core.models import Customer, CustomerPhone
 from tests.conftest import MARKUP_NAME
 
 
@@ -172,8 +173,8 @@ def _hostile_id(desk) -> str:
 def test_card_shows_notices_covering_the_address(desk) -> None:
     from datetime import timedelta
 
-    from agentdesk import clock
-    from agentdesk.models import Notice
+    from agentdesk.core import clock
+    from agentdesk.core.models import Notice
 
     now = clock.now()
     with desk.session() as s:
@@ -207,8 +208,8 @@ def test_card_shows_notices_covering_the_address(desk) -> None:
 def test_repeat_caller_rule(desk) -> None:
     from datetime import timedelta
 
-    from agentdesk import clock
-    from agentdesk.models import Contact
+    from agentdesk.core import clock
+    from agentdesk.core.models import Contact
 
     cid = _hostile_id(desk)
     now = clock.now()
@@ -229,7 +230,7 @@ def test_repeat_caller_rule(desk) -> None:
 
 
 def test_overdue_ticket_marks_repeat_care(desk) -> None:
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     cid = _hostile_id(desk)
     with desk.session() as s:

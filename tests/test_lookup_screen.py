@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Static
 
-from agentdesk.lookup import Match
+from agentdesk.customers.lookup import Match
 from tests.conftest import settle, visible_text, wait_ready
 from tests.test_app import SIZE, desk_app
 

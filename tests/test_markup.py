@@ -45,8 +45,8 @@ async def test_queue_shows_caller_literally(desk) -> None:
 
 
 async def test_agent_name_in_header_is_literal(desk) -> None:
-    from agentdesk.app import create_app
-    from agentdesk.config import Config
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
 
     app = create_app(Config(agent_id="A[/]1", agent_name="[bold]王[/]"), db_path=desk.path,
                      fill_demo=False)
@@ -86,8 +86,8 @@ weight = 10
 async def test_training_pane_card_and_scorecard_show_text_literally(tmp_path) -> None:
     from textual.widgets import Input
 
-    from agentdesk.app import create_app
-    from agentdesk.config import Config
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
     from agentdesk.training import scenario as sc
     from agentdesk.training.session import TrainingRun, training_config
     from tests.conftest import wait_until

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk import monitor, report, store
+from agentdesk.monitor import figures as monitor, report
+from agentdesk.core import store
 from tests.conftest import MARKUP_NAME
 from tests.monitor_data import NOW, build
 
@@ -68,8 +69,8 @@ def test_a_reopened_ticket_is_timed_from_the_reopening(desk_path: Path) -> None:
 def test_levels_agree_with_the_queue_clock(desk_path: Path) -> None:
     """The SQL classification is the queue's own clock, ticket by ticket (a reopened
     ticket's clock starting at the reopening, as the escalation scan has it)."""
-    from agentdesk import queue
-    from agentdesk.models import UTCDateTime
+    from agentdesk.tickets import queue
+    from agentdesk.core.models import UTCDateTime
 
     load = UTCDateTime().process_result_value
     conn = sqlite3.connect(desk_path)

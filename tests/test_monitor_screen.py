@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk.config import Config
+from agentdesk.core.config import Config
 from tests.conftest import MARKUP_NAME, settle, visible_text, wait_until
 from tests.monitor_data import build
 
@@ -25,7 +25,7 @@ def desk_path(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 def monitor_app(path: Path, lang: str = "zh", interval: float = 60.0):  # noqa: ANN201
-    from agentdesk.monitor_app import create_monitor_app
+    from agentdesk.apps.monitor import create_monitor_app
 
     return create_monitor_app(Config(lang=lang), path, interval=interval)
 
@@ -71,7 +71,7 @@ async def test_wallboard_shows_the_figures(desk_path) -> None:  # noqa: ANN001
 
 
 async def test_header_colour_is_the_monitors_own(desk_path) -> None:  # noqa: ANN001
-    from agentdesk.monitor_app import MONITOR_COLOUR
+    from agentdesk.apps.monitor import MONITOR_COLOUR
     from agentdesk.widgets.header import DeskHeader
 
     app = monitor_app(desk_path[0], lang="en")
@@ -80,7 +80,7 @@ async def test_header_colour_is_the_monitors_own(desk_path) -> None:  # noqa: AN
         header = app.screen.query_one(DeskHeader)
         assert header.styles.background.hex.lower() == MONITOR_COLOUR
         assert "MONITOR" in visible_text(app).splitlines()[0]
-    from agentdesk.app import create_app
+    from agentdesk.apps.factory import create_app
 
     desk = create_app(Config(), db_path=desk_path[0], fill_demo=False, screen_pop=False)
     async with desk.run_test(size=SIZE) as pilot:
@@ -90,7 +90,7 @@ async def test_header_colour_is_the_monitors_own(desk_path) -> None:  # noqa: AN
 
 
 async def test_every_key_leaves_the_database_untouched(desk_path) -> None:  # noqa: ANN001
-    from agentdesk.monitor_app import WRITE_KEYS
+    from agentdesk.apps.monitor import WRITE_KEYS
 
     path, _ = desk_path
     before = _digest(path)
@@ -130,7 +130,7 @@ async def test_every_key_leaves_the_database_untouched(desk_path) -> None:  # no
 
 
 async def test_refreshes_rearm_and_never_overlap(desk_path, monkeypatch) -> None:  # noqa: ANN001
-    from agentdesk import monitor
+    from agentdesk.monitor import figures as monitor
     from agentdesk.screens import monitor as screen_mod
 
     running = {"live": 0, "review": 0}

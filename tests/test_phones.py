@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from agentdesk import phones
-from agentdesk.phones import PhoneError, display, kind, normalise
+from agentdesk.customers import phones
+from agentdesk.customers.phones import PhoneError, display, kind, normalise
 
 MOBILE = "+8613812345678"
 LANDLINE = "+8637161234567"

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from agentdesk import clock, queue, tickets
-from agentdesk.tickets import Draft
+from agentdesk.core import clock
+from agentdesk.tickets import queue, service as tickets
+from agentdesk.tickets.service import Draft
 
 T0 = datetime.fromisoformat("2026-11-25T09:30:00+08:00")
 
@@ -114,8 +115,8 @@ def _row(number: str, due_min: float | None, clock_name: str = "first_response",
          category: str = "water.burst", priority: str = "urgent", paused: bool = False):
     from datetime import timedelta
 
-    from agentdesk import clock
-    from agentdesk.tickets import QueueRow
+    from agentdesk.core import clock
+    from agentdesk.tickets.service import QueueRow
 
     now = clock.now()
     due = now + timedelta(minutes=due_min) if due_min is not None else None
@@ -128,7 +129,8 @@ def _utility(code: str) -> str:
 
 
 def test_counts_soon_and_breached_at_the_edges() -> None:
-    from agentdesk import clock, queue
+    from agentdesk.core import clock
+    from agentdesk.tickets import queue
 
     rows = [_row("a", 0), _row("b", 15), _row("c", 15.01), _row("d", -1), _row("e", None),
             _row("f", -5, paused=True)]
@@ -138,7 +140,8 @@ def test_counts_soon_and_breached_at_the_edges() -> None:
 
 
 def test_each_filter_and_their_combination() -> None:
-    from agentdesk import clock, queue
+    from agentdesk.core import clock
+    from agentdesk.tickets import queue
 
     now = clock.now()
     rows = [_row("burst", -1), _row("quality", 30, "resolution", "water.quality", "important"),

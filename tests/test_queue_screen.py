@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from agentdesk import clock
+from agentdesk.core import clock
 from tests.conftest import settle, visible_text, wait_ready, wait_until
 from tests.test_app import SIZE, desk_app
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from agentdesk import screenpop
+from agentdesk.customers import screenpop
 from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready, wait_until
 from tests.test_app import SIZE, desk_app
 

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agentdesk import clock, sla, taxonomy
-from agentdesk.sla import Calendar, Duration, SlaError
-from agentdesk.workcal import Holiday
+from agentdesk.core import clock
+from agentdesk.tickets import sla, taxonomy
+from agentdesk.tickets.sla import Calendar, Duration, SlaError
+from agentdesk.core.workcal import Holiday
 
 START = "2026-11-25T09:30+08:00"  # a Wednesday, no holiday near
 
@@ -486,7 +487,7 @@ def test_sla_does_not_import_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, agentdesk.sla, agentdesk.workcal\n"
+    code = ("import sys, agentdesk.tickets.sla, agentdesk.core.workcal\n"
             "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from agentdesk import migrations, store
-from agentdesk.models import Agent, AuditLog, Customer, TicketEvent
+from agentdesk.core import migrations, store
+from agentdesk.core.models import Agent, AuditLog, Customer, TicketEvent
 
 
 def test_open_creates_schema_at_head(tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_head_constant_matches_alembic() -> None:
     scripts = ScriptDirectory.from_config(migrations.alembic_config())
     assert scripts.get_current_head() == migrations.HEAD
     assert [r.revision for r in reversed(list(scripts.walk_revisions()))] == list(
-        __import__("db").REVISIONS)
+        migrations.REVISIONS)
 
 
 def test_schema_matches_models(tmp_path: Path) -> None:
@@ -179,8 +179,8 @@ def test_a_desk_from_before_0006_gets_its_met_times_from_the_events(tmp_path: Pa
     from their events, exactly as a replay through the reducer gives them."""
     import sqlalchemy as sa
 
-    from agentdesk import tickets, workflow
-    from agentdesk.models import Ticket
+    from agentdesk.tickets import service as tickets, workflow
+    from agentdesk.core.models import Ticket
 
     path = tmp_path / "old.db"
     engine = sa.create_engine(f"sqlite:///{path}")

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from agentdesk import clock, tickets
+from agentdesk.core import clock
+from agentdesk.tickets import service as tickets
 from agentdesk.sync import central, engine
 from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, DroppingProxy, central_url,
                                 centre_rows, checksum, desk_rows, new_desk, require_pg,
@@ -60,7 +61,7 @@ def test_outbox_is_written_in_the_same_transaction(tmp_path: Path) -> None:
 
 
 def test_customer_edit_is_captured_with_old_and_new(tmp_path: Path) -> None:
-    from agentdesk.models import Customer, CustomerPhone
+    from agentdesk.core.models import Customer, CustomerPhone
 
     desk = new_desk(tmp_path / "d.db")
     with desk.session() as s:
@@ -93,7 +94,7 @@ def test_pulled_changes_are_not_captured_again(tmp_path: Path, centre) -> None:
 
 
 def test_tickets_flow_both_ways_and_reference_data_down(tmp_path: Path, centre) -> None:
-    from agentdesk import lookup
+    from agentdesk.customers import lookup
 
     ids = seed_customers(centre, 5)
     a, b = new_desk(tmp_path / "a.db"), new_desk(tmp_path / "b.db")
@@ -115,7 +116,7 @@ def test_tickets_flow_both_ways_and_reference_data_down(tmp_path: Path, centre) 
 
 def test_customer_edits_later_receipt_wins_and_old_value_is_audited(tmp_path: Path,
                                                                       centre) -> None:
-    from agentdesk.models import Customer
+    from agentdesk.core.models import Customer
 
     (cid,) = seed_customers(centre, 1)
     a, b = new_desk(tmp_path / "a.db"), new_desk(tmp_path / "b.db")
@@ -275,7 +276,7 @@ def test_connection_dropped_mid_batch_loses_nothing(tmp_path: Path, centre,
 
 _SYNC_SCRIPT = """
 import sys
-from agentdesk import store
+from agentdesk.core import store
 from agentdesk.sync import central, engine
 desk = store.open_desk(sys.argv[1])
 engine.sync_once(desk, central.connect(sys.argv[2]), push_batch=2, pull_batch=3)
@@ -442,7 +443,7 @@ def test_pg_raw_sequence_is_not_commit_order_but_the_lock_makes_it_so(tmp_path: 
 
 
 def test_old_schema_desk_migrates_then_syncs(tmp_path: Path, centre) -> None:
-    from agentdesk import migrations, store
+    from agentdesk.core import migrations, store
 
     path = tmp_path / "old.db"
     engine_ = sa.create_engine(f"sqlite:///{path}")
@@ -473,7 +474,7 @@ def test_old_schema_desk_migrates_then_syncs(tmp_path: Path, centre) -> None:
 
 def _keys_exact(desk) -> bool:
     """The desk's lookup keys are exactly those its customer rows give."""
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     with desk.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
@@ -484,7 +485,7 @@ def _keys_exact(desk) -> bool:
 
 
 def test_first_sync_resumes_where_it_stopped(tmp_path: Path, centre) -> None:
-    from agentdesk import lookup
+    from agentdesk.customers import lookup
 
     seed_customers(centre, 40)
     desk = new_desk(tmp_path / "d.db", ())
@@ -532,8 +533,8 @@ def test_first_sync_interrupted_while_copying_keys_resumes(tmp_path: Path, centr
 
 def test_centre_keys_follow_loads_and_desk_edits(tmp_path: Path, centre) -> None:
     """The centre keeps every customer's keys, computed when rows change there."""
-    from agentdesk import search_keys
-    from agentdesk.models import Customer
+    from agentdesk.core import search_keys
+    from agentdesk.core.models import Customer
 
     (cid, *_) = seed_customers(centre, 3)
     desk = new_desk(tmp_path / "d.db")
@@ -553,7 +554,7 @@ def test_centre_keys_follow_loads_and_desk_edits(tmp_path: Path, centre) -> None
 
 def test_customer_changed_during_and_after_first_sync_has_exact_keys(tmp_path: Path,
                                                                       centre) -> None:
-    from agentdesk import lookup
+    from agentdesk.customers import lookup
 
     ids = seed_customers(centre, 40)
     desk = new_desk(tmp_path / "d.db", ())
@@ -608,7 +609,7 @@ def test_central_init_computes_keys_of_an_older_centre(tmp_path: Path, centre) -
 
 
 def search_keys_version() -> str:
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     return search_keys.version()
 

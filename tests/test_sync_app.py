@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentdesk.app import create_app
-from agentdesk.config import Config
+from agentdesk.apps.factory import create_app
+from agentdesk.core.config import Config
 from agentdesk.sync import central
 from tests.conftest import wait_until
 from tests.sync_helpers import desk_rows, seed_customers

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentdesk import clock, monitor, store, tickets
+from agentdesk.core import clock, store
+from agentdesk.monitor import figures as monitor
+from agentdesk.tickets import service as tickets
 from agentdesk.kb import links, loader
 from agentdesk.sync import engine, mirror
 from tests.sync_helpers import centre_rows, desk_rows, new_desk

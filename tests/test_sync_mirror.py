@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from agentdesk import monitor, store, tickets
+from agentdesk.monitor import figures as monitor
+from agentdesk.core import store
+from agentdesk.tickets import service as tickets
 from agentdesk.sync import central, engine, mirror
 from tests.sync_helpers import (PG_ADMIN, TICKET_SQL, central_url, centre_rows, checksum,
                                 desk_rows, new_desk, seed_customers)
@@ -145,9 +147,9 @@ async def test_the_wallboard_header_says_how_old_the_centres_data_is(tmp_path: P
                                                                      centre) -> None:
     from datetime import timedelta
 
-    from agentdesk import clock
-    from agentdesk.config import Config
-    from agentdesk.monitor_app import create_monitor_app
+    from agentdesk.core import clock
+    from agentdesk.core.config import Config
+    from agentdesk.apps.monitor import create_monitor_app
     from tests.conftest import visible_text, wait_until
 
     desks = _two_desks_with_tickets(tmp_path, centre)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from agentdesk import lookup, tickets
+from agentdesk.customers import lookup
+from agentdesk.tickets import service as tickets
 from agentdesk.sync import engine, seed
 from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, centre_rows, checksum, desk_rows,
                                 new_desk, seed_customers, stop_after)
@@ -138,7 +139,7 @@ def test_a_crash_before_the_rename_keeps_rows_written_meanwhile(tmp_path: Path,
 
 
 def test_a_desk_open_elsewhere_copies_rows_instead(tmp_path: Path, centre) -> None:
-    from agentdesk import store
+    from agentdesk.core import store
 
     seed_customers(centre, 10)
     seed.build(centre)
@@ -152,7 +153,7 @@ def test_a_desk_open_elsewhere_copies_rows_instead(tmp_path: Path, centre) -> No
 
 
 def test_a_seed_of_other_key_rules_is_not_used(tmp_path: Path, centre, monkeypatch) -> None:
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     seed_customers(centre, 10)
     seed.build(centre)
@@ -202,7 +203,7 @@ def test_two_seed_builds_at_once_leave_a_seed(tmp_path: Path, centre) -> None:
 
 _SYNC_SCRIPT = """
 import sys
-from agentdesk import store
+from agentdesk.core import store
 from agentdesk.sync import central, engine, seed
 seed.CHUNK, seed.DURABLE = 4096, 3
 desk = store.open_desk(sys.argv[1])
@@ -299,7 +300,7 @@ def test_desks_that_have_not_reached_the_centre_number_tickets_apart(tmp_path: P
 def test_a_failed_sole_user_attempt_keeps_its_shared_lock(tmp_path: Path) -> None:
     """Linux drops a shared flock whose upgrade fails: the store must take it back, or a
     second store would think itself alone and replace the file under the first."""
-    from agentdesk import store
+    from agentdesk.core import store
 
     a, b = store.open_desk(tmp_path / "d.db"), store.open_desk(tmp_path / "d.db")
     with a.sole_user() as alone:
@@ -315,7 +316,7 @@ def test_a_failed_sole_user_attempt_keeps_its_shared_lock(tmp_path: Path) -> Non
 def test_an_opener_waits_while_a_sole_user_step_runs(tmp_path: Path) -> None:
     import threading
 
-    from agentdesk import store
+    from agentdesk.core import store
 
     a = store.open_desk(tmp_path / "d.db")
     opened = threading.Event()

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from agentdesk import cli, sla, tickets
+from agentdesk import cli
+from agentdesk.tickets import sla, service as tickets
 from agentdesk.sync import central, engine, load
 from tests.sync_helpers import centre_rows, desk_rows, new_desk
 
@@ -89,7 +90,7 @@ def test_centre_policy_reaches_the_desk_and_sets_its_deadlines(tmp_path: Path, c
 
 
 def test_precedence_defaults_then_desk_file_then_centre(tmp_path: Path, centre) -> None:
-    from agentdesk.config import Config
+    from agentdesk.core.config import Config
 
     desk_file = _write(tmp_path, '[category."water.burst"]\nfirst_response = "10m"\n'
                                  'arrival = "20m"\n', "desk_sla.toml")
@@ -169,7 +170,7 @@ def test_loading_the_same_text_again_logs_nothing(tmp_path: Path, centre) -> Non
 
 def test_a_desk_at_0006_migrates_to_0007_then_pulls_the_policy(tmp_path: Path,
                                                                 centre) -> None:
-    from agentdesk import migrations, store
+    from agentdesk.core import migrations, store
 
     path = tmp_path / "old.db"
     engine_ = sa.create_engine(f"sqlite:///{path}")
@@ -184,7 +185,7 @@ def test_a_desk_at_0006_migrates_to_0007_then_pulls_the_policy(tmp_path: Path,
     with desk.session() as s:
         assert sla.for_session(s) is sla.default_policy()  # no centre policy yet
     load.sla_policy(centre, _write(tmp_path, CENTRE_TOML))
-    from agentdesk import agents
+    from agentdesk.core import agents
 
     with desk.session() as s:
         agents.ensure(s, "A1001", "王芳")
@@ -206,10 +207,10 @@ def test_a_synced_text_this_desk_cannot_use_falls_back_to_its_own_policy(
             "'2026-11-25 01:00:00.000000')",
             ('[category."water.burst"]\nfirst_response = "5m"\n'
              '[category."water.future_kind"]\narrival = "1h"\n',))
-    with caplog.at_level(logging.WARNING, logger="agentdesk.sla"):
+    with caplog.at_level(logging.WARNING, logger="agentdesk.tickets.sla"):
         assert _clocks(_burst(desk)) == (timedelta(minutes=15), timedelta(minutes=30))
         _burst(desk)  # the outcome is cached: warned once
-    warned = [r.getMessage() for r in caplog.records if r.name == "agentdesk.sla"]
+    warned = [r.getMessage() for r in caplog.records if r.name == "agentdesk.tickets.sla"]
     assert len(warned) == 1 and "water.future_kind" in warned[0]
     assert sla.CENTRAL_SOURCE in warned[0] and "line 3" in warned[0]
     desk.dispose()
@@ -218,8 +219,8 @@ def test_a_synced_text_this_desk_cannot_use_falls_back_to_its_own_policy(
 def test_the_running_desk_uses_its_own_file_under_the_centre(tmp_path: Path, centre) -> None:
     """create_app hands the config's file to every service call (the screens pass no
     policy); a broken file stops the desk at start with its line."""
-    from agentdesk.app import create_app
-    from agentdesk.config import Config
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
 
     desk_file = _write(tmp_path, '[category."water.burst"]\narrival = "20m"\n', "desk.toml")
     try:

@@ -109,7 +109,7 @@ async def test_caller_and_description_render_literally(desk) -> None:
 
 
 async def test_hand_over_from_the_form(desk) -> None:
-    from agentdesk.models import Agent
+    from agentdesk.core.models import Agent
 
     with desk.session() as s:
         s.add(Agent(code="A1002", name="李娜"))

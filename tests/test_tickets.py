@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from agentdesk import clock, tickets, workflow
-from agentdesk.models import Agent, Incident, Notice
-from agentdesk.tickets import Draft, TicketError
+from agentdesk.core import clock
+from agentdesk.tickets import service as tickets, workflow
+from agentdesk.core.models import Agent, Incident, Notice
+from agentdesk.tickets.service import Draft, TicketError
 
 
 def _cid(desk, account: str) -> str:
@@ -121,7 +122,7 @@ def test_met_times_are_projected_and_rebuilt_from_events(desk) -> None:
     """When each clock was first met is on the row (workflow.MET, the monitor reads it) and
     is what a replay of the events gives; a reopening keeps the first response, and its
     new call-back clock is met only by the call-back after the second resolution."""
-    from agentdesk.models import Ticket
+    from agentdesk.core.models import Ticket
 
     def at(hhmm: str) -> datetime:
         return datetime.fromisoformat(f"2026-11-25T{hhmm}:00+08:00")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from agentdesk import clock
+from agentdesk.core import clock
 from agentdesk.training import history, rubric, scenario as sc
 from agentdesk.training.session import TrainingRun
 
@@ -135,7 +135,7 @@ def run_of(tmp_path: Path):
 
 
 def test_training_database_is_fresh_seeded_and_on_the_scenario_clock(run_of) -> None:
-    from agentdesk import store
+    from agentdesk.core import store
 
     run = run_of("burst-main-night")
     assert clock.now() == run.scenario.start
@@ -184,9 +184,11 @@ def _said(run, session, contact_id, line: str) -> None:
 def perfect_run(run: TrainingRun) -> rubric.Scorecard:
     """Do everything each check of the rubric asks, through the same services the desk's
     screens call, then score the training database."""
-    from agentdesk import contacts, lookup, store, taxonomy, tickets
+    from agentdesk.customers import contacts, lookup
+    from agentdesk.core import store
+    from agentdesk.tickets import taxonomy, service as tickets
     from agentdesk.kb import links
-    from agentdesk.models import Contact
+    from agentdesk.core.models import Contact
 
     scenario, seeded, code = run.scenario, run.seeded, run.agent_code
     checks = scenario.checks
@@ -280,7 +282,7 @@ def test_every_shipped_scenario_is_winnable(run_of, path: Path) -> None:
 
 
 def test_doing_nothing_scores_only_the_red_lines(run_of) -> None:
-    from agentdesk import store
+    from agentdesk.core import store
 
     run = run_of("burst-main-night")
     desk = store.open_desk(run.db_path)
@@ -294,7 +296,9 @@ def test_doing_nothing_scores_only_the_red_lines(run_of) -> None:
 
 
 def test_wrong_choices_are_listed_with_what_was_done(run_of) -> None:
-    from agentdesk import lookup, store, tickets
+    from agentdesk.customers import lookup
+    from agentdesk.core import store
+    from agentdesk.tickets import service as tickets
 
     run = run_of("burst-main-night")
     desk = store.open_desk(run.db_path)

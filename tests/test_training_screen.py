@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 from textual.widgets import Input, TextArea
 
-from agentdesk.app import create_app
-from agentdesk.config import Config
+from agentdesk.apps.factory import create_app
+from agentdesk.core.config import Config
 from agentdesk.training import scenario as sc
 from agentdesk.training.session import TrainingRun, training_config
 from tests.conftest import make_desk, settle, visible_text, wait_ready, wait_until
@@ -179,7 +179,7 @@ async def test_training_never_touches_the_desk_database(desk_file: Path,
     assert card.scenario == "planned-outage"
     assert {c.id for c in card.checks if c.met} >= {"greet", "caller", "notice", "no-repair"}
     assert _digest(desk_file.parent) == before
-    from agentdesk import store
+    from agentdesk.core import store
 
     training = store.open_desk(run.db_path)
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from agentdesk import clock
-from agentdesk.models import utc_text
+from agentdesk.core import clock
+from agentdesk.core.models import utc_text
 
 
 class LinkError(ValueError):

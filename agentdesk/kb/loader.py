@@ -181,8 +181,8 @@ def upsert(conn, articles: list[ParsedArticle], report: KbImportReport,  # noqa:
            reindex: bool = True) -> list[str]:
     """Insert or update these articles by id inside the caller's transaction (``conn`` is
     a SQLAlchemy connection); count them in ``report``; return the ids written."""
-    from agentdesk import clock
-    from agentdesk.models import utc_text
+    from agentdesk.core import clock
+    from agentdesk.core.models import utc_text
 
     names = list(ParsedArticle.__dataclass_fields__)
     ids = [a.id for a in articles]

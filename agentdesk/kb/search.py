@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from sqlmodel import Session
 
-from agentdesk.i18n import t
+from agentdesk.core.i18n import t
 from agentdesk.kb import tokens
 
 MAX_QUERY = 200  # characters looked at; a pasted essay is cut, not scanned

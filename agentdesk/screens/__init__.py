@@ -1,2 +1,2 @@
-"""One module per screen. Screens never touch the database on the UI thread: they call
-services from thread workers and draw what comes back."""
+"""screens: one module per screen. Screens draw and take keys; they call services from
+thread workers and never touch the database on the UI thread."""

@@ -29,7 +29,7 @@ class DeskScreen(Screen):
         """Load this screen's data in a worker; screens override."""
 
     @property
-    def store(self):  # noqa: ANN201 - agentdesk.store.Store, imported lazily
+    def store(self):  # noqa: ANN201 - agentdesk.core.store.Store, imported lazily
         return self.app.store
 
 

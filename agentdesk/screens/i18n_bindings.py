@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from textual.dom import DOMNode
 
-from agentdesk.i18n import CATALOG, t
+from agentdesk.core.i18n import CATALOG, t
 
 
 def localize(node: DOMNode) -> None:

@@ -17,7 +17,7 @@ from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from agentdesk.i18n import t
+from agentdesk.core.i18n import t
 from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
 
@@ -162,7 +162,7 @@ class KbScreen(SearchScreen):
         current = results.highlighted_option
         if current is None or current.id != article_id:
             return  # the agent has moved on to another article
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         self.article = article
         meta = self.query_one("#meta", Static)
@@ -234,7 +234,7 @@ class KbScreen(SearchScreen):
 
     @work(thread=True, exclusive=True, group="kb-search")
     def _review(self, seq: int) -> None:
-        from agentdesk import clock
+        from agentdesk.core import clock
         from agentdesk.kb import catalog
 
         with self.store.session() as session:

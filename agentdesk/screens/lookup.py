@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from agentdesk.i18n import t
+from agentdesk.core.i18n import t
 from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.card import CustomerCard
@@ -71,7 +71,7 @@ class LookupScreen(SearchScreen):
 
     def pop(self, number: str) -> None:
         """Screen pop: search the ringing number at once and show the caller."""
-        from agentdesk.phones import display
+        from agentdesk.customers.phones import display
 
         self._popped = number
         shown = display(number)
@@ -90,7 +90,7 @@ class LookupScreen(SearchScreen):
 
     @work(thread=True, exclusive=True, group="lookup")
     def _search(self, seq: int, query: str) -> None:
-        from agentdesk import lookup
+        from agentdesk.customers import lookup
 
         try:
             with self.store.session() as session:
@@ -104,7 +104,7 @@ class LookupScreen(SearchScreen):
     def _show_results(self, seq: int, found: list, error: str) -> None:
         if not self.is_current(seq):
             return  # a newer search is under way: stale results never overwrite it
-        from agentdesk.phones import display
+        from agentdesk.customers.phones import display
 
         self.matches = found
         table = self.query_one("#results", DataTable)
@@ -138,9 +138,10 @@ class LookupScreen(SearchScreen):
 
     @work(thread=True, exclusive=True, group="card")
     def _load_card(self, customer_id: str) -> None:
-        from agentdesk import lookup
+        from agentdesk.customers import lookup
 
-        from agentdesk import contacts, taxonomy
+        from agentdesk.customers import contacts
+        from agentdesk.tickets import taxonomy
 
         taxonomy.load()  # the card names ticket categories: read the file here, not in draw
         with self.store.session() as session:

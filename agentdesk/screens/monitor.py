@@ -1,5 +1,5 @@
 """The supervisor's wallboard: queue health, breaches, agent load, the ticket mix, hot
-spots, KPIs and a 24-hour trend chart, from :mod:`agentdesk.monitor`.
+spots, KPIs and a 24-hour trend chart, from :mod:`agentdesk.monitor.figures`.
 
 The figures are read in thread workers (the live ones every few seconds, the 7- and 30-day
 ones once a minute); the UI thread only draws them. Each timer is armed again only after its
@@ -19,8 +19,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from agentdesk import clock
-from agentdesk.i18n import t
+from agentdesk.core import clock
+from agentdesk.core.i18n import t
 from agentdesk.widgets.header import DeskHeader
 
 TABS = ("now", "agents", "mix", "hot", "kpi")
@@ -168,7 +168,7 @@ class MonitorScreen(Screen):
                         exit_on_error=False)
 
     def _read(self, kind: str) -> None:
-        from agentdesk import monitor
+        from agentdesk.monitor import figures as monitor
 
         began = time.perf_counter()
         now = clock.now()
@@ -193,7 +193,7 @@ class MonitorScreen(Screen):
         self._read_timers[kind] = self.set_timer(delay, partial(self._start, kind))
 
     def _done(self, kind: str, now, part: dict, seconds: float) -> None:  # noqa: ANN001
-        from agentdesk import monitor
+        from agentdesk.monitor import figures as monitor
 
         try:
             if kind == "live":
@@ -213,7 +213,8 @@ class MonitorScreen(Screen):
     # --- drawing ------------------------------------------------------------------------
 
     def _draw(self, board) -> None:  # noqa: ANN001
-        from agentdesk import monitor, taxonomy
+        from agentdesk.monitor import figures as monitor
+        from agentdesk.tickets import taxonomy
 
         tax = taxonomy.load()
         lang = self.app.lang
@@ -285,7 +286,7 @@ class MonitorScreen(Screen):
         self._fill("hot-streets", [(Text(d + s), num(n)) for d, s, n in hot.streets])
         self._fill("hot-communities", [(Text(d + s + c), num(n))
                                        for d, s, c, n in hot.communities])
-        from agentdesk.phones import display
+        from agentdesk.customers.phones import display
 
         self._fill("hot-repeat", [(Text(display(number)), Text(name), num(n))
                                   for number, name, n in hot.repeat_callers])
@@ -333,7 +334,7 @@ class MonitorScreen(Screen):
             t("monitor.kpi.callback_done"): [pct(kpis[p].callback_done_pct) for p in periods],
             t("monitor.kpi.kb"): [pct(kpis[p].kb_pct) for p in periods],
         }
-        from agentdesk import workflow
+        from agentdesk.tickets import workflow
 
         values = list(workflow.SATISFACTION)
         values += sorted({v for p in periods for v in kpis[p].satisfaction} - set(values))

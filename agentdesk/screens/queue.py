@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
-from agentdesk import clock
-from agentdesk.i18n import t
+from agentdesk.core import clock
+from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.queue_table import Column, QueueTable
@@ -36,7 +36,7 @@ STATUSES = ("accepted", "dispatched", "on_site", "resolved")
 
 
 def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
-    from agentdesk import queue
+    from agentdesk.tickets import queue
 
     if row.paused:
         return Text("‖ " + t("queue.paused"), style="dim")
@@ -69,7 +69,7 @@ class QueueScreen(DeskScreen):
     ]
 
     def __init__(self) -> None:
-        from agentdesk import queue
+        from agentdesk.tickets import queue
 
         super().__init__()
         localize(self)
@@ -127,7 +127,7 @@ class QueueScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="queue-load")
     def _load(self, scope: str) -> None:
-        from agentdesk import tickets
+        from agentdesk.tickets import service as tickets
 
         me = self.app.agent_code
         with self.store.session() as session:
@@ -146,7 +146,7 @@ class QueueScreen(DeskScreen):
 
     def _apply(self, keep_cursor: bool = True) -> None:
         """Filter the loaded rows (no database) and show them."""
-        from agentdesk import queue, taxonomy
+        from agentdesk.tickets import queue, taxonomy
 
         tax = taxonomy.load()
 
@@ -166,7 +166,7 @@ class QueueScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="queue-scan")
     def _scan(self) -> None:
         """Warnings and escalations, apart from the load so the list never waits for them."""
-        from agentdesk import queue
+        from agentdesk.tickets import queue
 
         with self.store.session() as session:
             alerts = queue.scan(session, clock.now(), owner=self.app.agent_code)
@@ -183,7 +183,7 @@ class QueueScreen(DeskScreen):
     # --- drawing ---------------------------------------------------------------------
 
     def _cells(self, r) -> list[Text]:  # noqa: ANN001 - tickets.QueueRow
-        from agentdesk import taxonomy
+        from agentdesk.tickets import taxonomy
 
         cat = taxonomy.load().categories.get(r.category)
         return [Text(r.number), Text(r.caller),
@@ -192,7 +192,7 @@ class QueueScreen(DeskScreen):
                 Text(r.owner), Text(t(f"status.{r.status}"))]
 
     def _summary(self, now) -> None:  # noqa: ANN001
-        from agentdesk import queue
+        from agentdesk.tickets import queue
 
         c = queue.counts(self.rows, now)
         line = Text(t("queue.count", scope=t(f"queue.scope.{self.scope}"),
@@ -237,7 +237,7 @@ class QueueScreen(DeskScreen):
         self._apply()
 
     def action_scope(self) -> None:
-        from agentdesk import queue
+        from agentdesk.tickets import queue
 
         self.scope = _cycle(queue.SCOPES, self.scope)
         self._show_filters()
@@ -259,7 +259,7 @@ class QueueScreen(DeskScreen):
         self.query_one("#category", Input).focus()
 
     def action_clear_filters(self) -> None:
-        from agentdesk import queue
+        from agentdesk.tickets import queue
 
         self.query_one("#category", Input).value = ""
         self.filter = queue.Filter()
@@ -268,7 +268,7 @@ class QueueScreen(DeskScreen):
 
     @on(Input.Changed, "#category")
     def _category_typed(self, event: Input.Changed) -> None:
-        from agentdesk import taxonomy
+        from agentdesk.tickets import taxonomy
 
         query = event.value.strip()
         codes = (frozenset(c.code for c in taxonomy.search(query, limit=100)) if query

@@ -19,8 +19,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from agentdesk import clock
-from agentdesk.i18n import t
+from agentdesk.core import clock
+from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
 
@@ -139,7 +139,7 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True)
     def _warm(self) -> None:
-        from agentdesk import taxonomy
+        from agentdesk.tickets import taxonomy
 
         taxonomy._search_index()  # pinyin of every category name, off the UI thread
 
@@ -175,7 +175,7 @@ class TicketScreen(DeskScreen):
     # --- category type-ahead -----------------------------------------------------------
 
     def _fill_categories(self, query: str) -> None:
-        from agentdesk import taxonomy
+        from agentdesk.tickets import taxonomy
 
         utility = self.customer.utility if self.customer else ""
         options = self.query_one("#categories", OptionList)
@@ -211,7 +211,7 @@ class TicketScreen(DeskScreen):
         self._choose(event.option.id)
 
     def _choose(self, code: str) -> None:
-        from agentdesk import taxonomy
+        from agentdesk.tickets import taxonomy
 
         self.category = taxonomy.load().category(code)
         self.query_one("#category", Input).value = self.category.label(self.app.lang)
@@ -220,7 +220,7 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="preview")
     def _preview(self, code: str) -> None:
-        from agentdesk import sla, taxonomy
+        from agentdesk.tickets import sla, taxonomy
 
         cat = taxonomy.load().category(code)
         card = self.customer
@@ -262,7 +262,7 @@ class TicketScreen(DeskScreen):
                                self.customer.customer_id if self.customer else None)
 
     def _draft(self):  # noqa: ANN202
-        from agentdesk.tickets import Draft
+        from agentdesk.tickets.service import Draft
 
         return Draft(category=self.category.code,
                      description=self.query_one("#description", TextArea).text,
@@ -273,7 +273,7 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="save")
     def _check_duplicates(self, code: str, customer_id: str | None) -> None:
-        from agentdesk import tickets
+        from agentdesk.tickets import service as tickets
 
         with self.store.session() as session:
             found = tickets.duplicates(session, code, customer_id)
@@ -296,7 +296,7 @@ class TicketScreen(DeskScreen):
     def _save(self, draft, link) -> None:  # noqa: ANN001
         from dataclasses import replace
 
-        from agentdesk import tickets
+        from agentdesk.tickets import service as tickets
 
         agent = self.app.agent_code
         try:
@@ -323,7 +323,7 @@ class TicketScreen(DeskScreen):
         note, and the article is linked (the monitor counts answers from the KB)."""
         answer = getattr(self.app, "kb_answer", None)
         if answer:
-            from agentdesk import tickets
+            from agentdesk.tickets import service as tickets
             from agentdesk.kb import links
 
             article_id, text = answer
@@ -359,7 +359,7 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="save")
     def _hand_over(self, number: str, to_agent: str, reason: str) -> None:
-        from agentdesk import tickets
+        from agentdesk.tickets import service as tickets
 
         try:
             with self.store.session() as session:

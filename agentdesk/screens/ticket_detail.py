@@ -17,8 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agentdesk import clock
-from agentdesk.i18n import t
+from agentdesk.core import clock
+from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 
 # action -> statuses it is offered in
@@ -75,7 +75,7 @@ class Satisfaction(ModalScreen[str | None]):
                 *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 5))]
 
     def compose(self) -> ComposeResult:
-        from agentdesk import workflow
+        from agentdesk.tickets import workflow
 
         with Vertical():
             yield Static(Text(t("detail.callback.title"), style="bold"))
@@ -83,7 +83,7 @@ class Satisfaction(ModalScreen[str | None]):
                                for n, label in enumerate(workflow.SATISFACTION, 1)))
 
     def action_pick(self, index: int) -> None:
-        from agentdesk import workflow
+        from agentdesk.tickets import workflow
 
         self.dismiss(workflow.SATISFACTION[index])
 
@@ -144,7 +144,7 @@ class TicketDetail(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="detail")
     def _load(self) -> None:
-        from agentdesk import tickets
+        from agentdesk.tickets import service as tickets
 
         store = self.app.store
         with store.session() as session:
@@ -160,7 +160,7 @@ class TicketDetail(ModalScreen[bool]):
         self.app.call_from_thread(self._show, data, history)
 
     def _show(self, data: dict, history: list) -> None:
-        from agentdesk import taxonomy, workflow
+        from agentdesk.tickets import taxonomy, workflow
 
         self.ticket = data
         cat = taxonomy.load().categories.get(data["category"])
@@ -253,7 +253,7 @@ class TicketDetail(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="detail-step")
     def _run(self, step: str, value: str, reason: str = "") -> None:
-        from agentdesk import tickets, workflow
+        from agentdesk.tickets import service as tickets, workflow
 
         me, ref = self.app.agent_code, self.ticket_id
         try:

@@ -45,8 +45,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
-from agentdesk.ids import new_id
-from agentdesk.store import StoreError
+from agentdesk.core.ids import new_id
+from agentdesk.core.store import StoreError
 from agentdesk.sync import codec
 
 SCHEMA_VERSION = "3"
@@ -89,7 +89,7 @@ class Pulled:
 def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     from sqlmodel import SQLModel
 
-    import agentdesk.models  # noqa: F401
+    import agentdesk.core.models  # noqa: F401
 
     md = sa.MetaData()
     tables: dict[str, sa.Table] = {}
@@ -176,7 +176,7 @@ def _upgrade_1_to_2(conn: sa.Connection) -> None:
     the desk's migration 0006 does (the same SQL runs on SQLite and PostgreSQL)."""
     import importlib
 
-    from agentdesk import workflow
+    from agentdesk.tickets import workflow
 
     m0006 = importlib.import_module("db.migrations.versions.0006_ticket_met_times")
     have = {c["name"] for c in sa.inspect(conn).get_columns("ticket")}
@@ -347,7 +347,7 @@ class Central:
         (a centre made before keys lived here, new key rules, another pypinyin): in id
         order, one transaction per batch; the version is recorded at the end, so desks
         compute keys themselves until then. Returns the customers done (0: up to date)."""
-        from agentdesk import search_keys
+        from agentdesk.core import search_keys
 
         wanted = search_keys.version()
         if self.keys_version() == wanted:
@@ -593,7 +593,7 @@ class Central:
 
     def _desk_columns(self, entity: str) -> str:
         """The select list giving the desk's storage form (PostgreSQL formats it)."""
-        from agentdesk.models import UTCDateTime
+        from agentdesk.core.models import UTCDateTime
 
         out = []
         for column in codec.table(entity).columns:
@@ -670,7 +670,7 @@ def _set_meta(conn: sa.Connection, key: str, value: str) -> None:
 def _refresh_keys(conn: sa.Connection, ids: list[str]) -> None:
     """Recompute these customers' lookup keys from their rows and phones as they are in
     this transaction (the centre has an index by customer: delete, then insert)."""
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     customer, phone, key = T["customer"], T["customer_phone"], T["customer_key"]
     ids = sorted(set(ids))
@@ -861,7 +861,7 @@ class _Apply:
 
     # ticket events: append-only, projected onto the ticket in receipt order
     def ticket_event(self, change: dict) -> None:
-        from agentdesk import workflow
+        from agentdesk.tickets import workflow
 
         ev = codec.to_python("ticket_event", change["payload"])
         if ev["id"] in self.known_events:
@@ -895,7 +895,7 @@ class _Apply:
 
     @staticmethod
     def project(state: dict, kind: str, to_status: str, data: dict, at: datetime) -> None:
-        from agentdesk import workflow
+        from agentdesk.tickets import workflow
 
         current = {k: state[k] for k in workflow.FIELDS if k in state}
         current["status"] = state["status"]

@@ -42,9 +42,9 @@ def add_parsers(sub, common) -> dict:  # noqa: ANN001
 
 
 def _setup(args: argparse.Namespace):  # noqa: ANN202
-    from agentdesk.cli import _config
+    from agentdesk.cli_support import load_config
 
-    config = _config(args)
+    config = load_config(args)
     url = getattr(args, "central", None) or config.central_url
     from agentdesk.sync import central
 
@@ -68,8 +68,8 @@ def cmd_central(args: argparse.Namespace) -> int:
         elif args.what == "kb":
             report = load.articles(centre, args.file)
         else:
-            from agentdesk import customers_io
-            from agentdesk.cli import CliError
+            from agentdesk.customers import csvio as customers_io
+            from agentdesk.cli_support import CliError
 
             try:
                 report = load.customers(centre, args.file, encoding=args.encoding)
@@ -84,10 +84,10 @@ def cmd_central(args: argparse.Namespace) -> int:
 
 
 def _seed(centre) -> int:  # noqa: ANN001
-    from agentdesk.cli import _progress_printer
+    from agentdesk.cli_support import progress_printer
     from agentdesk.sync import seed
 
-    update, stop = _progress_printer()
+    update, stop = progress_printer()
     try:
         made = seed.build(centre, progress=update)
     finally:
@@ -99,17 +99,17 @@ def _seed(centre) -> int:  # noqa: ANN001
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from agentdesk.cli import _desk, _progress_printer
+    from agentdesk.cli_support import open_desk, progress_printer
     from agentdesk.sync import central, engine, schedule
 
-    from agentdesk.cli import _config
+    from agentdesk.cli_support import load_config
 
-    config = _config(args)
+    config = load_config(args)
     url = getattr(args, "central", None) or config.central_url
     centre = None
-    update, stop = _progress_printer() if not args.json else (None, lambda: None)
+    update, stop = progress_printer() if not args.json else (None, lambda: None)
     try:
-        with _desk(config) as desk:
+        with open_desk(config) as desk:
             plan = schedule.Schedule(config.sync_interval)
             while True:
                 try:

@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agentdesk.models import (Agent, CentralSetting, Contact, Customer, CustomerPhone,
+from agentdesk.core.models import (Agent, CentralSetting, Contact, Customer, CustomerPhone,
                               Incident, KbArticle, Notice, Ticket, TicketArticle, TicketEvent,
                               UTCDateTime, utc_text)
 

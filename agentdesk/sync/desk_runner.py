@@ -50,8 +50,8 @@ class DeskSync:
         self.app.run_worker(self._work, thread=True, group="sync", exit_on_error=False)
 
     def _work(self) -> None:
-        from agentdesk import clock
-        from agentdesk.store import StoreError
+        from agentdesk.core import clock
+        from agentdesk.core.store import StoreError
         from agentdesk.sync import central, engine
 
         try:
@@ -76,8 +76,8 @@ class DeskSync:
         self.status.progress = (done, total)
 
     def _done(self, report) -> None:  # noqa: ANN001 - engine.SyncReport
-        from agentdesk import clock
-        from agentdesk.i18n import t
+        from agentdesk.core import clock
+        from agentdesk.core.i18n import t
 
         self.plan.succeeded()
         self.status.ok(report.waiting)
@@ -85,7 +85,7 @@ class DeskSync:
             taken = c.get("taken_at") or c.get("decided_at")
             when = ""
             if taken:
-                from agentdesk.models import UTCDateTime
+                from agentdesk.core.models import UTCDateTime
 
                 when = clock.local(UTCDateTime().process_result_value(taken, None)
                                    ).strftime("%H:%M")

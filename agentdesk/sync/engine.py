@@ -30,8 +30,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agentdesk.ids import new_id
-from agentdesk.store import Store
+from agentdesk.core.ids import new_id
+from agentdesk.core.store import Store
 from agentdesk.sync import codec, outbox
 from agentdesk.sync.central import Central, Pulled
 
@@ -353,7 +353,7 @@ def _snapshot_keys(store: Store, central: Central, progress: Progress | None,
                    hook: Callable[[str], None], batch: int, phases: dict[str, float]) -> None:
     """Lookup keys for the copied customers: the centre's (computed once there) when they
     follow this desk's key rules, else computed here; then the dropped indexes return."""
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     began = time.perf_counter()
     with store.engine.connect() as conn:
@@ -558,7 +558,7 @@ def _agents(conn: sa.Connection, rows: list[tuple]) -> None:
 
 
 def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     raw = conn.connection.dbapi_connection
     rows = [c.row for c in changes]
@@ -612,8 +612,8 @@ _TIME_COLS = {"created_at", "updated_at", "due_first_response", "due_arrival",
 def _reapply_local(conn: sa.Connection, ticket_ids: set[str]) -> None:
     """Pulled ticket rows are the centre's projection; events of this desk still in the
     outbox are applied on top, so the agent keeps seeing their own latest change."""
-    from agentdesk import workflow
-    from agentdesk.models import UTCDateTime
+    from agentdesk.tickets import workflow
+    from agentdesk.core.models import UTCDateTime
 
     pending = [json.loads(p) for (p,) in conn.exec_driver_sql(
         "SELECT payload FROM sync_outbox WHERE entity = 'ticket_event' ORDER BY seq")]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from agentdesk import clock
-from agentdesk.ids import new_id
+from agentdesk.core import clock
+from agentdesk.core.ids import new_id
 from agentdesk.sync.central import T, Central
 
 BATCH = 5000
@@ -20,7 +20,7 @@ def customers(central: Central, path: Path | str, *, encoding: str | None = None
               batch: int = BATCH):  # noqa: ANN201 - customers_io.ImportReport
     """Upsert the customers of a CSV file (same rules and report as the desk's import) by
     account number; each batch is one central transaction logged for the desks."""
-    from agentdesk import customers_io as io
+    from agentdesk.customers import csvio as io
 
     path = Path(path)
     codec_name = io._codec(encoding)
@@ -68,7 +68,7 @@ def customers(central: Central, path: Path | str, *, encoding: str | None = None
 
 
 def _write(central: Central, batch: list[tuple[str, tuple, list]], report) -> None:  # noqa: ANN001
-    from agentdesk import customers_io as io
+    from agentdesk.customers import csvio as io
 
     if not batch:
         return
@@ -134,7 +134,7 @@ def sla_policy(central: Central, path: Path | str) -> SlaLoad:
     checking it as a desk reads it: over the shipped defaults (sla.load_policy). The text
     checked is the text stored (read once). A broken file raises sla.SlaError naming the
     file and line, and nothing is written; the same text again writes nothing."""
-    from agentdesk import sla
+    from agentdesk.tickets import sla
 
     text = sla.read_text(path)
     sla.load_policy(central_text=text, central_source=str(path))

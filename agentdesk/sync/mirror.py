@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from agentdesk import clock
-from agentdesk import store as store_mod
+from agentdesk.core import clock
+from agentdesk.core import store as store_mod
 from agentdesk.sync import central as central_mod
 from agentdesk.sync import engine
 

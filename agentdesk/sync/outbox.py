@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from agentdesk.ids import new_id
-from agentdesk.models import (Agent, Contact, Customer, CustomerPhone, Incident, SyncOutbox,
+from agentdesk.core.ids import new_id
+from agentdesk.core.models import (Agent, Contact, Customer, CustomerPhone, Incident, SyncOutbox,
                               Ticket, TicketEvent)
 from agentdesk.sync import codec
 from agentdesk.sync.codec import row_of, wire
@@ -130,7 +130,7 @@ def capture(session: Session, entity: str, row: dict[str, Any]) -> None:
 
 def write(conn: sa.Connection, changes: list[tuple[str, str, str, dict]]) -> None:
     """Append (entity, row_id, op, payload) rows to the outbox on this connection."""
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     if not changes:
         return

@@ -63,8 +63,8 @@ class SyncStatus:
         self.error = error
 
     def text(self) -> str:
-        from agentdesk import clock
-        from agentdesk.i18n import t
+        from agentdesk.core import clock
+        from agentdesk.core.i18n import t
 
         if not self.configured:
             return t("app.sync.none")

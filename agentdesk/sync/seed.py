@@ -28,7 +28,7 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from agentdesk.store import Store
+from agentdesk.core.store import Store
 from agentdesk.sync.central import Central
 
 CHUNK = 8 << 20  # bytes per chunk: one row and one transaction each at the centre
@@ -42,8 +42,8 @@ def build(central: Central, progress: Progress | None = None,
     """Make a seed of the centre's customers now and store it there (older seeds go when
     it is complete). Run by ``agentdesk central seed`` (e.g. nightly) and after
     ``agentdesk central load customers``."""
-    import db
-    from agentdesk import search_keys, store
+    from agentdesk.core import migrations
+    from agentdesk.core import search_keys, store
     from agentdesk.sync import engine
 
     with tempfile.TemporaryDirectory(dir=folder, prefix="agentdesk-seed-") as tmp:
@@ -63,7 +63,7 @@ def build(central: Central, progress: Progress | None = None,
         finally:
             conn.close()
         customers = report.pulled  # the rows the copy made (a fresh desk: all of them)
-        seed_id = central.seed_begin(seq_hi, db.HEAD, search_keys.version(), customers,
+        seed_id = central.seed_begin(seq_hi, migrations.HEAD, search_keys.version(), customers,
                                      CHUNK)
         size, n = path.stat().st_size, 0
         try:
@@ -83,11 +83,11 @@ def build(central: Central, progress: Progress | None = None,
 
 def usable(seed: dict | None) -> bool:
     """Made with this desk's key rules, by an agentdesk whose migrations this one knows."""
-    import db
-    from agentdesk import search_keys
+    from agentdesk.core import migrations
+    from agentdesk.core import search_keys
 
     return bool(seed) and seed["keys_version"] == search_keys.version() and \
-        seed["schema_rev"] in db.REVISIONS
+        seed["schema_rev"] in migrations.REVISIONS
 
 
 def install(desk: Store, central: Central, progress: Progress | None = None,
@@ -217,7 +217,7 @@ def _take_local_rows(desk: Store, real: Path, part: Path, seed: dict) -> None:
     included (the KB's full-text index refers to them), in one transaction. The part is
     marked dirty first: if anything stops before the rename, the next sync starts over
     with a fresh download."""
-    import db
+    from agentdesk.core import migrations
 
     desk.engine.dispose()
     local = sqlite3.connect(real, isolation_level=None)
@@ -229,8 +229,8 @@ def _take_local_rows(desk: Store, real: Path, part: Path, seed: dict) -> None:
         raise SeedGone(f"{real} is in use by another program; the seed waits for the "
                        "next sync")
     _write_tag(Path(f"{part}.id"), seed["id"], "dirty")
-    if seed["schema_rev"] != db.HEAD:  # an older agentdesk made it: migrate the copy
-        from agentdesk import store
+    if seed["schema_rev"] != migrations.HEAD:  # an older agentdesk made it: migrate the copy
+        from agentdesk.core import store
 
         store.open_desk(part).dispose()
     conn = sqlite3.connect(part, isolation_level=None)

@@ -36,7 +36,7 @@ def add_parsers(sub, common) -> dict:  # noqa: ANN001 - argparse sub-parsers, cl
 def _config(args: argparse.Namespace):  # noqa: ANN202
     from dataclasses import replace
 
-    from agentdesk import clock, config as config_mod, i18n
+    from agentdesk.core import clock, config as config_mod, i18n
 
     config = config_mod.load()
     if getattr(args, "lang", None):
@@ -49,7 +49,7 @@ def _config(args: argparse.Namespace):  # noqa: ANN202
 
 
 def _list() -> int:
-    from agentdesk.i18n import t
+    from agentdesk.core.i18n import t
     from agentdesk.training import scenario as sc
 
     articles = sc.shipped_articles()
@@ -67,7 +67,7 @@ def _list() -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from agentdesk.cli import CliError
+    from agentdesk.cli_support import CliError
 
     config = _config(args)
     if args.list:
@@ -79,8 +79,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     if not args.scenario:
         raise CliError("train: name a scenario (see agentdesk train --list)")
-    from agentdesk import clock
-    from agentdesk.i18n import t
+    from agentdesk.core import clock
+    from agentdesk.core.i18n import t
     from agentdesk.training import scenario as sc
     from agentdesk.training.session import TrainingRun, purge_stale, training_config
 
@@ -93,7 +93,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       auto=args.auto)
     try:
         run.prepare()
-        from agentdesk.app import create_app
+        from agentdesk.apps.factory import create_app
 
         app = create_app(training_config(config, run), db_path=run.db_path, fill_demo=False,
                          screen_pop=False, training=run)

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentdesk.i18n import t
+from agentdesk.core.i18n import t
 
 CERT_WINDOW, CERT_PASSES = 5, 4
 
@@ -22,7 +22,7 @@ CERT_WINDOW, CERT_PASSES = 5, 4
 def root() -> Path:
     import platformdirs
 
-    from agentdesk.config import APP_NAME
+    from agentdesk.core.config import APP_NAME
 
     return Path(platformdirs.user_data_dir(APP_NAME)) / "training"
 
@@ -35,7 +35,7 @@ def _slug(value: str) -> str:
 def markdown(card) -> str:  # noqa: ANN001 - rubric.Scorecard
     """The scorecard as Markdown (for the trainee's file and the trainer's records).
     Evidence is data: backticks and pipes in it are escaped."""
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     def esc(value: str) -> str:
         return (value.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")

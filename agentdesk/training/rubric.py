@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
-from agentdesk.i18n import t
+from agentdesk.core.i18n import t
 
 NOTICE_TOLD = "已告知公告："  # what tickets.note_notice writes into the call's notes
 
@@ -34,7 +34,7 @@ class Evidence:
     at: datetime | None  # when, by the scenario clock (None: the desk keeps no time for it)
 
     def as_json(self) -> dict:
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         return {"action": self.action,
                 "at": clock.local(self.at).isoformat() if self.at else None}
@@ -85,7 +85,7 @@ class Scorecard:
         return [c for c in self.checks if not c.met]
 
     def as_json(self) -> dict:
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         return {
             "scenario": self.scenario, "title": self.title, "level": self.level,
@@ -136,14 +136,14 @@ class _Facts:
 
 
 def _load(value):  # noqa: ANN001, ANN202
-    from agentdesk.models import UTCDateTime
+    from agentdesk.core.models import UTCDateTime
 
     return UTCDateTime().process_result_value(value, None)
 
 
 def gather(session: Session, agent_code: str, since: datetime) -> _Facts:
     """What the trainee did, from the training database."""
-    from agentdesk.models import utc_text
+    from agentdesk.core.models import utc_text
 
     conn = session.connection()
     agent_id = conn.execute(text("SELECT id FROM agent WHERE code = :c"),
@@ -201,7 +201,7 @@ def promised_forms(ticket: _Ticket) -> set[str]:
     """The ways of telling the caller a ticket's promised time: the deadline's clock time
     (02:30 or 2:30; 11月27日 for a deadline a day or more away) or the time from the
     ticket's creation (30分钟, 2小时, 1个小时)."""
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     forms: set[str] = set()
     for due in ticket.dues.values():
@@ -219,13 +219,14 @@ def promised_forms(ticket: _Ticket) -> set[str]:
 
 
 def _when(value: datetime | None) -> str:
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     return clock.local(value).strftime("%H:%M:%S") if value else "—"
 
 
 def _ticket_words(ticket: _Ticket) -> str:
-    from agentdesk import i18n, taxonomy
+    from agentdesk.core import i18n
+    from agentdesk.tickets import taxonomy
 
     cat = taxonomy.load().categories.get(ticket.category)
     label = cat.label(i18n.lang()) if cat else ticket.category
@@ -235,7 +236,8 @@ def _ticket_words(ticket: _Ticket) -> str:
 
 def evaluate(session: Session, run) -> Scorecard:  # noqa: ANN001 - session.TrainingRun
     """Score ``run`` from its training database."""
-    from agentdesk import clock, taxonomy
+    from agentdesk.core import clock
+    from agentdesk.tickets import taxonomy
 
     scenario, seeded = run.scenario, run.seeded
     facts = gather(session, run.agent_code, scenario.start)
@@ -363,7 +365,7 @@ def evaluate(session: Session, run) -> Scorecard:  # noqa: ANN001 - session.Trai
 
 def label(check, scenario, tax) -> str:  # noqa: ANN001
     """The check in words, when the scenario gives no label of its own."""
-    from agentdesk import i18n
+    from agentdesk.core import i18n
 
     def who(key: str) -> str:
         if not key:

@@ -338,7 +338,7 @@ class _Reader:
 
     def when(self, data: dict, key: str, table: str, index: int, start: datetime,
              default: str | None = None) -> datetime:
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         value = data.get(key, default)
         if value is None:
@@ -369,7 +369,9 @@ class _Reader:
 def parse(text: str, path: Path | str, known_articles: frozenset[str] | None = None
           ) -> Scenario:
     """Parse and validate one scenario; :class:`ScenarioError` on the first mistake."""
-    from agentdesk import clock, phones, taxonomy
+    from agentdesk.core import clock
+    from agentdesk.customers import phones
+    from agentdesk.tickets import taxonomy
 
     path = Path(path)
     source = str(path)

@@ -52,7 +52,7 @@ class Seeded:
 def _template() -> Path:
     """A migrated database holding the shipped knowledge base, built once per process and
     copied for every session (building it takes about a second)."""
-    from agentdesk import store
+    from agentdesk.core import store
     from agentdesk.kb import loader
 
     digest = loader.shipped_hash()
@@ -78,7 +78,7 @@ class TrainingRun:
     def __init__(self, scenario: Scenario, trainee: str, agent_code: str,
                  agent_name: str = "", auto: bool = False, running_clock: bool = True,
                  workdir: Path | None = None) -> None:
-        from agentdesk import taxonomy
+        from agentdesk.tickets import taxonomy
         from agentdesk.training.scenario import article_titles
 
         taxonomy.load(), article_titles()  # read here, so the screens never read files
@@ -106,7 +106,7 @@ class TrainingRun:
 
     def prepare(self) -> Seeded:
         """Freeze the clock at the scenario's start and build the training database."""
-        from agentdesk import clock, store
+        from agentdesk.core import clock, store
 
         if self.db_path.exists():
             raise RuntimeError(f"{self.db_path}: a training database must be fresh")
@@ -132,7 +132,7 @@ class TrainingRun:
     def sync_clock(self) -> datetime:
         """The scenario clock runs at wall speed from the scenario's start (unless a test
         drives it): called once a second by the training app."""
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         if self.running_clock and self.finished_at is None:
             return clock.freeze(self.scenario.start
@@ -140,14 +140,14 @@ class TrainingRun:
         return clock.now()
 
     def elapsed(self) -> timedelta:
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         return (self.finished_at or clock.now()) - self.scenario.start
 
     # --- the caller's lines ---------------------------------------------------------------
 
     def _say(self, who: str, text: str) -> Said:
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         said = Said(who, text, clock.now())
         self.transcript.append(said)
@@ -197,7 +197,7 @@ class TrainingRun:
     def record(self, session, said: Said, contact_id: str | None) -> None:  # noqa: ANN001
         """Keep a trainee line (``say``) or a caller's escalation in the audit log, at the
         scenario time it was said."""
-        from agentdesk.models import AuditLog
+        from agentdesk.core.models import AuditLog
 
         action = SAY if said.who == "trainee" else ESCALATED
         session.add(AuditLog(at=said.at, agent_id=self.agent_code, action=action,
@@ -205,7 +205,7 @@ class TrainingRun:
 
     def finish(self, store):  # noqa: ANN001, ANN201 - Store -> rubric.Scorecard
         """Stop the clock and score the session from the training database."""
-        from agentdesk import clock
+        from agentdesk.core import clock
         from agentdesk.training import rubric
 
         if self.finished_at is None:
@@ -245,8 +245,9 @@ def _asked(line: Line, text: str) -> bool:
 
 def seed(desk, scenario: Scenario, agent_code: str, agent_name: str) -> Seeded:  # noqa: ANN001
     """Put the scenario's world into a training database."""
-    from agentdesk import agents, clock, search_keys, tickets
-    from agentdesk.models import Contact, Customer, CustomerPhone, Notice
+    from agentdesk.core import agents, clock, search_keys
+    from agentdesk.tickets import service as tickets
+    from agentdesk.core.models import Contact, Customer, CustomerPhone, Notice
 
     customers: dict[str, str] = {}
     with desk.session() as session:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from agentdesk import clock
-from agentdesk.i18n import t
+from agentdesk.core import clock
+from agentdesk.core.i18n import t
 
 
 def _when(value) -> str:  # noqa: ANN001 - aware datetime
@@ -28,7 +28,7 @@ def _banner(out: Text, symbol: str, text: str, style: str) -> None:
 def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by callers
     if card is None:
         return Text(t("card.empty"), style="dim")
-    from agentdesk.phones import display
+    from agentdesk.customers.phones import display
 
     out = Text()
     if card.tags:
@@ -67,7 +67,8 @@ def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by c
     out.append(f"{t('card.tickets')}:", style="dim")
     if not card.open_tickets:
         out.append(f" {t('card.tickets.none')}")
-    from agentdesk import i18n, taxonomy
+    from agentdesk.core import i18n
+    from agentdesk.tickets import taxonomy
 
     categories = taxonomy.load().categories  # cached: the card's worker loaded it
     for ticket in card.open_tickets:
@@ -89,7 +90,7 @@ def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by c
 
 
 def unknown_caller_text(number: str) -> Text:
-    from agentdesk.phones import display
+    from agentdesk.customers.phones import display
 
     out = Text()
     _banner(out, "?", t("card.unknown", number=display(number)), "yellow")

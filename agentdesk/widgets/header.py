@@ -9,8 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from agentdesk import clock
-from agentdesk.i18n import t
+from agentdesk.core import clock
+from agentdesk.core.i18n import t
 
 
 class DeskHeader(Widget):
@@ -52,7 +52,7 @@ class DeskHeader(Widget):
     @staticmethod
     def _counts(rows: list) -> Text:
         """我的 N · 15 分钟内 N · 超时 N: recomputed every second from the loaded rows."""
-        from agentdesk import queue
+        from agentdesk.tickets import queue
 
         c = queue.counts(rows, clock.now())
         return Text.assemble(

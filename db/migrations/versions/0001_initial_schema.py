@@ -12,7 +12,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import agentdesk.models
+import agentdesk.core.models
 
 
 revision: str = '0001'
@@ -30,13 +30,13 @@ def upgrade() -> None:
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('team', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('on_shift', sa.Boolean(), nullable=False),
-    sa.Column('created_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('created_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )
     op.create_table('audit_log',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('at', agentdesk.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('action', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('entity', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -68,8 +68,8 @@ def upgrade() -> None:
     sa.Column('tags', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('key_level', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
-    sa.Column('updated_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('created_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('updated_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('account_no')
     )
@@ -85,8 +85,8 @@ def upgrade() -> None:
     sa.Column('street', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('community', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('started_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
-    sa.Column('closed_at', agentdesk.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('started_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('closed_at', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('kb_article',
@@ -100,7 +100,7 @@ def upgrade() -> None:
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('reviewed_on', sa.Date(), nullable=True),
     sa.Column('review_days', sa.Integer(), nullable=False),
-    sa.Column('updated_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('updated_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('notice',
@@ -112,9 +112,9 @@ def upgrade() -> None:
     sa.Column('district', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('street', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('community', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('starts_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
-    sa.Column('ends_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
-    sa.Column('created_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('starts_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('ends_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('created_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('contact',
@@ -123,8 +123,8 @@ def upgrade() -> None:
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('started_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
-    sa.Column('ended_at', agentdesk.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('started_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('ended_at', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
@@ -164,14 +164,14 @@ def upgrade() -> None:
     sa.Column('owner_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('department', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('satisfaction', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('created_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
-    sa.Column('updated_at', agentdesk.models.UTCDateTime(length=26), nullable=False),
-    sa.Column('due_first_response', agentdesk.models.UTCDateTime(length=26), nullable=True),
-    sa.Column('due_arrival', agentdesk.models.UTCDateTime(length=26), nullable=True),
-    sa.Column('due_resolution', agentdesk.models.UTCDateTime(length=26), nullable=True),
-    sa.Column('due_callback', agentdesk.models.UTCDateTime(length=26), nullable=True),
-    sa.Column('resolved_at', agentdesk.models.UTCDateTime(length=26), nullable=True),
-    sa.Column('closed_at', agentdesk.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('created_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('updated_at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('due_first_response', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('due_arrival', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('due_resolution', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('due_callback', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('resolved_at', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
+    sa.Column('closed_at', agentdesk.core.models.UTCDateTime(length=26), nullable=True),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
     sa.ForeignKeyConstraint(['first_responder_id'], ['agent.id'], ),
@@ -190,7 +190,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('article_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('at', agentdesk.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agent.id'], ),
     sa.ForeignKeyConstraint(['article_id'], ['kb_article.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
@@ -199,7 +199,7 @@ def upgrade() -> None:
     op.create_table('ticket_event',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('ticket_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('at', agentdesk.models.UTCDateTime(length=26), nullable=False),
+    sa.Column('at', agentdesk.core.models.UTCDateTime(length=26), nullable=False),
     sa.Column('agent_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('from_status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),

@@ -33,7 +33,7 @@ def upgrade() -> None:
 
 
 def _index_existing() -> None:
-    from agentdesk import search_keys
+    from agentdesk.core import search_keys
 
     conn = op.get_bind().connection.dbapi_connection
     ids = [row[0] for row in conn.execute("SELECT id FROM customer")]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import agentdesk.models
+import agentdesk.core.models
 
 revision: str = "0004"
 down_revision: Union[str, None] = "0003"
@@ -25,7 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table("ticket") as batch:
         batch.add_column(sa.Column("complained_party", sqlmodel.sql.sqltypes.AutoString(),
                                    nullable=False, server_default=""))
-        batch.add_column(sa.Column("paused_at", agentdesk.models.UTCDateTime(length=26),
+        batch.add_column(sa.Column("paused_at", agentdesk.core.models.UTCDateTime(length=26),
                                    nullable=True))
 
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import agentdesk.models
+import agentdesk.core.models
 
 revision: str = "0005"
 down_revision: Union[str, None] = "0004"
@@ -27,7 +27,7 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 _S = sqlmodel.sql.sqltypes.AutoString
-_T = agentdesk.models.UTCDateTime
+_T = agentdesk.core.models.UTCDateTime
 
 
 def upgrade() -> None:

@@ -22,14 +22,14 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-import agentdesk.models
+import agentdesk.core.models
 
 revision: str = "0006"
 down_revision: Union[str, None] = "0005"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-_T = agentdesk.models.UTCDateTime
+_T = agentdesk.core.models.UTCDateTime
 MET = ("responded_at", "arrived_at", "called_back_at")
 
 # One pass over the status changes, grouped by ticket (UPDATE ... FROM: SQLite 3.33+).

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import agentdesk.models
+import agentdesk.core.models
 
 revision: str = "0007"
 down_revision: Union[str, None] = "0006"
@@ -25,7 +25,7 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 _S = sqlmodel.sql.sqltypes.AutoString
-_T = agentdesk.models.UTCDateTime
+_T = agentdesk.core.models.UTCDateTime
 
 
 def upgrade() -> None:

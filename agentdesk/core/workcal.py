@@ -1,6 +1,6 @@
 """The centre's working calendar: working days, working hours, holidays and make-up days.
 
-All arithmetic happens in the centre's time zone (:func:`agentdesk.clock.centre_tz`, read at
+All arithmetic happens in the centre's time zone (:func:`agentdesk.core.clock.centre_tz`, read at
 call time); every instant returned is an aware UTC datetime. Working days are a
 python-dateutil ``rruleset``: a weekly rule over the working weekdays, the holidays as
 ``exdate`` and the make-up working days (调休, a weekend day worked) as ``rdate``.
@@ -28,7 +28,7 @@ from itertools import islice
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, rrule, rruleset
 
-from agentdesk import clock
+from agentdesk.core import clock
 
 UTC = timezone.utc
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -81,7 +81,7 @@ class Calendar:
 
     ``holidays`` are days off, ``makeup_days`` are days worked although their weekday is not
     a working weekday (调休). Build one from official holiday entries with
-    :meth:`from_holidays`; the shipped one is ``agentdesk.sla.load_policy().calendar``.
+    :meth:`from_holidays`; the shipped one is ``agentdesk.tickets.sla.load_policy().calendar``.
     """
 
     weekdays: frozenset[int] = frozenset(range(5))  # 0 = Monday

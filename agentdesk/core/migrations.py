@@ -1,4 +1,6 @@
-"""Schema versions: Alembic scripts live in ``db/migrations``; this module runs them.
+"""Schema versions: Alembic scripts live in ``db/migrations`` (the checkout's ``db/``
+folder, not an installed package: agentdesk runs from its checkout, as ``make run``
+installs it); this module runs them.
 
 Alembic is imported only when the schema is behind, so a desk that is up to date opens
 without paying for it.
@@ -10,9 +12,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-import db
-
-HEAD = db.HEAD  # newest revision; a test checks it equals Alembic's own head
+# Every revision this code knows, oldest first; the last is the head (a test checks it
+# equals Alembic's own head).
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
+HEAD = REVISIONS[-1]
+SCRIPTS = Path(__file__).resolve().parents[2] / "db" / "migrations"
 
 
 def current(engine: sa.Engine) -> str | None:
@@ -29,19 +33,19 @@ def alembic_config(engine: sa.Engine | None = None):  # noqa: ANN201 - alembic t
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(SCRIPTS))
     if engine is not None:
         config.set_main_option("sqlalchemy.url", engine.url.render_as_string(False))
     return config
 
 
 def upgrade(engine: sa.Engine, path: Path | None = None, target: str = "head") -> None:
-    from agentdesk.store import StoreError
+    from agentdesk.core.store import StoreError
 
     version = current(engine)
     if version == HEAD and target == "head":
         return
-    if version is not None and version not in db.REVISIONS:
+    if version is not None and version not in REVISIONS:
         raise StoreError(
             f"{path or engine.url}: schema version {version!r} is newer than this agentdesk "
             f"knows (newest {HEAD!r}). Upgrade agentdesk."
@@ -56,7 +60,7 @@ def upgrade(engine: sa.Engine, path: Path | None = None, target: str = "head") -
 
 def check_current(engine: sa.Engine, path: Path) -> None:
     """Read-only opens cannot migrate: refuse a database that is not at our version."""
-    from agentdesk.store import StoreError
+    from agentdesk.core.store import StoreError
 
     version = current(engine)
     if version is None:

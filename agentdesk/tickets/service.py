@@ -44,8 +44,9 @@ LIST_LIMIT = 5000  # one queue list; more is a report's job, not a screen's
 
 
 def _queue_rows(session: Session, where: str, params: dict) -> list[QueueRow]:
-    from agentdesk import clock, queue
-    from agentdesk.models import UTCDateTime
+    from agentdesk.core import clock
+    from agentdesk.tickets import queue
+    from agentdesk.core.models import UTCDateTime
 
     load = UTCDateTime().process_result_value
     now = clock.now()
@@ -146,7 +147,7 @@ def desk_tag(desk_id: str) -> str:
 
 
 def _number(session: Session, now: datetime) -> str:
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     prefix = "GD" + clock.local(now).strftime("%Y%m%d")
     # A desk registered with a central store numbers its tickets in its own range (its
@@ -170,8 +171,9 @@ def _number(session: Session, now: datetime) -> str:
 def _append(session: Session, ticket, kind: str, agent_id: str | None, *,  # noqa: ANN001
             to_status: str = "", note: str = "", **data: object) -> None:
     """Append one event and apply it to the row: the only way a ticket changes."""
-    from agentdesk import clock, workflow
-    from agentdesk.models import TicketEvent
+    from agentdesk.core import clock
+    from agentdesk.tickets import workflow
+    from agentdesk.core.models import TicketEvent
 
     now = clock.now()
     state = {k: getattr(ticket, k) for k in workflow.FIELDS if hasattr(ticket, k)}
@@ -191,8 +193,9 @@ def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noq
     """Open a ticket owned by its creator (首问负责: first responder, fixed forever).
     ``policy`` None (as in every service here): the desk's, sla.for_session (the shipped
     defaults with the centre's synced policy on top)."""
-    from agentdesk import clock, sla, taxonomy
-    from agentdesk.models import Customer, Ticket
+    from agentdesk.core import clock
+    from agentdesk.tickets import sla, taxonomy
+    from agentdesk.core.models import Customer, Ticket
 
     tax = taxonomy.load()
     if draft.category not in tax.categories:
@@ -241,7 +244,7 @@ def get(session: Session, ticket_ref: str):  # noqa: ANN201
     """A ticket by id or by number."""
     from sqlmodel import select
 
-    from agentdesk.models import Ticket
+    from agentdesk.core.models import Ticket
 
     ticket = session.get(Ticket, ticket_ref) or session.exec(
         select(Ticket).where(Ticket.number == ticket_ref)).first()
@@ -260,7 +263,8 @@ def _owner_check(ticket, agent_id: str) -> None:  # noqa: ANN001
 def advance(session: Session, ticket_ref: str, agent_code: str, status: str, note: str = "",
             department: str = "", policy=None):  # noqa: ANN001, ANN201
     """Move a ticket one step along the workflow (dispatch, on site, resolve, archive)."""
-    from agentdesk import clock, sla, workflow
+    from agentdesk.core import clock
+    from agentdesk.tickets import sla, workflow
 
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
@@ -285,7 +289,8 @@ def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: 
               note: str = "", policy=None):  # noqa: ANN001, ANN201
     """回访: record satisfaction; 不满意 reopens with the same owner and a new resolution
     clock (started now, from the policy in force)."""
-    from agentdesk import clock, sla, workflow
+    from agentdesk.core import clock
+    from agentdesk.tickets import sla, workflow
 
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
@@ -361,7 +366,7 @@ def events(session: Session, ticket_id: str) -> list:
     clocks do not matter), then those not yet synced in the order they were made."""
     from sqlmodel import select
 
-    from agentdesk.models import SyncEventSeq, SyncOutbox, TicketEvent
+    from agentdesk.core.models import SyncEventSeq, SyncOutbox, TicketEvent
 
     local = (select(SyncOutbox.seq).where(SyncOutbox.entity == "ticket_event",
                                           SyncOutbox.row_id == TicketEvent.id)
@@ -375,7 +380,7 @@ def events(session: Session, ticket_id: str) -> list:
 
 def rebuilt(session: Session, ticket_id: str) -> dict:
     """The ticket's state replayed from its events alone (checks, repairs, sync)."""
-    from agentdesk import workflow
+    from agentdesk.tickets import workflow
 
     return workflow.rebuild([(e.kind, e.to_status, e.data, e.at)
                              for e in events(session, ticket_id)])
@@ -390,7 +395,7 @@ def as_json(session: Session, ticket) -> dict:  # noqa: ANN001
                             {"i": agent_id}).scalar() if agent_id else None
 
     def iso(value: datetime | None) -> str | None:
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         return clock.local(value).isoformat() if value else None
 
@@ -416,8 +421,9 @@ def duplicates(session: Session, category: str, customer_id: str | None) -> list
     or an active outage notice over it (repairs only)."""
     from datetime import timedelta
 
-    from agentdesk import clock, taxonomy
-    from agentdesk.models import Customer, utc_text
+    from agentdesk.core import clock
+    from agentdesk.tickets import taxonomy
+    from agentdesk.core.models import Customer, utc_text
 
     customer = session.get(Customer, customer_id) if customer_id else None
     if customer is None:
@@ -469,7 +475,7 @@ def note_notice(session: Session, notice_id: str, agent_code: str,
                 contact_id: str | None) -> None:
     """The caller was told about an outage notice in force: no repair is dispatched; the
     contact records what they were told."""
-    from agentdesk.models import AuditLog, Contact, Notice
+    from agentdesk.core.models import AuditLog, Contact, Notice
 
     notice = session.get(Notice, notice_id)
     if notice is None:
@@ -489,7 +495,7 @@ def listing(session: Session, owner: str | None = None, open_only: bool = False,
     """Tickets newest first, optionally only one agent's and only open ones."""
     from sqlmodel import select
 
-    from agentdesk.models import Ticket
+    from agentdesk.core.models import Ticket
 
     query = select(Ticket).order_by(Ticket.created_at.desc()).limit(max(1, limit))
     if owner:
@@ -502,7 +508,7 @@ def listing(session: Session, owner: str | None = None, open_only: bool = False,
 def pause(session: Session, ticket_ref: str, agent_code: str, reason: str,
           state: str = "waiting_caller", policy=None):  # noqa: ANN001, ANN201
     """Stop the clocks while the ticket waits (only in states the policy names)."""
-    from agentdesk import sla
+    from agentdesk.tickets import sla
 
     policy = policy or sla.for_session(session)
     ticket = get(session, ticket_ref)
@@ -522,7 +528,8 @@ def pause(session: Session, ticket_ref: str, agent_code: str, reason: str,
 def resume(session: Session, ticket_ref: str, agent_code: str, policy=None):  # noqa: ANN001, ANN201
     """Restart the clocks: each running deadline moves by the time paused (working time
     for working-day clocks), so the time the caller waited is not charged to the centre."""
-    from agentdesk import clock, sla
+    from agentdesk.core import clock
+    from agentdesk.tickets import sla
 
     policy = policy or sla.for_session(session)
     ticket = get(session, ticket_ref)

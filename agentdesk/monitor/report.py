@@ -1,6 +1,6 @@
 """The monthly review's tables as CSV (no textual import): the ticket mix, the KPIs and the
 hot spots of the tickets created between two local dates (both included), from the same
-figures as the wallboard (:mod:`agentdesk.monitor`).
+figures as the wallboard (:mod:`agentdesk.monitor.figures`).
 
 Files are UTF-8 with a byte-order mark, so spreadsheet programs open the Chinese text
 correctly; headers are in the interface language, codes stay beside the labels.
@@ -12,8 +12,9 @@ import csv
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from agentdesk import clock, monitor
-from agentdesk.i18n import t
+from agentdesk.core import clock
+from agentdesk.monitor import figures as monitor
+from agentdesk.core.i18n import t
 
 FILES = ("mix_business_type.csv", "mix_category.csv", "mix_category_area.csv", "kpi.csv",
          "hot_streets.csv", "hot_communities.csv", "repeat_callers.csv")
@@ -34,8 +35,8 @@ def _pct(value: float | None) -> str:
 
 def tables(session, first: date, last: date) -> dict[str, list[list[object]]]:  # noqa: ANN001
     """Each file's rows (header first), for writing or checking."""
-    from agentdesk import taxonomy, workflow
-    from agentdesk.i18n import lang
+    from agentdesk.tickets import taxonomy, workflow
+    from agentdesk.core.i18n import lang
 
     tax = taxonomy.load()
     since, until = span(first, last)

@@ -43,15 +43,15 @@ def add_parsers(sub, common: Callable[[argparse.ArgumentParser, bool], None]  # 
 
 
 def _error(message: str) -> Exception:
-    from agentdesk.cli import CliError
+    from agentdesk.cli_support import CliError
 
     return CliError(message)
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from agentdesk.cli import _config
+    from agentdesk.cli_support import load_config
 
-    config = _config(args)
+    config = load_config(args)
     if args.interval <= 0:
         raise _error("--interval must be positive")
     follower = None
@@ -65,7 +65,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         if args.web:
             return serve_web(config.lang, path, args.host, args.port, args.interval,
                              args.public_url)
-        from agentdesk.monitor_app import create_monitor_app
+        from agentdesk.apps.monitor import create_monitor_app
 
         app = create_monitor_app(config, path, interval=args.interval, follower=follower)
         app.run()
@@ -78,15 +78,15 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 def _follow(args: argparse.Namespace, config):  # noqa: ANN001, ANN202 - (Path, Follower)
     """The centre's mirror: brought up to date now (a progress bar for a new one), then
     followed by a thread while the wallboard runs. The wallboard reads only the mirror."""
-    from agentdesk import clock
-    from agentdesk.cli import _progress_printer
-    from agentdesk.store import StoreError
+    from agentdesk.core import clock
+    from agentdesk.cli_support import progress_printer
+    from agentdesk.core.store import StoreError
     from agentdesk.sync import mirror
 
     path = Path(args.db).expanduser() if args.db else \
         config.db_path().with_name("centre-mirror.db")
     had = path.is_file()
-    update, stop = _progress_printer()
+    update, stop = progress_printer()
     last_ok, last_error = None, ""
     try:
         mirror.first_pull(path, args.central, update)
@@ -113,7 +113,7 @@ def web_command(lang: str, db_path: Path, interval: float) -> str:
 
 def serve_web(lang: str, db_path: Path, host: str, port: int, interval: float,
               public_url: str | None = None) -> int:
-    from agentdesk import i18n
+    from agentdesk.core import i18n
 
     i18n.set_lang(lang)
     if not 0 < port < 65536:
@@ -136,7 +136,7 @@ def serve_web(lang: str, db_path: Path, host: str, port: int, interval: float,
 def _dates(args: argparse.Namespace):  # noqa: ANN202 - (date, date)
     from datetime import date, timedelta
 
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     def parse(text: str, flag: str) -> date:
         try:
@@ -160,10 +160,11 @@ def _dates(args: argparse.Namespace):  # noqa: ANN202 - (date, date)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from agentdesk import i18n, report, store
-    from agentdesk.cli import _config
+    from agentdesk.core import i18n, store
+    from agentdesk.monitor import report
+    from agentdesk.cli_support import load_config
 
-    config = _config(args)
+    config = load_config(args)
     i18n.set_lang(config.lang)
     first, last = _dates(args)
     desk = store.open_readonly(config.db_path())

@@ -7,7 +7,7 @@ The query's shape says what it is, without the agent choosing a mode:
 * Chinese: a name or part of one, or an address fragment (``幸福小区3栋``).
 
 Every branch is an index range scan (the customer table's own indexes and the
-``customer_key`` B-tree, see :mod:`agentdesk.search_keys`), never a table scan: the cost
+``customer_key`` B-tree, see :mod:`agentdesk.core.search_keys`), never a table scan: the cost
 does not grow with the number of customers. Exact matches rank before partial ones.
 """
 
@@ -170,7 +170,7 @@ def _branches(query: str) -> list[tuple[int, str, Callable[[Session, int], list[
     digits = _PHONE_PUNCT.sub("", query)
     out: list[tuple[int, str, Callable[[Session, int], list[str]]]] = []
     if digits.isdigit():
-        from agentdesk import phones
+        from agentdesk.customers import phones
 
         try:
             e164 = phones.normalise(query)
@@ -232,7 +232,7 @@ FROM customer c WHERE c.id IN ({marks})
 
 def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     """Ranked matches for ``query``; raises :class:`QueryError` for unusable input."""
-    from agentdesk.models import format_address
+    from agentdesk.core.models import format_address
 
     query = clean(query)
     limit = max(1, min(int(limit), 200))
@@ -254,7 +254,7 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
 def _notices(session: Session, customer, now: datetime) -> tuple[NoticeLine, ...]:  # noqa: ANN001
     from datetime import timedelta
 
-    from agentdesk.models import UTCDateTime, utc_text
+    from agentdesk.core.models import UTCDateTime, utc_text
 
     # An empty street or community in a notice means "the whole district / street".
     rows = session.connection().execute(text(
@@ -277,7 +277,7 @@ def _notices(session: Session, customer, now: datetime) -> tuple[NoticeLine, ...
 
 def _open_tickets(session: Session, customer_id: str, now: datetime
                   ) -> tuple[TicketLine, ...]:
-    from agentdesk import tickets
+    from agentdesk.tickets import service as tickets
 
     lines = []
     for row in tickets.open_for_customer(session, customer_id):
@@ -291,7 +291,7 @@ def _contacts(session: Session, customer_id: str, now: datetime
               ) -> tuple[tuple[ContactLine, ...], int]:
     from datetime import timedelta
 
-    from agentdesk.models import UTCDateTime, utc_text
+    from agentdesk.core.models import UTCDateTime, utc_text
 
     conn = session.connection()
     rows = conn.execute(text(
@@ -309,8 +309,8 @@ def _contacts(session: Session, customer_id: str, now: datetime
 
 def card(session: Session, customer_id: str) -> Card | None:
     """Everything the agent needs while the caller talks, in one read."""
-    from agentdesk import clock
-    from agentdesk.models import Customer
+    from agentdesk.core import clock
+    from agentdesk.core.models import Customer
 
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -337,8 +337,8 @@ def card(session: Session, customer_id: str) -> Card | None:
 def audit_read(session: Session, agent: str, customer_id: str, when: datetime | None = None
                ) -> None:
     """Opening a card is a read of personal data: record who, when, which customer."""
-    from agentdesk import clock
-    from agentdesk.models import AuditLog
+    from agentdesk.core import clock
+    from agentdesk.core.models import AuditLog
 
     session.add(AuditLog(at=when or clock.now(), agent_id=agent, action="read",
                          entity="customer", entity_id=customer_id))

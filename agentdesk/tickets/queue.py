@@ -105,7 +105,7 @@ def due_alerts(session: Session, now: datetime, owner: str | None = None) -> lis
     ``owner`` (an agent code): only that agent's tickets. A desk scans only what its agent
     owns, so desks that share tickets through the central store never escalate the same
     clock twice; ``None`` (tests, a single-desk centre) scans every open ticket."""
-    from agentdesk.models import UTCDateTime
+    from agentdesk.core.models import UTCDateTime
 
     load = UTCDateTime().process_result_value
     alerts: list[Alert] = []
@@ -135,7 +135,7 @@ def due_alerts(session: Session, now: datetime, owner: str | None = None) -> lis
 
 def fire(session: Session, alerts: list[Alert]) -> None:
     """Record each alert as a ticket event (督办 for escalations): once, for good."""
-    from agentdesk import tickets
+    from agentdesk.tickets import service as tickets
 
     for alert in alerts:
         ticket = tickets.get(session, alert.ticket_id)

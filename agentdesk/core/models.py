@@ -1,6 +1,6 @@
 """SQLModel tables: the desk's data model.
 
-Ids are uuid7 strings (see :mod:`agentdesk.ids`). Every timestamp is timezone-aware UTC:
+Ids are uuid7 strings (see :mod:`agentdesk.core.ids`). Every timestamp is timezone-aware UTC:
 :class:`UTCDateTime` refuses naive values and stores a fixed-width UTC text in SQLite,
 so text order is time order and indexes on deadlines work.
 Money is kept in fen (integer) to avoid float rounding.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from agentdesk.ids import new_id
+from agentdesk.core.ids import new_id
 
 UTC = timezone.utc
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
@@ -57,7 +57,7 @@ def utc_text(value: datetime) -> str:
 
 
 def _now() -> datetime:
-    from agentdesk import clock
+    from agentdesk.core import clock
 
     return clock.now()
 
@@ -166,7 +166,7 @@ class CustomerPhone(SQLModel, table=True):
 
 
 class CustomerKey(SQLModel, table=True):
-    """Lookup keys (see :mod:`agentdesk.search_keys`): one B-tree, found by prefix ranges."""
+    """Lookup keys (see :mod:`agentdesk.core.search_keys`): one B-tree, found by prefix ranges."""
 
     __tablename__ = "customer_key"
     # No index by customer: it would double the table. Writers delete stale keys by their

@@ -12,11 +12,11 @@ Schemes:
   times all increase together and inserts append to the B-trees.
 * Account numbers (户号): 10 digits, utility prefix (water ``31``, power ``41``) +
   2-digit district code + 6-digit serial per (utility, district), increasing with gaps.
-* Tickets are timed relative to :func:`agentdesk.clock.now`; their ids carry their
+* Tickets are timed relative to :func:`agentdesk.core.clock.now`; their ids carry their
   ``created_at``, their numbers are ``GD`` + local date + 5-digit daily serial.
 
 Caller-lookup keys (``customer_key``) are filled here too (:func:`insert_lookup_keys`; a
-test checks they equal :func:`agentdesk.search_keys.customer_keys`).
+test checks they equal :func:`agentdesk.core.search_keys.customer_keys`).
 
 Speed: rows are plain tuples inserted with ``executemany`` on one raw sqlite3 connection,
 in one transaction (a crash leaves the desk as it was, indexes included), with a rollback
@@ -39,10 +39,11 @@ from datetime import datetime, timedelta, timezone
 from itertools import accumulate
 from typing import Any, NamedTuple
 
-from agentdesk import clock, search_keys, taxonomy
-from agentdesk.models import format_address, utc_text
-from agentdesk.store import Store
-from db import demo_data as D
+from agentdesk.core import clock, search_keys
+from agentdesk.tickets import taxonomy
+from agentdesk.core.models import format_address, utc_text
+from agentdesk.core.store import Store
+from agentdesk.demo import words as D
 
 UTC = timezone.utc
 BATCH = 20_000  # customers per executemany; part of the output's definition (keep fixed)

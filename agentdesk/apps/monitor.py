@@ -1,7 +1,7 @@
 """The supervisor monitor: its own App around the wallboard screen.
 
 :func:`create_monitor_app` is the one factory (the CLI, the tests and the web mode use it).
-The database is opened with :func:`agentdesk.store.open_readonly` (SQLite ``mode=ro`` plus
+The database is opened with :func:`agentdesk.core.store.open_readonly` (SQLite ``mode=ro`` plus
 ``query_only``): the monitor has no write path at all, whatever key is pressed. The desk's
 keys that would write (or open a writing screen) are bound here only to say "read-only".
 The header says MONITOR on a colour the agent desk never uses.
@@ -18,9 +18,9 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
-from agentdesk import i18n
-from agentdesk.config import Config
-from agentdesk.i18n import t
+from agentdesk.core import i18n
+from agentdesk.core.config import Config
+from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.header import DeskHeader
 
@@ -78,7 +78,7 @@ class MonitorApp(App):
 
     def _show_mirror(self) -> None:
         """How old the centre's data is (the follower pulls in its own thread)."""
-        from agentdesk import clock
+        from agentdesk.core import clock
 
         follower, now = self.options.follower, clock.now()
         if follower.last_error or follower.last_ok is None:
@@ -92,7 +92,7 @@ class MonitorApp(App):
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
-        from agentdesk.store import StoreError, open_readonly
+        from agentdesk.core.store import StoreError, open_readonly
 
         try:
             store = open_readonly(self.options.db_path)
@@ -128,7 +128,7 @@ def create_monitor_app(config: Config | None = None, db_path: Path | str | None 
                        interval: float = DEFAULT_INTERVAL_S, follower: Any = None
                        ) -> MonitorApp:
     """Build the monitor app: one factory for the CLI, tests and the web mode."""
-    from agentdesk import clock, config as config_mod
+    from agentdesk.core import clock, config as config_mod
 
     config = config or config_mod.load()
     clock.set_timezone(config.timezone)

@@ -4,12 +4,12 @@ load, the ticket mix, hot spots, KPIs and a 24-hour trend, as plain values.
 Every figure is one aggregate query (or a few) over the desk database, run by SQLite, not
 by loading rows into Python: a refresh over 100,000 tickets stays well under a second
 (``agentdesk bench monitor``). The functions only read; the monitor opens the database with
-``mode=ro`` (:func:`agentdesk.store.open_readonly`) so nothing here could write anyway.
+``mode=ro`` (:func:`agentdesk.core.store.open_readonly`) so nothing here could write anyway.
 
 Definitions (the wallboard, the CSV report and the tests use these):
 
 * **SLA state** of an open ticket (受理 / 派单 / 到场 / 回单): its running clock that falls due
-  first (as the queue shows it, :func:`agentdesk.queue.next_clock`), started at creation (at
+  first (as the queue shows it, :func:`agentdesk.tickets.queue.next_clock`), started at creation (at
   the last reopening for a reopened ticket; at resolution for the call-back). *breached*: now
   at or past the deadline; *warn*: 80 % of the clock used; *paused*: the clock is paused;
   *ok*: anything else, including tickets with no running clock.
@@ -18,7 +18,7 @@ Definitions (the wallboard, the CSV report and the tests use these):
 * **Met** times of a clock: first response when the ticket first leaves 受理, arrival when it
   first reaches 到场 (or 回单 straight away), resolution at ``resolved_at``, call-back at the
   回访 event (the first of each). The ticket row carries them (``responded_at``,
-  ``arrived_at``, ``called_back_at``: :data:`agentdesk.workflow.MET`, projected from the
+  ``arrived_at``, ``called_back_at``: :data:`agentdesk.tickets.workflow.MET`, projected from the
   events like ``resolved_at``), so events are read only for a few tickets (the reopening
   of an unsatisfied one, escalations on the breach list, reports linked onto an open
   incident's tickets). A clock *breached in an hour* of the trend is one whose
@@ -43,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agentdesk import clock
+from agentdesk.core import clock
 
 UTC_FMT = "%Y-%m-%d %H:%M:%S.%f"
 OPEN = ("accepted", "dispatched", "on_site", "resolved")
@@ -59,13 +59,13 @@ REPEAT_CALLS = 2  # contacts in the window that make a repeat caller
 
 
 def _t(value: datetime) -> str:
-    from agentdesk.models import utc_text
+    from agentdesk.core.models import utc_text
 
     return utc_text(value)
 
 
 def _load(text: str | None) -> datetime | None:
-    from agentdesk.models import UTC
+    from agentdesk.core.models import UTC
 
     return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
 
@@ -218,7 +218,7 @@ _NONE = "~"  # sorts after every timestamp text: "no such clock"
 
 def _us(column: str) -> str:
     """SQL for a stored instant as whole microseconds: exact integer arithmetic, so 80 %
-    of a clock is 80 % here exactly as in :func:`agentdesk.queue.clock_state`."""
+    of a clock is 80 % here exactly as in :func:`agentdesk.tickets.queue.clock_state`."""
     return (f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 "
             f"+ CAST(substr({column}, 21, 6) AS INTEGER))")
 
@@ -613,7 +613,7 @@ def wallboard(source, now: datetime | None = None) -> Wallboard:  # noqa: ANN001
     """Every figure at once (run it in a worker thread, never on the UI thread).
 
     ``source`` is a session or connection (the halves read one after the other), or a
-    :class:`~agentdesk.store.Store`: then :func:`live` and :func:`review` are read on two
+    :class:`~agentdesk.core.store.Store`: then :func:`live` and :func:`review` are read on two
     read-only connections at once (SQLite lets go of the GIL while it works). Each
     connection reads its own consistent snapshot."""
     began = time.perf_counter()

@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from agentdesk import clock, phones, search_keys
-from agentdesk.ids import new_id
-from agentdesk.models import Customer, utc_text
-from agentdesk.store import Store, StoreError, explain
+from agentdesk.core import clock, search_keys
+from agentdesk.customers import phones
+from agentdesk.core.ids import new_id
+from agentdesk.core.models import Customer, utc_text
+from agentdesk.core.store import Store, StoreError, explain
 
 HEADER = ("account_no", "name", "phones", "district", "street", "community", "building",
           "unit", "room", "utility", "customer_class", "meter_no", "credit_list",

@@ -6,7 +6,7 @@ import uuid
 
 from sqlmodel import Session, select
 
-from agentdesk.models import Agent, Role
+from agentdesk.core.models import Agent, Role
 
 _NAMESPACE = uuid.UUID("6f1c8a52-3d0e-4b7a-9a43-0c1d2e3f4a5b")
 

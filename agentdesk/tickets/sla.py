@@ -2,7 +2,7 @@
 
 Four clocks (:data:`CLOCKS`), stored on the ticket as ``due_<clock>``. Each is a
 :class:`Duration`: wall-clock minutes / hours / days, or working days / hours on a
-:class:`~agentdesk.workcal.Calendar` (see :mod:`agentdesk.workcal` for how those count).
+:class:`~agentdesk.core.workcal.Calendar` (see :mod:`agentdesk.core.workcal` for how those count).
 
 The defaults are ``sla_policy.toml`` beside this module; a file of the same shape overrides
 any cell (:func:`load_policy`). A desk uses (:func:`for_session`) the defaults, then its own
@@ -47,8 +47,9 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from agentdesk import clock, taxonomy
-from agentdesk.workcal import UTC, WEEKDAYS, Calendar, Holiday, aware, parse_period
+from agentdesk.core import clock
+from agentdesk.tickets import taxonomy
+from agentdesk.core.workcal import UTC, WEEKDAYS, Calendar, Holiday, aware, parse_period
 
 __all__ = [
     "AREAS", "CLOCKS", "DEFAULT_FILE", "PRIORITIES", "VULNERABLE_TAGS", "Calendar", "Duration",

@@ -1,6 +1,6 @@
 """Demo-data definitions: word lists and weights for a Zhengzhou-like city (area code 0371).
 
-Data only; :mod:`agentdesk.demo` turns it into rows. Weights are relative, not percentages.
+Data only; :mod:`agentdesk.demo.generate` turns it into rows. Weights are relative, not percentages.
 Street names are real 郑州 街道/镇/乡 names; communities are made up but typical.
 """
 

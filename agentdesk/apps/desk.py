@@ -1,5 +1,4 @@
-"""The agent desk application. :func:`create_app` is the one factory: the CLI, the tests,
-the benchmarks and the trainer all build the app through it.
+"""The agent desk application (built by :func:`agentdesk.apps.factory.create_app`).
 
 The first screen is drawn before any database work: the store is opened (and migrated,
 and filled with demo data when empty) in a thread worker after the first paint, and the
@@ -20,9 +19,9 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from agentdesk import i18n
-from agentdesk.config import Config
-from agentdesk.i18n import t
+from agentdesk.core import i18n
+from agentdesk.core.config import Config
+from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.lookup import LookupScreen
 from agentdesk.widgets.header import DeskHeader
@@ -122,15 +121,15 @@ class AgentDesk(App):
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
-        from agentdesk import agents
-        from agentdesk.store import StoreError, open_desk
+        from agentdesk.core import agents
+        from agentdesk.core.store import StoreError, open_desk
 
         try:
             store = open_desk(self.options.db_path)
             filled = None
             # A desk that syncs gets its data from the centre, never demo data.
             if self.options.fill_demo and not self.options.config.central_url:
-                from agentdesk import demo
+                from agentdesk.demo import generate as demo
 
                 filled = demo.fill_if_empty(store, customers=self.options.demo_customers,
                                             tickets=self.options.demo_tickets)
@@ -186,7 +185,7 @@ class AgentDesk(App):
 
     @work(thread=True, exclusive=True, group="my-queue")
     def _load_my_queue(self) -> None:
-        from agentdesk import taxonomy, tickets
+        from agentdesk.tickets import taxonomy, service as tickets
 
         taxonomy.load()  # the queue draws category names: read the file here, not on the UI
         with self.store.session() as session:
@@ -200,13 +199,14 @@ class AgentDesk(App):
     def _escalate_backlog(self) -> None:
         """Clocks that breached while the desk was closed are escalated now, once. Apart
         from opening the store: the desk is usable while this scans every open ticket."""
-        from agentdesk import clock, queue
+        from agentdesk.core import clock
+        from agentdesk.tickets import queue
 
         with self.store.session() as session:
             queue.scan(session, clock.now(), owner=self.agent_code)
 
     async def _start_screen_pop(self) -> None:
-        from agentdesk import screenpop
+        from agentdesk.customers import screenpop
 
         try:
             self._pop_server = await screenpop.serve(self.pop_call)
@@ -218,7 +218,7 @@ class AgentDesk(App):
 
     def pop_call(self, number: str) -> None:
         """A call is ringing: record it and show the caller on the lookup screen."""
-        from agentdesk.phones import display
+        from agentdesk.customers.phones import display
 
         self.notify(t("pop.ringing", number=display(number)), markup=False)
         self.current_customer = None
@@ -230,7 +230,7 @@ class AgentDesk(App):
     def _record_call(self, number: str) -> None:
         """Record the call first (an insert: milliseconds), then search: the card then
         lists this call and links it to the caller, whichever worker would have won."""
-        from agentdesk import contacts, phones
+        from agentdesk.customers import contacts, phones
 
         try:
             with self.store.session() as session:
@@ -261,28 +261,8 @@ class AgentDesk(App):
         yield from super().get_system_commands(screen)
 
     def on_unmount(self) -> None:
-        from agentdesk import screenpop
+        from agentdesk.customers import screenpop
 
         screenpop.cleanup(self._pop_server)
         if self.store is not None:
             self.store.dispose()
-
-
-def create_app(config: Config | None = None, db_path: Path | str | None = None,
-               fill_demo: bool = True, **options: object) -> AgentDesk:
-    """Build the desk app: one factory for the CLI, tests and benchmarks."""
-    from agentdesk import clock, config as config_mod
-
-    config = config or config_mod.load()
-    clock.set_timezone(config.timezone)
-    from agentdesk import sla
-
-    sla.use_desk_file(Path(config.sla_policy).expanduser() if config.sla_policy else None)
-    path = Path(db_path).expanduser() if db_path else config.db_path()
-    desk_class = AgentDesk
-    if options.get("training") is not None:  # `agentdesk train`: caller pane and scorecard
-        from agentdesk.screens.training import TrainingDesk
-
-        desk_class = TrainingDesk
-    return desk_class(DeskOptions(config=config, db_path=path, fill_demo=fill_demo,
-                                  **options))  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ class Config:
     def policy(self, session=None):  # noqa: ANN001, ANN201 - sla.Policy, imported lazily
         """The shipped defaults, this file's ``sla_policy`` over them, and (given the desk's
         session) the centre's synced policy over both (sla.for_session)."""
-        from agentdesk import sla
+        from agentdesk.tickets import sla
 
         path = Path(self.sla_policy).expanduser() if self.sla_policy else None
         return sla.load_policy(path) if session is None else sla.for_session(session, path)

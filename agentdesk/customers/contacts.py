@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel import Session
 
-from agentdesk import clock, phones
-from agentdesk.models import Contact
+from agentdesk.core import clock
+from agentdesk.customers import phones
+from agentdesk.core.models import Contact
 
 CHANNELS = ("phone", "app", "wechat", "12345", "counter")
 

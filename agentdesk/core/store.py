@@ -200,7 +200,7 @@ def open_desk(path: Path | str, migrate: bool = True) -> Store:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
         if migrate:
-            from agentdesk import migrations
+            from agentdesk.core import migrations
 
             migrations.upgrade(engine, path)
     except (DBAPIError, sqlite3.Error) as exc:
@@ -222,7 +222,7 @@ def open_readonly(path: Path | str) -> Store:
     lock_fd = _share(path, readonly=True)
     engine = _engine(path, readonly=True)
     try:
-        from agentdesk import migrations
+        from agentdesk.core import migrations
 
         migrations.check_current(engine, path)
     except (DBAPIError, sqlite3.Error) as exc:

@@ -1,0 +1,88 @@
+"""What every command shares: the error the user can fix, the common options, the
+desk's configuration and database for one command, and the progress printer. Public so
+each package's ``cli`` module registers its commands without reaching into private names.
+
+Standard library only at load time (``agentdesk --help`` stays instant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentdesk.core.config import Config
+    from agentdesk.core.store import Store
+
+EXIT_USAGE = 2
+Progress = Callable[[str, int, int], None]
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback, exit status 2."""
+
+
+def common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--db", metavar="PATH", default=default,
+                        help="desk database file (default: AGENTDESK_DB or the user data dir)")
+    parser.add_argument("--lang", choices=("zh", "en"), default=default,
+                        help="interface language (default: config, else zh)")
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    from dataclasses import replace
+
+    from agentdesk.core import clock, config as config_mod
+
+    config = config_mod.load()
+    if getattr(args, "db", None):
+        config = replace(config, db=args.db)
+    if getattr(args, "lang", None):
+        config = replace(config, lang=args.lang)
+    if getattr(args, "agent", None):
+        config = replace(config, agent_id=args.agent)
+    clock.set_timezone(config.timezone)
+    return config
+
+
+@contextmanager
+def open_desk(config: Config) -> Iterator[Store]:
+    """The desk database for one command, always closed again."""
+    from agentdesk.core import store
+
+    desk = store.open_desk(config.db_path())
+    try:
+        yield desk
+    finally:
+        desk.dispose()
+
+
+def progress_printer() -> tuple[Progress, Callable[[], None]]:
+    """Rich progress bar on a terminal, plain lines otherwise (CI, pipes)."""
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        progress = Progress(transient=False)
+        tasks: dict[str, object] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if not progress.live.is_started:
+                progress.start()
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done)  # type: ignore[arg-type]
+
+        return update, progress.stop
+    last: dict[str, int] = {}
+
+    def plain(stage: str, done: int, total: int) -> None:
+        step = max(1, total // 10)
+        if done == total or done // step != last.get(stage, -1):
+            last[stage] = done // step
+            print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+    return plain, lambda: None

@@ -1,0 +1,1 @@
+"""demo: deterministic demo data: word lists (:mod:`.words`) and the generator."""
