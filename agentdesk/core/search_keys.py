@@ -19,8 +19,12 @@ Names and account numbers use the customer table's own indexes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 # Surnames whose reading differs from the character's everyday one: the surname reading
 # first, then the everyday one (callers and agents use both).
@@ -143,7 +147,7 @@ FROM customer c WHERE c.id IN ({marks})
 """
 
 
-def current(conn, customer_ids: list[str]) -> set[tuple[str, str]]:  # noqa: ANN001
+def current(conn: sqlite3.Connection, customer_ids: list[str]) -> set[tuple[str, str]]:
     """(key, customer_id) pairs computed from these customers' rows as they are now."""
     pairs: set[tuple[str, str]] = set()
     ids = list(customer_ids)
@@ -157,7 +161,7 @@ def current(conn, customer_ids: list[str]) -> set[tuple[str, str]]:  # noqa: ANN
     return pairs
 
 
-def refresh(conn, customer_ids: list[str],  # noqa: ANN001 - a sqlite3 connection
+def refresh(conn: sqlite3.Connection, customer_ids: list[str],
             before: set[tuple[str, str]] = frozenset()) -> int:
     """Bring these customers' keys in step with their rows, inside the writer's
     transaction. ``before`` is :func:`current` taken before the rows changed (empty for
@@ -172,7 +176,8 @@ def refresh(conn, customer_ids: list[str],  # noqa: ANN001 - a sqlite3 connectio
     return len(added)
 
 
-def rebuild_all(conn, progress=None) -> int:  # noqa: ANN001
+def rebuild_all(conn: sqlite3.Connection,
+                progress: Callable[[str, int, int], None] | None = None) -> int:
     """Recompute every customer's keys (bulk loads, repairs), inside the caller's
     transaction. Keys are staged in a temporary table and copied over in key order:
     appending to the B-tree in order is several times faster than random inserts."""

@@ -18,9 +18,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from agentdesk.core.models import Customer
 
 CONTACTS_SHOWN = 10
 REPEAT_DAYS, REPEAT_CALLS = 7, 2  # called 2 or more times in 7 days: a repeat caller
@@ -251,7 +255,13 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     return matches[:limit]
 
 
-def _notices(session: Session, customer, now: datetime) -> tuple[NoticeLine, ...]:  # noqa: ANN001
+def id_by_account(session: Session, account_no: str) -> str | None:
+    """The customer id of an account number (户号), as it is stored; None when unknown."""
+    return session.connection().execute(
+        text("SELECT id FROM customer WHERE account_no = :a"), {"a": account_no}).scalar()
+
+
+def _notices(session: Session, customer: Customer, now: datetime) -> tuple[NoticeLine, ...]:
     from datetime import timedelta
 
     from agentdesk.core.models import UTCDateTime, utc_text

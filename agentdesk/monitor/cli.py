@@ -8,11 +8,19 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from agentdesk.core.config import Config
+    from agentdesk.sync.mirror import Follower
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def add_parsers(sub, common: Callable[[argparse.ArgumentParser, bool], None]  # noqa: ANN001
+def add_parsers(sub: argparse._SubParsersAction,
+                common: Callable[[argparse.ArgumentParser, bool], None]
                 ) -> dict[str, Callable[[argparse.Namespace], int]]:
     p = sub.add_parser("monitor", help="supervisor wallboard, read-only (terminal or --web)")
     common(p, True)
@@ -75,7 +83,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             follower.stop()
 
 
-def _follow(args: argparse.Namespace, config):  # noqa: ANN001, ANN202 - (Path, Follower)
+def _follow(args: argparse.Namespace, config: Config) -> tuple[Path, Follower]:
     """The centre's mirror: brought up to date now (a progress bar for a new one), then
     followed by a thread while the wallboard runs. The wallboard reads only the mirror."""
     from agentdesk.core import clock
@@ -133,7 +141,7 @@ def serve_web(lang: str, db_path: Path, host: str, port: int, interval: float,
     return 0
 
 
-def _dates(args: argparse.Namespace):  # noqa: ANN202 - (date, date)
+def _dates(args: argparse.Namespace) -> tuple[date, date]:
     from datetime import date, timedelta
 
     from agentdesk.core import clock

@@ -1,0 +1,115 @@
+"""``agentdesk import|export|lookup|call``: the customer file, caller lookup and the screen
+pop, registered by :mod:`agentdesk.cli`. Standard library only at load time."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from agentdesk.cli_support import CliError, load_config, open_desk
+
+Common = Callable[[argparse.ArgumentParser, bool], None]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+    p = sub.add_parser("import", help="import customers (CSV) or knowledge-base articles (DIR)")
+    p.add_argument("what", choices=("customers", "kb"))
+    p.add_argument("file", type=Path, help="customers: a CSV file; kb: a folder of .md files")
+    p.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
+    p.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
+    common(p, True)
+
+    p = sub.add_parser("export", help="export customers to CSV")
+    p.add_argument("what", choices=("customers",))
+    p.add_argument("file", type=Path)
+    common(p, True)
+
+    p = sub.add_parser("lookup", help="find customers by phone, account, name, pinyin, address")
+    p.add_argument("query")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--limit", type=int, default=20)
+    common(p, True)
+
+    p = sub.add_parser("call", help="screen pop: tell the running desk a call is ringing "
+                                    "(starts a desk popped to the caller if none runs)")
+    p.add_argument("number")
+    common(p, True)
+    return {"import": cmd_import, "export": cmd_export, "lookup": cmd_lookup,
+            "call": cmd_call}
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from agentdesk.customers import csvio as customers_io
+
+    config = load_config(args)
+    with open_desk(config) as desk:
+        if args.what == "kb":
+            from agentdesk.kb import loader
+
+            report = loader.import_dir(desk, args.file)
+        else:
+            try:
+                report = customers_io.import_customers(
+                    desk, args.file, encoding=args.encoding, strict=args.strict,
+                    agent=config.agent_id)
+            except customers_io.ImportFileError as exc:
+                raise CliError(str(exc)) from None
+    print(report.format())
+    return 1 if report.errors else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from agentdesk.customers import csvio as customers_io
+
+    config = load_config(args)
+    with open_desk(config) as desk:
+        count = customers_io.export_customers(desk, args.file, agent=config.agent_id)
+    print(f"{count} customers -> {args.file}")
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    import json
+
+    from agentdesk.customers import lookup, phones
+
+    config = load_config(args)
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1")
+    with open_desk(config) as desk, desk.session() as session:
+        try:
+            found = lookup.search(session, args.query, limit=args.limit)
+        except lookup.QueryError as exc:
+            raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps([m.as_json() for m in found], ensure_ascii=False, indent=1))
+        return 0
+    for m in found:
+        shown = " ".join(phones.display(p) for p in m.phones)
+        print(f"{m.account_no}  {m.name}  {shown}  {m.address}  [{m.match}]")
+    if not found:
+        print("no match", file=sys.stderr)
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from agentdesk.customers import phones, screenpop
+
+    try:
+        number = phones.normalise(args.number)
+    except phones.PhoneError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        if screenpop.send_call(number):
+            return 0
+    except screenpop.PopError as exc:
+        raise CliError(f"screen pop failed: {exc}") from None
+    config = load_config(args)  # no desk is running: start one popped to this caller
+    from agentdesk.apps.factory import create_app
+
+    app = create_app(config, initial_call=number)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,47 @@
+"""``agentdesk kb search``, registered by :mod:`agentdesk.cli`. Standard library only at
+load time."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from agentdesk.cli_support import CliError, load_config, open_desk
+
+Common = Callable[[argparse.ArgumentParser, bool], None]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+    p = sub.add_parser("kb", help="knowledge base")
+    kb_sub = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
+    q = kb_sub.add_parser("search", help="search the knowledge base")
+    q.add_argument("query")
+    q.add_argument("--json", action="store_true", help="print JSON (id, title, score, snippet)")
+    q.add_argument("--limit", type=int, default=10)
+    common(q, True)
+
+    return {"kb": cmd_kb}
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    import json
+
+    from agentdesk.core import i18n
+    from agentdesk.kb import loader, search
+
+    config = load_config(args)
+    i18n.set_lang(config.lang)  # query errors are catalog messages
+    with open_desk(config) as desk:
+        loader.ensure_shipped(desk)
+        try:
+            with desk.session() as session:
+                hits = search.search(session, args.query, limit=args.limit)
+        except search.KbQueryError as exc:
+            raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=1))
+    else:
+        for h in hits:
+            print(f"{h.score:7.2f}  {h.id}  {h.title}\n         {h.snippet_plain}")
+    return 0

@@ -1,0 +1,81 @@
+"""``agentdesk ticket create|show|list``, registered by :mod:`agentdesk.cli`. Standard
+library only at load time."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from agentdesk.cli_support import CliError, load_config, open_desk
+
+Common = Callable[[argparse.ArgumentParser, bool], None]
+Handler = Callable[[argparse.Namespace], int]
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+    p = sub.add_parser("ticket", help="create, show and list tickets")
+    t_sub = p.add_subparsers(dest="ticket_command", metavar="TICKET_COMMAND", required=True)
+    q = t_sub.add_parser("create", help="open a ticket (you are its first responder)")
+    q.add_argument("--customer", metavar="ACCOUNT_NO", help="the caller's account number")
+    q.add_argument("--category", required=True, help="category code, e.g. water.burst")
+    q.add_argument("--text", required=True, help="the description")
+    q.add_argument("--location", default="")
+    q.add_argument("--party", default="", help="complaints: the complained-about party")
+    q.add_argument("--channel", default="phone")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    q = t_sub.add_parser("show", help="one ticket by number or id")
+    q.add_argument("ticket")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q = t_sub.add_parser("list", help="tickets, newest first")
+    q.add_argument("--mine", action="store_true", help="only tickets I own")
+    q.add_argument("--open", action="store_true", help="only open tickets")
+    q.add_argument("--limit", type=int, default=50)
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+
+    return {"ticket": cmd_ticket}
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    import json
+
+    from agentdesk.core import agents
+    from agentdesk.customers import lookup
+    from agentdesk.tickets import service as tickets, workflow
+
+    config = load_config(args)
+    try:
+        with open_desk(config) as desk, desk.session() as session:
+            if args.ticket_command == "create":
+                agents.ensure(session, config.agent_id, config.agent_name)
+                customer_id = None
+                if args.customer:
+                    customer_id = lookup.id_by_account(session, args.customer)
+                    if customer_id is None:
+                        raise CliError(f"unknown customer account {args.customer!r}")
+                ticket = tickets.create(session, tickets.Draft(
+                    category=args.category, description=args.text, customer_id=customer_id,
+                    location=args.location, complained_party=args.party,
+                    channel=args.channel), config.agent_id, policy=config.policy(session))
+                out = [tickets.as_json(session, ticket)]
+            elif args.ticket_command == "show":
+                out = [tickets.as_json(session, tickets.get(session, args.ticket))]
+            else:
+                out = [tickets.as_json(session, t) for t in tickets.listing(
+                    session, owner=config.agent_id if args.mine else None,
+                    open_only=args.open, limit=args.limit)]
+    except (tickets.TicketError, workflow.WorkflowError) as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(out if args.ticket_command == "list" else out[0],
+                         ensure_ascii=False, indent=1))
+        return 0
+    for item in out:
+        due = " ".join(f"{k}={v[11:16] if v else '-'}" for k, v in item["deadlines"].items())
+        print(f"{item['number']}  {item['status']:<11} {item['priority']:<9} "
+              f"{item['category']:<18} owner={item['owner']}  {due}")
+    return 0
