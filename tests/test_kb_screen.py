@@ -3,6 +3,7 @@ answer into the ticket, link it, the review list, and article text shown literal
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import text
@@ -10,6 +11,7 @@ from textual.widgets import Markdown, OptionList
 
 from agentdesk.core.i18n import t
 from agentdesk.kb import loader
+from agentdesk.screens.state import SavedTicket
 from tests.conftest import settle, visible_text, wait_ready
 from tests.test_app import SIZE, desk_app
 from tests.test_kb import article, write
@@ -96,7 +98,7 @@ async def test_link_to_the_open_ticket(desk) -> None:
     app = desk_app(desk)
     async with app.run_test(size=SIZE) as pilot:
         await _open_kb(pilot)
-        app.current_ticket_id = ticket_id
+        app.call = replace(app.call, ticket=SavedTicket(ticket_id, ""))
         await _search(pilot, "爆管")
         opened = app.screen.article.id
         await pilot.press("ctrl+l")

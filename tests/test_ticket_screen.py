@@ -3,9 +3,12 @@ the duplicate offer; the quality gate on screen; markup-safe descriptions."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import text
 from textual.widgets import TextArea
 
+from agentdesk.kb.answers import KbAnswer
 from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready, wait_until
 from tests.test_app import SIZE, desk_app
 
@@ -147,7 +150,8 @@ async def test_answer_from_the_knowledge_base_goes_on_the_ticket(desk) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         await _known_caller_on_card(app, pilot)
-        app.kb_answer = ("water-burst-main", "您好，我们已安排抢修人员赶往现场。")
+        app.call = replace(app.call, answer=KbAnswer("water-burst-main", "爆管",
+                                                     "您好，我们已安排抢修人员赶往现场。"))
         await pilot.press("ctrl+n", "b", "g", "enter")
         await settle(pilot)
         assert "water-burst-main" in visible_text(app)

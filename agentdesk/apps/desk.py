@@ -3,6 +3,12 @@
 The first screen is drawn before any database work: the store is opened (and migrated,
 and filled with demo data when empty) in a thread worker after the first paint, and the
 screens reload when ``data_version`` moves.
+
+The app owns the desk's state: the call on the line (``call``, a
+:class:`~agentdesk.screens.state.CallContext` replaced whole when a call rings), my open
+tickets (``my_queue``, whose counts the header shows) and the background jobs
+(:mod:`agentdesk.apps.jobs`). Workers report back with typed messages
+(:mod:`agentdesk.apps.messages`).
 """
 
 from __future__ import annotations
@@ -10,21 +16,39 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.worker import WorkerState
 
-from agentdesk.core import i18n
+from agentdesk.apps.jobs import DeskJobs
+from agentdesk.apps.messages import (AlertsRaised, CallRinging, MyQueueLoaded, StoreFailed,
+                                     StoreReady)
+from agentdesk.core import clock, i18n
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.lookup import LookupScreen
-from agentdesk.widgets.header import DeskHeader
+from agentdesk.screens.state import CallContext, SavedTicket, TicketSaved
+from agentdesk.widgets.header import DeskHeader, HeaderState
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from textual.worker import Worker
+
+    from agentdesk.core.store import Store
+    from agentdesk.customers.lookup import Card
+    from agentdesk.demo.generate import DemoSummary
+    from agentdesk.sync.desk_runner import DeskSync
+    from agentdesk.tickets.service import QueueRow
+    from agentdesk.training.session import TrainingRun
 
 SCREENS = ("lookup", "kb", "ticket", "queue")
 # Benchmarks: the app appends "paint <time>" (and "ready <time>" once the store is open and
@@ -41,7 +65,7 @@ class DeskOptions:
     demo_tickets: int = 300
     initial_call: str | None = None  # `agentdesk call NUMBER` with no desk running
     screen_pop: bool = True  # listen on the user's screen-pop socket
-    training: object | None = None  # agentdesk.training.session.TrainingRun: role-play desk
+    training: TrainingRun | None = None  # the role-play desk (agentdesk train)
 
 
 def _kb_screen() -> Screen:
@@ -83,7 +107,9 @@ class AgentDesk(App):
     data_version: reactive[int] = reactive(0)
     # My open tickets, soonest first: loaded once per data change, read by the header's
     # counts (every second, no database) and by the queue screen's "mine" list.
-    my_queue: reactive[list] = reactive(list, always_update=True)
+    my_queue: reactive[list[QueueRow]] = reactive(list, always_update=True)
+    # The call on the line: replaced whole when a call rings, updated with replace().
+    call: reactive[CallContext] = reactive(CallContext)
 
     def __init__(self, options: DeskOptions) -> None:
         i18n.set_lang(options.config.lang)
@@ -97,10 +123,39 @@ class AgentDesk(App):
         self.sync_state = t("app.sync.none") if not options.config.central_url else ""
         self.status = t("app.opening")
         self.desk_title = t("app.title")
-        self.store = None
-        self.current_customer = None
-        self.current_contact_id: str | None = None
-        self._pop_server = None
+        self.store: Store | None = None
+        self.jobs = DeskJobs(self)
+        self._pop_server: asyncio.AbstractServer | None = None
+
+    # --- read-only views -------------------------------------------------------------------
+
+    @property
+    def header_state(self) -> HeaderState:
+        """What every screen's header draws; the counts from my loaded tickets, now."""
+        counts = None
+        if self.store is not None:
+            from agentdesk.tickets import queue
+
+            counts = queue.counts(self.my_queue, clock.now())
+        return HeaderState(self.desk_title, self.agent_label, self.db_name, self.sync_state,
+                           self.status, counts)
+
+    @property
+    def kb_answer(self) -> tuple[str, str] | None:
+        """The pending answer of this call as (article id, text)."""
+        answer = self.call.answer
+        return (answer.article_id, answer.text) if answer else None
+
+    @property
+    def current_customer(self) -> Card | None:
+        """The customer the ticket form is for, on this call."""
+        return self.call.card
+
+    @property
+    def desk_sync(self) -> DeskSync | None:
+        return self.jobs.sync
+
+    # --- opening ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.switch_mode("lookup")
@@ -139,71 +194,79 @@ class AgentDesk(App):
             with store.session() as session:
                 agents.ensure(session, self.agent_code, self.options.config.agent_name)
         except StoreError as exc:
-            self.call_from_thread(self._store_failed, str(exc))
+            self.post_message(StoreFailed(str(exc)))
             return
-        self.call_from_thread(self._store_ready, store, filled)
+        self.post_message(StoreReady(store, filled))
 
-    def _store_ready(self, store, filled) -> None:  # noqa: ANN001
+    def on_store_ready(self, message: StoreReady) -> None:
+        self.store_opened(message.store, message.filled)
+
+    def store_opened(self, store: Store, filled: DemoSummary | None) -> None:
+        """The store is open: show it, load the data, start the jobs and the screen pop."""
         self.store = store
         self.status = ""
         if filled is not None:
             self.notify(t("app.demo_filled", customers=filled.customers,
                           tickets=filled.tickets), timeout=8, markup=False)
         self._refresh_header()
+        self.jobs.start()  # before the data moves: the first scan is the quiet backlog one
         self.data_version += 1
         if self.options.screen_pop:
             self.run_worker(self._start_screen_pop(), group="pop")
-        self._escalate_backlog()
-        self.start_sync()
         if self.options.initial_call:
             self.call_after_refresh(self.pop_call, self.options.initial_call)
         if os.environ.get(BENCH_ENV):
             self.call_after_refresh(self._bench_ready)
 
-    def start_sync(self) -> None:
-        """Scheduled sync with the central store (agentdesk/sync/desk_runner.py)."""
-        config = self.options.config
-        if not config.central_url or getattr(self, "desk_sync", None) is not None:
-            return
-        from agentdesk.sync.desk_runner import DeskSync
-
-        self.desk_sync = DeskSync(self, self.store, config.central_url, config.sync_interval,
-                                  config.desk)
-        self.desk_sync.start()
-
-    def action_sync_now(self) -> None:
-        if getattr(self, "desk_sync", None) is not None:
-            self.desk_sync.run_now()
+    def on_store_failed(self, message: StoreFailed) -> None:
+        self.status = t("app.store_error", error=message.error)
+        self._refresh_header()
+        self.notify(self.status, severity="error", timeout=30, markup=False)
 
     def _bench_ready(self) -> None:
         self._bench_mark("ready")
         self.exit()
 
+    # --- data and jobs ---------------------------------------------------------------------
+
+    def action_sync_now(self) -> None:
+        self.jobs.sync_now()
+
     def watch_data_version(self, version: int) -> None:
         if version > 0 and self.store is not None:
             self._load_my_queue()
+            self.jobs.data_changed()
 
     @work(thread=True, exclusive=True, group="my-queue")
     def _load_my_queue(self) -> None:
-        from agentdesk.tickets import taxonomy, service as tickets
+        from agentdesk.tickets import service as tickets, taxonomy
 
+        store = self.store
+        if store is None:
+            return
         taxonomy.load()  # the queue draws category names: read the file here, not on the UI
-        with self.store.session() as session:
+        with store.session() as session:
             rows = tickets.open_for_owner(session, self.agent_code, limit=tickets.LIST_LIMIT)
-        self.call_from_thread(setattr, self, "my_queue", rows)
+        self.post_message(MyQueueLoaded(rows))
+
+    def on_my_queue_loaded(self, message: MyQueueLoaded) -> None:
+        self.my_queue = message.rows
 
     def watch_my_queue(self) -> None:
         self._refresh_header()
 
-    @work(thread=True, group="escalate")
-    def _escalate_backlog(self) -> None:
-        """Clocks that breached while the desk was closed are escalated now, once. Apart
-        from opening the store: the desk is usable while this scans every open ticket."""
-        from agentdesk.core import clock
-        from agentdesk.tickets import queue
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.jobs.worker_ended(event.worker)
 
-        with self.store.session() as session:
-            queue.scan(session, clock.now(), owner=self.agent_code)
+    def on_alerts_raised(self, message: AlertsRaised) -> None:
+        for alert in message.alerts:
+            self.notify(t(f"queue.alert.{alert.kind}", number=alert.number,
+                          clock=t("sla." + alert.clock)),
+                        severity="error" if alert.kind == "escalation" else "warning",
+                        markup=False)
+
+    # --- the call --------------------------------------------------------------------------
 
     async def _start_screen_pop(self) -> None:
         from agentdesk.customers import screenpop
@@ -216,39 +279,57 @@ class AgentDesk(App):
         if self._pop_server is None:
             self.notify(t("pop.busy"), severity="warning", markup=False)
 
+    def begin_call(self, number: str) -> int:
+        """A new call: its context replaces the last call's as a whole. Its serial."""
+        self.call = CallContext(serial=self.call.serial + 1, number=number)
+        return self.call.serial
+
     def pop_call(self, number: str) -> None:
         """A call is ringing: record it and show the caller on the lookup screen."""
         from agentdesk.customers.phones import display
 
         self.notify(t("pop.ringing", number=display(number)), markup=False)
-        self.current_customer = None
-        self.current_contact_id = None
+        serial = self.begin_call(number)
         self.switch_mode("lookup")
-        self._record_call(number)
+        self._record_call(serial, number)
 
     @work(thread=True, group="contact")
-    def _record_call(self, number: str) -> None:
+    def _record_call(self, serial: int, number: str) -> None:
         """Record the call first (an insert: milliseconds), then search: the card then
         lists this call and links it to the caller, whichever worker would have won."""
         from agentdesk.customers import contacts, phones
 
+        store = self.store
+        if store is None:
+            return
         try:
-            with self.store.session() as session:
+            with store.session() as session:
                 ringing = contacts.record_call(session, number, self.agent_code)
+                caller = contacts.caller(session, ringing)
         except phones.PhoneError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="warning", markup=False)
-            ringing = None
-        self.call_from_thread(self._call_recorded, number, ringing)
+            self.post_message(CallRinging(serial, None, error=str(exc)))
+            return
+        self.post_message(CallRinging(serial, ringing, caller))
 
-    def _call_recorded(self, number: str, ringing) -> None:  # noqa: ANN001 - contacts.Ringing
-        if ringing is not None:
-            self.current_contact_id = ringing.contact_id
-        self.call_after_refresh(lambda: self.screen.pop(number))
+    def on_call_ringing(self, message: CallRinging) -> None:
+        if message.error:
+            self.notify(message.error, severity="warning", markup=False)
+        if message.serial != self.call.serial:
+            return  # another call rang meanwhile: this one's context is gone
+        ringing = message.ringing
+        # Recorded: the lookup screen pops the number now (see LookupScreen).
+        self.call = replace(self.call, recorded=True, caller=message.caller,
+                            contact_id=ringing.contact_id if ringing else None)
 
-    def _store_failed(self, message: str) -> None:
-        self.status = t("app.store_error", error=message)
-        self._refresh_header()
-        self.notify(self.status, severity="error", timeout=30, markup=False)
+    def on_ticket_saved(self, message: TicketSaved) -> None:
+        summary = message.summary
+        if summary is None:
+            return  # the caller was told about a notice: nothing was saved
+        self.call = replace(self.call, answer=None,
+                            ticket=SavedTicket(summary["id"], summary["number"]))
+        self.data_version += 1  # queue and card show the new ticket
+
+    # --- the frame -------------------------------------------------------------------------
 
     def _refresh_header(self) -> None:
         for header in self.screen.query(DeskHeader):
@@ -263,6 +344,7 @@ class AgentDesk(App):
     def on_unmount(self) -> None:
         from agentdesk.customers import screenpop
 
+        self.jobs.stop()
         screenpop.cleanup(self._pop_server)
         if self.store is not None:
             self.store.dispose()

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from agentdesk.apps.messages import StoreFailed, StoreReady
 from agentdesk.core import i18n
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
-from agentdesk.widgets.header import DeskHeader
+from agentdesk.widgets.header import DeskHeader, HeaderState
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
+    from agentdesk.sync.mirror import Follower
 
 DEFAULT_INTERVAL_S = 10.0
 MONITOR_COLOUR = "#6a1b9a"  # purple: never on an agent's desk
@@ -37,7 +42,7 @@ class MonitorOptions:
     config: Config
     db_path: Path
     interval: float = DEFAULT_INTERVAL_S
-    follower: Any = None  # agentdesk.sync.mirror.Follower when showing the centre's mirror
+    follower: Follower | None = None  # when showing the centre's mirror
 
 
 class MonitorApp(App):
@@ -64,7 +69,12 @@ class MonitorApp(App):
         self.db_name = options.db_path.name
         self.sync_state = t("app.readonly")
         self.status = t("app.opening")
-        self.store = None
+        self.store: Store | None = None
+
+    @property
+    def header_state(self) -> HeaderState:
+        return HeaderState(self.desk_title, self.agent_label, self.db_name, self.sync_state,
+                           self.status)
 
     def on_mount(self) -> None:
         from agentdesk.screens.monitor import MonitorScreen
@@ -81,6 +91,8 @@ class MonitorApp(App):
         from agentdesk.core import clock
 
         follower, now = self.options.follower, clock.now()
+        if follower is None:
+            return
         if follower.last_error or follower.last_ok is None:
             when = follower.last_ok
             shown = clock.local(when).strftime("%H:%M:%S") if when else "—"
@@ -97,18 +109,18 @@ class MonitorApp(App):
         try:
             store = open_readonly(self.options.db_path)
         except StoreError as exc:
-            self.call_from_thread(self._store_failed, str(exc))
+            self.post_message(StoreFailed(str(exc)))
             return
-        self.call_from_thread(self._store_ready, store)
+        self.post_message(StoreReady(store))
 
-    def _store_ready(self, store) -> None:  # noqa: ANN001
-        self.store = store
+    def on_store_ready(self, message: StoreReady) -> None:
+        self.store = message.store
         self.status = ""
         self._refresh_header()
         self.store_version += 1
 
-    def _store_failed(self, message: str) -> None:
-        self.status = t("app.store_error", error=message)
+    def on_store_failed(self, message: StoreFailed) -> None:
+        self.status = t("app.store_error", error=message.error)
         self._refresh_header()
         self.notify(self.status, severity="error", timeout=30, markup=False)
 
@@ -125,7 +137,7 @@ class MonitorApp(App):
 
 
 def create_monitor_app(config: Config | None = None, db_path: Path | str | None = None,
-                       interval: float = DEFAULT_INTERVAL_S, follower: Any = None
+                       interval: float = DEFAULT_INTERVAL_S, follower: Follower | None = None
                        ) -> MonitorApp:
     """Build the monitor app: one factory for the CLI, tests and the web mode."""
     from agentdesk.core import clock, config as config_mod

@@ -12,16 +12,25 @@ plus a caller pane on every screen, the trainer's keys and the scorecard.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-from agentdesk.apps.desk import AgentDesk
-from agentdesk.core import clock
+from agentdesk.apps.desk import AgentDesk, DeskOptions
+from agentdesk.apps.messages import CallRinging
 from agentdesk.core.i18n import t
 from agentdesk.screens.training import CallerPane, ScorecardScreen, TrainerCard
+
+if TYPE_CHECKING:
+    from textual.await_complete import AwaitComplete
+
+    from agentdesk.core.store import Store
+    from agentdesk.demo.generate import DemoSummary
+    from agentdesk.training.rubric import Scorecard
+    from agentdesk.training.session import Said, TrainingRun
 
 
 class TrainingDesk(AgentDesk):
@@ -35,14 +44,15 @@ class TrainingDesk(AgentDesk):
         Binding("f10", "finish", "training.key.finish", priority=True),
     ]
 
-    def __init__(self, options) -> None:  # noqa: ANN001 - app.DeskOptions
+    def __init__(self, options: DeskOptions) -> None:
         super().__init__(options)
-        self.play = options.training
+        assert options.training is not None  # create_app builds this desk only for a run
+        self.play: TrainingRun = options.training
         self.desk_title = t("training.desk_title", title=self.play.scenario.title)
         self.sync_state = t("training.no_sync")
         self.call_started = False
         self.finishing = False
-        self.scorecard = None
+        self.scorecard: Scorecard | None = None
         self._panes_made: list[CallerPane] = []
         self._writing = 0  # records of what was said still being written
         self._written = threading.Condition()
@@ -51,12 +61,12 @@ class TrainingDesk(AgentDesk):
         super().on_mount()
         self.set_interval(1, self._tick)
 
-    def on_resize(self, event) -> None:  # noqa: ANN001 - events.Resize
+    def on_resize(self, event: events.Resize) -> None:
         for pane in self._panes_made:
             if pane.is_mounted:
                 pane.fit(event.size.height)
 
-    def switch_mode(self, mode: str):  # noqa: ANN201 - textual AwaitComplete
+    def switch_mode(self, mode: str) -> AwaitComplete:
         done = super().switch_mode(mode)
         self.call_after_refresh(self._ensure_pane)
         return done
@@ -77,8 +87,8 @@ class TrainingDesk(AgentDesk):
 
     # --- the call ------------------------------------------------------------------------
 
-    def _store_ready(self, store, filled) -> None:  # noqa: ANN001
-        super()._store_ready(store, filled)
+    def store_opened(self, store: Store, filled: DemoSummary | None) -> None:
+        super().store_opened(store, filled)
         if self.call_started:
             return
         self.call_started = True
@@ -86,25 +96,23 @@ class TrainingDesk(AgentDesk):
         if number:
             self.pop_call(number)  # the real screen pop: contact recorded, card shown
         else:
-            self._record_withheld()
+            self._record_withheld(self.begin_call(""), self.agent_code)
         self.play.next_line()  # the caller's opening line
         self._redraw()
         if self.play.auto:
             self.set_interval(self.play.scenario.auto_seconds, self._auto_line)
 
     @work(thread=True, group="contact")
-    def _record_withheld(self) -> None:
-        from agentdesk.core.models import Agent, Contact
-        from sqlmodel import select
+    def _record_withheld(self, serial: int, agent_code: str) -> None:
+        """The scenario's caller withholds their number: the contact has no number."""
+        from agentdesk.customers import contacts
 
-        with self.store.session() as session:
-            agent = session.exec(select(Agent).where(Agent.code == self.agent_code)).first()
-            contact = Contact(channel="phone", number="", agent_id=agent.id if agent else None,
-                              started_at=clock.now())
-            session.add(contact)
-            session.flush()
-            contact_id = contact.id
-        self.call_from_thread(setattr, self, "current_contact_id", contact_id)
+        store = self.store
+        if store is None:
+            return
+        with store.session() as session:
+            contact_id = contacts.record_withheld(session, agent_code)
+        self.post_message(CallRinging(serial, contacts.Ringing(contact_id, "", ())))
 
     def _auto_line(self) -> None:
         """--auto: the next line on a timer; quiet when the caller waits to be asked."""
@@ -124,6 +132,9 @@ class TrainingDesk(AgentDesk):
         if panes:
             panes.first().query_one("#tr-say", Input).focus()
 
+    def on_caller_pane_said(self, message: CallerPane.Said) -> None:
+        self.say(message.text)
+
     def say(self, text: str) -> None:
         """The trainee said ``text`` to the caller (the say box)."""
         if self.finishing:
@@ -142,13 +153,13 @@ class TrainingDesk(AgentDesk):
             self._store_said(fired)
             self._redraw()
 
-    def _store_said(self, said: list) -> None:
+    def _store_said(self, said: list[Said]) -> None:
         with self._written:
             self._writing += 1
-        self._keep(said, self.current_contact_id)
+        self._keep(said, self.call.contact_id)
 
     @work(thread=True, group="training-say")
-    def _keep(self, said: list, contact_id: str | None) -> None:
+    def _keep(self, said: list[Said], contact_id: str | None) -> None:
         """What the trainee said, and the caller's escalations, into the training database."""
         try:
             with self.store.session() as session:
@@ -192,7 +203,7 @@ class TrainingDesk(AgentDesk):
         self.notify(t("training.score.error", error=message), severity="error",
                     markup=False, timeout=20)
 
-    def _show_scorecard(self, card) -> None:  # noqa: ANN001
+    def _show_scorecard(self, card: Scorecard) -> None:
         self.scorecard = card
         self.push_screen(ScorecardScreen(card, self.play.saved),
                          lambda _: self.exit(self.scorecard))

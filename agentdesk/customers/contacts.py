@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -10,6 +11,9 @@ from sqlmodel import Session
 from agentdesk.core import clock
 from agentdesk.customers import phones
 from agentdesk.core.models import Contact
+
+if TYPE_CHECKING:
+    from agentdesk.customers.lookup import Match
 
 CHANNELS = ("phone", "app", "wechat", "12345", "counter")
 
@@ -38,6 +42,32 @@ def record_call(session: Session, raw_number: str, agent_code: str,
     session.add(contact)
     session.flush()
     return Ringing(contact.id, number, ids)
+
+
+def caller(session: Session, ringing: Ringing) -> Match | None:
+    """The customer the ringing number names, when it names exactly one, as the lookup
+    lists it (None for an unknown number or one shared by several customers)."""
+    if len(ringing.customer_ids) != 1:
+        return None
+    from agentdesk.customers import lookup
+
+    try:
+        found = lookup.search(session, phones.display(ringing.number))
+    except lookup.QueryError:
+        return None
+    return next((m for m in found if m.customer_id == ringing.customer_ids[0]), None)
+
+
+def record_withheld(session: Session, agent_code: str, channel: str = "phone") -> str:
+    """Record a call whose number is withheld (no number, so no customer): its contact id."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+    agent_id = session.connection().execute(text("SELECT id FROM agent WHERE code = :c"),
+                                            {"c": agent_code}).scalar()
+    contact = Contact(channel=channel, number="", agent_id=agent_id, started_at=clock.now())
+    session.add(contact)
+    session.flush()
+    return contact.id
 
 
 def link(session: Session, contact_id: str, customer_id: str) -> None:

@@ -1,7 +1,10 @@
-"""What every desk screen shares: the header, the footer, and reloading when the data
-changes (the app bumps ``data_version`` when the store opens, after a sync, ...)."""
+"""What every desk screen shares: the header, the footer, the typed view of the desk app
+(:attr:`DeskScreen.desk`), and reloading when the data changes (the app bumps
+``data_version`` when the store opens, after a sync, ...)."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -9,6 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from agentdesk.widgets.header import DeskHeader
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
+    from agentdesk.screens.state import DeskApp
 
 
 class DeskScreen(Screen):
@@ -29,8 +36,13 @@ class DeskScreen(Screen):
         """Load this screen's data in a worker; screens override."""
 
     @property
-    def store(self):  # noqa: ANN201 - agentdesk.core.store.Store, imported lazily
-        return self.app.store
+    def desk(self) -> DeskApp:
+        """The app with its desk state typed (the desk app, or the trainer's)."""
+        return cast("DeskApp", self.app)
+
+    @property
+    def store(self) -> Store | None:
+        return self.desk.store
 
 
 class SearchScreen(DeskScreen):

@@ -8,6 +8,10 @@ through the Markdown widget, which renders Markdown and never Rich markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,10 +25,15 @@ from agentdesk.core.i18n import t
 from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
 
+if TYPE_CHECKING:
+    from agentdesk.kb.catalog import Article
+    from agentdesk.kb.search import KbHit
+
 MATCH_STYLE = "bold reverse"
 
 
-def highlighted(segments, style: str = "") -> Text:  # noqa: ANN001 - (text, is_match) pairs
+def highlighted(segments: Iterable[tuple[str, bool]], style: str = "") -> Text:
+    """(text, is_match) pieces, the matches in reverse video."""
     text = Text(style=style, no_wrap=False)
     for piece, is_match in segments:
         text.append(piece, style=MATCH_STYLE if is_match else None)
@@ -49,9 +58,9 @@ class KbScreen(SearchScreen):
     def __init__(self) -> None:
         super().__init__()
         localize(self)
-        self.hits: list = []
+        self.hits: list[KbHit] = []
         self.reviewing = False
-        self.article = None  # agentdesk.kb.catalog.Article on screen
+        self.article: Article | None = None  # on screen
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -82,9 +91,6 @@ class KbScreen(SearchScreen):
 
     # --- search ----------------------------------------------------------------------
 
-
-
-
     def _start_search(self, query: str) -> None:
         if self.store is None:
             return
@@ -108,7 +114,7 @@ class KbScreen(SearchScreen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_hits, seq, hits, error)
 
-    def _show_hits(self, seq: int, hits: list, error: str) -> None:
+    def _show_hits(self, seq: int, hits: list[KbHit], error: str) -> None:
         if not self.is_current(seq):
             return  # a newer search is under way: stale results never overwrite it
         from agentdesk.kb.search import segments
@@ -157,7 +163,7 @@ class KbScreen(SearchScreen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_article, article_id, article)
 
-    def _show_article(self, article_id: str, article) -> None:  # noqa: ANN001
+    def _show_article(self, article_id: str, article: Article | None) -> None:
         results = self.query_one("#results", OptionList)
         current = results.highlighted_option
         if current is None or current.id != article_id:
@@ -185,35 +191,39 @@ class KbScreen(SearchScreen):
     # --- into the ticket ---------------------------------------------------------------
 
     def action_copy_answer(self) -> None:
+        from agentdesk.kb.answers import answer_of
+
         article = self.article
         if article is None:
             self.notify(t("kb.no_article"), severity="warning", markup=False)
             return
-        answer = article.answer
-        if not answer:
+        answer = answer_of(article)
+        if answer is None:
             self.notify(t("kb.no_answer"), severity="warning", markup=False)
             return
-        self.app.kb_answer = (article.id, answer)  # the ticket form picks it up
+        self.desk.call = replace(self.desk.call, answer=answer)  # for this call's ticket
         self.notify(t("kb.copied", title=article.title), markup=False)
 
     def action_link_ticket(self) -> None:
         if self.article is None:
             self.notify(t("kb.no_article"), severity="warning", markup=False)
             return
-        ticket_id = getattr(self.app, "current_ticket_id", None)
-        if not ticket_id:
+        ticket = self.desk.call.ticket
+        if ticket is None:
             self.notify(t("kb.no_ticket"), severity="warning", markup=False)
             return
-        self._link(ticket_id, self.article.id, self.article.title)
+        self._link(ticket.id, self.article.id, self.article.title, self.desk.agent_code)
 
     @work(thread=True, group="kb-link")
-    def _link(self, ticket_id: str, article_id: str, title: str) -> None:
+    def _link(self, ticket_id: str, article_id: str, title: str, agent_code: str) -> None:
         from agentdesk.kb import links
 
+        store = self.store
+        if store is None:
+            return
         try:
-            with self.store.session() as session:
-                added = links.link(session, ticket_id, article_id,
-                                   getattr(self.app, "agent_code", ""))
+            with store.session() as session:
+                added = links.link(session, ticket_id, article_id, agent_code)
         except Exception as exc:  # a missing ticket, a read-only or locked store
             self.app.call_from_thread(self.notify, t("kb.link_failed", error=str(exc)),
                                       severity="error", markup=False)
@@ -242,7 +252,7 @@ class KbScreen(SearchScreen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_review, seq, late)
 
-    def _show_review(self, seq: int, late: list) -> None:
+    def _show_review(self, seq: int, late: list[Article]) -> None:
         if not self.is_current(seq):
             return
         self.hits = []

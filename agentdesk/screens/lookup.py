@@ -1,6 +1,10 @@
-"""Caller lookup: a search box that searches as you type, results, and the customer card."""
+"""Caller lookup: a search box that searches as you type, results, and the customer card.
+When a call is on record (the app's call context says so) the ringing number pops here."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -15,6 +19,9 @@ from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.card import CustomerCard
 
+if TYPE_CHECKING:
+    from agentdesk.customers.lookup import Card, Match
+    from agentdesk.screens.state import CallContext
 
 
 class LookupScreen(SearchScreen):
@@ -34,8 +41,9 @@ class LookupScreen(SearchScreen):
         localize(self)
         self._last_query = ""
         self._popped: str | None = None
-        self.matches: list = []
-        self.card = None
+        self._popped_call = 0  # the serial of the last call popped here
+        self.matches: list[Match] = []
+        self.card: Card | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -56,12 +64,18 @@ class LookupScreen(SearchScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        self.watch(self.app, "call", self._call_changed, init=True)
         self.query_one("#query", Input).focus()
 
+    def _call_changed(self, call: CallContext) -> None:
+        # Once the call is on record, so that its card lists it and links it to the caller.
+        if call.recorded and call.number and call.serial != self._popped_call:
+            self._popped_call = call.serial
+            self.pop(call.number)
 
     def action_new_ticket(self) -> None:
         if self.card is not None:
-            self.app.current_customer = self.card
+            self.desk.call = replace(self.desk.call, card=self.card)
             self.app.switch_mode("ticket")
 
     def reload(self) -> None:
@@ -78,8 +92,6 @@ class LookupScreen(SearchScreen):
         self.query_one("#query", Input).value = shown
         self._start_search(shown, force=True)
 
-
-
     def _start_search(self, query: str, force: bool = False) -> None:
         if self.store is None or not query.strip():
             return
@@ -92,8 +104,11 @@ class LookupScreen(SearchScreen):
     def _search(self, seq: int, query: str) -> None:
         from agentdesk.customers import lookup
 
+        store = self.store
+        if store is None:
+            return
         try:
-            with self.store.session() as session:
+            with store.session() as session:
                 found = lookup.search(session, query)
             error = ""
         except lookup.QueryError as exc:
@@ -101,7 +116,7 @@ class LookupScreen(SearchScreen):
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_results, seq, found, error)
 
-    def _show_results(self, seq: int, found: list, error: str) -> None:
+    def _show_results(self, seq: int, found: list[Match], error: str) -> None:
         if not self.is_current(seq):
             return  # a newer search is under way: stale results never overwrite it
         from agentdesk.customers.phones import display
@@ -136,23 +151,28 @@ class LookupScreen(SearchScreen):
     def show_customer(self, customer_id: str) -> None:
         self._load_card(customer_id)
 
-    @work(thread=True, exclusive=True, group="card")
     def _load_card(self, customer_id: str) -> None:
-        from agentdesk.customers import lookup
+        # The call's contact is read here, on the UI thread, not from the worker.
+        self._read_card(customer_id, self.desk.agent_code, self.desk.call.contact_id)
 
-        from agentdesk.customers import contacts
+    @work(thread=True, exclusive=True, group="card")
+    def _read_card(self, customer_id: str, agent_code: str, contact_id: str | None) -> None:
+        from agentdesk.customers import contacts, lookup
         from agentdesk.tickets import taxonomy
 
+        store = self.store
+        if store is None:
+            return
         taxonomy.load()  # the card names ticket categories: read the file here, not in draw
-        with self.store.session() as session:
+        with store.session() as session:
             card = lookup.card(session, customer_id)
-            if card is not None and not self.store.readonly:
-                lookup.audit_read(session, self.app.agent_code, customer_id)
-                if self.app.current_contact_id:  # the caller on the line is this customer
-                    contacts.link(session, self.app.current_contact_id, customer_id)
+            if card is not None and not store.readonly:
+                lookup.audit_read(session, agent_code, customer_id)
+                if contact_id:  # the caller on the line is this customer
+                    contacts.link(session, contact_id, customer_id)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_card, card)
 
-    def _show_card(self, card) -> None:  # noqa: ANN001
+    def _show_card(self, card: Card | None) -> None:
         self.card = card
         self.query_one("#card", CustomerCard).show(card)

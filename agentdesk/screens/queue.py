@@ -1,13 +1,16 @@
 """Open tickets (mine, my team's or all), each with its running clock counting down.
 
-The list is loaded in a worker when the data changes (and re-scanned for warnings and
-escalations then); filtering is done on the loaded rows, on the UI thread, without the
-database. The table draws only the rows on screen, so the once-a-second tick is one
+The list is loaded in a worker when the data changes; filtering is done on the loaded
+rows, on the UI thread, without the database (warnings and escalations are the app's job,
+whatever screen is open: agentdesk/apps/jobs.py). The table draws only the rows on screen, so the once-a-second tick is one
 repaint of the visible lines. A symbol goes with every colour: ○ on time, ◑ half used,
 ⚠ 80 % used, ✖ breached, ‖ paused.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -22,20 +25,22 @@ from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.queue_table import Column, QueueTable
 
+if TYPE_CHECKING:
+    from agentdesk.tickets.service import QueueRow
+
 LEVEL_LOOK = {
     "ok": ("○", ""),
     "half": ("◑", "yellow"),
     "warn": ("⚠", "bold dark_orange"),
     "breached": ("✖", "bold reverse red"),
 }
-RESCAN_S = 30  # warnings and escalations are looked for this often (and on every change)
 CLOCK_CYCLE = ("", "first_response", "arrival", "resolution", "callback")
 PRIORITY_CYCLE = ("", "urgent", "important", "general")
 UTILITY_CYCLE = ("", "water", "power")
 STATUSES = ("accepted", "dispatched", "on_site", "resolved")
 
 
-def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
+def countdown_text(row: QueueRow, now: datetime) -> Text:
     from agentdesk.tickets import queue
 
     if row.paused:
@@ -75,9 +80,9 @@ class QueueScreen(DeskScreen):
         localize(self)
         self.scope = "mine"
         self.filter = queue.Filter()
-        self.loaded: list = []  # every open ticket of the scope, soonest first
+        self.loaded: list[QueueRow] = []  # every open ticket of the scope, soonest first
         self.loaded_scope = ""
-        self.rows: list = []  # what the filters let through (what the table shows)
+        self.rows: list[QueueRow] = []  # what the filters let through (the table shows)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -107,8 +112,6 @@ class QueueScreen(DeskScreen):
         self._show_filters()
         self.query_one("#tickets", QueueTable).focus()
         self.set_interval(1, self.tick)
-        # Only the scan repeats: redrawing the whole list on a timer would stall typing.
-        self.set_interval(RESCAN_S, self._rescan)
 
     # --- loading ---------------------------------------------------------------------
 
@@ -116,28 +119,29 @@ class QueueScreen(DeskScreen):
         if self.store is None:
             return
         if self.scope == "mine":  # the app loads my tickets once per change, for the header too
-            self._loaded("mine", self.app.my_queue)
+            self._loaded("mine", self.desk.my_queue)
         else:
-            self._load(self.scope)
-        self._rescan()
+            self._load(self.scope, self.desk.agent_code)
 
-    def _mine_changed(self, rows: list) -> None:
+    def _mine_changed(self, rows: list[QueueRow]) -> None:
         if self.scope == "mine":
             self._loaded("mine", rows)
 
     @work(thread=True, exclusive=True, group="queue-load")
-    def _load(self, scope: str) -> None:
+    def _load(self, scope: str, me: str) -> None:
         from agentdesk.tickets import service as tickets
 
-        me = self.app.agent_code
-        with self.store.session() as session:
+        store = self.store
+        if store is None:
+            return
+        with store.session() as session:
             if scope == "team":
                 rows = tickets.open_for_team(session, me, limit=tickets.LIST_LIMIT)
             else:
                 rows = tickets.open_all(session, limit=tickets.LIST_LIMIT)
         self.app.call_from_thread(self._loaded, scope, rows)
 
-    def _loaded(self, scope: str, rows: list) -> None:
+    def _loaded(self, scope: str, rows: list[QueueRow]) -> None:
         if scope != self.scope:
             return  # the agent switched scope while this one loaded
         fresh = self.loaded_scope != scope
@@ -159,39 +163,18 @@ class QueueScreen(DeskScreen):
         self.query_one("#tickets", QueueTable).set_rows(self.rows, keep_cursor)
         self._summary(now)
 
-    def _rescan(self) -> None:
-        if self.store is not None and not self.store.readonly:
-            self._scan()
-
-    @work(thread=True, exclusive=True, group="queue-scan")
-    def _scan(self) -> None:
-        """Warnings and escalations, apart from the load so the list never waits for them."""
-        from agentdesk.tickets import queue
-
-        with self.store.session() as session:
-            alerts = queue.scan(session, clock.now(), owner=self.app.agent_code)
-        if alerts:
-            self.app.call_from_thread(self._alert, alerts)
-
-    def _alert(self, alerts: list) -> None:
-        for alert in alerts:
-            self.notify(t(f"queue.alert.{alert.kind}", number=alert.number,
-                          clock=t("sla." + alert.clock)),
-                        severity="error" if alert.kind == "escalation" else "warning",
-                        markup=False)
-
     # --- drawing ---------------------------------------------------------------------
 
-    def _cells(self, r) -> list[Text]:  # noqa: ANN001 - tickets.QueueRow
+    def _cells(self, r: QueueRow) -> list[Text]:
         from agentdesk.tickets import taxonomy
 
         cat = taxonomy.load().categories.get(r.category)
         return [Text(r.number), Text(r.caller),
-                Text(cat.label(self.app.lang) if cat else r.category),
+                Text(cat.label(self.desk.lang) if cat else r.category),
                 Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
                 Text(r.owner), Text(t(f"status.{r.status}"))]
 
-    def _summary(self, now) -> None:  # noqa: ANN001
+    def _summary(self, now: datetime) -> None:
         from agentdesk.tickets import queue
 
         c = queue.counts(self.rows, now)

@@ -10,6 +10,9 @@ agent is the first responder and owner.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -23,9 +26,18 @@ from agentdesk.core import clock
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.screens.state import TicketSaved
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from agentdesk.customers.lookup import Card
+    from agentdesk.kb.answers import KbAnswer
+    from agentdesk.tickets.service import Draft, Duplicate
+    from agentdesk.tickets.taxonomy import Category
 
 
-def _when(value) -> str:  # noqa: ANN001
+def _when(value: datetime | None) -> str:
     return clock.local(value).strftime("%m-%d %H:%M") if value else "—"
 
 
@@ -43,7 +55,7 @@ class DuplicateChoice(ModalScreen[str]):
         Binding("escape", "choose('cancel')", "ticket.dup.cancel"),
     ]
 
-    def __init__(self, found: list) -> None:
+    def __init__(self, found: list[Duplicate]) -> None:
         super().__init__()
         localize(self)
         self.found = found
@@ -112,10 +124,10 @@ class TicketScreen(DeskScreen):
     def __init__(self) -> None:
         super().__init__()
         localize(self)
-        self.category = None  # taxonomy.Category chosen
-        self.preview: dict | None = None
-        self.customer = None  # lookup.Card of the caller
-        self.created = None  # the ticket saved last (its JSON summary)
+        self.category: Category | None = None  # chosen
+        self.preview: dict[str, Any] | None = None
+        self.customer: Card | None = None  # the caller (the call's card)
+        self.created: dict[str, Any] | None = None  # the ticket saved last (its JSON summary)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -141,10 +153,11 @@ class TicketScreen(DeskScreen):
     def _warm(self) -> None:
         from agentdesk.tickets import taxonomy
 
-        taxonomy._search_index()  # pinyin of every category name, off the UI thread
+        taxonomy.warm()  # pinyin of every category name, off the UI thread
 
     def on_screen_resume(self) -> None:
-        card = getattr(self.app, "current_customer", None)
+        call = self.desk.call
+        card = call.card
         if card is not self.customer:
             self.customer = card
             self._reset()
@@ -157,10 +170,10 @@ class TicketScreen(DeskScreen):
             if card.tags:
                 line.append("  ⚠ " + " ".join(card.tags), style="bold reverse red")
             caller.update(line)
-        answer = getattr(self.app, "kb_answer", None)
-        if answer and not self.created:
+        if call.answer is not None and not self.created:
             self.query_one("#result", Static).update(
-                Text(t("ticket.answer_pending", article=answer[0]), style="italic"))
+                Text(t("ticket.answer_pending", article=call.answer.article_id),
+                     style="italic"))
         self._fill_categories("")
         self.query_one("#category", Input).focus()
 
@@ -181,14 +194,14 @@ class TicketScreen(DeskScreen):
         options = self.query_one("#categories", OptionList)
         options.clear_options()
         for cat in taxonomy.search(query, utility):
-            options.add_option(Option(Text(f"{cat.label(self.app.lang)}  {cat.code}"),
+            options.add_option(Option(Text(f"{cat.label(self.desk.lang)}  {cat.code}"),
                                       id=cat.code))
         if options.option_count:
             options.highlighted = 0
 
     @on(Input.Changed, "#category")
     def _category_typed(self, event: Input.Changed) -> None:
-        if self.category is None or event.value != self.category.label(self.app.lang):
+        if self.category is None or event.value != self.category.label(self.desk.lang):
             self.category = None
             self._fill_categories(event.value)
 
@@ -214,7 +227,7 @@ class TicketScreen(DeskScreen):
         from agentdesk.tickets import taxonomy
 
         self.category = taxonomy.load().category(code)
-        self.query_one("#category", Input).value = self.category.label(self.app.lang)
+        self.query_one("#category", Input).value = self.category.label(self.desk.lang)
         self.query_one("#description", TextArea).focus()
         self._preview(code)
 
@@ -261,15 +274,16 @@ class TicketScreen(DeskScreen):
         self._check_duplicates(self.category.code,
                                self.customer.customer_id if self.customer else None)
 
-    def _draft(self):  # noqa: ANN202
+    def _draft(self) -> Draft:
         from agentdesk.tickets.service import Draft
 
+        assert self.category is not None  # action_save asked for one first
         return Draft(category=self.category.code,
                      description=self.query_one("#description", TextArea).text,
                      customer_id=self.customer.customer_id if self.customer else None,
                      location=self.query_one("#location", Input).value,
                      complained_party=self.query_one("#party", Input).value,
-                     contact_id=getattr(self.app, "current_contact_id", None))
+                     contact_id=self.desk.call.contact_id)
 
     @work(thread=True, exclusive=True, group="save")
     def _check_duplicates(self, code: str, customer_id: str | None) -> None:
@@ -279,26 +293,30 @@ class TicketScreen(DeskScreen):
             found = tickets.duplicates(session, code, customer_id)
         self.app.call_from_thread(self._offer, found)
 
-    def _offer(self, found: list) -> None:
+    def _offer(self, found: list[Duplicate]) -> None:
         if not found:
-            self._save(self._draft(), None)
+            self._submit(None)
             return
 
         def chosen(choice: str | None) -> None:
             if choice == "link":
-                self._save(self._draft(), found[0])
+                self._submit(found[0])
             elif choice == "new":
-                self._save(self._draft(), None)
+                self._submit(None)
 
         self.app.push_screen(DuplicateChoice(found), chosen)
 
+    def _submit(self, link: Duplicate | None) -> None:
+        # The call's state is read here, on the UI thread; the worker gets plain values.
+        self._save(self._draft(), link, self.desk.call.answer, self.desk.agent_code)
+
     @work(thread=True, exclusive=True, group="save")
-    def _save(self, draft, link) -> None:  # noqa: ANN001
+    def _save(self, draft: Draft, link: Duplicate | None, answer: KbAnswer | None,
+              agent: str) -> None:
         from dataclasses import replace
 
         from agentdesk.tickets import service as tickets
 
-        agent = self.app.agent_code
         try:
             with self.store.session() as session:
                 if link is not None and link.kind == "ticket":
@@ -311,39 +329,26 @@ class TicketScreen(DeskScreen):
                     if link is not None and link.kind == "incident":
                         draft = replace(draft, incident_id=link.id)
                     ticket = tickets.create(session, draft, agent)
-                    self._link_answer(session, ticket.id)
+                    if answer is not None:
+                        _note_answer(session, ticket.id, answer, agent)
                 summary = tickets.as_json(session, ticket) if ticket else None
         except tickets.TicketError as exc:
             self.app.call_from_thread(self._error, str(exc))
             return
-        self.app.call_from_thread(self._saved, summary, link)
+        self.post_message(TicketSaved(summary, link))  # the app records it on the call
 
-    def _link_answer(self, session, ticket_id: str) -> None:  # noqa: ANN001
-        """The answer taken from the knowledge base (Ctrl+Y there) goes on the ticket as a
-        note, and the article is linked (the monitor counts answers from the KB)."""
-        answer = getattr(self.app, "kb_answer", None)
-        if answer:
-            from agentdesk.tickets import service as tickets
-            from agentdesk.kb import links
-
-            article_id, text = answer
-            links.link(session, ticket_id, article_id, self.app.agent_code)
-            tickets.add_note(session, ticket_id, self.app.agent_code,
-                             f"答复口径（{article_id}）：{text}"[:tickets.MAX_DESCRIPTION])
-
-    def _saved(self, summary: dict | None, link) -> None:  # noqa: ANN001
+    def on_ticket_saved(self, message: TicketSaved) -> None:
+        summary, link = message.summary, message.link
         self.created = summary
         result = self.query_one("#result", Static)
         if summary is None:
-            result.update(Text(t("ticket.notice_told", title=link.label), style="bold"))
+            result.update(Text(t("ticket.notice_told", title=link.label if link else ""),
+                               style="bold"))
             return
-        self.app.current_ticket_id = summary["id"]
-        self.app.kb_answer = None
         key = "ticket.linked" if link is not None and link.kind == "ticket" else "ticket.saved"
-        message = t(key, number=summary["number"])
-        result.update(Text(message, style="bold green"))
-        self.notify(message, markup=False)
-        self.app.data_version += 1  # queue and card show the new ticket
+        text = t(key, number=summary["number"])
+        result.update(Text(text, style="bold green"))
+        self.notify(text, markup=False)
 
     def action_hand_over(self) -> None:
         if not self.created:
@@ -353,29 +358,40 @@ class TicketScreen(DeskScreen):
 
         def chosen(answer: tuple[str, str] | None) -> None:
             if answer:
-                self._hand_over(number, *answer)
+                self._hand_over(number, self.desk.agent_code, *answer)
 
         self.app.push_screen(HandOver(number), chosen)
 
     @work(thread=True, exclusive=True, group="save")
-    def _hand_over(self, number: str, to_agent: str, reason: str) -> None:
+    def _hand_over(self, number: str, agent: str, to_agent: str, reason: str) -> None:
         from agentdesk.tickets import service as tickets
 
         try:
             with self.store.session() as session:
                 summary = tickets.as_json(session, tickets.hand_over(
-                    session, number, self.app.agent_code, to_agent, reason))
+                    session, number, agent, to_agent, reason))
         except tickets.TicketError as exc:
             self.app.call_from_thread(self._error, str(exc))
             return
         self.app.call_from_thread(self._handed_over, summary)
 
-    def _handed_over(self, summary: dict) -> None:
+    def _handed_over(self, summary: dict[str, Any]) -> None:
         self.created = summary
         message = t("ticket.handover.done", number=summary["number"], agent=summary["owner"])
         self.query_one("#result", Static).update(Text(message, style="bold"))
         self.notify(message, markup=False)
-        self.app.data_version += 1
+        self.desk.data_version += 1
 
     def _error(self, message: str) -> None:
         self.query_one("#result", Static).update(Text(message, style="bold red"))
+
+
+def _note_answer(session: Session, ticket_id: str, answer: KbAnswer, agent: str) -> None:
+    """The answer taken from the knowledge base (Ctrl+Y there) goes on the ticket as a note,
+    and the article is linked (the monitor counts answers from the KB)."""
+    from agentdesk.kb import answers, links
+    from agentdesk.tickets import service as tickets
+
+    links.link(session, ticket_id, answer.article_id, agent)
+    tickets.add_note(session, ticket_id, agent,
+                     answers.note_text(answer, tickets.MAX_DESCRIPTION))

@@ -13,12 +13,17 @@ Caller lines, names and notes are data: always ``rich.text.Text``, never markup.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -26,14 +31,18 @@ from agentdesk.core import clock
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 
+if TYPE_CHECKING:
+    from agentdesk.training.rubric import Scorecard
+    from agentdesk.training.session import TrainingRun
+
 WHO_STYLE = {"caller": "bold cyan", "trainee": "bold green", "escalation": "bold reverse red"}
 
 
-def _hms(value) -> str:  # noqa: ANN001
+def _hms(value: datetime) -> str:
     return clock.local(value).strftime("%H:%M:%S")
 
 
-def transcript_text(run) -> Text:  # noqa: ANN001 - training.session.TrainingRun
+def transcript_text(run: TrainingRun) -> Text:
     out = Text()
     for said in run.transcript:
         out.append(t(f"training.who.{said.who}"), style=WHO_STYLE[said.who])
@@ -57,7 +66,14 @@ class CallerPane(Vertical):
     CallerPane #tr-say { margin: 0; }
     """
 
-    def __init__(self, run) -> None:  # noqa: ANN001
+    class Said(Message):
+        """The trainee said ``text`` to the caller (the say box): the training desk hears it."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, run: TrainingRun) -> None:
         super().__init__(id="caller-pane")
         self.play = run
 
@@ -99,7 +115,7 @@ class CallerPane(Vertical):
         value = event.value.strip()
         if value:
             event.input.value = ""
-            self.app.say(value)
+            self.post_message(self.Said(value))
 
 
 class TrainerCard(ModalScreen[None]):
@@ -112,7 +128,7 @@ class TrainerCard(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,f8", "close", "training.key.close")]
 
-    def __init__(self, run) -> None:  # noqa: ANN001
+    def __init__(self, run: TrainingRun) -> None:
         super().__init__()
         localize(self)
         self.play = run
@@ -153,7 +169,7 @@ class TrainerCard(ModalScreen[None]):
         self.dismiss(None)
 
 
-def scorecard_text(card, saved=None) -> Text:  # noqa: ANN001 - rubric.Scorecard, paths
+def scorecard_text(card: Scorecard, saved: Iterable[Path] | None = None) -> Text:
     out = Text(t("training.score.title", title=card.title), style="bold")
     out.append("\n")
     out.append(card.trainee)
@@ -203,7 +219,7 @@ class ScorecardScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("enter,escape", "close", "training.key.close")]
 
-    def __init__(self, card, saved=None) -> None:  # noqa: ANN001
+    def __init__(self, card: Scorecard, saved: Iterable[Path] | None = None) -> None:
         super().__init__()
         localize(self)
         self.card = card

@@ -87,6 +87,12 @@ def _search_index(path: Path = DEFAULT_FILE) -> list[tuple[Category, str, str]]:
     return [(c, *_initials_and_full(c.zh)) for c in load(path).categories.values()]
 
 
+def warm() -> None:
+    """Work out the pinyin of every category name now (slow: the desk does it in a worker,
+    not on the first keystroke)."""
+    _search_index()
+
+
 def search(query: str, utility: str = "", limit: int = 8) -> list[Category]:
     """Category type-ahead: Chinese name, pinyin initials (bg for 爆管), full pinyin or code.
 

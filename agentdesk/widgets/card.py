@@ -8,14 +8,20 @@ are data, rendered as Text, never markup.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.widgets import Static
 
 from agentdesk.core import clock
 from agentdesk.core.i18n import t
 
+if TYPE_CHECKING:
+    from agentdesk.customers.lookup import Card
 
-def _when(value) -> str:  # noqa: ANN001 - aware datetime
+
+def _when(value: datetime) -> str:
     return clock.local(value).strftime("%m-%d %H:%M")
 
 
@@ -25,7 +31,7 @@ def _banner(out: Text, symbol: str, text: str, style: str) -> None:
     out.append("\n")
 
 
-def card_text(card) -> Text:  # noqa: ANN001 - lookup.Card, imported lazily by callers
+def card_text(card: Card | None) -> Text:
     if card is None:
         return Text(t("card.empty"), style="dim")
     from agentdesk.customers.phones import display
@@ -103,7 +109,7 @@ class CustomerCard(Static):
     CustomerCard { padding: 0 1; border: round $primary; height: auto; }
     """
 
-    def show(self, card) -> None:  # noqa: ANN001
+    def show(self, card: Card | None) -> None:
         self.update(card_text(card))
 
     def show_unknown(self, number: str) -> None:

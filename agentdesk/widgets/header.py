@@ -1,16 +1,42 @@
-"""The desk's header: who is working, on which database, sync state, and the clock.
+"""The desk's header: who is working, on which database, sync state, my queue's counts
+and the clock.
 
-It reads its state from the app (one source for every screen's header) and redraws
-once a second for the clock. Agent names and paths are data: built as rich Text.
+It only draws: the app hands it a :class:`HeaderState` (one source for every screen's
+header; the counts are the app's, from the tickets it loaded) and it redraws once a
+second for the clock. Agent names and paths are data: built as rich Text.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual.widget import Widget
 
 from agentdesk.core import clock
 from agentdesk.core.i18n import t
+
+if TYPE_CHECKING:
+    from agentdesk.tickets.queue import Counts
+
+
+@dataclass(frozen=True)
+class HeaderState:
+    title: str
+    agent: str = ""
+    db: str = ""
+    sync: str = ""
+    status: str = ""  # opening, a store error, ...: shown in italics
+    counts: Counts | None = None  # my open tickets (None: not loaded, or not a desk)
+
+
+@runtime_checkable
+class HeaderSource(Protocol):
+    """An app whose screens show this header (the desk, the trainer, the monitor)."""
+
+    @property
+    def header_state(self) -> HeaderState: ...
 
 
 class DeskHeader(Widget):
@@ -26,36 +52,35 @@ class DeskHeader(Widget):
     def on_mount(self) -> None:
         self.set_interval(1, self.refresh)
 
-    def render(self) -> Text:
+    @property
+    def state(self) -> HeaderState:
         app = self.app
+        return app.header_state if isinstance(app, HeaderSource) else HeaderState(
+            t("app.title"))
+
+    def render(self) -> Text:
+        state = self.state
         now = clock.local().strftime("%Y-%m-%d %H:%M:%S")
-        title = getattr(app, "desk_title", t("app.title"))
-        left = Text.assemble((f" {title} ", "bold reverse"), " ",
-                             (f"{t('app.agent')} ", "dim"), getattr(app, "agent_label", ""),
-                             "  ", (f"{t('app.db')} ", "dim"), getattr(app, "db_name", ""),
-                             "  ", (f"{t('app.sync')} ", "dim"),
-                             getattr(app, "sync_state", ""))
-        rows = getattr(app, "my_queue", None)
-        if rows is not None and getattr(app, "store", None) is not None:
+        left = Text.assemble((f" {state.title} ", "bold reverse"), " ",
+                             (f"{t('app.agent')} ", "dim"), state.agent,
+                             "  ", (f"{t('app.db')} ", "dim"), state.db,
+                             "  ", (f"{t('app.sync')} ", "dim"), state.sync)
+        if state.counts is not None:
             left.append("  ")
-            left.append_text(self._counts(rows))
-        status = getattr(app, "status", "")
-        if status:
+            left.append_text(counts_text(state.counts))
+        if state.status:
             left.append("  ")
-            left.append(status, "italic")
+            left.append(state.status, "italic")
         right = Text(f"{now} ")
         width = self.size.width
         left.truncate(max(0, width - right.cell_len - 1), overflow="ellipsis")
         gap = max(1, width - left.cell_len - right.cell_len)
         return left + Text(" " * gap) + right
 
-    @staticmethod
-    def _counts(rows: list) -> Text:
-        """我的 N · 15 分钟内 N · 超时 N: recomputed every second from the loaded rows."""
-        from agentdesk.tickets import queue
 
-        c = queue.counts(rows, clock.now())
-        return Text.assemble(
-            (t("header.mine", n=c.open), ""), " · ",
-            (t("header.soon", n=c.soon), "bold dark_orange" if c.soon else ""), " · ",
-            (t("header.breached", n=c.breached), "bold reverse red" if c.breached else ""))
+def counts_text(c: Counts) -> Text:
+    """我的 N · 15 分钟内 N · 超时 N."""
+    return Text.assemble(
+        (t("header.mine", n=c.open), ""), " · ",
+        (t("header.soon", n=c.soon), "bold dark_orange" if c.soon else ""), " · ",
+        (t("header.breached", n=c.breached), "bold reverse red" if c.breached else ""))

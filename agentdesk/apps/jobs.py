@@ -1,0 +1,140 @@
+"""The desk's background jobs, owned by the app whatever screen is open: the escalation
+scan every 30 seconds (and when the data changes) and the scheduled sync with the centre.
+
+Each job runs in a thread worker and arms its next run only when a run has ended, so a
+job never overlaps itself; asking for a run while one is under way does nothing (the
+running one sees the same data, and the next comes on time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from agentdesk.apps.messages import AlertsRaised
+from agentdesk.core import clock
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlmodel import Session
+    from textual.app import App
+    from textual.timer import Timer
+    from textual.worker import Worker
+
+    from agentdesk.apps.desk import AgentDesk
+    from agentdesk.sync.desk_runner import DeskSync
+    from agentdesk.tickets.queue import Alert
+
+SCAN_EVERY_S = 30.0
+
+
+def escalation_scan(session: Session, now: datetime, owner: str) -> list[Alert]:
+    """The ticket domain's scan, imported here only (not at first paint)."""
+    from agentdesk.tickets.queue import scan  # the one place the desk takes it from
+
+    return scan(session, now, owner=owner)
+
+
+class Repeating:
+    """One job: ``body`` in a thread worker, again ``every`` seconds after each run ends."""
+
+    def __init__(self, app: App, name: str, every: float, body: Callable[[], object]) -> None:
+        self.app, self.name, self.every, self.body = app, name, every, body
+        self.worker: Worker | None = None  # the run under way
+        self.runs = 0  # runs started (tests and the log read it)
+        self._timer: Timer | None = None
+        self._stopped = False
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self) -> None:
+        self._stopped = False
+        self.run_now()
+
+    def run_now(self) -> bool:
+        """Start a run unless one is under way; True when one started."""
+        if self.running or self._stopped:
+            return False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.runs += 1
+        # A failing run (a locked database) is logged; the next run comes all the same.
+        self.worker = self.app.run_worker(self.body, name=self.name, group=self.name,
+                                          thread=True, exit_on_error=False)
+        return True
+
+    def ended(self, worker: Worker) -> bool:
+        """The app saw ``worker`` finish: arm the next run if it was this job's."""
+        if worker is not self.worker:
+            return False
+        self.worker = None
+        if not self._stopped:
+            self._timer = self.app.set_timer(self.every, self.run_now, name=self.name)
+        return True
+
+    def stop(self) -> None:
+        self._stopped = True
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+
+class DeskJobs:
+    """The escalation scan and the sync of one desk app (started once its store is open)."""
+
+    def __init__(self, app: AgentDesk) -> None:
+        self.app = app
+        self.scan = Repeating(app, "escalation-scan", SCAN_EVERY_S, self._scan)
+        self.sync: DeskSync | None = None
+        self._backlog = True  # the first scan: clocks that ran out while the desk was closed
+
+    def start(self) -> None:
+        self.scan.start()
+        self.start_sync()
+
+    def start_sync(self) -> None:
+        """Scheduled sync with the central store (agentdesk/sync/desk_runner.py): it
+        re-arms itself after each run and never runs twice at once."""
+        app = self.app
+        config = app.options.config
+        if not config.central_url or self.sync is not None or app.store is None:
+            return
+        from agentdesk.sync.desk_runner import DeskSync
+
+        self.sync = DeskSync(app, app.store, config.central_url, config.sync_interval,
+                             config.desk)
+        self.sync.start()
+
+    def sync_now(self) -> None:
+        if self.sync is not None:
+            self.sync.run_now()
+
+    def data_changed(self) -> None:
+        """New tickets or clocks (a save, a sync): look for warnings now."""
+        if self.app.store is not None:
+            self.scan.run_now()
+
+    def worker_ended(self, worker: Worker) -> None:
+        self.scan.ended(worker)
+
+    def _scan(self) -> None:
+        """In a worker: warnings and escalations of my tickets, each fired once. The first
+        scan after opening is quiet: what breached while the desk was closed is escalated
+        without a burst of notifications."""
+        store = self.app.store
+        if store is None or store.readonly:
+            return
+        with store.session() as session:
+            alerts = escalation_scan(session, clock.now(), owner=self.app.agent_code)
+        quiet, self._backlog = self._backlog, False
+        if alerts and not quiet:
+            self.app.post_message(AlertsRaised(alerts))
+
+    def stop(self) -> None:
+        self.scan.stop()
+        if self.sync is not None:
+            self.sync.stop()

@@ -1,0 +1,59 @@
+"""What the app shells' thread workers hand back to the UI thread: typed messages posted
+with ``post_message`` (safe from any thread) and handled by the app's ``on_...`` methods,
+instead of callbacks that assume which screen is showing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
+    from agentdesk.customers.contacts import Ringing
+    from agentdesk.customers.lookup import Match
+    from agentdesk.demo.generate import DemoSummary
+    from agentdesk.tickets.queue import Alert
+    from agentdesk.tickets.service import QueueRow
+
+
+class StoreReady(Message):
+    """The store is open (migrated, and filled with demo data when ``filled`` says so)."""
+
+    def __init__(self, store: Store, filled: DemoSummary | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.filled = filled
+
+
+class StoreFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class CallRinging(Message):
+    """Call ``serial`` is on record: its contact (None when the number was junk, then
+    ``error`` says why) and the customer the number names, when it names exactly one."""
+
+    def __init__(self, serial: int, ringing: Ringing | None, caller: Match | None = None,
+                 error: str = "") -> None:
+        super().__init__()
+        self.serial = serial
+        self.ringing = ringing
+        self.caller = caller
+        self.error = error
+
+
+class MyQueueLoaded(Message):
+    def __init__(self, rows: list[QueueRow]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class AlertsRaised(Message):
+    """The escalation scan fired warnings or escalations on my tickets."""
+
+    def __init__(self, alerts: list[Alert]) -> None:
+        super().__init__()
+        self.alerts = alerts
