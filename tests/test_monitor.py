@@ -69,8 +69,8 @@ def test_a_reopened_ticket_is_timed_from_the_reopening(desk_path: Path) -> None:
 def test_levels_agree_with_the_queue_clock(desk_path: Path) -> None:
     """The SQL classification is the queue's own clock, ticket by ticket (a reopened
     ticket's clock starting at the reopening, as the escalation scan has it)."""
-    from agentdesk.tickets import queue
     from agentdesk.core.models import UTCDateTime
+    from agentdesk.tickets import clocks
 
     load = UTCDateTime().process_result_value
     conn = sqlite3.connect(desk_path)
@@ -81,8 +81,8 @@ def test_levels_agree_with_the_queue_clock(desk_path: Path) -> None:
             "('accepted', 'dispatched', 'on_site', 'resolved')"):
         reopened = conn.execute("SELECT max(at) FROM ticket_event WHERE ticket_id = ? AND "
                                 "kind = 'reopen'", (tid,)).fetchone()[0]
-        state = queue.next_clock(status, {n: load(d, None) for n, d in zip(queue.CLOCKS, dues)},
-                                 load(reopened or created, None), load(resolved, None), NOW)
+        state = clocks.next_clock(status, {n: load(d, None) for n, d in zip(clocks.CLOCKS, dues)},
+                                  load(reopened or created, None), load(resolved, None), NOW)
         expected = "paused" if paused else ("ok" if state is None else
                                             {"half": "ok"}.get(state.level, state.level))
         assert got[tid] == ((state.name if state else ""), expected), tid

@@ -200,10 +200,10 @@ class AgentDesk(App):
         """Clocks that breached while the desk was closed are escalated now, once. Apart
         from opening the store: the desk is usable while this scans every open ticket."""
         from agentdesk.core import clock
-        from agentdesk.tickets import queue
+        from agentdesk.tickets import escalation
 
         with self.store.session() as session:
-            queue.scan(session, clock.now(), owner=self.agent_code)
+            escalation.scan(session, clock.now(), owner=self.agent_code)
 
     async def _start_screen_pop(self) -> None:
         from agentdesk.customers import screenpop

@@ -36,15 +36,15 @@ STATUSES = ("accepted", "dispatched", "on_site", "resolved")
 
 
 def countdown_text(row, now) -> Text:  # noqa: ANN001 - tickets.QueueRow
-    from agentdesk.tickets import queue
+    from agentdesk.tickets import clocks
 
     if row.paused:
         return Text("‖ " + t("queue.paused"), style="dim")
     if row.next_due is None:
         return Text("")
-    state = queue.clock_state(row.clock, row.clock_start, row.next_due, now)
+    state = clocks.clock_state(row.clock, row.clock_start, row.next_due, now)
     symbol, style = LEVEL_LOOK[state.level]
-    return Text(f"{symbol} {queue.countdown(state.left_s)} {t('sla.' + row.clock)}",
+    return Text(f"{symbol} {clocks.countdown(state.left_s)} {t('sla.' + row.clock)}",
                 style=style)
 
 
@@ -166,10 +166,10 @@ class QueueScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="queue-scan")
     def _scan(self) -> None:
         """Warnings and escalations, apart from the load so the list never waits for them."""
-        from agentdesk.tickets import queue
+        from agentdesk.tickets import escalation
 
         with self.store.session() as session:
-            alerts = queue.scan(session, clock.now(), owner=self.app.agent_code)
+            alerts = escalation.scan(session, clock.now(), owner=self.app.agent_code)
         if alerts:
             self.app.call_from_thread(self._alert, alerts)
 
