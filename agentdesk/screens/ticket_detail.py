@@ -2,8 +2,10 @@
 workflow step (派单 → 到场 → 回单 → 回访 → 归档, notes, pause, hand-over).
 
 Only the steps the workflow allows from the ticket's status are offered (the footer hides
-the others; which ones is the ticket view's answer, :func:`agentdesk.tickets.view.allowed_steps`). Every step runs in a worker through the ticket service, which appends the
-event; the app's ``data_version`` then moves so the queue re-sorts.
+the others; :func:`agentdesk.tickets.view.allowed_steps` says which). The ticket is read by
+the ticket view service in a worker; every step runs in a worker through the ticket
+service, which appends the event; the app's ``data_version`` then moves so the queue
+re-sorts.
 """
 
 from __future__ import annotations

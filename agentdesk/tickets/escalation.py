@@ -45,7 +45,8 @@ FROM ticket t
 WHERE {clocks.sql_open("t")}
 """
 _OWNED = " AND t.owner_id = (SELECT id FROM agent WHERE code = :owner)"
-KIND_OF_LEVEL = {"warn": "warning", "breached": "escalation"}  # past the deadline a warning is moot
+# What each level fires; past the deadline a warning is moot.
+KIND_OF_LEVEL = {"warn": "warning", "breached": "escalation"}
 
 
 def due_alerts(session: Session, now: datetime, owner: str | None = None) -> list[Alert]:
