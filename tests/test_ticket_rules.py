@@ -106,3 +106,40 @@ def test_the_view_carries_the_caller_and_the_history(desk: Store) -> None:
     assert [(h.kind, h.agent) for h in seen.history] == [("created", "A1001"),
                                                           ("pause", "A1001")]
     assert seen.steps == {"dispatch", "on_site", "resolve", "pause", "hand_over", "note"}
+
+
+def test_the_generated_sql_is_the_python_rule() -> None:
+    """The monitor's SQL (next deadline, its clock, its start, the 80 % mark) against
+    clocks.next_clock for every status and every mix of present and tied deadlines."""
+    import itertools
+    import sqlite3
+    from datetime import datetime
+
+    from agentdesk.core.models import utc_text
+
+    base = datetime.fromisoformat("2026-11-25T00:00:00+00:00")
+    created, resolved, reopened = base, base + timedelta(hours=5), base + timedelta(hours=2)
+    choices = (None, base + timedelta(hours=8), base + timedelta(hours=9))
+    conn = sqlite3.connect(":memory:")
+    sql = (f"SELECT due, {clocks.sql_clock_name('due')} FROM (SELECT *, "
+           f"{clocks.sql_next_due('t')} AS due FROM (SELECT ? AS status, "
+           "? AS due_first_response, ? AS due_arrival, ? AS due_resolution, "
+           "? AS due_callback) t)")
+    for status in workflow.TRANSITIONS:
+        for dues in itertools.product(choices, repeat=4):
+            texts = [utc_text(d) if d else None for d in dues]
+            due, name = conn.execute(sql, (status, *texts)).fetchone()
+            state = clocks.next_clock(status, dict(zip(clocks.CLOCKS, dues)), created,
+                                      resolved, base, reopened)
+            assert (due, name) == ((utc_text(state.due), state.name) if state
+                                   else ("~", "")), (status, dues)
+    for name in clocks.CLOCKS:
+        (start,) = conn.execute(
+            f"SELECT {clocks.sql_clock_start('?', '?', '?', '?')}",
+            (name, utc_text(resolved), utc_text(resolved), utc_text(reopened),
+             utc_text(created))).fetchone()
+        assert start == utc_text(clocks.clock_start(name, created, resolved, reopened))
+    for used_pct in (79, 80, 81):  # start 0, due 100: now at used_pct
+        (warn,) = conn.execute(f"SELECT {clocks.sql_warn(str(used_pct), '100', '0')}"
+                               ).fetchone()
+        assert bool(warn) == (clocks.level(used_pct / 100) in ("warn", "breached"))

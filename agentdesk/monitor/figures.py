@@ -109,6 +109,16 @@ def review(source: Source, now: datetime | None = None) -> dict[str, object]:
 EMPTY_HOT = HotSpots([], [], [])
 
 
+def read(store: Store, half: str, now: datetime) -> dict[str, object]:
+    """One half (``"live"`` or ``"review"``) read on a connection of its own, closed after:
+    the monitor screen's refreshes, so the screen holds no connection."""
+    conn = store.raw()
+    try:
+        return (live if half == "live" else review)(conn, now)
+    finally:
+        conn.close()
+
+
 def combine(now: datetime, live_part: dict, review_part: dict | None,
             seconds: float = 0.0) -> Wallboard:
     """One wallboard from the two halves (period figures empty until first read)."""

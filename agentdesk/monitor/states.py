@@ -199,7 +199,8 @@ def agent_rows(session: Source, now: datetime, levels: list | None = None
         "GROUP BY owner_id", (stamp(today), stamp(now))).fetchall())
     tonight = stamp(today + timedelta(days=1))
     callbacks = dict(conn.execute(
-        "SELECT owner_id, count(*) FROM ticket WHERE status = 'resolved' "
+        "SELECT owner_id, count(*) FROM ticket WHERE status IN "
+        f"({clocks.sql_list(clocks.CALLBACK_OWED)}) "
         "AND due_callback IS NOT NULL AND due_callback < ? GROUP BY owner_id",
         (tonight,)).fetchall())
     out = []

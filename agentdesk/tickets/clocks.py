@@ -40,8 +40,14 @@ PAUSING = ("first_response", "arrival", "resolution")  # clocks a pause stops (a
 # Statuses before 回单 (the resolution clock still runs): a pause is possible only here,
 # and a new call about the same fault is a duplicate of these.
 UNRESOLVED: tuple[str, ...] = tuple(s for s, names in RUNNING.items() if "resolution" in names)
+CALLBACK_OWED: tuple[str, ...] = tuple(s for s, names in RUNNING.items() if "callback" in names)
 HALF, WARN, BREACH = 0.5, 0.8, 1.0
 LEVELS = ("ok", "half", "warn", "breached")
+
+
+def running_in(name: str) -> tuple[str, ...]:
+    """The statuses in which clock ``name`` runs."""
+    return tuple(s for s, names in RUNNING.items() if name in names)
 
 
 def level(used: float) -> str:
@@ -147,8 +153,7 @@ def sql_clock_name(due: str, none: str = "~", status: str = "status",
     Ties go to the first clock, as :func:`next_clock` has it."""
     cases = [f"WHEN {due} = '{none}' THEN ''"]
     for name in CLOCKS:
-        where = tuple(s for s, names in RUNNING.items() if name in names)
-        cases.append(f"WHEN {status} IN ({sql_list(where)}) AND {due} = {column.format(name)} "
+        cases.append(f"WHEN {status} IN ({sql_list(running_in(name))}) AND {due} = {column.format(name)} "
                      f"THEN '{name}'")
     return f"CASE {' '.join(cases)} ELSE '' END"
 
