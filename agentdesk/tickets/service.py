@@ -1,9 +1,7 @@
-"""Tickets (no textual import): the open-ticket lists, a draft's deadlines, creation, the
-workflow, hand-over, pauses and the duplicate check.
-
-Over the ~500-line mark on purpose: this is the one write path of a ticket (every change is
-:func:`append_event`), kept together so its checks are read in one place; the rules it
-applies live elsewhere (clocks, workflow, sla).
+"""Tickets (no textual import): a draft's terms, creation, the workflow, hand-over, pauses
+and the duplicate check; every change goes through :func:`append_event`. The open-ticket
+lists and a ticket's events are :mod:`agentdesk.tickets.lists` (named here too); the rules
+applied here live in clocks, workflow and sla.
 """
 
 from __future__ import annotations
@@ -17,85 +15,14 @@ from sqlmodel import Session
 
 from agentdesk.tickets import clocks
 
+# The read side lives in lists.py; named here too, where every caller looks for it.
+from agentdesk.tickets.lists import (  # noqa: F401
+    LIST_LIMIT, QueueRow, events, open_all, open_for_customer, open_for_owner,
+    open_for_team, owned_off_shift, rebuilt)
+
 if TYPE_CHECKING:
     from agentdesk.core.models import Ticket
     from agentdesk.tickets.sla import Policy
-
-
-@dataclass(frozen=True)
-class QueueRow:
-    ticket_id: str
-    number: str
-    caller: str
-    category: str
-    priority: str
-    status: str
-    next_due: datetime | None  # the running clock that falls due first
-    clock: str = ""  # its name: first_response / arrival / resolution / callback
-    clock_start: datetime | None = None  # when it started (for the share used)
-    paused: bool = False
-    owner: str = ""  # the owner's name (team and all-tickets views)
-    owner_code: str = ""
-    utility: str = ""  # the customer's (for categories that belong to both)
-
-
-_QUEUE_SELECT = """
-SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
-       t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
-       t.created_at, t.resolved_at, t.paused_at, {reopened} AS reopened,
-       coalesce(o.name, '') AS owner, coalesce(o.code, '') AS owner_code,
-       coalesce(c.utility, '') AS utility
-FROM ticket t
-LEFT JOIN customer c ON c.id = t.customer_id
-LEFT JOIN agent o ON o.id = t.owner_id
-""".format(reopened=clocks.sql_reopened("t"))
-_OPEN = clocks.sql_open("t")
-LIST_LIMIT = 5000  # one queue list; more is a report's job, not a screen's
-
-
-def _queue_rows(session: Session, where: str, params: dict[str, object]) -> list[QueueRow]:
-    from agentdesk.core import clock
-    from agentdesk.core.models import UTCDateTime
-
-    load = UTCDateTime().process_result_value
-    now = clock.now()
-    result = []
-    for r in session.connection().execute(text(f"{_QUEUE_SELECT} WHERE {where}"),
-                                          params).mappings():
-        created = load(r["created_at"], None)
-        dues = {name: load(r[f"due_{name}"], None) for name in clocks.CLOCKS}
-        state = clocks.next_clock(r["status"], dues, created, load(r["resolved_at"], None),
-                                  now, load(r["reopened"], None))
-        result.append(QueueRow(
-            r["id"], r["number"], r["caller"], r["category"], r["priority"], r["status"],
-            state.due if state else None, state.name if state else "",
-            state.start if state else created,
-            r["paused_at"] is not None, r["owner"], r["owner_code"], r["utility"]))
-    # Soonest deadline first; tickets with no running clock last.
-    return sorted(result, key=lambda q: (q.next_due is None, q.next_due or 0))
-
-
-def open_for_owner(session: Session, agent_code: str, limit: int = 500) -> list[QueueRow]:
-    return _queue_rows(
-        session, f"t.owner_id = (SELECT id FROM agent WHERE code = :code) AND {_OPEN} "
-        "LIMIT :limit", {"code": agent_code, "limit": limit})
-
-
-def open_for_team(session: Session, agent_code: str, limit: int = 500) -> list[QueueRow]:
-    """The agent's and their team-mates' open tickets (an agent with no team: their own)."""
-    return _queue_rows(
-        session, "t.owner_id IN (SELECT id FROM agent WHERE code = :code OR (team != '' AND "
-        f"team = (SELECT team FROM agent WHERE code = :code))) AND {_OPEN} LIMIT :limit",
-        {"code": agent_code, "limit": limit})
-
-
-def open_all(session: Session, limit: int = 500) -> list[QueueRow]:
-    return _queue_rows(session, f"{_OPEN} LIMIT :limit", {"limit": limit})
-
-
-def open_for_customer(session: Session, customer_id: str, limit: int = 50) -> list[QueueRow]:
-    return _queue_rows(session, f"t.customer_id = :cid AND {_OPEN} LIMIT :limit",
-                       {"cid": customer_id, "limit": limit})
 
 
 # --- creating and changing tickets ----------------------------------------------------
@@ -400,30 +327,6 @@ def add_note(session: Session, ticket_ref: str, agent_code: str, note: str) -> T
     return ticket
 
 
-def events(session: Session, ticket_id: str) -> list:
-    """The ticket's events in the central store's order (the same on every desk; desk
-    clocks do not matter), then those not yet synced in the order they were made."""
-    from sqlmodel import select
-
-    from agentdesk.core.models import SyncEventSeq, SyncOutbox, TicketEvent
-
-    local = (select(SyncOutbox.seq).where(SyncOutbox.entity == "ticket_event",
-                                          SyncOutbox.row_id == TicketEvent.id)
-             .limit(1).scalar_subquery())
-    return list(session.exec(
-        select(TicketEvent).outerjoin(SyncEventSeq, SyncEventSeq.event_id == TicketEvent.id)
-        .where(TicketEvent.ticket_id == ticket_id)
-        .order_by(SyncEventSeq.seq.is_(None), SyncEventSeq.seq, local.is_(None), local,
-                  TicketEvent.at, TicketEvent.id)))
-
-
-def rebuilt(session: Session, ticket_id: str) -> dict:
-    """The ticket's state replayed from its events alone (checks, repairs, sync)."""
-    from agentdesk.tickets import workflow
-
-    return workflow.rebuild([(e.kind, e.to_status, e.data, e.at)
-                             for e in events(session, ticket_id)])
-
 
 def as_json(session: Session, ticket: Ticket) -> dict[str, object]:
     """What `agentdesk ticket show --json` prints."""
@@ -588,9 +491,3 @@ def resume(session: Session, ticket_ref: str, agent_code: str,
                                               policy.calendar)
     append_event(session, ticket, "resume", agent_id, **moved)
     return ticket
-
-
-def owned_off_shift(session: Session) -> list[QueueRow]:
-    """Open tickets whose owner is off shift: the supervisor's list (nobody watches them)."""
-    return _queue_rows(session, f"t.owner_id IN (SELECT id FROM agent WHERE NOT on_shift) "
-                       f"AND {_OPEN}", {})

@@ -73,7 +73,7 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     from sqlalchemy import text
 
     from agentdesk.core import clock
-    from agentdesk.tickets import service
+    from agentdesk.tickets import lists, service
 
     ticket = service.get(session, ticket_ref)
     data = service.as_json(session, ticket)
@@ -85,7 +85,7 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     codes = dict(conn.execute(text("SELECT id, code FROM agent")).all())
     history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
                            codes.get(e.agent_id, ""), e.note, e.data)
-               for e in service.events(session, ticket.id)]
+               for e in lists.events(session, ticket.id)]
     dues = {name: getattr(ticket, f"due_{name}") for name in clocks.CLOCKS}
     state = clocks.next_clock(ticket.status, dues, ticket.created_at, ticket.resolved_at,
                               now or clock.now(), reopened_at(session, ticket.id))
