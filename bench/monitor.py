@@ -39,7 +39,7 @@ def build(path: Path) -> float:
 def naive(conn, now: datetime) -> dict:  # noqa: ANN001 - sqlite3.Connection
     """The obvious way: every row into Python, then loops and dicts."""
     from agentdesk.monitor import figures as monitor
-    from agentdesk.tickets import queue
+    from agentdesk.tickets import clocks
 
     def load(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text).replace(tzinfo=monitor.clock.UTC) if text else None
@@ -65,9 +65,9 @@ def naive(conn, now: datetime) -> dict:  # noqa: ANN001 - sqlite3.Connection
         tid, status, btype, cat, area, created, resolved, paused, *dues = row
         created, resolved = load(created), load(resolved)
         dues = [load(d) for d in dues]
-        if status in monitor.OPEN:
-            state = queue.next_clock(status, dict(zip(queue.CLOCKS, dues)), created, resolved,
-                                     now)
+        if status in clocks.OPEN:
+            state = clocks.next_clock(status, dict(zip(clocks.CLOCKS, dues)), created,
+                                      resolved, now)
             level = "paused" if paused else "ok" if state is None else state.level
             states["ok" if level == "half" else level] += 1
         for period, (since, until) in spans.items():

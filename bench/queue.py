@@ -156,7 +156,7 @@ async def measure(path: Path, ticks: int, naive_ticks: int) -> dict[str, list[fl
 def _scan_times(path: Path, runs: int = 10) -> list[float]:
     """The 30-second warning/escalation scan over the agent's tickets (a worker's cost)."""
     from agentdesk.core import clock, store
-    from agentdesk.tickets import queue
+    from agentdesk.tickets import escalation
 
     desk = store.open_desk(path)
     times = []
@@ -164,7 +164,7 @@ def _scan_times(path: Path, runs: int = 10) -> list[float]:
         for _ in range(runs):
             with desk.session() as session:
                 start = time.perf_counter()
-                queue.due_alerts(session, clock.now(), owner="A1001")
+                escalation.due_alerts(session, clock.now(), owner="A1001")
                 times.append((time.perf_counter() - start) * 1000)
     finally:
         desk.dispose()

@@ -32,7 +32,7 @@ def board(desk_path: Path) -> monitor.Wallboard:
         desk.dispose()
 
 
-def test_the_serial_and_parallel_reads_agree(desk_path: Path, board) -> None:  # noqa: ANN001
+def test_the_serial_and_parallel_reads_agree(desk_path: Path, board: monitor.Wallboard) -> None:
     desk = store.open_readonly(desk_path)
     try:
         with desk.session() as session:
@@ -52,7 +52,7 @@ def test_windows_follow_the_centre_day() -> None:
     assert all(end > NOW for _, end in spans.values())  # now itself is inside
 
 
-def test_open_tickets_by_sla_state(board) -> None:  # noqa: ANN001
+def test_open_tickets_by_sla_state(board: monitor.Wallboard) -> None:
     assert board.states == {"ok": 3, "warn": 1, "breached": 3, "paused": 1}
     assert board.breach_count == 3
 
@@ -69,8 +69,8 @@ def test_a_reopened_ticket_is_timed_from_the_reopening(desk_path: Path) -> None:
 def test_levels_agree_with_the_queue_clock(desk_path: Path) -> None:
     """The SQL classification is the queue's own clock, ticket by ticket (a reopened
     ticket's clock starting at the reopening, as the escalation scan has it)."""
-    from agentdesk.tickets import queue
     from agentdesk.core.models import UTCDateTime
+    from agentdesk.tickets import clocks
 
     load = UTCDateTime().process_result_value
     conn = sqlite3.connect(desk_path)
@@ -81,15 +81,15 @@ def test_levels_agree_with_the_queue_clock(desk_path: Path) -> None:
             "('accepted', 'dispatched', 'on_site', 'resolved')"):
         reopened = conn.execute("SELECT max(at) FROM ticket_event WHERE ticket_id = ? AND "
                                 "kind = 'reopen'", (tid,)).fetchone()[0]
-        state = queue.next_clock(status, {n: load(d, None) for n, d in zip(queue.CLOCKS, dues)},
-                                 load(reopened or created, None), load(resolved, None), NOW)
+        state = clocks.next_clock(status, {n: load(d, None) for n, d in zip(clocks.CLOCKS, dues)},
+                                  load(reopened or created, None), load(resolved, None), NOW)
         expected = "paused" if paused else ("ok" if state is None else
                                             {"half": "ok"}.get(state.level, state.level))
         assert got[tid] == ((state.name if state else ""), expected), tid
     conn.close()
 
 
-def test_breach_list_with_owner_and_overdue(board) -> None:  # noqa: ANN001
+def test_breach_list_with_owner_and_overdue(board: monitor.Wallboard) -> None:
     rows = [(r.owner_code, r.owner_name, r.clock, r.overdue_s, r.escalated)
             for r in board.breaches]
     assert rows == [("A1003", MARKUP_NAME, "arrival", 1800.0, True),
@@ -97,26 +97,26 @@ def test_breach_list_with_owner_and_overdue(board) -> None:  # noqa: ANN001
                     ("A1001", "王芳", "callback", 600.0, False)]
 
 
-def test_off_shift_owners(board) -> None:  # noqa: ANN001
+def test_off_shift_owners(board: monitor.Wallboard) -> None:
     assert board.off_shift_count == 2
     assert [(r.owner_code, r.status) for r in board.off_shift] == [
         ("A1002", "dispatched"), ("A1002", "accepted")]
 
 
-def test_incidents_and_notices_with_their_calls(board) -> None:  # noqa: ANN001
+def test_incidents_and_notices_with_their_calls(board: monitor.Wallboard) -> None:
     assert [(e.kind, e.title, e.area, e.calls) for e in board.events] == [
         ("incident", "花园路DN300主管爆管", "金水区花园路街道", 2),
         ("notice", "花园路街道临时停水", "金水区花园路街道", 2)]
 
 
-def test_agent_load(board) -> None:  # noqa: ANN001
+def test_agent_load(board: monitor.Wallboard) -> None:
     assert [(a.code, a.on_shift, a.open, a.breached, a.resolved_today, a.callbacks_due)
             for a in board.agents] == [("A1001", True, 4, 2, 2, 1),
                                        ("A1003", True, 2, 1, 0, 0),
                                        ("A1002", False, 2, 0, 0, 0)]
 
 
-def test_mix_by_type_category_and_area(board) -> None:  # noqa: ANN001
+def test_mix_by_type_category_and_area(board: monitor.Wallboard) -> None:
     today, week, month = (board.mix[p] for p in monitor.PERIODS)
     assert today.by_type == {"repair": 5, "consult": 1}
     assert week.by_type == {"repair": 7, "consult": 2, "complaint": 1}
@@ -133,7 +133,7 @@ def test_mix_by_type_category_and_area(board) -> None:  # noqa: ANN001
     assert sum(month.by_category_area.values()) == month.total
 
 
-def test_hot_spots(board) -> None:  # noqa: ANN001
+def test_hot_spots(board: monitor.Wallboard) -> None:
     assert board.hot.streets == [("金水区", "花园路街道", 7), ("二七区", "建中街街道", 3)]
     assert board.hot.communities == [("金水区", "花园路街道", "幸福小区", 5),
                                      ("二七区", "建中街街道", "阳光花园", 3),
@@ -142,7 +142,7 @@ def test_hot_spots(board) -> None:  # noqa: ANN001
                                         ("+8613900009999", "", 2)]
 
 
-def test_kpis(board) -> None:  # noqa: ANN001
+def test_kpis(board: monitor.Wallboard) -> None:
     today, week, month = (board.kpis[p] for p in monitor.PERIODS)
     assert (today.tickets, week.tickets, month.tickets) == (6, 10, 11)
     assert (today.fr_decided, today.fr_on_time) == (4, 2)
@@ -189,7 +189,8 @@ def test_the_met_times_read_from_the_rows_are_the_events(desk_path: Path) -> Non
     conn.close()
 
 
-def test_live_and_review_halves_make_the_wallboard(desk_path: Path, board) -> None:  # noqa: ANN001
+def test_live_and_review_halves_make_the_wallboard(desk_path: Path,
+                                                   board: monitor.Wallboard) -> None:
     conn = sqlite3.connect(desk_path)
     live, review = monitor.live(conn, NOW), monitor.review(conn, NOW)
     conn.close()
@@ -208,7 +209,7 @@ def test_kpis_of_an_empty_window_say_nothing(desk_path: Path) -> None:
     assert empty.tickets == 0 and empty.fr_on_time_pct is None and empty.fr_avg_s is None
 
 
-def test_trend_per_hour(board) -> None:  # noqa: ANN001
+def test_trend_per_hour(board: monitor.Wallboard) -> None:
     trend = board.trend
     assert len(trend.hours) == 24
     assert trend.hours[0].isoformat() == "2026-11-24T02:00:00+00:00"

@@ -172,7 +172,6 @@ async def test_chromium_shows_the_wallboard(served) -> None:  # noqa: ANN001
 def test_bound_elsewhere_it_warns_that_it_has_no_login(monkeypatch, capsys, tmp_path) -> None:  # noqa: ANN001
     import textual_serve.server
 
-    from agentdesk.monitor import cli as monitor_cli
 
     made: list[dict] = []
 

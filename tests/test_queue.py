@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from agentdesk.core import clock
-from agentdesk.tickets import queue, service as tickets
+from agentdesk.tickets import clocks, escalation, queue, service as tickets
 from agentdesk.tickets.service import Draft
 
 T0 = datetime.fromisoformat("2026-11-25T09:30:00+08:00")
@@ -18,7 +18,7 @@ T0 = datetime.fromisoformat("2026-11-25T09:30:00+08:00")
     (10, "breached"), (30, "breached"),
 ])
 def test_levels_at_exact_boundaries(minutes: float, level: str) -> None:
-    state = queue.clock_state("first_response", T0, T0 + timedelta(minutes=10),
+    state = clocks.clock_state("first_response", T0, T0 + timedelta(minutes=10),
                               T0 + timedelta(minutes=minutes))
     assert state.level == level
 
@@ -27,16 +27,16 @@ def test_levels_at_exact_boundaries(minutes: float, level: str) -> None:
     (3723, "01:02:03"), (0, "00:00:00"), (-252, "-00:04:12"), (-90000, "-25:00:00"),
 ])
 def test_countdown_text(seconds: float, text: str) -> None:
-    assert queue.countdown(seconds) == text
+    assert clocks.countdown(seconds) == text
 
 
 def test_next_clock_follows_the_status() -> None:
     dues = {"first_response": T0 + timedelta(minutes=15), "arrival": T0 + timedelta(minutes=30),
             "resolution": None, "callback": None}
-    assert queue.next_clock("accepted", dues, T0, None, T0).name == "first_response"
-    assert queue.next_clock("dispatched", dues, T0, None, T0).name == "arrival"
-    assert queue.next_clock("on_site", dues, T0, None, T0) is None
-    assert queue.next_clock("archived", dues, T0, None, T0) is None
+    assert clocks.next_clock("accepted", dues, T0, None, T0).name == "first_response"
+    assert clocks.next_clock("dispatched", dues, T0, None, T0).name == "arrival"
+    assert clocks.next_clock("on_site", dues, T0, None, T0) is None
+    assert clocks.next_clock("archived", dues, T0, None, T0) is None
 
 
 def _burst(desk) -> str:
@@ -50,7 +50,7 @@ def _burst(desk) -> str:
 def _scan(desk, at: str) -> list[tuple[str, str, str]]:
     clock.freeze(at)
     with desk.session() as s:
-        return [(a.number, a.clock, a.kind) for a in queue.scan(s, clock.now())]
+        return [(a.number, a.clock, a.kind) for a in escalation.scan(s, clock.now())]
 
 
 def test_warning_then_escalation_each_exactly_once(desk) -> None:
@@ -63,7 +63,7 @@ def test_warning_then_escalation_each_exactly_once(desk) -> None:
         ("first_response", "escalation")]
     assert mine(_scan(desk, "2026-11-25T09:50:00+08:00")) == []  # once
     with desk.session() as s:
-        assert (number, "A1001", "first_response") in queue.breach_list(s)
+        assert (number, "A1001", "first_response") in escalation.breach_list(s)
         kinds = [e.kind for e in tickets.events(s, tickets.get(s, number).id)]
     assert kinds.count("escalation") == 1 and kinds.count("warning") == 1
 
@@ -130,7 +130,6 @@ def _utility(code: str) -> str:
 
 def test_counts_soon_and_breached_at_the_edges() -> None:
     from agentdesk.core import clock
-    from agentdesk.tickets import queue
 
     rows = [_row("a", 0), _row("b", 15), _row("c", 15.01), _row("d", -1), _row("e", None),
             _row("f", -5, paused=True)]
@@ -141,7 +140,6 @@ def test_counts_soon_and_breached_at_the_edges() -> None:
 
 def test_each_filter_and_their_combination() -> None:
     from agentdesk.core import clock
-    from agentdesk.tickets import queue
 
     now = clock.now()
     rows = [_row("burst", -1), _row("quality", 30, "resolution", "water.quality", "important"),
@@ -168,8 +166,8 @@ def test_a_desk_scans_only_what_its_agent_owns(busy_desk) -> None:
     """Desks share tickets through the central store: each escalates only its agent's,
     so one breach never gets two 督办 events from two desks."""
     with busy_desk.session() as s:
-        mine = {(a.number[-2:], a.kind) for a in queue.scan(s, clock.now(), owner="A1001")}
+        mine = {(a.number[-2:], a.kind) for a in escalation.scan(s, clock.now(), owner="A1001")}
         assert mine == {("02", "escalation"), ("03", "warning")}
-        others = {(a.number[-2:], a.kind) for a in queue.scan(s, clock.now())}
+        others = {(a.number[-2:], a.kind) for a in escalation.scan(s, clock.now())}
     # what A1001's desk left alone is still due for its owners' desks (or a one-desk centre)
     assert others == {("07", "warning"), ("08", "escalation")}

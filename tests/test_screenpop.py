@@ -7,7 +7,6 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from agentdesk.customers import screenpop

@@ -24,14 +24,14 @@ if TYPE_CHECKING:
 
     from agentdesk.apps.desk import AgentDesk
     from agentdesk.sync.desk_runner import DeskSync
-    from agentdesk.tickets.queue import Alert
+    from agentdesk.tickets.escalation import Alert
 
 SCAN_EVERY_S = 30.0
 
 
 def escalation_scan(session: Session, now: datetime, owner: str) -> list[Alert]:
     """The ticket domain's scan, imported here only (not at first paint)."""
-    from agentdesk.tickets.queue import scan  # the one place the desk takes it from
+    from agentdesk.tickets.escalation import scan  # the one place the desk takes it from
 
     return scan(session, now, owner=owner)
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from agentdesk.customers.contacts import Ringing
     from agentdesk.customers.lookup import Match
     from agentdesk.demo.generate import DemoSummary
-    from agentdesk.tickets.queue import Alert
+    from agentdesk.tickets.escalation import Alert
     from agentdesk.tickets.service import QueueRow
 
 

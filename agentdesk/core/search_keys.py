@@ -60,7 +60,7 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 @lru_cache(maxsize=20000)
-def _reading(char: str) -> str:
+def reading(char: str) -> str:
     """The everyday reading of one Han character ("" for anything else)."""
     if not _HAN.fullmatch(char):
         return ""
@@ -94,8 +94,8 @@ def name_readings(name: str) -> list[list[str]]:
     if surname in SURNAME_READINGS:
         heads = [[r] for r in SURNAME_READINGS[surname]]
     else:
-        heads = [[_reading(ch) for ch in surname]]
-    tail = [_reading(ch) for ch in given]
+        heads = [[reading(ch) for ch in surname]]
+    tail = [reading(ch) for ch in given]
     return [[*head, *tail] for head in heads[:MAX_READINGS]]
 
 

@@ -3,13 +3,15 @@ spots, KPIs and a 24-hour trend chart, from :mod:`agentdesk.monitor.figures`.
 
 The figures are read in thread workers (the live ones every few seconds, the 7- and 30-day
 ones once a minute); the UI thread only draws them. Each timer is armed again only after its
-read has finished (and been drawn), so refreshes never overlap however slow the database is. Names, addresses and titles are data: built as rich Text.
+read has finished (and been drawn), so refreshes never overlap however slow the database
+is. Names, addresses and titles are data: built as rich Text.
 """
 
 from __future__ import annotations
 
 import time
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,6 +24,11 @@ from textual_plotext import PlotextPlot
 from agentdesk.core import clock
 from agentdesk.core.i18n import t
 from agentdesk.widgets.header import DeskHeader
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from agentdesk.monitor.figures import Trend, Wallboard
 
 TABS = ("now", "agents", "mix", "hot", "kpi")
 READS = ("live", "review")
@@ -173,11 +180,7 @@ class MonitorScreen(Screen):
         began = time.perf_counter()
         now = clock.now()
         try:
-            conn = self.app.store.raw()
-            try:
-                part = (monitor.live if kind == "live" else monitor.review)(conn, now)
-            finally:
-                conn.close()
+            part = monitor.read(self.app.store, kind, now)
         except Exception as exc:  # a locked or vanished file: say so, try again later
             self.app.call_from_thread(self._failed, kind, str(exc))
             return
@@ -192,7 +195,7 @@ class MonitorScreen(Screen):
         delay = self.app.interval if kind == "live" else max(REVIEW_EVERY_S, self.app.interval)
         self._read_timers[kind] = self.set_timer(delay, partial(self._start, kind))
 
-    def _done(self, kind: str, now, part: dict, seconds: float) -> None:  # noqa: ANN001
+    def _done(self, kind: str, now: datetime, part: dict, seconds: float) -> None:
         from agentdesk.monitor import figures as monitor
 
         try:
@@ -212,7 +215,7 @@ class MonitorScreen(Screen):
 
     # --- drawing ------------------------------------------------------------------------
 
-    def _draw(self, board) -> None:  # noqa: ANN001
+    def _draw(self, board: Wallboard) -> None:
         from agentdesk.monitor import figures as monitor
         from agentdesk.tickets import taxonomy
 
@@ -343,7 +346,7 @@ class MonitorScreen(Screen):
                 num(kpis[p].satisfaction.get(value, 0)) for p in periods]
         self._matrix("kpis", t("monitor.col.kpi"), period_names, rows)
 
-    def _draw_trend(self, trend) -> None:  # noqa: ANN001 - monitor.Trend
+    def _draw_trend(self, trend: Trend) -> None:
         plot = self.query_one("#trend", PlotextPlot)
         plt = plot.plt
         plt.clear_data()

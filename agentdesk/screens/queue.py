@@ -23,6 +23,7 @@ from agentdesk.core import clock
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.tickets import clocks
 from agentdesk.widgets.queue_table import Column, QueueTable
 
 if TYPE_CHECKING:
@@ -37,19 +38,19 @@ LEVEL_LOOK = {
 CLOCK_CYCLE = ("", "first_response", "arrival", "resolution", "callback")
 PRIORITY_CYCLE = ("", "urgent", "important", "general")
 UTILITY_CYCLE = ("", "water", "power")
-STATUSES = ("accepted", "dispatched", "on_site", "resolved")
+STATUSES = clocks.OPEN  # the column width fits the longest open status
 
 
 def countdown_text(row: QueueRow, now: datetime) -> Text:
-    from agentdesk.tickets import queue
+    from agentdesk.tickets import clocks
 
     if row.paused:
         return Text("‖ " + t("queue.paused"), style="dim")
     if row.next_due is None:
         return Text("")
-    state = queue.clock_state(row.clock, row.clock_start, row.next_due, now)
+    state = clocks.clock_state(row.clock, row.clock_start, row.next_due, now)
     symbol, style = LEVEL_LOOK[state.level]
-    return Text(f"{symbol} {queue.countdown(state.left_s)} {t('sla.' + row.clock)}",
+    return Text(f"{symbol} {clocks.countdown(state.left_s)} {t('sla.' + row.clock)}",
                 style=style)
 
 

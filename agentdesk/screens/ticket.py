@@ -233,19 +233,14 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="preview")
     def _preview(self, code: str) -> None:
-        from agentdesk.tickets import sla, taxonomy
+        from agentdesk.tickets import service as tickets
 
-        cat = taxonomy.load().category(code)
-        card = self.customer
-        priority = sla.effective_priority(cat.priority, card.tags if card else (),
-                                          card.key_level if card else 0)
-        policy = sla.default_policy()
-        if self.store is not None:
-            with self.store.engine.connect() as conn:  # the centre's synced policy, if any
-                policy = sla.for_session(conn)
-        due = sla.deadlines(policy, code, card.area_class if card else "urban",
-                            priority, clock.now())
-        self.app.call_from_thread(self._show_preview, code, priority, due)
+        if self.store is None:
+            return  # no desk database: nothing could be saved either
+        with self.store.session() as session:  # the same terms create will store
+            terms = tickets.preview(session, code,
+                                    self.customer.customer_id if self.customer else None)
+        self.app.call_from_thread(self._show_preview, code, terms.priority, terms.due)
 
     def _show_preview(self, code: str, priority: str, due: dict) -> None:
         if self.category is None or self.category.code != code:

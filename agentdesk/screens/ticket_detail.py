@@ -2,11 +2,15 @@
 workflow step (派单 → 到场 → 回单 → 回访 → 归档, notes, pause, hand-over).
 
 Only the steps the workflow allows from the ticket's status are offered (the footer hides
-the others). Every step runs in a worker through the ticket service, which appends the
-event; the app's ``data_version`` then moves so the queue re-sorts.
+the others; :func:`agentdesk.tickets.view.allowed_steps` says which). The ticket is read by
+the ticket view service in a worker; every step runs in a worker through the ticket
+service, which appends the event; the app's ``data_version`` then moves so the queue
+re-sorts.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,21 +21,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agentdesk.core import clock
+if TYPE_CHECKING:
+    from agentdesk.tickets.view import TicketView
+
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
-
-# action -> statuses it is offered in
-STEPS = {
-    "dispatch": ("accepted",),
-    "on_site": ("accepted", "dispatched"),
-    "resolve": ("accepted", "dispatched", "on_site"),
-    "call_back": ("resolved",),
-    "archive": ("called_back",),
-    "pause": ("accepted", "dispatched", "on_site"),
-    "hand_over": ("accepted", "dispatched", "on_site", "resolved", "called_back"),
-    "note": ("accepted", "dispatched", "on_site", "resolved", "called_back", "archived"),
-}
 
 
 class Ask(ModalScreen[str | None]):
@@ -127,6 +121,7 @@ class TicketDetail(ModalScreen[bool]):
         localize(self)
         self.ticket_id = ticket_id
         self.ticket: dict | None = None
+        self.steps: frozenset[str] = frozenset()
         self.changed = False
 
     def compose(self) -> ComposeResult:
@@ -144,25 +139,18 @@ class TicketDetail(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="detail")
     def _load(self) -> None:
-        from agentdesk.tickets import service as tickets
+        from agentdesk.tickets import view
 
         store = self.app.store
         with store.session() as session:
-            ticket = tickets.get(session, self.ticket_id)
-            data = tickets.as_json(session, ticket)
-            data["paused"] = ticket.paused_at is not None
-            data["caller"] = session.connection().exec_driver_sql(
-                "SELECT name FROM customer WHERE id = ?", (ticket.customer_id,)).scalar() or ""
-            names = dict(session.connection().exec_driver_sql("SELECT id, code FROM agent").all())
-            history = [(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
-                        names.get(e.agent_id, ""), e.note, e.data)
-                       for e in tickets.events(session, ticket.id)]
-        self.app.call_from_thread(self._show, data, history)
+            found = view.view(session, self.ticket_id)
+        self.app.call_from_thread(self._show, found)
 
-    def _show(self, data: dict, history: list) -> None:
+    def _show(self, found: TicketView) -> None:
         from agentdesk.tickets import taxonomy, workflow
 
-        self.ticket = data
+        data = found.ticket
+        self.ticket, self.steps = data, found.steps
         cat = taxonomy.load().categories.get(data["category"])
         head = Text()
         head.append(data["number"], "bold")
@@ -187,15 +175,15 @@ class TicketDetail(ModalScreen[bool]):
         head.append(data["description"] or "")
         self.query_one("#head", Static).update(head)
         lines = Text()
-        for when, kind, to_status, agent, note, raw in history:
-            extra = workflow.decode(raw) if raw else {}
-            lines.append(f"{when}  ", "dim")
-            lines.append(f"{t('event.' + kind)}")
-            if to_status and kind != "created":
-                lines.append(f" → {t('status.' + to_status)}")
-            if agent:
-                lines.append(f"  {agent}", "dim")
-            note = note or extra.get("department") or extra.get("satisfaction")
+        for line in found.history:
+            extra = workflow.decode(line.data) if line.data else {}
+            lines.append(f"{line.when}  ", "dim")
+            lines.append(f"{t('event.' + line.kind)}")
+            if line.to_status and line.kind != "created":
+                lines.append(f" → {t('status.' + line.to_status)}")
+            if line.agent:
+                lines.append(f"  {line.agent}", "dim")
+            note = line.note or extra.get("department") or extra.get("satisfaction")
             if note:
                 lines.append("  ")
                 lines.append(str(note))
@@ -210,10 +198,7 @@ class TicketDetail(ModalScreen[bool]):
             return True
         if self.ticket is None:
             return False
-        step = str(parameters[0])
-        if step == "pause" and self.ticket["paused"]:
-            return True  # the same key resumes
-        return self.ticket["status"] in STEPS[step]
+        return str(parameters[0]) in self.steps  # a paused ticket's pause key resumes
 
     def action_step(self, step: str) -> None:
         if self.ticket is None:
@@ -254,6 +239,7 @@ class TicketDetail(ModalScreen[bool]):
     @work(thread=True, exclusive=True, group="detail-step")
     def _run(self, step: str, value: str, reason: str = "") -> None:
         from agentdesk.tickets import service as tickets, workflow
+        from agentdesk.tickets.view import STEP_STATUS
 
         me, ref = self.app.agent_code, self.ticket_id
         try:
@@ -261,9 +247,7 @@ class TicketDetail(ModalScreen[bool]):
                 if step == "dispatch":
                     tickets.advance(session, ref, me, "dispatched", department=value)
                 elif step in ("on_site", "resolve", "archive"):
-                    target = {"on_site": "on_site", "resolve": "resolved",
-                              "archive": "archived"}[step]
-                    tickets.advance(session, ref, me, target, note=value)
+                    tickets.advance(session, ref, me, STEP_STATUS[step], note=value)
                 elif step == "call_back":
                     tickets.call_back(session, ref, me, value)
                 elif step == "pause":

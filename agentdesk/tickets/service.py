@@ -1,91 +1,28 @@
-"""Tickets (no textual import): the open-ticket lists, creation, the workflow, hand-over,
-pauses and the duplicate check."""
+"""Tickets (no textual import): a draft's terms, creation, the workflow, hand-over, pauses
+and the duplicate check; every change goes through :func:`append_event`. The open-ticket
+lists and a ticket's events are :mod:`agentdesk.tickets.lists` (named here too); the rules
+applied here live in clocks, workflow and sla.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlmodel import Session
 
-OPEN_STATUSES = ("accepted", "dispatched", "on_site", "resolved")
+from agentdesk.tickets import clocks
 
+# The read side lives in lists.py; named here too, where every caller looks for it.
+from agentdesk.tickets.lists import (  # noqa: F401
+    LIST_LIMIT, QueueRow, events, open_all, open_for_customer, open_for_owner,
+    open_for_team, owned_off_shift, rebuilt)
 
-@dataclass(frozen=True)
-class QueueRow:
-    ticket_id: str
-    number: str
-    caller: str
-    category: str
-    priority: str
-    status: str
-    next_due: datetime | None  # the running clock that falls due first
-    clock: str = ""  # its name: first_response / arrival / resolution / callback
-    clock_start: datetime | None = None  # when it started (for the share used)
-    paused: bool = False
-    owner: str = ""  # the owner's name (team and all-tickets views)
-    owner_code: str = ""
-    utility: str = ""  # the customer's (for categories that belong to both)
-
-
-_QUEUE_SELECT = """
-SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
-       t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
-       t.created_at, t.resolved_at, t.paused_at,
-       coalesce(o.name, '') AS owner, coalesce(o.code, '') AS owner_code,
-       coalesce(c.utility, '') AS utility
-FROM ticket t
-LEFT JOIN customer c ON c.id = t.customer_id
-LEFT JOIN agent o ON o.id = t.owner_id
-"""
-_OPEN = "t.status IN ('accepted', 'dispatched', 'on_site', 'resolved')"
-LIST_LIMIT = 5000  # one queue list; more is a report's job, not a screen's
-
-
-def _queue_rows(session: Session, where: str, params: dict) -> list[QueueRow]:
-    from agentdesk.core import clock
-    from agentdesk.tickets import queue
-    from agentdesk.core.models import UTCDateTime
-
-    load = UTCDateTime().process_result_value
-    now = clock.now()
-    result = []
-    for r in session.connection().execute(text(f"{_QUEUE_SELECT} WHERE {where}"),
-                                          params).mappings():
-        created, resolved = load(r["created_at"], None), load(r["resolved_at"], None)
-        dues = {name: load(r[f"due_{name}"], None) for name in queue.CLOCKS}
-        state = queue.next_clock(r["status"], dues, created, resolved, now)
-        result.append(QueueRow(
-            r["id"], r["number"], r["caller"], r["category"], r["priority"], r["status"],
-            state.due if state else None, state.name if state else "",
-            (resolved if state and state.name == "callback" and resolved else created),
-            r["paused_at"] is not None, r["owner"], r["owner_code"], r["utility"]))
-    # Soonest deadline first; tickets with no running clock last.
-    return sorted(result, key=lambda q: (q.next_due is None, q.next_due or 0))
-
-
-def open_for_owner(session: Session, agent_code: str, limit: int = 500) -> list[QueueRow]:
-    return _queue_rows(
-        session, f"t.owner_id = (SELECT id FROM agent WHERE code = :code) AND {_OPEN} "
-        "LIMIT :limit", {"code": agent_code, "limit": limit})
-
-
-def open_for_team(session: Session, agent_code: str, limit: int = 500) -> list[QueueRow]:
-    """The agent's and their team-mates' open tickets (an agent with no team: their own)."""
-    return _queue_rows(
-        session, "t.owner_id IN (SELECT id FROM agent WHERE code = :code OR (team != '' AND "
-        f"team = (SELECT team FROM agent WHERE code = :code))) AND {_OPEN} LIMIT :limit",
-        {"code": agent_code, "limit": limit})
-
-
-def open_all(session: Session, limit: int = 500) -> list[QueueRow]:
-    return _queue_rows(session, f"{_OPEN} LIMIT :limit", {"limit": limit})
-
-
-def open_for_customer(session: Session, customer_id: str, limit: int = 50) -> list[QueueRow]:
-    return _queue_rows(session, f"t.customer_id = :cid AND {_OPEN} LIMIT :limit",
-                       {"cid": customer_id, "limit": limit})
+if TYPE_CHECKING:
+    from agentdesk.core.models import Ticket
+    from agentdesk.tickets.sla import Policy
 
 
 # --- creating and changing tickets ----------------------------------------------------
@@ -168,8 +105,8 @@ def _number(session: Session, now: datetime) -> str:
     return f"{prefix}{serial:05d}"
 
 
-def _append(session: Session, ticket, kind: str, agent_id: str | None, *,  # noqa: ANN001
-            to_status: str = "", note: str = "", **data: object) -> None:
+def append_event(session: Session, ticket: Ticket, kind: str, agent_id: str | None, *,
+                 to_status: str = "", note: str = "", **data: object) -> None:
     """Append one event and apply it to the row: the only way a ticket changes."""
     from agentdesk.core import clock
     from agentdesk.tickets import workflow
@@ -189,12 +126,45 @@ def _append(session: Session, ticket, kind: str, agent_id: str | None, *,  # noq
     session.flush()
 
 
-def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noqa: ANN001, ANN201
+@dataclass(frozen=True)
+class Terms:
+    """What a draft would get if created now: the ticket form shows it, create stores it."""
+
+    priority: str
+    area_class: str
+    due: dict[str, datetime | None]  # clock -> deadline (None: no such clock yet)
+
+
+def preview(session: Session, category: str, customer_id: str | None,
+            policy: Policy | None = None, now: datetime | None = None) -> Terms:
+    """The priority (raised for a vulnerable or key caller), area class and deadlines of a
+    ticket of ``category`` for the caller ``customer_id`` (None: no caller), as of ``now``.
+    ``policy`` None: the desk's (sla.for_session)."""
+    from agentdesk.core import clock
+    from agentdesk.core.models import Customer
+    from agentdesk.tickets import sla, taxonomy
+
+    cat = taxonomy.load().categories.get(category)
+    if cat is None:
+        raise TicketError(f"unknown category {category!r}")
+    customer = session.get(Customer, customer_id) if customer_id else None
+    if customer_id and customer is None:
+        raise TicketError(f"unknown customer {customer_id!r}")
+    area = customer.area_class if customer else "urban"
+    priority = sla.effective_priority(cat.priority, customer.tag_list if customer else (),
+                                      customer.key_level if customer else 0)
+    due = sla.deadlines(policy or sla.for_session(session), cat.code, area, priority,
+                        now or clock.now())
+    return Terms(priority, area, due)
+
+
+def create(session: Session, draft: Draft, agent_code: str, policy: Policy | None = None
+           ) -> Ticket:
     """Open a ticket owned by its creator (首问负责: first responder, fixed forever).
     ``policy`` None (as in every service here): the desk's, sla.for_session (the shipped
     defaults with the centre's synced policy on top)."""
     from agentdesk.core import clock
-    from agentdesk.tickets import sla, taxonomy
+    from agentdesk.tickets import taxonomy
     from agentdesk.core.models import Customer, Ticket
 
     tax = taxonomy.load()
@@ -214,13 +184,9 @@ def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noq
         raise TicketError("a repair needs a location (or a caller with an address)")
     if category.business_type == "complaint" and not party:
         raise TicketError("a complaint needs the complained-about party")
-    policy = policy or sla.for_session(session)
     now = clock.now()
-    area = customer.area_class if customer else "urban"
-    priority = sla.effective_priority(category.priority,
-                                      customer.tag_list if customer else (),
-                                      customer.key_level if customer else 0)
-    due = sla.deadlines(policy, category.code, area, priority, now)
+    terms = preview(session, category.code, customer.id if customer else None, policy, now)
+    area, priority, due = terms.area_class, terms.priority, terms.due
     ticket = Ticket(number=_number(session, now), business_type=category.business_type,
                     category=category.code, priority=priority, description=description,
                     location=location or (customer.address if customer else ""),
@@ -230,7 +196,7 @@ def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noq
                     updated_at=now)
     session.add(ticket)
     session.flush()
-    _append(session, ticket, "created", agent_id, to_status="accepted",
+    append_event(session, ticket, "created", agent_id, to_status="accepted",
             number=ticket.number, business_type=ticket.business_type,
             category=ticket.category, priority=priority, description=description,
             location=ticket.location, area_class=area, customer_id=ticket.customer_id,
@@ -240,7 +206,7 @@ def create(session: Session, draft: Draft, agent_code: str, policy=None):  # noq
     return ticket
 
 
-def get(session: Session, ticket_ref: str):  # noqa: ANN201
+def get(session: Session, ticket_ref: str) -> Ticket:
     """A ticket by id or by number."""
     from sqlmodel import select
 
@@ -253,7 +219,7 @@ def get(session: Session, ticket_ref: str):  # noqa: ANN201
     return ticket
 
 
-def _owner_check(ticket, agent_id: str) -> None:  # noqa: ANN001
+def _owner_check(ticket: Ticket, agent_id: str) -> None:
     # Nobody takes or works a ticket silently: only its owner moves it (a hand-over first).
     if ticket.owner_id != agent_id:
         raise TicketError(f"ticket {ticket.number} is owned by another agent; ask for a "
@@ -261,7 +227,7 @@ def _owner_check(ticket, agent_id: str) -> None:  # noqa: ANN001
 
 
 def advance(session: Session, ticket_ref: str, agent_code: str, status: str, note: str = "",
-            department: str = "", policy=None):  # noqa: ANN001, ANN201
+            department: str = "", policy: Policy | None = None) -> Ticket:
     """Move a ticket one step along the workflow (dispatch, on site, resolve, archive)."""
     from agentdesk.core import clock
     from agentdesk.tickets import sla, workflow
@@ -281,12 +247,12 @@ def advance(session: Session, ticket_ref: str, agent_code: str, status: str, not
         data["due_callback"] = sla.callback_due(policy or sla.for_session(session),
                                                 ticket.category, ticket.area_class,
                                                 clock.now())
-    _append(session, ticket, "status", agent_id, to_status=status, note=note, **data)
+    append_event(session, ticket, "status", agent_id, to_status=status, note=note, **data)
     return ticket
 
 
 def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: str,
-              note: str = "", policy=None):  # noqa: ANN001, ANN201
+              note: str = "", policy: Policy | None = None) -> Ticket:
     """回访: record satisfaction; 不满意 reopens with the same owner and a new resolution
     clock (started now, from the policy in force)."""
     from agentdesk.core import clock
@@ -301,7 +267,7 @@ def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: 
         raise TicketError(f"a call-back comes after resolution; ticket {ticket.number} is "
                           f"{ticket.status!r}")
     note = _check_text("note", note, MAX_DESCRIPTION)
-    _append(session, ticket, "callback", agent_id, to_status="called_back", note=note,
+    append_event(session, ticket, "callback", agent_id, to_status="called_back", note=note,
             satisfaction=satisfaction)
     if satisfaction == workflow.UNSATISFIED:
         due = sla.deadlines(policy or sla.for_session(session), ticket.category,
@@ -309,7 +275,7 @@ def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: 
         # A category with no resolution clock (a burst main) still gets one on reopening:
         # its next clock from now, so the unsatisfied caller is never left without a promise.
         again = due["resolution"] or due["arrival"] or due["first_response"]
-        _append(session, ticket, "reopen", agent_id, to_status="accepted",
+        append_event(session, ticket, "reopen", agent_id, to_status="accepted",
                 note="回访不满意，重新处理", due_resolution=again,
                 due_first_response=None, due_arrival=None, due_callback=None,
                 resolved_at=None)
@@ -317,7 +283,7 @@ def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: 
 
 
 def hand_over(session: Session, ticket_ref: str, agent_code: str, to_agent_code: str,
-              reason: str):  # noqa: ANN201
+              reason: str) -> Ticket:
     """Ownership changes only here: to a named agent, with a reason, as an event."""
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
@@ -333,12 +299,12 @@ def hand_over(session: Session, ticket_ref: str, agent_code: str, to_agent_code:
         raise TicketError(f"ticket {ticket.number} is archived")
     # expect_owner: the owner this hand-over replaces; the central store rejects it when
     # another desk changed the owner first (agentdesk/sync/central.py).
-    _append(session, ticket, "handover", agent_id, note=reason, owner_id=to_id,
+    append_event(session, ticket, "handover", agent_id, note=reason, owner_id=to_id,
             from_owner=agent_code, to_owner=to_agent_code, expect_owner=ticket.owner_id)
     return ticket
 
 
-def claim(session: Session, ticket_ref: str, agent_code: str, reason: str):  # noqa: ANN201
+def claim(session: Session, ticket_ref: str, agent_code: str, reason: str) -> Ticket:
     """Take over a ticket whose owner cannot work it (off shift, absent): an event naming
     the owner it replaces. Offline, two desks may both claim; the central store keeps the
     first it receives and tells the other desk (a conflict record), dropping no event."""
@@ -349,44 +315,20 @@ def claim(session: Session, ticket_ref: str, agent_code: str, reason: str):  # n
         raise TicketError("the ticket is already yours")
     if ticket.status == "archived":
         raise TicketError(f"ticket {ticket.number} is archived")
-    _append(session, ticket, "claim", agent_id, note=reason, owner_id=agent_id,
+    append_event(session, ticket, "claim", agent_id, note=reason, owner_id=agent_id,
             to_owner=agent_code, expect_owner=ticket.owner_id)
     return ticket
 
 
-def add_note(session: Session, ticket_ref: str, agent_code: str, note: str):  # noqa: ANN201
+def add_note(session: Session, ticket_ref: str, agent_code: str, note: str) -> Ticket:
     ticket = get(session, ticket_ref)
     note = _check_text("note", note, MAX_DESCRIPTION, required=True)
-    _append(session, ticket, "note", _agent_id(session, agent_code), note=note)
+    append_event(session, ticket, "note", _agent_id(session, agent_code), note=note)
     return ticket
 
 
-def events(session: Session, ticket_id: str) -> list:
-    """The ticket's events in the central store's order (the same on every desk; desk
-    clocks do not matter), then those not yet synced in the order they were made."""
-    from sqlmodel import select
 
-    from agentdesk.core.models import SyncEventSeq, SyncOutbox, TicketEvent
-
-    local = (select(SyncOutbox.seq).where(SyncOutbox.entity == "ticket_event",
-                                          SyncOutbox.row_id == TicketEvent.id)
-             .limit(1).scalar_subquery())
-    return list(session.exec(
-        select(TicketEvent).outerjoin(SyncEventSeq, SyncEventSeq.event_id == TicketEvent.id)
-        .where(TicketEvent.ticket_id == ticket_id)
-        .order_by(SyncEventSeq.seq.is_(None), SyncEventSeq.seq, local.is_(None), local,
-                  TicketEvent.at, TicketEvent.id)))
-
-
-def rebuilt(session: Session, ticket_id: str) -> dict:
-    """The ticket's state replayed from its events alone (checks, repairs, sync)."""
-    from agentdesk.tickets import workflow
-
-    return workflow.rebuild([(e.kind, e.to_status, e.data, e.at)
-                             for e in events(session, ticket_id)])
-
-
-def as_json(session: Session, ticket) -> dict:  # noqa: ANN001
+def as_json(session: Session, ticket: Ticket) -> dict[str, object]:
     """What `agentdesk ticket show --json` prints."""
     conn = session.connection()
 
@@ -408,7 +350,7 @@ def as_json(session: Session, ticket) -> dict:  # noqa: ANN001
         "department": ticket.department, "satisfaction": ticket.satisfaction,
         "created_at": iso(ticket.created_at),
         "deadlines": {name: iso(getattr(ticket, f"due_{name}"))
-                      for name in ("first_response", "arrival", "resolution", "callback")},
+                      for name in clocks.CLOCKS},
     }
 
 
@@ -434,10 +376,10 @@ def duplicates(session: Session, category: str, customer_id: str | None) -> list
     place = {"d": customer.district, "s": customer.street, "c": customer.community,
              "b": customer.building}
     for tid, number, room, unit in conn.execute(text(
-            """SELECT t.id, t.number, c.room, c.unit FROM ticket t
+            f"""SELECT t.id, t.number, c.room, c.unit FROM ticket t
                JOIN customer c ON c.id = t.customer_id
                WHERE t.created_at >= :since AND t.category = :cat
-                 AND t.status IN ('accepted', 'dispatched', 'on_site')
+                 AND t.status IN ({clocks.sql_list(clocks.UNRESOLVED)})
                  AND c.district = :d AND c.street = :s AND c.community = :c
                  AND c.building = :b
                ORDER BY t.created_at DESC LIMIT 10"""),
@@ -462,11 +404,11 @@ def duplicates(session: Session, category: str, customer_id: str | None) -> list
 
 
 def link_report(session: Session, ticket_ref: str, agent_code: str,
-                customer_id: str | None, note: str = ""):  # noqa: ANN201
+                customer_id: str | None, note: str = "") -> Ticket:
     """Another caller reports what an open ticket already covers: record it on that
     ticket instead of dispatching again."""
     ticket = get(session, ticket_ref)
-    _append(session, ticket, "linked_report", _agent_id(session, agent_code),
+    append_event(session, ticket, "linked_report", _agent_id(session, agent_code),
             note=_check_text("note", note, MAX_DESCRIPTION), reporter_id=customer_id)
     return ticket
 
@@ -491,7 +433,7 @@ def note_notice(session: Session, notice_id: str, agent_code: str,
 
 
 def listing(session: Session, owner: str | None = None, open_only: bool = False,
-            limit: int = 50) -> list:
+            limit: int = 50) -> list[Ticket]:
     """Tickets newest first, optionally only one agent's and only open ones."""
     from sqlmodel import select
 
@@ -501,12 +443,12 @@ def listing(session: Session, owner: str | None = None, open_only: bool = False,
     if owner:
         query = query.where(Ticket.owner_id == _agent_id(session, owner))
     if open_only:
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.where(Ticket.status.in_(clocks.OPEN))
     return list(session.exec(query))
 
 
 def pause(session: Session, ticket_ref: str, agent_code: str, reason: str,
-          state: str = "waiting_caller", policy=None):  # noqa: ANN001, ANN201
+          state: str = "waiting_caller", policy: Policy | None = None) -> Ticket:
     """Stop the clocks while the ticket waits (only in states the policy names)."""
     from agentdesk.tickets import sla
 
@@ -518,14 +460,15 @@ def pause(session: Session, ticket_ref: str, agent_code: str, reason: str,
         raise TicketError(f"the SLA policy does not let clocks pause for {state!r}")
     if ticket.paused_at is not None:
         raise TicketError(f"ticket {ticket.number} is already paused")
-    if ticket.status not in ("accepted", "dispatched", "on_site"):
+    if ticket.status not in clocks.UNRESOLVED:
         raise TicketError(f"a {ticket.status!r} ticket has no running clock to pause")
     reason = _check_text("reason", reason, MAX_FIELD, required=True)
-    _append(session, ticket, "pause", agent_id, note=reason, state=state)
+    append_event(session, ticket, "pause", agent_id, note=reason, state=state)
     return ticket
 
 
-def resume(session: Session, ticket_ref: str, agent_code: str, policy=None):  # noqa: ANN001, ANN201
+def resume(session: Session, ticket_ref: str, agent_code: str,
+           policy: Policy | None = None) -> Ticket:
     """Restart the clocks: each running deadline moves by the time paused (working time
     for working-day clocks), so the time the caller waited is not charged to the centre."""
     from agentdesk.core import clock
@@ -539,18 +482,12 @@ def resume(session: Session, ticket_ref: str, agent_code: str, policy=None):  # 
         raise TicketError(f"ticket {ticket.number} is not paused")
     now = clock.now()
     moved = {}
-    for name in ("first_response", "arrival", "resolution"):
+    for name in clocks.PAUSING:
         due = getattr(ticket, f"due_{name}")
         rule = sla.rule_for(policy, name, ticket.category, ticket.area_class, ticket.priority,
                             ticket.created_at)
         if due is not None and rule is not None:
             moved[f"due_{name}"] = sla.resume(due, ticket.paused_at, now, rule,
                                               policy.calendar)
-    _append(session, ticket, "resume", agent_id, **moved)
+    append_event(session, ticket, "resume", agent_id, **moved)
     return ticket
-
-
-def owned_off_shift(session: Session) -> list[QueueRow]:
-    """Open tickets whose owner is off shift: the supervisor's list (nobody watches them)."""
-    return _queue_rows(session, f"t.owner_id IN (SELECT id FROM agent WHERE NOT on_shift) "
-                       f"AND {_OPEN}", {})

@@ -77,7 +77,7 @@ def load(path: Path = DEFAULT_FILE) -> Taxonomy:
 def _initials_and_full(text: str) -> tuple[str, str]:
     from agentdesk.core import search_keys
 
-    readings = [search_keys._reading(ch) for ch in text]  # the everyday reading per character
+    readings = [search_keys.reading(ch) for ch in text]  # the everyday reading per character
     syllables = [r for r in readings if r]
     return "".join(s[0] for s in syllables), "".join(syllables)
 

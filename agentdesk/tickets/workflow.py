@@ -22,7 +22,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "called_back": ("archived",),
     "archived": (),
 }
-OPEN = ("accepted", "dispatched", "on_site", "resolved")
 SATISFACTION = ("非常满意", "满意", "基本满意", "不满意")
 UNSATISFIED = "不满意"
 DUE = ("due_first_response", "due_arrival", "due_resolution", "due_callback")

@@ -1,0 +1,92 @@
+"""One ticket as the detail screen shows it (no textual import): its fields, caller, owner,
+history, running clock and the workflow steps allowed now, read in one call so the screen
+runs no SQL of its own.
+
+The steps derive from :data:`agentdesk.tickets.workflow.TRANSITIONS` and the pause rule of
+:mod:`agentdesk.tickets.clocks`; the screen only maps them to keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from agentdesk.tickets import clocks, workflow
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlmodel import Session
+
+# The steps that move a ticket, and the status each moves it to.
+STEP_STATUS = {"dispatch": "dispatched", "on_site": "on_site", "resolve": "resolved",
+               "call_back": "called_back", "archive": "archived"}
+STEPS = (*STEP_STATUS, "pause", "hand_over", "note")
+
+
+def allowed_steps(status: str, paused: bool) -> frozenset[str]:
+    """The steps offered in ``status``: the workflow's next statuses; pause where the
+    clocks may stop (and always on a paused ticket: the same step resumes); hand-over
+    while the ticket can still move; a note always."""
+    nexts = workflow.TRANSITIONS.get(status, ())
+    steps = {step for step, target in STEP_STATUS.items() if target in nexts}
+    if status in clocks.UNRESOLVED or paused:
+        steps.add("pause")
+    if nexts:
+        steps.add("hand_over")
+    steps.add("note")
+    return frozenset(steps)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    when: str  # local time, "MM-DD HH:MM"
+    kind: str
+    to_status: str
+    agent: str  # the agent's code ('' for the system)
+    note: str
+    data: str  # the event's JSON
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket: dict[str, object]  # as_json, with "paused" and "caller" (the customer's name)
+    history: list[HistoryLine]
+    clock: clocks.ClockState | None  # the running clock that falls due first
+    steps: frozenset[str]
+
+
+def reopened_at(session: Session, ticket_id: str) -> datetime | None:
+    """The latest reopening of the ticket (None: never reopened)."""
+    from sqlalchemy import text
+
+    from agentdesk.core.models import UTCDateTime
+
+    value = session.connection().execute(text(
+        "SELECT max(at) FROM ticket_event WHERE ticket_id = :t AND kind = 'reopen'"),
+        {"t": ticket_id}).scalar()
+    return UTCDateTime().process_result_value(value, None)
+
+
+def view(session: Session, ticket_ref: str, now: datetime | None = None) -> TicketView:
+    """The ticket by id or number, everything the detail screen draws."""
+    from sqlalchemy import text
+
+    from agentdesk.core import clock
+    from agentdesk.tickets import lists, service
+
+    ticket = service.get(session, ticket_ref)
+    data = service.as_json(session, ticket)
+    paused = ticket.paused_at is not None
+    conn = session.connection()
+    caller = conn.execute(text("SELECT name FROM customer WHERE id = :i"),
+                          {"i": ticket.customer_id}).scalar() if ticket.customer_id else None
+    data["paused"], data["caller"] = paused, caller or ""
+    codes = dict(conn.execute(text("SELECT id, code FROM agent")).all())
+    history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
+                           codes.get(e.agent_id, ""), e.note, e.data)
+               for e in lists.events(session, ticket.id)]
+    dues = {name: getattr(ticket, f"due_{name}") for name in clocks.CLOCKS}
+    state = clocks.next_clock(ticket.status, dues, ticket.created_at, ticket.resolved_at,
+                              now or clock.now(), reopened_at(session, ticket.id))
+    return TicketView(data, history, state, allowed_steps(ticket.status, paused))
