@@ -70,9 +70,10 @@ def central_url(kind: str, tmp_path: Path):  # noqa: ANN201 - (url, cleanup)
 
 def new_desk(path: Path, agents_: tuple[tuple[str, str], ...] = (("A1001", "王芳"),
                                                                  ("A1002", "李强"))):
-    from agentdesk.core import agents, store
+    from agentdesk.core import agents
+    from agentdesk.sync import outbox
 
-    desk = store.open_desk(path)
+    desk = outbox.open_syncing_desk(path)
     with desk.session() as s:
         for code, name in agents_:
             agents.ensure(s, code, name)

@@ -170,7 +170,8 @@ def test_loading_the_same_text_again_logs_nothing(tmp_path: Path, centre) -> Non
 
 def test_a_desk_at_0006_migrates_to_0007_then_pulls_the_policy(tmp_path: Path,
                                                                 centre) -> None:
-    from agentdesk.core import migrations, store
+    from agentdesk.core import migrations
+    from agentdesk.sync import outbox
 
     path = tmp_path / "old.db"
     engine_ = sa.create_engine(f"sqlite:///{path}")
@@ -179,7 +180,7 @@ def test_a_desk_at_0006_migrates_to_0007_then_pulls_the_policy(tmp_path: Path,
         assert not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = "
                                         "'central_setting'").first()
     engine_.dispose()
-    desk = store.open_desk(path)
+    desk = outbox.open_syncing_desk(path)
     assert migrations.current(desk.engine) == migrations.HEAD == "0007"
     assert desk_rows(desk, "SELECT count(*) FROM central_setting") == [(0,)]
     with desk.session() as s:

@@ -181,6 +181,10 @@ def sync_once(store: Store, central: Central, *, desk_name: str = "",
     the centre cannot be reached (nothing local is lost: the outbox keeps waiting).
     ``seed``: a new desk may be seeded from the centre's seed file (only when this
     process alone has the desk open: :mod:`agentdesk.sync.seed`)."""
+    if not outbox.captures(store):
+        raise ValueError(f"{store.path}: this desk was opened without the outbox hook, so "
+                         "its changes would never reach the centre: open it with "
+                         "agentdesk.sync.outbox.open_syncing_desk")
     started = time.perf_counter()
     report = SyncReport()
     central.check()  # a centre of another schema says "run agentdesk central init"
