@@ -205,7 +205,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     import json
 
     from agentdesk.core import agents
-    from agentdesk.tickets import service as tickets, workflow
+    from agentdesk.tickets import service as tickets, sla, workflow
 
     config = load_config(args)
     try:
@@ -222,7 +222,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 ticket = tickets.create(session, tickets.Draft(
                     category=args.category, description=args.text, customer_id=customer_id,
                     location=args.location, complained_party=args.party,
-                    channel=args.channel), config.agent_id, policy=config.policy(session))
+                    channel=args.channel), config.agent_id, policy=sla.for_config(config, session))
                 out = [tickets.as_json(session, ticket)]
             elif args.ticket_command == "show":
                 out = [tickets.as_json(session, tickets.get(session, args.ticket))]

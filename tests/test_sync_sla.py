@@ -99,18 +99,18 @@ def test_precedence_defaults_then_desk_file_then_centre(tmp_path: Path, centre) 
     with desk.session() as s:
         assert _clocks(tickets.create(s, tickets.Draft(
             category="water.burst", description="x", location="y"), "A1001",
-            policy=config.policy(s))) == (timedelta(minutes=10), timedelta(minutes=20))
+            policy=sla.for_config(config, s))) == (timedelta(minutes=10), timedelta(minutes=20))
     load.sla_policy(centre, _write(tmp_path, CENTRE_TOML))
     _sync(desk, centre)
     with desk.session() as s:
-        policy = config.policy(s)
+        policy = sla.for_config(config, s)
         # the centre's cell wins; the desk's own arrival stays (the centre names none)
         assert _clocks(tickets.create(s, tickets.Draft(
             category="water.burst", description="x", location="y"), "A1001",
             policy=policy)) == (timedelta(minutes=5), timedelta(minutes=20))
         assert policy.sources[1:] == (str(desk_file), sla.CENTRAL_SOURCE)
         # parsed once per (file, text): the next ticket write finds it in the cache
-        assert config.policy(s) is policy
+        assert sla.for_config(config, s) is policy
         assert sla.for_session(s) is sla.for_session(s)
     desk.dispose()
 

@@ -43,7 +43,7 @@ from datetime import date, datetime, timedelta
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from dateutil.relativedelta import relativedelta
 
@@ -685,3 +685,18 @@ def default_policy() -> Policy:
     """The shipped policy (``sla_policy.toml``) with the shipped taxonomy; read once."""
     tax = taxonomy.load()
     return _merge([(str(DEFAULT_FILE), _read_file(DEFAULT_FILE, tax))], tax)
+
+
+# --- the policy for a desk's configuration ----------------------------------------------
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agentdesk.core.config import Config
+
+
+def for_config(config: Config, session: Session | None = None) -> Policy:
+    """The shipped defaults, the config's ``sla_policy`` file over them, and (given the
+    desk's session) the centre's synced policy over both (:func:`for_session`)."""
+    path = Path(config.sla_policy).expanduser() if config.sla_policy else None
+    return load_policy(path) if session is None else for_session(session, path)
