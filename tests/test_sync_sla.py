@@ -85,7 +85,7 @@ def test_centre_policy_reaches_the_desk_and_sets_its_deadlines(tmp_path: Path, c
     _sync(desk, centre)
     due, created = centre_rows(centre, f"SELECT due_first_response, created_at FROM ticket "
                                        f"WHERE id = '{ticket.id}'")[0]
-    assert central._aware(due) - central._aware(created) == timedelta(minutes=5)
+    assert central.aware(due) - central.aware(created) == timedelta(minutes=5)
     desk.dispose()
 
 
