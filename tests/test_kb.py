@@ -330,7 +330,7 @@ def test_upgrade_from_0002_indexes_articles_already_there(tmp_path: Path) -> Non
     from agentdesk.core import migrations, store
 
     path = tmp_path / "old.db"
-    engine = store._engine(path, readonly=False)
+    engine = store.sqlite_engine(path, readonly=False)
     migrations.upgrade(engine, path, target="0002")
     with engine.begin() as conn:
         conn.exec_driver_sql(

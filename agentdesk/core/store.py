@@ -188,7 +188,9 @@ def explain(exc: BaseException, path: Path) -> StoreError:
     return StoreError(f"{path}: database error: {message}")
 
 
-def _engine(path: Path, readonly: bool) -> sa.Engine:
+def sqlite_engine(path: Path, readonly: bool) -> sa.Engine:
+    """An engine on the desk file with the desk's settings on every connection (no
+    migration, no lock: :func:`open_desk` adds those)."""
     if readonly:
         url = f"sqlite:///{_ro_uri(path)}&uri=true"
     else:
@@ -217,7 +219,7 @@ def open_desk(path: Path | str, migrate: bool = True, *,
     except OSError as exc:
         raise StoreError(f"{path.parent}: cannot create the folder: {exc}") from None
     lock_fd = _share(path, readonly=False)  # before the first connection (see _share)
-    engine = _engine(path, readonly=False)
+    engine = sqlite_engine(path, readonly=False)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
@@ -243,7 +245,7 @@ def open_readonly(path: Path | str) -> Store:
     if not path.is_file():
         raise StoreError(f"{path}: database file not found")
     lock_fd = _share(path, readonly=True)
-    engine = _engine(path, readonly=True)
+    engine = sqlite_engine(path, readonly=True)
     try:
         from agentdesk.core import migrations
 
