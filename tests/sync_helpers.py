@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,8 @@ class PgDatabase:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def central_url(kind: str, tmp_path: Path):  # noqa: ANN201 - (url, cleanup)
+def central_url(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """(url, cleanup) of a central store for this test."""
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'central.db'}", lambda: None
     require_pg()
@@ -121,7 +123,7 @@ def checksum(rows: list[tuple]) -> str:
     return digest.hexdigest()
 
 
-def stop_after(n: int, point: str = "pull.after_local_commit"):  # noqa: ANN202
+def stop_after(n: int, point: str = "pull.after_local_commit") -> Callable[[str], None]:
     """A sync hook that stops the sync (as a closed terminal would) at the nth ``point``."""
     seen = []
 

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,13 +22,17 @@ from agentdesk.sync import engine, seed
 from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, centre_rows, checksum, desk_rows,
                                 new_desk, seed_customers, stop_after)
 
+if TYPE_CHECKING:
+    from agentdesk.sync.central import Central
+
 CUSTOMER_SQL = "SELECT * FROM customer ORDER BY id"
 PHONE_SQL = "SELECT * FROM customer_phone ORDER BY id"
 KEY_SQL = "SELECT key, customer_id FROM customer_key ORDER BY key, customer_id"
 
 
 @pytest.fixture
-def centre(centre, monkeypatch):  # noqa: ANN001 - conftest's, with small seed chunks
+def centre(centre: Central, monkeypatch: pytest.MonkeyPatch) -> Central:
+    """conftest's centre, with small seed chunks."""
     monkeypatch.setattr(seed, "CHUNK", 4096)
     monkeypatch.setattr(seed, "DURABLE", 3)
     return centre

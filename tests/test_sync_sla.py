@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,10 @@ from agentdesk import cli
 from agentdesk.tickets import sla, service as tickets
 from agentdesk.sync import central, engine, load
 from tests.sync_helpers import centre_rows, desk_rows, new_desk
+
+if TYPE_CHECKING:
+    from agentdesk.core.models import Ticket
+    from agentdesk.core.store import Store
 
 
 # water.burst: first response 15 min, arrival 30 min urban in the shipped table.
@@ -40,13 +45,13 @@ def _load_cli(centre, path: Path) -> int:
     return cli.main(["central", "load", "sla", str(path), "--central", centre.url])
 
 
-def _burst(desk, policy=None):  # noqa: ANN001, ANN202 - a models.Ticket
+def _burst(desk: Store, policy: sla.Policy | None = None) -> Ticket:
     with desk.session() as s:
         return tickets.create(s, tickets.Draft(category="water.burst", description="爆管",
                                                location="花园路"), "A1001", policy=policy)
 
 
-def _clocks(ticket) -> tuple[timedelta | None, timedelta | None]:  # noqa: ANN001
+def _clocks(ticket: Ticket) -> tuple[timedelta | None, timedelta | None]:
     """(first response, arrival) as time after creation."""
     return tuple(None if d is None else d - ticket.created_at
                  for d in (ticket.due_first_response, ticket.due_arrival))
