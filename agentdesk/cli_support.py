@@ -51,10 +51,11 @@ def load_config(args: argparse.Namespace) -> Config:
 
 @contextmanager
 def open_desk(config: Config) -> Iterator[Store]:
-    """The desk database for one command, always closed again."""
-    from agentdesk.core import store
+    """The desk database for one command (its changes captured for sync), always closed
+    again."""
+    from agentdesk.sync import outbox
 
-    desk = store.open_desk(config.db_path())
+    desk = outbox.open_syncing_desk(config.db_path())
     try:
         yield desk
     finally:

@@ -79,10 +79,10 @@ class Centre:
 
 def _source(folder: Path, customers: int) -> Path:
     from agentdesk.demo import generate as demo
-    from agentdesk.core import store
+    from agentdesk.sync import outbox
 
     path = folder / "source.db"
-    desk = store.open_desk(path)
+    desk = outbox.open_syncing_desk(path)
     demo.generate(desk, customers, 0, seed=7)
     desk.dispose()
     return path
@@ -192,15 +192,15 @@ def _changes(desk, n_tickets: int, agent: str) -> int:
 
 
 def incremental(centre: Centre, desk_a: Path, folder: Path) -> dict:
-    from agentdesk.core import agents, store
-    from agentdesk.sync import central, engine
+    from agentdesk.core import agents
+    from agentdesk.sync import central, engine, outbox
 
     desk_b = folder / "desk-b.db"
     shutil.copy(desk_a, desk_b)  # a second desk that is already in step
     for suffix in ("-wal", "-shm"):
         if Path(str(desk_a) + suffix).exists():
             shutil.copy(str(desk_a) + suffix, str(desk_b) + suffix)
-    a, b = store.open_desk(desk_a), store.open_desk(desk_b)
+    a, b = outbox.open_syncing_desk(desk_a), outbox.open_syncing_desk(desk_b)
     with b.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM sync_meta WHERE key IN ('desk_id', 'desk_no')")
     c = central.connect(centre.url)
@@ -222,10 +222,10 @@ def incremental(centre: Centre, desk_a: Path, folder: Path) -> dict:
 
 def _desk_worker(args: tuple) -> list[tuple[float, int]]:
     url, folder, i = args
-    from agentdesk.core import agents, store
-    from agentdesk.sync import central, engine
+    from agentdesk.core import agents
+    from agentdesk.sync import central, engine, outbox
 
-    desk = store.open_desk(Path(folder) / f"c{i}.db")
+    desk = outbox.open_syncing_desk(Path(folder) / f"c{i}.db")
     with desk.session() as s:
         agents.ensure(s, f"C{i:03d}", f"坐席{i}")
     c = central.connect(url, pool_size=1)

@@ -38,10 +38,11 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def make_desk(path: Path):
     """A desk database with an agent, three customers (one with a hostile name) and a
     ticket owned by the agent for that customer."""
-    from agentdesk.core import clock, search_keys, store
+    from agentdesk.core import clock, search_keys
+    from agentdesk.sync import outbox
     from agentdesk.core.models import Agent, Customer, CustomerPhone, Ticket, TicketEvent
 
-    desk = store.open_desk(path)
+    desk = outbox.open_syncing_desk(path)
     now = clock.now()
     with desk.session() as s:
         agent = Agent(code="A1001", name="王芳")

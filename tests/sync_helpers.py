@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,8 @@ class PgDatabase:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-def central_url(kind: str, tmp_path: Path):  # noqa: ANN201 - (url, cleanup)
+def central_url(kind: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    """(url, cleanup) of a central store for this test."""
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'central.db'}", lambda: None
     require_pg()
@@ -70,9 +72,10 @@ def central_url(kind: str, tmp_path: Path):  # noqa: ANN201 - (url, cleanup)
 
 def new_desk(path: Path, agents_: tuple[tuple[str, str], ...] = (("A1001", "王芳"),
                                                                  ("A1002", "李强"))):
-    from agentdesk.core import agents, store
+    from agentdesk.core import agents
+    from agentdesk.sync import outbox
 
-    desk = store.open_desk(path)
+    desk = outbox.open_syncing_desk(path)
     with desk.session() as s:
         for code, name in agents_:
             agents.ensure(s, code, name)
@@ -120,7 +123,7 @@ def checksum(rows: list[tuple]) -> str:
     return digest.hexdigest()
 
 
-def stop_after(n: int, point: str = "pull.after_local_commit"):  # noqa: ANN202
+def stop_after(n: int, point: str = "pull.after_local_commit") -> Callable[[str], None]:
     """A sync hook that stops the sync (as a closed terminal would) at the nth ``point``."""
     seen = []
 

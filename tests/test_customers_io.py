@@ -216,16 +216,16 @@ def test_database_failure_mid_import_leaves_nothing(store: Store, tmp_path: Path
     import_customers(store, write(tmp_path / "old.csv", row("A1", "旧名")))
     before_phones = phone_rows(store)
     monkeypatch.setattr(customers_io, "BATCH", 2)
-    real = customers_io._write_batch
+    real = customers_io.write_batch
     calls = []
 
-    def failing(*args):  # noqa: ANN002, ANN202
+    def failing(*args: object) -> tuple[int, int, int]:
         calls.append(1)
         if len(calls) == 3:  # two batches are written, then the disk "fails"
             raise sqlite3.OperationalError("disk I/O error")
         return real(*args)
 
-    monkeypatch.setattr(customers_io, "_write_batch", failing)
+    monkeypatch.setattr(customers_io, "write_batch", failing)
     path = write(tmp_path / "c.csv", row("A1", "新名", phones="139 0000 1111"),
                  *(row(f"B{i}") for i in range(9)))
     with pytest.raises(StoreError, match="disk I/O error"):
@@ -449,3 +449,41 @@ def test_hundred_thousand_rows(store: Store, tmp_path: Path) -> None:
     assert export_customers(store, tmp_path / "out.csv") == 100_000
     report = import_customers(store, tmp_path / "out.csv")
     assert report.unchanged == 100_000
+
+
+# --- the centre's load reads through the same reader ---------------------------------------
+
+
+def test_the_centre_load_reads_the_file_as_the_desk_import_does(tmp_path: Path) -> None:
+    from agentdesk.customers.csvio import CustomerReader, ImportReport
+    from agentdesk.sync import central, load
+
+    path = write(tmp_path / "c.csv", row("A1", "王芳"), row("A2", phones="12"), row("A1"),
+                 row("A3", "李强", phones="139 0000 1111;138 1234 5678"))
+    report = ImportReport(file=str(path))
+    with CustomerReader(path, report) as reader:
+        rows = [(r.line, r.account, len(r.numbers)) for r in reader]
+    assert rows == [(2, "A1", 1), (5, "A3", 2)]
+    desk_errors = [(e.line, e.account_no) for e in report.errors]
+    assert desk_errors == [(3, "A2"), (4, "A1")]
+    centre = central.connect(f"sqlite:///{tmp_path / 'central.db'}")
+    try:
+        centre.init_schema()
+        loaded = load.customers(centre, path, batch=1)
+        assert (loaded.inserted, loaded.updated) == (2, 0)
+        assert [(e.line, e.account_no) for e in loaded.errors] == desk_errors
+        assert [e.reason for e in loaded.errors] == [e.reason for e in report.errors]
+        again = load.customers(centre, path)
+        assert (again.inserted, again.updated) == (0, 2)
+    finally:
+        centre.dispose()
+
+
+def test_the_reader_refuses_a_bad_header_on_entering(tmp_path: Path) -> None:
+    from agentdesk.customers.csvio import CustomerReader, ImportReport
+
+    path = tmp_path / "h.csv"
+    path.write_text("account_no,name\nA1,王芳\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match="missing columns"):
+        with CustomerReader(path, ImportReport(file=str(path))):
+            pass

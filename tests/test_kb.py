@@ -6,11 +6,18 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
 
 from agentdesk.kb import catalog, index, links, loader, search, tokens
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from datetime import date
+
+    from agentdesk.core.store import Store
 
 SHIPPED = sorted(loader.SHIPPED_DIR.glob("*.md"))
 
@@ -31,20 +38,20 @@ def write(folder: Path, name: str, content: str) -> Path:
     return path
 
 
-def count(store, sql: str) -> int:  # noqa: ANN001
+def count(store: Store, sql: str) -> int:
     with store.session() as s:
         return s.connection().execute(text(sql)).scalar()
 
 
 @pytest.fixture
-def kb(desk):  # noqa: ANN001
+def kb(desk: Store) -> Store:
     """The desk with the shipped articles imported."""
     loader.ensure_shipped(desk)
     return desk
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory):  # noqa: ANN001
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The shipped articles in a database shared by the tests that only search."""
     from agentdesk.core import store
 
@@ -54,7 +61,7 @@ def shipped(tmp_path_factory):  # noqa: ANN001
     desk.dispose()
 
 
-def hits(store, query: str, limit: int = 10) -> list[str]:  # noqa: ANN001
+def hits(store: Store, query: str, limit: int = 10) -> list[str]:
     with store.session() as s:
         return [h.id for h in search.search(s, query, limit=limit)]
 
@@ -330,7 +337,7 @@ def test_upgrade_from_0002_indexes_articles_already_there(tmp_path: Path) -> Non
     from agentdesk.core import migrations, store
 
     path = tmp_path / "old.db"
-    engine = store._engine(path, readonly=False)
+    engine = store.sqlite_engine(path, readonly=False)
     migrations.upgrade(engine, path, target="0002")
     with engine.begin() as conn:
         conn.exec_driver_sql(
@@ -349,7 +356,7 @@ def test_upgrade_from_0002_indexes_articles_already_there(tmp_path: Path) -> Non
         desk.dispose()
 
 
-def date_today():  # noqa: ANN201
+def date_today() -> date:
     from agentdesk.core import clock
 
     return clock.local().date()

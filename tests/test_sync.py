@@ -276,9 +276,8 @@ def test_connection_dropped_mid_batch_loses_nothing(tmp_path: Path, centre,
 
 _SYNC_SCRIPT = """
 import sys
-from agentdesk.core import store
-from agentdesk.sync import central, engine
-desk = store.open_desk(sys.argv[1])
+from agentdesk.sync import central, engine, outbox
+desk = outbox.open_syncing_desk(sys.argv[1])
 engine.sync_once(desk, central.connect(sys.argv[2]), push_batch=2, pull_batch=3)
 """
 
@@ -443,7 +442,8 @@ def test_pg_raw_sequence_is_not_commit_order_but_the_lock_makes_it_so(tmp_path: 
 
 
 def test_old_schema_desk_migrates_then_syncs(tmp_path: Path, centre) -> None:
-    from agentdesk.core import migrations, store
+    from agentdesk.core import migrations
+    from agentdesk.sync import outbox
 
     path = tmp_path / "old.db"
     engine_ = sa.create_engine(f"sqlite:///{path}")
@@ -463,7 +463,7 @@ def test_old_schema_desk_migrates_then_syncs(tmp_path: Path, centre) -> None:
             "to_status, note, data) VALUES ('e1', 't1', '2026-11-24 01:00:00.000000', 'ag1', "
             "'created', '', 'accepted', '', '{}')")
     engine_.dispose()
-    desk = store.open_desk(path)
+    desk = outbox.open_syncing_desk(path)
     assert migrations.current(desk.engine) == migrations.HEAD
     _sync(desk, centre)
     assert centre_rows(centre, "SELECT number, description FROM ticket") == [

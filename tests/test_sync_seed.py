@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -21,13 +22,17 @@ from agentdesk.sync import engine, seed
 from tests.sync_helpers import (EVENT_SQL, TICKET_SQL, centre_rows, checksum, desk_rows,
                                 new_desk, seed_customers, stop_after)
 
+if TYPE_CHECKING:
+    from agentdesk.sync.central import Central
+
 CUSTOMER_SQL = "SELECT * FROM customer ORDER BY id"
 PHONE_SQL = "SELECT * FROM customer_phone ORDER BY id"
 KEY_SQL = "SELECT key, customer_id FROM customer_key ORDER BY key, customer_id"
 
 
 @pytest.fixture
-def centre(centre, monkeypatch):  # noqa: ANN001 - conftest's, with small seed chunks
+def centre(centre: Central, monkeypatch: pytest.MonkeyPatch) -> Central:
+    """conftest's centre, with small seed chunks."""
     monkeypatch.setattr(seed, "CHUNK", 4096)
     monkeypatch.setattr(seed, "DURABLE", 3)
     return centre
@@ -139,12 +144,12 @@ def test_a_crash_before_the_rename_keeps_rows_written_meanwhile(tmp_path: Path,
 
 
 def test_a_desk_open_elsewhere_copies_rows_instead(tmp_path: Path, centre) -> None:
-    from agentdesk.core import store
+    from agentdesk.sync import outbox
 
     seed_customers(centre, 10)
     seed.build(centre)
     desk = new_desk(tmp_path / "d.db")
-    elsewhere = store.open_desk(desk.path)  # the running desk app, say
+    elsewhere = outbox.open_syncing_desk(desk.path)  # the running desk app, say
     report = _sync(desk, centre, seed=True)
     assert "seed download" not in report.phases and "customers" in report.phases
     assert desk_rows(elsewhere, "SELECT count(*) FROM customer") == [(10,)]
@@ -203,10 +208,9 @@ def test_two_seed_builds_at_once_leave_a_seed(tmp_path: Path, centre) -> None:
 
 _SYNC_SCRIPT = """
 import sys
-from agentdesk.core import store
-from agentdesk.sync import central, engine, seed
+from agentdesk.sync import central, engine, outbox, seed
 seed.CHUNK, seed.DURABLE = 4096, 3
-desk = store.open_desk(sys.argv[1])
+desk = outbox.open_syncing_desk(sys.argv[1])
 c = central.connect(sys.argv[2])
 engine.sync_once(desk, c, seed=True)
 """
@@ -300,9 +304,9 @@ def test_desks_that_have_not_reached_the_centre_number_tickets_apart(tmp_path: P
 def test_a_failed_sole_user_attempt_keeps_its_shared_lock(tmp_path: Path) -> None:
     """Linux drops a shared flock whose upgrade fails: the store must take it back, or a
     second store would think itself alone and replace the file under the first."""
-    from agentdesk.core import store
+    from agentdesk.sync import outbox
 
-    a, b = store.open_desk(tmp_path / "d.db"), store.open_desk(tmp_path / "d.db")
+    a, b = outbox.open_syncing_desk(tmp_path / "d.db"), outbox.open_syncing_desk(tmp_path / "d.db")
     with a.sole_user() as alone:
         assert not alone
     with b.sole_user() as alone:
@@ -316,13 +320,13 @@ def test_a_failed_sole_user_attempt_keeps_its_shared_lock(tmp_path: Path) -> Non
 def test_an_opener_waits_while_a_sole_user_step_runs(tmp_path: Path) -> None:
     import threading
 
-    from agentdesk.core import store
+    from agentdesk.sync import outbox
 
-    a = store.open_desk(tmp_path / "d.db")
+    a = outbox.open_syncing_desk(tmp_path / "d.db")
     opened = threading.Event()
 
     def open_it() -> None:
-        store.open_desk(tmp_path / "d.db").dispose()
+        outbox.open_syncing_desk(tmp_path / "d.db").dispose()
         opened.set()
 
     with a.sole_user() as alone:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +20,10 @@ from agentdesk import cli
 from agentdesk.tickets import sla, service as tickets
 from agentdesk.sync import central, engine, load
 from tests.sync_helpers import centre_rows, desk_rows, new_desk
+
+if TYPE_CHECKING:
+    from agentdesk.core.models import Ticket
+    from agentdesk.core.store import Store
 
 
 # water.burst: first response 15 min, arrival 30 min urban in the shipped table.
@@ -40,13 +45,13 @@ def _load_cli(centre, path: Path) -> int:
     return cli.main(["central", "load", "sla", str(path), "--central", centre.url])
 
 
-def _burst(desk, policy=None):  # noqa: ANN001, ANN202 - a models.Ticket
+def _burst(desk: Store, policy: sla.Policy | None = None) -> Ticket:
     with desk.session() as s:
         return tickets.create(s, tickets.Draft(category="water.burst", description="爆管",
                                                location="花园路"), "A1001", policy=policy)
 
 
-def _clocks(ticket) -> tuple[timedelta | None, timedelta | None]:  # noqa: ANN001
+def _clocks(ticket: Ticket) -> tuple[timedelta | None, timedelta | None]:
     """(first response, arrival) as time after creation."""
     return tuple(None if d is None else d - ticket.created_at
                  for d in (ticket.due_first_response, ticket.due_arrival))
@@ -85,7 +90,7 @@ def test_centre_policy_reaches_the_desk_and_sets_its_deadlines(tmp_path: Path, c
     _sync(desk, centre)
     due, created = centre_rows(centre, f"SELECT due_first_response, created_at FROM ticket "
                                        f"WHERE id = '{ticket.id}'")[0]
-    assert central._aware(due) - central._aware(created) == timedelta(minutes=5)
+    assert central.aware(due) - central.aware(created) == timedelta(minutes=5)
     desk.dispose()
 
 
@@ -99,18 +104,18 @@ def test_precedence_defaults_then_desk_file_then_centre(tmp_path: Path, centre) 
     with desk.session() as s:
         assert _clocks(tickets.create(s, tickets.Draft(
             category="water.burst", description="x", location="y"), "A1001",
-            policy=config.policy(s))) == (timedelta(minutes=10), timedelta(minutes=20))
+            policy=sla.for_config(config, s))) == (timedelta(minutes=10), timedelta(minutes=20))
     load.sla_policy(centre, _write(tmp_path, CENTRE_TOML))
     _sync(desk, centre)
     with desk.session() as s:
-        policy = config.policy(s)
+        policy = sla.for_config(config, s)
         # the centre's cell wins; the desk's own arrival stays (the centre names none)
         assert _clocks(tickets.create(s, tickets.Draft(
             category="water.burst", description="x", location="y"), "A1001",
             policy=policy)) == (timedelta(minutes=5), timedelta(minutes=20))
         assert policy.sources[1:] == (str(desk_file), sla.CENTRAL_SOURCE)
         # parsed once per (file, text): the next ticket write finds it in the cache
-        assert config.policy(s) is policy
+        assert sla.for_config(config, s) is policy
         assert sla.for_session(s) is sla.for_session(s)
     desk.dispose()
 
@@ -170,7 +175,8 @@ def test_loading_the_same_text_again_logs_nothing(tmp_path: Path, centre) -> Non
 
 def test_a_desk_at_0006_migrates_to_0007_then_pulls_the_policy(tmp_path: Path,
                                                                 centre) -> None:
-    from agentdesk.core import migrations, store
+    from agentdesk.core import migrations
+    from agentdesk.sync import outbox
 
     path = tmp_path / "old.db"
     engine_ = sa.create_engine(f"sqlite:///{path}")
@@ -179,7 +185,7 @@ def test_a_desk_at_0006_migrates_to_0007_then_pulls_the_policy(tmp_path: Path,
         assert not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = "
                                         "'central_setting'").first()
     engine_.dispose()
-    desk = store.open_desk(path)
+    desk = outbox.open_syncing_desk(path)
     assert migrations.current(desk.engine) == migrations.HEAD == "0007"
     assert desk_rows(desk, "SELECT count(*) FROM central_setting") == [(0,)]
     with desk.session() as s:

@@ -177,10 +177,11 @@ class AgentDesk(App):
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
         from agentdesk.core import agents
-        from agentdesk.core.store import StoreError, open_desk
+        from agentdesk.core.store import StoreError
+        from agentdesk.sync.outbox import open_syncing_desk
 
         try:
-            store = open_desk(self.options.db_path)
+            store = open_syncing_desk(self.options.db_path)
             filled = None
             # A desk that syncs gets its data from the centre, never demo data.
             if self.options.fill_demo and not self.options.config.central_url:

@@ -32,14 +32,6 @@ class Config:
     db: str = ""  # empty: the default desk database in the user data directory
     sla_policy: str = ""  # the desk's SLA table (TOML) over the defaults; the centre's wins
 
-    def policy(self, session=None):  # noqa: ANN001, ANN201 - sla.Policy, imported lazily
-        """The shipped defaults, this file's ``sla_policy`` over them, and (given the desk's
-        session) the centre's synced policy over both (sla.for_session)."""
-        from agentdesk.tickets import sla
-
-        path = Path(self.sla_policy).expanduser() if self.sla_policy else None
-        return sla.load_policy(path) if session is None else sla.for_session(session, path)
-
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()
 

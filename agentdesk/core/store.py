@@ -5,6 +5,11 @@
 * :func:`open_readonly`: the same file opened with SQLite ``mode=ro`` plus ``query_only``,
   so no code path can write, whatever the UI does.
 
+What a writable session does besides writing is the opener's choice: ``session_hook`` is
+called on every writable session (the sync outbox attaches itself there, see
+``agentdesk.sync.outbox.open_syncing_desk``); core knows nothing about sync. Code writing
+raw SQL tells that hook about its row with :func:`note_change`.
+
 Failures (missing, locked, damaged, too new) become :class:`StoreError` with a message an
 agent or an administrator can act on.
 """
@@ -14,10 +19,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -26,6 +32,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 BUSY_TIMEOUT_MS = 5000
+CHANGE_NOTE = "change_note"  # session.info key: where note_change sends a raw-SQL row
+
+SessionHook = Callable[[Session], None]
+ChangeRecorder = Callable[[Session, str, dict[str, Any]], None]
 
 
 class StoreError(RuntimeError):
@@ -44,15 +54,14 @@ class Store:
     path: Path
     readonly: bool
     lock_fd: int | None = None  # a shared lock on <db>.lock while this store is open
+    session_hook: SessionHook | None = None  # called on every writable session
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""
         with Session(self.engine, expire_on_commit=False) as session:
-            if not self.readonly:
-                from agentdesk.sync import outbox
-
-                outbox.attach(session)  # local changes -> sync_outbox, same transaction
+            if not self.readonly and self.session_hook is not None:
+                self.session_hook(session)  # e.g. local changes -> sync_outbox
             try:
                 yield session
                 if not self.readonly:
@@ -113,6 +122,15 @@ class Store:
             self.lock_fd = None
 
 
+def note_change(session: Session, entity: str, row: dict[str, Any]) -> None:
+    """A row this session wrote by raw SQL (no ORM flush sees it), for whatever records
+    the session's changes (the hook put a :data:`ChangeRecorder` in ``session.info``
+    under :data:`CHANGE_NOTE`); nothing when no hook listens."""
+    recorder = session.info.get(CHANGE_NOTE)
+    if recorder is not None:
+        recorder(session, entity, row)
+
+
 def _pragmas(dbapi_connection: sqlite3.Connection, readonly: bool) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -170,7 +188,9 @@ def explain(exc: BaseException, path: Path) -> StoreError:
     return StoreError(f"{path}: database error: {message}")
 
 
-def _engine(path: Path, readonly: bool) -> sa.Engine:
+def sqlite_engine(path: Path, readonly: bool) -> sa.Engine:
+    """An engine on the desk file with the desk's settings on every connection (no
+    migration, no lock: :func:`open_desk` adds those)."""
     if readonly:
         url = f"sqlite:///{_ro_uri(path)}&uri=true"
     else:
@@ -179,14 +199,18 @@ def _engine(path: Path, readonly: bool) -> sa.Engine:
                                                  "timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         _pragmas(dbapi_connection, readonly)
 
     return engine
 
 
-def open_desk(path: Path | str, migrate: bool = True) -> Store:
-    """Open (creating if needed) the desk database and bring its schema up to date."""
+def open_desk(path: Path | str, migrate: bool = True, *,
+              session_hook: SessionHook | None = None) -> Store:
+    """Open (creating if needed) the desk database and bring its schema up to date.
+    ``session_hook`` is called on each writable session (None: plain sessions, nothing
+    recorded besides the writes; a desk that syncs is opened by
+    ``agentdesk.sync.outbox.open_syncing_desk``)."""
     path = Path(path).expanduser()
     if path.exists() and path.is_dir():
         raise StoreError(f"{path}: is a directory, not a database file")
@@ -195,7 +219,7 @@ def open_desk(path: Path | str, migrate: bool = True) -> Store:
     except OSError as exc:
         raise StoreError(f"{path.parent}: cannot create the folder: {exc}") from None
     lock_fd = _share(path, readonly=False)  # before the first connection (see _share)
-    engine = _engine(path, readonly=False)
+    engine = sqlite_engine(path, readonly=False)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
@@ -211,7 +235,8 @@ def open_desk(path: Path | str, migrate: bool = True) -> Store:
         engine.dispose()
         _unshare(lock_fd)
         raise
-    return Store(engine=engine, path=path, readonly=False, lock_fd=lock_fd)
+    return Store(engine=engine, path=path, readonly=False, lock_fd=lock_fd,
+                 session_hook=session_hook)
 
 
 def open_readonly(path: Path | str) -> Store:
@@ -220,7 +245,7 @@ def open_readonly(path: Path | str) -> Store:
     if not path.is_file():
         raise StoreError(f"{path}: database file not found")
     lock_fd = _share(path, readonly=True)
-    engine = _engine(path, readonly=True)
+    engine = sqlite_engine(path, readonly=True)
     try:
         from agentdesk.core import migrations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from agentdesk.core import clock
+from agentdesk.core import clock, store
 from agentdesk.core.models import utc_text
 
 
@@ -29,9 +29,7 @@ def link(session: Session, ticket_id: str, article_id: str, agent_code: str = ""
         "VALUES (:ticket_id, :article_id, :agent_id, :at)", row)
     if done.rowcount != 1:
         return False
-    from agentdesk.sync import outbox
-
-    outbox.capture(session, "ticket_article", row)  # the centre's KB figures count links
+    store.note_change(session, "ticket_article", row)  # the centre's KB figures count links
     return True
 
 

@@ -4,8 +4,8 @@ format). Desks receive them by pulling."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -13,61 +13,34 @@ from agentdesk.core import clock
 from agentdesk.core.ids import new_id
 from agentdesk.sync.central import T, Central
 
+if TYPE_CHECKING:
+    from agentdesk.customers.csvio import ImportReport
+    from agentdesk.kb.loader import KbImportReport
+
 BATCH = 5000
 
 
 def customers(central: Central, path: Path | str, *, encoding: str | None = None,
-              batch: int = BATCH):  # noqa: ANN201 - customers_io.ImportReport
-    """Upsert the customers of a CSV file (same rules and report as the desk's import) by
-    account number; each batch is one central transaction logged for the desks."""
-    from agentdesk.customers import csvio as io
+              batch: int = BATCH) -> ImportReport:
+    """Upsert the customers of a CSV file (same rules and report as the desk's import:
+    ``csvio.CustomerReader``) by account number; each batch is one central transaction
+    logged for the desks."""
+    from agentdesk.customers import csvio
 
-    path = Path(path)
-    codec_name = io._codec(encoding)
-    report = io.ImportReport(file=str(path))
-    with io._open_text(path, codec_name) as f:
-        io._refuse_utf8_as_gbk(path, codec_name)
-        records = io._records(csv.reader(f))
-        try:
-            first = next(records, None)
-            index = io._check_header(path, first[2] if first else None)
-        except UnicodeDecodeError:
-            raise io._encoding_problem(path, codec_name) from None
-        seen: dict[str, int] = {}
-        pending: list[tuple[str, tuple, list]] = []
-        try:
-            for start, _end, row in records:
-                if isinstance(row, str):
-                    report.errors.append(io.RowError(start, "", row))
-                    continue
-                if not "".join(row).strip():
-                    continue
-                account = row[index[0]].strip() if len(row) > index[0] else ""
-                if len(row) != len(io.HEADER):
-                    report.errors.append(io.RowError(
-                        start, account[:32], f"expected {len(io.HEADER)} columns, found "
-                                             f"{len(row)}"))
-                    continue
-                try:
-                    if account in seen:
-                        raise io._Bad(f"account_no {account} is repeated (first on line "
-                                      f"{seen[account]})")
-                    seen[account] = start
-                    values, numbers = io._validate([row[i].strip() for i in index])
-                except io._Bad as exc:
-                    report.errors.append(io.RowError(start, account[:32], str(exc)))
-                    continue
-                pending.append((account, values, numbers))
-                if len(pending) >= batch:
-                    _write(central, pending, report)
-                    pending.clear()
-        except UnicodeDecodeError:
-            raise io._encoding_problem(path, codec_name) from None
-        _write(central, pending, report)
+    report = csvio.ImportReport(file=str(Path(path)))
+    pending: list[tuple[str, tuple, list]] = []
+    with csvio.CustomerReader(path, report, encoding) as reader:
+        for row in reader:
+            pending.append((row.account, row.values, row.numbers))
+            if len(pending) >= batch:
+                _write(central, pending, report)
+                pending.clear()
+    _write(central, pending, report)
     return report
 
 
-def _write(central: Central, batch: list[tuple[str, tuple, list]], report) -> None:  # noqa: ANN001
+def _write(central: Central, batch: list[tuple[str, tuple, list]],
+           report: ImportReport) -> None:
     from agentdesk.customers import csvio as io
 
     if not batch:
@@ -92,7 +65,7 @@ def _write(central: Central, batch: list[tuple[str, tuple, list]], report) -> No
     central.upsert_rows("customer", rows, phones)
 
 
-def articles(central: Central, folder: Path | str):  # noqa: ANN201 - KbImportReport
+def articles(central: Central, folder: Path | str) -> KbImportReport:
     """Upsert every ``*.md`` article under ``folder`` by id (the desk's rules)."""
     from dataclasses import asdict
 

@@ -31,8 +31,8 @@ def pull(mirror: store_mod.Store, centre: central_mod.Central,
     started = time.perf_counter()
     report = engine.SyncReport()
     centre.check()
-    engine._pull(mirror, centre, MIRROR_ID, engine.PULL_BATCH, report, progress,
-                 lambda _name: None, use_seed=seed)
+    engine.pull(mirror, centre, MIRROR_ID, engine.PULL_BATCH, report, progress,
+                lambda _name: None, use_seed=seed)
     report.seconds = time.perf_counter() - started
     return report
 

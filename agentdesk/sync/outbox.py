@@ -4,9 +4,15 @@
 incidents, tickets (their first row; later changes travel as events), ticket events, and
 customer edits (the changed fields, old and new) and phone lists are written as outbox
 rows on the session's own connection, so the change and its outbox row commit or roll
-back together. A ticket's article link is written by raw SQL: :func:`capture` puts it in
-the outbox on the same connection. A session that applies pulled changes sets
-``session.info["sync_apply"]`` and is not captured.
+back together. A ticket's article link is written by raw SQL: its writer calls
+``store.note_change``, which reaches :func:`capture` (put in ``session.info`` by
+:func:`attach`), and the row goes to the outbox on the same connection. A session that
+applies pulled changes sets ``session.info["sync_apply"]`` and is not captured.
+
+:func:`open_syncing_desk` is the one way to open a desk whose changes sync (the desk app,
+every command, the sync tests and benchmarks use it); :func:`captures` tells whether a
+store was opened so, and a sync refuses a desk that was not (its changes would never
+reach the centre).
 
 What is *not* captured (decided, see README "Sync"): raw-SQL bulk paths — demo data
 (local play data), the desk's customer CSV import (customers are reference data: the
@@ -19,12 +25,14 @@ from __future__ import annotations
 
 import json
 import weakref
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from agentdesk.core import store as store_mod
 from agentdesk.core.ids import new_id
 from agentdesk.core.models import (Agent, Contact, Customer, CustomerPhone, Incident, SyncOutbox,
                               Ticket, TicketEvent)
@@ -39,8 +47,20 @@ _has_outbox: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def attach(session: Session) -> None:
-    """Capture this (desk, writable) session's changes into the outbox."""
+    """Capture this (desk, writable) session's changes into the outbox: the store's
+    session hook for a desk that syncs."""
     event.listen(session, "after_flush", _after_flush)
+    session.info[store_mod.CHANGE_NOTE] = capture
+
+
+def open_syncing_desk(path: Path | str, migrate: bool = True) -> store_mod.Store:
+    """The desk database with every local change captured into the outbox."""
+    return store_mod.open_desk(path, migrate, session_hook=attach)
+
+
+def captures(desk: store_mod.Store) -> bool:
+    """Whether this store's sessions capture their changes into the outbox."""
+    return desk.session_hook is attach
 
 
 def _enabled(session: Session) -> bool:

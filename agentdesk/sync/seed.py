@@ -44,15 +44,17 @@ def build(central: Central, progress: Progress | None = None,
     ``agentdesk central load customers``."""
     from agentdesk.core import migrations
     from agentdesk.core import search_keys, store
-    from agentdesk.sync import engine
+    from agentdesk.sync import snapshot
+    from agentdesk.sync.bookkeeping import SyncReport
 
     with tempfile.TemporaryDirectory(dir=folder, prefix="agentdesk-seed-") as tmp:
         path = Path(tmp) / "seed.db"
         desk = store.open_desk(path)
         try:
-            report = engine.SyncReport()
-            seq_hi = engine._snapshot(desk, central, report, progress, lambda _n: None,
-                                      engine.SNAPSHOT_BATCH, engine.KEY_BATCH)
+            report = SyncReport()
+            seq_hi = snapshot.copy_from_centre(desk, central, report, progress,
+                                               lambda _n: None, snapshot.SNAPSHOT_BATCH,
+                                               snapshot.KEY_BATCH)
         finally:
             desk.dispose()
         conn = sqlite3.connect(path, isolation_level=None)
@@ -135,11 +137,11 @@ def _download(central: Central, seed: dict, part: Path, progress: Progress | Non
         _remove_part(part)
     size, chunk_size, chunks = int(seed["size"]), int(seed["chunk_size"]), int(seed["chunks"])
     n = min(n, chunks)
-    from agentdesk.sync.engine import _prefetched
+    from agentdesk.sync.snapshot import prefetched
 
     # The next chunk is fetched while this one is written (the two overlap: measured
     # 3.0 s of fetching and 4.0 s of hashing and writing for 1.2 GB).
-    batches = _prefetched(lambda i: (i, central.seed_chunk(seed["id"], i)), n,
+    batches = prefetched(lambda i: (i, central.seed_chunk(seed["id"], i)), n,
                           lambda got: got[0] + 1 < chunks, lambda got: got[0] + 1)
     with closing(batches), open(part, "r+b" if part.exists() else "wb") as f:
         f.truncate(n * chunk_size)  # anything after the last durable chunk goes

@@ -45,6 +45,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
 
     from agentdesk.core import agents
     from agentdesk.customers import lookup
+    from agentdesk.tickets import sla
     from agentdesk.tickets import service as tickets, workflow
 
     config = load_config(args)
@@ -60,7 +61,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 ticket = tickets.create(session, tickets.Draft(
                     category=args.category, description=args.text, customer_id=customer_id,
                     location=args.location, complained_party=args.party,
-                    channel=args.channel), config.agent_id, policy=config.policy(session))
+                    channel=args.channel), config.agent_id, policy=sla.for_config(config, session))
                 out = [tickets.as_json(session, ticket)]
             elif args.ticket_command == "show":
                 out = [tickets.as_json(session, tickets.get(session, args.ticket))]

@@ -38,6 +38,8 @@ are :mod:`agentdesk.tickets.sla_policy`, reading files and the desk's policy
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentdesk.core.workcal import Calendar, Holiday, aware
 from agentdesk.tickets.sla_files import (
@@ -47,12 +49,17 @@ from agentdesk.tickets.sla_policy import (
     VULNERABLE_TAGS, Duration, DurationKind, Policy, SlaError, check_priority,
     effective_priority, parse_duration, raise_priority)
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from agentdesk.core.config import Config
+
 __all__ = [
     "ANY_AREA", "AREAS", "CENTRAL_SETTING", "CENTRAL_SOURCE", "CLOCKS", "DEFAULT_FILE",
     "PRIORITIES", "VULNERABLE_TAGS", "Calendar", "Duration", "DurationKind", "Holiday",
     "Policy", "SlaError", "callback_due", "central_text", "deadlines", "default_policy",
     "due", "effective_priority", "for_session", "load_policy", "parse_duration",
-    "raise_priority", "read_text", "resume", "rule_for", "use_desk_file",
+    "raise_priority", "read_text", "resume", "rule_for", "use_desk_file", "for_config",
 ]
 
 
@@ -134,3 +141,12 @@ def resume(deadline: datetime | None, paused_at: datetime, resumed_at: datetime,
     calendar = calendar or default_policy().calendar
     return calendar.add_working_time(deadline, calendar.working_time_between(paused_at,
                                                                              resumed_at))
+
+
+# --- the policy for a desk's configuration ----------------------------------------------
+
+def for_config(config: Config, session: Session | None = None) -> Policy:
+    """The shipped defaults, the config's ``sla_policy`` file over them, and (given the
+    desk's session) the centre's synced policy over both (:func:`for_session`)."""
+    path = Path(config.sla_policy).expanduser() if config.sla_policy else None
+    return load_policy(path) if session is None else for_session(session, path)

@@ -21,8 +21,16 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentdesk.training.scenario import Line, Scenario
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from agentdesk.core.config import Config
+    from agentdesk.core.store import Store
+    from agentdesk.training.rubric import Scorecard
 
 SAY = "say"  # audit_log.action of a trainee's line to the caller
 ESCALATED = "escalated"  # audit_log.action of a caller's escalation
@@ -61,7 +69,7 @@ def _template() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="agentdesk-train-template-"))
     atexit.register(shutil.rmtree, folder, True)
     path = folder / "template.db"
-    desk = store.open_desk(path)
+    desk = store.open_desk(path)  # no session hook: a training database never syncs
     try:
         loader.ensure_shipped(desk)
         with desk.engine.connect() as conn:
@@ -99,7 +107,7 @@ class TrainingRun:
         self.started_wall = time.time()
         self._mono = time.monotonic()
         self.finished_at: datetime | None = None
-        self.scorecard = None  # rubric.Scorecard once finished
+        self.scorecard: Scorecard | None = None  # once finished
         self.saved: tuple[Path, Path] | None = None
 
     # --- the database -------------------------------------------------------------------
@@ -194,7 +202,7 @@ class TrainingRun:
 
     # --- records in the training database ---------------------------------------------
 
-    def record(self, session, said: Said, contact_id: str | None) -> None:  # noqa: ANN001
+    def record(self, session: Session, said: Said, contact_id: str | None) -> None:
         """Keep a trainee line (``say``) or a caller's escalation in the audit log, at the
         scenario time it was said."""
         from agentdesk.core.models import AuditLog
@@ -203,7 +211,7 @@ class TrainingRun:
         session.add(AuditLog(at=said.at, agent_id=self.agent_code, action=action,
                              entity="contact", entity_id=contact_id or "", detail=said.text))
 
-    def finish(self, store):  # noqa: ANN001, ANN201 - Store -> rubric.Scorecard
+    def finish(self, store: Store) -> Scorecard:
         """Stop the clock and score the session from the training database."""
         from agentdesk.core import clock
         from agentdesk.training import rubric
@@ -230,7 +238,7 @@ def purge_stale(hours: float = 12) -> int:
     return removed
 
 
-def training_config(config, run: TrainingRun):  # noqa: ANN001, ANN201 - config.Config
+def training_config(config: Config, run: TrainingRun) -> Config:
     """The desk configuration for a session: the training database, no central store (a
     training session is never synced), the trainee at the desk."""
     from dataclasses import replace
@@ -243,7 +251,7 @@ def _asked(line: Line, text: str) -> bool:
     return bool(line.ask) and any(word in text for word in line.ask)
 
 
-def seed(desk, scenario: Scenario, agent_code: str, agent_name: str) -> Seeded:  # noqa: ANN001
+def seed(desk: Store, scenario: Scenario, agent_code: str, agent_name: str) -> Seeded:
     """Put the scenario's world into a training database."""
     from agentdesk.core import agents, clock, search_keys
     from agentdesk.tickets import service as tickets

@@ -1,0 +1,148 @@
+"""The central store as the desks and the loads see it: :class:`Central` (its schema made
+or upgraded, its lookup keys, settings and reference rows, plus the change log and seed
+storage it inherits) and :func:`connect`."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from agentdesk.sync.central.changes import ChangeLog
+from agentdesk.sync.central.connection import LOCK_KEY, CentralError
+from agentdesk.sync.central.rows import aware, refresh_keys, upsert
+from agentdesk.sync.central.schema import (
+    METADATA,
+    SCHEMA_VERSION,
+    T,
+    get_meta,
+    set_meta,
+    upgrade_1_to_2,
+)
+from agentdesk.sync.central.seeds import SeedStorage
+
+
+class Central(ChangeLog, SeedStorage):
+    """One central store. Thread-safe (SQLAlchemy engines pool connections)."""
+
+    # --- schema -------------------------------------------------------------------
+
+    def init_schema(self) -> str:
+        """Create what is missing (idempotent); returns "created" or "up to date"."""
+        with self.guard(), self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+            existed = sa.inspect(conn).has_table("central_meta")
+            METADATA.create_all(conn, checkfirst=True)
+            version = conn.execute(sa.select(T["central_meta"].c.value).where(
+                T["central_meta"].c.key == "schema_version")).scalar()
+            if version == "1":  # before the tickets' met times (desk migration 0006)
+                upgrade_1_to_2(conn)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="2"))
+                version = "2"
+            if version == "2":  # schema 3 adds tables only (created above)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="3"))
+                version = "3"
+            if self.dialect == "postgresql":
+                # Seed chunks are SQLite pages: not worth compressing again on every read.
+                conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "
+                                     "SET STORAGE EXTERNAL"))
+            if version is not None and version != SCHEMA_VERSION:
+                raise CentralError(f"central store {self.shown}: schema version {version!r}, "
+                                   f"this agentdesk knows {SCHEMA_VERSION!r}")
+            if version is None:
+                conn.execute(T["central_meta"].insert(),
+                             {"key": "schema_version", "value": SCHEMA_VERSION})
+        self.ensure_keys()
+        return "up to date" if existed else "created"
+
+    # --- lookup keys (computed once here, copied by new desks) ----------------------
+
+    def keys_version(self) -> str | None:
+        """search_keys.version() of the keys this centre keeps (None: it keeps none)."""
+        with self.reading() as conn:
+            return get_meta(conn, "search_keys")
+
+    def ensure_keys(self, batch: int = 5000) -> int:
+        """Compute every customer's lookup keys when the centre has none of this version
+        (a centre made before keys lived here, new key rules, another pypinyin): in id
+        order, one transaction per batch; the version is recorded at the end, so desks
+        compute keys themselves until then. Returns the customers done (0: up to date)."""
+        from agentdesk.core import search_keys
+
+        wanted = search_keys.version()
+        if self.keys_version() == wanted:
+            return 0
+        customer, after, done = T["customer"], "", 0
+        while True:
+            with self.writing() as conn:
+                ids = list(conn.execute(sa.select(customer.c.id).where(customer.c.id > after)
+                                        .order_by(customer.c.id).limit(batch)).scalars())
+                refresh_keys(conn, ids)
+                if len(ids) < batch:
+                    set_meta(conn, "search_keys", wanted)
+            done += len(ids)
+            if len(ids) < batch:
+                return done
+            after = ids[-1]
+
+    def check(self) -> None:
+        with self.reading() as conn:
+            version = conn.execute(sa.select(T["central_meta"].c.value).where(
+                T["central_meta"].c.key == "schema_version")).scalar()
+        if version != SCHEMA_VERSION:
+            raise CentralError(f"central store {self.shown}: schema version {version!r}, "
+                               f"expected {SCHEMA_VERSION!r}; run agentdesk central init")
+
+    # --- centre-side writes (loads) --------------------------------------------------
+
+    def setting(self, name: str) -> str | None:
+        """A setting's text as the centre keeps it (None: never loaded)."""
+        table = T["central_setting"]
+        with self.reading() as conn:
+            return conn.execute(sa.select(table.c.body).where(table.c.name == name)).scalar()
+
+    def put_setting(self, name: str, body: str, origin: str = "centre") -> int | None:
+        """Store a setting's text (the caller validated it) and log it for the desks, in
+        one transaction under the change-log lock. Returns the change-log seq, or None
+        when the centre already holds exactly this text (nothing is written or logged)."""
+        table, log = T["central_setting"], T["change_log"]
+        with self.writing() as conn:
+            # Read under the lock: two loads at once cannot both see "changed".
+            if conn.execute(sa.select(table.c.body).where(table.c.name == name)).scalar() \
+                    == body:
+                return None
+            now = aware(conn.execute(sa.select(sa.func.current_timestamp())).scalar())
+            upsert(conn, table, [{"name": name, "body": body, "updated_at": now}])
+            return int(conn.execute(log.insert().returning(log.c.seq), {
+                "entity": "central_setting", "row_id": name, "op": "upsert",
+                "origin": origin}).scalar_one())
+
+    def upsert_rows(self, entity: str, rows: list[dict], phones: dict[str, list] | None = None,
+                    origin: str = "centre") -> int:
+        """Insert or replace reference rows (customers with their phones, articles,
+        notices, agents) and log them for the desks; one transaction."""
+        with self.writing() as conn:
+            upsert(conn, T[entity], rows)
+            if phones is not None:
+                ph = T["customer_phone"]
+                ids = list(phones)
+                for start in range(0, len(ids), 5000):
+                    conn.execute(ph.delete().where(ph.c.customer_id.in_(ids[start:start + 5000])))
+                flat = [p for plist in phones.values() for p in plist]
+                if flat:
+                    conn.execute(ph.insert(), flat)
+            if entity == "customer":
+                refresh_keys(conn, [r["id"] for r in rows])
+            if rows:
+                conn.execute(T["change_log"].insert(), [
+                    {"entity": entity, "row_id": r["id"], "op": "upsert", "origin": origin}
+                    for r in rows])
+        return len(rows)
+
+
+def connect(url: str, pool_size: int = 5) -> Central:
+    if not url:
+        raise CentralError("no central store configured: set central_url in the config "
+                           "(or AGENTDESK_CENTRAL_URL, or --central URL)")
+    return Central(url, pool_size=pool_size)

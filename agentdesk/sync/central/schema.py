@@ -1,0 +1,129 @@
+"""The central store's schema: the synced desk tables (same columns, no foreign keys),
+the change log, applied change ids, desks, lookup keys, seeds and ``central_meta``; the
+step from schema 1 to 2; reading and writing ``central_meta``."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = "3"
+# Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
+# every desk pulls by name, plus the centre's own audit log); customer_key is its own.
+CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
+                  "kb_article", "ticket", "ticket_event", "ticket_article", "central_setting",
+                  "audit_log")
+
+
+def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
+    from sqlmodel import SQLModel
+
+    import agentdesk.core.models  # noqa: F401
+
+    md = sa.MetaData()
+    tables: dict[str, sa.Table] = {}
+    for name in CENTRAL_TABLES:
+        source = SQLModel.metadata.tables[name]
+        tables[name] = sa.Table(name, md, *[
+            sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in source.columns])
+    # Lookup keys, computed here once for every desk (search_keys.customer_keys) whenever
+    # a customer is loaded or changed; a new desk copies them in key order. "C" collation
+    # on PostgreSQL: key order is then byte order, the desk's SQLite order (appends).
+    text = sa.String().with_variant(sa.String(collation="C"), "postgresql")
+    tables["customer_key"] = sa.Table(
+        "customer_key", md, sa.Column("key", text, primary_key=True),
+        sa.Column("customer_id", text, primary_key=True))
+    sa.Index("ix_customer_key_customer_id", tables["customer_key"].c.customer_id)
+    sa.Index("ix_customer_phone_customer_id", tables["customer_phone"].c.customer_id)
+    sa.Index("ix_ticket_event_ticket_id", tables["ticket_event"].c.ticket_id)
+    sa.Index("ix_customer_account_no", tables["customer"].c.account_no)
+    seq_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    tables["change_log"] = sa.Table(
+        "change_log", md,
+        sa.Column("seq", seq_type, primary_key=True, autoincrement=True),
+        sa.Column("entity", sa.String(32), nullable=False),
+        sa.Column("row_id", sa.String(80), nullable=False),
+        sa.Column("op", sa.String(16), nullable=False),
+        sa.Column("payload", sa.Text, nullable=True),
+        sa.Column("origin", sa.String(80), nullable=False, server_default=""),
+        sa.Column("change_id", sa.String(40), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.current_timestamp()),
+        sqlite_autoincrement=True)
+    # By row only: an (entity, row_id) index tempts the planner, when statistics are
+    # stale after a bulk load, to AND it with the seq range and read every customer entry
+    # for each pulled batch.
+    sa.Index("ix_change_log_row_id", tables["change_log"].c.row_id)
+    tables["applied_change"] = sa.Table(
+        "applied_change", md,
+        sa.Column("change_id", sa.String(40), primary_key=True),
+        sa.Column("desk_id", sa.String(80), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.current_timestamp()))
+    tables["desk"] = sa.Table(
+        "desk", md,
+        sa.Column("id", sa.String(80), primary_key=True),
+        sa.Column("no", sa.Integer, nullable=False, unique=True),
+        sa.Column("name", sa.String(100), nullable=False, server_default=""),
+        sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.current_timestamp()),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=True))
+    # A new desk's seed (:mod:`agentdesk.sync.seed`): a ready desk database file of the
+    # customers, phones and lookup keys as of change-log seq ``seq_hi``, in chunks.
+    tables["desk_seed"] = sa.Table(
+        "desk_seed", md,
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("seq_hi", sa.BigInteger, nullable=False),
+        sa.Column("schema_rev", sa.String(32), nullable=False),  # the desk migration
+        sa.Column("keys_version", sa.String(64), nullable=False),  # search_keys.version()
+        sa.Column("customers", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("size", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("chunk_size", sa.Integer, nullable=False),
+        sa.Column("chunks", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("complete", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("made_at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.current_timestamp()))
+    tables["desk_seed_chunk"] = sa.Table(
+        "desk_seed_chunk", md,
+        sa.Column("seed_id", sa.String(40), primary_key=True),
+        sa.Column("n", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False))
+    tables["central_meta"] = sa.Table(
+        "central_meta", md,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False, server_default=""))
+    return md, tables
+
+
+METADATA, T = _metadata()
+
+
+def upgrade_1_to_2(conn: sa.Connection) -> None:
+    """Schema 1 -> 2: the tickets' met times, added and filled from the events exactly as
+    the desk's migration 0006 does (the same SQL runs on SQLite and PostgreSQL)."""
+    import importlib
+
+    from agentdesk.tickets import workflow
+
+    m0006 = importlib.import_module("db.migrations.versions.0006_ticket_met_times")
+    have = {c["name"] for c in sa.inspect(conn).get_columns("ticket")}
+    for name in workflow.MET:
+        if name not in have:
+            kind = T["ticket"].c[name].type.compile(dialect=conn.dialect)
+            conn.execute(sa.text(f"ALTER TABLE ticket ADD COLUMN {name} {kind}"))
+    conn.execute(sa.text(m0006.BACKFILL))
+    conn.execute(sa.text(m0006.BACKFILL_REOPENED))
+
+
+def get_meta(conn: sa.Connection, key: str) -> str | None:
+    meta = T["central_meta"]
+    return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+def set_meta(conn: sa.Connection, key: str, value: str) -> None:
+    meta = T["central_meta"]
+    if conn.execute(meta.update().where(meta.c.key == key).values(value=value)).rowcount == 0:
+        conn.execute(meta.insert(), {"key": key, "value": value})
+
+

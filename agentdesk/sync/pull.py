@@ -1,0 +1,239 @@
+"""Pull (no textual import): the changes after the desk's cursor, in the centre's commit
+order, applied in one local transaction per batch that also moves the cursor, so an
+interrupted pull resumes at the last batch it committed. A pulled ticket that still has
+local events in the outbox gets them re-applied on top; a customer made here before the
+desk synced gives way to the centre's of the same account number."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from agentdesk.sync import codec
+from agentdesk.sync.bookkeeping import (Progress, SyncReport, crash_point, meta, set_meta,
+                                        writing)
+from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre, from_seed
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
+    from agentdesk.sync.central import Central, Pulled
+
+PULL_BATCH = 10000
+
+
+def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport,
+         progress: Progress | None, hook: Callable[[str], None],
+         snapshot_batch: int = SNAPSHOT_BATCH, key_batch: int = KEY_BATCH,
+         use_seed: bool = False) -> None:
+    with store.engine.connect() as conn:
+        cursor = int(meta(conn, "cursor") or 0)
+        snap = meta(conn, "snap_hi")
+        fresh = cursor == 0 and snap is None and not conn.exec_driver_sql(
+            "SELECT 1 FROM customer LIMIT 1").first()
+    report.first = cursor == 0 and snap is None  # (a resumed first sync is not)
+    skip, snapshot = 0, fresh or snap is not None
+    if snapshot:
+        seeded = from_seed(store, central, report, progress, hook) if fresh and use_seed \
+            else None
+        skip = seeded if seeded is not None else copy_from_centre(
+            store, central, report, progress, hook, snapshot_batch, key_batch)
+    began = time.perf_counter()
+    start = cursor
+    total = central.max_seq() if progress else 0
+    while True:
+        hook("pull.before_fetch")
+        changes = central.pull(cursor, batch, skip_customers_to=skip)
+        if not changes and not snapshot:
+            break
+        hook("pull.after_fetch")
+        done = len(changes) < batch
+        with writing(store, foreign_keys=False) as conn:
+            report.conflicts.extend(apply(conn, changes, me, hook, exact_keys=snapshot))
+            cursor = changes[-1].seq if changes else cursor
+            if done and snapshot:
+                # Every change after the snapshot is in: its customer entries are covered.
+                cursor = max(cursor, skip)
+                conn.exec_driver_sql("DELETE FROM sync_meta WHERE key = 'snap_hi'")
+            set_meta(conn, "cursor", cursor)  # the cursor moves with the rows it covers
+            hook("pull.before_local_commit")
+        hook("pull.after_local_commit")
+        report.pulled += len(changes)
+        if progress and changes:
+            progress("sync", cursor - start, max(total - start, cursor - start))
+        if done:
+            break
+    report.cursor = cursor
+    if snapshot:
+        report.phases["change log"] = time.perf_counter() - began
+
+# --- applying pulled changes --------------------------------------------------------------
+
+
+def _upsert_sql(entity: str, cols: list[str], key: str = "id") -> str:
+    return (f"INSERT INTO {entity} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
+            f"ON CONFLICT({key}) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in cols if c != key))
+
+
+def apply(conn: sa.Connection, changes: list[Pulled], me: str,
+          hook: Callable[[str], None] = crash_point,
+          exact_keys: bool = False) -> list[dict]:
+    """Apply one pulled batch inside the caller's transaction; returns this desk's new
+    conflicts. Rows are tuples in the desk's column order (the id first).
+    ``exact_keys``: the pulled customers' keys are replaced whole (after a first sync's
+    snapshot, see :func:`~agentdesk.sync.snapshot.copy_from_centre`), not by difference
+    to their rows here."""
+    groups: dict[str, dict[str, Pulled]] = {}
+    event_seq: dict[str, int] = {}
+    for change in changes:
+        groups.setdefault(change.entity, {})[change.row_id] = change  # latest wins
+        if change.entity == "ticket_event":
+            event_seq.setdefault(change.row_id, change.seq)
+    conflicts: list[dict] = []
+    for entity in codec.APPLY_ORDER:
+        group = groups.get(entity)
+        if not group:
+            continue
+        rows = [c.row for c in group.values() if c.row is not None]
+        if entity == "central_setting":
+            # The centre's settings (its SLA policy text): written by raw SQL, so never
+            # captured into the outbox; a row the centre no longer has goes here too.
+            if rows:
+                conn.exec_driver_sql(_upsert_sql(entity, codec.columns(entity), "name"), rows)
+            gone = [(c.row_id,) for c in group.values() if c.row is None]
+            if gone:
+                conn.exec_driver_sql("DELETE FROM central_setting WHERE name = ?", gone)
+        elif entity == "agent":
+            _agents(conn, rows)
+        elif entity == "customer":
+            _customers(conn, [c for c in group.values() if c.row is not None], exact_keys)
+            hook("pull.mid_apply")
+        elif entity in ("incident", "notice", "contact", "kb_article", "ticket"):
+            conn.exec_driver_sql(_upsert_sql(entity, codec.columns(entity)), rows)
+            if entity == "kb_article":
+                from agentdesk.kb import index
+
+                index.reindex(conn, [r[0] for r in rows])
+            if entity == "ticket":
+                _reapply_local(conn, {r[0] for r in rows})
+        elif entity == "ticket_event":
+            cols = codec.columns(entity)
+            conn.exec_driver_sql(
+                f"INSERT OR IGNORE INTO ticket_event ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))})", rows)
+            conn.exec_driver_sql("INSERT OR IGNORE INTO sync_event_seq (event_id, seq) "
+                                 "VALUES (?, ?)", list(event_seq.items()))
+        elif entity == "ticket_article":
+            cols = codec.columns(entity)
+            conn.exec_driver_sql(
+                f"INSERT OR IGNORE INTO ticket_article ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))})",
+                [tuple(c.payload.get(k) for k in cols) for c in group.values() if c.payload])
+        elif entity == "conflict":
+            for c in group.values():
+                p = c.payload or {}
+                if p.get("desk_id") != me:
+                    continue
+                inserted = conn.exec_driver_sql(
+                    "INSERT OR IGNORE INTO sync_conflict (id, ticket_id, ticket_number, "
+                    "event_id, agent_id, winner_id, winner_name, taken_at, decided_at, seen) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    (p["id"], p["ticket_id"], p["ticket_number"], p["event_id"],
+                     p["agent_id"], p["winner_id"], p["winner_name"], p["taken_at"],
+                     p["decided_at"])).rowcount
+                if inserted:
+                    conflicts.append(p)
+    return conflicts
+
+
+def _agents(conn: sa.Connection, rows: list[tuple]) -> None:
+    cols = codec.columns("agent")
+    code = cols.index("code")
+    for row in rows:
+        other = conn.exec_driver_sql("SELECT id FROM agent WHERE code = ? AND id != ?",
+                                     (row[code], row[0])).scalar()
+        if other is None:  # an agent made with a random id before ids came from codes: keep it
+            conn.exec_driver_sql(_upsert_sql("agent", cols), row)
+
+
+def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
+    from agentdesk.core import search_keys
+
+    raw = conn.connection.dbapi_connection
+    rows = [c.row for c in changes]
+    if not rows:
+        return
+    ids = [r[0] for r in rows]
+    present = [r[0] for r in raw.execute(
+        "SELECT id FROM customer WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),))]
+    _give_way(conn, rows)
+    if exact_keys and present:
+        # One pass over the key table (it has no index by customer), once per sync.
+        raw.execute("DELETE FROM customer_key WHERE customer_id IN "
+                    "(SELECT value FROM json_each(?))", (json.dumps(present),))
+        stale: set[tuple[str, str]] = set()
+    else:
+        stale = search_keys.current(raw, present)
+    raw.executemany(_upsert_sql("customer", codec.columns("customer")), rows)
+    if present:
+        raw.execute("DELETE FROM customer_phone WHERE customer_id IN "
+                    "(SELECT value FROM json_each(?))", (json.dumps(present),))
+    pcols = codec.columns("customer_phone")
+    raw.executemany(f"INSERT OR REPLACE INTO customer_phone ({', '.join(pcols)}) "
+                    f"VALUES ({', '.join('?' * len(pcols))})",
+                    [p for c in changes for p in c.phones or ()])
+    search_keys.refresh(raw, ids, stale)
+
+
+def _give_way(conn: sa.Connection, rows: list[tuple]) -> None:
+    """The centre's identity wins: a local customer with the same account number under
+    another id (made on this desk before it synced) gives way, its references re-pointed."""
+    account = codec.columns("customer").index("account_no")
+    accounts = {r[account]: r[0] for r in rows}
+    for local_id, number in conn.exec_driver_sql(
+            "SELECT id, account_no FROM customer WHERE account_no IN "
+            "(SELECT value FROM json_each(?))", (json.dumps(list(accounts)),)).fetchall():
+        if accounts[number] != local_id:
+            for table in ("ticket", "contact"):
+                conn.exec_driver_sql(f"UPDATE {table} SET customer_id = ? WHERE "
+                                     "customer_id = ?", (accounts[number], local_id))
+            conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = ?", (local_id,))
+            conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?",
+                                 (local_id,))
+            conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (local_id,))
+
+
+_TIME_COLS = {"created_at", "updated_at", "due_first_response", "due_arrival",
+              "due_resolution", "due_callback", "resolved_at", "closed_at", "paused_at"}
+
+
+def _reapply_local(conn: sa.Connection, ticket_ids: set[str]) -> None:
+    """Pulled ticket rows are the centre's projection; events of this desk still in the
+    outbox are applied on top, so the agent keeps seeing their own latest change."""
+    from agentdesk.core.models import UTCDateTime
+    from agentdesk.tickets import workflow
+
+    pending = [json.loads(p) for (p,) in conn.exec_driver_sql(
+        "SELECT payload FROM sync_outbox WHERE entity = 'ticket_event' ORDER BY seq")]
+    pending = [p for p in pending if p.get("ticket_id") in ticket_ids]
+    load = UTCDateTime().process_result_value
+    cols = codec.columns("ticket")
+    for ev in pending:
+        row = conn.exec_driver_sql(f"SELECT {', '.join(cols)} FROM ticket WHERE id = ?",
+                                   (ev["ticket_id"],)).first()
+        state = {k: (load(v, None) if k in _TIME_COLS else v)  # type: ignore[arg-type]
+                 for k, v in zip(cols, row)}
+        new = workflow.apply(state, ev["kind"], ev["to_status"], workflow.decode(ev["data"]),
+                             load(ev["at"], None))  # type: ignore[arg-type]
+        values = {k: codec.to_desk(v) for k, v in new.items()
+                  if k in cols and k not in ("id", "created_at")}
+        conn.exec_driver_sql(
+            f"UPDATE ticket SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+            (*values.values(), ev["ticket_id"]))
+
+

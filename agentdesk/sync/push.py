@@ -1,0 +1,71 @@
+"""Push (no textual import): the outbox is sent in batches, oldest first; the centre
+applies a batch in one transaction and records its change ids, then the desk deletes
+exactly those rows. A crash between the two leaves the rows in the outbox; the retry is
+recognised by its change ids and applied once (``Central.push``). First contact
+registers the desk and enqueues its rows made before (:func:`register`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from agentdesk.sync import codec, outbox
+from agentdesk.sync.bookkeeping import SyncReport, meta, set_meta, writing
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
+    from agentdesk.sync.central import Central
+
+PUSH_BATCH = 500
+BACKFILL = ("agent", "contact", "incident", "ticket", "ticket_event", "ticket_article")
+
+
+def register(store: Store, central: Central, me: str, name: str) -> int:
+    """First contact: the centre numbers the desk, and the desk's own rows made before
+    (agents, contacts, incidents, tickets, events) are enqueued once."""
+    with store.engine.connect() as conn:
+        known = meta(conn, "desk_no")
+    if known:
+        return int(known)
+    no = central.register(me, name)
+    with writing(store) as conn:
+        if not meta(conn, "desk_no"):
+            queued = {(e, r) for e, r in conn.exec_driver_sql(
+                "SELECT entity, row_id FROM sync_outbox")}
+            for entity in BACKFILL:
+                cols = codec.columns(entity)
+                order = " ORDER BY at, id" if entity == "ticket_event" else ""
+                rows = [dict(zip(cols, r)) for r in conn.exec_driver_sql(
+                    f"SELECT {', '.join(cols)} FROM {entity}{order}")]
+                outbox.write(conn, [(entity, codec.row_id(entity, r), "insert", r)
+                                    for r in rows
+                                    if (entity, codec.row_id(entity, r)) not in queued])
+            set_meta(conn, "desk_no", no)
+    return no
+
+
+def push(store: Store, central: Central, me: str, batch: int, report: SyncReport,
+         hook: Callable[[str], None]) -> None:
+    while True:
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT seq, change_id, entity, row_id, op, payload FROM sync_outbox "
+                "ORDER BY seq LIMIT ?", (batch,)).fetchall()
+        if not rows:
+            return
+        hook("push.before_send")
+        result = central.push(me, [{"change_id": r.change_id, "entity": r.entity,
+                                    "row_id": r.row_id, "op": r.op,
+                                    "payload": json.loads(r.payload)} for r in rows],
+                              hook=hook)
+        hook("push.after_central_commit")
+        with writing(store) as conn:
+            # New rows written meanwhile have higher seqs: exactly the batch goes.
+            conn.exec_driver_sql("DELETE FROM sync_outbox WHERE seq <= ?", (rows[-1].seq,))
+            hook("push.before_local_commit")
+        hook("push.after_local_commit")
+        report.pushed += result.applied
+        report.repeated += result.repeated
+
+
