@@ -1,9 +1,10 @@
 """``agentdesk bench queue``: the queue with 10,000 open tickets, 2,000 of them the agent's.
 
 Load: from asking for a reload to the list drawn (the app worker's query of the agent's
-tickets, filtering, drawing the visible lines). Tick: the once-a-second work on the UI thread, including drawing the
-visible lines (p50 / p99 over 300 ticks), beside the obvious way (a DataTable rebuilt
-from every row every tick) in the same run. Runs the real app headless at 120x40.
+tickets, filtering, drawing the visible lines). Tick: the once-a-second work on the UI
+thread, including drawing the visible lines (p50 / p99 over 300 ticks), beside the obvious
+way (a DataTable rebuilt from every row every tick) in the same run. Runs the real app
+headless at 120x40.
 """
 
 from __future__ import annotations

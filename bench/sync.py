@@ -31,11 +31,15 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from bench.stats import summary
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
 
 CUSTOMERS = int(os.environ.get("AGENTDESK_BENCH_CUSTOMERS", "1000000"))
 SERVER = os.environ.get("AGENTDESK_BENCH_CENTRAL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -180,7 +184,7 @@ def first_sync(centre: Centre, desk: Path, *flags: str) -> dict:
             "phases": report.get("phases", {})}
 
 
-def _changes(desk, n_tickets: int, agent: str) -> int:
+def _changes(desk: Store, n_tickets: int, agent: str) -> int:
     from agentdesk.tickets import service as tickets
 
     with desk.session() as s:

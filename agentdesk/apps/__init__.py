@@ -1,2 +1,2 @@
-"""apps: the app shells: the agent desk, the supervisor's monitor and the training desk.
-They own the shared UI state and the background jobs; screens and widgets draw."""
+"""The app shells: the agent desk, the supervisor's monitor and the training desk; they own
+the shared state (the call context), the worker messages and the background jobs."""

@@ -193,7 +193,7 @@ class TrainingDesk(AgentDesk):
         try:
             card = self.play.finish(self.store)
             self.play.saved = history.save(card)
-        except Exception as exc:  # a scoring bug must not lose the trainee's session
+        except Exception as exc:  # noqa: BLE001 - a scoring bug must not lose the session
             self.call_from_thread(self._score_failed, str(exc))
             return
         self.call_from_thread(self._show_scorecard, card)

@@ -8,9 +8,14 @@ without paying for it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pathlib import Path
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 # Every revision this code knows, oldest first; the last is the head (a test checks it
 # equals Alembic's own head).
@@ -29,7 +34,7 @@ def current(engine: sa.Engine) -> str | None:
         return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
-def alembic_config(engine: sa.Engine | None = None):  # noqa: ANN201 - alembic type, lazily
+def alembic_config(engine: sa.Engine | None = None) -> AlembicConfig:
     from alembic.config import Config
 
     config = Config()

@@ -1,2 +1,2 @@
-"""customers: the people who call: phone numbers, caller lookup, the customer CSV,
+"""The people who call: phone numbers, caller lookup and the caller's card, the customer CSV,
 contacts (one call each) and the screen-pop socket."""

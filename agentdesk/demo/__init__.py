@@ -1,1 +1,1 @@
-"""demo: deterministic demo data: word lists (:mod:`.words`) and the generator."""
+"""Deterministic demo data: word lists and the generator, customers and tickets by job."""

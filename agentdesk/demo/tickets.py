@@ -99,7 +99,7 @@ def _created_time(rng: random.Random, now: datetime, hours: tuple) -> datetime:
 class TicketWriter:
     """Turns drafts into ticket, event and contact rows."""
 
-    def __init__(self, rng: random.Random, now: datetime, agents: dict[str, str]):
+    def __init__(self, rng: random.Random, now: datetime, agents: dict[str, str]) -> None:
         self.rng = rng
         self.now = now
         self.agents = agents

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -60,7 +62,7 @@ _COLUMNS = ("id, title, utility, category, tags, synonyms, owner, reviewed_on, r
             "body")
 
 
-def _article(row) -> Article:  # noqa: ANN001
+def _article(row: Sequence[Any]) -> Article:
     reviewed = row[7]
     if isinstance(reviewed, str):
         reviewed = date.fromisoformat(reviewed[:10]) if reviewed else None

@@ -22,6 +22,8 @@ problem) and skipped; the other files are still imported.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 import os
 import re
@@ -31,6 +33,11 @@ from datetime import date
 from pathlib import Path
 
 from agentdesk.kb import index, tokens
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from agentdesk.core.store import Store
 
 SHIPPED_DIR = Path(__file__).parent / "articles"
 FENCE = "+++"
@@ -177,7 +184,7 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.md") if p.is_file())
 
 
-def upsert(conn, articles: list[ParsedArticle], report: KbImportReport,  # noqa: ANN001
+def upsert(conn: Connection, articles: list[ParsedArticle], report: KbImportReport,
            reindex: bool = True) -> list[str]:
     """Insert or update these articles by id inside the caller's transaction (``conn`` is
     a SQLAlchemy connection); count them in ``report``; return the ids written."""
@@ -242,7 +249,7 @@ def read_folder(folder: Path, report: KbImportReport) -> list[ParsedArticle]:
     return articles
 
 
-def import_dir(store, path: Path | str, reindex: bool = True) -> KbImportReport:  # noqa: ANN001
+def import_dir(store: Store, path: Path | str, reindex: bool = True) -> KbImportReport:
     """Upsert every ``*.md`` article under ``path`` by id, in one transaction."""
     folder = Path(path).expanduser()
     report = KbImportReport(folder=str(folder))
@@ -265,16 +272,16 @@ def shipped_hash(folder: Path = SHIPPED_DIR) -> str:
     return digest.hexdigest()
 
 
-def _meta(conn, key: str) -> str | None:  # noqa: ANN001
+def _meta(conn: Connection, key: str) -> str | None:
     return conn.exec_driver_sql("SELECT value FROM kb_meta WHERE key = ?", (key,)).scalar()
 
 
-def _set_meta(conn, key: str, value: str) -> None:  # noqa: ANN001
+def _set_meta(conn: Connection, key: str, value: str) -> None:
     conn.exec_driver_sql("INSERT INTO kb_meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
                          "DO UPDATE SET value = excluded.value", (key, value))
 
 
-def ensure_shipped(store, folder: Path = SHIPPED_DIR) -> int | None:  # noqa: ANN001
+def ensure_shipped(store: Store, folder: Path = SHIPPED_DIR) -> int | None:
     """Import the shipped articles when they changed since the last start (or never were),
     and rebuild the index when the token version changed. Returns the number of articles
     imported or re-indexed, or None when there was nothing to do (the usual case: one hash

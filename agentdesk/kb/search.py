@@ -9,6 +9,8 @@ the stored article text, as (text, is_match) segments: never markup.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +19,9 @@ from sqlmodel import Session
 
 from agentdesk.core.i18n import t
 from agentdesk.kb import tokens
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 MAX_QUERY = 200  # characters looked at; a pasted essay is cut, not scanned
 MAX_TERMS = 24  # distinct tokens sent to FTS5, rarest first
@@ -92,13 +97,13 @@ def parse(query: str) -> Query:
     return Query(tuple(han.items()), tuple(lone)[:8], tuple(words), letters[:8])
 
 
-def _frequencies(conn, terms: list[str]) -> dict[str, int]:  # noqa: ANN001
+def _frequencies(conn: Connection, terms: list[str]) -> dict[str, int]:
     marks = ",".join("?" * len(terms))
     return dict(conn.exec_driver_sql(
         f"SELECT term, docs FROM kb_term WHERE term IN ({marks})", tuple(terms)).all())
 
 
-def choose_terms(conn, q: Query) -> tuple[list[str], list[str], tuple]:  # noqa: ANN001
+def choose_terms(conn: Connection, q: Query) -> tuple[list[str], list[str], tuple]:
     """(terms, rare, sounds): the tokens worth ranking by, rarest first; the rarest of them
     that together occur in at most :data:`CANDIDATES` articles (fewer for long questions,
     see :data:`ROW_TOKENS`); the readings (two syllables) of the bigrams the index does not

@@ -1,2 +1,2 @@
-"""monitor: the supervisor's figures (wallboard, KPIs, trend), the monthly report and
-``agentdesk monitor`` / ``agentdesk report``; read-only by construction."""
+"""The supervisor's figures (SLA states, breaches, agents, mix, KPIs, trend) and the monthly
+report; read-only by construction."""

@@ -10,9 +10,9 @@ Definitions (the wallboard, the CSV report and the tests use these):
 
 * **SLA state** of an open ticket (受理 / 派单 / 到场 / 回单): its running clock that falls due
   first (as the queue shows it, :func:`agentdesk.tickets.clocks.next_clock`), started at
-  creation (at the last reopening for a reopened ticket; at resolution for the call-back). *breached*: now
-  at or past the deadline; *warn*: 80 % of the clock used; *paused*: the clock is paused;
-  *ok*: anything else, including tickets with no running clock.
+  creation (at the last reopening for a reopened ticket; at resolution for the call-back).
+  *breached*: now at or past the deadline; *warn*: 80 % of the clock used; *paused*: the
+  clock is paused; *ok*: anything else, including tickets with no running clock.
 * **Breach list (督办)**: open, unpaused tickets whose running clock is past its deadline,
   most overdue first, with the owner and whether a desk already recorded the escalation.
 * **Met** times of a clock: first response when the ticket first leaves 受理, arrival when it

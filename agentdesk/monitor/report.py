@@ -8,6 +8,8 @@ correctly; headers are in the interface language, codes stay beside the labels.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import csv
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,6 +17,9 @@ from pathlib import Path
 from agentdesk.core import clock
 from agentdesk.monitor import figures as monitor
 from agentdesk.core.i18n import t
+
+if TYPE_CHECKING:
+    from agentdesk.monitor.db import Source
 
 FILES = ("mix_business_type.csv", "mix_category.csv", "mix_category_area.csv", "kpi.csv",
          "hot_streets.csv", "hot_communities.csv", "repeat_callers.csv")
@@ -33,7 +38,7 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def tables(session, first: date, last: date) -> dict[str, list[list[object]]]:  # noqa: ANN001
+def tables(session: Source, first: date, last: date) -> dict[str, list[list[object]]]:
     """Each file's rows (header first), for writing or checking."""
     from agentdesk.tickets import taxonomy, workflow
     from agentdesk.core.i18n import lang
@@ -99,7 +104,7 @@ def tables(session, first: date, last: date) -> dict[str, list[list[object]]]:  
     return out
 
 
-def write_csv(session, folder: Path, first: date, last: date) -> list[Path]:  # noqa: ANN001
+def write_csv(session: Source, folder: Path, first: date, last: date) -> list[Path]:
     """Write every table into ``folder``; returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,2 +1,2 @@
-"""screens: one module per screen. Screens draw and take keys; they call services from
-thread workers and never touch the database on the UI thread."""
+"""One module per screen: screens draw and take keys, call services from thread workers and
+never touch the database on the UI thread."""

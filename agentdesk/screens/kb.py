@@ -224,7 +224,7 @@ class KbScreen(SearchScreen):
         try:
             with store.session() as session:
                 added = links.link(session, ticket_id, article_id, agent_code)
-        except Exception as exc:  # a missing ticket, a read-only or locked store
+        except Exception as exc:  # noqa: BLE001 - a missing ticket, a read-only or locked store
             self.app.call_from_thread(self.notify, t("kb.link_failed", error=str(exc)),
                                       severity="error", markup=False)
             return

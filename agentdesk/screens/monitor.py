@@ -181,7 +181,7 @@ class MonitorScreen(Screen):
         now = clock.now()
         try:
             part = monitor.read(self.app.store, kind, now)
-        except Exception as exc:  # a locked or vanished file: say so, try again later
+        except Exception as exc:  # noqa: BLE001 - a locked or vanished file: try again later
             self.app.call_from_thread(self._failed, kind, str(exc))
             return
         self.app.call_from_thread(self._done, kind, now, part, time.perf_counter() - began)

@@ -1,10 +1,10 @@
 """Open tickets (mine, my team's or all), each with its running clock counting down.
 
-The list is loaded in a worker when the data changes; filtering is done on the loaded
-rows, on the UI thread, without the database (warnings and escalations are the app's job,
-whatever screen is open: agentdesk/apps/jobs.py). The table draws only the rows on screen, so the once-a-second tick is one
-repaint of the visible lines. A symbol goes with every colour: ○ on time, ◑ half used,
-⚠ 80 % used, ✖ breached, ‖ paused.
+The list is loaded in a worker when the data changes; filtering is done on the loaded rows,
+on the UI thread, without the database (warnings and escalations are the app's job,
+whatever screen is open: agentdesk/apps/jobs.py). The table draws only the rows on screen,
+so the once-a-second tick is one repaint of the visible lines. A symbol goes with every
+colour: ○ on time, ◑ half used, ⚠ 80 % used, ✖ breached, ‖ paused.
 """
 
 from __future__ import annotations

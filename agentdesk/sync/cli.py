@@ -3,13 +3,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+if TYPE_CHECKING:
+    from agentdesk.core.config import Config
+    from agentdesk.sync.central import Central
 
-def add_parsers(sub, common) -> dict:  # noqa: ANN001
+    Common = Callable[[argparse.ArgumentParser, bool], None]
+    Handler = Callable[[argparse.Namespace], int]
+
+
+def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("central", help="the central store: create its schema, load data")
     c_sub = p.add_subparsers(dest="central_command", metavar="CENTRAL_COMMAND", required=True)
     q = c_sub.add_parser("init", help="create or migrate the central schema")
@@ -41,7 +51,7 @@ def add_parsers(sub, common) -> dict:  # noqa: ANN001
     return {"central": cmd_central, "sync": cmd_sync}
 
 
-def _setup(args: argparse.Namespace):  # noqa: ANN202
+def _setup(args: argparse.Namespace) -> tuple[Config, Central]:
     from agentdesk.cli_support import load_config
 
     config = load_config(args)
@@ -83,7 +93,7 @@ def cmd_central(args: argparse.Namespace) -> int:
         centre.dispose()
 
 
-def _seed(centre) -> int:  # noqa: ANN001
+def _seed(centre: Central) -> int:
     from agentdesk.cli_support import progress_printer
     from agentdesk.sync import seed
 

@@ -9,9 +9,14 @@ unreachable), so runs never overlap. F9 asks for one now. The header reads
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentdesk.sync.schedule import Schedule, SyncStatus
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from agentdesk.sync.bookkeeping import SyncReport
 
 FIRST_DELAY_S = 1.0
 
@@ -75,7 +80,7 @@ class DeskSync:
         """From the worker thread: the header shows how far a long pull got."""
         self.status.progress = (done, total)
 
-    def _done(self, report) -> None:  # noqa: ANN001 - engine.SyncReport
+    def _done(self, report: SyncReport) -> None:
         from agentdesk.core import clock
         from agentdesk.core.i18n import t
 
@@ -101,7 +106,7 @@ class DeskSync:
             self._told = error
             self.app.notify(error, severity="error", timeout=30, markup=False)
 
-    def _failed(self, error: str, waiting: int, now) -> None:  # noqa: ANN001
+    def _failed(self, error: str, waiting: int, now: datetime) -> None:
         self.plan.failed()
         self.status.failed(error, waiting, now)
         self._finish()

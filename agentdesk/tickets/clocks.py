@@ -153,8 +153,8 @@ def sql_clock_name(due: str, none: str = "~", status: str = "status",
     Ties go to the first clock, as :func:`next_clock` has it."""
     cases = [f"WHEN {due} = '{none}' THEN ''"]
     for name in CLOCKS:
-        cases.append(f"WHEN {status} IN ({sql_list(running_in(name))}) AND {due} = {column.format(name)} "
-                     f"THEN '{name}'")
+        cases.append(f"WHEN {status} IN ({sql_list(running_in(name))}) "
+                     f"AND {due} = {column.format(name)} THEN '{name}'")
     return f"CASE {' '.join(cases)} ELSE '' END"
 
 

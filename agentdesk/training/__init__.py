@@ -1,6 +1,5 @@
-"""Trainer role-play (no textual import in the service modules): scripted calls played on
-the real agent screens against a throw-away database, scored by a rubric read from what the
-trainee actually did there.
+"""Trainer role-play: scenario files, the throw-away training database, the caller's lines,
+the rubric and the saved scorecards.
 
 * :mod:`agentdesk.training.scenario`: scenario files (TOML) loaded and validated, every
   mistake reported with the file and the line;

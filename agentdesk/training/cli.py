@@ -9,11 +9,20 @@ Standard library only at load time (``agentdesk --help`` stays instant)::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import argparse
 import sys
+from collections.abc import Callable
+
+if TYPE_CHECKING:
+    from agentdesk.core.config import Config
+
+    Common = Callable[[argparse.ArgumentParser, bool], None]
+    Handler = Callable[[argparse.Namespace], int]
 
 
-def add_parsers(sub, common) -> dict:  # noqa: ANN001 - argparse sub-parsers, cli._common
+def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
     p = sub.add_parser(
         "train", help="trainer role-play: a scripted caller, the real screens on a "
                       "throw-away database, a scorecard at the end",
@@ -33,7 +42,7 @@ def add_parsers(sub, common) -> dict:  # noqa: ANN001 - argparse sub-parsers, cl
     return {"train": cmd_train}
 
 
-def _config(args: argparse.Namespace):  # noqa: ANN202
+def _config(args: argparse.Namespace) -> Config:
     from dataclasses import replace
 
     from agentdesk.core import clock, config as config_mod, i18n

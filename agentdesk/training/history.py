@@ -8,6 +8,8 @@ trainee's last five sessions, four at or above the scenario's pass mark.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 import re
 import time
@@ -15,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentdesk.core.i18n import t
+
+if TYPE_CHECKING:
+    from agentdesk.training.rubric import Scorecard
 
 CERT_WINDOW, CERT_PASSES = 5, 4
 
@@ -32,7 +37,7 @@ def _slug(value: str) -> str:
     return value[:40] or "trainee"
 
 
-def markdown(card) -> str:  # noqa: ANN001 - rubric.Scorecard
+def markdown(card: Scorecard) -> str:
     """The scorecard as Markdown (for the trainee's file and the trainer's records).
     Evidence is data: backticks and pipes in it are escaped."""
     from agentdesk.core import clock
@@ -75,7 +80,7 @@ def markdown(card) -> str:  # noqa: ANN001 - rubric.Scorecard
     return "\n".join(lines) + "\n"
 
 
-def save(card, folder: Path | None = None) -> tuple[Path, Path]:  # noqa: ANN001
+def save(card: Scorecard, folder: Path | None = None) -> tuple[Path, Path]:
     """Write the scorecard as JSON and Markdown; returns both paths."""
     folder = folder or root()
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,10 @@ reports and call notes. The score is the met checks' weight over the total, out 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -24,6 +27,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from agentdesk.core.i18n import t
+
+if TYPE_CHECKING:
+    from agentdesk.tickets.taxonomy import Taxonomy
+    from agentdesk.training.scenario_model import Check, Scenario
+    from agentdesk.training.session import TrainingRun
 
 NOTICE_TOLD = "已告知公告："  # what tickets.note_notice writes into the call's notes
 
@@ -135,7 +143,7 @@ class _Facts:
         return out
 
 
-def _load(value):  # noqa: ANN001, ANN202
+def _load(value: str | None) -> datetime | None:
     from agentdesk.core.models import UTCDateTime
 
     return UTCDateTime().process_result_value(value, None)
@@ -192,7 +200,7 @@ def _compact(value: str) -> str:
     return re.sub(r"\s+", "", value).lower()
 
 
-def _contains(haystack: str, phrases) -> str | None:  # noqa: ANN001
+def _contains(haystack: str, phrases: Iterable[str]) -> str | None:
     flat = _compact(haystack)
     return next((p for p in phrases if _compact(p) in flat), None)
 
@@ -234,7 +242,7 @@ def _ticket_words(ticket: _Ticket) -> str:
              priority=t(f"priority.{ticket.priority}"))
 
 
-def evaluate(session: Session, run) -> Scorecard:  # noqa: ANN001 - session.TrainingRun
+def evaluate(session: Session, run: TrainingRun) -> Scorecard:
     """Score ``run`` from its training database."""
     from agentdesk.core import clock
     from agentdesk.tickets import taxonomy
@@ -246,7 +254,7 @@ def evaluate(session: Session, run) -> Scorecard:  # noqa: ANN001 - session.Trai
     by_id = {v: k for k, v in seeded.customers.items()}
     results: list[CheckResult] = []
 
-    def for_customer(check) -> list[_Ticket]:  # noqa: ANN001
+    def for_customer(check: Check) -> list[_Ticket]:
         cid = seeded.customers.get(check.customer) if check.customer else None
         return [tk for tk in facts.tickets if cid is None or tk.customer_id == cid]
 
@@ -363,7 +371,7 @@ def evaluate(session: Session, run) -> Scorecard:  # noqa: ANN001 - session.Trai
                      tuple(body for _, body in facts.escalations))
 
 
-def label(check, scenario, tax) -> str:  # noqa: ANN001
+def label(check: Check, scenario: Scenario, tax: Taxonomy) -> str:
     """The check in words, when the scenario gives no label of its own."""
     from agentdesk.core import i18n
 
