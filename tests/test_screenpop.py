@@ -98,3 +98,37 @@ def test_cli_call_rejects_a_malformed_number(capsys) -> None:
 
     assert cli.main(["call", "12345"]) == 2
     assert "not a valid phone number" in capsys.readouterr().err
+
+
+async def test_the_ringing_number_is_parsed_once_and_a_shared_number_lists_everyone(
+        desk, monkeypatch) -> None:
+    """The number is normalised when the call is recorded, and the pop shows the customers
+    found by it then: no second parse of a formatted copy from the search box. A number
+    two customers share (a household) lists both: the call names no one caller."""
+    from agentdesk.core.models import Customer, CustomerPhone
+    from agentdesk.customers import phones
+
+    with desk.session() as s:
+        zhang = s.connection().execute(text(
+            "SELECT id FROM customer WHERE account_no = '3100000002'")).scalar()
+        s.add(CustomerPhone(customer_id=zhang, e164="+8613812345678", position=1))
+        assert s.get(Customer, zhang) is not None
+    calls: list[str] = []
+    real = phones.normalise
+
+    def counting(raw: str, *args: object, **kwargs: object) -> str:
+        calls.append(raw)
+        return real(raw, *args, **kwargs)
+
+    monkeypatch.setattr(phones, "normalise", counting)
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        app.pop_call("+8613812345678")
+        await _wait_for(pilot, lambda: app.call.recorded)
+        await pilot.pause(0.4)  # past the search box's debounce: it must not search again
+        await settle(pilot)
+        shown = {m.name for m in app.screen.matches}
+        assert shown == {MARKUP_NAME, "张三"}
+        assert app.call.caller is None and app.call.contact_id is not None
+        assert calls == ["+8613812345678"]

@@ -306,11 +306,11 @@ class AgentDesk(App):
         try:
             with store.session() as session:
                 ringing = contacts.record_call(session, number, self.agent_code)
-                caller = contacts.caller(session, ringing)
+                callers = tuple(contacts.callers(session, ringing))
         except phones.PhoneError as exc:
             self.post_message(CallRinging(serial, None, error=str(exc)))
             return
-        self.post_message(CallRinging(serial, ringing, caller))
+        self.post_message(CallRinging(serial, ringing, callers))
 
     def on_call_ringing(self, message: CallRinging) -> None:
         if message.error:
@@ -320,6 +320,8 @@ class AgentDesk(App):
         ringing = message.ringing
         # Recorded: the lookup screen pops the number now (see LookupScreen).
         self.call = replace(self.call, recorded=True, caller=message.caller,
+                            callers=message.callers,
+                            number=ringing.number if ringing else self.call.number,
                             contact_id=ringing.contact_id if ringing else None)
 
     def on_ticket_saved(self, message: TicketSaved) -> None:

@@ -36,12 +36,13 @@ class CallRinging(Message):
     """Call ``serial`` is on record: its contact (None when the number was junk, then
     ``error`` says why) and the customer the number names, when it names exactly one."""
 
-    def __init__(self, serial: int, ringing: Ringing | None, caller: Match | None = None,
-                 error: str = "") -> None:
+    def __init__(self, serial: int, ringing: Ringing | None,
+                 callers: tuple[Match, ...] = (), error: str = "") -> None:
         super().__init__()
         self.serial = serial
         self.ringing = ringing
-        self.caller = caller
+        self.callers = callers  # every customer with the number (the pop lists them)
+        self.caller = callers[0] if len(callers) == 1 else None
         self.error = error
 
 

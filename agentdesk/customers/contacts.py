@@ -44,18 +44,19 @@ def record_call(session: Session, raw_number: str, agent_code: str,
     return Ringing(contact.id, number, ids)
 
 
-def caller(session: Session, ringing: Ringing) -> Match | None:
-    """The customer the ringing number names, when it names exactly one, as the lookup
-    lists it (None for an unknown number or one shared by several customers)."""
-    if len(ringing.customer_ids) != 1:
-        return None
+def callers(session: Session, ringing: Ringing) -> list[Match]:
+    """The customers with the ringing number, as the lookup lists them (none for an unknown
+    number; several when a household shares it). The number was normalised once, when the
+    call was recorded: nothing parses it again."""
     from agentdesk.customers import lookup
 
-    try:
-        found = lookup.search(session, phones.display(ringing.number))
-    except lookup.QueryError:
-        return None
-    return next((m for m in found if m.customer_id == ringing.customer_ids[0]), None)
+    return lookup.by_phone(session, ringing.customer_ids)
+
+
+def caller(session: Session, ringing: Ringing) -> Match | None:
+    """The customer the ringing number names, when it names exactly one."""
+    found = callers(session, ringing) if len(ringing.customer_ids) == 1 else []
+    return found[0] if found else None
 
 
 def record_withheld(session: Session, agent_code: str, channel: str = "phone") -> str:

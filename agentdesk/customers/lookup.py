@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -236,11 +236,21 @@ FROM customer c WHERE c.id IN ({marks})
 
 def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     """Ranked matches for ``query``; raises :class:`QueryError` for unusable input."""
-    from agentdesk.core.models import format_address
-
     query = clean(query)
     limit = max(1, min(int(limit), 200))
-    best = _candidates(session, query, limit)
+    return _matches(session, _candidates(session, query, limit), limit)
+
+
+def by_phone(session: Session, customer_ids: Iterable[str]) -> list[Match]:
+    """The customers a ringing number named (found by its exact E.164 when the call was
+    recorded), listed as a phone search lists them: the pop never parses the number again."""
+    ids = list(dict.fromkeys(customer_ids))
+    return _matches(session, {cid: (0, "phone") for cid in ids}, max(1, len(ids)))
+
+
+def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> list[Match]:
+    from agentdesk.core.models import format_address
+
     if not best:
         return []
     # Details only for the customers that can be shown.

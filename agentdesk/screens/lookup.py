@@ -71,7 +71,7 @@ class LookupScreen(SearchScreen):
         # Once the call is on record, so that its card lists it and links it to the caller.
         if call.recorded and call.number and call.serial != self._popped_call:
             self._popped_call = call.serial
-            self.pop(call.number)
+            self.pop(call.number, call.callers)
 
     def action_new_ticket(self) -> None:
         if self.card is not None:
@@ -83,14 +83,16 @@ class LookupScreen(SearchScreen):
         if query.strip():
             self._start_search(query, force=True)
 
-    def pop(self, number: str) -> None:
-        """Screen pop: search the ringing number at once and show the caller."""
+    def pop(self, number: str, callers: tuple[Match, ...] = ()) -> None:
+        """Screen pop: show the customers the ringing number names (found when the call was
+        recorded: the number is not parsed again) and the number in the search box."""
         from agentdesk.customers.phones import display
 
         self._popped = number
         shown = display(number)
+        self._last_query = shown  # the box's own debounced search would only repeat it
         self.query_one("#query", Input).value = shown
-        self._start_search(shown, force=True)
+        self._show_results(self.next_seq(), list(callers), "")
 
     def _start_search(self, query: str, force: bool = False) -> None:
         if self.store is None or not query.strip():

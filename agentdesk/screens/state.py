@@ -37,7 +37,8 @@ class CallContext:
     number: str = ""  # the ringing number as the telephony gave it ("" when withheld)
     recorded: bool = False  # the contact is written (or could not be): the card may load
     contact_id: str | None = None
-    caller: Match | None = None  # the one customer with the ringing number, as lookup found
+    caller: Match | None = None  # the one customer with the ringing number
+    callers: tuple[Match, ...] = ()  # every customer with it (shown by the pop)
     card: Card | None = None  # the customer the ticket form is for (Ctrl+N on a card)
     answer: KbAnswer | None = None  # taken from the knowledge base, for the next ticket
     ticket: SavedTicket | None = None  # the ticket saved last on this call
