@@ -65,3 +65,30 @@ async def test_a_centre_the_desk_cannot_use_is_said_once_not_only_offline(tmp_pa
         await pilot.pause(0.5)
         assert len(told()) == 1 and app.store is not None
     centre.dispose()
+
+
+def test_one_desk_sync_is_headless_and_never_raises(tmp_path: Path) -> None:
+    """The app's sync job calls DeskSyncer in a worker: a centre it cannot use is an
+    outcome, not an exception; the problem is to be told once, and the schedule backs off."""
+    from agentdesk.sync import outbox
+    from agentdesk.sync.desk_runner import DeskSyncer
+
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    centre = central.connect(url)
+    centre.init_schema()
+    with centre.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE central_meta SET value = '99' "
+                             "WHERE key = 'schema_version'")
+    desk = outbox.open_syncing_desk(tmp_path / "desk.db")
+    syncer = DeskSyncer(desk, url, interval=30)
+    try:
+        first = syncer.run()
+        assert first.report is None and first.tell and "central init" in first.error
+        assert syncer.settle(first) == first.error  # said to the agent
+        again = syncer.run()
+        assert syncer.settle(again) == ""  # the same problem is not said again
+        assert syncer.plan.failures == 2 and syncer.status.offline_since is not None
+    finally:
+        syncer.close()
+        desk.dispose()
+        centre.dispose()

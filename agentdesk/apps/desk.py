@@ -27,9 +27,9 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import WorkerState
 
-from agentdesk.apps.jobs import DeskJobs
+from agentdesk.apps.jobs import DeskJobs, SyncJob
 from agentdesk.apps.messages import (AlertsRaised, CallRinging, MyQueueLoaded, StoreFailed,
-                                     StoreReady)
+                                     StoreReady, SyncFinished)
 from agentdesk.core import clock, i18n
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from agentdesk.core.store import Store
     from agentdesk.customers.lookup import Card
     from agentdesk.demo.generate import DemoSummary
-    from agentdesk.sync.desk_runner import DeskSync
     from agentdesk.tickets.service import QueueRow
     from agentdesk.training.session import TrainingRun
 
@@ -152,7 +151,7 @@ class AgentDesk(App):
         return self.call.card
 
     @property
-    def desk_sync(self) -> DeskSync | None:
+    def desk_sync(self) -> SyncJob | None:
         return self.jobs.sync
 
     # --- opening ---------------------------------------------------------------------------
@@ -259,6 +258,19 @@ class AgentDesk(App):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.jobs.worker_ended(event.worker)
+
+    def on_sync_finished(self, message: SyncFinished) -> None:
+        outcome = message.outcome
+        if self.jobs.sync is None:
+            return  # the desk is closing
+        problem = self.jobs.sync.finished(outcome)
+        if problem:
+            self.notify(problem, severity="error", timeout=30, markup=False)
+        for c in outcome.conflicts:
+            self.notify(t("sync.conflict", number=c.number, name=c.winner, time=c.time),
+                        severity="warning", timeout=30, markup=False)
+        if outcome.pulled:
+            self.data_version += 1  # screens reload what changed
 
     def on_alerts_raised(self, message: AlertsRaised) -> None:
         for alert in message.alerts:

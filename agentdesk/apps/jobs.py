@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from agentdesk.apps.messages import AlertsRaised
+from agentdesk.apps.messages import AlertsRaised, SyncFinished
 from agentdesk.core import clock
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from agentdesk.apps.desk import AgentDesk
-    from agentdesk.sync.desk_runner import DeskSync
+    from agentdesk.sync.desk_runner import DeskSyncer, SyncOutcome
     from agentdesk.tickets.escalation import Alert
 
 SCAN_EVERY_S = 30.0
@@ -83,13 +83,76 @@ class Repeating:
             self._timer = None
 
 
+class SyncJob:
+    """The scheduled sync: :class:`~agentdesk.sync.desk_runner.DeskSyncer` runs in a thread
+    worker and reports with :class:`SyncFinished`; the next run is armed when one ends (the
+    interval with jitter, or the back-off), so runs never overlap. F9 while a run is under
+    way asks for one more right after it. The header's text is refreshed every second."""
+
+    def __init__(self, app: App, syncer: DeskSyncer) -> None:
+        self.app, self.syncer = app, syncer
+        self.worker: Worker | None = None
+        self.again = False
+        self._timer: Timer | None = None
+        self._ticker: Timer | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start(self) -> None:
+        from agentdesk.sync.desk_runner import FIRST_DELAY_S
+
+        self._ticker = self.app.set_interval(1, self.show)
+        self._arm(FIRST_DELAY_S)
+        self.show()
+
+    def show(self) -> None:
+        self.app.sync_state = self.syncer.status.text()
+
+    def _arm(self, delay: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.app.set_timer(delay, self.run_now, name="sync")
+
+    def run_now(self) -> None:
+        if self.running:
+            self.again = True
+            return
+        self.syncer.started()
+        self.show()
+        self.worker = self.app.run_worker(self._work, name="sync", group="sync",
+                                          thread=True, exit_on_error=False)
+
+    def _work(self) -> None:
+        self.app.post_message(SyncFinished(self.syncer.run()))
+
+    def finished(self, outcome: SyncOutcome) -> str:
+        """On the UI thread: settle the run, arm the next. The problem to tell, if new."""
+        self.worker = None
+        tell = self.syncer.settle(outcome)
+        self.show()
+        if self.again:
+            self.again = False
+            self._arm(0.01)
+        else:
+            self._arm(self.syncer.next_delay())
+        return tell
+
+    def stop(self) -> None:
+        for timer in (self._timer, self._ticker):
+            if timer is not None:
+                timer.stop()
+        self.syncer.close()
+
+
 class DeskJobs:
     """The escalation scan and the sync of one desk app (started once its store is open)."""
 
     def __init__(self, app: AgentDesk) -> None:
         self.app = app
         self.scan = Repeating(app, "escalation-scan", SCAN_EVERY_S, self._scan)
-        self.sync: DeskSync | None = None
+        self.sync: SyncJob | None = None
         self._backlog = True  # the first scan: clocks that ran out while the desk was closed
 
     def start(self) -> None:
@@ -97,16 +160,16 @@ class DeskJobs:
         self.start_sync()
 
     def start_sync(self) -> None:
-        """Scheduled sync with the central store (agentdesk/sync/desk_runner.py): it
-        re-arms itself after each run and never runs twice at once."""
+        """Scheduled sync with the central store: it re-arms itself after each run and
+        never runs twice at once."""
         app = self.app
         config = app.options.config
         if not config.central_url or self.sync is not None or app.store is None:
             return
-        from agentdesk.sync.desk_runner import DeskSync
+        from agentdesk.sync.desk_runner import DeskSyncer
 
-        self.sync = DeskSync(app, app.store, config.central_url, config.sync_interval,
-                             config.desk)
+        self.sync = SyncJob(app, DeskSyncer(app.store, config.central_url,
+                                            config.sync_interval, config.desk))
         self.sync.start()
 
     def sync_now(self) -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from agentdesk.customers.contacts import Ringing
     from agentdesk.customers.lookup import Match
     from agentdesk.demo.generate import DemoSummary
+    from agentdesk.sync.desk_runner import SyncOutcome
     from agentdesk.tickets.escalation import Alert
     from agentdesk.tickets.service import QueueRow
 
@@ -50,6 +51,14 @@ class MyQueueLoaded(Message):
     def __init__(self, rows: list[QueueRow]) -> None:
         super().__init__()
         self.rows = rows
+
+
+class SyncFinished(Message):
+    """The scheduled sync ran (the outcome says what it did, or why it could not)."""
+
+    def __init__(self, outcome: SyncOutcome) -> None:
+        super().__init__()
+        self.outcome = outcome
 
 
 class AlertsRaised(Message):

@@ -1,127 +1,130 @@
-"""Sync inside the running desk (no textual import: the app is duck-typed).
-
-A thread worker runs one sync at a time, never on the UI thread; when it ends, the next
-one is armed (the interval with jitter, or the back-off while the centre is
-unreachable), so runs never overlap. F9 asks for one now. The header reads
-``app.sync_state``, refreshed here once a second ("synced 12 s ago" / "offline since
-10:02, 14 changes waiting").
-"""
+"""One sync of the running desk, headless (no textual import): the desk app's sync job
+(:mod:`agentdesk.apps.jobs`) calls :meth:`DeskSyncer.run` in a thread worker and hands the
+:class:`SyncOutcome` to the UI thread as a message; :meth:`DeskSyncer.settle` then moves
+the schedule (interval with jitter, or back-off while the centre is unreachable) and the
+header's status (:mod:`.schedule`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from agentdesk.sync.schedule import Schedule, SyncStatus
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
+    from agentdesk.core.store import Store
     from agentdesk.sync.bookkeeping import SyncReport
+    from agentdesk.sync.central import Central
 
 FIRST_DELAY_S = 1.0
 
 
-class DeskSync:
-    def __init__(self, app: Any, store: Any, url: str, interval: float,
-                 desk_name: str = "") -> None:
-        self.app, self.store, self.url, self.desk_name = app, store, url, desk_name
+@dataclass(frozen=True)
+class Conflict:
+    """Another desk's claim on a ticket won at the centre: who, and when (HH:MM)."""
+
+    number: str
+    winner: str
+    time: str
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What one sync did: the report, or the error (``tell``: a problem waiting will not
+    heal, such as a centre of another schema, said to the agent once)."""
+
+    report: SyncReport | None = None
+    error: str = ""
+    tell: bool = False
+    waiting: int = 0
+    at: datetime | None = None
+    conflicts: tuple[Conflict, ...] = ()
+
+    @property
+    def pulled(self) -> bool:
+        return bool(self.report is not None and self.report.pulled)
+
+
+def conflicts(report: SyncReport) -> tuple[Conflict, ...]:
+    from agentdesk.core import clock
+    from agentdesk.core.models import UTCDateTime
+
+    found = []
+    for c in report.conflicts:
+        taken = c.get("taken_at") or c.get("decided_at")
+        when = ""
+        if taken:
+            when = clock.local(UTCDateTime().process_result_value(taken, None)
+                               ).strftime("%H:%M")
+        found.append(Conflict(c["ticket_number"], c["winner_name"], when))
+    return tuple(found)
+
+
+class DeskSyncer:
+    """The desk's side of its scheduled sync: the connection to the centre (kept between
+    runs), what was told to the agent, the schedule and the header's status."""
+
+    def __init__(self, store: Store, url: str, interval: float, desk_name: str = "") -> None:
+        self.store, self.url, self.desk_name = store, url, desk_name
         self.plan = Schedule(interval)
         self.status = SyncStatus(configured=True)
-        self.running = False
-        self.again = False
-        self.central = None
-        self._timer = None
+        self.central: Central | None = None
+        self.told = ""  # the last problem said to the agent: once, not at every retry
 
-    def start(self) -> None:
-        self.app.set_interval(1, self.show)
-        self._arm(FIRST_DELAY_S)
-        self.show()
-
-    def show(self) -> None:
-        self.app.sync_state = self.status.text()
-
-    def _arm(self, delay: float) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.app.set_timer(delay, self.run_now)
-
-    def run_now(self) -> None:
-        """Sync now (the key, the timer); a request while one runs queues one more."""
-        if self.running:
-            self.again = True
-            return
-        self.running = self.status.running = True
-        self.show()
-        self.app.run_worker(self._work, thread=True, group="sync", exit_on_error=False)
-
-    def _work(self) -> None:
+    def run(self) -> SyncOutcome:
+        """One sync, in a worker thread. Never raises: an error is the outcome."""
         from agentdesk.core import clock
         from agentdesk.core.store import StoreError
         from agentdesk.sync import central, engine
 
         try:
             # Before the centre is ever reached: from now on this desk's ticket numbers
-            # carry its tag (tickets._number), so they cannot collide with other desks'.
+            # carry its tag, so they cannot collide with other desks'.
             engine.desk_id(self.store)
             if self.central is None:
                 self.central = central.connect(self.url, pool_size=1)
             report = engine.sync_once(self.store, self.central, desk_name=self.desk_name,
                                       progress=self._progress)
         except StoreError as exc:  # unreachable, refused, or the desk db itself
-            if not isinstance(exc, central.CentralUnavailable):
-                # not a network outage that heals itself: someone must act, so say what
-                self.app.call_from_thread(self._tell, str(exc))
-            self.app.call_from_thread(self._failed, str(exc), engine.waiting(self.store),
-                                      clock.now())
-            return
-        self.app.call_from_thread(self._done, report)
+            # a network outage heals itself; anything else needs someone to act
+            return SyncOutcome(error=str(exc),
+                               tell=not isinstance(exc, central.CentralUnavailable),
+                               waiting=engine.waiting(self.store), at=clock.now())
+        return SyncOutcome(report=report, conflicts=conflicts(report))
 
     def _progress(self, _stage: str, done: int, total: int) -> None:
         """From the worker thread: the header shows how far a long pull got."""
         self.status.progress = (done, total)
 
-    def _done(self, report: SyncReport) -> None:
-        from agentdesk.core import clock
-        from agentdesk.core.i18n import t
+    def started(self) -> None:
+        self.status.running = True
 
-        self.plan.succeeded()
-        self.status.ok(report.waiting)
-        for c in report.conflicts:
-            taken = c.get("taken_at") or c.get("decided_at")
-            when = ""
-            if taken:
-                from agentdesk.core.models import UTCDateTime
-
-                when = clock.local(UTCDateTime().process_result_value(taken, None)
-                                   ).strftime("%H:%M")
-            self.app.notify(t("sync.conflict", number=c["ticket_number"],
-                              name=c["winner_name"], time=when),
-                            severity="warning", timeout=30, markup=False)
-        if report.pulled:
-            self.app.data_version += 1  # screens reload what changed
-        self._finish()
-
-    def _tell(self, error: str) -> None:
-        if error != getattr(self, "_told", None):  # once per distinct problem, not per retry
-            self._told = error
-            self.app.notify(error, severity="error", timeout=30, markup=False)
-
-    def _failed(self, error: str, waiting: int, now: datetime) -> None:
+    def settle(self, outcome: SyncOutcome) -> str:
+        """On the UI thread, after a run: the schedule and status move on. Returns the
+        problem to tell the agent now ("" when there is none new)."""
+        self.status.running = False
+        if outcome.report is not None:
+            self.plan.succeeded()
+            self.status.ok(outcome.report.waiting)
+            return ""
         self.plan.failed()
-        self.status.failed(error, waiting, now)
-        self._finish()
+        self.status.failed(outcome.error, outcome.waiting, outcome.at or _now())
+        if outcome.tell and outcome.error != self.told:
+            self.told = outcome.error
+            return outcome.error
+        return ""
 
-    def _finish(self) -> None:
-        self.running = self.status.running = False
-        self.show()
-        if self.again:
-            self.again = False
-            self._arm(0.01)
-        else:
-            self._arm(self.plan.delay())
+    def next_delay(self) -> float:
+        return self.plan.delay()
 
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
+    def close(self) -> None:
         if self.central is not None:
             self.central.dispose()
+
+
+def _now() -> datetime:
+    from agentdesk.core import clock
+
+    return clock.now()
+
