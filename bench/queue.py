@@ -121,7 +121,7 @@ async def measure(path: Path, ticks: int, naive_ticks: int) -> dict[str, list[fl
         for _ in range(15):
             app.my_queue = []  # the list empties; then what a data change does: reload it
             start = time.perf_counter()
-            app._load_my_queue()
+            app.load_my_queue()
             while not screen.rows:  # until the list is on screen (the scan runs apart)
                 await asyncio.sleep(0.001)
             _paint(screen.query_one("#tickets"))

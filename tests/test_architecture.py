@@ -34,7 +34,7 @@ def test_ruff_is_clean() -> None:
 
 def _modules() -> list[tuple[str, ast.Module]]:
     found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
+    for path in sorted([*PACKAGE.rglob("*.py"), *(ROOT / "bench").glob("*.py")]):
         name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         found.append((name.removesuffix(".__init__"), ast.parse(path.read_text(), str(path))))
     return found
@@ -51,14 +51,15 @@ def test_no_private_name_is_used_across_modules() -> None:
     for name, tree in _modules():
         aliases: dict[str, str] = {}  # local name -> agentdesk module it stands for
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("agentdesk"):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    ("agentdesk", "bench")):
                 for alias in node.names:
                     if _private(alias.name):
                         bad.append(f"{name}: from {node.module} import {alias.name}")
                     aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
             elif isinstance(node, ast.Import):
                 for alias in node.names:
-                    if alias.name.startswith("agentdesk"):
+                    if alias.name.startswith(("agentdesk", "bench")):
                         aliases[alias.asname or alias.name] = alias.name
         for node in ast.walk(tree):
             if (isinstance(node, ast.Attribute) and _private(node.attr)

@@ -234,11 +234,11 @@ class AgentDesk(App):
 
     def watch_data_version(self, version: int) -> None:
         if version > 0 and self.store is not None:
-            self._load_my_queue()
+            self.load_my_queue()
             self.jobs.data_changed()
 
     @work(thread=True, exclusive=True, group="my-queue")
-    def _load_my_queue(self) -> None:
+    def load_my_queue(self) -> None:
         from agentdesk.tickets import service as tickets, taxonomy
 
         store = self.store
