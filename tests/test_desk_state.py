@@ -205,3 +205,43 @@ def test_withheld_call_and_the_caller_of_a_ringing_number(desk) -> None:
             "SELECT c.number, c.customer_id, a.code FROM contact c JOIN agent a "
             "ON a.id = c.agent_id WHERE c.id = :id"), {"id": contact_id}).one()
     assert tuple(row) == ("", None, "A1001")
+
+
+async def test_a_ticket_saved_for_one_call_never_lands_on_the_next(desk) -> None:
+    """The save worker may finish after a new call rang: the ticket stays with its call,
+    and the new call keeps its own pending answer."""
+    from agentdesk.screens.state import TicketSaved
+
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        first = await _ring(app, pilot, KNOWN)
+        await _ring(app, pilot, UNKNOWN)
+        answer = answers.KbAnswer("water-burst-main", "爆管", "已安排抢修。")
+        app.call = replace(app.call, answer=answer)
+        version = app.data_version
+        app.post_message(TicketSaved({"id": "t-1", "number": "GD1"}, None, first.serial))
+        await settle(pilot)
+        assert app.call.ticket is None and app.call.answer == answer
+        assert app.data_version > version  # the lists still reload
+
+
+async def test_a_run_asked_for_while_one_runs_follows_it() -> None:
+    """A change that lands while the scan runs is scanned right after, not 30 s later."""
+    gate = threading.Event()
+    seen: list[int] = []
+
+    def body() -> None:
+        seen.append(len(seen))
+        if len(seen) == 1:
+            gate.wait(5)
+
+    app = _JobHost(body)
+    app.job.every = 60.0
+    async with app.run_test() as pilot:
+        app.job.start()
+        assert app.job.run_now() is False and app.job.pending  # asked while running
+        gate.set()
+        assert await wait_until(pilot, lambda: app.job.runs == 2)  # not 60 s later
+        app.job.stop()
+        await app.workers.wait_for_complete()

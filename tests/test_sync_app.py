@@ -92,3 +92,32 @@ def test_one_desk_sync_is_headless_and_never_raises(tmp_path: Path) -> None:
         syncer.close()
         desk.dispose()
         centre.dispose()
+
+
+def test_a_locked_desk_is_an_outcome_not_a_stopped_schedule(tmp_path: Path) -> None:
+    """Another program holds the desk's write lock: the run reports it (the agent is told
+    what to do) instead of raising, so the app's sync job settles and arms the next run."""
+    import sqlite3
+
+    from agentdesk.sync import outbox
+    from agentdesk.sync.desk_runner import DeskSyncer
+
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    centre = central.connect(url)
+    centre.init_schema()
+    desk = outbox.open_syncing_desk(tmp_path / "desk.db")
+    other = sqlite3.connect(tmp_path / "desk.db", timeout=0)
+    syncer = DeskSyncer(desk, url, interval=30)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # a long import holds the write lock
+        outcome = syncer.run()
+        assert outcome.report is None and outcome.tell
+        assert "locked" in outcome.error
+        assert syncer.settle(outcome) == outcome.error
+        other.rollback()
+        assert syncer.run().report is not None  # the next run works
+    finally:
+        other.close()
+        syncer.close()
+        desk.dispose()
+        centre.dispose()

@@ -340,8 +340,9 @@ class AgentDesk(App):
         summary = message.summary
         if summary is None:
             return  # the caller was told about a notice: nothing was saved
-        self.call = replace(self.call, answer=None,
-                            ticket=SavedTicket(summary["id"], summary["number"]))
+        if message.serial == self.call.serial:  # another call rang meanwhile: not its ticket
+            self.call = replace(self.call, answer=None,
+                                ticket=SavedTicket(summary["id"], summary["number"]))
         self.data_version += 1  # queue and card show the new ticket
 
     # --- the frame -------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 scan every 30 seconds (and when the data changes) and the scheduled sync with the centre.
 
 Each job runs in a thread worker and arms its next run only when a run has ended, so a
-job never overlaps itself; asking for a run while one is under way does nothing (the
-running one sees the same data, and the next comes on time).
+job never overlaps itself; asking for a run while one is under way runs it once more
+right after (the running one may have read its data before the change).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class Repeating:
         self.app, self.name, self.every, self.body = app, name, every, body
         self.worker: Worker | None = None  # the run under way
         self.runs = 0  # runs started (tests and the log read it)
+        self.pending = False  # asked for while a run was under way
         self._timer: Timer | None = None
         self._stopped = False
 
@@ -55,8 +56,12 @@ class Repeating:
         self.run_now()
 
     def run_now(self) -> bool:
-        """Start a run unless one is under way; True when one started."""
-        if self.running or self._stopped:
+        """Start a run unless one is under way (then one more follows it); True when one
+        started."""
+        if self._stopped:
+            return False
+        if self.running:
+            self.pending = True
             return False
         if self._timer is not None:
             self._timer.stop()
@@ -73,7 +78,8 @@ class Repeating:
             return False
         self.worker = None
         if not self._stopped:
-            self._timer = self.app.set_timer(self.every, self.run_now, name=self.name)
+            delay, self.pending = (0.01 if self.pending else self.every), False
+            self._timer = self.app.set_timer(delay, self.run_now, name=self.name)
         return True
 
     def stop(self) -> None:
@@ -183,6 +189,14 @@ class DeskJobs:
 
     def worker_ended(self, worker: Worker) -> None:
         self.scan.ended(worker)
+        sync = self.sync
+        if sync is not None and worker is sync.worker and worker.error is not None:
+            # DeskSyncer.run never raises; should it all the same, the schedule goes on
+            from agentdesk.sync.desk_runner import SyncOutcome
+
+            self.app.post_message(SyncFinished(SyncOutcome(
+                error=str(worker.error), tell=True, waiting=sync.syncer.status.waiting,
+                at=clock.now())))
 
     def _scan(self) -> None:
         """In a worker: warnings and escalations of my tickets, each fired once. The first

@@ -76,7 +76,7 @@ class TrainingDesk(AgentDesk):
 
         screen = self.screen
         if isinstance(screen, DeskScreen) and not screen.query(CallerPane):
-            pane = CallerPane(self.play)
+            pane = CallerPane(self.play, self.say)
             self._panes_made.append(pane)
             screen.mount(pane)
 
@@ -131,9 +131,6 @@ class TrainingDesk(AgentDesk):
         panes = self.screen.query(CallerPane)
         if panes:
             panes.first().query_one("#tr-say", Input).focus()
-
-    def on_caller_pane_said(self, message: CallerPane.Said) -> None:
-        self.say(message.text)
 
     def say(self, text: str) -> None:
         """The trainee said ``text`` to the caller (the say box)."""

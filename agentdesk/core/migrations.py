@@ -50,6 +50,9 @@ def upgrade(engine: sa.Engine, path: Path | None = None, target: str = "head") -
     version = current(engine)
     if version == HEAD and target == "head":
         return
+    if not SCRIPTS.is_dir():
+        raise StoreError(f"{path or engine.url}: the schema scripts are missing ({SCRIPTS}); "
+                         "agentdesk runs from its checkout (make run installs it so)")
     if version is not None and version not in REVISIONS:
         raise StoreError(
             f"{path or engine.url}: schema version {version!r} is newer than this agentdesk "

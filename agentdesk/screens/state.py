@@ -60,7 +60,9 @@ class TicketSaved(Message):
     with ``summary`` None, the caller was told about a notice that covers the report. The
     form shows it; the app records it on the call and reloads the data."""
 
-    def __init__(self, summary: dict[str, Any] | None, link: Duplicate | None) -> None:
+    def __init__(self, summary: dict[str, Any] | None, link: Duplicate | None,
+                 serial: int = 0) -> None:
         super().__init__()
         self.summary = summary
         self.link = link
+        self.serial = serial  # the call it was saved on: a later call never takes it

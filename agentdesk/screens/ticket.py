@@ -303,11 +303,12 @@ class TicketScreen(DeskScreen):
 
     def _submit(self, link: Duplicate | None) -> None:
         # The call's state is read here, on the UI thread; the worker gets plain values.
-        self._save(self._draft(), link, self.desk.call.answer, self.desk.agent_code)
+        call = self.desk.call
+        self._save(self._draft(), link, call.answer, self.desk.agent_code, call.serial)
 
     @work(thread=True, exclusive=True, group="save")
     def _save(self, draft: Draft, link: Duplicate | None, answer: KbAnswer | None,
-              agent: str) -> None:
+              agent: str, serial: int) -> None:
         from dataclasses import replace
 
         from agentdesk.tickets import service as tickets
@@ -330,7 +331,7 @@ class TicketScreen(DeskScreen):
         except tickets.TicketError as exc:
             self.app.call_from_thread(self._error, str(exc))
             return
-        self.post_message(TicketSaved(summary, link))  # the app records it on the call
+        self.post_message(TicketSaved(summary, link, serial))  # the app puts it on the call
 
     def on_ticket_saved(self, message: TicketSaved) -> None:
         summary, link = message.summary, message.link

@@ -13,7 +13,7 @@ Caller lines, names and notes are data: always ``rich.text.Text``, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -66,16 +65,12 @@ class CallerPane(Vertical):
     CallerPane #tr-say { margin: 0; }
     """
 
-    class Said(Message):
-        """The trainee said ``text`` to the caller (the say box): the training desk hears it."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    def __init__(self, run: TrainingRun) -> None:
+    def __init__(self, run: TrainingRun, hear: Callable[[str], None]) -> None:
         super().__init__(id="caller-pane")
         self.play = run
+        # The training desk hears a line at once (not through a message queue): a line
+        # said just before F10 must be in the transcript the scorecard reads.
+        self.hear = hear
 
     def compose(self) -> ComposeResult:
         yield Static(self._head(), id="tr-head")
@@ -115,7 +110,7 @@ class CallerPane(Vertical):
         value = event.value.strip()
         if value:
             event.input.value = ""
-            self.post_message(self.Said(value))
+            self.hear(value)
 
 
 class TrainerCard(ModalScreen[None]):

@@ -90,8 +90,21 @@ class DeskSyncer:
             # a network outage heals itself; anything else needs someone to act
             return SyncOutcome(error=str(exc),
                                tell=not isinstance(exc, central.CentralUnavailable),
-                               waiting=engine.waiting(self.store), at=clock.now())
+                               waiting=self._waiting(), at=clock.now())
+        except Exception as exc:  # noqa: BLE001 - a locked or full desk db: said, retried
+            from agentdesk.core.store import explain
+
+            return SyncOutcome(error=str(explain(exc, self.store.path)), tell=True,
+                               waiting=self._waiting(), at=clock.now())
         return SyncOutcome(report=report, conflicts=conflicts(report))
+
+    def _waiting(self) -> int:
+        from agentdesk.sync import engine
+
+        try:
+            return engine.waiting(self.store)
+        except Exception:  # noqa: BLE001 - the count is only shown; the desk db may be locked
+            return self.status.waiting
 
     def _progress(self, _stage: str, done: int, total: int) -> None:
         """From the worker thread: the header shows how far a long pull got."""
