@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 import pytest
 
 from agentdesk.customers import lookup
@@ -241,6 +243,26 @@ def test_overdue_ticket_marks_repeat_care(desk) -> None:
     with desk.session() as s:
         card = lookup.card(s, cid)
     assert card.open_tickets[0].overdue and card.repeat_reasons == ("overdue",)
+
+
+def test_the_card_says_overdue_as_the_queue_says_breached(desk) -> None:
+    """One rule: a deadline reached is overdue (as the queue's ✖), a paused clock is not."""
+    from datetime import timedelta
+
+    from agentdesk.core import clock
+    from agentdesk.core.models import Ticket
+
+    cid = _hostile_id(desk)
+    with desk.session() as s:
+        ticket = s.exec(select(Ticket)).first()
+        due = ticket.due_first_response
+    clock.freeze(due)  # exactly at the deadline
+    with desk.session() as s:
+        assert lookup.card(s, cid).open_tickets[0].overdue
+    with desk.session() as s:
+        s.get(Ticket, ticket.id).paused_at = due - timedelta(minutes=1)
+    with desk.session() as s:
+        assert not lookup.card(s, cid).open_tickets[0].overdue
 
 
 def test_cli_lookup_json_and_errors(desk, capsys) -> None:

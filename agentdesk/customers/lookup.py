@@ -297,13 +297,13 @@ def _notices(session: Session, customer: Customer, now: datetime) -> tuple[Notic
 
 def _open_tickets(session: Session, customer_id: str, now: datetime
                   ) -> tuple[TicketLine, ...]:
-    from agentdesk.tickets import service as tickets
+    from agentdesk.tickets import queue, service as tickets
 
     lines = []
     for row in tickets.open_for_customer(session, customer_id):
+        # overdue exactly as the queue says breached (a paused clock is not overdue)
         lines.append(TicketLine(row.ticket_id, row.number, row.category, row.priority,
-                                row.status, row.next_due,
-                                row.next_due is not None and row.next_due < now))
+                                row.status, row.next_due, queue.is_breached(row, now)))
     return tuple(lines)
 
 
