@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 Progress = Callable[[str, int, int], None]
+# What a package's ``cli.add_parsers(sub, common)`` takes and returns.
+Subparsers = argparse._SubParsersAction
+Common = Callable[[argparse.ArgumentParser, bool], None]
+Handler = Callable[[argparse.Namespace], int]
 
 
 class CliError(Exception):
@@ -33,7 +37,7 @@ def common(parser: argparse.ArgumentParser, suppress: bool) -> None:
                         help="interface language (default: config, else zh)")
 
 
-def load_config(args: argparse.Namespace) -> Config:
+def load_config(args: argparse.Namespace, set_lang: bool = False) -> Config:
     from dataclasses import replace
 
     from agentdesk.core import clock, config as config_mod
@@ -46,6 +50,10 @@ def load_config(args: argparse.Namespace) -> Config:
     if getattr(args, "agent", None):
         config = replace(config, agent_id=args.agent)
     clock.set_timezone(config.timezone)
+    if set_lang:  # the command's own messages come from the catalog in this language
+        from agentdesk.core import i18n
+
+        i18n.set_lang(config.lang)
     return config
 
 

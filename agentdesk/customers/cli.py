@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from agentdesk.cli_support import CliError, load_config, open_desk
-
-Common = Callable[[argparse.ArgumentParser, bool], None]
-Handler = Callable[[argparse.Namespace], int]
+from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+
+def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("import", help="import customers (CSV) or knowledge-base articles (DIR)")
     p.add_argument("what", choices=("customers", "kb"))
     p.add_argument("file", type=Path, help="customers: a CSV file; kb: a folder of .md files")

@@ -4,15 +4,13 @@ load time."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-from agentdesk.cli_support import CliError, load_config, open_desk, progress_printer
-
-Common = Callable[[argparse.ArgumentParser, bool], None]
-Handler = Callable[[argparse.Namespace], int]
+from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, load_config, open_desk,
+                                   progress_printer)
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+
+def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("demo-data", help="generate deterministic demo data")
     common(p, True)
     p.add_argument("--customers", type=int, default=2000)

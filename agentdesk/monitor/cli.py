@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from agentdesk.cli_support import Common, Handler, Subparsers
     from datetime import date
 
     from agentdesk.core.config import Config
@@ -19,9 +19,7 @@ if TYPE_CHECKING:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def add_parsers(sub: argparse._SubParsersAction,
-                common: Callable[[argparse.ArgumentParser, bool], None]
-                ) -> dict[str, Callable[[argparse.Namespace], int]]:
+def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("monitor", help="supervisor wallboard, read-only (terminal or --web)")
     common(p, True)
     p.add_argument("--interval", type=float, default=10.0, metavar="SECONDS",

@@ -8,18 +8,16 @@ from typing import TYPE_CHECKING
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 if TYPE_CHECKING:
+    from agentdesk.cli_support import Common, Handler, Subparsers
     from agentdesk.core.config import Config
     from agentdesk.sync.central import Central
 
-    Common = Callable[[argparse.ArgumentParser, bool], None]
-    Handler = Callable[[argparse.Namespace], int]
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("central", help="the central store: create its schema, load data")
     c_sub = p.add_subparsers(dest="central_command", metavar="CENTRAL_COMMAND", required=True)
     q = c_sub.add_parser("init", help="create or migrate the central schema")

@@ -4,15 +4,12 @@ library only at load time."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 
-from agentdesk.cli_support import CliError, load_config, open_desk
-
-Common = Callable[[argparse.ArgumentParser, bool], None]
-Handler = Callable[[argparse.Namespace], int]
+from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+
+def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("ticket", help="create, show and list tickets")
     t_sub = p.add_subparsers(dest="ticket_command", metavar="TICKET_COMMAND", required=True)
     q = t_sub.add_parser("create", help="open a ticket (you are its first responder)")

@@ -13,16 +13,14 @@ from typing import TYPE_CHECKING
 
 import argparse
 import sys
-from collections.abc import Callable
 
 if TYPE_CHECKING:
+    from agentdesk.cli_support import Common, Handler, Subparsers
     from agentdesk.core.config import Config
 
-    Common = Callable[[argparse.ArgumentParser, bool], None]
-    Handler = Callable[[argparse.Namespace], int]
 
 
-def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Handler]:
+def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser(
         "train", help="trainer role-play: a scripted caller, the real screens on a "
                       "throw-away database, a scorecard at the end",
@@ -43,18 +41,9 @@ def add_parsers(sub: argparse._SubParsersAction, common: Common) -> dict[str, Ha
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from dataclasses import replace
+    from agentdesk.cli_support import load_config
 
-    from agentdesk.core import clock, config as config_mod, i18n
-
-    config = config_mod.load()
-    if getattr(args, "lang", None):
-        config = replace(config, lang=args.lang)
-    if getattr(args, "agent", None):
-        config = replace(config, agent_id=args.agent)
-    clock.set_timezone(config.timezone)
-    i18n.set_lang(config.lang)
-    return config
+    return load_config(args, set_lang=True)
 
 
 def _list() -> int:
