@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from agentdesk.core.ids import new_id
 
 if TYPE_CHECKING:
     from agentdesk.core.store import Store
+    from agentdesk.sync.central import CentralUnavailable
 
 CRASH_ENV = "AGENTDESK_SYNC_CRASH_AT"  # fault tests: SIGKILL at the Nth crash point
 MMAP_BYTES = 2147483648  # store.py's setting, restored after a bulk transaction
@@ -37,12 +39,13 @@ class SyncReport:
     seconds: float = 0.0
     first: bool = False  # this was the desk's first pull
     phases: dict[str, float] = field(default_factory=dict)  # first sync: seconds by phase
+    retries: int = 0  # batches the link cut off, sent again smaller
 
     def as_json(self) -> dict:
         return {"pushed": self.pushed, "repeated": self.repeated, "pulled": self.pulled,
                 "conflicts": self.conflicts, "cursor": self.cursor, "waiting": self.waiting,
                 "desk_no": self.desk_no, "seconds": round(self.seconds, 3),
-                "first": self.first,
+                "first": self.first, "retries": self.retries,
                 "phases": {k: round(v, 3) for k, v in self.phases.items()}}
 
 
@@ -132,3 +135,50 @@ def conflicts(store: Store, unseen_only: bool = True) -> list[dict[str, Any]]:
             "sync_conflict" + (" WHERE NOT seen" if unseen_only else "")
             + " ORDER BY decided_at DESC").mappings().all()
     return [dict(r) for r in rows]
+
+
+class BatchSize:
+    """A push or pull batch size that follows the link: halved after a batch the link cut
+    off (down to one change), grown by half after each success up to ``largest``. Kept
+    in ``sync_meta`` under ``key``, so the next sync starts where this one ended."""
+
+    GIVE_UP_AFTER = 12  # cut-off batches in a row
+    GIVE_UP_AFTER_S = 15.0  # ... or this long without a batch through
+
+    def __init__(self, store: Store, key: str, largest: int) -> None:
+        self.store, self.key, self.largest = store, key, largest
+        with store.engine.connect() as conn:
+            saved = meta(conn, key)
+        self.now = min(largest, int(saved)) if saved and saved.isdigit() else largest
+        self.saved = self.now
+        self.failures = 0
+        self.failing_since = 0.0
+
+    def failed(self, exc: CentralUnavailable) -> None:
+        """Smaller next time; re-raises when smaller will not help: the link went silent,
+        the server is down, or batches keep failing."""
+        now = time.monotonic()
+        if not self.failures:
+            self.failing_since = now
+        self.failures += 1
+        self.now = max(1, self.now // 2)
+        if (exc.stalled or exc.down or self.failures >= self.GIVE_UP_AFTER
+                or now - self.failing_since > self.GIVE_UP_AFTER_S):
+            self.save()
+            raise exc
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.now = min(self.largest, self.now + max(1, self.now // 2))
+
+    def save(self) -> None:
+        """Remember the size for the next sync (a failed save is no loss: the size is
+        only a starting point)."""
+        if self.now == self.saved:
+            return
+        try:
+            with writing(self.store) as conn:
+                set_meta(conn, self.key, self.now)
+            self.saved = self.now
+        except sa.exc.OperationalError:
+            pass

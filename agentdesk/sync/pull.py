@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from agentdesk.sync import codec
-from agentdesk.sync.bookkeeping import (Progress, SyncReport, crash_point, meta, set_meta,
-                                        writing)
+from agentdesk.sync.bookkeeping import (BatchSize, Progress, SyncReport, crash_point, meta,
+                                        set_meta, writing)
+from agentdesk.sync.central.connection import CentralUnavailable
 from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre, from_seed
 
 if TYPE_CHECKING:
@@ -44,13 +45,21 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
     began = time.perf_counter()
     start = cursor
     total = central.max_seq() if progress else 0
+    size = BatchSize(store, "pull_batch", batch)
     while True:
         hook("pull.before_fetch")
-        changes = central.pull(cursor, batch, skip_customers_to=skip)
+        try:
+            changes = central.pull(cursor, size.now, skip_customers_to=skip)
+        except CentralUnavailable as exc:
+            size.failed(exc)  # raises when a smaller batch will not help
+            report.retries += 1
+            continue
+        asked = size.now
+        size.succeeded()
         if not changes and not snapshot:
             break
         hook("pull.after_fetch")
-        done = len(changes) < batch
+        done = len(changes) < asked
         with writing(store, foreign_keys=False) as conn:
             report.conflicts.extend(apply(conn, changes, me, hook, exact_keys=snapshot))
             cursor = changes[-1].seq if changes else cursor
@@ -66,6 +75,7 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
             progress("sync", cursor - start, max(total - start, cursor - start))
         if done:
             break
+    size.save()
     report.cursor = cursor
     if snapshot:
         report.phases["change log"] = time.perf_counter() - began

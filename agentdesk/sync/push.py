@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from agentdesk.sync import codec, outbox
-from agentdesk.sync.bookkeeping import SyncReport, meta, set_meta, writing
+from agentdesk.sync.bookkeeping import BatchSize, SyncReport, meta, set_meta, writing
+from agentdesk.sync.central.connection import CentralUnavailable
 
 if TYPE_CHECKING:
     from agentdesk.core.store import Store
@@ -47,18 +48,28 @@ def register(store: Store, central: Central, me: str, name: str) -> int:
 
 def push(store: Store, central: Central, me: str, batch: int, report: SyncReport,
          hook: Callable[[str], None]) -> None:
+    """Send the outbox in batches. A batch cut off by the link (reset, refused) is sent
+    again smaller, down to one change; a stall (no answer) ends the sync as offline."""
+    size = BatchSize(store, "push_batch", batch)
     while True:
         with store.engine.connect() as conn:
             rows = conn.exec_driver_sql(
                 "SELECT seq, change_id, entity, row_id, op, payload FROM sync_outbox "
-                "ORDER BY seq LIMIT ?", (batch,)).fetchall()
+                "ORDER BY seq LIMIT ?", (size.now,)).fetchall()
         if not rows:
+            size.save()
             return
         hook("push.before_send")
-        result = central.push(me, [{"change_id": r.change_id, "entity": r.entity,
-                                    "row_id": r.row_id, "op": r.op,
-                                    "payload": json.loads(r.payload)} for r in rows],
-                              hook=hook)
+        try:
+            result = central.push(me, [{"change_id": r.change_id, "entity": r.entity,
+                                        "row_id": r.row_id, "op": r.op,
+                                        "payload": json.loads(r.payload)} for r in rows],
+                                  hook=hook)
+        except CentralUnavailable as exc:
+            size.failed(exc)  # raises when smaller will not help
+            report.retries += 1
+            continue
+        size.succeeded()
         hook("push.after_central_commit")
         with writing(store) as conn:
             # New rows written meanwhile have higher seqs: exactly the batch goes.
@@ -67,5 +78,3 @@ def push(store: Store, central: Central, me: str, batch: int, report: SyncReport
         hook("push.after_local_commit")
         report.pushed += result.applied
         report.repeated += result.repeated
-
-

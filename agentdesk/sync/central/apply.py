@@ -62,9 +62,17 @@ class BatchApply:
         ticket, events = T["ticket"], T["ticket_event"]
         ids = sorted(ticket_ids)
         for start in range(0, len(ids), 1000):
+            # Row locks, in id order (no deadlock between batches): two desks' events on
+            # one ticket are projected one batch after the other, never both on one read.
             for row in self.conn.execute(sa.select(ticket).where(
-                    ticket.c.id.in_(ids[start:start + 1000]))).mappings():
+                    ticket.c.id.in_(ids[start:start + 1000])).order_by(ticket.c.id)
+                    .with_for_update()).mappings():
                 self.tickets[row["id"]] = dict(row)
+        customers = sorted({c["row_id"] for c in changes if c["entity"] == "customer"})
+        for start in range(0, len(customers), 1000):
+            self.conn.execute(sa.select(T["customer"].c.id).where(
+                T["customer"].c.id.in_(customers[start:start + 1000]))
+                .order_by(T["customer"].c.id).with_for_update()).all()
         for start in range(0, len(event_ids), 1000):
             self.known_events.update(self.conn.execute(sa.select(events.c.id).where(
                 events.c.id.in_(event_ids[start:start + 1000]))).scalars())
@@ -126,7 +134,8 @@ class BatchApply:
     def customer(self, change: dict) -> None:
         conn, customer, payload = self.conn, T["customer"], change["payload"]
         cid = change["row_id"]
-        current = conn.execute(sa.select(customer).where(customer.c.id == cid)).mappings().first()
+        current = conn.execute(sa.select(customer).where(customer.c.id == cid)
+                               .with_for_update()).mappings().first()
         if change["op"] == "phones":
             ph = T["customer_phone"]
             old = [r.e164 for r in conn.execute(sa.select(ph.c.e164).where(

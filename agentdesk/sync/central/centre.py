@@ -7,7 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from agentdesk.sync.central.changes import ChangeLog
-from agentdesk.sync.central.connection import LOCK_KEY, CentralError
+from agentdesk.sync.central import ordering
+from agentdesk.sync.central.connection import LOCK_KEY, SETTING_LOCK_KEY, CentralError
 from agentdesk.sync.central.rows import aware, refresh_keys, upsert
 from agentdesk.sync.central.schema import (
     METADATA,
@@ -29,6 +30,9 @@ class Central(ChangeLog, SeedStorage):
         """Create what is missing (idempotent); returns "created" or "up to date"."""
         with self.guard(), self.engine.begin() as conn:
             if self.dialect == "postgresql":
+                # An upgrade may rewrite big tables: no per-session time limit here.
+                conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
             existed = sa.inspect(conn).has_table("central_meta")
             METADATA.create_all(conn, checkfirst=True)
@@ -43,6 +47,11 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="3"))
                 version = "3"
+            ordering.install(conn)  # schema 4: the change log is numbered at commit
+            if version == "3":
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="4"))
+                version = "4"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "
@@ -104,19 +113,25 @@ class Central(ChangeLog, SeedStorage):
 
     def put_setting(self, name: str, body: str, origin: str = "centre") -> int | None:
         """Store a setting's text (the caller validated it) and log it for the desks, in
-        one transaction under the change-log lock. Returns the change-log seq, or None
+        one transaction under the setting's lock. Returns the change-log seq, or None
         when the centre already holds exactly this text (nothing is written or logged)."""
         table, log = T["central_setting"], T["change_log"]
         with self.writing() as conn:
             # Read under the lock: two loads at once cannot both see "changed".
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
+                             {"k": SETTING_LOCK_KEY})
             if conn.execute(sa.select(table.c.body).where(table.c.name == name)).scalar() \
                     == body:
                 return None
             now = aware(conn.execute(sa.select(sa.func.current_timestamp())).scalar())
             upsert(conn, table, [{"name": name, "body": body, "updated_at": now}])
-            return int(conn.execute(log.insert().returning(log.c.seq), {
-                "entity": "central_setting", "row_id": name, "op": "upsert",
-                "origin": origin}).scalar_one())
+            conn.execute(log.insert(), {"entity": "central_setting", "row_id": name,
+                                        "op": "upsert", "origin": origin})
+        # Numbered at commit (on PostgreSQL): the seq is read back once it is final.
+        with self.reading() as conn:
+            return int(conn.execute(sa.select(sa.func.max(log.c.seq)).where(
+                log.c.entity == "central_setting", log.c.row_id == name)).scalar_one())
 
     def upsert_rows(self, entity: str, rows: list[dict], phones: dict[str, list] | None = None,
                     origin: str = "centre") -> int:

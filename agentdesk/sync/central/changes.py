@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from agentdesk.sync import codec
 from agentdesk.sync.central.apply import BatchApply, PushResult
-from agentdesk.sync.central.connection import CentralBase
+from agentdesk.sync.central.connection import CentralBase, CentralError
 from agentdesk.sync.central.rows import aware
 from agentdesk.sync.central.schema import T
 
@@ -40,12 +40,20 @@ class ChangeLog(CentralBase):
             no = conn.execute(sa.select(desk.c.no).where(desk.c.id == desk_id)).scalar()
         if no is not None:
             return int(no)
-        with self.writing() as conn:
-            no = conn.execute(sa.select(desk.c.no).where(desk.c.id == desk_id)).scalar()
-            if no is None:
-                no = (conn.execute(sa.select(sa.func.max(desk.c.no))).scalar() or 0) + 1
-                conn.execute(desk.insert(), {"id": desk_id, "no": no, "name": name})
-        return int(no)
+        for _attempt in range(20):
+            try:
+                with self.writing() as conn:
+                    no = conn.execute(sa.select(desk.c.no).where(desk.c.id == desk_id)).scalar()
+                    if no is None:
+                        no = (conn.execute(sa.select(sa.func.max(desk.c.no))).scalar() or 0) + 1
+                        conn.execute(desk.insert(), {"id": desk_id, "no": no, "name": name})
+                return int(no)
+            except CentralError as exc:
+                # Two desks registering at once drew the same number: the unique number
+                # refused one of them, which draws again.
+                if not isinstance(exc.__cause__, sa.exc.IntegrityError):
+                    raise
+        raise CentralError(f"central store {self.shown}: could not number desk {desk_id}")
 
     # --- pushing ------------------------------------------------------------------
 

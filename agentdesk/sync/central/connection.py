@@ -1,11 +1,22 @@
 """The central store's connection: its URL, the engines (PostgreSQL via psycopg 3, or a
-SQLite file), errors said plainly, and the write transaction that holds the change-log
-lock (see the package docstring: the cursor never skips). :class:`CentralBase` is what
-the other parts of :class:`~agentdesk.sync.central.Central` build on."""
+SQLite file), errors said plainly, and the transactions.
+
+No desk can hold the centre: on PostgreSQL every session sets its own keepalives and
+statement, lock and idle-in-transaction timeouts (server settings are not relied on), and
+every round of work (a push batch, a pull, a ping) runs under a :class:`Watchdog` that
+cuts the socket when no answer came in :data:`OP_TIMEOUT_S`: a link that goes silent
+(the far side keeps the connection open and forwards nothing, so TCP never notices)
+ends as :class:`CentralUnavailable` with ``stalled`` set. The change-log order lock is
+taken at commit only, by the database (:mod:`.ordering`), never while data crosses the
+network. :class:`CentralBase` is what the other parts of
+:class:`~agentdesk.sync.central.Central` build on."""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -22,8 +33,18 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine.interfaces import DBAPIConnection
 
-LOCK_KEY = 0x61676473796E63  # "agdsync": the one advisory lock all change-log writers take
+LOCK_KEY = 0x61676473796E63  # "agdsync": the change-log order lock, taken at commit
+SETTING_LOCK_KEY = LOCK_KEY + 1  # two loads of one setting: one compares, then the other
 CONNECT_TIMEOUT_S = 5
+# One round of work (a batch, a pull, a chunk) that gets no answer for this long is cut:
+# with the connect timeout a desk gives up within 30 s.
+OP_TIMEOUT_S = 20.0
+# Per session, set by the client (not the server's defaults): a stalled client's backend
+# lets go of its row locks, another desk waits for a row lock a few seconds at most.
+SESSION_OPTIONS = ("-c statement_timeout=15000 -c lock_timeout=5000 "
+                   "-c idle_in_transaction_session_timeout=10000")
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+              "keepalives_count": 3, "tcp_user_timeout": 15000}
 
 
 class CentralError(StoreError):
@@ -31,7 +52,55 @@ class CentralError(StoreError):
 
 
 class CentralUnavailable(CentralError):
-    """The centre cannot be reached now: the desk keeps working and retries later."""
+    """The centre cannot be reached now: the desk keeps working and retries later.
+    ``stalled``: the link went silent; ``down``: nothing answers (refused, no such host).
+    Either way a smaller batch will not help."""
+
+    def __init__(self, message: str, stalled: bool = False, down: bool = False) -> None:
+        super().__init__(message)
+        self.stalled, self.down = stalled, down
+
+
+class Watchdog:
+    """Cuts a PostgreSQL connection's socket when a round of work outlasts its time: the
+    blocked driver call then fails at once (a socket shut down reads as closed)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def arm(self, dbapi_connection: object) -> None:
+        pgconn = getattr(dbapi_connection, "pgconn", None)
+        if pgconn is None:
+            return
+        fd = pgconn.socket
+        self._timer = threading.Timer(self.seconds, self._cut, (fd,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def disarm(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _cut(self, fd: int) -> None:
+        with self._lock:
+            if self._timer is None:
+                return
+            self.fired = True
+            try:
+                # shutdown acts on the socket itself, so a duplicate descriptor will do;
+                # closing the duplicate leaves the driver's own descriptor valid.
+                sock = socket.socket(fileno=os.dup(fd))
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                finally:
+                    sock.close()
+            except OSError:
+                pass
 
 
 def safe_url(url: str) -> str:
@@ -69,10 +138,12 @@ class CentralBase:
         self.dialect = engine_url.get_backend_name()
         if self.dialect == "postgresql":
             self.engine = sa.create_engine(
-                engine_url, pool_pre_ping=True, pool_size=pool_size,
+                engine_url, pool_size=pool_size,
                 connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
-                              "application_name": "agentdesk-sync"})
+                              "application_name": "agentdesk-sync",
+                              "options": SESSION_OPTIONS, **KEEPALIVES})
             self.read_engine = self.engine
+            event.listen(self.engine, "checkout", self._ping)
         else:
             from pathlib import Path
 
@@ -102,6 +173,22 @@ class CentralBase:
 
         return engine
 
+    @staticmethod
+    def _ping(dbapi_connection: DBAPIConnection, _record: object, _proxy: object) -> None:
+        """Pessimistic disconnect handling, under a watchdog (SQLAlchemy's own pre-ping
+        would wait for ever on a silent link): a dead pooled connection is replaced."""
+        watch = Watchdog(CONNECT_TIMEOUT_S)
+        watch.arm(dbapi_connection)
+        try:
+            cur = dbapi_connection.cursor()
+            cur.execute("SELECT 1")
+            cur.close()
+            dbapi_connection.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool reconnects
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        finally:
+            watch.disarm()
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.read_engine is not self.engine:
@@ -117,37 +204,57 @@ class CentralBase:
                        "server closed", "connection is closed", "terminating connection",
                        "unable to open", "no route", "network", "consuming input failed",
                        "connection failed", "lost synchronization", "eof detected",
-                       "connection reset", "broken pipe", "database is locked")
+                       "connection reset", "broken pipe", "database is locked",
+                       "deadlock detected", "could not translate host name",
+                       "name or service not known", "temporary failure in name resolution")
         if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
             return CentralUnavailable(f"central store {self.shown}: connection lost ({first})")
         if any(w in lowered for w in unreachable) or isinstance(exc, (OSError, ConnectionError)):
-            return CentralUnavailable(f"central store {self.shown}: unreachable ({first})")
+            down = any(w in lowered for w in ("connection refused", "timeout expired",
+                                               "could not translate host name",
+                                               "name or service not known",
+                                               "temporary failure in name resolution"))
+            return CentralUnavailable(f"central store {self.shown}: unreachable ({first})",
+                                      down=down)
         if "does not exist" in lowered or "no such table" in lowered:
             return CentralError(f"central store {self.shown}: not initialised ({first}); run "
                                 "agentdesk central init --central URL")
         return CentralError(f"central store {self.shown}: {first}")
 
     @contextmanager
-    def guard(self) -> Iterator[None]:
+    def guard(self, watch: Watchdog | None = None) -> Iterator[None]:
         try:
             yield
         except CentralError:
             raise
-        except (DBAPIError, OSError, ConnectionError) as exc:
+        except (DBAPIError, OSError, ConnectionError, sa.exc.DisconnectionError) as exc:
+            if watch is not None and watch.fired:
+                raise CentralUnavailable(
+                    f"central store {self.shown}: no answer for {watch.seconds:.0f} s "
+                    "(the link went silent); gave up", stalled=True) from exc
             raise self.explain(exc) from exc
 
     @contextmanager
     def writing(self) -> Iterator[sa.Connection]:
-        """A write transaction that holds the change-log lock (seq order = commit order)."""
-        with self.guard(), self.engine.begin() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-            yield conn
+        """A write transaction, commit included, under the watchdog. Change-log rows
+        written in it are numbered at commit, in commit order (:mod:`.ordering`)."""
+        watch = Watchdog(OP_TIMEOUT_S)
+        try:
+            with self.guard(watch), self.engine.begin() as conn:
+                watch.arm(conn.connection.dbapi_connection)
+                yield conn
+        finally:
+            watch.disarm()
 
     @contextmanager
     def reading(self) -> Iterator[sa.Connection]:
-        with self.guard(), self.read_engine.connect() as conn:
-            yield conn
+        watch = Watchdog(OP_TIMEOUT_S)
+        try:
+            with self.guard(watch), self.read_engine.connect() as conn:
+                watch.arm(conn.connection.dbapi_connection)
+                yield conn
+        finally:
+            watch.disarm()
 
 
     def fetch(self, raw: DBAPIConnection, query: str, **params: object) -> list[tuple]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
