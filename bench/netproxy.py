@@ -159,9 +159,12 @@ class _Link:
 
 
 def _reset(sock: socket.socket) -> None:
-    """Close with RST (linger 0), as a middlebox dropping the flow does."""
+    """Close with RST (linger 0), as a middlebox dropping the flow does. The shutdown
+    comes first because a close() alone does not end a socket another thread is blocked
+    in recv() on: the peer would never hear of it."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
     try:

@@ -13,6 +13,7 @@ network. :class:`CentralBase` is what the other parts of
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -33,6 +34,11 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine.interfaces import DBAPIConnection
 
+# A cut link already ends in CentralUnavailable with one clear line; psycopg's own
+# "error ignored terminating <Pipeline>" would print a second, raw one on stderr.
+logging.getLogger("psycopg").addHandler(logging.NullHandler())
+logging.getLogger("psycopg").propagate = False
+
 LOCK_KEY = 0x61676473796E63  # "agdsync": the change-log order lock, taken at commit
 SETTING_LOCK_KEY = LOCK_KEY + 1  # two loads of one setting: one compares, then the other
 CONNECT_TIMEOUT_S = 5
@@ -42,7 +48,12 @@ OP_TIMEOUT_S = 20.0
 # Per session, set by the client (not the server's defaults): a stalled client's backend
 # lets go of its row locks, another desk waits for a row lock a few seconds at most.
 SESSION_OPTIONS = ("-c statement_timeout=15000 -c lock_timeout=5000 "
-                   "-c idle_in_transaction_session_timeout=10000")
+                   "-c idle_in_transaction_session_timeout=10000 "
+                   # The server's end of the socket too: a backend whose desk vanished
+                   # mid-message waits in ClientRead (no timeout above applies there)
+                   # holding its rows' locks, until keepalive finds the peer gone.
+                   "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 "
+                   "-c tcp_keepalives_count=3 -c tcp_user_timeout=15000")
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
               "keepalives_count": 3, "tcp_user_timeout": 15000}
 
