@@ -112,7 +112,7 @@ def bulk_load(centre: Centre, source: Path) -> None:
                     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
                         for row in src.execute(f"SELECT {', '.join(cols)} FROM {table}"):
                             copy.write_row(row)
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_lock(),))
+                # numbered at commit by the centre's trigger (central/ordering.py)
                 cur.execute("INSERT INTO change_log (entity, row_id, op, origin) SELECT "
                             "'customer', id, 'upsert', 'centre' FROM customer ORDER BY id")
             conn.commit()
@@ -148,12 +148,6 @@ def make_seed(centre: Centre) -> dict:
 def _remove_desk(path: Path) -> None:
     for suffix in ("", "-wal", "-shm", ".lock", ".seed", ".seed.id"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-def _lock() -> int:
-    from agentdesk.sync.central import LOCK_KEY
-
-    return LOCK_KEY
 
 
 def first_sync(centre: Centre, desk: Path, *flags: str) -> dict:
@@ -292,6 +286,7 @@ def main(customers: int = CUSTOMERS) -> int:
         inc = incremental(centre, desk, folder)
         console.print("20 desks at once …")
         many = concurrent(folder)
+        faults = _faults(folder, console)
     finally:
         centre.drop()
         shutil.rmtree(folder, ignore_errors=True)
@@ -321,5 +316,38 @@ def main(customers: int = CUSTOMERS) -> int:
                   f"{many['rate']:,.0f}", "")
     table.add_row("  one desk's sync p50 / p99",
                   f"{many['sync_median'] * 1000:.0f} / {many['sync_p99'] * 1000:.0f} ms", "")
+    if faults:
+        stall, reset = faults["stalled"], faults["resetting"]
+        table.add_row("one desk's link silent mid-push: other desks' sync p50 / p99",
+                      f"{stall['during']['median'] * 1000:.0f} / "
+                      f"{stall['during']['p99'] * 1000:.0f} ms ({stall['syncs']} syncs)",
+                      "< a few s")
+        table.add_row("  the same desks, nobody stalled (baseline) p50 / p99",
+                      f"{stall['baseline']['median'] * 1000:.0f} / "
+                      f"{stall['baseline']['p99'] * 1000:.0f} ms", "")
+        table.add_row("  the stalled desk gave up after (exit status)",
+                      f"{stall['gave_up_s']:.1f} s ({stall['exit']})", "< 30 s, exit 3")
+        table.add_row(f"{reset['reset']['changes']:,} changes through a link reset every 30 KB",
+                      f"{reset['reset']['seconds']:.1f} s ({reset['reset']['resets']} resets, "
+                      f"{reset['reset']['retries']} smaller batches)", "all arrive")
+        table.add_row("  the same through the proxy, no resets (baseline)",
+                      f"{reset['baseline']['seconds']:.1f} s", "")
     console.print(table)
     return 0
+
+
+def _faults(folder: Path, console: Console) -> dict | None:
+    """The bad-network figures (:mod:`bench.sync_faults`): PostgreSQL only."""
+    from bench import sync_faults
+
+    centre = Centre(folder, "faults")
+    try:
+        if not centre.pg_name:
+            console.print("no PostgreSQL: the bad-network figures are not measured")
+            return None
+        console.print("one desk's link silent mid-push …")
+        stall = sync_faults.stalled(centre.url, folder)
+        console.print("2,000 changes through a link reset every 30 KB …")
+        return {"stalled": stall, "resetting": sync_faults.resetting(centre.url, folder)}
+    finally:
+        centre.drop()

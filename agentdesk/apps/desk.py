@@ -269,6 +269,9 @@ class AgentDesk(App):
         for c in outcome.conflicts:
             self.notify(t("sync.conflict", number=c.number, name=c.winner, time=c.time),
                         severity="warning", timeout=30, markup=False)
+        if outcome.quarantined:
+            self.notify(t("sync.quarantined", count=outcome.quarantined), severity="error",
+                        timeout=30, markup=False)
         if outcome.pulled:
             self.data_version += 1  # screens reload what changed
 

@@ -263,6 +263,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "event.resume": {"zh": "恢复", "en": "resumed"},
     "event.warning": {"zh": "预警", "en": "warning"},
     "event.escalation": {"zh": "督办", "en": "escalated"},
+    "event.renumbered": {"zh": "重新编号", "en": "renumbered"},
+    "event.conflict": {"zh": "所有权冲突", "en": "ownership conflict"},
     "queue.paused": {"zh": "暂停", "en": "paused"},
     "queue.alert.warning": {"zh": "工单 {number} 的{clock}时限已用 80%",
                             "en": "Ticket {number}: 80% of the {clock} clock used"},
@@ -477,6 +479,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "sync.never": {"zh": "尚未同步", "en": "not synced yet"},
     "sync.conflict": {"zh": "工单 {number} 已由 {name} 于 {time} 接手",
                       "en": "ticket {number} was taken by {name} at {time}"},
+    "sync.quarantined": {"zh": "同步时有 {count} 条变更无法写入，已隔离待查（详见 sync_quarantine）",
+                         "en": "{count} synced change(s) could not be stored and were set aside "
+                               "(see sync_quarantine)"},
     "sync.first": {"zh": "首次同步：已收到 {done}/{total} 条", "en": "first sync: {done}/{total}"},
     "key.sync": {"zh": "同步", "en": "Sync"},
 }

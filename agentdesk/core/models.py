@@ -357,6 +357,21 @@ class SyncMeta(SQLModel, table=True):
     value: str = ""
 
 
+class SyncQuarantine(SQLModel, table=True):
+    """A pulled change this desk could not apply (a constraint refused it): kept here with
+    the reason, so the sync goes on and a supervisor can look."""
+
+    __tablename__ = "sync_quarantine"
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = 0  # the centre's change-log seq
+    entity: str = ""
+    row_id: str = ""
+    op: str = ""
+    row: str = ""  # the pulled row or payload, as JSON
+    reason: str = ""
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
 class SyncConflict(SQLModel, table=True):
     """An ownership claim or hand-over of this desk that the centre rejected."""
 

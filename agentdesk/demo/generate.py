@@ -142,6 +142,9 @@ def generate(store: Store, customers: int, tickets: int, seed: int,
             n_tickets, n_events, n_notices, n_incidents = insert_notices_and_tickets(
                 conn, rng_tickets, now, scenarios, picks, info, agents, tickets, progress)
             n_agents = _count(conn, "agent")
+            # Demo data never leaves the desk: a sync refuses to register this desk.
+            conn.execute("INSERT OR REPLACE INTO sync_meta (key, value) VALUES ('demo', ?)",
+                         (str(seed),))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")  # the dropped indexes come back with everything else

@@ -145,6 +145,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                               f"{report.pulled}, cursor {report.cursor}, {report.waiting} "
                               f"waiting, {len(report.conflicts)} conflict(s), "
                               f"{report.seconds:.2f} s")
+                        for q in report.quarantined:
+                            print(f"set aside: {q['entity']} {q['row_id']}: {q['reason']}")
                         for c in report.conflicts:
                             print(f"conflict: ticket {c['ticket_number']} was taken by "
                                   f"{c['winner_name']} at {c['taken_at']}")

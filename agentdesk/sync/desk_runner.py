@@ -40,6 +40,7 @@ class SyncOutcome:
     waiting: int = 0
     at: datetime | None = None
     conflicts: tuple[Conflict, ...] = ()
+    quarantined: int = 0  # changes set aside (a constraint refused them): say so
 
     @property
     def pulled(self) -> bool:
@@ -96,7 +97,8 @@ class DeskSyncer:
 
             return SyncOutcome(error=str(explain(exc, self.store.path)), tell=True,
                                waiting=self._waiting(), at=clock.now())
-        return SyncOutcome(report=report, conflicts=conflicts(report))
+        return SyncOutcome(report=report, conflicts=conflicts(report),
+                           quarantined=len(report.quarantined))
 
     def _waiting(self) -> int:
         from agentdesk.sync import engine

@@ -2,7 +2,9 @@
 order, applied in one local transaction per batch that also moves the cursor, so an
 interrupted pull resumes at the last batch it committed. A pulled ticket that still has
 local events in the outbox gets them re-applied on top; a customer made here before the
-desk synced gives way to the centre's of the same account number."""
+desk synced gives way to the centre's of the same account number, and a local ticket
+holding a pulled ticket's number is renumbered by the centre's rule. A change a
+constraint still refuses is set aside in ``sync_quarantine`` (:func:`guarded`)."""
 
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
         hook("pull.after_fetch")
         done = len(changes) < asked
         with writing(store, foreign_keys=False) as conn:
-            report.conflicts.extend(apply(conn, changes, me, hook, exact_keys=snapshot))
+            report.conflicts.extend(guarded(conn, changes, me, hook, snapshot, report))
             cursor = changes[-1].seq if changes else cursor
             if done and snapshot:
                 # Every change after the snapshot is in: its customer entries are covered.
@@ -81,6 +83,46 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
         report.phases["change log"] = time.perf_counter() - began
 
 # --- applying pulled changes --------------------------------------------------------------
+
+
+def guarded(conn: sa.Connection, changes: list[Pulled], me: str,
+            hook: Callable[[str], None], exact_keys: bool, report: SyncReport) -> list[dict]:
+    """:func:`apply`, and when a constraint refuses the batch, the batch again change by
+    change: a change that still fails is set aside in ``sync_quarantine`` with the
+    reason, and the sync goes on (one bad row must not stop a desk for ever)."""
+    conn.exec_driver_sql("SAVEPOINT pull_batch")
+    try:
+        found = apply(conn, changes, me, hook, exact_keys)
+    except sa.exc.IntegrityError:
+        conn.exec_driver_sql("ROLLBACK TO pull_batch")
+    else:
+        conn.exec_driver_sql("RELEASE pull_batch")
+        return found
+    found = []
+    for change in changes:
+        conn.exec_driver_sql("SAVEPOINT pull_change")
+        try:
+            found.extend(apply(conn, [change], me, hook, exact_keys))
+        except sa.exc.IntegrityError as exc:
+            conn.exec_driver_sql("ROLLBACK TO pull_change")
+            reason = str(exc.orig or exc).splitlines()[0]
+            conn.exec_driver_sql(
+                "INSERT INTO sync_quarantine (seq, entity, row_id, op, row, reason, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (change.seq, change.entity, change.row_id, change.op,
+                 json.dumps(change.row if change.row is not None else change.payload,
+                            ensure_ascii=False, default=str), reason,
+                 codec.to_desk(_now())))
+            report.quarantined.append({"seq": change.seq, "entity": change.entity,
+                                       "row_id": change.row_id, "reason": reason})
+        conn.exec_driver_sql("RELEASE pull_change")
+    return found
+
+
+def _now() -> object:
+    from agentdesk.core import clock
+
+    return clock.now()
 
 
 def _upsert_sql(entity: str, cols: list[str], key: str = "id") -> str:
@@ -123,6 +165,8 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
             _customers(conn, [c for c in group.values() if c.row is not None], exact_keys)
             hook("pull.mid_apply")
         elif entity in ("incident", "notice", "contact", "kb_article", "ticket"):
+            if entity == "ticket":
+                _make_room(conn, rows, me)
             conn.exec_driver_sql(_upsert_sql(entity, codec.columns(entity)), rows)
             if entity == "kb_article":
                 from agentdesk.kb import index
@@ -216,6 +260,36 @@ def _give_way(conn: sa.Connection, rows: list[tuple]) -> None:
             conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?",
                                  (local_id,))
             conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (local_id,))
+
+
+def _make_room(conn: sa.Connection, rows: list[tuple], me: str) -> None:
+    """Pulled ticket numbers held here by another ticket (numbered before this desk
+    joined): one the batch renumbers too steps aside; one the centre has not seen yet is
+    renumbered by the centre's own rule (:mod:`.central.joining`), so both agree."""
+    from agentdesk.sync.central.joining import new_number, renumber_event
+
+    number = codec.columns("ticket").index("number")
+    pulled = {r[0]: r[number] for r in rows}
+    clashes = conn.exec_driver_sql(
+        "SELECT t.id, t.number FROM ticket t JOIN json_each(?) p ON p.value = t.number",
+        (json.dumps(list(pulled.values())),)).fetchall()
+    for local_id, held in clashes:
+        if pulled.get(local_id) == held:
+            continue  # the same ticket
+        if local_id in pulled:
+            conn.exec_driver_sql("UPDATE ticket SET number = number || '~' || id "
+                                 "WHERE id = ?", (local_id,))
+            continue
+        taken = {n for (n,) in conn.exec_driver_sql(
+            "SELECT number FROM ticket WHERE number LIKE ? || '-%'", (held,))}
+        new = new_number(held, me, taken | set(pulled.values()))
+        ev = renumber_event(local_id, held, new, _now())
+        cols = codec.columns("ticket_event")
+        conn.exec_driver_sql(
+            f"INSERT OR IGNORE INTO ticket_event ({', '.join(cols)}) "
+            f"VALUES ({', '.join('?' * len(cols))})",
+            tuple(codec.to_desk(ev.get(c)) for c in cols))
+        conn.exec_driver_sql("UPDATE ticket SET number = ? WHERE id = ?", (new, local_id))
 
 
 _TIME_COLS = {"created_at", "updated_at", "due_first_response", "due_arrival",

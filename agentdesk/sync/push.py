@@ -10,9 +10,11 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from agentdesk.sync import codec, outbox
 from agentdesk.sync.bookkeeping import BatchSize, SyncReport, meta, set_meta, writing
-from agentdesk.sync.central.connection import CentralUnavailable
+from agentdesk.sync.central.connection import CentralError, CentralUnavailable
 
 if TYPE_CHECKING:
     from agentdesk.core.store import Store
@@ -22,18 +24,28 @@ PUSH_BATCH = 500
 BACKFILL = ("agent", "contact", "incident", "ticket", "ticket_event", "ticket_article")
 
 
+class DemoDesk(CentralError):
+    """A desk filled with demo data asked to join a centre."""
+
+
 def register(store: Store, central: Central, me: str, name: str) -> int:
     """First contact: the centre numbers the desk, and the desk's own rows made before
-    (agents, contacts, incidents, tickets, events) are enqueued once."""
+    (agents, the customers its tickets and contacts name, contacts, incidents, tickets,
+    events) are enqueued once. A desk of demo data never joins."""
     with store.engine.connect() as conn:
         known = meta(conn, "desk_no")
+        demo = meta(conn, "demo")
     if known:
         return int(known)
+    if demo:
+        raise DemoDesk(f"{store.path} holds demo data, which never goes to a centre: sync a "
+                       "new desk file instead (agentdesk --db NEW.db sync ...)")
     no = central.register(me, name)
     with writing(store) as conn:
         if not meta(conn, "desk_no"):
             queued = {(e, r) for e, r in conn.exec_driver_sql(
                 "SELECT entity, row_id FROM sync_outbox")}
+            _backfill_customers(conn, queued)
             for entity in BACKFILL:
                 cols = codec.columns(entity)
                 order = " ORDER BY at, id" if entity == "ticket_event" else ""
@@ -44,6 +56,24 @@ def register(store: Store, central: Central, me: str, name: str) -> int:
                                     if (entity, codec.row_id(entity, r)) not in queued])
             set_meta(conn, "desk_no", no)
     return no
+
+
+def _backfill_customers(conn: sa.Connection, queued: set[tuple[str, str]]) -> None:
+    """The customers this desk's tickets and contacts name, each with its phones in the
+    insert (the centre keeps its own row for an account it has: :mod:`.central.joining`).
+    Customers nothing names stay local: the centre's customer file is the reference."""
+    cols = codec.columns("customer")
+    named = "(SELECT customer_id FROM ticket UNION SELECT customer_id FROM contact)"
+    rows = [dict(zip(cols, r)) for r in conn.exec_driver_sql(
+        f"SELECT {', '.join(cols)} FROM customer WHERE id IN {named} ORDER BY id")]
+    phones: dict[str, list[dict]] = {}
+    for cid, pid, e164, kind, position in conn.exec_driver_sql(
+            f"SELECT customer_id, id, e164, kind, position FROM customer_phone WHERE "
+            f"customer_id IN {named} ORDER BY customer_id, position"):
+        phones.setdefault(cid, []).append({"id": pid, "e164": e164, "kind": kind,
+                                           "position": position})
+    outbox.write(conn, [("customer", r["id"], "insert", {**r, "phones": phones.get(r["id"], [])})
+                        for r in rows if ("customer", r["id"]) not in queued])
 
 
 def push(store: Store, central: Central, me: str, batch: int, report: SyncReport,
@@ -78,3 +108,4 @@ def push(store: Store, central: Central, me: str, batch: int, report: SyncReport
         hook("push.after_local_commit")
         report.pushed += result.applied
         report.repeated += result.repeated
+        report.quarantined.extend(result.quarantined)

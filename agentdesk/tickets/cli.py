@@ -61,7 +61,12 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                     channel=args.channel), config.agent_id, policy=sla.for_config(config, session))
                 out = [tickets.as_json(session, ticket)]
             elif args.ticket_command == "show":
-                out = [tickets.as_json(session, tickets.get(session, args.ticket))]
+                found = tickets.find(session, args.ticket)
+                if not found:
+                    raise tickets.TicketError(f"no ticket {args.ticket!r}")
+                out = [tickets.as_json(session, t) for t in found]
+                if len(out) > 1:  # also: tickets renumbered from this number
+                    out[0]["also"] = [o["number"] for o in out[1:]]
             else:
                 out = [tickets.as_json(session, t) for t in tickets.listing(
                     session, owner=config.agent_id if args.mine else None,
@@ -75,5 +80,9 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     for item in out:
         due = " ".join(f"{k}={v[11:16] if v else '-'}" for k, v in item["deadlines"].items())
         print(f"{item['number']}  {item['status']:<11} {item['priority']:<9} "
-              f"{item['category']:<18} owner={item['owner']}  {due}")
+              f"{item['category']:<18} owner={item['owner']}  {due}"
+              + (f"  (was {args.ticket} before its desk joined the centre)"
+                 if args.ticket_command == "show" and args.ticket not in (item["number"],
+                                                                          item.get("id"))
+                 else ""))
     return 0

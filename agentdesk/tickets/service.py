@@ -207,16 +207,31 @@ def create(session: Session, draft: Draft, agent_code: str, policy: Policy | Non
 
 
 def get(session: Session, ticket_ref: str) -> Ticket:
-    """A ticket by id or by number."""
+    """A ticket by id or by number (or by the number it had before it was renumbered)."""
+    found = find(session, ticket_ref)
+    if not found:
+        raise TicketError(f"no ticket {ticket_ref!r}")
+    return found[0]
+
+
+def find(session: Session, ticket_ref: str) -> list[Ticket]:
+    """The ticket with this id or number, then those that had this number before their
+    desk joined a centre and a ``renumbered`` event gave them another."""
+    from sqlalchemy import text
     from sqlmodel import select
 
     from agentdesk.core.models import Ticket
 
     ticket = session.get(Ticket, ticket_ref) or session.exec(
         select(Ticket).where(Ticket.number == ticket_ref)).first()
-    if ticket is None:
-        raise TicketError(f"no ticket {ticket_ref!r}")
-    return ticket
+    found = [ticket] if ticket is not None else []
+    for (ticket_id,) in session.connection().execute(text(
+            "SELECT ticket_id FROM ticket_event WHERE kind = 'renumbered' AND "
+            "json_extract(data, '$.old_number') = :ref ORDER BY at, id"), {"ref": ticket_ref}):
+        other = session.get(Ticket, ticket_id)
+        if other is not None and other not in found:
+            found.append(other)
+    return found
 
 
 def _owner_check(ticket: Ticket, agent_id: str) -> None:

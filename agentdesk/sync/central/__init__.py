@@ -16,14 +16,23 @@ arrive in batches, and each desk's own database keeps its references) plus
 * ``central_meta``: the central schema version; ``search_keys``: the key rules' version
   the keys were computed with (``search_keys.version()``);
 * ``central_setting(name, body, updated_at)``: what every desk pulls by name, e.g. the
-  centre's SLA policy text (``sla_policy``); logged as entity ``central_setting``.
+  centre's SLA policy text (``sla_policy``); logged as entity ``central_setting``;
+* ``customer_alias(alias_id, customer_id)`` and ``quarantine``: see "A desk with a past".
 
-**The cursor never skips.** Every writer of ``change_log`` runs :meth:`Central._writing`:
-on PostgreSQL it first takes ``pg_advisory_xact_lock(LOCK_KEY)``, so writers run one at
-a time and a ``seq`` is drawn only while the previous writer has committed (its rows are
-visible before the lock is released); on SQLite ``BEGIN IMMEDIATE`` does the same.
-Hence seq order is commit order, and a puller that has seen seq N has seen everything
+**The cursor never skips.** PostgreSQL numbers ``change_log`` itself (:mod:`.ordering`):
+a row gets a provisional negative ``seq`` when written, and a deferred trigger gives the
+transaction's rows their real numbers at commit, under ``pg_advisory_xact_lock(LOCK_KEY)``
+held only for that step. Any writer, plain SQL in psql included, gets commit-ordered
+numbers, and no desk holds the lock while its data crosses the network. On SQLite
+``BEGIN IMMEDIATE`` serialises writers. A puller that has seen seq N has seen everything
 below N.
+
+**A desk with a past** (:mod:`.joining`): a pushed customer whose account the centre has
+under another id becomes an alias of it, and what names the alias is re-pointed; a
+ticket numbered before its desk joined whose number another ticket holds gets a new one
+(the old number and the desk's tag) and a ``renumbered`` event. A change a constraint
+refuses is set aside in ``quarantine`` (the rest of the batch goes on) and recorded as
+applied, so it does not fail every push of that desk.
 
 **Conflicts** are decided here, inside the applying transaction, in receipt order: a
 claim or hand-over names the owner it expects to replace; if the ticket's owner is no
@@ -34,7 +43,8 @@ field edit overwrites in receipt order; the overwritten value goes to the audit 
 The parts, by job: :mod:`.connection` (URL, engines, errors, the locked write
 transaction), :mod:`.schema` (tables, upgrades, ``central_meta``), :mod:`.changes` (push,
 pull, first-sync snapshot), :mod:`.apply` (a pushed batch and the ownership decisions),
-:mod:`.rows` (upserts, lookup keys), :mod:`.seeds` (seed storage), :mod:`.centre`
+:mod:`.joining` (aliases, renumbering), :mod:`.ordering` (the commit-time numbering
+triggers), :mod:`.rows` (upserts, lookup keys), :mod:`.seeds` (seed storage), :mod:`.centre`
 (:class:`Central` and :func:`connect`).
 """
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from agentdesk.core.ids import new_id
 from agentdesk.sync import codec
 from agentdesk.sync.central.connection import CentralError
+from agentdesk.sync.central.joining import Identities, renumber_event
 from agentdesk.sync.central.rows import aware, refresh_keys, upsert
 from agentdesk.sync.central.schema import T
 
@@ -27,6 +28,7 @@ class PushResult:
     applied: int = 0  # changes applied now
     repeated: int = 0  # changes the centre had already applied (a retried batch)
     conflicts: list[dict] = field(default_factory=list)
+    quarantined: list[dict] = field(default_factory=list)  # change_id, entity, row_id, reason
 
 
 class BatchApply:
@@ -47,6 +49,7 @@ class BatchApply:
         self.known_events: set[str] = set()
         self.owner_since: dict[str, datetime] = {}
         self.customers: set[str] = set()  # changed: their lookup keys are recomputed
+        self.ids = Identities(conn, desk_id)
 
     def log(self, entity: str, row_id: str, op: str, change_id: str | None,
             payload: dict | None = None) -> None:
@@ -79,6 +82,7 @@ class BatchApply:
 
     def finish(self) -> None:
         ticket = T["ticket"]
+        self.renumber()
         if self.new_tickets:
             self.conn.execute(ticket.insert(), [self.tickets[i] for i in self.new_tickets])
         old = [i for i in self.dirty if i not in set(self.new_tickets)]
@@ -97,6 +101,22 @@ class BatchApply:
         if self.logs:
             self.conn.execute(T["change_log"].insert(), self.logs)
 
+    def renumber(self) -> None:
+        """A number another ticket holds (numbered before its desk joined): the later
+        ticket gets a new one and a ``renumbered`` event (:mod:`.joining`)."""
+        from agentdesk.tickets import workflow
+
+        touched = [*self.new_tickets, *sorted(self.dirty - set(self.new_tickets))]
+        for ticket_id, number in self.ids.collisions(self.tickets, touched).items():
+            state = self.tickets[ticket_id]
+            ev = renumber_event(ticket_id, state["number"], number, self.now)
+            if ev["id"] not in self.known_events:
+                self.known_events.add(ev["id"])
+                self.new_events.append(ev)
+                self.log("ticket_event", ev["id"], "insert", None)
+            self.project(state, "renumbered", "", workflow.decode(ev["data"]), self.now)
+            self.dirty.add(ticket_id)
+
     def apply(self, change: dict) -> None:
         entity, op, payload = change["entity"], change["op"], change["payload"]
         cid, row_id = change["change_id"], change["row_id"]
@@ -109,13 +129,18 @@ class BatchApply:
                 conn.execute(T["agent"].insert(), row)
                 self.log(entity, row_id, op, cid)
         elif entity in ("contact", "incident"):
-            upsert(conn, T[entity], [codec.to_python(entity, payload)])
+            row = codec.to_python(entity, payload)
+            if "customer_id" in row:
+                row["customer_id"] = self.ids.canonical(row["customer_id"])
+            upsert(conn, T[entity], [row])
             self.log(entity, row_id, op, cid)
         elif entity == "customer":
             self.customer(change)
         elif entity == "ticket":
             if row_id not in self.tickets:
-                self.tickets[row_id] = codec.to_python(entity, payload)
+                row = codec.to_python(entity, payload)
+                row["customer_id"] = self.ids.canonical(row.get("customer_id"))
+                self.tickets[row_id] = row
                 self.new_tickets.append(row_id)
                 self.log(entity, row_id, op, cid)
         elif entity == "ticket_event":
@@ -133,7 +158,7 @@ class BatchApply:
     # customers: field edits win in receipt order; the overwritten value is audited
     def customer(self, change: dict) -> None:
         conn, customer, payload = self.conn, T["customer"], change["payload"]
-        cid = change["row_id"]
+        cid = self.ids.canonical(change["row_id"]) or change["row_id"]
         current = conn.execute(sa.select(customer).where(customer.c.id == cid)
                                .with_for_update()).mappings().first()
         if change["op"] == "phones":
@@ -150,7 +175,22 @@ class BatchApply:
         elif current is None:
             if change["op"] != "insert":
                 return  # an edit of a customer the centre does not have: nothing to edit
+            holder = self.ids.holder(payload["account_no"], cid)
+            if holder is not None:  # the same account, another id: the centre's wins
+                for moved in self.ids.alias(cid, holder):  # tickets that came first
+                    self.log("ticket", moved, "update", None)
+                for state in self.tickets.values():
+                    if state.get("customer_id") == cid:
+                        state["customer_id"] = holder
+                        self.dirty.add(state["id"])
+                # logged again, so the desk pulls the centre's row and gives way to it
+                self.log("customer", holder, "update", change["change_id"])
+                return
             conn.execute(customer.insert(), codec.to_python("customer", payload))
+            if payload.get("phones"):  # a desk's own customer, sent when it joins
+                conn.execute(T["customer_phone"].insert(),
+                             [{**codec.to_python("customer_phone", p), "customer_id": cid}
+                              for p in payload["phones"]])
         else:
             fields = payload if change["op"] == "insert" else payload["fields"]
             values = codec.to_python("customer", {k: v for k, v in fields.items()
@@ -192,6 +232,7 @@ class BatchApply:
         rejected = (ev["kind"] in OWNERSHIP_KINDS and "expect_owner" in data
                     and owner_before != data["expect_owner"])
         self.project(state, ev["kind"], ev["to_status"], data, ev["at"])
+        state["customer_id"] = self.ids.canonical(state.get("customer_id"))
         if rejected:
             self.reject(state, owner_before, ev)
             comp = {"id": new_id(), "ticket_id": state["id"], "at": self.now, "agent_id": None,

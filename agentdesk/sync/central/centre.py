@@ -52,6 +52,10 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="4"))
                 version = "4"
+            if version == "4":  # schema 5 adds tables only (aliases, quarantine)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="5"))
+                version = "5"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "

@@ -73,11 +73,19 @@ class ChangeLog(CentralBase):
             if todo:
                 # The centre's clock, never the desk's: desk clocks may be off by hours.
                 now = aware(conn.execute(sa.select(sa.func.current_timestamp())).scalar())
-                ctx = BatchApply(conn, desk_id, now, result)
-                ctx.prepare(todo)
-                for change in todo:
-                    ctx.apply(change)
-                ctx.finish()
+                try:
+                    with conn.begin_nested():
+                        self._apply(conn, desk_id, now, result, todo)
+                except sa.exc.IntegrityError:
+                    # One change a constraint refuses must not fail this desk's every
+                    # push: again change by change, the refused ones set aside.
+                    result.conflicts.clear()
+                    for change in todo:
+                        try:
+                            with conn.begin_nested():
+                                self._apply(conn, desk_id, now, result, [change])
+                        except sa.exc.IntegrityError as exc:
+                            self._quarantine(conn, desk_id, change, exc, result)
                 conn.execute(applied.insert(), [{"change_id": c["change_id"], "desk_id": desk_id}
                                                 for c in todo])
                 result.applied = len(todo)
@@ -86,6 +94,27 @@ class ChangeLog(CentralBase):
             if hook:
                 hook("central.before_commit")
         return result
+
+    @staticmethod
+    def _apply(conn: sa.Connection, desk_id: str, now: object, result: PushResult,
+               changes: list[dict]) -> None:
+        ctx = BatchApply(conn, desk_id, now, result)  # type: ignore[arg-type]
+        ctx.prepare(changes)
+        for change in changes:
+            ctx.apply(change)
+        ctx.finish()
+
+    @staticmethod
+    def _quarantine(conn: sa.Connection, desk_id: str, change: dict,
+                    exc: sa.exc.IntegrityError, result: PushResult) -> None:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        conn.execute(T["quarantine"].insert(), {
+            "change_id": change["change_id"], "desk_id": desk_id, "entity": change["entity"],
+            "row_id": change["row_id"], "op": change["op"], "reason": reason,
+            "payload": json.dumps(change["payload"], ensure_ascii=False, default=str)})
+        result.quarantined.append({"change_id": change["change_id"],
+                                   "entity": change["entity"], "row_id": change["row_id"],
+                                   "reason": reason})
 
     # --- pulling ------------------------------------------------------------------
 

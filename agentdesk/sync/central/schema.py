@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
@@ -89,6 +89,27 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("n", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False))
+    # A desk's customer whose account the centre had under another id (:mod:`.joining`).
+    tables["customer_alias"] = sa.Table(
+        "customer_alias", md,
+        sa.Column("alias_id", sa.String(40), primary_key=True),
+        sa.Column("customer_id", sa.String(40), nullable=False),
+        sa.Column("desk_id", sa.String(80), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.current_timestamp()))
+    # A pushed change the centre could not apply (a constraint refused it): set aside with
+    # the reason instead of failing every sync of that desk for ever.
+    tables["quarantine"] = sa.Table(
+        "quarantine", md,
+        sa.Column("change_id", sa.String(40), primary_key=True),
+        sa.Column("desk_id", sa.String(80), nullable=False),
+        sa.Column("entity", sa.String(32), nullable=False),
+        sa.Column("row_id", sa.String(80), nullable=False),
+        sa.Column("op", sa.String(16), nullable=False),
+        sa.Column("payload", sa.Text, nullable=True),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False,
+                  server_default=sa.func.current_timestamp()))
     tables["central_meta"] = sa.Table(
         "central_meta", md,
         sa.Column("key", sa.String(64), primary_key=True),
