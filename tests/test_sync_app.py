@@ -58,7 +58,7 @@ async def test_a_centre_the_desk_cannot_use_is_said_once_not_only_offline(tmp_pa
         assert await wait_until(pilot, lambda: app.sync_state.startswith("offline since"), 15)
 
         def told() -> list[str]:
-            return [n.message for n in app._notifications if "central init" in n.message]
+            return [n.message for n in app._notifications if "upgrade agentdesk" in n.message]
 
         assert await wait_until(pilot, lambda: len(told()) == 1, 5)
         await pilot.press("f9")
@@ -83,7 +83,7 @@ def test_one_desk_sync_is_headless_and_never_raises(tmp_path: Path) -> None:
     syncer = DeskSyncer(desk, url, interval=30)
     try:
         first = syncer.run()
-        assert first.report is None and first.tell and "central init" in first.error
+        assert first.report is None and first.tell and "upgrade agentdesk" in first.error
         assert syncer.settle(first) == first.error  # said to the agent
         again = syncer.run()
         assert syncer.settle(again) == ""  # the same problem is not said again

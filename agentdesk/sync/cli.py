@@ -13,8 +13,21 @@ from pathlib import Path
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
     from agentdesk.core.config import Config
-    from agentdesk.sync.central import Central
+    from agentdesk.sync.central import Central, CentralError
 
+# Exit statuses of `agentdesk sync` and `agentdesk central` (README: "Sync with the
+# central store"); 2 stays the usage error of every command (a bad or missing URL too).
+EXIT_UNREACHABLE = 3  # offline: the changes wait on the desk; the same command later works
+EXIT_UNUSABLE = 4  # the centre answered but cannot be used as configured: retrying won't help
+
+
+def exit_code(exc: CentralError) -> int:
+    from agentdesk.cli_support import EXIT_USAGE
+    from agentdesk.sync.central import CentralUnavailable
+
+    if isinstance(exc, CentralUnavailable):
+        return EXIT_UNREACHABLE
+    return EXIT_USAGE if exc.kind == "url" else EXIT_UNUSABLE
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
@@ -60,6 +73,16 @@ def _setup(args: argparse.Namespace) -> tuple[Config, Central]:
 
 
 def cmd_central(args: argparse.Namespace) -> int:
+    from agentdesk.sync.central import CentralError
+
+    try:
+        return _central(args)
+    except CentralError as exc:
+        print(f"agentdesk: {exc}", file=sys.stderr)
+        return exit_code(exc)
+
+
+def _central(args: argparse.Namespace) -> int:
     config, centre = _setup(args)
     try:
         if args.central_command == "init":
@@ -106,6 +129,19 @@ def _seed(centre: Central) -> int:
     return 0
 
 
+def _failed(exc: CentralError, args: argparse.Namespace, waiting: int) -> int:
+    """The one line saying why this sync cannot happen; returns the exit status."""
+    from agentdesk.sync.central import CentralUnavailable
+
+    if args.json:
+        print(json.dumps({"ok": False, "error": str(exc), "kind": exc.kind,
+                          "waiting": waiting}, ensure_ascii=False))
+    else:
+        later = " for the next sync" if isinstance(exc, CentralUnavailable) else ""
+        print(f"agentdesk: {exc}; {waiting} change(s) waiting{later}", file=sys.stderr)
+    return exit_code(exc)
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     from agentdesk.cli_support import open_desk, progress_printer
     from agentdesk.sync import central, engine, schedule
@@ -117,6 +153,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
     centre = None
     update, stop = progress_printer() if not args.json else (None, lambda: None)
     try:
+        if not config.db_path().exists():
+            # A new desk: no desk file made for a centre it cannot use (as the mirror).
+            try:
+                centre = central.connect(url)
+                centre.check()
+            except central.CentralError as exc:
+                if args.once or not isinstance(exc, central.CentralUnavailable):
+                    return _failed(exc, args, 0)
         with open_desk(config) as desk:
             plan = schedule.Schedule(config.sync_interval)
             while True:
@@ -125,16 +169,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
                         centre = central.connect(url)
                     report = engine.sync_once(desk, centre, desk_name=config.desk,
                                               progress=update, seed=not args.no_seed)
-                except central.CentralUnavailable as exc:
+                except central.CentralError as exc:
+                    # Offline heals itself: the loop retries. A centre that refuses this
+                    # desk (login, database, schema) would refuse it for ever: stop.
+                    if args.once or not isinstance(exc, central.CentralUnavailable):
+                        return _failed(exc, args, engine.waiting(desk))
                     plan.failed()
-                    if args.once:
-                        if args.json:
-                            print(json.dumps({"ok": False, "error": str(exc),
-                                              "waiting": engine.waiting(desk)}))
-                        else:
-                            print(f"agentdesk: {exc}; {engine.waiting(desk)} change(s) "
-                                  "waiting", file=sys.stderr)
-                        return 3
                     print(f"agentdesk: {exc}; retry in {plan.delay():.0f} s", file=sys.stderr)
                 else:
                     plan.succeeded()

@@ -34,7 +34,19 @@ class Central(ChangeLog, SeedStorage):
                 conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-            existed = sa.inspect(conn).has_table("central_meta")
+            found = sa.inspect(conn)
+            existed = found.has_table("central_meta")
+            if existed:
+                was = conn.execute(sa.select(T["central_meta"].c.value).where(
+                    T["central_meta"].c.key == "schema_version")).scalar()
+                if _newer(was):  # a newer agentdesk's centre: leave it as it is
+                    raise self._other_version(was)
+            elif clash := sorted(set(found.get_table_names()) & set(T)):
+                # Another application's tables of the same names: never mix with them.
+                raise CentralError(f"central store {self.shown}: not an agentdesk centre, "
+                                   f"yet it holds tables named like agentdesk's "
+                                   f"({', '.join(clash[:5])}); choose an empty database",
+                                   "not-agentdesk")
             METADATA.create_all(conn, checkfirst=True)
             version = conn.execute(sa.select(T["central_meta"].c.value).where(
                 T["central_meta"].c.key == "schema_version")).scalar()
@@ -61,8 +73,7 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "
                                      "SET STORAGE EXTERNAL"))
             if version is not None and version != SCHEMA_VERSION:
-                raise CentralError(f"central store {self.shown}: schema version {version!r}, "
-                                   f"this agentdesk knows {SCHEMA_VERSION!r}")
+                raise self._other_version(version)
             if version is None:
                 conn.execute(T["central_meta"].insert(),
                              {"key": "schema_version", "value": SCHEMA_VERSION})
@@ -100,12 +111,40 @@ class Central(ChangeLog, SeedStorage):
             after = ids[-1]
 
     def check(self) -> None:
-        with self.reading() as conn:
-            version = conn.execute(sa.select(T["central_meta"].c.value).where(
-                T["central_meta"].c.key == "schema_version")).scalar()
+        """Raises CentralError when this is not an agentdesk centre of this schema
+        version, saying what to do."""
+        try:
+            with self.reading() as conn:
+                version = conn.execute(sa.select(T["central_meta"].c.value).where(
+                    T["central_meta"].c.key == "schema_version")).scalar()
+        except CentralError as exc:
+            if exc.kind != "not-initialised":
+                raise
+            # Only now (every sync checks): an empty database, or another application's?
+            with self.reading() as conn:
+                tables = sorted(sa.inspect(conn).get_table_names())
+            if not tables:
+                raise CentralError(f"central store {self.shown}: empty database, no agentdesk "
+                                   "centre yet; run agentdesk central init --central URL",
+                                   "not-initialised") from None
+            raise CentralError(f"central store {self.shown}: not an agentdesk centre (it "
+                               f"holds other tables: {', '.join(tables[:5])}"
+                               f"{', ...' if len(tables) > 5 else ''}); check the database "
+                               "name in the URL", "not-agentdesk") from None
         if version != SCHEMA_VERSION:
-            raise CentralError(f"central store {self.shown}: schema version {version!r}, "
-                               f"expected {SCHEMA_VERSION!r}; run agentdesk central init")
+            raise self._other_version(version)
+
+    def _other_version(self, version: str | None) -> CentralError:
+        if version is None:
+            return CentralError(f"central store {self.shown}: no schema version recorded; "
+                                "run agentdesk central init --central URL", "not-initialised")
+        if _newer(version):
+            return CentralError(f"central store {self.shown}: central schema version "
+                                f"{version}, newer than this agentdesk knows "
+                                f"({SCHEMA_VERSION}); upgrade agentdesk", "schema")
+        return CentralError(f"central store {self.shown}: central schema version {version}, "
+                            f"this agentdesk needs {SCHEMA_VERSION}; run agentdesk central "
+                            "init --central URL (it upgrades the centre)", "schema")
 
     # --- centre-side writes (loads) --------------------------------------------------
 
@@ -160,8 +199,15 @@ class Central(ChangeLog, SeedStorage):
         return len(rows)
 
 
+def _newer(version: str | None) -> bool:
+    """A schema version this agentdesk does not know (made by a newer one)."""
+    if version is None:
+        return False
+    return not version.isdigit() or int(version) > int(SCHEMA_VERSION)
+
+
 def connect(url: str, pool_size: int = 5) -> Central:
     if not url:
         raise CentralError("no central store configured: set central_url in the config "
-                           "(or AGENTDESK_CENTRAL_URL, or --central URL)")
+                           "(or AGENTDESK_CENTRAL_URL, or --central URL)", "url")
     return Central(url, pool_size=pool_size)

@@ -59,7 +59,16 @@ KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
 
 
 class CentralError(StoreError):
-    """The central store cannot be used (unreachable, not initialised, refused)."""
+    """The central store cannot be used as configured: unless it is a
+    :class:`CentralUnavailable`, trying again will not help. ``kind`` says why, for
+    scripts (``agentdesk sync --json``): "auth" (login refused), "no-database",
+    "not-initialised" (no centre there yet), "not-agentdesk" (another application's
+    tables), "schema" (another schema version), "url" (a bad or missing URL), "unusable"
+    (anything else the centre said)."""
+
+    def __init__(self, message: str, kind: str = "unusable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class CentralUnavailable(CentralError):
@@ -68,8 +77,23 @@ class CentralUnavailable(CentralError):
     Either way a smaller batch will not help."""
 
     def __init__(self, message: str, stalled: bool = False, down: bool = False) -> None:
-        super().__init__(message)
+        super().__init__(message, "stalled" if stalled else "unreachable")
         self.stalled, self.down = stalled, down
+
+
+# The server answered the login and said no: it will say so again, so these are not
+# "unreachable". libpq gives no SQLSTATE for a failed connection, hence the texts
+# (the server's English ones; a server set to another lc_messages falls through to
+# "unreachable" and is retried, the safe side).
+REFUSED = (
+    (re.compile(r'database "[^"]*" does not exist'), "no-database", "",
+     "check the database name in the URL (or create it, then agentdesk central init)"),
+    (re.compile(r"password authentication failed|no password supplied|role \"[^\"]*\" "
+                r"does not exist|is not permitted to log in|no pg_hba\.conf entry|"
+                r"permission denied for database|authentication failed"), "auth",
+     "login refused: ", "check the user and password (URL, ~/.pgpass or PGPASSWORD) and "
+     "the server's pg_hba.conf"),
+)
 
 
 class Watchdog:
@@ -117,25 +141,26 @@ class Watchdog:
 def safe_url(url: str) -> str:
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown as given, cut short
-        return url[:60]
+    except Exception:  # noqa: BLE001 - a URL we cannot parse: cut short, password hidden
+        return re.sub(r"^((?:[\w+.-]+://)?[^:/@]*:).*@", r"\1***@", url)[:80]
 
 
 def _engine_url(url: str) -> sa.URL:
     try:
         parsed = sa.make_url(url)
     except Exception:  # noqa: BLE001
-        raise CentralError(f"central store URL {url!r} is not a URL like "
-                           "postgresql://user@host/db or sqlite:///path") from None
+        raise CentralError(f"central store URL {safe_url(url)!r} is not a URL like "
+                           "postgresql://user@host/db or sqlite:///path", "url") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
-            raise CentralError("a SQLite central store needs a file: sqlite:///path/central.db")
+            raise CentralError("a SQLite central store needs a file: sqlite:///path/central.db",
+                               "url")
         return parsed
     raise CentralError(f"central store {safe_url(url)}: only postgresql:// and sqlite:/// "
-                       "are supported")
+                       "are supported", "url")
 
 
 class CentralBase:
@@ -146,6 +171,7 @@ class CentralBase:
         self.url = url
         self.shown = safe_url(url)
         engine_url = _engine_url(url)
+        self._password = engine_url.password
         self.dialect = engine_url.get_backend_name()
         if self.dialect == "postgresql":
             self.engine = sa.create_engine(
@@ -209,8 +235,16 @@ class CentralBase:
 
     def explain(self, exc: BaseException) -> CentralError:
         message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        if self._password:  # drivers do not quote it; should one ever, it stays hidden
+            message = [line.replace(self._password, "***") for line in message]
         first = message[0] if message else type(exc).__name__
         lowered = " ".join(message).lower()
+        for pattern, kind, label, advice in REFUSED:
+            if pattern.search(first):
+                # "connection failed: connection to server at ..., port N failed: FATAL:"
+                # repeats the URL: the server's own words are the news.
+                said = re.sub(r"^.* failed: (?:FATAL:\s+)?", "", first)
+                return CentralError(f"central store {self.shown}: {label}{said}; {advice}", kind)
         unreachable = ("connection refused", "could not connect", "timeout", "timed out",
                        "server closed", "connection is closed", "terminating connection",
                        "unable to open", "no route", "network", "consuming input failed",
@@ -229,7 +263,7 @@ class CentralBase:
                                       down=down)
         if "does not exist" in lowered or "no such table" in lowered:
             return CentralError(f"central store {self.shown}: not initialised ({first}); run "
-                                "agentdesk central init --central URL")
+                                "agentdesk central init --central URL", "not-initialised")
         return CentralError(f"central store {self.shown}: {first}")
 
     @contextmanager
