@@ -128,6 +128,7 @@ def test_a_demo_desk_refuses_to_join(tmp_path: Path, centre) -> None:
         engine.sync_once(desk, centre)
     message = str(refused.value)
     assert "demo" in message and "\n" not in message and "--db" in message
+    assert refused.value.kind == "demo"
     assert centre_rows(centre, "SELECT count(*) FROM ticket") == [(0,)]
     assert centre_rows(centre, "SELECT count(*) FROM desk") == [(0,)]
     assert desk_rows(desk, "SELECT count(*) FROM sync_meta WHERE key = 'desk_no'") == [(0,)]

@@ -39,7 +39,7 @@ def register(store: Store, central: Central, me: str, name: str) -> int:
         return int(known)
     if demo:
         raise DemoDesk(f"{store.path} holds demo data, which never goes to a centre: sync a "
-                       "new desk file instead (agentdesk --db NEW.db sync ...)")
+                       "new desk file instead (agentdesk --db NEW.db sync ...)", kind="demo")
     no = central.register(me, name)
     with writing(store) as conn:
         if not meta(conn, "desk_no"):

@@ -63,8 +63,8 @@ class CentralError(StoreError):
     :class:`CentralUnavailable`, trying again will not help. ``kind`` says why, for
     scripts (``agentdesk sync --json``): "auth" (login refused), "no-database",
     "not-initialised" (no centre there yet), "not-agentdesk" (another application's
-    tables), "schema" (another schema version), "url" (a bad or missing URL), "unusable"
-    (anything else the centre said)."""
+    tables), "schema" (another schema version), "url" (a bad or missing URL), "demo" (this
+    desk holds demo data: it never joins), "unusable" (anything else the centre said)."""
 
     def __init__(self, message: str, kind: str = "unusable") -> None:
         super().__init__(message)
