@@ -440,6 +440,36 @@ def test_pg_raw_writer_bypassing_the_project_still_gets_commit_order(tmp_path: P
         cleanup()
 
 
+def test_pg_numbering_a_big_transaction_and_one_numbered_midway(tmp_path: Path) -> None:
+    """Every row of a big transaction is numbered once, in insertion order; rows written
+    after a mid-transaction numbering (SET CONSTRAINTS ALL IMMEDIATE) are numbered too.
+    (The firings after the first return on the transaction's own note: a probe of the
+    table made a 40,000-row commit take a minute; ``/tmp`` timings are in the note.)"""
+    require_pg()
+    import psycopg
+
+    url, cleanup = central_url("postgres", tmp_path)
+    try:
+        c = central.connect(url)
+        c.init_schema()
+        with psycopg.connect(url) as conn:
+            conn.execute("INSERT INTO change_log (entity, row_id, op) SELECT 'x', 'a' || g, "
+                         "'i' FROM generate_series(1, 20000) g")
+            conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            conn.execute("SET CONSTRAINTS ALL DEFERRED")
+            conn.execute("INSERT INTO change_log (entity, row_id, op) SELECT 'x', 'b' || g, "
+                         "'i' FROM generate_series(1, 5) g")
+            conn.commit()
+            rows = conn.execute("SELECT row_id FROM change_log ORDER BY seq").fetchall()
+            assert conn.execute("SELECT min(seq), max(seq), count(DISTINCT seq) FROM "
+                                "change_log").fetchone() == (1, 20005, 20005)
+        assert [r[0] for r in rows] == [f"a{i}" for i in range(1, 20001)] + \
+            [f"b{i}" for i in range(1, 6)]
+        c.dispose()
+    finally:
+        cleanup()
+
+
 def test_old_schema_desk_migrates_then_syncs(tmp_path: Path, centre) -> None:
     from agentdesk.core import migrations
     from agentdesk.sync import outbox

@@ -41,13 +41,19 @@ CREATE OR REPLACE FUNCTION change_log_number() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     base bigint;
+    upto bigint;
 BEGIN
-    -- fires once per inserted row; the first firing numbers them all
-    IF NOT EXISTS (SELECT 1 FROM change_log WHERE seq < 0) THEN
+    -- Fires once per inserted row; the first firing numbers them all. The others return
+    -- on the transaction's own note of how far it numbered: a probe of the table would
+    -- step over every row version the numbering just replaced (N firings x N versions).
+    upto := coalesce(nullif(current_setting('agentdesk.numbered_upto', true), ''), '0')::bigint;
+    IF -NEW.seq <= upto THEN
         RETURN NULL;
     END IF;
     PERFORM pg_advisory_xact_lock({LOCK_KEY});
     PERFORM set_config('agentdesk.numbering', 'on', true);
+    SELECT coalesce(max(-seq), 0) INTO upto FROM change_log WHERE seq < 0;
+    PERFORM set_config('agentdesk.numbered_upto', upto::text, true);
     SELECT coalesce(max(seq), 0) INTO base FROM change_log WHERE seq > 0;
     UPDATE change_log c SET seq = base + n.rn
       FROM (SELECT seq AS old, row_number() OVER (ORDER BY seq DESC) AS rn
