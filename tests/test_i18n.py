@@ -40,3 +40,9 @@ def test_cjk_aligns_in_tables() -> None:
     lines = [line for line in console.export_text().splitlines() if line.strip()]
     starts = {cell_len(line[: line.index("1")]) for line in lines}
     assert len(starts) == 1, lines
+
+
+def test_visible_shows_control_characters_as_escapes() -> None:
+    from agentdesk.core.i18n import visible
+
+    assert visible("GD1\x1b[31m\n王[/]") == "GD1\\x1b[31m\\n王[/]"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync_helpers import central_url, centre_rows, desk_rows, new_desk
+from tests.sync_helpers import centre_rows, desk_rows, new_desk
 
 HEAD = ("account_no,name,phones,district,street,community,building,unit,room,utility,"
         "customer_class,meter_no,credit_list,arrears_yuan,tags")
@@ -19,18 +19,6 @@ ROWS = ["3100000001,张三,13812345678,金水区,花园路街道,阳光小区,3�
         "3100000002,李四,13812345679,金水区,花园路街道,阳光小区,3号楼,2单元,502,water,居民,"
         "M002,,0,吸氧",
         "WX-0003,王五,13812345670,惠济区,古荥镇,岗李村,,,,water,居民,M003,,0,"]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def centre(request, tmp_path: Path):
-    from agentdesk.sync import central
-
-    url, cleanup = central_url(request.param, tmp_path)
-    store = central.connect(url)
-    store.init_schema()
-    yield store
-    store.dispose()
-    cleanup()
 
 
 def _standalone(path: Path, csv: Path, who: str, accounts: tuple[str, ...]):

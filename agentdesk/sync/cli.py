@@ -143,6 +143,7 @@ def _failed(exc: CentralError, args: argparse.Namespace, waiting: int) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from agentdesk.core import i18n
     from agentdesk.cli_support import open_desk, progress_printer
     from agentdesk.sync import central, engine, schedule
 
@@ -186,7 +187,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                               f"waiting, {len(report.conflicts)} conflict(s), "
                               f"{report.seconds:.2f} s")
                         for q in report.quarantined:
-                            print(f"set aside: {q['entity']} {q['row_id']}: {q['reason']}")
+                            print(i18n.t("sync.cli.set_aside", entity=q["entity"],
+                                         row_id=i18n.visible(q["row_id"]),
+                                         reason=i18n.visible(q["reason"])))
                         for c in report.conflicts:
                             print(f"conflict: ticket {c['ticket_number']} was taken by "
                                   f"{c['winner_name']} at {c['taken_at']}")

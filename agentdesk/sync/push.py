@@ -38,8 +38,9 @@ def register(store: Store, central: Central, me: str, name: str) -> int:
     if known:
         return int(known)
     if demo:
-        raise DemoDesk(f"{store.path} holds demo data, which never goes to a centre: sync a "
-                       "new desk file instead (agentdesk --db NEW.db sync ...)", kind="demo")
+        from agentdesk.core.i18n import t
+
+        raise DemoDesk(t("sync.demo_refused", path=store.path), kind="demo")
     no = central.register(me, name)
     with writing(store) as conn:
         if not meta(conn, "desk_no"):

@@ -40,7 +40,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
 def cmd_ticket(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk.core import agents
+    from agentdesk.core import agents, i18n
     from agentdesk.customers import lookup
     from agentdesk.tickets import sla
     from agentdesk.tickets import service as tickets, workflow
@@ -81,7 +81,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         due = " ".join(f"{k}={v[11:16] if v else '-'}" for k, v in item["deadlines"].items())
         print(f"{item['number']}  {item['status']:<11} {item['priority']:<9} "
               f"{item['category']:<18} owner={item['owner']}  {due}"
-              + (f"  (was {args.ticket} before its desk joined the centre)"
+              + ("  " + i18n.t("ticket.cli.renumbered", old=i18n.visible(args.ticket))
                  if args.ticket_command == "show" and args.ticket not in (item["number"],
                                                                           item.get("id"))
                  else ""))
