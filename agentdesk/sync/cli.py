@@ -149,7 +149,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     from agentdesk.cli_support import load_config
 
-    config = load_config(args)
+    config = load_config(args, set_lang=True)
     url = getattr(args, "central", None) or config.central_url
     centre = None
     update, stop = progress_printer() if not args.json else (None, lambda: None)

@@ -45,7 +45,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     from agentdesk.tickets import sla
     from agentdesk.tickets import service as tickets, workflow
 
-    config = load_config(args)
+    config = load_config(args, set_lang=True)
     try:
         with open_desk(config) as desk, desk.session() as session:
             if args.ticket_command == "create":
