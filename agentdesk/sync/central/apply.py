@@ -76,6 +76,15 @@ class BatchApply:
             self.conn.execute(sa.select(T["customer"].c.id).where(
                 T["customer"].c.id.in_(customers[start:start + 1000]))
                 .order_by(T["customer"].c.id).with_for_update()).all()
+        # The customer ids the batch names, their aliases read at once (not one by one).
+        named = {c["payload"].get("customer_id") for c in changes
+                 if c["entity"] in ("ticket", "contact")}
+        named |= {c["row_id"] for c in changes if c["entity"] == "customer"}
+        for c in changes:
+            if c["entity"] == "ticket_event" and '"customer_id"' in (c["payload"].get("data")
+                                                                     or ""):
+                named.add(json.loads(c["payload"]["data"]).get("customer_id"))
+        self.ids.load(sorted(i for i in named if i))
         for start in range(0, len(event_ids), 1000):
             self.known_events.update(self.conn.execute(sa.select(events.c.id).where(
                 events.c.id.in_(event_ids[start:start + 1000]))).scalars())
