@@ -48,6 +48,9 @@ class Central(ChangeLog, SeedStorage):
                                    f"({', '.join(clash[:5])}); choose an empty database",
                                    "not-agentdesk")
             METADATA.create_all(conn, checkfirst=True)
+            for table in METADATA.tables.values():  # indexes added to tables that existed
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             version = conn.execute(sa.select(T["central_meta"].c.value).where(
                 T["central_meta"].c.key == "schema_version")).scalar()
             if version == "1":  # before the tickets' met times (desk migration 0006)

@@ -37,6 +37,8 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     sa.Index("ix_customer_phone_customer_id", tables["customer_phone"].c.customer_id)
     sa.Index("ix_ticket_event_ticket_id", tables["ticket_event"].c.ticket_id)
     sa.Index("ix_customer_account_no", tables["customer"].c.account_no)
+    # every push looks its tickets' numbers up (:mod:`.joining`): not a scan of them all
+    sa.Index("ix_ticket_number", tables["ticket"].c.number)
     seq_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     tables["change_log"] = sa.Table(
         "change_log", md,
