@@ -490,6 +490,39 @@ CATALOG: dict[str, dict[str, str]] = {
                                 "（agentdesk --db NEW.db sync ...）",
                           "en": "{path} holds demo data, which never goes to a centre: sync a "
                                 "new desk file instead (agentdesk --db NEW.db sync ...)"},
+    "sync.verify.repair_alone": {"zh": "--repair 需与 --verify 一起使用（agentdesk sync --verify "
+                                       "--repair）",
+                                 "en": "--repair goes with --verify (agentdesk sync --verify "
+                                       "--repair)"},
+    "sync.verify.table": {"zh": "{entity}：本坐席 {desk} 行，中心 {centre} 行，{ranges} 个键段中 "
+                                "{differing} 个不同",
+                          "en": "{entity}: desk {desk} rows, centre {centre} rows, {differing} "
+                                "of {ranges} key ranges differ"},
+    "sync.verify.in_flight": {"zh": "  {count} 行有变更在途（下次同步带到），不算差异",
+                              "en": "  {count} row(s) with a change on its way (the next sync "
+                                    "brings it): not a difference"},
+    "sync.verify.local": {"zh": "  {count} 行只属于本坐席（本地导入、不上传），不算差异",
+                          "en": "  {count} row(s) of this desk's own that never go to the "
+                                "centre: not a difference"},
+    "sync.verify.desk": {"zh": "仅本坐席有：{entity} {row_id}",
+                         "en": "only on this desk: {entity} {row_id}"},
+    "sync.verify.centre": {"zh": "仅中心有：{entity} {row_id}",
+                           "en": "only at the centre: {entity} {row_id}"},
+    "sync.verify.differs": {"zh": "内容不同：{entity} {row_id}",
+                            "en": "differs: {entity} {row_id}"},
+    "sync.verify.more": {"zh": "……另有 {count} 处差异（--json 列出更多）",
+                         "en": "... and {count} more (--json lists more)"},
+    "sync.verify.repaired": {"zh": "已修复：发现 {found} 处，从中心重取 {fetched} 行，重新上传 "
+                                   "{queued} 行，隔离 {set_aside} 行",
+                             "en": "repaired: {found} found, {fetched} row(s) fetched again "
+                                   "from the centre, {queued} sent to it again, {set_aside} "
+                                   "set aside"},
+    "sync.verify.equal": {"zh": "本坐席与中心一致：共 {rows} 行，用时 {seconds} 秒",
+                          "en": "desk and centre agree: {rows} rows, {seconds} s"},
+    "sync.verify.differ": {"zh": "本坐席与中心有 {count} 处不同（用时 {seconds} 秒）；"
+                                 "agentdesk sync --verify --repair 可修复",
+                           "en": "{count} difference(s) between this desk and the centre "
+                                 "({seconds} s); agentdesk sync --verify --repair mends them"},
     "ticket.cli.renumbered": {"zh": "（该坐席加入中心前编号为 {old}）",
                               "en": "(was {old} before its desk joined the centre)"},
     "sync.first": {"zh": "首次同步：已收到 {done}/{total} 条", "en": "first sync: {done}/{total}"},

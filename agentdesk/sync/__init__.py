@@ -12,6 +12,9 @@ mirror.
   :mod:`.bookkeeping`); :mod:`.seed`: a new desk from the centre's seed file.
 * :mod:`.schedule` and :mod:`.desk_runner`: when the desk syncs next (interval, jitter,
   back-off) and the header text; :mod:`.mirror`: the monitor's pull-only copy.
+* :mod:`.verify` and :mod:`.repair`: ``agentdesk sync --verify [--repair]``, the desk
+  compared with the centre by key-range checksums, and what differs fetched or sent
+  again.
 * :mod:`.load`: customers, articles and the SLA policy into the centre; :mod:`.cli`:
   ``agentdesk central ...`` and ``agentdesk sync``.
 """

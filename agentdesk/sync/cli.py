@@ -57,6 +57,12 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     p.add_argument("--no-seed", action="store_true", help="a new desk copies customers row "
                                                          "by row even if the centre has a seed")
+    p.add_argument("--verify", action="store_true",
+                   help="after one sync, compare every shared table with the centre "
+                        "(exit 0 only when equal)")
+    p.add_argument("--repair", action="store_true",
+                   help="with --verify: fetch again what differs, send again what only "
+                        "this desk has")
     p.add_argument("--central", metavar="URL")
     common(p, True)
     return {"central": cmd_central, "sync": cmd_sync}
@@ -150,6 +156,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from agentdesk.cli_support import load_config
 
     config = load_config(args, set_lang=True)
+    if args.repair and not args.verify:
+        from agentdesk.cli_support import CliError
+
+        raise CliError(i18n.t("sync.verify.repair_alone"))
+    args.once = args.once or args.verify
     url = getattr(args, "central", None) or config.central_url
     centre = None
     update, stop = progress_printer() if not args.json else (None, lambda: None)
@@ -179,6 +190,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     print(f"agentdesk: {exc}; retry in {plan.delay():.0f} s", file=sys.stderr)
                 else:
                     plan.succeeded()
+                    if args.verify:
+                        return _verify(desk, centre, args, config.desk)
                     if args.json:
                         print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
                     else:
@@ -202,3 +215,47 @@ def cmd_sync(args: argparse.Namespace) -> int:
         stop()
         if centre is not None:
             centre.dispose()
+
+
+def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str) -> int:
+    """After a sync: compare (and with --repair mend, sync, compare again); exit 0 only
+    when the desk equals the centre."""
+    from agentdesk.core import i18n
+    from agentdesk.sync import engine, repair, verify
+    from agentdesk.sync.central import CentralError
+
+    try:
+        verdict = verify.verify(desk, centre)  # type: ignore[arg-type]
+        if args.repair and not verdict.equal:
+            done = repair.repair(desk, centre, verdict.differences)  # type: ignore[arg-type]
+            engine.sync_once(desk, centre, desk_name=name)  # type: ignore[arg-type]
+            first = verdict
+            verdict = verify.verify(desk, centre)  # type: ignore[arg-type]
+            verdict.repaired = {**done, "found": len(first.differences) + first.more}
+    except CentralError as exc:
+        return _failed(exc, args, engine.waiting(desk))  # type: ignore[arg-type]
+    if args.json:
+        print(json.dumps({"ok": True, **verdict.as_json()}, ensure_ascii=False))
+        return 0 if verdict.equal else 1
+    for check in verdict.tables:
+        print(i18n.t("sync.verify.table", entity=check.entity, desk=f"{check.desk:,}",
+                     centre=f"{check.centre:,}", differing=check.differing,
+                     ranges=check.ranges))
+        if check.in_flight:
+            print(i18n.t("sync.verify.in_flight", count=check.in_flight))
+        if check.local:
+            print(i18n.t("sync.verify.local", count=check.local))
+    for d in verdict.differences[:50]:
+        print(i18n.t(f"sync.verify.{d.where}", entity=d.entity, row_id=i18n.visible(d.row_id)))
+    shown = min(50, len(verdict.differences))
+    if len(verdict.differences) + verdict.more > shown:
+        print(i18n.t("sync.verify.more", count=len(verdict.differences) + verdict.more - shown))
+    if verdict.repaired is not None:
+        print(i18n.t("sync.verify.repaired", **verdict.repaired))
+    rows = sum(c.desk for c in verdict.tables)
+    if verdict.equal:
+        print(i18n.t("sync.verify.equal", rows=f"{rows:,}", seconds=f"{verdict.seconds:.1f}"))
+        return 0
+    print(i18n.t("sync.verify.differ", count=len(verdict.differences) + verdict.more,
+                 seconds=f"{verdict.seconds:.1f}"), file=sys.stderr)
+    return 1

@@ -312,6 +312,7 @@ class CentralBase:
             return cur.fetchall()
         finally:
             cur.close()
+
     def sql(self, sql: str) -> str:
         """Named parameters in the driver's style (exec_driver_sql skips SQLAlchemy)."""
         style = r"%(\1)s" if self.dialect == "postgresql" else r":\1"
@@ -323,6 +324,11 @@ class CentralBase:
 
     def desk_columns(self, entity: str) -> str:
         """The select list giving the desk's storage form (PostgreSQL formats it)."""
+        return ", ".join(self.desk_exprs(entity))
+
+    def desk_exprs(self, entity: str) -> list[str]:
+        """One expression per desk column (alias ``x``), in the desk's storage form:
+        UTC text, ISO dates, 0/1."""
         from agentdesk.core.models import UTCDateTime
 
         out = []
@@ -337,5 +343,4 @@ class CentralBase:
                 elif isinstance(column.type, sa.Boolean):
                     name = f"{name}::int"
             out.append(name)
-        return ", ".join(out)
-
+        return out

@@ -1,0 +1,270 @@
+"""``agentdesk sync --verify [--repair]`` (no textual import): is this desk the centre's copy?
+
+Cheap on a 1,000,000-customer desk: every shared table is split into key ranges by the
+last two characters of its key (ids are uuid7, whose tail is random: 256 even ranges),
+and each side sums a 40-bit slice of every row's md5 per range, with a count.
+PostgreSQL computes its sums itself (256 numbers cross the network, not the rows); the
+desk, and a SQLite centre, hash in Python. Only a range whose count or sum differs is
+then read row by row from both sides. A row is hashed in the desk's storage form (the
+form a pull writes: UTC text, ISO dates, 0/1), so both sides hash the same text.
+
+Not a difference: a row with a change on its way (in this desk's outbox, or in the
+centre's log after this desk's cursor: the next sync brings it), and a row that never
+travels up which the centre does not have (customers of the desk's own file that no
+ticket or contact names, its own KB articles and notices: see :mod:`.outbox`).
+
+Repair (:func:`repair`): the centre is the reference. A row it has that the desk lacks or
+holds differently is fetched again and applied as a pull applies it (a constraint that
+refuses it sets it aside in ``sync_quarantine``). A row of an entity desks author that
+only the desk has (a push that never arrived) is put in the outbox again, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from agentdesk.sync import codec
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from agentdesk.core.store import Store
+    from agentdesk.sync.central import Central
+
+# The tables every desk holds a copy of (the centre's audit log stays there).
+SHARED = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
+          "kb_article", "ticket", "ticket_event", "ticket_article", "central_setting")
+# Entities desks author: a row only a desk has was meant to reach the centre.
+UP = frozenset({"agent", "customer", "customer_phone", "contact", "incident", "ticket",
+                "ticket_event", "ticket_article"})
+# The row a change of this one travels with (a phone with its customer).
+OWNER = {"customer_phone": "customer_id", "ticket_event": "ticket_id",
+         "ticket_article": "ticket_id"}
+NULL, SEP = "\\N", "\x1f"
+LISTED = 10000  # differences kept in a report; the rest are counted
+
+
+def key_expr(entity: str) -> str:
+    if entity == "ticket_article":
+        return "x.ticket_id || '/' || x.article_id"  # its change-log row id
+    return f"x.{codec.key(entity)}"
+
+
+def row_hash(values: Iterable[object]) -> int:
+    """The first 40 bits of the md5 of the row's text (NULL as \\N, 0x1f between)."""
+    text = SEP.join(NULL if v is None else str(v) for v in values)
+    return int.from_bytes(hashlib.md5(text.encode()).digest()[:5], "big")
+
+
+@dataclass
+class Difference:
+    entity: str
+    row_id: str
+    where: str  # "desk": only on this desk; "centre": only there; "differs"
+    owner: str | None = None  # the customer of a phone, the ticket of an event
+
+    def as_json(self) -> dict:
+        return {"entity": self.entity, "row_id": self.row_id, "where": self.where}
+
+
+@dataclass
+class TableCheck:
+    entity: str
+    desk: int = 0  # rows
+    centre: int = 0
+    ranges: int = 0  # key ranges either side has
+    differing: int = 0  # ranges whose count or checksum differ
+    in_flight: int = 0  # rows differing only because a change is on its way
+    local: int = 0  # rows only this desk has, that never travel up
+
+
+@dataclass
+class Verdict:
+    tables: list[TableCheck] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+    more: int = 0  # differences beyond LISTED
+    seconds: float = 0.0
+    repaired: dict[str, int] | None = None
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences
+
+    def as_json(self) -> dict:
+        return {"equal": self.equal, "seconds": round(self.seconds, 3),
+                "tables": {t.entity: {"desk": t.desk, "centre": t.centre, "ranges": t.ranges,
+                                      "differing_ranges": t.differing,
+                                      "in_flight": t.in_flight, "local": t.local}
+                           for t in self.tables},
+                "differences": [d.as_json() for d in self.differences],
+                "more_differences": self.more, "repaired": self.repaired}
+
+
+# --- the two sides -------------------------------------------------------------------
+
+
+def _sqlite_sums(raw: sqlite3.Connection, entity: str, exprs: list[str]) -> dict:
+    sums: dict[str, list[int]] = {}
+    cur = raw.execute(f"SELECT {key_expr(entity)}, {', '.join(exprs)} FROM {entity} x")
+    while rows := cur.fetchmany(5000):
+        for row in rows:
+            s = sums.setdefault(row[0][-2:], [0, 0])
+            s[0] += 1
+            s[1] += row_hash(row[1:])
+    return {b: tuple(s) for b, s in sums.items()}
+
+
+def _sqlite_rows(raw: sqlite3.Connection, entity: str, exprs: list[str],
+                 ranges: list[str]) -> dict[str, tuple[int, str | None]]:
+    owner = f"x.{OWNER[entity]}" if entity in OWNER else "NULL"
+    key = key_expr(entity)
+    cur = raw.execute(f"SELECT {key}, {owner}, {', '.join(exprs)} FROM {entity} x "
+                      f"WHERE substr({key}, -2) IN (SELECT value FROM json_each(?))",
+                      (json.dumps(ranges),))
+    return {row[0]: (row_hash(row[2:]), row[1]) for row in cur}
+
+
+def _pg_text(exprs: list[str]) -> str:
+    return " || chr(31) || ".join(f"coalesce(({e})::text, '{NULL}')" for e in exprs)
+
+
+def _pg_hash(exprs: list[str]) -> str:
+    return f"('x' || substr(md5({_pg_text(exprs)}), 1, 10))::bit(40)::bigint"
+
+
+class Sides:
+    """The desk's and the centre's counts, checksums and row hashes of one table."""
+
+    def __init__(self, store: Store, central: Central) -> None:
+        self.store, self.central = store, central
+        self.desk_exprs = {e: [f"x.{c}" for c in codec.columns(e)] for e in SHARED}
+
+    def desk_sums(self, entity: str) -> dict:
+        with self.store.engine.connect() as conn:
+            return _sqlite_sums(conn.connection.dbapi_connection, entity,  # type: ignore
+                                self.desk_exprs[entity])
+
+    def desk_rows(self, entity: str, ranges: list[str]) -> dict:
+        with self.store.engine.connect() as conn:
+            return _sqlite_rows(conn.connection.dbapi_connection, entity,  # type: ignore
+                                self.desk_exprs[entity], ranges)
+
+    def centre_sums(self, entity: str) -> dict:
+        exprs = self.central.desk_exprs(entity)
+        with self.central.reading() as conn:
+            if self.central.dialect != "postgresql":
+                return _sqlite_sums(conn.connection.dbapi_connection, entity, exprs)  # type: ignore
+            return {b: (int(n), int(s)) for b, n, s in conn.exec_driver_sql(
+                f"SELECT right({key_expr(entity)}, 2), count(*), sum({_pg_hash(exprs)}) "
+                f"FROM {entity} x GROUP BY 1")}
+
+    def centre_rows(self, entity: str, ranges: list[str]) -> dict:
+        exprs = self.central.desk_exprs(entity)
+        with self.central.reading() as conn:
+            if self.central.dialect != "postgresql":
+                return _sqlite_rows(conn.connection.dbapi_connection, entity, exprs,  # type: ignore
+                                    ranges)
+            owner = f"x.{OWNER[entity]}" if entity in OWNER else "NULL"
+            key = key_expr(entity)
+            return {k: (int(h), o) for k, o, h in conn.exec_driver_sql(
+                f"SELECT {key}, {owner}, {_pg_hash(exprs)} FROM {entity} x "
+                f"WHERE right({key}, 2) = ANY(%(r)s)", {"r": ranges})}
+
+    # --- what is on its way ---------------------------------------------------------
+
+    def in_flight(self) -> set[tuple[str, str]]:
+        """(entity, row id) of every change on its way: this desk's outbox, and the
+        centre's log after this desk's cursor. Read after the rows were compared, so a
+        change made meanwhile is covered."""
+        from agentdesk.sync.bookkeeping import meta
+
+        found: set[tuple[str, str]] = set()
+        with self.store.engine.connect() as conn:
+            cursor = int(meta(conn, "cursor") or 0)
+            for entity, row_id, payload in conn.exec_driver_sql(
+                    "SELECT entity, row_id, payload FROM sync_outbox"):
+                found.add((entity, row_id))
+                if entity == "ticket_event":  # the desk's ticket shows its own events
+                    found.add(("ticket", json.loads(payload).get("ticket_id")))
+        with self.central.reading() as conn:
+            found.update((e, r) for e, r in conn.exec_driver_sql(self.central.sql(
+                "SELECT entity, row_id FROM change_log WHERE seq > @c"), {"c": cursor}))
+        return found
+
+    def named_customers(self, ids: list[str]) -> set[str]:
+        """Which of these desk customers a ticket or contact on the desk names."""
+        with self.store.engine.connect() as conn:
+            return {c for (c,) in conn.exec_driver_sql(
+                "SELECT customer_id FROM ticket WHERE customer_id IN (SELECT value FROM "
+                "json_each(?1)) UNION SELECT customer_id FROM contact WHERE customer_id IN "
+                "(SELECT value FROM json_each(?1))", (json.dumps(ids),))}
+
+
+def verify(store: Store, central: Central) -> Verdict:
+    """Compare every shared table of the desk with the centre's."""
+    began = time.perf_counter()
+    sides, verdict = Sides(store, central), Verdict()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the centre sums while the desk does
+        centre_sums = {e: pool.submit(sides.centre_sums, e) for e in SHARED}
+        desk_sums = {e: sides.desk_sums(e) for e in SHARED}
+        centre = {e: f.result() for e, f in centre_sums.items()}
+    candidates: list[tuple[TableCheck, dict, dict]] = []
+    for entity in SHARED:
+        mine, theirs = desk_sums[entity], centre[entity]
+        check = TableCheck(entity, desk=sum(n for n, _ in mine.values()),
+                           centre=sum(n for n, _ in theirs.values()),
+                           ranges=len(mine.keys() | theirs.keys()))
+        verdict.tables.append(check)
+        ranges = sorted(b for b in mine.keys() | theirs.keys() if mine.get(b) != theirs.get(b))
+        check.differing = len(ranges)
+        if ranges:
+            candidates.append((check, sides.desk_rows(entity, ranges),
+                               sides.centre_rows(entity, ranges)))
+    if not candidates:
+        verdict.seconds = time.perf_counter() - began
+        return verdict
+    flying = sides.in_flight()
+    found: list[Difference] = []
+    for check, mine, theirs in candidates:
+        entity = check.entity
+        for row_id in sorted(mine.keys() | theirs.keys()):
+            here, there = mine.get(row_id), theirs.get(row_id)
+            if here is not None and there is not None and here[0] == there[0]:
+                continue
+            owner = (here or there)[1]  # type: ignore[index]
+            if (entity, row_id) in flying or (entity == "customer_phone"
+                                              and ("customer", owner) in flying):
+                check.in_flight += 1
+                continue
+            where = "differs" if here and there else "desk" if here else "centre"
+            found.append(Difference(entity, row_id, where, owner))
+    _set_local_aside(sides, verdict, found)
+    verdict.more = max(0, len(verdict.differences) - LISTED)
+    verdict.seconds = time.perf_counter() - began
+    return verdict
+
+
+def _set_local_aside(sides: Sides, verdict: Verdict, found: list[Difference]) -> None:
+    """Rows only this desk has that never travel up are the desk's own, not differences:
+    centre-authored entities, and customers (with their phones) nothing here names."""
+    checks = {t.entity: t for t in verdict.tables}
+    desk_only = {d.row_id for d in found if d.entity == "customer" and d.where == "desk"}
+    centre_has = {d.owner for d in found if d.entity == "customer_phone"
+                  and d.where != "desk"}
+    unnamed = desk_only - sides.named_customers(sorted(desk_only))
+    for d in found:
+        local = d.where == "desk" and (
+            d.entity not in UP
+            or (d.entity == "customer" and d.row_id in unnamed)
+            or (d.entity == "customer_phone" and d.owner in unnamed
+                and d.owner not in centre_has))
+        if local:
+            checks[d.entity].local += 1
+        else:
+            verdict.differences.append(d)
