@@ -14,6 +14,7 @@ the deterministic demo generator, bulk-copied into the centre (set-up, not measu
   same run: the same first sync copying rows (``--no-seed``: customers and phones,
   lookup keys, index rebuild, change log);
 * 1,000 ticket changes: one desk pushes them (and pulls them back), another pulls them;
+* ``sync --verify`` on that desk (:mod:`bench.verify`), against comparing every row;
 * 20 desks, each its own process: 20 rounds of (10 changes, one sync); changes per second
   the centre applied, and p50 / p99 of one desk's sync.
 """
@@ -286,6 +287,10 @@ def main(customers: int = CUSTOMERS) -> int:
         _remove_desk(folder / "desk-rows.db")
         console.print("first syncs done; 1,000 ticket changes …")
         inc = incremental(centre, desk, folder)
+        console.print("sync --verify on the synced desk …")
+        from bench import verify as verify_bench
+
+        checked = verify_bench.measure(centre.url, desk)
         console.print("20 desks at once …")
         many = concurrent(folder)
         faults = _faults(folder, console)
@@ -314,6 +319,18 @@ def main(customers: int = CUSTOMERS) -> int:
                   f"{inc['push_s'] * 1000:.0f} ms", "< 1 s")
     table.add_row(f"pull them ({inc['pulled']:,} log entries, another desk)",
                   f"{inc['pull_s'] * 1000:.0f} ms", "< 1 s")
+    v, n = checked["verify"], checked["naive"]
+    table.add_row(f"sync --verify, desk of {checked['customers']:,} customers "
+                  f"({checked['rows']:,} rows), median / p99 of {v['n']}",
+                  f"{v['median']:.1f} / {v['p99']:.1f} s "
+                  f"({'equal' if checked['equal'] else 'NOT equal'})", "")
+    table.add_row(f"  baseline: every row of both sides compared (median of {n['n']})",
+                  f"{n['median']:.1f} s ({checked['naive_differ']} differ)", "")
+    table.add_row("  one customer deleted by hand: found (differences)",
+                  f"{checked['find_s']:.1f} s ({checked['found']})", "")
+    table.add_row("  --repair, sync, verify again",
+                  f"{checked['repair_s']:.1f} s ({checked['repaired']['fetched']} fetched, "
+                  f"{'equal' if checked['equal_after'] else 'NOT equal'})", "equal")
     table.add_row(f"{DESKS} desks at once: changes applied per second",
                   f"{many['rate']:,.0f}", "")
     table.add_row("  one desk's sync p50 / p99",

@@ -202,3 +202,69 @@ def test_row_hash_is_md5_of_the_documented_row_text(value) -> None:
     text = "\x1f".join(["x", "\\N" if value is None else value, "1"])
     want = int(hashlib.md5(text.encode()).hexdigest()[:10], 16)
     assert verify.row_hash(["x", value, 1]) == want
+
+
+def test_syncs_while_it_compares_are_not_differences(tmp_path: Path, centre,
+                                                     monkeypatch) -> None:
+    """The desk app syncs while ``--verify`` runs (its own new ticket goes up and leaves
+    the outbox), and another desk edits a customer between the two sides' reads of the
+    same rows: neither is a difference."""
+    from agentdesk.core.models import Customer
+    from agentdesk.sync import engine, verify
+    from agentdesk.tickets import service as tickets
+
+    desk, ids = _busy(tmp_path, centre)
+    other = new_desk(tmp_path / "other.db", (("A2001", "赵六"),))
+    engine.sync_once(other, centre)
+    real_sums, real_rows = verify.Sides.centre_sums, verify.Sides.desk_rows
+    edits = iter(["改名一", "改名二"])
+
+    def elsewhere() -> None:
+        with other.session() as s:
+            s.get(Customer, ids[2]).name = next(edits)
+            s.commit()
+        engine.sync_once(other, centre)
+        with desk.session() as s:
+            tickets.create(s, tickets.Draft(category="water.burst", description="途中",
+                                            customer_id=ids[1]), "A1001")
+        engine.sync_once(desk, centre)  # the new ticket went up, the edit came down
+
+    def centre_sums(self, entity: str) -> dict:
+        found = real_sums(self, entity)
+        if entity == "customer":  # the desk's sums will see the edit, these did not
+            elsewhere()
+        return found
+
+    def desk_rows(self, entity: str, ranges: list[str]) -> dict:
+        found = real_rows(self, entity, ranges)
+        if entity == "customer":  # the centre's rows will see the second edit
+            elsewhere()
+        return found
+
+    class InTurn:  # the centre's sums first, then the desk's: the edit falls between
+        def __init__(self, **_kw: object) -> None:
+            pass
+
+        def __enter__(self) -> InTurn:
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            pass
+
+        @staticmethod
+        def submit(fn, *args):
+            from concurrent.futures import Future
+
+            done: Future = Future()
+            done.set_result(fn(*args))
+            return done
+
+    monkeypatch.setattr(verify, "ThreadPoolExecutor", InTurn)
+    monkeypatch.setattr(verify.Sides, "centre_sums", centre_sums)
+    monkeypatch.setattr(verify.Sides, "desk_rows", desk_rows)
+    verdict = verify.verify(desk, centre)
+    assert next(edits, None) is None  # both edits happened mid-comparison
+    assert verdict.equal, verdict.differences
+    assert {t.entity: t.in_flight for t in verdict.tables}["customer"] == 1
+    other.dispose()
+    desk.dispose()

@@ -238,6 +238,8 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str) 
         print(json.dumps({"ok": True, **verdict.as_json()}, ensure_ascii=False))
         return 0 if verdict.equal else 1
     for check in verdict.tables:
+        if not (check.desk or check.centre):
+            continue
         print(i18n.t("sync.verify.table", entity=check.entity, desk=f"{check.desk:,}",
                      centre=f"{check.centre:,}", differing=check.differing,
                      ranges=check.ranges))

@@ -142,8 +142,14 @@ class Sides:
     """The desk's and the centre's counts, checksums and row hashes of one table."""
 
     def __init__(self, store: Store, central: Central) -> None:
+        from agentdesk.sync.bookkeeping import meta
+
         self.store, self.central = store, central
         self.desk_exprs = {e: [f"x.{c}" for c in codec.columns(e)] for e in SHARED}
+        # Read before any row: whatever the centre logs after it (another desk's change,
+        # or this desk's own, pushed by its app while we compare) is on its way.
+        with store.engine.connect() as conn:
+            self.cursor = int(meta(conn, "cursor") or 0)
 
     def desk_sums(self, entity: str) -> dict:
         with self.store.engine.connect() as conn:
@@ -180,13 +186,10 @@ class Sides:
 
     def in_flight(self) -> set[tuple[str, str]]:
         """(entity, row id) of every change on its way: this desk's outbox, and the
-        centre's log after this desk's cursor. Read after the rows were compared, so a
-        change made meanwhile is covered."""
-        from agentdesk.sync.bookkeeping import meta
-
+        centre's log after the desk's cursor as it was when the comparison began. Read
+        after the rows were compared, so a change made meanwhile is covered."""
         found: set[tuple[str, str]] = set()
         with self.store.engine.connect() as conn:
-            cursor = int(meta(conn, "cursor") or 0)
             for entity, row_id, payload in conn.exec_driver_sql(
                     "SELECT entity, row_id, payload FROM sync_outbox"):
                 found.add((entity, row_id))
@@ -194,7 +197,7 @@ class Sides:
                     found.add(("ticket", json.loads(payload).get("ticket_id")))
         with self.central.reading() as conn:
             found.update((e, r) for e, r in conn.exec_driver_sql(self.central.sql(
-                "SELECT entity, row_id FROM change_log WHERE seq > @c"), {"c": cursor}))
+                "SELECT entity, row_id FROM change_log WHERE seq > @c"), {"c": self.cursor}))
         return found
 
     def named_customers(self, ids: list[str]) -> set[str]:
