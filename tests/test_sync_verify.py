@@ -174,7 +174,8 @@ def test_cli_verify_exit_status_json_and_repair(tmp_path: Path, centre, capsys) 
     capsys.readouterr()
     assert main([*base, "--verify", "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert out["ok"] and not out["equal"]
+    assert out["ok"] and not out["equal"] and out["more_differences"] == 0
+    assert out["sync"]["pushed"] == 0 and "cursor" in out["sync"]  # it synced first
     assert [d["entity"] for d in out["differences"]] == ["customer_phone"]
     phones = out["tables"]["customer_phone"]
     assert (phones["desk"], phones["centre"], phones["differing_ranges"], phones["in_flight"],
@@ -183,6 +184,7 @@ def test_cli_verify_exit_status_json_and_repair(tmp_path: Path, centre, capsys) 
                if name != "customer_phone")
     assert main([*base, "--verify", "--repair", "--lang", "en"]) == 0
     said = capsys.readouterr().out
+    assert said.startswith("synced first: pushed 0, pulled 0")
     assert "repaired: 1 found, 1 row(s) fetched again" in said
     assert "desk and centre agree" in said
     assert main([*base, "--verify", "--lang", "en"]) == 0

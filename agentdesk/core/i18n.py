@@ -494,6 +494,9 @@ CATALOG: dict[str, dict[str, str]] = {
                                        "--repair）",
                                  "en": "--repair goes with --verify (agentdesk sync --verify "
                                        "--repair)"},
+    "sync.verify.synced": {"zh": "先同步：上传 {pushed} 条，下载 {pulled} 条，游标 {cursor}",
+                           "en": "synced first: pushed {pushed}, pulled {pulled}, cursor "
+                                 "{cursor}"},
     "sync.verify.table": {"zh": "{entity}：本坐席 {desk} 行，中心 {centre} 行，{ranges} 个键段中 "
                                 "{differing} 个不同",
                           "en": "{entity}: desk {desk} rows, centre {centre} rows, {differing} "

@@ -13,6 +13,7 @@ from pathlib import Path
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
     from agentdesk.core.config import Config
+    from agentdesk.sync import engine
     from agentdesk.sync.central import Central, CentralError
 
 # Exit statuses of `agentdesk sync` and `agentdesk central` (README: "Sync with the
@@ -191,7 +192,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 else:
                     plan.succeeded()
                     if args.verify:
-                        return _verify(desk, centre, args, config.desk)
+                        return _verify(desk, centre, args, config.desk, report)
                     if args.json:
                         print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
                     else:
@@ -217,7 +218,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             centre.dispose()
 
 
-def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str) -> int:
+def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
+            synced: engine.SyncReport) -> int:
     """After a sync: compare (and with --repair mend, sync, compare again); exit 0 only
     when the desk equals the centre."""
     from agentdesk.core import i18n
@@ -231,12 +233,15 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str) 
             engine.sync_once(desk, centre, desk_name=name)  # type: ignore[arg-type]
             first = verdict
             verdict = verify.verify(desk, centre)  # type: ignore[arg-type]
-            verdict.repaired = {**done, "found": len(first.differences) + first.more}
+            verdict.repaired = {**done, "found": len(first.differences)}
     except CentralError as exc:
         return _failed(exc, args, engine.waiting(desk))  # type: ignore[arg-type]
     if args.json:
-        print(json.dumps({"ok": True, **verdict.as_json()}, ensure_ascii=False))
+        print(json.dumps({"ok": True, **verdict.as_json(), "sync": synced.as_json()},
+                         ensure_ascii=False))
         return 0 if verdict.equal else 1
+    print(i18n.t("sync.verify.synced", pushed=synced.pushed, pulled=synced.pulled,
+                 cursor=synced.cursor))
     for check in verdict.tables:
         if not (check.desk or check.centre):
             continue
@@ -250,14 +255,14 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str) 
     for d in verdict.differences[:50]:
         print(i18n.t(f"sync.verify.{d.where}", entity=d.entity, row_id=i18n.visible(d.row_id)))
     shown = min(50, len(verdict.differences))
-    if len(verdict.differences) + verdict.more > shown:
-        print(i18n.t("sync.verify.more", count=len(verdict.differences) + verdict.more - shown))
+    if len(verdict.differences) > shown:
+        print(i18n.t("sync.verify.more", count=len(verdict.differences) - shown))
     if verdict.repaired is not None:
         print(i18n.t("sync.verify.repaired", **verdict.repaired))
     rows = sum(c.desk for c in verdict.tables)
     if verdict.equal:
         print(i18n.t("sync.verify.equal", rows=f"{rows:,}", seconds=f"{verdict.seconds:.1f}"))
         return 0
-    print(i18n.t("sync.verify.differ", count=len(verdict.differences) + verdict.more,
+    print(i18n.t("sync.verify.differ", count=len(verdict.differences),
                  seconds=f"{verdict.seconds:.1f}"), file=sys.stderr)
     return 1

@@ -47,7 +47,7 @@ UP = frozenset({"agent", "customer", "customer_phone", "contact", "incident", "t
 OWNER = {"customer_phone": "customer_id", "ticket_event": "ticket_id",
          "ticket_article": "ticket_id"}
 NULL, SEP = "\\N", "\x1f"
-LISTED = 10000  # differences kept in a report; the rest are counted
+LISTED = 10000  # differences --json lists; the rest are counted
 
 
 def key_expr(entity: str) -> str:
@@ -87,8 +87,7 @@ class TableCheck:
 @dataclass
 class Verdict:
     tables: list[TableCheck] = field(default_factory=list)
-    differences: list[Difference] = field(default_factory=list)
-    more: int = 0  # differences beyond LISTED
+    differences: list[Difference] = field(default_factory=list)  # all of them
     seconds: float = 0.0
     repaired: dict[str, int] | None = None
 
@@ -102,8 +101,9 @@ class Verdict:
                                       "differing_ranges": t.differing,
                                       "in_flight": t.in_flight, "local": t.local}
                            for t in self.tables},
-                "differences": [d.as_json() for d in self.differences],
-                "more_differences": self.more, "repaired": self.repaired}
+                "differences": [d.as_json() for d in self.differences[:LISTED]],
+                "more_differences": max(0, len(self.differences) - LISTED),
+                "repaired": self.repaired}
 
 
 # --- the two sides -------------------------------------------------------------------
@@ -248,7 +248,6 @@ def verify(store: Store, central: Central) -> Verdict:
             where = "differs" if here and there else "desk" if here else "centre"
             found.append(Difference(entity, row_id, where, owner))
     _set_local_aside(sides, verdict, found)
-    verdict.more = max(0, len(verdict.differences) - LISTED)
     verdict.seconds = time.perf_counter() - began
     return verdict
 
