@@ -292,8 +292,10 @@ class CentralBase:
             watch.disarm()
 
     @contextmanager
-    def reading(self) -> Iterator[sa.Connection]:
-        watch = Watchdog(OP_TIMEOUT_S)
+    def reading(self, seconds: float = OP_TIMEOUT_S) -> Iterator[sa.Connection]:
+        """A read; ``seconds``: a longer watchdog for one known-long statement (its
+        caller raises the statement timeout to match)."""
+        watch = Watchdog(seconds)
         try:
             with self.guard(watch), self.read_engine.connect() as conn:
                 watch.arm(conn.connection.dbapi_connection)
