@@ -292,12 +292,13 @@ def test_active_notices_cover_real_customers(desk):
 def test_lookup_keys_are_those_search_keys_computes(desk):
     _store, _summary, conn = desk
     expected = set()
-    for cid, name, street, community, building, unit, room, phones in conn.execute(
+    for (cid, name, street, community, building, unit, room, phones, account,
+         meter) in conn.execute(
             "SELECT c.id, c.name, c.street, c.community, c.building, c.unit, c.room, "
             "(SELECT group_concat(e164, ' ') FROM customer_phone p "
-            "WHERE p.customer_id = c.id) FROM customer c"):
+            "WHERE p.customer_id = c.id), c.account_no, c.meter_no FROM customer c"):
         expected.update((key, cid) for key in search_keys.customer_keys(
-            name, street, community, building, unit, room, phones.split()))
+            name, street, community, building, unit, room, phones.split(), account, meter))
     stored = set(conn.execute("SELECT key, customer_id FROM customer_key"))
     assert stored == expected
 

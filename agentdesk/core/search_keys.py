@@ -11,9 +11,14 @@ with a one-letter kind, and every query is a range scan on ``customer_key``:
   reading of surnames that have two (单 shan/dan, 曾 zeng/ceng, 解 xie/jie, 区 ou/qu, 仇 qiu/chou);
 * ``g`` + the given name (张三丰 → 三丰), so a caller who gives only that is found;
 * ``a`` + the address from the street, the community and the building onwards
-  (幸福小区3栋2单元301室 finds 幸福小区3栋).
+  (幸福小区3栋2单元301室 finds 幸福小区3栋), punctuation and brackets left out
+  (a community imported as ``(金色家园)`` is found by 金色家园);
+* ``r`` + the account number and ``m`` + the meter number, reversed, as :func:`plain_id`
+  gives them (lower case, letters and digits only): the whole number is an exact key
+  whatever its case, spaces or dashes (``WX-0003`` is ``wx0003``), and trailing digits
+  are a prefix, as for phones.
 
-Names and account numbers use the customer table's own indexes.
+Names also use the customer table's own index (exact and leading part).
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ MAX_READINGS = 4  # a name with several two-reading characters must not explode
 # keys once (agentdesk.sync.central) and records the version it used; a desk takes the
 # centre's keys on its first sync only when the versions (this and pypinyin's) agree,
 # otherwise it computes them itself.
-RULES = "1"
+RULES = "2"  # 2: account and meter keys, address keys without punctuation
 
 
 def version() -> str:
@@ -116,6 +121,35 @@ def name_keys(name: str) -> frozenset[str]:
     return frozenset(keys)
 
 
+_NOT_ID = re.compile(r"[^0-9a-z]")
+_NOT_PLAIN = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def plain_id(text: str) -> str:
+    """An account or meter number as keys hold it: NFKC, lower case, letters and digits
+    (``WX-0003``, ``wx 0003`` and ``ＷＸ０００３`` are all ``wx0003``)."""
+    import unicodedata
+
+    return _NOT_ID.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def plain_text(text: str) -> str:
+    """Address text as keys hold it: Han characters, letters and digits only (brackets,
+    punctuation and spaces dropped, full-width folded)."""
+    import unicodedata
+
+    return _NOT_PLAIN.sub("", unicodedata.normalize("NFKC", text).lower())
+
+
+def id_keys(account_no: str, meter_no: str) -> set[str]:
+    keys = set()
+    for kind, value in (("r", account_no), ("m", meter_no)):
+        plain = plain_id(value or "")
+        if plain:
+            keys.add(kind + plain[::-1])
+    return keys
+
+
 def phone_key(e164: str) -> str | None:
     digits = e164[3:] if e164.startswith("+86") else e164.lstrip("+")
     return "p" + digits[::-1] if digits.isdigit() else None
@@ -123,7 +157,7 @@ def phone_key(e164: str) -> str | None:
 
 def address_keys(street: str, community: str, building: str, unit: str, room: str
                  ) -> set[str]:
-    parts = [street, community, building, unit, room]
+    parts = [plain_text(p or "") for p in (street, community, building, unit, room)]
     keys = set()
     for start in range(3):  # from the street, the community, the building
         tail = "".join(parts[start:])
@@ -133,8 +167,10 @@ def address_keys(street: str, community: str, building: str, unit: str, room: st
 
 
 def customer_keys(name: str, street: str, community: str, building: str, unit: str,
-                  room: str, phones: Iterable[str]) -> set[str]:
+                  room: str, phones: Iterable[str], account_no: str = "",
+                  meter_no: str = "") -> set[str]:
     keys = address_keys(street, community, building, unit, room)
+    keys.update(id_keys(account_no, meter_no))
     keys.update(name_keys(name))
     keys.update(k for k in map(phone_key, phones) if k)
     return keys
@@ -142,7 +178,8 @@ def customer_keys(name: str, street: str, community: str, building: str, unit: s
 
 _SELECT = """
 SELECT c.id, c.name, c.street, c.community, c.building, c.unit, c.room,
-       (SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id)
+       (SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id),
+       c.account_no, c.meter_no
 FROM customer c WHERE c.id IN ({marks})
 """
 
@@ -154,10 +191,11 @@ def current(conn: sqlite3.Connection, customer_ids: list[str]) -> set[tuple[str,
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         sql = _SELECT.format(marks=",".join("?" * len(chunk)))
-        for cid, name, street, community, building, unit, room, phones in conn.execute(
-                sql, chunk):
+        for (cid, name, street, community, building, unit, room, phones, account,
+             meter) in conn.execute(sql, chunk):
             pairs.update((key, cid) for key in customer_keys(
-                name, street, community, building, unit, room, (phones or "").split()))
+                name, street, community, building, unit, room, (phones or "").split(),
+                account, meter))
     return pairs
 
 
@@ -187,13 +225,14 @@ def rebuild_all(conn: sqlite3.Connection,
     conn.execute("DELETE FROM temp.staged_key")
     rows = conn.execute(
         "SELECT c.id, c.name, c.street, c.community, c.building, c.unit, c.room, "
-        "(SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id) "
-        "FROM customer c")
+        "(SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id), "
+        "c.account_no, c.meter_no FROM customer c")
     batch: list[tuple[str, str]] = []
     done = 0
-    for cid, name, street, community, building, unit, room, phones in rows:
+    for cid, name, street, community, building, unit, room, phones, account, meter in rows:
         batch.extend((key, cid) for key in customer_keys(
-            name, street, community, building, unit, room, (phones or "").split()))
+            name, street, community, building, unit, room, (phones or "").split(),
+            account, meter))
         done += 1
         if len(batch) >= 100_000:
             conn.executemany("INSERT INTO temp.staged_key VALUES (?, ?)", batch)

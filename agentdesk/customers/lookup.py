@@ -1,27 +1,39 @@
 """Caller lookup: find customers by whatever the caller gives (no textual import).
 
-The query's shape says what it is, without the agent choosing a mode:
+The query's shape says what it is, without the agent choosing a mode (:mod:`.clues`):
 
-* digits (any common phone form): the full number, its last 4-8 digits, an account number;
+* digits (any common phone form, an extension too): the full number, its last 4-8
+  digits, an account or meter number or their trailing digits;
+* letters and digits: an account or meter number of any shape (``WX-0003``);
 * Latin letters: pinyin initials (``zs`` for 张三) or full pinyin (``zhangsan``);
-* Chinese: a name or part of one, or an address fragment (``幸福小区3栋``).
+* Chinese: a name or part of one, a surname with an honorific (王先生, 老王), an address
+  fragment (``幸福小区3栋``), a district;
+* several of these separated by spaces (``王 1122``, ``张伟 桃子湖``, ``岳麓区 张``): the
+  customers every clue matches.
 
 Every branch is an index range scan (the customer table's own indexes and the
 ``customer_key`` B-tree, see :mod:`agentdesk.core.search_keys`), never a table scan: the cost
-does not grow with the number of customers. Exact matches rank before partial ones.
+does not grow with the number of customers. Several clues: the one with the fewest
+customers is looked up (at most :data:`PROBE`), the others test those customers' rows.
+Exact matches rank before partial ones; among equals, the customer who called last comes
+first, then one with open tickets, then account order.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlmodel import Session
+
+from agentdesk.customers import clues
+from agentdesk.customers.clues import (EXACT_ID, EXACT_KEY, EXACT_NAME, LOOSE,  # noqa: F401
+                                       MAX_SUFFIX, MIN_SUFFIX, PARTIAL)
 
 if TYPE_CHECKING:
     from agentdesk.core.models import Customer
@@ -30,10 +42,9 @@ CONTACTS_SHOWN = 10
 REPEAT_DAYS, REPEAT_CALLS = 7, 2  # called 2 or more times in 7 days: a repeat caller
 NOTICE_LOOKAHEAD_H = 24  # planned outages starting within a day are shown too
 MAX_QUERY = 100  # longer input is not a lookup; the screen says so instead of scanning
-MIN_SUFFIX, MAX_SUFFIX = 4, 8
-
-# Ranks: lower first. Exact identifiers, then exact names, then partial matches.
-EXACT_ID, EXACT_NAME, EXACT_KEY, PARTIAL, LOOSE = 0, 1, 2, 3, 4
+# Several clues: each clue's customers are counted up to this many; the fewest are read
+# and tested against the other clues (a broad pair is answered from this many of one).
+PROBE = 400
 
 
 class QueryError(ValueError):
@@ -48,7 +59,8 @@ class Match:
     phones: tuple[str, ...]
     address: str
     utility: str
-    match: str  # phone / phone_suffix / account / name / pinyin / address
+    match: str  # phone / phone_suffix / account / meter / name / pinyin / address, or
+    # several joined by "+" (one per clue)
     rank: int
 
     def as_json(self) -> dict:
@@ -115,8 +127,6 @@ class Card:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-_PHONE_PUNCT = re.compile(r"[\s\-().+/]")
-_LATIN = re.compile(r"[a-z ]+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -169,60 +179,92 @@ def _phone_hits(session: Session, e164: str, limit: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _branches(query: str) -> list[tuple[int, str, Callable[[Session, int], list[str]]]]:
-    """What to look up for this query: (rank, match kind, finder), best rank first."""
-    digits = _PHONE_PUNCT.sub("", query)
-    out: list[tuple[int, str, Callable[[Session, int], list[str]]]] = []
-    if digits.isdigit():
-        from agentdesk.customers import phones
-
-        try:
-            e164 = phones.normalise(query)
-            out.append((EXACT_ID, "phone", lambda s, n: _phone_hits(s, e164, n)))
-        except phones.PhoneError:
-            pass
-        out.append((EXACT_ID, "account",
-                    lambda s, n: _column_hits(s, "account_no", digits, True, n)))
-        if MIN_SUFFIX <= len(digits) <= MAX_SUFFIX:
-            out.append((PARTIAL, "phone_suffix",
-                        lambda s, n: _key_hits(s, "p" + digits[::-1], False, n)))
-        if len(digits) >= MIN_SUFFIX:
-            out.append((PARTIAL, "account",
-                        lambda s, n: _column_hits(s, "account_no", digits, False, n)))
-        return out
-    lowered = query.lower()
-    if _LATIN.fullmatch(lowered):
-        letters = lowered.replace(" ", "")
-        out.append((EXACT_KEY, "pinyin", lambda s, n: _key_hits(s, "y" + letters, True, n)))
-        out.append((EXACT_KEY, "pinyin", lambda s, n: _key_hits(s, "f" + letters, True, n)))
-        out.append((PARTIAL, "pinyin", lambda s, n: _key_hits(s, "y" + letters, False, n)))
-        if len(letters) >= 2:
-            out.append((PARTIAL, "pinyin",
-                        lambda s, n: _key_hits(s, "f" + letters, False, n)))
-        return out
-    compact = re.sub(r"\s+", "", query)
-    if _HAN.search(compact):
-        out.append((EXACT_NAME, "name",
-                    lambda s, n: _column_hits(s, "name", compact, True, n)))
-        out.append((EXACT_KEY, "name", lambda s, n: _key_hits(s, "g" + compact, True, n)))
-        out.append((PARTIAL, "name",
-                    lambda s, n: _column_hits(s, "name", compact, False, n)))
-        out.append((PARTIAL, "name", lambda s, n: _key_hits(s, "g" + compact, False, n)))
-    out.append((LOOSE, "address", lambda s, n: _key_hits(s, "a" + compact, False, n)))
-    return out
+def _find(session: Session, branch: clues.Branch, limit: int) -> list[str]:
+    how, value = branch.how, branch.value
+    if how == "phone":
+        return _phone_hits(session, value, limit)
+    if how in ("key", "key_prefix"):
+        return _key_hits(session, value, how == "key", limit)
+    if how in ("name", "name_prefix"):
+        return _column_hits(session, "name", value, how == "name", limit)
+    if how == "account_prefix":
+        return _column_hits(session, "account_no", value, False, limit)
+    return []  # a test-only branch (a district): never a scan
 
 
-def _candidates(session: Session, query: str, limit: int) -> dict[str, tuple[int, str]]:
-    """customer_id -> (best rank, match kind). Branches run best rank first and stop
-    once ``limit`` customers are found: later branches could only add worse matches."""
+def _candidates(session: Session, clue: clues.Clue, limit: int
+                ) -> tuple[dict[str, tuple[int, str]], bool]:
+    """customer_id -> (best rank, match kind), and whether that is every customer the
+    clue matches. Branches run best rank first and stop once ``limit`` customers are
+    found: later branches could only add worse matches."""
     best: dict[str, tuple[int, str]] = {}
-    for rank, kind, find in _branches(query):
-        if len(best) >= limit and rank > max(r for r, _ in best.values()):
-            break
-        for cid in find(session, limit):
-            if cid not in best or rank < best[cid][0]:
-                best[cid] = (rank, kind)
-    return best
+    complete = True
+    for branch in clue.branches:
+        if not branch.seeds:
+            continue
+        if len(best) >= limit and branch.rank > max(r for r, _ in best.values()):
+            return best, False
+        found = _find(session, branch, limit)
+        complete = complete and len(found) < limit
+        for cid in found:
+            if cid not in best or branch.rank < best[cid][0]:
+                best[cid] = (branch.rank, branch.kind)
+    return best, complete
+
+
+def _best_test(clue: clues.Clue, row: dict) -> tuple[int, str] | None:
+    for branch in clue.branches:  # best rank first
+        if clues.test(branch, row):
+            return branch.rank, branch.kind
+    return None
+
+
+_ROWS = """
+SELECT c.id, c.name, c.district, c.street, c.community, c.building, c.unit, c.room,
+       c.account_no, c.meter_no,
+       (SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id)
+FROM customer c WHERE c.id IN (SELECT value FROM json_each(:ids))
+"""
+_ROW_NAMES = ("id", "name", "district", "street", "community", "building", "unit", "room",
+              "account_no", "meter_no", "phones")
+
+
+def _intersect(session: Session, found: list[clues.Clue], limit: int
+               ) -> dict[str, tuple[int, str]]:
+    """Customers every clue matches: the clue with the fewest customers is looked up,
+    the others are intersected (when all theirs are known) or tested on those rows."""
+    import json
+
+    probes = []
+    for clue in found:
+        seedable = any(b.seeds for b in clue.branches)
+        best, complete = _candidates(session, clue, PROBE) if seedable else ({}, False)
+        probes.append((not seedable, len(best), clue, best, complete))
+    probes.sort(key=lambda p: (p[0], p[1]))
+    if probes[0][0]:
+        return {}  # no clue can be looked up (districts only): nothing to start from
+    _, _, _, seed, _ = probes[0]
+    ranks = {cid: [r] for cid, r in seed.items()}
+    untested = []
+    for _, _, clue, best, complete in probes[1:]:
+        if complete:  # every customer of this clue is known: intersect
+            ranks = {cid: [*r, best[cid]] for cid, r in ranks.items() if cid in best}
+        else:
+            untested.append(clue)
+    if untested and ranks:
+        rows = session.connection().execute(text(_ROWS), {"ids": json.dumps(list(ranks))})
+        kept = {}
+        for values in rows:
+            row = dict(zip(_ROW_NAMES, values))
+            row["phones"] = (row["phones"] or "").split()
+            tested = [_best_test(clue, row) for clue in untested]
+            if all(tested):
+                kept[row["id"]] = [*ranks[row["id"]], *tested]
+        ranks = kept
+    # Worst clue first (a match is as good as its weakest clue), then the sum.
+    return {cid: (max(r for r, _ in parts) * 100 + sum(r for r, _ in parts),
+                  "+".join(dict.fromkeys(k for _, k in parts)))
+            for cid, parts in ranks.items()}
 
 
 _DETAILS = """
@@ -238,7 +280,17 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     """Ranked matches for ``query``; raises :class:`QueryError` for unusable input."""
     query = clean(query)
     limit = max(1, min(int(limit), 200))
-    return _matches(session, _candidates(session, query, limit), limit)
+    try:
+        found = [clues.read(word) for word in clues.split(query)]
+    except clues.ClueError as exc:
+        raise QueryError(str(exc)) from None
+    found = [c for c in found if c.branches]
+    if not found:
+        return []
+    if len(found) == 1:
+        return _matches(session, _candidates(session, found[0], limit)[0], limit)
+    best = _intersect(session, found, limit)
+    return _matches(session, best, limit)
 
 
 def by_phone(session: Session, customer_ids: Iterable[str]) -> list[Match]:
@@ -253,16 +305,37 @@ def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> 
 
     if not best:
         return []
-    # Details only for the customers that can be shown.
-    ids = sorted(best, key=lambda cid: best[cid][0])[:limit]
+    # Among equal matches: who called last, then who has open tickets, then the account:
+    # read for every candidate (a few hundred at most), before the cut to ``limit``.
+    order = _recency(session, list(best))
+    ids = sorted(best, key=lambda cid: (best[cid][0], *order.get(cid, (0, 0))))
+    if len(ids) > limit:  # the cut falls among equals: the account decides below
+        cut = best[ids[limit - 1]][0]
+        ids = [cid for cid in ids if best[cid][0] < cut] + \
+            [cid for cid in ids if best[cid][0] == cut]
     rows = session.connection().execute(
         text(_DETAILS.format(marks=",".join(f":i{n}" for n in range(len(ids))))),
         {f"i{n}": cid for n, cid in enumerate(ids)})
     matches = [Match(r[0], r[1], r[2], tuple((r[10] or "").split()),
                      format_address(*r[4:10]), r[3], best[r[0]][1], best[r[0]][0])
                for r in rows]
-    matches.sort(key=lambda m: (m.rank, m.account_no))
+    matches.sort(key=lambda m: (m.rank, *order.get(m.customer_id, (0, 0)), m.account_no))
     return matches[:limit]
+
+
+def _recency(session: Session, ids: list[str]) -> dict[str, tuple[int, int]]:
+    """customer_id -> (minus the last contact as digits, minus open tickets): sorts the
+    customer who called last first, then one with open tickets."""
+    import json
+
+    from agentdesk.tickets import clocks
+
+    rows = session.connection().execute(text(
+        "SELECT j.value, (SELECT max(started_at) FROM contact c WHERE c.customer_id = "
+        "j.value), (SELECT count(*) FROM ticket t WHERE t.customer_id = j.value AND "
+        f"{clocks.sql_open('t')}) FROM json_each(:ids) j"), {"ids": json.dumps(ids)})
+    return {cid: (-int(re.sub(r"\D", "", last or "") or 0), -int(opened or 0))
+            for cid, last, opened in rows}
 
 
 def id_by_account(session: Session, account_no: str) -> str | None:

@@ -141,3 +141,4 @@ def display(e164: str, region: str = DEFAULT_REGION) -> str:
     if pn.region_code_for_number(number) == region:
         return pn.format_number(number, PhoneNumberFormat.NATIONAL)
     return pn.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+

@@ -246,7 +246,8 @@ def insert_customers(conn: sqlite3.Connection, rng: random.Random, n: int,
 # customer_key rows as search_keys.customer_keys makes them, built by one INSERT ... SELECT
 # in key order (appending to the B-tree is several times cheaper than random inserts, and
 # no row passes through Python): address keys from the street, the community and the
-# building on (every demo address has all parts), phone keys (national digits reversed, all
+# building on (every demo address has all parts, none with punctuation), account and
+# meter keys, phone keys (national digits reversed, all
 # demo phones are +86) and name keys joined from a table of the distinct names, whose
 # pinyin search_keys.name_keys computes once per name. A test checks the result equals
 # search_keys.customer_keys for every customer.
@@ -258,6 +259,8 @@ SELECT key, cid FROM (
     UNION ALL SELECT 'a' || community || building || unit || room, id FROM customer
     UNION ALL SELECT 'a' || building || unit || room, id FROM customer
     UNION ALL SELECT 'p' || demo_reversed(substr(e164, 4)), customer_id FROM customer_phone
+    UNION ALL SELECT 'r' || demo_id_key(account_no), id FROM customer
+    UNION ALL SELECT 'm' || demo_id_key(meter_no), id FROM customer WHERE meter_no <> ''
     UNION ALL SELECT k.key, c.id FROM temp.demo_name_key k JOIN customer c ON c.name = k.name
 ) ORDER BY key, cid
 """
@@ -272,6 +275,8 @@ def insert_lookup_keys(conn: sqlite3.Connection, progress: Progress | None) -> N
     conn.executemany("INSERT INTO temp.demo_name_key (key, name) VALUES (?, ?)",
                      [(key, name) for name in names for key in search_keys.name_keys(name)])
     conn.create_function("demo_reversed", 1, lambda text: text[::-1], deterministic=True)
+    conn.create_function("demo_id_key", 1, lambda text: search_keys.plain_id(text)[::-1],
+                         deterministic=True)
     conn.execute(_KEYS_SQL)
     conn.execute("DROP TABLE temp.demo_name_key")
     if progress:

@@ -27,12 +27,15 @@ def refresh_keys(conn: sa.Connection, ids: list[str]) -> None:
                                       .order_by(phone.c.customer_id, phone.c.position)):
             numbers.setdefault(cid, []).append(e164)
         rows = [{"key": k, "customer_id": cid}
-                for cid, name, street, community, building, unit, room in conn.execute(
+                for cid, name, street, community, building, unit, room, account, meter
+                in conn.execute(
                     sa.select(customer.c.id, customer.c.name, customer.c.street,
                               customer.c.community, customer.c.building, customer.c.unit,
-                              customer.c.room).where(customer.c.id.in_(chunk)))
+                              customer.c.room, customer.c.account_no, customer.c.meter_no)
+                    .where(customer.c.id.in_(chunk)))
                 for k in sorted(search_keys.customer_keys(
-                    name, street, community, building, unit, room, numbers.get(cid, ())))]
+                    name, street, community, building, unit, room, numbers.get(cid, ()),
+                    account, meter))]
         if rows:
             conn.execute(key.insert(), rows)
 
