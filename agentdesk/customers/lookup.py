@@ -171,11 +171,12 @@ def _phone_hits(session: Session, e164: str, limit: int) -> list[str]:
 
 def _branches(query: str) -> list[tuple[int, str, Callable[[Session, int], list[str]]]]:
     """What to look up for this query: (rank, match kind, finder), best rank first."""
+    from agentdesk.customers import phones
+
+    query = phones.without_extension(query)  # "0571-88886666 转123": the main number
     digits = _PHONE_PUNCT.sub("", query)
     out: list[tuple[int, str, Callable[[Session, int], list[str]]]] = []
     if digits.isdigit():
-        from agentdesk.customers import phones
-
         try:
             e164 = phones.normalise(query)
             out.append((EXACT_ID, "phone", lambda s, n: _phone_hits(s, e164, n)))
