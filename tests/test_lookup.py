@@ -284,3 +284,29 @@ def test_organisation_found_by_the_middle_of_its_name(desk) -> None:
     _add(desk, "郑州鑫源商贸有限公司", "5100000009")
     assert _names(_search(desk, "鑫源商贸")) == ["郑州鑫源商贸有限公司"]
     assert _names(_search(desk, "郑州鑫源商贸有限公司")) == ["郑州鑫源商贸有限公司"]
+
+
+@pytest.mark.parametrize("query", [
+    "0571 8888 6666 ext 123", "0571-88886666 x123", "057188886666转123",
+    "0571-8888-6666 分机 123", "0571-8888-6666-123", "０５７１－８８８８－６６６６　转　１２３",
+])
+def test_a_number_with_an_extension_finds_the_main_number(desk, query: str) -> None:
+    _add(desk, "鑫源商贸", "5100000010", phone="+8657188886666")
+    found = _search(desk, query)
+    assert [(m.name, m.match, m.rank) for m in found] == [("鑫源商贸", "phone", lookup.EXACT_ID)]
+
+
+def test_a_recorded_call_keeps_its_extension(desk) -> None:
+    from agentdesk.customers import contacts
+    from agentdesk.customers.phones import display
+
+    _add(desk, "鑫源商贸", "5100000010", phone="+8657188886666")
+    with desk.session() as s:
+        ringing = contacts.record_call(s, "0571-88886666 转123", "A1001")
+        [caller] = contacts.callers(s, ringing)
+    assert ringing.number == "+8657188886666" and caller.name == "鑫源商贸"
+    with desk.session() as s:
+        card = lookup.card(s, caller.customer_id)
+    [line] = card.contacts
+    assert line.number == "+8657188886666;ext=123"
+    assert display(line.number) == "0571 8888 6666 ext. 123"

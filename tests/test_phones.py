@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import phonenumbers as pn
 import pytest
 from hypothesis import assume, given
@@ -50,8 +52,6 @@ def test_normalise_accepts_common_forms(text: str, e164: str) -> None:
     ("138123456789", "a mobile number has 11 digits, this has 12"),
     ("61234567", "a landline needs its area code"),
     ("010-123456", "no such number range"),  # not "a mobile number has 11 digits"
-    ("13812345678转123", "unexpected character '转'"),
-    ("138 1234 5678 ext 12", "unexpected character 'e'"),  # an extension must not vanish
     ("+999 1234567", "unknown country code"),
     ("1" * 41, "too long"),
     ("0371612345", "no such number range"),
@@ -91,6 +91,102 @@ def test_kind_refuses_non_e164() -> None:
 def test_display_never_raises() -> None:
     assert display("garbage") == "garbage"
     assert display("") == ""
+
+
+# --- extensions ------------------------------------------------------------------------
+
+HANGZHOU = "+8657188886666"
+EXTENSION_FORMS = [
+    "0571 8888 6666 ext 123", "0571 8888 6666 ext. 123", "0571-88886666 EXT123",
+    "0571-88886666 x123", "0571-88886666 X 123", "0571-88886666#123",
+    "057188886666转123", "0571-8888-6666 转 123", "0571-8888-6666 分机 123",
+    "0571-8888-6666转分机123", "0571-8888-6666-123", "+86 571 8888 6666-123",
+    "+8657188886666;ext=123",  # the stored form reads back
+    "０５７１－８８８８－６６６６　转　１２３", "０５７１８８８８６６６６ｘ１２３",  # full-width
+    "（０５７１）８８８８６６６６－１２３",
+]
+
+
+@pytest.mark.parametrize("text", EXTENSION_FORMS)
+def test_an_extension_is_split_from_the_main_number(text: str) -> None:
+    assert phones.normalise_with_extension(text) == (HANGZHOU, "123")
+    assert normalise(text) == HANGZHOU  # the main number, not an error
+    main, ext = phones.split_extension(text)
+    assert ext == "123" and normalise(main) == HANGZHOU
+    assert phones.without_extension(text) == main
+
+
+@pytest.mark.parametrize("text", [t for t in EXTENSION_FORMS  # phonenumbers' own markers
+                                  if set("eExX#") & set(unicodedata.normalize("NFKC", t))])
+def test_latin_markers_agree_with_phonenumbers(text: str) -> None:
+    number = pn.parse(unicodedata.normalize("NFKC", text), "CN")
+    assert (pn.format_number(number, pn.PhoneNumberFormat.E164), number.extension) == (
+        phones.normalise_with_extension(text))
+
+
+@pytest.mark.parametrize("text, e164", [
+    ("0571-8888-6666", HANGZHOU),  # not 0571-8888 extension 6666
+    ("138-1234-5678", MOBILE),  # not 138-1234 extension 5678
+    ("0371-6123-4567", LANDLINE),
+    ("010-1234-5678", "+861012345678"),
+])
+def test_a_dash_group_is_an_extension_only_after_a_whole_number(text: str, e164: str) -> None:
+    assert phones.normalise_with_extension(text) == (e164, "")
+    assert phones.split_extension(text) == (text, "")
+    assert phones.without_extension(text) == text
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("ext", "no phone number before the extension 'ext'"),
+    ("转", "no phone number before the extension '转'"),
+    ("x123", "no phone number before the extension 'x'"),
+    ("123转", "nothing after '转': an extension is 1 to 6 digits"),
+    ("0571-88886666 ext", "nothing after 'ext'"),
+    ("0571-88886666 分机", "nothing after '分机'"),
+    ("0571-88886666 x12a", "unexpected character 'a' in the extension"),
+    ("0571-88886666 x 12 3", "unexpected character ' ' in the extension"),
+    ("0571-88886666 x1#2", "unexpected character '#' in the extension"),
+    ("0571-88886666 x1234567", "an extension has at most 6 digits, this has 7"),
+    ("0571 x 123", "too short"),  # the main number's own reason
+    ("138-1234-5678-9", "a mobile number has 11 digits, this has 12"),  # a typo, no extension
+    ("0571-8888-6666-1234567", "too long"),  # 7 digits: not an extension
+    ("zhang x", "unexpected character 'z'"),
+    ("0571-88886666 转" + "1" * 194, "too long"),
+    ("1" * 190 + " x123", "too long"),
+])
+def test_a_bad_extension_is_refused_with_a_reason(text: str, reason: str) -> None:
+    for parse in (normalise, phones.normalise_with_extension):
+        with pytest.raises(PhoneError) as caught:
+            parse(text)
+        assert reason in caught.value.reason
+        assert "is not a valid phone number" in str(caught.value)
+        assert len(str(caught.value)) < 150  # the 200-character junk is not echoed whole
+    assert phones.without_extension(text) == text  # lookups: never raises
+
+
+def test_split_extension_is_only_a_split() -> None:
+    assert phones.split_extension("12345 x1") == ("12345", "1")  # normalise judges "12345"
+    assert phones.split_extension("138 1234 5678") == ("138 1234 5678", "")
+    assert phones.split_extension("zhang x") == ("zhang x", "")
+    for junk in ("ext", "转", "123转", "1" * 200):
+        with pytest.raises(PhoneError):
+            phones.split_extension(junk)
+
+
+def test_stored_form_and_display() -> None:
+    stored = phones.with_extension(HANGZHOU, "123")
+    assert stored == "+8657188886666;ext=123"
+    assert phones.with_extension(HANGZHOU, "") == HANGZHOU
+    assert display(stored) == "0571 8888 6666 ext. 123"
+    assert phones.normalise_with_extension(display(stored)) == (HANGZHOU, "123")
+
+
+def test_imports_still_refuse_an_extension() -> None:
+    """A customer's phone has nowhere to keep an extension: bulk imports say so rather
+    than drop it."""
+    for text in ("0571-88886666 x123", "057188886666转123", "0571-8888-6666-123"):
+        with pytest.raises(PhoneError):
+            phones.normalise_with_kind(text)
 
 
 # --- properties ---------------------------------------------------------------------

@@ -100,6 +100,16 @@ def test_cli_call_rejects_a_malformed_number(capsys) -> None:
     assert "not a valid phone number" in capsys.readouterr().err
 
 
+def test_cli_call_passes_the_extension_on(monkeypatch) -> None:
+    from agentdesk import cli
+
+    sent: list[str] = []
+    monkeypatch.setattr(screenpop, "send_call", lambda number: sent.append(number) or True)
+    assert cli.main(["call", "0571-88886666 转123"]) == 0
+    assert cli.main(["call", "138 1234 5678"]) == 0
+    assert sent == ["+8657188886666;ext=123", "+8613812345678"]
+
+
 async def test_the_ringing_number_is_parsed_once_and_a_shared_number_lists_everyone(
         desk, monkeypatch) -> None:
     """The number is normalised when the call is recorded, and the pop shows the customers
@@ -114,13 +124,15 @@ async def test_the_ringing_number_is_parsed_once_and_a_shared_number_lists_every
         s.add(CustomerPhone(customer_id=zhang, e164="+8613812345678", position=1))
         assert s.get(Customer, zhang) is not None
     calls: list[str] = []
-    real = phones.normalise
 
-    def counting(raw: str, *args: object, **kwargs: object) -> str:
-        calls.append(raw)
-        return real(raw, *args, **kwargs)
+    def counting(real):
+        def parse(raw: str, *args: object, **kwargs: object):
+            calls.append(raw)
+            return real(raw, *args, **kwargs)
+        return parse
 
-    monkeypatch.setattr(phones, "normalise", counting)
+    for name in ("normalise", "normalise_with_extension"):
+        monkeypatch.setattr(phones, name, counting(getattr(phones, name)))
     app = desk_app(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)

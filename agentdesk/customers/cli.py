@@ -96,7 +96,8 @@ def cmd_call(args: argparse.Namespace) -> int:
     from agentdesk.customers import phones, screenpop
 
     try:
-        number = phones.normalise(args.number)
+        # The desk records the call with its extension: "+8657188886666;ext=123".
+        number = phones.with_extension(*phones.normalise_with_extension(args.number))
     except phones.PhoneError as exc:
         raise CliError(str(exc)) from None
     try:

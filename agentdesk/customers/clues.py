@@ -58,7 +58,7 @@ def split(query: str) -> list[str]:
     ``0571 8888 6666 ext 123``) or pinyin with spaces (``zhang san``) stays one clue."""
     from agentdesk.customers import phones
 
-    if _PHONE_PUNCT.sub("", phones.split_extension(query)[0]).isdigit() \
+    if _PHONE_PUNCT.sub("", phones.without_extension(query)).isdigit() \
             or _LATIN.fullmatch(query.lower()):
         return [query]
     words = query.split()
@@ -72,7 +72,7 @@ def read(word: str) -> Clue:
     """The branches of one clue, best rank first."""
     from agentdesk.customers import phones
 
-    main, _ext = phones.split_extension(word)
+    main = phones.without_extension(word)  # the extension is not searched
     digits = _PHONE_PUNCT.sub("", main)
     lowered = word.lower()
     out: list[Branch] = []

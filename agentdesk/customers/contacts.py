@@ -21,7 +21,7 @@ CHANNELS = ("phone", "app", "wechat", "12345", "counter")
 @dataclass(frozen=True)
 class Ringing:
     contact_id: str
-    number: str  # E.164 when it parsed, else as given
+    number: str  # the main number's E.164 (the contact keeps its extension)
     customer_ids: tuple[str, ...]  # customers with this exact number
 
 
@@ -30,14 +30,17 @@ def record_call(session: Session, raw_number: str, agent_code: str,
     """Record a ringing call; link it to the customer when the number names exactly one."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
-    number = phones.normalise(raw_number)  # PhoneError for junk: the caller says so
+    # PhoneError for junk: the caller says so. The customer is found by the main number;
+    # the contact keeps the extension too ("+8657188886666;ext=123").
+    number, extension = phones.normalise_with_extension(raw_number)
     conn = session.connection()
     ids = tuple(r[0] for r in conn.execute(
         text("SELECT DISTINCT customer_id FROM customer_phone WHERE e164 = :e LIMIT 20"),
         {"e": number}))
     agent_id = conn.execute(text("SELECT id FROM agent WHERE code = :c"),
                             {"c": agent_code}).scalar()
-    contact = Contact(channel=channel, number=number, agent_id=agent_id,
+    contact = Contact(channel=channel, number=phones.with_extension(number, extension),
+                      agent_id=agent_id,
                       customer_id=ids[0] if len(ids) == 1 else None, started_at=clock.now())
     session.add(contact)
     session.flush()
