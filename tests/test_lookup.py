@@ -95,6 +95,23 @@ def test_compound_surname(desk) -> None:
     assert "欧阳明月" in _names(_search(desk, "明月"))
 
 
+@pytest.mark.parametrize("name, queries", [
+    ("尉迟恭", ("ycg", "yuchigong", "yu chi gong", "wcg", "weichigong", "尉迟", "恭")),
+    ("万俟卨", ("mqx", "moqixie", "wsx", "wanqixie", "万俟", "卨")),
+    ("单于天", ("cyt", "chanyutian", "syt", "shanyutian", "单于", "天")),
+])
+def test_compound_surname_one_initial_per_syllable(desk, name: str, queries: tuple) -> None:
+    _add(desk, "尉迟恭", "5100000004")
+    _add(desk, "万俟卨", "5100000005")
+    _add(desk, "单于天", "5100000006")
+    for query in queries:
+        assert name in _names(_search(desk, query)), query
+    found = {m.name: m for m in _search(desk, queries[0])}
+    assert (found[name].match, found[name].rank) == ("pinyin", lookup.EXACT_KEY)
+    # "yuchi" as one syllable gave 尉迟恭 the initials "yg"
+    assert name not in _names(_search(desk, queries[0][0] + queries[0][-1]))
+
+
 def test_exact_ranks_before_partial(desk) -> None:
     # 张三 (exact name) must come before 张三丰 (a longer name starting the same).
     _add(desk, "张三丰", "5100000003")

@@ -9,6 +9,7 @@ with a one-letter kind, and every query is a range scan on ``customer_key``:
   prefix of the reversed digits;
 * ``y`` + pinyin initials (``zs`` for 张三), ``f`` + full pinyin (``zhangsan``), for every
   reading of surnames that have two (单 shan/dan, 曾 zeng/ceng, 解 xie/jie, 区 ou/qu, 仇 qiu/chou);
+  a compound surname gives an initial per syllable (尉迟恭 ``ycg``, 万俟卨 ``mqx``);
 * ``g`` + the given name (张三丰 → 三丰), so a caller who gives only that is found;
 * ``a`` + the address from the street, the community and the building onwards
   (幸福小区3栋2单元301室 finds 幸福小区3栋), punctuation and brackets left out
@@ -31,17 +32,31 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import sqlite3
 
-# Surnames whose reading differs from the character's everyday one: the surname reading
-# first, then the everyday one (callers and agents use both).
+# Surname readings, the surname reading first, then the everyday one (callers and agents
+# use both): single characters whose surname reading is not their everyday one, and every
+# compound surname with its syllables apart (尉迟恭 is y-c-g: "yuchi" as one syllable made
+# it y-g).
 SURNAME_READINGS: dict[str, tuple[str, ...]] = {
     "单": ("shan", "dan"), "曾": ("zeng", "ceng"), "解": ("xie", "jie"),
     "区": ("ou", "qu"), "仇": ("qiu", "chou"), "朴": ("piao", "pu"), "查": ("zha", "cha"),
     "盖": ("ge", "gai"), "乐": ("yue", "le"), "尉": ("yu", "wei"), "缪": ("miao", "mou"),
     "覃": ("qin", "tan"), "种": ("chong", "zhong"), "繁": ("po", "fan"), "员": ("yun", "yuan"),
-    "召": ("shao", "zhao"), "沈": ("shen",), "万俟": ("moqi", "wanqi"), "尉迟": ("yuchi",),
+    "召": ("shao", "zhao"), "沈": ("shen",),
+    "尉迟": ("yu chi", "wei chi"), "万俟": ("mo qi", "wan si", "wan qi"),
+    "单于": ("chan yu", "shan yu", "dan yu"), "长孙": ("zhang sun", "chang sun"),
+    "澹台": ("tan tai", "dan tai"), "欧阳": ("ou yang",), "司马": ("si ma",),
+    "诸葛": ("zhu ge",), "上官": ("shang guan",), "令狐": ("ling hu",),
+    "皇甫": ("huang fu",), "东方": ("dong fang",), "公孙": ("gong sun",),
+    "慕容": ("mu rong",), "宇文": ("yu wen",), "司徒": ("si tu",), "夏侯": ("xia hou",),
+    "端木": ("duan mu",), "独孤": ("du gu",), "闻人": ("wen ren",), "呼延": ("hu yan",),
+    "赫连": ("he lian",), "南宫": ("nan gong",), "第五": ("di wu",), "轩辕": ("xuan yuan",),
+    "钟离": ("zhong li",), "鲜于": ("xian yu",), "司空": ("si kong",), "西门": ("xi men",),
+    "百里": ("bai li",), "东郭": ("dong guo",), "拓跋": ("tuo ba",), "申屠": ("shen tu",),
+    "公冶": ("gong ye",), "太叔": ("tai shu",), "濮阳": ("pu yang",), "左丘": ("zuo qiu",),
+    "亓官": ("qi guan",), "梁丘": ("liang qiu",), "仲孙": ("zhong sun",),
 }
-COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
-                     "令狐", "长孙", "宇文", "司徒", "夏侯", "万俟", "澹台", "端木", "独孤")
+# Every compound surname is two characters and has its readings above.
+COMPOUND_SURNAMES = tuple(s for s in SURNAME_READINGS if len(s) == 2)
 MAX_READINGS = 4  # a name with several two-reading characters must not explode
 # The key rules' version: bump it when customer_keys changes. The central store computes
 # keys once (agentdesk.sync.central) and records the version it used; a desk takes the
@@ -97,7 +112,7 @@ def name_readings(name: str) -> list[list[str]]:
     name = "".join(_HAN.findall(name))  # readings come from the Han characters only
     surname, given = split_name(name)
     if surname in SURNAME_READINGS:
-        heads = [[r] for r in SURNAME_READINGS[surname]]
+        heads = [r.split() for r in SURNAME_READINGS[surname]]
     else:
         heads = [[reading(ch) for ch in surname]]
     tail = [reading(ch) for ch in given]
