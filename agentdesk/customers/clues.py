@@ -119,6 +119,15 @@ def read(word: str) -> Clue:
     return Clue(word, tuple(out))
 
 
+def as_id(query: str) -> Clue | None:
+    """The whole query as one account or meter number (``WX 0003``), when it has the
+    shape of one: letters and digits, no Han characters."""
+    plain = search_keys.plain_id(query)
+    if _HAN.search(query) or not plain or plain.isdigit() or plain.isalpha():
+        return None
+    return Clue(query, tuple(b for b in _ids(plain) if b.rank == EXACT_ID))
+
+
 def _ids(plain: str) -> list[Branch]:
     """An account or meter number: the whole (any case, spaces, dashes), or its end."""
     if not plain:

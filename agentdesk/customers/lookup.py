@@ -45,6 +45,7 @@ MAX_QUERY = 100  # longer input is not a lookup; the screen says so instead of s
 # Several clues: each clue's customers are counted up to this many; the fewest are read
 # and tested against the other clues (a broad pair is answered from this many of one).
 PROBE = 400
+POOL = 50  # candidates read to order equal matches (see search)
 
 
 class QueryError(ValueError):
@@ -237,9 +238,11 @@ def _intersect(session: Session, found: list[clues.Clue], limit: int
 
     probes = []
     for clue in found:
-        seedable = any(b.seeds for b in clue.branches)
-        best, complete = _candidates(session, clue, PROBE) if seedable else ({}, False)
-        probes.append((not seedable, len(best), clue, best, complete))
+        best, complete = _candidates(session, clue, PROBE)
+        # A clue only a test can decide (a district: no index) cannot start the search,
+        # nor can its index branches when they found nobody (岳麓区 is no name).
+        tested_only = not best and not all(b.seeds for b in clue.branches)
+        probes.append((tested_only, len(best), clue, best, complete and not tested_only))
     probes.sort(key=lambda p: (p[0], p[1]))
     if probes[0][0]:
         return {}  # no clue can be looked up (districts only): nothing to start from
@@ -280,17 +283,24 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     """Ranked matches for ``query``; raises :class:`QueryError` for unusable input."""
     query = clean(query)
     limit = max(1, min(int(limit), 200))
+    # Equal matches are ordered by who called last: a few more than shown are read, so
+    # the cut to ``limit`` falls by that order, not by which the index gave first.
+    pool = max(limit * 2, POOL)
     try:
-        found = [clues.read(word) for word in clues.split(query)]
+        words = clues.split(query)
+        if len(words) > 1 and (whole := clues.as_id(query)) is not None:
+            # "WX 0003" is an account said in two parts before it is two clues
+            found = _matches(session, _candidates(session, whole, pool)[0], limit)
+            if found and found[0].rank == EXACT_ID:
+                return found
+        found_clues = [c for c in map(clues.read, words) if c.branches]
     except clues.ClueError as exc:
         raise QueryError(str(exc)) from None
-    found = [c for c in found if c.branches]
-    if not found:
+    if not found_clues:
         return []
-    if len(found) == 1:
-        return _matches(session, _candidates(session, found[0], limit)[0], limit)
-    best = _intersect(session, found, limit)
-    return _matches(session, best, limit)
+    if len(found_clues) == 1:
+        return _matches(session, _candidates(session, found_clues[0], pool)[0], limit)
+    return _matches(session, _intersect(session, found_clues, limit), limit)
 
 
 def by_phone(session: Session, customer_ids: Iterable[str]) -> list[Match]:

@@ -1,0 +1,149 @@
+"""Lookup on real customer files and real callers (issue 18): accounts of any shape,
+meter numbers, two clues at once, honorific forms, punctuation in addresses, and who
+comes first among equal matches."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from agentdesk.core import search_keys
+from agentdesk.core.models import Contact, Customer, CustomerPhone
+from agentdesk.customers import lookup
+
+
+def _add(desk, name: str, account: str, *, phone: str | None = None, meter: str = "",
+         district: str = "岳麓区", community: str = "桃子湖小区", street: str = "桃子湖街道"
+         ) -> str:
+    with desk.session() as s:
+        c = Customer(account_no=account, name=name, utility="water", district=district,
+                     street=street, community=community, building="1栋", unit="1单元",
+                     room="101室", meter_no=meter)
+        s.add(c)
+        s.flush()
+        if phone:
+            s.add(CustomerPhone(customer_id=c.id, e164=phone))
+            s.flush()
+        search_keys.refresh(s.connection().connection.driver_connection, [c.id])
+        s.commit()
+        return c.id
+
+
+def _accounts(desk, query: str) -> list[str]:
+    with desk.session() as s:
+        return [m.account_no for m in lookup.search(s, query)]
+
+
+def _first(desk, query: str) -> lookup.Match:
+    with desk.session() as s:
+        return lookup.search(s, query)[0]
+
+
+@pytest.mark.parametrize("query", ["WX-0003", "wx-0003", "wx0003", "WX 0003", "ＷＸ－０００３",
+                                   "Wx0003"])
+def test_account_with_letters_exact_in_any_case_spaces_and_dashes(desk, query) -> None:
+    _add(desk, "王五", "WX-0003")
+    found = _first(desk, query)
+    assert (found.account_no, found.match, found.rank) == ("WX-0003", "account",
+                                                          lookup.EXACT_ID)
+
+
+def test_account_with_a_dash_and_its_trailing_digits(desk) -> None:
+    _add(desk, "刘一", "0731-20001234")
+    _add(desk, "刘二", "P77001234")
+    assert _accounts(desk, "0731-20001234") == ["0731-20001234"]
+    assert _accounts(desk, "073120001234") == ["0731-20001234"]
+    assert sorted(_accounts(desk, "01234")) == ["0731-20001234", "P77001234"]
+    assert _first(desk, "77001234").account_no == "P77001234"
+    assert _first(desk, "77001234").match == "account"
+
+
+def test_meter_numbers_exact_and_trailing(desk) -> None:
+    _add(desk, "赵七", "4300000001", meter="SB-2024-008812")
+    found = _first(desk, "sb2024008812")
+    assert (found.account_no, found.match, found.rank) == ("4300000001", "meter",
+                                                          lookup.EXACT_ID)
+    found = _first(desk, "8812")
+    assert (found.account_no, found.match) == ("4300000001", "meter")
+
+
+def test_two_clues_narrow(desk) -> None:
+    _add(desk, "王建国", "5000000001", phone="+8613800001122")
+    _add(desk, "王建军", "5000000002", phone="+8613800003344")
+    _add(desk, "李建国", "5000000003", phone="+8613900001122")
+    _add(desk, "张伟", "5000000004", community="桃子湖小区")
+    _add(desk, "张伟", "5000000005", community="阳光小区", street="观沙岭街道")
+    _add(desk, "张伟", "5000000006", district="天心区", community="金色家园",
+         street="坡子街街道")
+    assert _accounts(desk, "王 1122") == ["5000000001"]
+    assert _accounts(desk, "1122 王") == ["5000000001"]
+    assert _accounts(desk, "张伟 桃子湖") == ["5000000004"]
+    assert sorted(_accounts(desk, "岳麓区 张伟")) == ["5000000004", "5000000005"]
+    assert _accounts(desk, "天心区 张") == ["5000000006"]
+    assert _accounts(desk, "zw 阳光小区") == ["5000000005"]
+    assert _first(desk, "王 1122").match == "name+phone_suffix"
+    assert _accounts(desk, "王 9999") == []
+
+
+@pytest.mark.parametrize("query", ["王先生", "王女士", "老王", "小王", "王师傅", "王阿姨"])
+def test_honorific_forms_resolve_to_the_surname(desk, query) -> None:
+    _add(desk, "王建国", "5000000001", phone="+8613800001122")
+    _add(desk, "李建国", "5000000003", phone="+8613900001122")
+    assert _accounts(desk, query) == ["5000000001"]
+    assert _accounts(desk, f"{query} 1122") == ["5000000001"]
+
+
+def test_compound_surname_with_honorific(desk) -> None:
+    _add(desk, "欧阳明月", "5000000007")
+    _add(desk, "欧大明", "5000000008")
+    assert _accounts(desk, "欧阳女士") == ["5000000007"]
+
+
+@pytest.mark.parametrize("query", ["先生", "女士"])
+def test_an_honorific_alone_gets_a_clear_message(desk, query) -> None:
+    with desk.session() as s, pytest.raises(lookup.QueryError, match="surname"):
+        lookup.search(s, query)
+
+
+@pytest.mark.parametrize("query", ["!!!", "（）", "%%", "。。。"])
+def test_only_punctuation_finds_nobody(desk, query) -> None:
+    assert _accounts(desk, query) == []
+
+
+def test_too_many_clues_get_a_clear_message(desk) -> None:
+    with desk.session() as s, pytest.raises(lookup.QueryError, match="too many clues"):
+        lookup.search(s, " ".join("张王李赵刘陈杨"))
+
+
+def test_address_ignores_punctuation_and_brackets(desk) -> None:
+    _add(desk, "孙八", "5000000009", community="(金色家园)", street="")
+    _add(desk, "周九", "5000000010", community="星光·花园", street="")
+    assert _accounts(desk, "金色家园") == ["5000000009"]
+    assert _accounts(desk, "（金色家园）1栋") == ["5000000009"]
+    assert _accounts(desk, "星光花园") == ["5000000010"]
+    assert _accounts(desk, "星光·花园") == ["5000000010"]
+
+
+def test_equal_matches_recent_caller_first_then_open_tickets(desk) -> None:
+    from agentdesk.core import clock
+    from agentdesk.tickets import service as tickets
+
+    a = _add(desk, "陈静", "6000000001")
+    b = _add(desk, "陈静", "6000000002")
+    c = _add(desk, "陈静", "6000000003")
+    assert _accounts(desk, "陈静") == ["6000000001", "6000000002", "6000000003"]
+    with desk.session() as s:
+        tickets.create(s, tickets.Draft(category="water.burst", description="漏水",
+                                        customer_id=b), "A1001")
+    assert _accounts(desk, "陈静") == ["6000000002", "6000000001", "6000000003"]
+    with desk.session() as s:
+        s.add(Contact(number="+8613800000000", customer_id=c,
+                      started_at=clock.now() - timedelta(minutes=10)))
+        s.add(Contact(number="+8613800000000", customer_id=a,
+                      started_at=clock.now() - timedelta(days=3)))
+        s.commit()
+    assert _accounts(desk, "陈静") == ["6000000003", "6000000001", "6000000002"]
+    # ties at the cut to the limit are decided the same way
+    with desk.session() as s:
+        assert [m.account_no for m in lookup.search(s, "陈静", limit=1)] == ["6000000003"]
