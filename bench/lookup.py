@@ -21,7 +21,17 @@ from rich.table import Table
 from bench.stats import summary
 
 KINDS = ("phone full", "phone last 4", "phone last 7", "account", "name", "given name",
-         "pinyin initials", "full pinyin", "address")
+         "pinyin initials", "full pinyin", "address",
+         # issue 18
+         "account with letters", "account last 6", "meter", "meter last 6", "honorific",
+         "two clues: surname + district", "two clues: name + community",
+         "two clues: honorific + phone last 4", "two clues: initials + community")
+# Input that must be answered at once (< 50 ms), never by a scan.
+BAD = ("先生", "！！！（）", " ".join("张王李赵刘陈杨黄"), "张" * 200, "%张%", "张*", '"张"',
+       "NEAR(张 王)", "张 OR 王", "_" * 50, "1" * 100)
+# Accounts rewritten in the letter forms real billing systems issue (inside the bench's
+# transaction, rolled back at the end): the stored form and the form a caller types.
+LETTERED = ("W-{}", "w{}")
 
 
 def _national(e164: str) -> str:
@@ -44,16 +54,16 @@ def sample(conn: sqlite3.Connection, n: int, seed: int) -> dict[str, list[str]]:
 
     rng = random.Random(seed)
     lo, hi = conn.execute("SELECT min(rowid), max(rowid) FROM customer").fetchone()
-    out: dict[str, list[str]] = {kind: [] for kind in KINDS}
+    out: dict[str, list[str]] = {kind: [] for kind in (*KINDS, "lettered")}
     while len(out["name"]) < n:
         row = conn.execute(
             "SELECT c.id, c.account_no, c.name, c.community, c.building, "
             "(SELECT e164 FROM customer_phone p WHERE p.customer_id = c.id ORDER BY position "
-            "LIMIT 1) FROM customer c WHERE rowid >= ? LIMIT 1",
+            "LIMIT 1), c.meter_no, c.district FROM customer c WHERE rowid >= ? LIMIT 1",
             (rng.randint(lo, hi),)).fetchone()
         if row is None or row[5] is None:
             continue
-        _, account, name, community, building, e164 = row
+        cid, account, name, community, building, e164, meter, district = row
         i = len(out["name"])
         digits = _national(e164)
         readings = search_keys.name_readings(name)[0]
@@ -66,16 +76,44 @@ def sample(conn: sqlite3.Connection, n: int, seed: int) -> dict[str, list[str]]:
         out["pinyin initials"].append("".join(s[0] for s in readings if s))
         out["full pinyin"].append("".join(readings))
         out["address"].append(f"{community}{building}")
+        out["lettered"].append(cid)
+        out["account with letters"].append(LETTERED[1].format(account))
+        out["account last 6"].append(account[-6:])
+        out["meter"].append(meter.lower())
+        out["meter last 6"].append(meter[-6:])
+        surname = search_keys.split_name(name)[0]
+        out["honorific"].append(surname + ("先生", "女士", "师傅")[i % 3])
+        out["two clues: surname + district"].append(f"{surname} {district}")
+        out["two clues: name + community"].append(f"{name} {community}")
+        out["two clues: honorific + phone last 4"].append(f"老{surname} {digits[-4:]}")
+        out["two clues: initials + community"].append(
+            "".join(s[0] for s in readings if s) + " " + community)
     return out
 
 
+def letter_accounts(conn: sqlite3.Connection, ids: list[str]) -> None:
+    """The sampled customers' accounts in a lettered form, keys and all (the caller's
+    transaction; the bench rolls it back)."""
+    from agentdesk.core import search_keys
+
+    before = search_keys.current(conn, ids)
+    conn.executemany("UPDATE customer SET account_no = ? || account_no WHERE id = ?",
+                     [(LETTERED[0].format(""), cid) for cid in ids])
+    search_keys.refresh(conn, ids, before)
+
+
 def _naive(conn: sqlite3.Connection) -> Callable[[str], list]:
-    sql = ("SELECT c.id FROM customer c WHERE c.name LIKE :q OR c.account_no LIKE :q "
-           "OR (c.street || c.community || c.building || c.unit || c.room) LIKE :q "
-           "OR c.id IN (SELECT customer_id FROM customer_phone WHERE e164 LIKE :q) LIMIT 20")
+    """Every clue LIKE-matched against every field (a full scan): the same words an
+    agent would type into a web help desk's search box."""
+    one = ("(c.name LIKE {q} OR c.account_no LIKE {q} OR c.meter_no LIKE {q} OR c.district "
+           "LIKE {q} OR (c.street || c.community || c.building || c.unit || c.room) LIKE {q} "
+           "OR c.id IN (SELECT customer_id FROM customer_phone WHERE e164 LIKE {q}))")
 
     def run(query: str) -> list:
-        return conn.execute(sql, {"q": f"%{query}%"}).fetchall()
+        words = query.split() or [query]
+        where = " AND ".join(one.format(q=f":q{n}") for n in range(len(words)))
+        return conn.execute(f"SELECT c.id FROM customer c WHERE {where} LIMIT 20",
+                            {f"q{n}": f"%{w}%" for n, w in enumerate(words)}).fetchall()
 
     return run
 
@@ -123,6 +161,9 @@ def main(db: str | None, queries: int = 1000, baseline: int = 20, seed: int = 7)
         def ours(q: str) -> list:
             return lookup.search(session, q)
 
+        driver = session.connection().connection.driver_connection
+        driver.execute("SAVEPOINT bench_letters")  # undone at the end, whatever the mode
+        letter_accounts(driver, samples["lettered"])
         _time(ours, samples["name"][:50])  # warm the page cache; not counted
         for kind in KINDS:
             times, hits = _time(ours, samples[kind])
@@ -132,6 +173,20 @@ def main(db: str | None, queries: int = 1000, baseline: int = 20, seed: int = 7)
             table.add_row(kind, f"{s['median']:.3f}", f"{s['p99']:.3f}", f"{s['max']:.2f}",
                           f"{hits / len(times):.0%}", f"{n['median']:.1f}", f"{n['p99']:.1f}",
                           f"{n['median'] / s['median']:.0f}")
+
+        def guarded(q: str) -> list:
+            try:
+                return lookup.search(session, q)
+            except lookup.QueryError:
+                return []
+
+        bad, _ = _time(guarded, list(BAD) * 20)
+        b = summary(bad)
+        table.add_row("bad input (honorific alone, punctuation, 8 clues, 200 characters, "
+                      "LIKE/FTS syntax)", f"{b['median']:.3f}", f"{b['p99']:.3f}",
+                      f"{b['max']:.2f}", "", "", "", "")
+        driver.execute("ROLLBACK TO bench_letters")  # the lettered accounts were the bench's
+        driver.execute("RELEASE bench_letters")
     raw.close()
     desk.dispose()
     console.print(table)

@@ -147,3 +147,37 @@ def test_equal_matches_recent_caller_first_then_open_tickets(desk) -> None:
     # ties at the cut to the limit are decided the same way
     with desk.session() as s:
         assert [m.account_no for m in lookup.search(s, "陈静", limit=1)] == ["6000000003"]
+
+
+def test_a_desk_from_before_0009_finds_lettered_accounts_once_it_opens(tmp_path) -> None:
+    """Migration 0009 computes every customer's keys again by rules 2 (account and meter
+    keys, address keys without punctuation) and adds the (district, name) index."""
+    import sqlalchemy as sa
+
+    from agentdesk.core import migrations, store
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine, path, target="0008")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO customer (id, account_no, name, utility, customer_class, district, "
+            "street, community, building, unit, room, area_class, meter_no, meter_type, "
+            "credit_list, arrears_fen, arrears_periods, tags, key_level, status, created_at, "
+            "updated_at) VALUES ('c1', 'WX-0003', '王五', 'water', '居民', '岳麓区', '', "
+            "'(金色家园)', '1栋', '', '', 'urban', 'SB-88', '', '', 0, 0, '', 0, 'active', "
+            "'2026-11-24 00:00:00.000000', '2026-11-24 00:00:00.000000')")
+        conn.exec_driver_sql("INSERT INTO customer_key VALUES ('a(金色家园)1栋', 'c1')")
+    engine.dispose()
+    desk = store.open_desk(path)
+    assert migrations.current(desk.engine) == "0009"
+    assert _accounts(desk, "wx0003") == ["WX-0003"]
+    assert _accounts(desk, "sb88") == ["WX-0003"]
+    assert _accounts(desk, "金色家园") == ["WX-0003"]
+    assert _accounts(desk, "岳麓区 王") == ["WX-0003"]
+    with desk.session() as s:
+        plan = " ".join(r[-1] for r in s.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM customer WHERE district = '岳麓区' AND "
+            "name >= '王' AND name < '王\U0010ffff'"))
+    assert "ix_customer_district_name" in plan
+    desk.dispose()

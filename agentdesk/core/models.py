@@ -116,6 +116,9 @@ class Agent(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
+    # a district and a surname (岳麓区 张): customers.lookup; migration 0009
+    __table_args__ = (sa.Index("ix_customer_district_name", "district", "name"),)
+
     id: str = Field(default_factory=new_id, primary_key=True)
     account_no: str = Field(unique=True, max_length=32)  # 户号
     name: str = Field(index=True)

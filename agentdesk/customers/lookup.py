@@ -230,30 +230,51 @@ _ROW_NAMES = ("id", "name", "district", "street", "community", "building", "unit
               "account_no", "meter_no", "phones")
 
 
+def _district_seed(session: Session, found: list[clues.Clue]) -> list[str] | None:
+    """A district with a name or surname (岳麓区 张, 王先生 天心区): every customer of
+    that district whose name starts so, from the (district, name) index (None: more
+    than :data:`PROBE`, or no such pair). The clues then test those rows."""
+    districts = [b.value for c in found for b in c.branches if b.how == "district"]
+    names = [(b, c) for c in found for b in c.branches if b.how in ("name", "name_prefix")
+             and not any(x.how == "district" for x in c.branches)]
+    if len(districts) != 1 or not names:
+        return None
+    branch = min((b for b, _ in names), key=lambda b: len(b.value))  # the broadest name
+    ids = [r[0] for r in session.connection().execute(text(
+        "SELECT id FROM customer WHERE district = :d AND name >= :n AND name < :hi "
+        "LIMIT :limit"), {"d": districts[0], "n": branch.value, "hi": _upper(branch.value),
+                          "limit": PROBE + 1})]
+    return ids if len(ids) <= PROBE else None  # more: the clues' own indexes decide
+
+
 def _intersect(session: Session, found: list[clues.Clue], limit: int
                ) -> dict[str, tuple[int, str]]:
     """Customers every clue matches: the clue with the fewest customers is looked up,
     the others are intersected (when all theirs are known) or tested on those rows."""
     import json
 
-    probes = []
-    for clue in found:
-        best, complete = _candidates(session, clue, PROBE)
-        # A clue only a test can decide (a district: no index) cannot start the search,
-        # nor can its index branches when they found nobody (岳麓区 is no name).
-        tested_only = not best and not all(b.seeds for b in clue.branches)
-        probes.append((tested_only, len(best), clue, best, complete and not tested_only))
-    probes.sort(key=lambda p: (p[0], p[1]))
-    if probes[0][0]:
-        return {}  # no clue can be looked up (districts only): nothing to start from
-    _, _, _, seed, _ = probes[0]
-    ranks = {cid: [r] for cid, r in seed.items()}
-    untested = []
-    for _, _, clue, best, complete in probes[1:]:
-        if complete:  # every customer of this clue is known: intersect
-            ranks = {cid: [*r, best[cid]] for cid, r in ranks.items() if cid in best}
-        else:
-            untested.append(clue)
+    district = _district_seed(session, found)
+    if district is not None:  # every customer of that district and name: test them all
+        ranks: dict[str, list] = {cid: [] for cid in district}
+        untested = found
+    else:
+        probes = []
+        for clue in found:
+            best, complete = _candidates(session, clue, PROBE)
+            # A clue only a test can decide (a district: no index) cannot start the
+            # search, nor can its index branches when they found nobody (岳麓区 is no name).
+            tested_only = not best and not all(b.seeds for b in clue.branches)
+            probes.append((tested_only, len(best), clue, best, complete and not tested_only))
+        probes.sort(key=lambda p: (p[0], p[1]))
+        if probes[0][0]:
+            return {}  # no clue can be looked up (districts only): nothing to start from
+        ranks = {cid: [r] for cid, r in probes[0][3].items()}
+        untested = []
+        for _, _, clue, best, complete in probes[1:]:
+            if complete:  # every customer of this clue is known: intersect
+                ranks = {cid: [*r, best[cid]] for cid, r in ranks.items() if cid in best}
+            else:
+                untested.append(clue)
     if untested and ranks:
         rows = session.connection().execute(text(_ROWS), {"ids": json.dumps(list(ranks))})
         kept = {}
