@@ -82,6 +82,7 @@ def test_two_clues_narrow(desk) -> None:
     assert sorted(_accounts(desk, "岳麓区 张伟")) == ["5000000004", "5000000005"]
     assert _accounts(desk, "天心区 张") == ["5000000006"]
     assert _accounts(desk, "zw 阳光小区") == ["5000000005"]
+    assert _accounts(desk, "张伟 阳光小区") == ["5000000005"]  # 小区 is no district
     assert _first(desk, "王 1122").match == "name+phone_suffix"
     assert _accounts(desk, "王 9999") == []
 

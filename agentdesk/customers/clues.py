@@ -31,7 +31,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _AFTER = ("先生", "女士", "小姐", "师傅", "阿姨", "叔叔", "大爷", "大妈", "大姐", "大哥",
           "老师", "同志", "老板", "奶奶", "爷爷", "伯伯")
 _BEFORE = ("老", "小")
-_PLACE = re.compile(r".+[区县市旗]$")  # 岳麓区, 长沙县: a district
+_PLACE = re.compile(r".+[区县市旗]$")  # 岳麓区, 长沙县, 巩义市: a district ...
+_NOT_PLACE = ("小区", "社区", "园区", "校区", "片区", "厂区", "营区")  # ... but not 幸福小区
 
 
 class ClueError(ValueError):
@@ -111,7 +112,7 @@ def read(word: str) -> Clue:
                 Branch(EXACT_KEY, "name", "key", "g" + compact),
                 Branch(PARTIAL, "name", "name_prefix", compact),
                 Branch(PARTIAL, "name", "key_prefix", "g" + compact)]
-        if _PLACE.fullmatch(han):
+        if _PLACE.fullmatch(han) and not han.endswith(_NOT_PLACE):
             out.append(Branch(LOOSE, "district", "district", han, seeds=False))
     plain = search_keys.plain_text(compact)
     if plain:

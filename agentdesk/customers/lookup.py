@@ -231,9 +231,9 @@ _ROW_NAMES = ("id", "name", "district", "street", "community", "building", "unit
 
 
 def _district_seed(session: Session, found: list[clues.Clue]) -> list[str] | None:
-    """A district with a name or surname (岳麓区 张, 王先生 天心区): every customer of
-    that district whose name starts so, from the (district, name) index (None: more
-    than :data:`PROBE`, or no such pair). The clues then test those rows."""
+    """A district with a name or surname (岳麓区 张, 王先生 天心区): the customers of that
+    district whose name starts so, from the (district, name) index, at most
+    :data:`PROBE` (None: no such pair). The clues then test those rows."""
     districts = [b.value for c in found for b in c.branches if b.how == "district"]
     names = [(b, c) for c in found for b in c.branches if b.how in ("name", "name_prefix")
              and not any(x.how == "district" for x in c.branches)]
@@ -243,8 +243,10 @@ def _district_seed(session: Session, found: list[clues.Clue]) -> list[str] | Non
     ids = [r[0] for r in session.connection().execute(text(
         "SELECT id FROM customer WHERE district = :d AND name >= :n AND name < :hi "
         "LIMIT :limit"), {"d": districts[0], "n": branch.value, "hi": _upper(branch.value),
-                          "limit": PROBE + 1})]
-    return ids if len(ids) <= PROBE else None  # more: the clues' own indexes decide
+                          "limit": PROBE})]
+    # More than PROBE: the first by name, every one a match of both. None: the index
+    # knows no such pair (the "district" may be a name or an address): the clues decide.
+    return ids or None
 
 
 def _intersect(session: Session, found: list[clues.Clue], limit: int
