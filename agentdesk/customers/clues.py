@@ -24,6 +24,8 @@ MIN_ID_SUFFIX = 4  # account and meter numbers: at least this many trailing char
 MAX_CLUES = 6
 
 _PHONE_PUNCT = re.compile(r"[\s\-().+/]")
+_BETWEEN = re.compile(r"[\s,;、，；]+")  # between clues: spaces, and the list commas
+_LEADING_PLACE = re.compile(r"^(.+?[区县市旗])(.+)$")
 _LATIN = re.compile(r"[a-z ]+")
 _ID = re.compile(r"[0-9a-z][0-9a-z\-./]*")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -62,7 +64,7 @@ def split(query: str) -> list[str]:
     if _PHONE_PUNCT.sub("", phones.without_extension(query)).isdigit() \
             or _LATIN.fullmatch(query.lower()):
         return [query]
-    words = query.split()
+    words = _BETWEEN.split(query.strip(" ,;、，；"))
     if len(words) > MAX_CLUES:
         raise ClueError(f"too many clues ({len(words)}, at most {MAX_CLUES}): give the "
                         "phone, the account, or a name and one more detail")
@@ -103,10 +105,11 @@ def read(word: str) -> Clue:
     han = "".join(_HAN.findall(compact))
     if han and han in _AFTER:
         raise ClueError(f"“{han}” alone names nobody: say it with the surname (王{han})")
-    surname = _honorific(han) if han == compact else None
-    if surname:
-        out.append(Branch(EXACT_KEY, "name", "name_prefix", surname))
-        return Clue(word, tuple(out))
+    said = _honorific(han) if han == compact else None
+    if said:
+        # 王先生: the surname; 老王 / 小李 may also be a given name (陈小红 is 小红).
+        rank = PARTIAL if han[0] in _BEFORE else EXACT_KEY
+        out.append(Branch(rank, "name", "name_prefix", said))
     if han:
         out += [Branch(EXACT_NAME, "name", "name", compact),
                 Branch(EXACT_KEY, "name", "key", "g" + compact),
@@ -118,6 +121,16 @@ def read(word: str) -> Clue:
     if plain:
         out.append(Branch(LOOSE, "address", "key_prefix", "a" + plain))
     return Clue(word, tuple(out))
+
+
+def leading_place(word: str) -> tuple[str, str] | None:
+    """岳麓区桃子湖小区3栋 -> (岳麓区, 桃子湖小区3栋): an address said from its district
+    (the caller checks that the place is a district of the file)."""
+    found = _LEADING_PLACE.match(word)
+    if not found or not _HAN.fullmatch(found.group(1)[-1]) or \
+            found.group(1).endswith(_NOT_PLACE):
+        return None
+    return found.group(1), found.group(2)
 
 
 def as_id(query: str) -> Clue | None:
@@ -143,12 +156,11 @@ def _ids(plain: str) -> list[Branch]:
 
 
 def _honorific(han: str) -> str | None:
-    """The surname in 王先生 / 欧阳女士 / 老王 / 小李 (None: not such a form)."""
+    """The surname (or name) in 王先生 / 欧阳女士 / 王芳女士 / 老王 / 小李 (None: not
+    such a form)."""
     for form in _AFTER:
-        if han.endswith(form) and 1 <= len(han) - len(form) <= 2:
-            surname = han[:-len(form)]
-            if len(surname) == 1 or surname in search_keys.COMPOUND_SURNAMES:
-                return surname
+        if han.endswith(form) and 1 <= len(han) - len(form) <= 4:
+            return han[:-len(form)]
     if len(han) == 2 and han[0] in _BEFORE:
         return han[1]
     return None

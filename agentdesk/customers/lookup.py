@@ -167,7 +167,7 @@ def _column_hits(session: Session, column: str, value: str, exact: bool,
         sql = f"SELECT id FROM customer WHERE {column} = :v LIMIT :n"
         params = {"v": value, "n": limit}
     else:
-        sql = (f"SELECT id FROM customer WHERE {column} > :v AND {column} < :hi "
+        sql = (f"SELECT id FROM customer WHERE {column} >= :v AND {column} < :hi "
                f"ORDER BY {column} LIMIT :n")
         params = {"v": value, "hi": _upper(value), "n": limit}
     return [r[0] for r in conn.execute(text(sql), params)]
@@ -249,6 +249,17 @@ def _district_seed(session: Session, found: list[clues.Clue]) -> list[str] | Non
     return ids or None
 
 
+def _districts_first(session: Session, word: str) -> list[str]:
+    """An address said from its district (岳麓区桃子湖小区3栋) is two clues, when the
+    district is one of the file's (the (district, name) index answers at once)."""
+    split = clues.leading_place(word)
+    if split is None or session.connection().execute(text(
+            "SELECT 1 FROM customer WHERE district = :d LIMIT 1"), {"d": split[0]}
+            ).first() is None:
+        return [word]
+    return list(split)
+
+
 def _intersect(session: Session, found: list[clues.Clue], limit: int
                ) -> dict[str, tuple[int, str]]:
     """Customers every clue matches: the clue with the fewest customers is looked up,
@@ -316,6 +327,10 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
             found = _matches(session, _candidates(session, whole, pool)[0], limit)
             if found and found[0].rank == EXACT_ID:
                 return found
+        words = [part for word in words for part in _districts_first(session, word)]
+        if len(words) > clues.MAX_CLUES:
+            raise clues.ClueError(f"too many clues ({len(words)}, at most "
+                                  f"{clues.MAX_CLUES})")
         found_clues = [c for c in map(clues.read, words) if c.branches]
     except clues.ClueError as exc:
         raise QueryError(str(exc)) from None
