@@ -42,6 +42,12 @@ CATALOG: dict[str, dict[str, str]] = {
                        "en": "My tickets and their SLA countdowns"},
     # lookup screen
     "lookup.title": {"zh": "查户", "en": "Caller lookup"},
+    "lookup.too_many_clues": {"zh": "线索太多（{count} 个，最多 {most} 个）：请给电话、户号，或姓名加一项细节",
+                              "en": "too many clues ({count}, at most {most}): give the "
+                                    "phone, the account, or a name and one more detail"},
+    "lookup.honorific_alone": {"zh": "只说“{said}”找不到人：请连姓一起输入（如 王{said}）",
+                               "en": "“{said}” alone names nobody: say it with the surname "
+                                     "(王{said})"},
     "lookup.placeholder": {"zh": "电话 / 尾号 / 户号 / 姓名 / 地址",
                            "en": "Phone / last digits / account / name / address"},
     "lookup.col.account": {"zh": "户号", "en": "Account"},

@@ -128,12 +128,20 @@ def name_keys(name: str) -> frozenset[str]:
             continue
         keys.add("y" + "".join(s[0] for s in syllables))
         keys.add("f" + "".join(syllables))
+    keys.update(given_keys(name))
+    return frozenset(keys)
+
+
+def given_keys(name: str) -> set[str]:
+    """The ``g`` keys of a name (no pinyin needed): the given name, and an
+    organisation's name from its third character on."""
     han = "".join(_HAN.findall(name))
+    keys = set()
     if len(han) >= 2:
         keys.add("g" + split_name(han)[1])
     if len(han) > 4:  # an organisation: 郑州鑫源商贸有限公司 is found by 鑫源商贸
         keys.update("g" + han[start:] for start in range(2, min(len(han) - 2, 7)))
-    return frozenset(keys)
+    return keys
 
 
 _NOT_ID = re.compile(r"[^0-9a-z]")

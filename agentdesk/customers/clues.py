@@ -16,11 +16,14 @@ import re
 from dataclasses import dataclass
 
 from agentdesk.core import search_keys
+from agentdesk.core.i18n import t
 
 # Ranks: lower first. Exact identifiers, then exact names, then partial matches.
 EXACT_ID, EXACT_NAME, EXACT_KEY, PARTIAL, LOOSE = 0, 1, 2, 3, 4
 MIN_SUFFIX, MAX_SUFFIX = 4, 8  # phone: the last 4-8 digits
-MIN_ID_SUFFIX = 4  # account and meter numbers: at least this many trailing characters
+# Account and meter numbers: at least this many trailing characters (4 digits are a
+# phone's "last four": at 1,000,000 customers they would also name ~200 accounts).
+MIN_ID_SUFFIX = 5
 MAX_CLUES = 6
 
 _PHONE_PUNCT = re.compile(r"[\s\-().+/]")
@@ -66,8 +69,7 @@ def split(query: str) -> list[str]:
         return [query]
     words = _BETWEEN.split(query.strip(" ,;、，；"))
     if len(words) > MAX_CLUES:
-        raise ClueError(f"too many clues ({len(words)}, at most {MAX_CLUES}): give the "
-                        "phone, the account, or a name and one more detail")
+        raise ClueError(t("lookup.too_many_clues", count=len(words), most=MAX_CLUES))
     return words
 
 
@@ -104,7 +106,7 @@ def read(word: str) -> Clue:
     compact = re.sub(r"\s+", "", word)
     han = "".join(_HAN.findall(compact))
     if han and han in _AFTER:
-        raise ClueError(f"“{han}” alone names nobody: say it with the surname (王{han})")
+        raise ClueError(t("lookup.honorific_alone", said=han))
     said = _honorific(han) if han == compact else None
     if said:
         # 王先生: the surname; 老王 / 小李 may also be a given name (陈小红 is 小红).
@@ -181,14 +183,34 @@ def test(branch: Branch, row: dict) -> bool:
         return row["account_no"].startswith(value)
     if how == "district":
         return row["district"] == value
+    if not _may_hold(row, value):
+        return False
     keys = _keys(row, value[0])
     if how == "key":
         return value in keys
     return any(k.startswith(value) for k in keys)
 
 
+def _may_hold(row: dict, key: str) -> bool:
+    """A cheap first look: a row can hold this key only if the key's text appears in
+    the field it is made from (most rows tested are not matches: no pinyin for them)."""
+    kind, text = key[0], key[1:]
+    if kind == "g":
+        return text in row["name"]
+    if kind == "a":
+        return text in search_keys.plain_text("".join(
+            (row["street"], row["community"], row["building"], row["unit"], row["room"])))
+    if kind == "p":
+        return any(text[::-1] in phone for phone in row["phones"])
+    if kind in "rm":
+        return text[::-1] in search_keys.plain_id(row["account_no"] + row["meter_no"])
+    return True  # pinyin: only the keys can say
+
+
 def _keys(row: dict, kind: str) -> set[str]:
-    if kind in "yfg":
+    if kind == "g":
+        return search_keys.given_keys(row["name"])
+    if kind in "yf":
         return set(search_keys.name_keys(row["name"]))
     if kind == "a":
         return search_keys.address_keys(row["street"], row["community"], row["building"],

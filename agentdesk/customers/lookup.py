@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlmodel import Session
 
+from agentdesk.core.i18n import t
 from agentdesk.customers import clues
 from agentdesk.customers.clues import (EXACT_ID, EXACT_KEY, EXACT_NAME, LOOSE,  # noqa: F401
                                        MAX_SUFFIX, MIN_SUFFIX, PARTIAL)
@@ -44,7 +45,7 @@ NOTICE_LOOKAHEAD_H = 24  # planned outages starting within a day are shown too
 MAX_QUERY = 100  # longer input is not a lookup; the screen says so instead of scanning
 # Several clues: each clue's customers are counted up to this many; the fewest are read
 # and tested against the other clues (a broad pair is answered from this many of one).
-PROBE = 400
+PROBE = 300
 POOL = 50  # candidates read to order equal matches (see search)
 
 
@@ -226,22 +227,25 @@ SELECT c.id, c.name, c.district, c.street, c.community, c.building, c.unit, c.ro
        (SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id)
 FROM customer c WHERE c.id IN (SELECT value FROM json_each(:ids))
 """
+_ROWS_NO_PHONES = _ROWS.replace(
+    "(SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id)", "''")
 _ROW_NAMES = ("id", "name", "district", "street", "community", "building", "unit", "room",
               "account_no", "meter_no", "phones")
 
 
-def _district_seed(session: Session, found: list[clues.Clue]) -> list[str] | None:
+def _district_seed(session: Session, found: list[clues.Clue]
+                   ) -> list[tuple[str, str]] | None:
     """A district with a name or surname (岳麓区 张, 王先生 天心区): the customers of that
     district whose name starts so, from the (district, name) index, at most
-    :data:`PROBE` (None: no such pair). The clues then test those rows."""
+    :data:`PROBE`, as (id, name) (None: no such pair). The clues then test those rows."""
     districts = [b.value for c in found for b in c.branches if b.how == "district"]
     names = [(b, c) for c in found for b in c.branches if b.how in ("name", "name_prefix")
              and not any(x.how == "district" for x in c.branches)]
     if len(districts) != 1 or not names:
         return None
     branch = min((b for b, _ in names), key=lambda b: len(b.value))  # the broadest name
-    ids = [r[0] for r in session.connection().execute(text(
-        "SELECT id FROM customer WHERE district = :d AND name >= :n AND name < :hi "
+    ids = [(r[0], r[1]) for r in session.connection().execute(text(
+        "SELECT id, name FROM customer WHERE district = :d AND name >= :n AND name < :hi "
         "LIMIT :limit"), {"d": districts[0], "n": branch.value, "hi": _upper(branch.value),
                           "limit": PROBE})]
     # More than PROBE: the first by name, every one a match of both. None: the index
@@ -267,8 +271,14 @@ def _intersect(session: Session, found: list[clues.Clue], limit: int
     import json
 
     district = _district_seed(session, found)
-    if district is not None:  # every customer of that district and name: test them all
-        ranks: dict[str, list] = {cid: [] for cid in district}
+    if district is not None and len(found) == 2:
+        # The index matched both clues: rank by the name alone, no rows read.
+        name_clue = next(c for c in found if not any(b.how == "district" for b in c.branches))
+        return {cid: (LOOSE * 100 + LOOSE + (EXACT_NAME if name == name_clue.text
+                                             else PARTIAL), "name+district")
+                for cid, name in district}
+    if district is not None:  # the customers of that district and name: test them all
+        ranks: dict[str, list] = {cid: [] for cid, _ in district}
         untested = found
     else:
         probes = []
@@ -289,7 +299,10 @@ def _intersect(session: Session, found: list[clues.Clue], limit: int
             else:
                 untested.append(clue)
     if untested and ranks:
-        rows = session.connection().execute(text(_ROWS), {"ids": json.dumps(list(ranks))})
+        phones = any(b.how == "phone" or b.value[:1] == "p" for c in untested
+                     for b in c.branches)
+        rows = session.connection().execute(text(_ROWS if phones else _ROWS_NO_PHONES),
+                                            {"ids": json.dumps(list(ranks))})
         kept = {}
         for values in rows:
             row = dict(zip(_ROW_NAMES, values))
@@ -329,8 +342,8 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
                 return found
         words = [part for word in words for part in _districts_first(session, word)]
         if len(words) > clues.MAX_CLUES:
-            raise clues.ClueError(f"too many clues ({len(words)}, at most "
-                                  f"{clues.MAX_CLUES})")
+            raise clues.ClueError(t("lookup.too_many_clues", count=len(words),
+                                    most=clues.MAX_CLUES))
         found_clues = [c for c in map(clues.read, words) if c.branches]
     except clues.ClueError as exc:
         raise QueryError(str(exc)) from None
@@ -353,14 +366,11 @@ def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> 
 
     if not best:
         return []
-    # Among equal matches: who called last, then who has open tickets, then the account:
-    # read for every candidate (a few hundred at most), before the cut to ``limit``.
-    order = _recency(session, list(best))
-    ids = sorted(best, key=lambda cid: (best[cid][0], *order.get(cid, (0, 0))))
-    if len(ids) > limit:  # the cut falls among equals: the account decides below
-        cut = best[ids[limit - 1]][0]
-        ids = [cid for cid in ids if best[cid][0] < cut] + \
-            [cid for cid in ids if best[cid][0] == cut]
+    # Among equal matches: who called last, then who has open tickets (read for every
+    # candidate from the contact and ticket indexes, no customer row), then the account
+    # among those shown (the cut itself falls in id order: uuid7, the file's order).
+    order = _order(session, list(best))
+    ids = sorted(best, key=lambda cid: (best[cid][0], *order.get(cid, (0, 0)), cid))[:limit]
     rows = session.connection().execute(
         text(_DETAILS.format(marks=",".join(f":i{n}" for n in range(len(ids))))),
         {f"i{n}": cid for n, cid in enumerate(ids)})
@@ -368,22 +378,25 @@ def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> 
                      format_address(*r[4:10]), r[3], best[r[0]][1], best[r[0]][0])
                for r in rows]
     matches.sort(key=lambda m: (m.rank, *order.get(m.customer_id, (0, 0)), m.account_no))
-    return matches[:limit]
+    return matches
 
 
-def _recency(session: Session, ids: list[str]) -> dict[str, tuple[int, int]]:
-    """customer_id -> (minus the last contact as digits, minus open tickets): sorts the
-    customer who called last first, then one with open tickets."""
+def _order(session: Session, ids: list[str]) -> dict[str, tuple[int, int]]:
+    """customer_id -> (minus the last contact as digits, minus open tickets), for the
+    candidates with either (the rest sort as (0, 0))."""
     import json
 
     from agentdesk.tickets import clocks
 
-    rows = session.connection().execute(text(
-        "SELECT j.value, (SELECT max(started_at) FROM contact c WHERE c.customer_id = "
-        "j.value), (SELECT count(*) FROM ticket t WHERE t.customer_id = j.value AND "
-        f"{clocks.sql_open('t')}) FROM json_each(:ids) j"), {"ids": json.dumps(ids)})
-    return {cid: (-int(re.sub(r"\D", "", last or "") or 0), -int(opened or 0))
-            for cid, last, opened in rows}
+    conn, among = session.connection(), {"ids": json.dumps(ids)}
+    last = dict(conn.execute(text(
+        "SELECT customer_id, max(started_at) FROM contact WHERE customer_id IN "
+        "(SELECT value FROM json_each(:ids)) GROUP BY customer_id"), among).all())
+    opened = dict(conn.execute(text(
+        "SELECT customer_id, count(*) FROM ticket t WHERE customer_id IN (SELECT value FROM "
+        f"json_each(:ids)) AND {clocks.sql_open('t')} GROUP BY customer_id"), among).all())
+    return {cid: (-int(re.sub(r"\D", "", last.get(cid) or "") or 0), -int(opened.get(cid, 0)))
+            for cid in set(last) | set(opened)}
 
 
 def id_by_account(session: Session, account_no: str) -> str | None:
