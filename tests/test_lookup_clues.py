@@ -191,3 +191,15 @@ def test_a_desk_from_before_0009_finds_lettered_accounts_once_it_opens(tmp_path)
             "name >= '王' AND name < '王\U0010ffff'"))
     assert "ix_customer_district_name" in plan
     desk.dispose()
+
+
+def test_match_labels_come_from_the_catalog() -> None:
+    from agentdesk.core import i18n
+
+    assert lookup.match_label("name+phone_suffix") == "姓名+电话尾号"
+    i18n.set_lang("en")
+    try:
+        assert lookup.match_label("meter") == "meter"
+        assert lookup.match_label("name+district") == "name+district"
+    finally:
+        i18n.set_lang("zh")

@@ -65,6 +65,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "match.phone_suffix": {"zh": "电话尾号", "en": "phone suffix"},
     "match.pinyin": {"zh": "拼音", "en": "pinyin"},
     "match.address": {"zh": "地址", "en": "address"},
+    "match.meter": {"zh": "表号", "en": "meter"},
+    "match.district": {"zh": "区县", "en": "district"},
     # customer card
     "card.title": {"zh": "客户卡", "en": "Customer card"},
     "card.empty": {"zh": "选择一个客户查看客户卡", "en": "Choose a customer to see the card"},

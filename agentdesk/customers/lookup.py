@@ -399,6 +399,11 @@ def _order(session: Session, ids: list[str]) -> dict[str, tuple[int, int]]:
             for cid in set(last) | set(opened)}
 
 
+def match_label(kind: str) -> str:
+    """A match kind for the agent: each clue's kind from the catalog (姓名+电话尾号)."""
+    return "+".join(t(f"match.{part}") for part in kind.split("+"))
+
+
 def id_by_account(session: Session, account_no: str) -> str | None:
     """The customer id of an account number (户号), as it is stored; None when unknown."""
     return session.connection().execute(

@@ -121,13 +121,14 @@ class LookupScreen(SearchScreen):
     def _show_results(self, seq: int, found: list[Match], error: str) -> None:
         if not self.is_current(seq):
             return  # a newer search is under way: stale results never overwrite it
+        from agentdesk.customers.lookup import match_label
         from agentdesk.customers.phones import display
 
         self.matches = found
         table = self.query_one("#results", DataTable)
         table.clear()
         for m in found:
-            table.add_row(Text(m.account_no), Text(m.name), Text(t(f"match.{m.match}")),
+            table.add_row(Text(m.account_no), Text(m.name), Text(match_label(m.match)),
                           Text(display(m.phones[0]) if m.phones else ""),
                           Text(m.address, overflow="ellipsis", no_wrap=True),
                           key=m.customer_id)
