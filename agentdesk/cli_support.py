@@ -50,6 +50,9 @@ def load_config(args: argparse.Namespace, set_lang: bool = False) -> Config:
     if getattr(args, "agent", None):
         config = replace(config, agent_id=args.agent)
     clock.set_timezone(config.timezone)
+    from agentdesk.customers import clues
+
+    clues.MIN_ID_SUFFIX = config.lookup_min_suffix
     if set_lang:  # the command's own messages come from the catalog in this language
         from agentdesk.core import i18n
 

@@ -203,3 +203,23 @@ def test_match_labels_come_from_the_catalog() -> None:
         assert lookup.match_label("name+district") == "name+district"
     finally:
         i18n.set_lang("zh")
+
+
+def test_min_suffix_comes_from_the_config(desk, tmp_path, monkeypatch) -> None:
+    import argparse
+
+    from agentdesk.cli_support import load_config
+    from agentdesk.core.config import ConfigError
+    from agentdesk.customers import clues
+
+    _add(desk, "刘一", "0731-20001234")
+    path = tmp_path / "config.toml"
+    monkeypatch.setenv("AGENTDESK_CONFIG", str(path))
+    monkeypatch.setattr(clues, "MIN_ID_SUFFIX", clues.MIN_ID_SUFFIX)  # restored after
+    path.write_text("lookup_min_suffix = 7\n", encoding="utf-8")
+    load_config(argparse.Namespace())
+    assert _accounts(desk, "001234") == []  # six: too few now
+    assert _accounts(desk, "0001234") == ["0731-20001234"]
+    path.write_text("lookup_min_suffix = 40\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="lookup_min_suffix"):
+        load_config(argparse.Namespace())

@@ -31,6 +31,8 @@ class Config:
     sync_interval: int = 30
     db: str = ""  # empty: the default desk database in the user data directory
     sla_policy: str = ""  # the desk's SLA table (TOML) over the defaults; the centre's wins
+    # lookup: the fewest trailing characters of an account or meter number that find it
+    lookup_min_suffix: int = 5
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()
@@ -102,4 +104,7 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
     config = replace(Config(), **values)  # type: ignore[arg-type]
     if config.lang not in LANGS:
         raise ConfigError(f"lang must be one of {', '.join(LANGS)}, not {config.lang!r}")
+    if not 3 <= config.lookup_min_suffix <= 12:
+        raise ConfigError(f"lookup_min_suffix must be from 3 to 12, not "
+                          f"{config.lookup_min_suffix}")
     return config

@@ -22,7 +22,8 @@ from agentdesk.core.i18n import t
 EXACT_ID, EXACT_NAME, EXACT_KEY, PARTIAL, LOOSE = 0, 1, 2, 3, 4
 MIN_SUFFIX, MAX_SUFFIX = 4, 8  # phone: the last 4-8 digits
 # Account and meter numbers: at least this many trailing characters (4 digits are a
-# phone's "last four": at 1,000,000 customers they would also name ~200 accounts).
+# phone's "last four": at 1,000,000 customers they would also name ~200 accounts). The
+# config's lookup_min_suffix sets it (cli_support.load_config).
 MIN_ID_SUFFIX = 5
 MAX_CLUES = 6
 
