@@ -80,6 +80,8 @@ def test_minimal_scenario_loads(tmp_path: Path) -> None:
     (('start = "2026-10-02T02:00:00+08:00"', 'start = "2026-10-02T02:00:00"'), 3,
      "without a UTC offset"),
     (('phones = ["13812340001"]', 'phones = ["12"]'), 13, "phone '12'"),
+    (('phones = ["13812340001"]', 'phones = ["0571-88886666 转 123"]'), 13,
+     "phone '0571-88886666 转 123'"),
     (('name = "王建国"', 'name = "王建国'), 12, "not valid TOML"),
 ])
 def test_mistakes_are_refused_with_file_line_and_reason(tmp_path: Path, change, line,

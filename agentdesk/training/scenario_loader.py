@@ -242,7 +242,9 @@ def parse(text: str, path: Path | str, known_articles: frozenset[str] | None = N
         numbers = []
         for raw in r.texts(c, "phones", "customer", i):
             try:
-                numbers.append(phones.normalise(raw))
+                # a customer's phone has nowhere to keep an extension: refused, as
+                # the customer CSV import refuses it, never silently dropped
+                numbers.append(phones.normalise_with_kind(raw)[0])
             except phones.PhoneError as exc:
                 raise r.fail(f"phone {raw!r}: {exc}", "customer", i, "phones") from None
         area = r.text_value(c, "area_class", "customer", i, default="urban")
