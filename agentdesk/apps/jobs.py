@@ -9,7 +9,7 @@ right after (the running one may have read its data before the change).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentdesk.apps.messages import AlertsRaised, SyncFinished
 from agentdesk.core import clock
@@ -18,15 +18,37 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sqlmodel import Session
-    from textual.app import App
     from textual.timer import Timer
     from textual.worker import Worker
 
-    from agentdesk.apps.desk import AgentDesk
+    from agentdesk.core.config import Config
+    from agentdesk.core.store import Store
     from agentdesk.sync.desk_runner import DeskSyncer, SyncOutcome
     from agentdesk.tickets.escalation import Alert
 
 SCAN_EVERY_S = 30.0
+
+
+class _HasConfig(Protocol):
+    config: Config
+
+
+class DeskHost(Protocol):
+    """What the jobs use of the app that owns them (apps.desk.AgentDesk, a textual App):
+    named here, so the jobs sit below the app instead of importing it."""
+
+    store: Store | None
+    agent_code: str
+    options: _HasConfig
+    sync_state: str
+
+    def run_worker(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def set_timer(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def set_interval(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def post_message(self, message: Any) -> bool: ...
 
 
 def escalation_scan(session: Session, now: datetime, owner: str) -> list[Alert]:
@@ -39,7 +61,7 @@ def escalation_scan(session: Session, now: datetime, owner: str) -> list[Alert]:
 class Repeating:
     """One job: ``body`` in a thread worker, again ``every`` seconds after each run ends."""
 
-    def __init__(self, app: App, name: str, every: float, body: Callable[[], object]) -> None:
+    def __init__(self, app: DeskHost, name: str, every: float, body: Callable[[], object]) -> None:
         self.app, self.name, self.every, self.body = app, name, every, body
         self.worker: Worker | None = None  # the run under way
         self.runs = 0  # runs started (tests and the log read it)
@@ -95,7 +117,7 @@ class SyncJob:
     interval with jitter, or the back-off), so runs never overlap. F9 while a run is under
     way asks for one more right after it. The header's text is refreshed every second."""
 
-    def __init__(self, app: App, syncer: DeskSyncer) -> None:
+    def __init__(self, app: DeskHost, syncer: DeskSyncer) -> None:
         self.app, self.syncer = app, syncer
         self.worker: Worker | None = None
         self.again = False
@@ -155,7 +177,7 @@ class SyncJob:
 class DeskJobs:
     """The escalation scan and the sync of one desk app (started once its store is open)."""
 
-    def __init__(self, app: AgentDesk) -> None:
+    def __init__(self, app: DeskHost) -> None:
         self.app = app
         self.scan = Repeating(app, "escalation-scan", SCAN_EVERY_S, self._scan)
         self.sync: SyncJob | None = None

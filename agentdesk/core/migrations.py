@@ -45,7 +45,7 @@ def alembic_config(engine: sa.Engine | None = None) -> AlembicConfig:
 
 
 def upgrade(engine: sa.Engine, path: Path | None = None, target: str = "head") -> None:
-    from agentdesk.core.store import StoreError
+    from agentdesk.core.errors import StoreError
 
     version = current(engine)
     if version == HEAD and target == "head":
@@ -68,7 +68,7 @@ def upgrade(engine: sa.Engine, path: Path | None = None, target: str = "head") -
 
 def check_current(engine: sa.Engine, path: Path) -> None:
     """Read-only opens cannot migrate: refuse a database that is not at our version."""
-    from agentdesk.core.store import StoreError
+    from agentdesk.core.errors import StoreError
 
     version = current(engine)
     if version is None:

@@ -31,15 +31,13 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from agentdesk.core.errors import StoreError
+
 BUSY_TIMEOUT_MS = 5000
 CHANGE_NOTE = "change_note"  # session.info key: where note_change sends a raw-SQL row
 
 SessionHook = Callable[[Session], None]
 ChangeRecorder = Callable[[Session, str, dict[str, Any]], None]
-
-
-class StoreError(RuntimeError):
-    """A database that cannot be opened or used, said plainly."""
 
 
 try:

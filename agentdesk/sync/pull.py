@@ -19,7 +19,8 @@ from agentdesk.sync import codec
 from agentdesk.sync.bookkeeping import (BatchSize, Progress, SyncReport, crash_point, meta,
                                         set_meta, writing)
 from agentdesk.sync.central.connection import CentralUnavailable
-from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre, from_seed
+from agentdesk.sync.seed import from_seed
+from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre
 
 if TYPE_CHECKING:
     from agentdesk.core.store import Store

@@ -22,14 +22,19 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from contextlib import closing
 from pathlib import Path
 
 from agentdesk.core.store import Store
 from agentdesk.sync.central import Central
+
+if TYPE_CHECKING:
+    from agentdesk.sync.bookkeeping import SyncReport
 
 CHUNK = 8 << 20  # bytes per chunk: one row and one transaction each at the centre
 DURABLE = 16  # chunks between flushes to disk (a flush per chunk cost ~20 % of the time)
@@ -279,3 +284,19 @@ def _replace(desk: Store, real: Path, part: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def from_seed(store: Store, central: Central, report: SyncReport, progress: Progress | None,
+              hook: Callable[[str], None]) -> int | None:
+    """A new desk from the centre's seed file; None: copy rows instead (no usable seed,
+    the desk is open elsewhere, or the seed changed while it came)."""
+    try:
+        got = install(store, central, progress, hook, report.phases)
+    except SeedGone as exc:
+        print(f"agentdesk: {exc}; copying customers row by row instead", file=sys.stderr)
+        return None
+    if got is None:
+        return None
+    seq_hi, customers = got
+    report.pulled += customers
+    return seq_hi

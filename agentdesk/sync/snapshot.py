@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,24 +24,6 @@ if TYPE_CHECKING:
 SNAPSHOT_BATCH = 10000  # first sync: customers (with their phones) per fetch and transaction
 KEY_BATCH = 50000  # first sync: lookup keys per fetch and desk transaction
 PREFETCH = True  # fetch the next batch while this one is written (measured: ~10 % faster)
-
-
-def from_seed(store: Store, central: Central, report: SyncReport, progress: Progress | None,
-              hook: Callable[[str], None]) -> int | None:
-    """A new desk from the centre's seed file; None: copy rows instead (no usable seed,
-    the desk is open elsewhere, or the seed changed while it came)."""
-    from agentdesk.sync import seed
-
-    try:
-        got = seed.install(store, central, progress, hook, report.phases)
-    except seed.SeedGone as exc:
-        print(f"agentdesk: {exc}; copying customers row by row instead", file=sys.stderr)
-        return None
-    if got is None:
-        return None
-    seq_hi, customers = got
-    report.pulled += customers
-    return seq_hi
 
 
 def copy_from_centre(store: Store, central: Central, report: SyncReport,

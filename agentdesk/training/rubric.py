@@ -16,7 +16,7 @@ reports and call notes. The score is the met checks' weight over the total, out 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import re
 from collections.abc import Iterable
@@ -30,8 +30,20 @@ from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
     from agentdesk.tickets.taxonomy import Taxonomy
-    from agentdesk.training.scenario_model import Check, Scenario
-    from agentdesk.training.session import TrainingRun
+    from agentdesk.training.scenario_model import Check, Said, Scenario, Seeded
+
+class Played(Protocol):
+    """What the rubric reads of a played session (a session.TrainingRun): the rubric
+    sits below the session, which calls it."""
+
+    scenario: Scenario
+    seeded: Seeded | None
+    agent_code: str
+    trainee: str
+    transcript: list[Said]
+    finished_at: datetime | None
+    started_wall: float
+
 
 NOTICE_TOLD = "已告知公告："  # what tickets.note_notice writes into the call's notes
 
@@ -242,7 +254,7 @@ def _ticket_words(ticket: _Ticket) -> str:
              priority=t(f"priority.{ticket.priority}"))
 
 
-def evaluate(session: Session, run: TrainingRun) -> Scorecard:
+def evaluate(session: Session, run: Played) -> Scorecard:
     """Score ``run`` from its training database."""
     from agentdesk.core import clock
     from agentdesk.tickets import taxonomy

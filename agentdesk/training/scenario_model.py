@@ -143,3 +143,23 @@ class Scenario:
     def total_weight(self) -> int:
         return sum(c.weight for c in self.checks)
 
+
+# --- a session being played (the session writes these, the rubric reads them) ---
+
+
+@dataclass(frozen=True)
+class Said:
+    who: str  # caller / trainee / escalation
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Ids of what the scenario put into the training database, by scenario key."""
+
+    customers: dict[str, str]
+    notices: dict[str, str]
+    notice_titles: dict[str, str]
+    tickets: dict[str, str]
+    ticket_numbers: dict[str, str]

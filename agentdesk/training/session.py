@@ -18,12 +18,12 @@ import atexit
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentdesk.training.scenario import Line, Scenario
+from agentdesk.training.scenario_model import Said, Seeded
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -37,24 +37,6 @@ ESCALATED = "escalated"  # audit_log.action of a caller's escalation
 HISTORY_AGENT = ("H0001", "前序坐席")  # the agent who took the scenario's earlier tickets
 
 _templates: dict[str, Path] = {}
-
-
-@dataclass(frozen=True)
-class Said:
-    who: str  # caller / trainee / escalation
-    text: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Seeded:
-    """Ids of what the scenario put into the training database, by scenario key."""
-
-    customers: dict[str, str]
-    notices: dict[str, str]
-    notice_titles: dict[str, str]
-    tickets: dict[str, str]
-    ticket_numbers: dict[str, str]
 
 
 def _template() -> Path:
