@@ -25,6 +25,7 @@ Names also use the customer table's own index (exact and leading part).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -151,16 +152,12 @@ _NOT_PLAIN = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 def plain_id(text: str) -> str:
     """An account or meter number as keys hold it: NFKC, lower case, letters and digits
     (``WX-0003``, ``wx 0003`` and ``ＷＸ０００３`` are all ``wx0003``)."""
-    import unicodedata
-
     return _NOT_ID.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 def plain_text(text: str) -> str:
     """Address text as keys hold it: Han characters, letters and digits only (brackets,
     punctuation and spaces dropped, full-width folded)."""
-    import unicodedata
-
     return _NOT_PLAIN.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
