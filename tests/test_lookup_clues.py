@@ -223,3 +223,52 @@ def test_min_suffix_comes_from_the_config(desk, tmp_path, monkeypatch) -> None:
     path.write_text("lookup_min_suffix = 40\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="lookup_min_suffix"):
         load_config(argparse.Namespace())
+
+
+def test_two_broad_clues_intersect_in_full(desk, monkeypatch) -> None:
+    """Both clues match more than PROBE: every customer of both is found, not only those
+    among the first PROBE of one (at 1,000,000 customers, zw 鑫林嘉园 found nobody for
+    one query in seven)."""
+    from agentdesk.customers import intersect
+
+    monkeypatch.setattr(intersect, "PROBE", 4)
+    for n in range(12):  # 张伟 in other communities: zw is broad, and read first
+        _add(desk, "张伟", f"A{n:03d}", community="别的小区")
+    for n in range(8):  # 鑫林嘉园 without zw: the community is broad too
+        _add(desk, "李四", f"B{n:03d}", community="鑫林嘉园")
+    wanted = {_add(desk, "张伟", "C001", community="鑫林嘉园"),
+              _add(desk, "张文", "C002", community="鑫林嘉园"),
+              _add(desk, "赵伟明", "C003", community="鑫林嘉园")}
+    with desk.session() as s:
+        found = lookup.search(s, "zw 鑫林嘉园")
+    assert {m.customer_id for m in found} == wanted
+    # 张伟 and 张文 are zw exactly, 赵伟明 only starts so: the exact ones first
+    assert [m.account_no for m in found][2] == "C003"
+    assert {m.match for m in found} == {"pinyin+address"}
+
+
+def test_broad_clues_past_the_cap_keep_the_exact_matches(desk, monkeypatch) -> None:
+    """Past BROAD entries a clue is cut in key order: its exact key comes first, so the
+    exact match survives the cut, and the answer is the first ones, not a scan."""
+    from agentdesk.customers import intersect
+
+    monkeypatch.setattr(intersect, "PROBE", 2)
+    monkeypatch.setattr(intersect, "BROAD", 6)
+    for n in range(10):  # 张伟安: zwa sorts after zw, in key order and in the cut
+        _add(desk, "张伟安", f"A{n:03d}", community="鑫林嘉园")
+    wanted = _add(desk, "张伟", "C001", community="别的小区")
+    for n in range(3):
+        _add(desk, "李四", f"B{n:03d}", community="别的小区")
+    with desk.session() as s:
+        found = lookup.search(s, "zw 别的小区")
+        cut = lookup.search(s, "zw 鑫林嘉园")
+    assert [m.customer_id for m in found] == [wanted]
+    assert 0 < len(cut) < 10  # the ten 张伟安 are past the cap: the first of them
+
+
+def test_four_digits_are_a_phone_not_an_account_start(desk) -> None:
+    """Four digits are a phone's last four; an account is found from five characters."""
+    _add(desk, "钱一", "88330001")
+    _add(desk, "钱二", "10008833", phone="+8613900008833")
+    assert _accounts(desk, "8833") == ["10008833"]
+    assert _accounts(desk, "88330") == ["88330001"]

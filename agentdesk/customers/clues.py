@@ -90,7 +90,7 @@ def read(word: str) -> Clue:
         out += _ids(digits)
         if MIN_SUFFIX <= len(digits) <= MAX_SUFFIX:
             out.append(Branch(PARTIAL, "phone_suffix", "key_prefix", "p" + digits[::-1]))
-        if len(digits) >= MIN_SUFFIX:
+        if len(digits) >= MIN_ID_SUFFIX:  # four digits are a phone's last four
             out.append(Branch(PARTIAL, "account", "account_prefix", digits))
         return Clue(word, tuple(sorted(out, key=lambda b: b.rank)))
     if _LATIN.fullmatch(lowered):

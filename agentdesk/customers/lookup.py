@@ -13,8 +13,7 @@ The query's shape says what it is, without the agent choosing a mode (:mod:`.clu
 
 Every branch is an index range scan (the customer table's own indexes and the
 ``customer_key`` B-tree, see :mod:`agentdesk.core.search_keys`), never a table scan: the cost
-does not grow with the number of customers. Several clues: the one with the fewest
-customers is looked up (at most :data:`PROBE`), the others test those customers' rows.
+does not grow with the number of customers. Several clues: :mod:`.intersect`.
 Exact matches rank before partial ones; among equals, the customer who called last comes
 first, then one with open tickets, then account order.
 """
@@ -32,7 +31,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from agentdesk.core.i18n import t
-from agentdesk.customers import clues
+from agentdesk.customers import clues, intersect
 from agentdesk.customers.clues import (EXACT_ID, EXACT_KEY, EXACT_NAME, LOOSE,  # noqa: F401
                                        MAX_SUFFIX, MIN_SUFFIX, PARTIAL)
 
@@ -43,9 +42,6 @@ CONTACTS_SHOWN = 10
 REPEAT_DAYS, REPEAT_CALLS = 7, 2  # called 2 or more times in 7 days: a repeat caller
 NOTICE_LOOKAHEAD_H = 24  # planned outages starting within a day are shown too
 MAX_QUERY = 100  # longer input is not a lookup; the screen says so instead of scanning
-# Several clues: each clue's customers are counted up to this many; the fewest are read
-# and tested against the other clues (a broad pair is answered from this many of one).
-PROBE = 300
 POOL = 50  # candidates read to order equal matches (see search)
 
 
@@ -143,180 +139,6 @@ def clean(query: str) -> str:
     return query
 
 
-def _upper(prefix: str) -> str:
-    # key >= prefix AND key < prefix + U+10FFFF: an index range, immune to % and _.
-    return prefix + "\U0010ffff"
-
-
-def _key_hits(session: Session, key: str, exact: bool, limit: int) -> list[str]:
-    conn = session.connection()
-    if exact:
-        rows = conn.execute(text("SELECT customer_id FROM customer_key WHERE key = :k "
-                                 "LIMIT :n"), {"k": key, "n": limit})
-    else:
-        rows = conn.execute(text("SELECT customer_id FROM customer_key WHERE key >= :k "
-                                 "AND key < :hi ORDER BY key LIMIT :n"),
-                            {"k": key, "hi": _upper(key), "n": limit})
-    return [r[0] for r in rows]
-
-
-def _column_hits(session: Session, column: str, value: str, exact: bool,
-                 limit: int) -> list[str]:
-    assert column in ("name", "account_no")  # never user text in SQL
-    conn = session.connection()
-    if exact:
-        sql = f"SELECT id FROM customer WHERE {column} = :v LIMIT :n"
-        params = {"v": value, "n": limit}
-    else:
-        sql = (f"SELECT id FROM customer WHERE {column} >= :v AND {column} < :hi "
-               f"ORDER BY {column} LIMIT :n")
-        params = {"v": value, "hi": _upper(value), "n": limit}
-    return [r[0] for r in conn.execute(text(sql), params)]
-
-
-def _phone_hits(session: Session, e164: str, limit: int) -> list[str]:
-    rows = session.connection().execute(
-        text("SELECT DISTINCT customer_id FROM customer_phone WHERE e164 = :e LIMIT :n"),
-        {"e": e164, "n": limit})
-    return [r[0] for r in rows]
-
-
-def _find(session: Session, branch: clues.Branch, limit: int) -> list[str]:
-    how, value = branch.how, branch.value
-    if how == "phone":
-        return _phone_hits(session, value, limit)
-    if how in ("key", "key_prefix"):
-        return _key_hits(session, value, how == "key", limit)
-    if how in ("name", "name_prefix"):
-        return _column_hits(session, "name", value, how == "name", limit)
-    if how == "account_prefix":
-        return _column_hits(session, "account_no", value, False, limit)
-    return []  # a test-only branch (a district): never a scan
-
-
-def _candidates(session: Session, clue: clues.Clue, limit: int
-                ) -> tuple[dict[str, tuple[int, str]], bool]:
-    """customer_id -> (best rank, match kind), and whether that is every customer the
-    clue matches. Branches run best rank first and stop once ``limit`` customers are
-    found: later branches could only add worse matches."""
-    best: dict[str, tuple[int, str]] = {}
-    complete = True
-    for branch in clue.branches:
-        if not branch.seeds:
-            continue
-        if len(best) >= limit and branch.rank > max(r for r, _ in best.values()):
-            return best, False
-        found = _find(session, branch, limit)
-        complete = complete and len(found) < limit
-        for cid in found:
-            if cid not in best or branch.rank < best[cid][0]:
-                best[cid] = (branch.rank, branch.kind)
-    return best, complete
-
-
-def _best_test(clue: clues.Clue, row: dict) -> tuple[int, str] | None:
-    for branch in clue.branches:  # best rank first
-        if clues.test(branch, row):
-            return branch.rank, branch.kind
-    return None
-
-
-_ROWS = """
-SELECT c.id, c.name, c.district, c.street, c.community, c.building, c.unit, c.room,
-       c.account_no, c.meter_no,
-       (SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id)
-FROM customer c WHERE c.id IN (SELECT value FROM json_each(:ids))
-"""
-_ROWS_NO_PHONES = _ROWS.replace(
-    "(SELECT group_concat(e164, ' ') FROM customer_phone p WHERE p.customer_id = c.id)", "''")
-_ROW_NAMES = ("id", "name", "district", "street", "community", "building", "unit", "room",
-              "account_no", "meter_no", "phones")
-
-
-def _district_seed(session: Session, found: list[clues.Clue]
-                   ) -> list[tuple[str, str]] | None:
-    """A district with a name or surname (岳麓区 张, 王先生 天心区): the customers of that
-    district whose name starts so, from the (district, name) index, at most
-    :data:`PROBE`, as (id, name) (None: no such pair). The clues then test those rows."""
-    districts = [b.value for c in found for b in c.branches if b.how == "district"]
-    names = [(b, c) for c in found for b in c.branches if b.how in ("name", "name_prefix")
-             and not any(x.how == "district" for x in c.branches)]
-    if len(districts) != 1 or not names:
-        return None
-    branch = min((b for b, _ in names), key=lambda b: len(b.value))  # the broadest name
-    ids = [(r[0], r[1]) for r in session.connection().execute(text(
-        "SELECT id, name FROM customer WHERE district = :d AND name >= :n AND name < :hi "
-        "LIMIT :limit"), {"d": districts[0], "n": branch.value, "hi": _upper(branch.value),
-                          "limit": PROBE})]
-    # More than PROBE: the first by name, every one a match of both. None: the index
-    # knows no such pair (the "district" may be a name or an address): the clues decide.
-    return ids or None
-
-
-def _districts_first(session: Session, word: str) -> list[str]:
-    """An address said from its district (岳麓区桃子湖小区3栋) is two clues, when the
-    district is one of the file's (the (district, name) index answers at once)."""
-    split = clues.leading_place(word)
-    if split is None or session.connection().execute(text(
-            "SELECT 1 FROM customer WHERE district = :d LIMIT 1"), {"d": split[0]}
-            ).first() is None:
-        return [word]
-    return list(split)
-
-
-def _intersect(session: Session, found: list[clues.Clue], limit: int
-               ) -> dict[str, tuple[int, str]]:
-    """Customers every clue matches: the clue with the fewest customers is looked up,
-    the others are intersected (when all theirs are known) or tested on those rows."""
-    import json
-
-    district = _district_seed(session, found)
-    if district is not None and len(found) == 2:
-        # The index matched both clues: rank by the name alone, no rows read.
-        name_clue = next(c for c in found if not any(b.how == "district" for b in c.branches))
-        return {cid: (LOOSE * 100 + LOOSE + (EXACT_NAME if name == name_clue.text
-                                             else PARTIAL), "name+district")
-                for cid, name in district}
-    if district is not None:  # the customers of that district and name: test them all
-        ranks: dict[str, list] = {cid: [] for cid, _ in district}
-        untested = found
-    else:
-        probes = []
-        for clue in found:
-            best, complete = _candidates(session, clue, PROBE)
-            # A clue only a test can decide (a district: no index) cannot start the
-            # search, nor can its index branches when they found nobody (岳麓区 is no name).
-            tested_only = not best and not all(b.seeds for b in clue.branches)
-            probes.append((tested_only, len(best), clue, best, complete and not tested_only))
-        probes.sort(key=lambda p: (p[0], p[1]))
-        if probes[0][0]:
-            return {}  # no clue can be looked up (districts only): nothing to start from
-        ranks = {cid: [r] for cid, r in probes[0][3].items()}
-        untested = []
-        for _, _, clue, best, complete in probes[1:]:
-            if complete:  # every customer of this clue is known: intersect
-                ranks = {cid: [*r, best[cid]] for cid, r in ranks.items() if cid in best}
-            else:
-                untested.append(clue)
-    if untested and ranks:
-        phones = any(b.how == "phone" or b.value[:1] == "p" for c in untested
-                     for b in c.branches)
-        rows = session.connection().execute(text(_ROWS if phones else _ROWS_NO_PHONES),
-                                            {"ids": json.dumps(list(ranks))})
-        kept = {}
-        for values in rows:
-            row = dict(zip(_ROW_NAMES, values))
-            row["phones"] = (row["phones"] or "").split()
-            tested = [_best_test(clue, row) for clue in untested]
-            if all(tested):
-                kept[row["id"]] = [*ranks[row["id"]], *tested]
-        ranks = kept
-    # Worst clue first (a match is as good as its weakest clue), then the sum.
-    return {cid: (max(r for r, _ in parts) * 100 + sum(r for r, _ in parts),
-                  "+".join(dict.fromkeys(k for _, k in parts)))
-            for cid, parts in ranks.items()}
-
-
 _DETAILS = """
 SELECT c.id, c.account_no, c.name, c.utility, c.district, c.street, c.community,
        c.building, c.unit, c.room,
@@ -333,14 +155,15 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     # Equal matches are ordered by who called last: a few more than shown are read, so
     # the cut to ``limit`` falls by that order, not by which the index gave first.
     pool = max(limit * 2, POOL)
+    conn = intersect.driver(session)
     try:
         words = clues.split(query)
         if len(words) > 1 and (whole := clues.as_id(query)) is not None:
             # "WX 0003" is an account said in two parts before it is two clues
-            found = _matches(session, _candidates(session, whole, pool)[0], limit)
+            found = _matches(session, intersect.candidates(conn, whole, pool)[0], limit)
             if found and found[0].rank == EXACT_ID:
                 return found
-        words = [part for word in words for part in _districts_first(session, word)]
+        words = [part for word in words for part in intersect.districts_first(conn, word)]
         if len(words) > clues.MAX_CLUES:
             raise clues.ClueError(t("lookup.too_many_clues", count=len(words),
                                     most=clues.MAX_CLUES))
@@ -350,8 +173,8 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     if not found_clues:
         return []
     if len(found_clues) == 1:
-        return _matches(session, _candidates(session, found_clues[0], pool)[0], limit)
-    return _matches(session, _intersect(session, found_clues, limit), limit)
+        return _matches(session, intersect.candidates(conn, found_clues[0], pool)[0], limit)
+    return _matches(session, intersect.intersect(conn, found_clues), limit)
 
 
 def by_phone(session: Session, customer_ids: Iterable[str]) -> list[Match]:
