@@ -79,3 +79,16 @@ def test_bad_env_value_names_the_variable(tmp_path: Path) -> None:
 def test_db_path_from_env(tmp_path: Path) -> None:
     cfg = config.load(tmp_path / "absent.toml", environ={"AGENTDESK_DB": str(tmp_path / "x.db")})
     assert cfg.db_path() == tmp_path / "x.db"
+
+
+def test_role_is_agent_by_default_supervisor_when_set_and_nothing_else(tmp_path) -> None:
+    from agentdesk.core import config
+
+    path = tmp_path / "config.toml"
+    assert config.load(path, environ={}).role == "agent"
+    path.write_text('role = "supervisor"\n', encoding="utf-8")
+    assert config.load(path, environ={}).role == "supervisor"
+    assert config.load(path, environ={"AGENTDESK_ROLE": "agent"}).role == "agent"
+    path.write_text('role = "boss"\n', encoding="utf-8")
+    with pytest.raises(config.ConfigError, match="role"):
+        config.load(path, environ={})

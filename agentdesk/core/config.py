@@ -33,12 +33,16 @@ class Config:
     sla_policy: str = ""  # the desk's SLA table (TOML) over the defaults; the centre's wins
     # lookup: the fewest trailing characters of an account or meter number that find it
     lookup_min_suffix: int = 5
+    # agent: the agent screens; supervisor: also notices, incidents and 督办 (issue 16).
+    # The centre checks its own agent table too: a desk's config alone grants nothing there.
+    role: str = "agent"
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()
 
 
 LANGS = ("zh", "en")
+ROLES = ("agent", "supervisor")
 
 
 def config_path() -> Path:
@@ -104,6 +108,8 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
     config = replace(Config(), **values)  # type: ignore[arg-type]
     if config.lang not in LANGS:
         raise ConfigError(f"lang must be one of {', '.join(LANGS)}, not {config.lang!r}")
+    if config.role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {config.role!r}")
     if not 3 <= config.lookup_min_suffix <= 12:
         raise ConfigError(f"lookup_min_suffix must be from 3 to 12, not "
                           f"{config.lookup_min_suffix}")
