@@ -21,7 +21,7 @@ from agentdesk.cli_support import EXIT_USAGE, CliError, common, load_config
 PLUGINS: tuple[str, ...] = (
     "agentdesk.demo.cli", "agentdesk.customers.cli", "agentdesk.tickets.cli",
     "agentdesk.kb.cli", "agentdesk.training.cli", "agentdesk.sync.cli",
-    "agentdesk.monitor.cli")
+    "agentdesk.centre.cli", "agentdesk.monitor.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

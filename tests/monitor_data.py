@@ -190,10 +190,11 @@ def build(path: Path) -> dict[str, str]:
     # An outage notice in force over C1's and C2's street; one over; contacts around them.
     for title, start, end in (("花园路街道临时停水", n - 2 * H, n + 2 * H),
                               ("已结束的停水", n - 10 * H, n - 5 * H)):
-        conn.execute("INSERT INTO notice (id, utility, kind, cause, title, district, street, "
-                     "community, starts_at, ends_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                     (new_id(), "water", "unplanned", "", title, "金水区", "花园路街道", "",
-                      _ts(start), _ts(end), _ts(start)))
+        conn.execute("INSERT INTO notice (id, utility, kind, cause, title, areas, "
+                     "starts_at, ends_at, status, revision, note, created_at, updated_at) "
+                     "VALUES (?,?,?,?,?,?,?,?,'active',1,'',?,?)",
+                     (new_id(), "water", "fault", "", title, '[["金水区", "花园路街道", "", ""]]',
+                      _ts(start), _ts(end), _ts(start), _ts(start)))
     for customer, at in (("C1", n - 60 * M), ("C2", n - 30 * M), ("C3", n - 30 * M),
                          ("C1", n - 3 * H), (None, n - 2 * D), (None, n - 1 * D),
                          (None, n - 9 * D)):

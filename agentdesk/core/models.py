@@ -191,19 +191,42 @@ class Contact(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    """A planned or unplanned outage (停水 / 停电) over an area and a time window."""
+    """An outage notice (停水 / 停电 公告) over one or more areas and a time window.
+
+    The row is the notice as it stands; every publish, revision and withdrawal is a
+    :class:`NoticeEvent` (who, when, what changed). ``areas`` is JSON, see
+    :mod:`agentdesk.core.areas` (migration 0010 moved the old district/street/community
+    columns into it)."""
 
     id: str = Field(default_factory=new_id, primary_key=True)
     utility: str
-    kind: str = "planned"  # planned / unplanned
+    kind: str = "planned"  # planned / fault / arrears
     cause: str = ""
     title: str
-    district: str = ""
-    street: str = ""  # empty: the whole district
-    community: str = ""  # empty: the whole street
+    areas: str = "[]"  # JSON [[district, street, community, building], ...]
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
+    restore_by: datetime | None = _ts()  # expected restoration, when said (a fault's moves)
+    status: str = "active"  # active / withdrawn
+    revision: int = 1
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")  # the last revision's
+    note: str = ""
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class NoticeEvent(SQLModel, table=True):
+    """A notice published, revised or withdrawn. Append-only (a trigger refuses UPDATE and
+    DELETE), like ticket events."""
+
+    __tablename__ = "notice_event"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    notice_id: str = Field(foreign_key="notice.id", index=True)
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")
+    kind: str  # publish / update / withdraw
+    revision: int = 1
+    data: str = "{}"  # JSON: the fields changed, {"field": [old, new]}; a withdrawal's reason
 
 
 class Incident(SQLModel, table=True):
@@ -332,7 +355,7 @@ class AuditLog(SQLModel, table=True):
     detail: str = ""
 
 
-APPEND_ONLY_TABLES = ("ticket_event", "audit_log")
+APPEND_ONLY_TABLES = ("ticket_event", "audit_log", "notice_event")
 
 
 # --- sync (agentdesk/sync): desk-side bookkeeping, migration 0005 ------------------------

@@ -69,12 +69,16 @@ class Match:
 
 @dataclass(frozen=True)
 class NoticeLine:
+    notice_id: str
     title: str
     utility: str
-    kind: str  # planned / unplanned
+    kind: str  # planned / fault / arrears
     starts_at: datetime
     ends_at: datetime
     active: bool  # False: starts within the next day
+    cause: str = ""
+    restore_by: datetime | None = None  # expected restoration, when said
+    revision: int = 1
 
 
 @dataclass(frozen=True)
@@ -236,24 +240,28 @@ def id_by_account(session: Session, account_no: str) -> str | None:
 def _notices(session: Session, customer: Customer, now: datetime) -> tuple[NoticeLine, ...]:
     from datetime import timedelta
 
+    from agentdesk.core import areas
     from agentdesk.core.models import UTCDateTime, utc_text
 
-    # An empty street or community in a notice means "the whole district / street".
+    # In force (or starting within a day) and not withdrawn; a notice whose restoration
+    # moved past its window stays until then.
     rows = session.connection().execute(text(
-        """SELECT title, utility, kind, starts_at, ends_at FROM notice
-           WHERE utility = :utility AND district = :district
-             AND (street = '' OR street = :street)
-             AND (community = '' OR community = :community)
-             AND ends_at >= :now AND starts_at <= :horizon
+        f"""SELECT id, title, utility, kind, starts_at, ends_at, cause, restore_by, revision
+           FROM notice
+           WHERE utility = :utility AND status = 'active'
+             AND max(ends_at, coalesce(restore_by, '')) >= :now AND starts_at <= :horizon
+             AND {areas.sql_covers("notice.areas")}
            ORDER BY starts_at"""),
         {"utility": customer.utility, "district": customer.district,
-         "street": customer.street, "community": customer.community, "now": utc_text(now),
+         "street": customer.street, "community": customer.community,
+         "building": customer.building, "now": utc_text(now),
          "horizon": utc_text(now + timedelta(hours=NOTICE_LOOKAHEAD_H))})
     load = UTCDateTime().process_result_value
     out = []
-    for title, utility, kind, starts, ends in rows:
+    for nid, title, utility, kind, starts, ends, cause, restore, revision in rows:
         starts_at, ends_at = load(starts, None), load(ends, None)
-        out.append(NoticeLine(title, utility, kind, starts_at, ends_at, starts_at <= now))
+        out.append(NoticeLine(nid, title, utility, kind, starts_at, ends_at,
+                              starts_at <= now, cause, load(restore, None), revision))
     return tuple(out)
 
 

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agentdesk.core import clock
+from agentdesk.core import areas, clock
 from agentdesk.monitor.db import Source, connection, load, stamp
 from agentdesk.monitor.periods import day_start
 from agentdesk.tickets import clocks
@@ -167,16 +167,16 @@ def events(session: Source, now: datetime) -> list[EventRow]:
             out.append(EventRow("incident", title, _place(d, s, c), load(started),
                                 calls.get(iid, 0)))
     now_text = stamp(now)
-    for title, d, s, c, starts in conn.execute(
-            "SELECT title, district, street, community, starts_at FROM notice "
-            "WHERE starts_at <= ? AND ends_at >= ? ORDER BY starts_at", (now_text, now_text)
-    ).fetchall():
+    covered = areas.sql_covers("?", ("u.district", "u.street", "u.community", "u.building"))
+    for title, where, starts in conn.execute(
+            "SELECT title, areas, starts_at FROM notice WHERE status = 'active' "
+            "AND starts_at <= ? AND max(ends_at, coalesce(restore_by, '')) >= ? "
+            "ORDER BY starts_at", (now_text, now_text)).fetchall():
         calls = conn.execute(
             "SELECT count(*) FROM contact k JOIN customer u ON u.id = k.customer_id "
-            "WHERE k.started_at >= ? AND k.started_at <= ? AND u.district = ? "
-            "AND (? = '' OR u.street = ?) AND (? = '' OR u.community = ?)",
-            (starts, now_text, d, s, s, c, c)).fetchone()[0]
-        out.append(EventRow("notice", title, _place(d, s, c), load(starts), calls))
+            f"WHERE k.started_at >= ? AND k.started_at <= ? AND {covered}",
+            (starts, now_text, where)).fetchone()[0]
+        out.append(EventRow("notice", title, areas.label(where), load(starts), calls))
     return out
 
 

@@ -175,6 +175,11 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
                 index.reindex(conn, [r[0] for r in rows])
             if entity == "ticket":
                 _reapply_local(conn, {r[0] for r in rows})
+        elif entity == "notice_event":  # append-only: each event once
+            cols = codec.columns(entity)
+            conn.exec_driver_sql(
+                f"INSERT OR IGNORE INTO notice_event ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))})", rows)
         elif entity == "ticket_event":
             cols = codec.columns(entity)
             conn.exec_driver_sql(

@@ -409,11 +409,15 @@ def duplicates(session: Session, category: str, customer_id: str | None) -> list
                AND (community = '' OR community = :c)"""), {**place, "cat": category}):
         found.append(Duplicate("incident", iid, title, "open_incident"))
     if taxonomy.load().category(category).business_type == "repair":
+        from agentdesk.core import areas
+
         for nid, title in conn.execute(text(
-                """SELECT id, title FROM notice WHERE utility = :u AND district = :d
-                   AND (street = '' OR street = :s) AND (community = '' OR community = :c)
-                   AND starts_at <= :now AND ends_at >= :now"""),
-                {**place, "u": customer.utility, "now": utc_text(now)}):
+                f"""SELECT id, title FROM notice WHERE utility = :u AND status = 'active'
+                   AND starts_at <= :now AND max(ends_at, coalesce(restore_by, '')) >= :now
+                   AND {areas.sql_covers("notice.areas")}"""),
+                {"district": customer.district, "street": customer.street,
+                 "community": customer.community, "building": customer.building,
+                 "u": customer.utility, "now": utc_text(now)}):
             found.append(Duplicate("notice", nid, title, "notice_in_force"))
     return found
 

@@ -237,6 +237,7 @@ def seed(desk: Store, scenario: Scenario, agent_code: str, agent_name: str) -> S
     """Put the scenario's world into a training database."""
     from agentdesk.core import agents, clock, search_keys
     from agentdesk.tickets import service as tickets
+    from agentdesk.core import areas
     from agentdesk.core.models import Contact, Customer, CustomerPhone, Notice
 
     customers: dict[str, str] = {}
@@ -270,8 +271,9 @@ def seed(desk: Store, scenario: Scenario, agent_code: str, agent_name: str) -> S
         titles: dict[str, str] = {}
         for spec in scenario.notices:
             notice = Notice(utility=spec.utility, kind=spec.kind, cause=spec.cause,
-                            title=spec.title, district=spec.district, street=spec.street,
-                            community=spec.community, starts_at=spec.starts, ends_at=spec.ends,
+                            title=spec.title, areas=areas.dumps([areas.Area(
+                                spec.district, spec.street, spec.community)]),
+                            starts_at=spec.starts, ends_at=spec.ends,
                             created_at=min(spec.starts, scenario.start))
             session.add(notice)
             notices[spec.key], titles[spec.key] = notice.id, spec.title

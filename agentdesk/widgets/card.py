@@ -48,8 +48,13 @@ def card_text(card: Card | None) -> Text:
         _banner(out, "⏰", t("card.repeat.overdue"), "magenta")
     for notice in card.notices:
         state = t("card.notice.active" if notice.active else "card.notice.upcoming")
-        _banner(out, "⛔", f"{state}·{t('card.notice.' + notice.kind)} {notice.title} "
-                f"{_when(notice.starts_at)}–{_when(notice.ends_at)}", "blue")
+        line = (f"{state}·{t('card.notice.' + notice.kind)} {notice.title} "
+                f"{_when(notice.starts_at)}–{_when(notice.ends_at)}")
+        if notice.cause:
+            line += f" {t('card.notice.cause', cause=notice.cause)}"
+        if notice.restore_by:
+            line += f" {t('card.notice.restore_by', when=_when(notice.restore_by))}"
+        _banner(out, "⛔", line, "blue")
     out.append(card.name, style="bold")
     out.append(f"  {card.account_no}\n")
 

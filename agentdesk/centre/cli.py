@@ -1,0 +1,151 @@
+"""``agentdesk notice publish|list|update|withdraw``, registered by :mod:`agentdesk.cli`.
+Standard library only at load time."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
+
+
+def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
+    p = sub.add_parser("notice", help="outage notices (停水/停电公告): publish, list, "
+                                      "update, withdraw (a supervisor's)")
+    n_sub = p.add_subparsers(dest="notice_command", metavar="NOTICE_COMMAND", required=True)
+    q = n_sub.add_parser("publish", help="publish a notice over one or more areas")
+    q.add_argument("--utility", required=True, help="water or power")
+    q.add_argument("--kind", required=True, help="planned, fault or arrears")
+    q.add_argument("--area", required=True, action="append", metavar="AREA",
+                   help="district[/street[/community[/building]]]; repeat for more areas")
+    q.add_argument("--from", dest="starts", required=True, metavar="TIME",
+                   help="start, e.g. '2026-12-05 08:00' (the centre's time zone)")
+    q.add_argument("--to", dest="ends", required=True, metavar="TIME", help="planned end")
+    q.add_argument("--cause", required=True, help="why, as callers are told")
+    q.add_argument("--restore-by", metavar="TIME", help="expected restoration")
+    q.add_argument("--title", default="", help="default: made from the area and kind")
+    q.add_argument("--force", action="store_true",
+                   help="publish even when the areas hold no customer of the utility")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    q = n_sub.add_parser("list", help="notices, newest first")
+    q.add_argument("--active", action="store_true", help="only those in force or to come")
+    q.add_argument("--history", action="store_true", help="with each notice's revisions")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q = n_sub.add_parser("update", help="revise a notice: restoration, end, cause, note")
+    q.add_argument("id", help="the notice's id (or its first 8 characters or more)")
+    q.add_argument("--restore-by", metavar="TIME")
+    q.add_argument("--to", dest="ends", metavar="TIME", help="a new end")
+    q.add_argument("--cause")
+    q.add_argument("--area", action="append", metavar="AREA", help="the areas, all of them")
+    q.add_argument("--note")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    q = n_sub.add_parser("withdraw", help="withdraw a notice (gone from every card)")
+    q.add_argument("id")
+    q.add_argument("--reason", required=True)
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    return {"notice": cmd_notice}
+
+
+def _time(text: str | None, flag: str) -> datetime | None:
+    """A time as a supervisor types it; without an offset, the centre's time zone."""
+    from dateutil import parser
+
+    from agentdesk.core import clock
+    from agentdesk.core.i18n import t, visible
+
+    if text is None:
+        return None
+    try:
+        value = parser.parse(text)
+    except (ValueError, OverflowError):
+        raise CliError(t("notice.err.time", flag=flag, text=visible(text))) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.centre_tz())
+    return value.astimezone(clock.UTC)
+
+
+def _areas(texts: list[str] | None) -> tuple | None:
+    from agentdesk.core import areas
+
+    if texts is None:
+        return None
+    try:
+        return tuple(areas.parse(a) for a in texts)
+    except areas.AreaError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_notice(args: argparse.Namespace) -> int:
+    import json
+
+    from agentdesk.centre import notices
+    from agentdesk.core import areas, clock
+    from agentdesk.core.i18n import t, visible
+
+    config = load_config(args, set_lang=True)
+    now = clock.now()
+    who = (config.agent_id, config.agent_name, config.role)
+    command = args.notice_command
+    try:
+        with open_desk(config) as desk, desk.session() as session:
+            if command == "publish":
+                draft = notices.Draft(
+                    utility=args.utility, kind=args.kind, areas=_areas(args.area) or (),
+                    starts_at=_time(args.starts, "--from"), ends_at=_time(args.ends, "--to"),
+                    cause=args.cause, restore_by=_time(args.restore_by, "--restore-by"),
+                    title=args.title)
+                done = notices.publish(session, draft, *who, now, force=args.force)
+                out = notices.as_json(done.notice) | {"customers": done.customers,
+                                                      "per_area": done.per_area}
+                line = t("notice.cli.published", title=visible(done.notice.title),
+                         id=done.notice.id, customers=done.customers)
+            elif command == "update":
+                notice = notices.update(
+                    session, args.id, *who, now, restore_by=_time(args.restore_by,
+                                                                  "--restore-by"),
+                    ends_at=_time(args.ends, "--to"), note=args.note, cause=args.cause,
+                    where=_areas(args.area))
+                out = notices.as_json(notice)
+                line = t("notice.cli.updated", title=visible(notice.title),
+                         revision=notice.revision)
+            elif command == "withdraw":
+                notice = notices.withdraw(session, args.id, *who, now, args.reason)
+                out = notices.as_json(notice)
+                line = t("notice.cli.withdrawn", title=visible(notice.title))
+            else:
+                found = notices.listing(session, now, active_only=args.active)
+                out = [notices.as_json(n) | ({"history": [
+                    {"at": clock.local(e.at).isoformat(timespec="minutes"), "kind": e.kind,
+                     "revision": e.revision, "agent": e.agent_id, "data": json.loads(e.data)}
+                    for e in notices.history(session, n.id)]} if args.history else {})
+                    for n in found]
+                line = None
+            session.commit()
+    except (notices.NoticeError, areas.AreaError) as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    if line is not None:
+        print(line)
+        return 0
+    if not out:
+        print(t("notice.cli.none"))
+    for item in out:
+        print(visible("  ".join([
+            item["id"][:13], t("card.notice." + item["kind"]), item["utility"],
+            t("notice.status." + item["status"]), f"{item['from'][5:16]}–{item['to'][5:16]}",
+            item["title"], "、".join(item["areas"]),
+            t("card.notice.restore_by", when=item["restore_by"][5:16])
+            if item["restore_by"] else ""])).rstrip())
+        for event in item.get("history", []):
+            print(visible(f"    r{event['revision']} {event['at'][5:16]} {event['kind']} "
+                          f"{json.dumps(event['data'], ensure_ascii=False)}"))
+    return 0
