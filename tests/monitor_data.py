@@ -77,13 +77,13 @@ def build(path: Path) -> dict[str, str]:
                       community, "1栋", "1单元", "101室", "urban", "", "", "", 0, 0, "", 0,
                       "active", _ts(NOW - 400 * D), _ts(NOW - 400 * D)))
     incident = new_id()
-    conn.execute("INSERT INTO incident (id, title, utility, category, district, street, "
-                 "community, status, started_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                 (incident, "花园路DN300主管爆管", "water", "water.burst", "金水区",
-                  "花园路街道", "", "open", _ts(NOW - 40 * M)))
-    conn.execute("INSERT INTO incident (id, title, utility, category, district, street, "
-                 "community, status, started_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                 (new_id(), "已处理的爆管", "water", "water.burst", "二七区", "", "",
+    conn.execute("INSERT INTO incident (id, title, utility, category, areas, address, "
+                 "cause, status, started_at) VALUES (?,?,?,?,?,'','',?,?)",
+                 (incident, "花园路DN300主管爆管", "water", "water.burst",
+                  '[["金水区", "花园路街道", "", ""]]', "open", _ts(NOW - 40 * M)))
+    conn.execute("INSERT INTO incident (id, title, utility, category, areas, address, "
+                 "cause, status, started_at, closed_at) VALUES (?,?,?,?,?,'','',?,?,?)",
+                 (new_id(), "已处理的爆管", "water", "water.burst", '[["二七区", "", "", ""]]',
                   "closed", _ts(NOW - 5 * D), _ts(NOW - 4 * D)))
     numbers: dict[str, str] = {}
     ids: dict[str, str] = {}

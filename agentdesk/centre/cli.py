@@ -1,5 +1,6 @@
-"""``agentdesk notice publish|list|update|withdraw``, registered by :mod:`agentdesk.cli`.
-Standard library only at load time."""
+"""``agentdesk notice publish|list|update|withdraw`` and ``agentdesk incident
+open|list|link|close``, registered by :mod:`agentdesk.cli`. Standard library only at
+load time."""
 
 from __future__ import annotations
 
@@ -50,7 +51,92 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    return {"notice": cmd_notice}
+    p = sub.add_parser("incident", help="incidents (突发事件): open, list, link, close")
+    i_sub = p.add_subparsers(dest="incident_command", metavar="INCIDENT_COMMAND",
+                             required=True)
+    q = i_sub.add_parser("open", help="open an incident (a supervisor's)")
+    q.add_argument("--title", required=True)
+    q.add_argument("--category", required=True, help="category code, e.g. water.burst")
+    q.add_argument("--area", action="append", metavar="AREA",
+                   help="district[/street[/community[/building]]]; repeat for more")
+    q.add_argument("--address", default="", help="where it happened")
+    q.add_argument("--from-ticket", metavar="NUMBER", help="open it from this ticket")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    q = i_sub.add_parser("list", help="incidents, newest first")
+    q.add_argument("--open", action="store_true", help="only open ones")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q = i_sub.add_parser("link", help="link a ticket to an incident")
+    q.add_argument("id", help="the incident's id (or its first 8 characters or more)")
+    q.add_argument("--ticket", required=True, metavar="NUMBER")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    q = i_sub.add_parser("close", help="close an incident with its cause")
+    q.add_argument("id")
+    q.add_argument("--cause", required=True)
+    q.add_argument("--call-back", action="store_true",
+                   help="put every linked caller on the outbound call-back list")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    return {"notice": cmd_notice, "incident": cmd_incident}
+
+
+def cmd_incident(args: argparse.Namespace) -> int:
+    import json
+
+    from agentdesk.centre import incidents
+    from agentdesk.core import areas, clock
+    from agentdesk.core.i18n import t, visible
+
+    config = load_config(args, set_lang=True)
+    now = clock.now()
+    who = (config.agent_id, config.agent_name, config.role)
+    command = args.incident_command
+    out: object = None
+    try:
+        with open_desk(config) as desk, desk.session() as session:
+            if command == "open":
+                incident = incidents.open_incident(
+                    session, who, now, title=args.title, category=args.category,
+                    where=_areas(args.area) or (), address=args.address,
+                    from_ticket=args.from_ticket)
+                out = incidents.as_json(session, incident)
+                line = t("incident.cli.opened", title=visible(incident.title),
+                         id=incident.id)
+            elif command == "link":
+                incidents.link_ticket(session, args.id, args.ticket, config.agent_id)
+                line = t("incident.cli.linked", ticket=visible(args.ticket))
+            elif command == "close":
+                callers = incidents.close(session, args.id, who, now, args.cause)
+                out = {"callers": [c.__dict__ for c in callers]}
+                line = t("incident.cli.closed", n=len(callers))
+                if args.call_back:
+                    line += " " + t("incident.cli.call_backs", n=len(callers))
+            else:
+                out = [incidents.as_json(session, i)
+                       for i in incidents.listing(session, open_only=args.open)]
+                line = None
+            session.commit()
+    except (incidents.IncidentError, areas.AreaError) as exc:
+        raise CliError(str(exc)) from None
+    if getattr(args, "json", False) and out is not None:
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    if line is not None:
+        print(line)
+        return 0
+    if not out:
+        print(t("incident.cli.none"))
+    for item in out:  # type: ignore[union-attr]
+        print(visible("  ".join([
+            item["id"][:13], t("incident.status." + item["status"]),
+            (item["started_at"] or "")[5:16], item["title"], "、".join(item["areas"]),
+            item["address"], t("incident.cli.callers", n=item["callers"]),
+            item["cause"]])).rstrip())
+    return 0
 
 
 def _time(text: str | None, flag: str) -> datetime | None:

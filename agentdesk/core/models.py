@@ -188,6 +188,7 @@ class Contact(SQLModel, table=True):
     started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, index=True)
     ended_at: datetime | None = _ts()
     note: str = ""
+    incident_id: str | None = Field(default=None, foreign_key="incident.id")  # the call's event
 
 
 class Notice(SQLModel, table=True):
@@ -230,18 +231,24 @@ class NoticeEvent(SQLModel, table=True):
 
 
 class Incident(SQLModel, table=True):
-    """Many calls about one event (a burst main) link here instead of becoming many tickets."""
+    """Many calls about one event (a burst main, a substation fault) link here instead of
+    becoming many tickets. Its area is ``areas`` JSON like a notice's
+    (:mod:`agentdesk.core.areas`); tickets link by ``ticket.incident_id`` (an event), calls
+    by ``contact.incident_id``."""
 
     id: str = Field(default_factory=new_id, primary_key=True)
     title: str
     utility: str
     category: str
-    district: str = ""
-    street: str = ""
-    community: str = ""
+    areas: str = "[]"  # JSON [[district, street, community, building], ...]
+    address: str = ""  # where it happened, as said (路口, 井盖, 变压器编号)
     status: str = "open"  # open / closed
     started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
     closed_at: datetime | None = _ts()
+    cause: str = ""  # said when it is closed
+    opened_by: str | None = Field(default=None, foreign_key="agent.id")
+    closed_by: str | None = Field(default=None, foreign_key="agent.id")
+    ticket_id: str | None = None  # the ticket it was opened from (no FK: tickets refer here)
 
 
 class Ticket(SQLModel, table=True):

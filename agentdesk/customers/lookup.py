@@ -82,6 +82,16 @@ class NoticeLine:
 
 
 @dataclass(frozen=True)
+class IncidentLine:
+    """An open incident over the caller's address: the card offers to link the call."""
+
+    incident_id: str
+    title: str
+    address: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
 class TicketLine:
     ticket_id: str
     number: str
@@ -122,6 +132,7 @@ class Card:
     contacts: tuple[ContactLine, ...] = ()  # newest first, at most CONTACTS_SHOWN
     recent_contacts: int = 0  # contacts in the last REPEAT_DAYS days
     repeat_reasons: tuple[str, ...] = ()  # "calls" and/or "overdue": why to take care
+    incidents: tuple[IncidentLine, ...] = ()  # open, over this address, newest first
 
     @property
     def repeat_caller(self) -> bool:
@@ -265,6 +276,22 @@ def _notices(session: Session, customer: Customer, now: datetime) -> tuple[Notic
     return tuple(out)
 
 
+def _incidents(session: Session, customer: Customer) -> tuple[IncidentLine, ...]:
+    from agentdesk.core import areas
+    from agentdesk.core.models import UTCDateTime
+
+    rows = session.connection().execute(text(
+        f"""SELECT id, title, address, started_at FROM incident
+           WHERE status = 'open' AND utility = :utility AND {areas.sql_covers("incident.areas")}
+           ORDER BY started_at DESC LIMIT 5"""),
+        {"utility": customer.utility, "district": customer.district,
+         "street": customer.street, "community": customer.community,
+         "building": customer.building})
+    load = UTCDateTime().process_result_value
+    return tuple(IncidentLine(i, title, address, load(at, None))
+                 for i, title, address, at in rows)
+
+
 def _open_tickets(session: Session, customer_id: str, now: datetime
                   ) -> tuple[TicketLine, ...]:
     from agentdesk.tickets import queue, service as tickets
@@ -321,7 +348,7 @@ def card(session: Session, customer_id: str) -> Card | None:
                 customer.meter_no, customer.meter_type, customer.credit_list,
                 customer.arrears_fen, customer.arrears_periods, tuple(customer.tag_list),
                 customer.key_level, tuple(phones), _notices(session, customer, now),
-                open_tickets, contacts, recent, tuple(reasons))
+                open_tickets, contacts, recent, tuple(reasons), _incidents(session, customer))
 
 
 def audit_read(session: Session, agent: str, customer_id: str, when: datetime | None = None

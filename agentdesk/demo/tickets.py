@@ -290,13 +290,14 @@ def insert_notices_and_tickets(conn: sqlite3.Connection, rng: random.Random, now
         began = start - timedelta(minutes=15) if "kind" in spec else start
         closed = end if end <= now else None
         incident_id = uuid7_text(epoch_ms(began), rng.getrandbits(74))
+        where = areas.dumps([areas.Area(place.district, place.street,
+                                        "" if sc.street_scope else place.community)])
         conn.execute(
-            "INSERT INTO incident (id, title, utility, category, district, street, community, "
-            "status, started_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO incident (id, title, utility, category, areas, address, status, "
+            "started_at, closed_at, cause) VALUES (?,?,?,?,?,'',?,?,?,?)",
             (incident_id, incident["title"].format(**names), sc.utility, incident["category"],
-             place.district, place.street, "" if sc.street_scope else place.community,
-             "closed" if closed else "open", utc_text(began),
-             utc_text(closed) if closed else None))
+             where, "closed" if closed else "open", utc_text(began),
+             utc_text(closed) if closed else None, "抢修完毕" if closed else ""))
         incidents += 1
         window = min(now - began, 3 * hour)
         for n, idx in enumerate(sc.pinned):

@@ -141,16 +141,12 @@ def off_shift(session: Source) -> tuple[list[OffShiftRow], int]:
     return rows, count
 
 
-def _place(*parts: str) -> str:
-    return "".join(p for p in parts if p)
-
-
 def events(session: Source, now: datetime) -> list[EventRow]:
     """Open incidents and notices in force, each with the calls it drew."""
     conn = connection(session)
     out: list[EventRow] = []
     incidents = conn.execute(
-        "SELECT id, title, district, street, community, started_at FROM incident "
+        "SELECT id, title, areas, started_at FROM incident "
         "WHERE status = 'open' ORDER BY started_at").fetchall()
     if incidents:
         marks = ",".join("?" * len(incidents))
@@ -163,8 +159,13 @@ def events(session: Source, now: datetime) -> list[EventRow]:
                 f"ON e.ticket_id = t.id AND e.kind = 'linked_report' "
                 f"WHERE t.incident_id IN ({marks}) GROUP BY t.incident_id", ids):
             calls[iid] = calls.get(iid, 0) + n
-        for iid, title, d, s, c, started in incidents:
-            out.append(EventRow("incident", title, _place(d, s, c), load(started),
+        for iid, n in conn.execute(  # calls linked without a ticket of their own
+                f"SELECT incident_id, count(*) FROM contact WHERE incident_id IN ({marks}) "
+                "AND id NOT IN (SELECT contact_id FROM ticket WHERE contact_id IS NOT NULL "
+                f"AND incident_id IN ({marks})) GROUP BY incident_id", ids + ids):
+            calls[iid] = calls.get(iid, 0) + n
+        for iid, title, where, started in incidents:
+            out.append(EventRow("incident", title, areas.label(where), load(started),
                                 calls.get(iid, 0)))
     now_text = stamp(now)
     covered = areas.sql_covers("?", ("u.district", "u.street", "u.community", "u.building"))

@@ -34,6 +34,7 @@ class LookupScreen(SearchScreen):
     BINDINGS = [
         Binding("ctrl+f", "focus_search", "key.search"),
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
+        Binding("ctrl+l", "link_incident", "key.link_incident"),
     ]
 
     def __init__(self) -> None:
@@ -77,6 +78,35 @@ class LookupScreen(SearchScreen):
         if self.card is not None:
             self.desk.call = replace(self.desk.call, card=self.card)
             self.app.switch_mode("ticket")
+
+    def action_link_incident(self) -> None:
+        """One key from the popped card: this call is about the open incident over the
+        caller's address (the newest, when there are several)."""
+        status = self.query_one("#status", Static)
+        if self.card is None or not self.card.incidents:
+            status.update(Text(t("lookup.no_incident")))
+            return
+        contact_id = self.desk.call.contact_id
+        if not contact_id:
+            status.update(Text(t("lookup.no_call")))
+            return
+        self._link_incident(self.card.incidents[0].incident_id,
+                            self.card.incidents[0].title, contact_id)
+
+    @work(thread=True, group="link")
+    def _link_incident(self, incident_id: str, title: str, contact_id: str) -> None:
+        from agentdesk.centre import incidents
+
+        store = self.store
+        if store is None or store.readonly:
+            return
+        try:
+            with store.session() as session:
+                incidents.link_call(session, incident_id, contact_id)
+            message = Text(t("lookup.linked_incident", title=title))
+        except incidents.IncidentError as exc:
+            message = Text(str(exc), style="bold red")
+        self.app.call_from_thread(self.query_one("#status", Static).update, message)
 
     def reload(self) -> None:
         query = self.query_one("#query", Input).value

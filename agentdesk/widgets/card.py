@@ -55,6 +55,9 @@ def card_text(card: Card | None) -> Text:
         if notice.restore_by:
             line += f" {t('card.notice.restore_by', when=_when(notice.restore_by))}"
         _banner(out, "⛔", line, "blue")
+    for incident in card.incidents:
+        _banner(out, "⚡", t("card.incident", title=incident.title,
+                             address=incident.address or "-"), "red")
     out.append(card.name, style="bold")
     out.append(f"  {card.account_no}\n")
 

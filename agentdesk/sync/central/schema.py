@@ -171,6 +171,35 @@ def upgrade_5_to_6(conn: sa.Connection) -> None:
         "INSERT INTO notice_event (id, notice_id, at, agent_id, kind, revision, data) "
         "SELECT id, id, created_at, NULL, 'publish', 1, '{}' FROM notice n WHERE NOT EXISTS "
         "(SELECT 1 FROM notice_event e WHERE e.id = n.id)"))
+    _incident_areas(conn)
+
+
+def _add_columns(conn: sa.Connection, table: str, names: tuple[str, ...],
+                 defaults: dict[str, str]) -> None:
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+    for name in names:
+        if name not in have:
+            kind = T[table].c[name].type.compile(dialect=conn.dialect)
+            default = defaults.get(name)
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"
+                                 + (f" NOT NULL DEFAULT {default}" if default else "")))
+
+
+def _incident_areas(conn: sa.Connection) -> None:
+    """Incidents' district/street/community into ``areas``, their new columns; a call's
+    incident (desk migration 0010 does the same)."""
+    _add_columns(conn, "incident", ("areas", "address", "cause", "opened_by", "closed_by",
+                                    "ticket_id"),
+                 {"areas": "'[]'", "address": "''", "cause": "''"})
+    _add_columns(conn, "contact", ("incident_id",), {})
+    if "district" in {c["name"] for c in sa.inspect(conn).get_columns("incident")}:
+        rows = conn.execute(sa.text("SELECT id, district, street, community FROM incident"))
+        for iid, district, street, community in rows.all():
+            conn.execute(sa.text("UPDATE incident SET areas = :a WHERE id = :i"), {
+                "i": iid, "a": json.dumps([[district or "", street or "", community or "",
+                                            ""]], ensure_ascii=False)})
+        for name in ("district", "street", "community"):
+            conn.execute(sa.text(f"ALTER TABLE incident DROP COLUMN {name}"))
 
 
 def get_meta(conn: sa.Connection, key: str) -> str | None:

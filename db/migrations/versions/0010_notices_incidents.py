@@ -1,4 +1,5 @@
-"""notices: several areas, fault / arrears kinds, restoration, withdrawal, revisions
+"""notices and incidents: several areas; notices' kinds, restoration, withdrawal and
+revisions; incidents' cause, opener and closer; calls linked to an incident
 
 Revision ID: 0010
 Revises: 0009
@@ -8,7 +9,10 @@ A notice's area was one district/street/community; a centre publishes one notice
 several, down to a building (agentdesk/core/areas.py). The old columns move into
 ``areas`` (JSON) and are dropped, so the area has one home. ``unplanned`` becomes
 ``fault``. Revisions are ``notice_event`` rows, append-only like ticket events; each
-existing notice gets its ``publish`` event.
+existing notice gets its ``publish`` event. Incidents get the same ``areas`` (their
+district/street/community move there), an address, the cause they are closed with, who
+opened and closed them and the ticket they were opened from; a call (contact) may link
+to one.
 """
 from typing import Sequence, Union
 
@@ -33,6 +37,11 @@ UPDATE notice SET areas = json_array(json_array(district, street, community, '')
 PUBLISH_EVENTS = """
 INSERT INTO notice_event (id, notice_id, at, agent_id, kind, revision, data)
 SELECT id, id, created_at, NULL, 'publish', 1, '{}' FROM notice
+"""
+
+
+INCIDENT_AREAS = """
+UPDATE incident SET areas = json_array(json_array(district, street, community, ''))
 """
 
 
@@ -73,9 +82,39 @@ def upgrade() -> None:
     for verb in ("UPDATE", "DELETE"):
         op.execute(f"CREATE TRIGGER notice_event_no_{verb.lower()} BEFORE {verb} ON "
                    "notice_event BEGIN SELECT RAISE(ABORT, 'notice_event is append-only'); END")
+    with op.batch_alter_table("incident") as batch:
+        batch.add_column(sa.Column("areas", _S(), nullable=False, server_default="[]"))
+        batch.add_column(sa.Column("address", _S(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("cause", _S(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("opened_by", _S(), nullable=True))
+        batch.add_column(sa.Column("closed_by", _S(), nullable=True))
+        batch.add_column(sa.Column("ticket_id", _S(), nullable=True))
+    op.execute(INCIDENT_AREAS)
+    with op.batch_alter_table("incident") as batch:
+        batch.drop_column("district")
+        batch.drop_column("street")
+        batch.drop_column("community")
+        batch.create_foreign_key("fk_incident_opened_by", "agent", ["opened_by"], ["id"])
+        batch.create_foreign_key("fk_incident_closed_by", "agent", ["closed_by"], ["id"])
+    # contact may be big: a plain ADD COLUMN (no table copy), its reference declared inline
+    op.execute("ALTER TABLE contact ADD COLUMN incident_id VARCHAR REFERENCES incident (id)")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contact") as batch:
+        batch.drop_column("incident_id")
+    with op.batch_alter_table("incident") as batch:
+        batch.add_column(sa.Column("district", _S(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("street", _S(), nullable=False, server_default=""))
+        batch.add_column(sa.Column("community", _S(), nullable=False, server_default=""))
+    op.execute("UPDATE incident SET district = json_extract(areas, '$[0][0]'), "
+               "street = json_extract(areas, '$[0][1]'), "
+               "community = json_extract(areas, '$[0][2]')")
+    with op.batch_alter_table("incident") as batch:
+        batch.drop_constraint("fk_incident_opened_by", type_="foreignkey")
+        batch.drop_constraint("fk_incident_closed_by", type_="foreignkey")
+        for name in ("areas", "address", "cause", "opened_by", "closed_by", "ticket_id"):
+            batch.drop_column(name)
     for verb in ("update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS notice_event_no_{verb}")
     op.drop_index("ix_notice_event_notice_id", table_name="notice_event")
