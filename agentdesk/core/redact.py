@@ -28,7 +28,7 @@ _PAIR = re.compile(r"\s*(?P<key>[A-Za-z_][\w.\-]*)\s*=\s*"
 _URL_IN_TEXT = re.compile(r"(?P<head>[A-Za-z][\w+.\-]*://[^\s:/@'\"]*:)[^\s'\"]*@")
 _PAIR_IN_TEXT = re.compile(
     r"(?P<key>\b[\w.\-]*(?:pass|pwd|secret|token)[\w.\-]*)(?P<eq>\s*=\s*|%3[dD])"
-    r"(?P<value>'(?:[^'\\]|\\.)*'?|[^\s&'\";,)]+)", re.I)
+    r"(?P<value>\*\*\*(?=[\s:;,)&]|\Z)|'(?:[^'\\]|\\.)*'?|[^\s&'\";,)]+)", re.I)
 _SHORT = 4  # secrets shorter than this are masked only as whole words (not inside others)
 
 
@@ -88,8 +88,8 @@ def secrets_of(url: str) -> set[str]:
     match = _SCHEME.match(text)
     if match is None:
         pairs = _pairs(text)
-        if pairs is None:
-            found.add(text)
+        if pairs is None:  # perhaps a URL without its scheme: its parts as well
+            found.update((text, *secrets_of(f"x://{text}")))
         else:
             for key, value in pairs:
                 if _SECRET_KEY.search(key):
