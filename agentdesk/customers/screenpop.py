@@ -1,8 +1,10 @@
 """Screen pop: a telephony system tells a running desk that a call is ringing.
 
-A Unix socket owned by the user (in the user's runtime directory, mode 0600 in a 0700
-folder), not a network port: only this user's processes can pop this desk. One JSON line
-in, one JSON line out. No textual import: the app hands :func:`serve` a callback.
+A Unix socket owned by the user (in the user's runtime directory, mode 0600; a missing
+folder is made 0700), not a network port: only this user's processes can pop this desk.
+An existing folder is never chmodded and nothing but a stale socket of ours is ever
+removed from the path. One JSON line in, one JSON line out. No textual import: the app
+hands :func:`serve` a callback.
 """
 
 from __future__ import annotations
