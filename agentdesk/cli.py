@@ -78,6 +78,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_desk(args: argparse.Namespace) -> int:
     config = load_config(args)
+    from agentdesk.core import private
+
+    try:  # before the screen is taken: a notice about the data folder stays readable
+        private.folder(config.db_path().parent)
+    except OSError:
+        pass  # the desk says why it cannot open its database
     from agentdesk.apps.factory import create_app
 
     app = create_app(config, fill_demo=not args.no_demo)
@@ -110,7 +116,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise CliError(str(exc)) from None
             raise
     except CliError as exc:
-        print(f"agentdesk: {exc}", file=sys.stderr)
+        import os
+
+        from agentdesk.core.redact import redact
+
+        print(f"agentdesk: {redact(exc, os.environ.get('AGENTDESK_CENTRAL_URL', ''))}",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -622,6 +622,33 @@ CATALOG: dict[str, dict[str, str]] = {
     "lookup.no_call": {"zh": "没有通话记录可关联", "en": "no call on record to link"},
     "lookup.linked_incident": {"zh": "本通来电已关联到事件：{title}",
                                "en": "this call is linked to the incident: {title}"},
+    # secrets and private files (issue 20)
+    "central.url.at_sign": {
+        "zh": "中心库地址 {url} 的用户名或密码里有 @：请写成 %40（否则驱动会把它后面的部分当成主机名）",
+        "en": "central store URL {url}: the user name or password holds an @; write it as "
+              "%40 (drivers would take what follows it for the host)"},
+    "private.tightened": {
+        "zh": "{path} 的权限是 {mode}，本机其他用户可读：已改为 0700（只有本用户可读写）",
+        "en": "{path} had mode {mode}, readable by other users of this machine: tightened "
+              "to 0700 (this user only)"},
+    "store.foreign": {
+        "zh": "{path} 不是 agentdesk 数据库（其中有别的程序的表：{tables}）：未做任何改动。"
+              "请给 agentdesk 另用一个文件（--db NEW.db）",
+        "en": "{path} is not an agentdesk database (it holds another program's tables: "
+              "{tables}); nothing was changed. Give agentdesk a file of its own (--db NEW.db)"},
+    "pop.not_socket": {
+        "zh": "{path} 已存在且不是套接字：不删除它，也不在那里接收来电弹屏（请移走它，或把 "
+              "AGENTDESK_SOCKET 指向别处）",
+        "en": "{path} exists and is not a socket: it is left alone and the screen pop does "
+              "not listen there (move it, or point AGENTDESK_SOCKET elsewhere)"},
+    "pop.not_ours": {
+        "zh": "{path} 属于另一个用户：不在那里接收来电弹屏",
+        "en": "{path} belongs to another user: the screen pop does not listen there"},
+    "pop.open_folder": {
+        "zh": "{path} 允许其他用户写入：不在那里接收来电弹屏（请把 AGENTDESK_SOCKET 指向只属于"
+              "本用户的文件夹）",
+        "en": "{path} can be written by other users: the screen pop does not listen there "
+              "(point AGENTDESK_SOCKET into a folder of this user's own)"},
 }
 
 

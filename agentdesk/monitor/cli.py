@@ -86,6 +86,7 @@ def _follow(args: argparse.Namespace, config: Config) -> tuple[Path, Follower]:
     followed by a thread while the wallboard runs. The wallboard reads only the mirror."""
     from agentdesk.core import clock
     from agentdesk.cli_support import progress_printer
+    from agentdesk.core.redact import redact
     from agentdesk.core.store import StoreError
     from agentdesk.sync import mirror
 
@@ -99,9 +100,10 @@ def _follow(args: argparse.Namespace, config: Config) -> tuple[Path, Follower]:
         last_ok = clock.now()
     except StoreError as exc:
         if not had:
-            raise _error(f"{exc} (no mirror yet: nothing to show)") from None
-        last_error = str(exc)
-        print(f"agentdesk: {exc}; showing the mirror as last pulled", file=sys.stderr)
+            raise _error(f"{redact(exc, args.central)} (no mirror yet: nothing to show)"
+                         ) from None
+        last_error = redact(exc, args.central)
+        print(f"agentdesk: {last_error}; showing the mirror as last pulled", file=sys.stderr)
     finally:
         stop()
     return path, mirror.Follower(path, args.central, args.interval, last_ok,

@@ -106,12 +106,13 @@ def tables(session: Source, first: date, last: date) -> dict[str, list[list[obje
 
 def write_csv(session: Source, folder: Path, first: date, last: date) -> list[Path]:
     """Write every table into ``folder``; returns the files written."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    from agentdesk.core import private
+
+    folder = private.folder(folder)  # a new folder 0700; the user's own left as it is
     written = []
     for name, rows in tables(session, first, last).items():
         path = folder / name
-        with path.open("w", encoding="utf-8-sig", newline="") as out:
+        with private.open_write(path, encoding="utf-8-sig", newline="") as out:
             csv.writer(out).writerows(rows)
         written.append(path)
     return written

@@ -69,28 +69,27 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     return {"central": cmd_central, "sync": cmd_sync}
 
 
-def _setup(args: argparse.Namespace) -> tuple[Config, Central]:
-    from agentdesk.cli_support import load_config
-
-    config = load_config(args)
-    url = getattr(args, "central", None) or config.central_url
-    from agentdesk.sync import central
-
-    return config, central.connect(url)
+def _url(args: argparse.Namespace, config: Config) -> str:
+    return getattr(args, "central", None) or config.central_url
 
 
 def cmd_central(args: argparse.Namespace) -> int:
+    from agentdesk.cli_support import load_config
+    from agentdesk.core.redact import redact
     from agentdesk.sync.central import CentralError
 
+    url = _url(args, load_config(args))
     try:
-        return _central(args)
+        return _central(args, url)
     except CentralError as exc:
-        print(f"agentdesk: {exc}", file=sys.stderr)
+        print(f"agentdesk: {redact(exc, url)}", file=sys.stderr)
         return exit_code(exc)
 
 
-def _central(args: argparse.Namespace) -> int:
-    config, centre = _setup(args)
+def _central(args: argparse.Namespace, url: str) -> int:
+    from agentdesk.sync import central
+
+    centre = central.connect(url)
     try:
         if args.central_command == "init":
             outcome = centre.init_schema()
@@ -136,16 +135,18 @@ def _seed(centre: Central) -> int:
     return 0
 
 
-def _failed(exc: CentralError, args: argparse.Namespace, waiting: int) -> int:
+def _failed(exc: CentralError, args: argparse.Namespace, waiting: int, url: str) -> int:
     """The one line saying why this sync cannot happen; returns the exit status."""
+    from agentdesk.core.redact import redact
     from agentdesk.sync.central import CentralUnavailable
 
     if args.json:
-        print(json.dumps({"ok": False, "error": str(exc), "kind": exc.kind,
+        print(json.dumps({"ok": False, "error": redact(exc, url), "kind": exc.kind,
                           "waiting": waiting}, ensure_ascii=False))
     else:
         later = " for the next sync" if isinstance(exc, CentralUnavailable) else ""
-        print(f"agentdesk: {exc}; {waiting} change(s) waiting{later}", file=sys.stderr)
+        print(f"agentdesk: {redact(exc, url)}; {waiting} change(s) waiting{later}",
+              file=sys.stderr)
     return exit_code(exc)
 
 
@@ -173,7 +174,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 centre.check()
             except central.CentralError as exc:
                 if args.once or not isinstance(exc, central.CentralUnavailable):
-                    return _failed(exc, args, 0)
+                    return _failed(exc, args, 0, url)
         with open_desk(config) as desk:
             plan = schedule.Schedule(config.sync_interval)
             while True:
@@ -186,13 +187,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     # Offline heals itself: the loop retries. A centre that refuses this
                     # desk (login, database, schema) would refuse it for ever: stop.
                     if args.once or not isinstance(exc, central.CentralUnavailable):
-                        return _failed(exc, args, engine.waiting(desk))
+                        return _failed(exc, args, engine.waiting(desk), url)
                     plan.failed()
-                    print(f"agentdesk: {exc}; retry in {plan.delay():.0f} s", file=sys.stderr)
+                    from agentdesk.core.redact import redact
+
+                    print(f"agentdesk: {redact(exc, url)}; retry in {plan.delay():.0f} s",
+                          file=sys.stderr)
                 else:
                     plan.succeeded()
                     if args.verify:
-                        return _verify(desk, centre, args, config.desk, report)
+                        return _verify(desk, centre, args, config.desk, report, url)
                     if args.json:
                         print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
                     else:
@@ -219,7 +223,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
-            synced: engine.SyncReport) -> int:
+            synced: engine.SyncReport, url: str) -> int:
     """After a sync: compare (and with --repair mend, sync, compare again); exit 0 only
     when the desk equals the centre."""
     from agentdesk.core import i18n
@@ -235,7 +239,7 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
             verdict = verify.verify(desk, centre)  # type: ignore[arg-type]
             verdict.repaired = {**done, "found": len(first.differences)}
     except CentralError as exc:
-        return _failed(exc, args, engine.waiting(desk))  # type: ignore[arg-type]
+        return _failed(exc, args, engine.waiting(desk), url)  # type: ignore[arg-type]
     if args.json:
         print(json.dumps({"ok": True, **verdict.as_json(), "sync": synced.as_json()},
                          ensure_ascii=False))

@@ -76,6 +76,7 @@ class DeskSyncer:
     def run(self) -> SyncOutcome:
         """One sync, in a worker thread. Never raises: an error is the outcome."""
         from agentdesk.core import clock
+        from agentdesk.core.redact import redact
         from agentdesk.core.store import StoreError
         from agentdesk.sync import central, engine
 
@@ -89,14 +90,14 @@ class DeskSyncer:
                                       progress=self._progress)
         except StoreError as exc:  # unreachable, refused, or the desk db itself
             # a network outage heals itself; anything else needs someone to act
-            return SyncOutcome(error=str(exc),
+            return SyncOutcome(error=redact(exc, self.url),
                                tell=not isinstance(exc, central.CentralUnavailable),
                                waiting=self._waiting(), at=clock.now())
         except Exception as exc:  # noqa: BLE001 - a locked or full desk db: said, retried
             from agentdesk.core.store import explain
 
-            return SyncOutcome(error=str(explain(exc, self.store.path)), tell=True,
-                               waiting=self._waiting(), at=clock.now())
+            return SyncOutcome(error=redact(explain(exc, self.store.path), self.url),
+                               tell=True, waiting=self._waiting(), at=clock.now())
         return SyncOutcome(report=report, conflicts=conflicts(report),
                            quarantined=len(report.quarantined))
 

@@ -96,12 +96,12 @@ class TrainingRun:
 
     def prepare(self) -> Seeded:
         """Freeze the clock at the scenario's start and build the training database."""
-        from agentdesk.core import clock, store
+        from agentdesk.core import clock, private, store
 
         if self.db_path.exists():
             raise RuntimeError(f"{self.db_path}: a training database must be fresh")
         clock.freeze(self.scenario.start)
-        shutil.copyfile(_template(), self.db_path)
+        private.copy(_template(), self.db_path)  # 0600, as every desk database
         desk = store.open_desk(self.db_path)
         try:
             self.seeded = seed(desk, self.scenario, self.agent_code, self.agent_name)
