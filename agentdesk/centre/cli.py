@@ -133,7 +133,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
     for item in out:  # type: ignore[union-attr]
         print(visible("  ".join([
             item["id"][:13], t("incident.status." + item["status"]),
-            (item["started_at"] or "")[5:16], item["title"], "、".join(item["areas"]),
+            _short(item["started_at"] or ""), item["title"], "、".join(item["areas"]),
             item["address"], t("incident.cli.callers", n=item["callers"]),
             item["cause"]])).rstrip())
     return 0
@@ -155,6 +155,11 @@ def _time(text: str | None, flag: str) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=clock.centre_tz())
     return value.astimezone(clock.UTC)
+
+
+def _short(iso: str) -> str:
+    """2026-12-05T06:00+08:00 -> 12-05 06:00 (the centre's time zone, as listed)."""
+    return iso[5:16].replace("T", " ")
 
 
 def _areas(texts: list[str] | None) -> tuple | None:
@@ -226,12 +231,13 @@ def cmd_notice(args: argparse.Namespace) -> int:
         print(t("notice.cli.none"))
     for item in out:
         print(visible("  ".join([
-            item["id"][:13], t("card.notice." + item["kind"]), item["utility"],
-            t("notice.status." + item["status"]), f"{item['from'][5:16]}–{item['to'][5:16]}",
+            item["id"][:13], t("card.notice." + item["kind"]), t("utility." + item["utility"]),
+            t("notice.status." + item["status"]), f"{_short(item['from'])}–{_short(item['to'])}",
             item["title"], "、".join(item["areas"]),
-            t("card.notice.restore_by", when=item["restore_by"][5:16])
+            t("card.notice.restore_by", when=_short(item["restore_by"]))
             if item["restore_by"] else ""])).rstrip())
         for event in item.get("history", []):
-            print(visible(f"    r{event['revision']} {event['at'][5:16]} {event['kind']} "
+            print(visible(f"    r{event['revision']} {_short(event['at'])} "
+                          f"{t('notice.event.' + event['kind'])} "
                           f"{json.dumps(event['data'], ensure_ascii=False)}"))
     return 0

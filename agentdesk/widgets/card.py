@@ -56,8 +56,8 @@ def card_text(card: Card | None) -> Text:
             line += f" {t('card.notice.restore_by', when=_when(notice.restore_by))}"
         _banner(out, "⛔", line, "blue")
     for incident in card.incidents:
-        _banner(out, "⚡", t("card.incident", title=incident.title,
-                             address=incident.address or "-"), "red")
+        where = t("card.incident.where", address=incident.address) if incident.address else ""
+        _banner(out, "⚡", t("card.incident", title=incident.title, where=where), "red")
     out.append(card.name, style="bold")
     out.append(f"  {card.account_no}\n")
 
