@@ -5,7 +5,8 @@ programs in China open it as UTF-8), header :data:`HEADER`, ``phones`` and ``tag
 separated by ``;``. Import upserts by ``account_no`` in one transaction; bad rows are
 reported by the physical line a user sees in an editor, and skipped (or, with
 ``strict``, nothing is imported). Export streams rows and replaces the target
-atomically.
+atomically; a text cell that a spreadsheet would run as a formula is written with a
+leading quote, which import takes off again (:mod:`agentdesk.core.csvsafe`).
 
 Row rules: account_no required (at most 32 characters, no spaces), name required (at
 most 100), other fields at most 200; no control or invisible format characters (so no
@@ -42,7 +43,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from agentdesk.core import clock, search_keys
+from agentdesk.core import clock, csvsafe, search_keys
 from agentdesk.customers import phones
 from agentdesk.core.ids import new_id
 from agentdesk.core.models import Customer, utc_text
@@ -411,7 +412,7 @@ class CustomerReader:
                 continue
             if not "".join(row).strip():
                 continue  # blank lines and spreadsheet filler rows (",,,,") carry nothing
-            account = row[index[0]].strip() if len(row) > index[0] else ""
+            account = csvsafe.unescape(row[index[0]].strip()) if len(row) > index[0] else ""
             shown = account if len(account) <= MAX_ACCOUNT else account[:MAX_ACCOUNT] + "…"
             if len(row) != len(HEADER):
                 hint = ""
@@ -427,7 +428,7 @@ class CustomerReader:
                                f"{seen[account]})")
                 if account and len(account) <= MAX_ACCOUNT:
                     seen[account] = start  # even if this row is bad: a later copy is a repeat
-                values, numbers = _validate([row[i].strip() for i in index])
+                values, numbers = _validate([csvsafe.unescape(row[i].strip()) for i in index])
             except _Bad as exc:
                 errors.append(RowError(start, shown, str(exc)))
                 continue
@@ -522,9 +523,9 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
                 rows = list(group)
                 c = dict(zip(cols, rows[0]))
                 numbers = ";".join(phones.display(r[-1]) for r in rows if r[-1])
-                writer.writerow([c["account_no"], c["name"], numbers,
-                                 *(c[k] for k in HEADER[3:13]),
-                                 _yuan(c["arrears_fen"]), c["tags"]])
+                writer.writerow(csvsafe.row([c["account_no"], c["name"], numbers,
+                                             *(c[k] for k in HEADER[3:13]),
+                                             _yuan(c["arrears_fen"]), c["tags"]]))
                 count += 1
             f.flush()
             os.fsync(f.fileno())

@@ -3,7 +3,9 @@ hot spots of the tickets created between two local dates (both included), from t
 figures as the wallboard (:mod:`agentdesk.monitor.figures`).
 
 Files are UTF-8 with a byte-order mark, so spreadsheet programs open the Chinese text
-correctly; headers are in the interface language, codes stay beside the labels.
+correctly; headers are in the interface language, codes stay beside the labels. Text
+cells that a spreadsheet would run as a formula get a leading quote (a ``+86`` phone
+too); counts stay numbers (:mod:`agentdesk.core.csvsafe`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import csv
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from agentdesk.core import clock
+from agentdesk.core import clock, csvsafe
 from agentdesk.monitor import figures as monitor
 from agentdesk.core.i18n import t
 
@@ -112,6 +114,6 @@ def write_csv(session: Source, folder: Path, first: date, last: date) -> list[Pa
     for name, rows in tables(session, first, last).items():
         path = folder / name
         with path.open("w", encoding="utf-8-sig", newline="") as out:
-            csv.writer(out).writerows(rows)
+            csv.writer(out).writerows(csvsafe.row(r) for r in rows)
         written.append(path)
     return written
