@@ -585,6 +585,9 @@ CATALOG: dict[str, dict[str, str]] = {
                            "en": "revised: {title} (revision {revision})"},
     "notice.cli.withdrawn": {"zh": "已撤销：{title}", "en": "withdrawn: {title}"},
     "notice.cli.none": {"zh": "没有公告", "en": "no notices"},
+    # issue 20 (audit branch): bounded --limit, the import's errors file, the audit log
+    "cli.limit": {"zh": "须为 1 到 {most} 之间的整数（收到 {value}）",
+                  "en": "must be a whole number from 1 to {most} (got {value})"},
 }
 
 

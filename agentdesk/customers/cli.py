@@ -7,7 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
+from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
+                                   load_config, open_desk)
 
 
 
@@ -27,7 +28,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("lookup", help="find customers by phone, account, name, pinyin, address")
     p.add_argument("query")
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.add_argument("--limit", type=int, default=20)
+    limit_option(p, 20, most=200)  # lookup.search shows 200 at most
     common(p, True)
 
     p = sub.add_parser("call", help="screen pop: tell the running desk a call is ringing "
@@ -74,8 +75,6 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from agentdesk.customers import lookup, phones
 
     config = load_config(args)
-    if args.limit < 1:
-        raise CliError("--limit must be at least 1")
     with open_desk(config) as desk, desk.session() as session:
         try:
             found = lookup.search(session, args.query, limit=args.limit)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
+from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
+                                   load_config, open_desk)
 
 
 
@@ -29,7 +30,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q = t_sub.add_parser("list", help="tickets, newest first")
     q.add_argument("--mine", action="store_true", help="only tickets I own")
     q.add_argument("--open", action="store_true", help="only open tickets")
-    q.add_argument("--limit", type=int, default=50)
+    limit_option(q, 50)
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
