@@ -588,6 +588,20 @@ CATALOG: dict[str, dict[str, str]] = {
     # issue 20 (audit branch): bounded --limit, the import's errors file, the audit log
     "cli.limit": {"zh": "须为 1 到 {most} 之间的整数（收到 {value}）",
                   "en": "must be a whole number from 1 to {most} (got {value})"},
+    "import.more": {"zh": "……另有 {count} 行错误（加 --errors FILE 可把每一行写入文件）",
+                    "en": "… and {count} more (--errors FILE writes every one to a file)"},
+    "import.errors_written": {"zh": "全部 {count} 行错误（行号、原因、原字段）已写入 {file}",
+                              "en": "all {count} bad row(s) (line, reason, fields) written to "
+                                    "{file}"},
+    "import.errors_is_source": {"zh": "{path} 就是要导入的文件：错误文件不能覆盖它",
+                                "en": "{path} is the file being imported: the errors file "
+                                      "cannot overwrite it"},
+    "import.errors_no_folder": {"zh": "{path}：文件夹不存在（错误文件写不进去）",
+                                "en": "{path}: folder not found (for the errors file)"},
+    "import.errors_is_folder": {"zh": "{path} 是文件夹：--errors 需要一个文件名",
+                                "en": "{path} is a folder: --errors takes a file name"},
+    "import.errors_customers_only": {"zh": "--errors 只用于导入客户（import customers）",
+                                     "en": "--errors goes with import customers"},
 }
 
 

@@ -6,9 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
                                    load_config, open_desk)
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
+    from agentdesk.customers.csvio import ImportReport
 
 
 
@@ -18,6 +23,8 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p.add_argument("file", type=Path, help="customers: a CSV file; kb: a folder of .md files")
     p.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     p.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
+    p.add_argument("--errors", metavar="FILE", type=Path,
+                   help="customers: write every bad row (line, reason, fields) to this CSV")
     common(p, True)
 
     p = sub.add_parser("export", help="export customers to CSV")
@@ -40,23 +47,34 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from agentdesk.customers import csvio as customers_io
+    from agentdesk.core.i18n import t
 
-    config = load_config(args)
+    config = load_config(args, set_lang=True)
+    if args.what == "kb" and args.errors:
+        raise CliError(t("import.errors_customers_only"))
     with open_desk(config) as desk:
         if args.what == "kb":
             from agentdesk.kb import loader
 
             report = loader.import_dir(desk, args.file)
         else:
-            try:
-                report = customers_io.import_customers(
-                    desk, args.file, encoding=args.encoding, strict=args.strict,
-                    agent=config.agent_id)
-            except customers_io.ImportFileError as exc:
-                raise CliError(str(exc)) from None
+            report = _import_customers(desk, args, config.agent_id)
     print(report.format())
     return 1 if report.errors else 0
+
+
+def _import_customers(desk: Store, args: argparse.Namespace, agent: str) -> ImportReport:
+    from agentdesk.customers import csvio as customers_io, rejects
+
+    try:
+        with rejects.writing(args.errors, args.file) as on_bad:
+            report = customers_io.import_customers(
+                desk, args.file, encoding=args.encoding, strict=args.strict, agent=agent,
+                on_bad=on_bad)
+    except customers_io.ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    report.errors_file = str(args.errors or "")
+    return report
 
 
 def cmd_export(args: argparse.Namespace) -> int:

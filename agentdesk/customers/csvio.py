@@ -37,7 +37,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +45,7 @@ from typing import TextIO
 
 from agentdesk.core import clock, csvsafe, search_keys
 from agentdesk.customers import phones
+from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
 from agentdesk.core.models import Customer, utc_text
 from agentdesk.core.store import Store, StoreError, explain
@@ -103,6 +104,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     file: str = ""
     rejected: bool = False  # strict mode and some row was bad: nothing imported
+    errors_file: str = ""  # where every bad row was written (--errors FILE)
 
     def format(self, limit: int = ERRORS_SHOWN) -> str:
         name = self.file or "import"
@@ -113,8 +115,11 @@ class ImportReport:
             head = (f"{name}: {self.inserted} inserted, {self.updated} updated, "
                     f"{self.unchanged} unchanged, {len(self.errors)} bad row(s) skipped.")
         lines = [head, *(str(e) for e in self.errors[:limit])]
-        if len(self.errors) > limit:
-            lines.append(f"… and {len(self.errors) - limit} more")
+        if len(self.errors) > limit and not self.errors_file:
+            lines.append(t("import.more", count=f"{len(self.errors) - limit:,}"))
+        if self.errors_file:
+            lines.append(t("import.errors_written", count=f"{len(self.errors):,}",
+                           file=self.errors_file))
         return "\n".join(lines)
 
 
@@ -363,6 +368,11 @@ class CustomerRow:
     numbers: list[tuple[str, str]]  # (e164, kind)
 
 
+# Told of each bad row: its error and its fields (HEADER order; as read when the column
+# count is wrong; none for an unreadable record).
+OnBad = Callable[[RowError, list[str]], None]
+
+
 class CustomerReader:
     """Streams the valid rows of a customer CSV file under the row rules above; each bad
     row goes to ``report.errors`` instead. Used as a context manager: entering opens the
@@ -370,9 +380,10 @@ class CustomerReader:
     yields :class:`CustomerRow` (the desk's import and the centre's load share it)."""
 
     def __init__(self, path: Path | str, report: ImportReport,
-                 encoding: str | None = None) -> None:
+                 encoding: str | None = None, on_bad: OnBad | None = None) -> None:
         self.path = Path(path)
         self.report = report
+        self.on_bad = on_bad
         self.codec = _codec(encoding)
         self._file: TextIO | None = None
         self._records: Iterator[tuple[int, int, list[str] | str]] = iter(())
@@ -403,12 +414,17 @@ class CustomerReader:
         except UnicodeDecodeError:
             raise _encoding_problem(self.path, self.codec) from None
 
+    def _bad(self, error: RowError, fields: list[str]) -> None:
+        self.report.errors.append(error)
+        if self.on_bad is not None:
+            self.on_bad(error, fields)
+
     def _rows(self) -> Iterator[CustomerRow]:
-        index, errors = self._index, self.report.errors
+        index = self._index
         seen: dict[str, int] = {}  # account_no -> first line, to name it in the duplicate error
         for start, end, row in self._records:
             if isinstance(row, str):
-                errors.append(RowError(start, "", row))
+                self._bad(RowError(start, "", row), [])
                 continue
             if not "".join(row).strip():
                 continue  # blank lines and spreadsheet filler rows (",,,,") carry nothing
@@ -419,8 +435,9 @@ class CustomerReader:
                 if end > start:
                     hint = (f" (the record runs from line {start} to {end}: is a quote \" "
                             "left open?)")
-                errors.append(RowError(
-                    start, shown, f"expected {len(HEADER)} columns, found {len(row)}{hint}"))
+                self._bad(RowError(
+                    start, shown, f"expected {len(HEADER)} columns, found {len(row)}{hint}"),
+                    row)
                 continue
             try:
                 if account in seen:
@@ -430,17 +447,19 @@ class CustomerReader:
                     seen[account] = start  # even if this row is bad: a later copy is a repeat
                 values, numbers = _validate([csvsafe.unescape(row[i].strip()) for i in index])
             except _Bad as exc:
-                errors.append(RowError(start, shown, str(exc)))
+                self._bad(RowError(start, shown, str(exc)), [row[i] for i in index])
                 continue
             yield CustomerRow(start, account, values, numbers)
 
 
 def import_customers(store: Store, path: Path | str, *, encoding: str | None = None,
-                     strict: bool = False, agent: str = "system") -> ImportReport:
-    """Upsert the customers in a CSV file; see the module docstring for the rules."""
+                     strict: bool = False, agent: str = "system",
+                     on_bad: OnBad | None = None) -> ImportReport:
+    """Upsert the customers in a CSV file; see the module docstring for the rules.
+    ``on_bad`` gets every bad row with its fields (:mod:`.rejects` writes them out)."""
     path = Path(path)
     report = ImportReport(file=str(path))
-    reader = CustomerReader(path, report, encoding)
+    reader = CustomerReader(path, report, encoding, on_bad)
     if store.readonly:
         raise StoreError(f"{store.path}: opened read-only, cannot import customers")
     with reader:

@@ -43,6 +43,8 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("what", choices=("customers", "kb", "sla"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
+    q.add_argument("--errors", metavar="FILE", type=Path,
+                   help="customers: write every bad row (line, reason, fields) to this CSV")
     q.add_argument("--no-seed", action="store_true",
                    help="customers: do not rebuild the new-desk seed afterwards")
     q.add_argument("--central", metavar="URL")
@@ -90,6 +92,11 @@ def cmd_central(args: argparse.Namespace) -> int:
 
 
 def _central(args: argparse.Namespace) -> int:
+    if getattr(args, "errors", None) and args.what != "customers":
+        from agentdesk.cli_support import CliError
+        from agentdesk.core.i18n import t
+
+        raise CliError(t("import.errors_customers_only"))
     config, centre = _setup(args)
     try:
         if args.central_command == "init":
@@ -106,13 +113,16 @@ def _central(args: argparse.Namespace) -> int:
         elif args.what == "kb":
             report = load.articles(centre, args.file)
         else:
-            from agentdesk.customers import csvio as customers_io
+            from agentdesk.customers import csvio as customers_io, rejects
             from agentdesk.cli_support import CliError
 
             try:
-                report = load.customers(centre, args.file, encoding=args.encoding)
+                with rejects.writing(args.errors, args.file) as on_bad:
+                    report = load.customers(centre, args.file, encoding=args.encoding,
+                                            on_bad=on_bad)
             except customers_io.ImportFileError as exc:
                 raise CliError(str(exc)) from None
+            report.errors_file = str(args.errors or "")
         print(report.format())
         if args.what == "customers" and not args.no_seed and report.inserted + report.updated:
             _seed(centre)
