@@ -29,7 +29,7 @@ def test_every_limit_option_is_bounded() -> None:
     from agentdesk.kb import search
 
     found = _limits(cli.build_parser())
-    assert {("lookup",), ("ticket", "list"), ("kb", "search")} <= set(found)
+    assert {("lookup",), ("ticket", "list"), ("kb", "search"), ("audit",)} <= set(found)
     for path, action in found.items():
         assert isinstance(action.type, Limit), path
     # the bound is what the service would return at most, not a silent cut below it
@@ -38,7 +38,8 @@ def test_every_limit_option_is_bounded() -> None:
     assert found[("ticket", "list")].type.most == LIMIT_MOST
 
 
-@pytest.mark.parametrize("command", [["ticket", "list"], ["lookup", "张"], ["kb", "search", "水"]])
+@pytest.mark.parametrize("command", [["ticket", "list"], ["lookup", "张"], ["kb", "search", "水"],
+                                     ["audit"]])
 @pytest.mark.parametrize("value", ["99999999999999999999", "0", "-5", "abc", "1e3"])
 def test_a_limit_out_of_bounds_is_a_usage_error(command: list[str], value: str, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture) -> None:

@@ -602,6 +602,19 @@ CATALOG: dict[str, dict[str, str]] = {
                                 "en": "{path} is a folder: --errors takes a file name"},
     "import.errors_customers_only": {"zh": "--errors 只用于导入客户（import customers）",
                                      "en": "--errors goes with import customers"},
+    "audit.none": {"zh": "审计日志中没有符合条件的记录", "en": "no audit rows match"},
+    "audit.more": {"zh": "等另 {count} 项", "en": "and {count} more"},
+    "audit.bad_since": {"zh": "--since 不是日期或时间（写作 2026-11-25 或 2026-11-25T09:30）：{value}",
+                        "en": "--since: not a day or a time (write 2026-11-25 or "
+                              "2026-11-25T09:30): {value}"},
+    "audit.col.at": {"zh": "时间", "en": "time"},
+    "audit.col.agent": {"zh": "坐席", "en": "agent"},
+    "audit.col.action": {"zh": "动作", "en": "action"},
+    "audit.col.command": {"zh": "命令", "en": "command"},
+    "audit.col.entity": {"zh": "对象", "en": "of"},
+    "audit.col.count": {"zh": "条数", "en": "count"},
+    "audit.col.shown": {"zh": "所见", "en": "shown"},
+    "audit.col.detail": {"zh": "详情", "en": "detail"},
 }
 
 

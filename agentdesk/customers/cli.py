@@ -92,12 +92,18 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
     from agentdesk.customers import lookup, phones
 
+    from agentdesk.core import audit
+
     config = load_config(args)
     with open_desk(config) as desk, desk.session() as session:
         try:
             found = lookup.search(session, args.query, limit=args.limit)
         except lookup.QueryError as exc:
             raise CliError(str(exc)) from None
+        # committed with the session, before anything is printed
+        audit.record(session, config.agent_id, "lookup", "customer",
+                     [m.customer_id for m in found],
+                     detail={"query": args.query, "limit": args.limit, "json": args.json})
     if args.json:
         print(json.dumps([m.as_json() for m in found], ensure_ascii=False, indent=1))
         return 0

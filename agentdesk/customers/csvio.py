@@ -32,7 +32,6 @@ import codecs
 import contextlib
 import csv
 import itertools
-import json
 import os
 import re
 import sqlite3
@@ -43,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from agentdesk.core import clock, csvsafe, search_keys
+from agentdesk.core import audit, clock, csvsafe, search_keys
 from agentdesk.customers import phones
 from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
@@ -337,13 +336,6 @@ def _rollback(conn: sqlite3.Connection | None) -> None:
             conn.execute("ROLLBACK")
 
 
-def _audit(conn: sqlite3.Connection, agent: str, action: str, detail: dict) -> None:
-    conn.execute("INSERT INTO audit_log (id, at, agent_id, action, entity, entity_id, detail) "
-                 "VALUES (?, ?, ?, ?, 'customer', '', ?)",
-                 (new_id(), utc_text(clock.now()), agent, action,
-                  json.dumps(detail, ensure_ascii=False)))
-
-
 # --- import -------------------------------------------------------------------------
 
 
@@ -470,10 +462,13 @@ def import_customers(store: Store, path: Path | str, *, encoding: str | None = N
             if report.rejected:
                 conn.execute("ROLLBACK")
                 conn.execute("BEGIN IMMEDIATE")
-            _audit(conn, agent, "import", {
-                "file": str(path.absolute()), "inserted": report.inserted,
-                "updated": report.updated, "unchanged": report.unchanged,
-                "errors": len(report.errors), "strict": strict, "rejected": report.rejected})
+            audit.record_raw(
+                conn, agent, "import customers", "customer", action="import",
+                count=report.inserted + report.updated + report.unchanged, detail={
+                    "file": str(path.absolute()), "inserted": report.inserted,
+                    "updated": report.updated, "unchanged": report.unchanged,
+                    "errors": len(report.errors), "strict": strict,
+                    "rejected": report.rejected})
             conn.execute("COMMIT")
         except BaseException as exc:
             _rollback(conn)
@@ -549,7 +544,8 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
             f.flush()
             os.fsync(f.fileno())
         conn.execute("BEGIN IMMEDIATE")
-        _audit(conn, agent, "export", {"file": str(path.absolute()), "rows": count})
+        audit.record_raw(conn, agent, "export customers", "customer", action=audit.EXPORT,
+                         count=count, detail={"file": str(path.absolute()), "rows": count})
         os.replace(tmp, path)  # audit row and file land together, or neither
         conn.execute("COMMIT")
     except BaseException as exc:

@@ -328,8 +328,7 @@ def card(session: Session, customer_id: str) -> Card | None:
 def audit_read(session: Session, agent: str, customer_id: str, when: datetime | None = None
                ) -> None:
     """Opening a card is a read of personal data: record who, when, which customer."""
-    from agentdesk.core import clock
-    from agentdesk.core.models import AuditLog
+    from agentdesk.core import audit
 
-    session.add(AuditLog(at=when or clock.now(), agent_id=agent, action="read",
-                         entity="customer", entity_id=customer_id))
+    audit.record(session, agent, "desk", "customer", [customer_id], action=audit.READ,
+                 entity_id=customer_id, when=when)

@@ -106,12 +106,22 @@ def tables(session: Source, first: date, last: date) -> dict[str, list[list[obje
     return out
 
 
+def callers(made: dict[str, list[list[object]]]) -> list[str]:
+    """The callers (numbers) a report's tables name: what its audit row lists."""
+    return [str(r[0]) for r in made.get("repeat_callers.csv", [])[1:]]
+
+
 def write_csv(session: Source, folder: Path, first: date, last: date) -> list[Path]:
     """Write every table into ``folder``; returns the files written."""
+    return write_tables(tables(session, first, last), folder)
+
+
+def write_tables(made: dict[str, list[list[object]]], folder: Path) -> list[Path]:
+    """Write tables made by :func:`tables` into ``folder``; returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, rows in tables(session, first, last).items():
+    for name, rows in made.items():
         path = folder / name
         with path.open("w", encoding="utf-8-sig", newline="") as out:
             csv.writer(out).writerows(csvsafe.row(r) for r in rows)

@@ -13,6 +13,7 @@ from pathlib import Path
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
     from agentdesk.core.config import Config
+    from agentdesk.core.store import Store
     from agentdesk.sync import engine
     from agentdesk.sync.central import Central, CentralError
 
@@ -203,6 +204,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     plan.succeeded()
                     if args.verify:
                         return _verify(desk, centre, args, config.desk, report)
+                    _audit_listing(desk, config.agent_id, report)
                     if args.json:
                         print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
                     else:
@@ -226,6 +228,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
         stop()
         if centre is not None:
             centre.dispose()
+
+
+def _audit_listing(desk: Store, agent: str, report: engine.SyncReport) -> None:
+    """The conflicts and set-aside changes a sync is about to print (or put in its JSON)
+    are audited first, as every listing of the desk's records is."""
+    if not (report.conflicts or report.quarantined):
+        return
+    from agentdesk.core import audit
+
+    with desk.session() as session:
+        audit.record(session, agent, "sync", "ticket",
+                     [str(c["ticket_number"]) for c in report.conflicts],
+                     count=len(report.conflicts) + len(report.quarantined),
+                     detail={"set_aside": [f"{q['entity']} {q['row_id']}"
+                                           for q in report.quarantined]})
 
 
 def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
