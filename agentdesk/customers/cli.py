@@ -80,10 +80,12 @@ def _import_customers(desk: Store, args: argparse.Namespace, agent: str) -> Impo
 def cmd_export(args: argparse.Namespace) -> int:
     from agentdesk.customers import csvio as customers_io
 
-    config = load_config(args)
+    from agentdesk.core.i18n import t
+
+    config = load_config(args, set_lang=True)
     with open_desk(config) as desk:
         count = customers_io.export_customers(desk, args.file, agent=config.agent_id)
-    print(f"{count} customers -> {args.file}")
+    print(t("export.written", count=f"{count:,}", file=args.file))
     return 0
 
 
@@ -93,8 +95,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from agentdesk.customers import lookup, phones
 
     from agentdesk.core import audit
+    from agentdesk.core.i18n import t
 
-    config = load_config(args)
+    config = load_config(args, set_lang=True)
     with open_desk(config) as desk, desk.session() as session:
         try:
             found = lookup.search(session, args.query, limit=args.limit)
@@ -111,7 +114,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         shown = " ".join(phones.display(p) for p in m.phones)
         print(f"{m.account_no}  {m.name}  {shown}  {m.address}  [{m.match}]")
     if not found:
-        print("no match", file=sys.stderr)
+        print(t("lookup.none"), file=sys.stderr)
     return 0
 
 
