@@ -20,15 +20,13 @@ ZHANG = "+8613900001111"  # 张三
 
 
 class Gate:
-    """Holds the calls of a function that match until released, in any order."""
+    """Holds the calls of ``real`` whose ``key(*args)`` is in ``holds`` until released, in
+    whatever order the test releases them."""
 
-    def __init__(self, real, holds) -> None:
-        self.real, self.holds = real, holds
+    def __init__(self, real, key, holds) -> None:
+        self.real, self.key, self.holds = real, key, holds
         self.started: dict[str, threading.Event] = {}
         self.release: dict[str, threading.Event] = {}
-
-    def key(self, *args):
-        raise NotImplementedError
 
     def __call__(self, *args, **kwargs):
         key = self.key(*args)
@@ -43,13 +41,12 @@ class Gate:
 
 @pytest.mark.parametrize("last", ["+8618600000099", ZHANG])
 async def test_the_last_of_a_hundred_pops_wins(desk, monkeypatch, last: str) -> None:
-    cards = Gate(lookup.card, {"yang"})
     with desk.session() as s:
         yang_id = lookup.search(s, YANG)[0].customer_id
-    cards.key = lambda session, customer_id, *rest: "yang" if customer_id == yang_id else ""
+    cards = Gate(lookup.card, lambda session, customer_id, *rest: "yang"
+                 if customer_id == yang_id else "", {"yang"})
     slow = {"+8618600000002", "+8618600000003", "+8618600000004"}
-    calls = Gate(contacts.record_call, slow)
-    calls.key = lambda session, number, *rest: number
+    calls = Gate(contacts.record_call, lambda session, number, *rest: number, slow)
     monkeypatch.setattr(lookup, "card", cards)
     monkeypatch.setattr(contacts, "record_call", calls)
     numbers = [YANG] + [f"+86186000000{i:02d}" for i in range(1, 99)] + [last]
