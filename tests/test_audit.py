@@ -137,7 +137,21 @@ def test_sync_conflict_listing_is_audited(tmp_path: Path, capsys) -> None:
     assert (row["agent_id"], row["entity"], row["shown"]) == ("A1002", "ticket", [number])
 
 
-def test_audit_lists_rows_for_a_supervisor(desk, capsys) -> None:
+@pytest.fixture
+def supervisor(monkeypatch) -> None:
+    monkeypatch.setenv("AGENTDESK_ROLE", "supervisor")
+
+
+def test_only_a_supervisor_lists_the_audit_log(desk, capsys) -> None:
+    cli.main(["lookup", "张", "--db", str(desk.path)])
+    capsys.readouterr()
+    assert cli.main(["audit", "--db", str(desk.path), "--lang", "en"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "only a supervisor lists the audit log" in out.err
+    assert [r["command"] for r in _rows(desk.path)] == ["lookup"]
+
+
+def test_audit_lists_rows_for_a_supervisor(desk, supervisor, capsys) -> None:
     path = str(desk.path)
     cli.main(["--agent", "A1001", "lookup", "张", "--db", path])
     cli.main(["--agent", "A2002", "lookup", "李\x1b[31m", "--db", path])
@@ -160,7 +174,7 @@ def test_audit_lists_rows_for_a_supervisor(desk, capsys) -> None:
     assert [r["command"] for r in _rows(desk.path)][-2:] == ["audit", "audit"]
 
 
-def test_audit_since(desk, monkeypatch, capsys) -> None:
+def test_audit_since(desk, supervisor, monkeypatch, capsys) -> None:
     path = str(desk.path)
     monkeypatch.setenv("AGENTDESK_NOW", "2026-11-24T23:59:00+08:00")
     cli.main(["lookup", "张", "--db", path])
@@ -181,7 +195,7 @@ def test_old_rows_survive_the_migration_and_the_log_stays_append_only(tmp_path: 
 
     path = tmp_path / "old.db"
     engine = store.sqlite_engine(path, readonly=False)
-    migrations.upgrade(engine, path, target="0009")
+    migrations.upgrade(engine, path, target="0010")
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO audit_log (id, at, agent_id, action, entity, entity_id, detail) "

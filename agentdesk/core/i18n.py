@@ -603,6 +603,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "import.errors_customers_only": {"zh": "--errors 只用于导入客户（import customers）",
                                      "en": "--errors goes with import customers"},
     "export.written": {"zh": "已导出 {count} 户 -> {file}", "en": "{count} customers -> {file}"},
+    "audit.role": {"zh": "只有班长（supervisor）能查看审计日志；本席角色：{role}",
+                   "en": "only a supervisor lists the audit log; this desk's role: {role}"},
     "audit.none": {"zh": "审计日志中没有符合条件的记录", "en": "no audit rows match"},
     "audit.more": {"zh": "等另 {count} 项", "en": "and {count} more"},
     "audit.bad_since": {"zh": "--since 不是日期或时间（写作 2026-11-25 或 2026-11-25T09:30）：{value}",

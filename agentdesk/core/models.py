@@ -353,7 +353,7 @@ class AuditLog(SQLModel, table=True):
     entity: str  # customer / ticket / ...
     entity_id: str = ""
     detail: str = ""
-    # What a command printed or wrote (migration 0010, :mod:`agentdesk.core.audit`); None
+    # What a command printed or wrote (migration 0011, :mod:`agentdesk.core.audit`); None
     # only in the centre's own rows, which never set them.
     command: str | None = ""  # lookup / ticket show / export customers / report / ...
     shown: str | None = ""  # JSON list: customer ids, ticket numbers, caller numbers

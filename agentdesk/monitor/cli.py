@@ -220,15 +220,19 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    """The audit log for a supervisor. Anyone who can run agentdesk on this desk can list
-    it: the config knows no roles yet (the agent table's role is not enforced anywhere)."""
+    """The audit log, for a supervisor (the desk's configured ``role``, as the notice
+    commands check it: a guard against the wrong desk, not against its own user, who can
+    read the database file anyway)."""
     import json
 
     from agentdesk.cli_support import load_config, open_desk
     from agentdesk.core import audit
+    from agentdesk.core.i18n import t
     from agentdesk.monitor import audit_view
 
     config = load_config(args, set_lang=True)
+    if config.role != "supervisor":
+        raise _error(t("audit.role", role=config.role))
     try:
         since = audit_view.since(args.since) if args.since else None
     except audit_view.SinceError as exc:
