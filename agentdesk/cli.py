@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from agentdesk import __version__
-from agentdesk.cli_support import EXIT_USAGE, CliError, common, load_config
+from agentdesk.cli_support import EXIT_USAGE, CliError, common, early_lang, load_config
 
 # Each package registers its own commands: its ``cli`` module imports only the standard
 # library (and agentdesk.cli_support) at load time and defines
@@ -98,6 +98,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    early_lang(argv)
     args = build_parser().parse_args(argv)
     from agentdesk.core.config import ConfigError
     from agentdesk.core.i18n import UnknownLanguage

@@ -288,7 +288,8 @@ class AgentDesk(App):
         from agentdesk.customers import screenpop
 
         try:
-            self._pop_server = await screenpop.serve(self.pop_call)
+            self._pop_server = await screenpop.serve(self.pop_call,
+                                                     on_stale=self.note_superseded_call)
         except (OSError, screenpop.PopError) as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
@@ -308,6 +309,12 @@ class AgentDesk(App):
         serial = self.begin_call(number)
         self.switch_mode("lookup")
         self._record_call(serial, number)
+
+    def note_superseded_call(self, number: str) -> None:
+        """A call that rang before the one on screen but reached the desk after it: kept
+        as a contact, never popped over the newer call (serial 0 is never current once a
+        call has rung, so its answer is dropped)."""
+        self._record_call(0, number)
 
     @work(thread=True, group="contact")
     def _record_call(self, serial: int, number: str) -> None:

@@ -653,6 +653,39 @@ CATALOG: dict[str, dict[str, str]] = {
               "本用户的文件夹）",
         "en": "{path} can be written by other users: the screen pop does not listen there "
               "(point AGENTDESK_SOCKET into a folder of this user's own)"},
+    # issue 20 (audit branch): bounded --limit, the import's errors file, the audit log
+    "cli.limit": {"zh": "须为 1 到 {most} 之间的整数（收到 {value}）",
+                  "en": "must be a whole number from 1 to {most} (got {value})"},
+    "import.more": {"zh": "……另有 {count} 行错误（加 --errors FILE 可把每一行写入文件）",
+                    "en": "… and {count} more (--errors FILE writes every one to a file)"},
+    "import.errors_written": {"zh": "全部 {count} 行错误（行号、原因、原字段）已写入 {file}",
+                              "en": "all {count} bad row(s) (line, reason, fields) written to "
+                                    "{file}"},
+    "import.errors_is_source": {"zh": "{path} 就是要导入的文件：错误文件不能覆盖它",
+                                "en": "{path} is the file being imported: the errors file "
+                                      "cannot overwrite it"},
+    "import.errors_no_folder": {"zh": "{path}：文件夹不存在（错误文件写不进去）",
+                                "en": "{path}: folder not found (for the errors file)"},
+    "import.errors_is_folder": {"zh": "{path} 是文件夹：--errors 需要一个文件名",
+                                "en": "{path} is a folder: --errors takes a file name"},
+    "import.errors_customers_only": {"zh": "--errors 只用于导入客户（import customers）",
+                                     "en": "--errors goes with import customers"},
+    "export.written": {"zh": "已导出 {count} 户 -> {file}", "en": "{count} customers -> {file}"},
+    "audit.role": {"zh": "只有班长（supervisor）能查看审计日志；本席角色：{role}",
+                   "en": "only a supervisor lists the audit log; this desk's role: {role}"},
+    "audit.none": {"zh": "审计日志中没有符合条件的记录", "en": "no audit rows match"},
+    "audit.more": {"zh": "等另 {count} 项", "en": "and {count} more"},
+    "audit.bad_since": {"zh": "--since 不是日期或时间（写作 2026-11-25 或 2026-11-25T09:30）：{value}",
+                        "en": "--since: not a day or a time (write 2026-11-25 or "
+                              "2026-11-25T09:30): {value}"},
+    "audit.col.at": {"zh": "时间", "en": "time"},
+    "audit.col.agent": {"zh": "坐席", "en": "agent"},
+    "audit.col.action": {"zh": "动作", "en": "action"},
+    "audit.col.command": {"zh": "命令", "en": "command"},
+    "audit.col.entity": {"zh": "对象", "en": "of"},
+    "audit.col.count": {"zh": "条数", "en": "count"},
+    "audit.col.shown": {"zh": "所见", "en": "shown"},
+    "audit.col.detail": {"zh": "详情", "en": "detail"},
 }
 
 

@@ -360,6 +360,11 @@ class AuditLog(SQLModel, table=True):
     entity: str  # customer / ticket / ...
     entity_id: str = ""
     detail: str = ""
+    # What a command printed or wrote (migration 0011, :mod:`agentdesk.core.audit`); None
+    # only in the centre's own rows, which never set them.
+    command: str | None = ""  # lookup / ticket show / export customers / report / ...
+    shown: str | None = ""  # JSON list: customer ids, ticket numbers, caller numbers
+    shown_count: int | None = 0  # records shown (an export: its count, without the list)
 
 
 APPEND_ONLY_TABLES = ("ticket_event", "audit_log", "notice_event")

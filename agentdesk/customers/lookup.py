@@ -43,6 +43,7 @@ REPEAT_DAYS, REPEAT_CALLS = 7, 2  # called 2 or more times in 7 days: a repeat c
 NOTICE_LOOKAHEAD_H = 24  # planned outages starting within a day are shown too
 MAX_QUERY = 100  # longer input is not a lookup; the screen says so instead of scanning
 POOL = 50  # candidates read to order equal matches (see search)
+MOST = 200  # matches one search returns at most (`agentdesk lookup --limit` is bounded by it)
 
 
 class QueryError(ValueError):
@@ -166,7 +167,7 @@ FROM customer c WHERE c.id IN ({marks})
 def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     """Ranked matches for ``query``; raises :class:`QueryError` for unusable input."""
     query = clean(query)
-    limit = max(1, min(int(limit), 200))
+    limit = max(1, min(int(limit), MOST))
     # Equal matches are ordered by who called last: a few more than shown are read, so
     # the cut to ``limit`` falls by that order, not by which the index gave first.
     pool = max(limit * 2, POOL)
@@ -354,8 +355,7 @@ def card(session: Session, customer_id: str) -> Card | None:
 def audit_read(session: Session, agent: str, customer_id: str, when: datetime | None = None
                ) -> None:
     """Opening a card is a read of personal data: record who, when, which customer."""
-    from agentdesk.core import clock
-    from agentdesk.core.models import AuditLog
+    from agentdesk.core import audit
 
-    session.add(AuditLog(at=when or clock.now(), agent_id=agent, action="read",
-                         entity="customer", entity_id=customer_id))
+    audit.record(session, agent, "desk", "customer", [customer_id], action=audit.READ,
+                 entity_id=customer_id, when=when)

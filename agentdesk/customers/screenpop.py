@@ -10,6 +10,7 @@ hands :func:`serve` a callback.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -104,15 +105,25 @@ def listening(path: Path) -> bool:
         return False
 
 
-async def serve(on_call: Callable[[str], None], path: Path | None = None
+async def serve(on_call: Callable[[str], None], path: Path | None = None,
+                on_stale: Callable[[str], None] | None = None
                 ) -> asyncio.AbstractServer | None:
-    """Listen for calls; None when another live desk already owns the socket."""
+    """Listen for calls; None when another live desk already owns the socket.
+
+    Each connection is numbered as it is accepted: a call that connected before the last
+    one popped but spoke after it is older, and goes to ``on_stale`` (the desk keeps it
+    as a contact) instead of popping over the newer call."""
     path = path or socket_path()
     _private_dir(path)
     if not _clear_stale(path):
         return None
 
+    order = itertools.count(1)
+    newest = 0
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal newest
+        seq = next(order)  # before the first await: accept order
         try:
             line = await asyncio.wait_for(reader.readline(), timeout=2.0)
             message = json.loads(line[:MAX_MESSAGE] or b"{}")
@@ -120,7 +131,11 @@ async def serve(on_call: Callable[[str], None], path: Path | None = None
             if message.get("type") != "call" or not number.strip():
                 reply = {"ok": False, "error": "expected {\"type\": \"call\", \"number\": ...}"}
             else:
-                on_call(number)
+                if seq > newest:
+                    newest = seq
+                    on_call(number)
+                elif on_stale is not None:
+                    on_stale(number)
                 reply = {"ok": True}
         except (ValueError, asyncio.TimeoutError) as exc:
             reply = {"ok": False, "error": f"bad message: {exc}"}

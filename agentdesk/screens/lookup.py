@@ -43,6 +43,9 @@ class LookupScreen(SearchScreen):
         self._last_query = ""
         self._popped: str | None = None
         self._popped_call = 0  # the serial of the last call popped here
+        # Card loads are numbered; only the newest may draw. A pop takes a number too, so
+        # a card still loading for an earlier caller never lands on a later call.
+        self._card_seq = 0
         self.matches: list[Match] = []
         self.card: Card | None = None
 
@@ -119,6 +122,9 @@ class LookupScreen(SearchScreen):
         from agentdesk.customers.phones import display
 
         self._popped = number
+        self._card_seq += 1
+        self.card = None  # the last caller's card goes now, not when the next one loads
+        self.query_one("#card", CustomerCard).show(None)
         shown = display(number)
         self._last_query = shown  # the box's own debounced search would only repeat it
         self.query_one("#query", Input).value = shown
@@ -178,7 +184,8 @@ class LookupScreen(SearchScreen):
 
     @on(DataTable.RowHighlighted, "#results")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value:
+        # A highlight queued before a newer pop or search replaced the rows is stale.
+        if event.row_key.value and event.row_key in event.data_table.rows:
             self._load_card(event.row_key.value)
 
     def show_customer(self, customer_id: str) -> None:
@@ -186,10 +193,13 @@ class LookupScreen(SearchScreen):
 
     def _load_card(self, customer_id: str) -> None:
         # The call's contact is read here, on the UI thread, not from the worker.
-        self._read_card(customer_id, self.desk.agent_code, self.desk.call.contact_id)
+        self._card_seq += 1
+        self._read_card(self._card_seq, customer_id, self.desk.agent_code,
+                        self.desk.call.contact_id)
 
     @work(thread=True, exclusive=True, group="card")
-    def _read_card(self, customer_id: str, agent_code: str, contact_id: str | None) -> None:
+    def _read_card(self, seq: int, customer_id: str, agent_code: str,
+                   contact_id: str | None) -> None:
         from agentdesk.customers import contacts, lookup
         from agentdesk.tickets import taxonomy
 
@@ -204,8 +214,10 @@ class LookupScreen(SearchScreen):
                 if contact_id:  # the caller on the line is this customer
                     contacts.link(session, contact_id, customer_id)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_card, card)
+            self.app.call_from_thread(self._show_card, seq, card)
 
-    def _show_card(self, card: Card | None) -> None:
+    def _show_card(self, seq: int, card: Card | None) -> None:
+        if seq != self._card_seq:
+            return  # a newer card load or pop came since: this one is stale
         self.card = card
         self.query_one("#card", CustomerCard).show(card)

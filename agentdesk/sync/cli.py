@@ -13,6 +13,7 @@ from pathlib import Path
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
     from agentdesk.core.config import Config
+    from agentdesk.core.store import Store
     from agentdesk.sync import engine
     from agentdesk.sync.central import Central, CentralError
 
@@ -43,6 +44,8 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("what", choices=("customers", "kb", "sla"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
+    q.add_argument("--errors", metavar="FILE", type=Path,
+                   help="customers: write every bad row (line, reason, fields) to this CSV")
     q.add_argument("--no-seed", action="store_true",
                    help="customers: do not rebuild the new-desk seed afterwards")
     q.add_argument("--central", metavar="URL")
@@ -89,6 +92,11 @@ def cmd_central(args: argparse.Namespace) -> int:
 def _central(args: argparse.Namespace, url: str) -> int:
     from agentdesk.sync import central
 
+    if getattr(args, "errors", None) and args.what != "customers":
+        from agentdesk.cli_support import CliError
+        from agentdesk.core.i18n import t
+
+        raise CliError(t("import.errors_customers_only"))
     centre = central.connect(url)
     try:
         if args.central_command == "init":
@@ -105,13 +113,16 @@ def _central(args: argparse.Namespace, url: str) -> int:
         elif args.what == "kb":
             report = load.articles(centre, args.file)
         else:
-            from agentdesk.customers import csvio as customers_io
+            from agentdesk.customers import csvio as customers_io, rejects
             from agentdesk.cli_support import CliError
 
             try:
-                report = load.customers(centre, args.file, encoding=args.encoding)
+                with rejects.writing(args.errors, args.file) as on_bad:
+                    report = load.customers(centre, args.file, encoding=args.encoding,
+                                            on_bad=on_bad)
             except customers_io.ImportFileError as exc:
                 raise CliError(str(exc)) from None
+            report.errors_file = str(args.errors or "")
         print(report.format())
         if args.what == "customers" and not args.no_seed and report.inserted + report.updated:
             _seed(centre)
@@ -197,6 +208,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     plan.succeeded()
                     if args.verify:
                         return _verify(desk, centre, args, config.desk, report, url)
+                    _audit_listing(desk, config.agent_id, report)
                     if args.json:
                         print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
                     else:
@@ -220,6 +232,21 @@ def cmd_sync(args: argparse.Namespace) -> int:
         stop()
         if centre is not None:
             centre.dispose()
+
+
+def _audit_listing(desk: Store, agent: str, report: engine.SyncReport) -> None:
+    """The conflicts and set-aside changes a sync is about to print (or put in its JSON)
+    are audited first, as every listing of the desk's records is."""
+    if not (report.conflicts or report.quarantined):
+        return
+    from agentdesk.core import audit
+
+    with desk.session() as session:
+        audit.record(session, agent, "sync", "ticket",
+                     [str(c["ticket_number"]) for c in report.conflicts],
+                     count=len(report.conflicts) + len(report.quarantined),
+                     detail={"set_aside": [f"{q['entity']} {q['row_id']}"
+                                           for q in report.quarantined]})
 
 
 def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
