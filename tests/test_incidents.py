@@ -152,6 +152,9 @@ def test_cli_open_link_close(desk, tmp_path: Path, monkeypatch, capsys) -> None:
     assert cli.main(["incident", "close", opened["id"], "--cause", "已修复", "--json",
                      *db]) == 0
     assert len(json.loads(capsys.readouterr().out)["callers"]) == 1
+    with desk.engine.connect() as conn:  # the callers it printed are audited
+        assert conn.exec_driver_sql("SELECT shown_count FROM audit_log WHERE command = "
+                                    "'incident close'").scalar() == 1
     assert cli.main(["incident", "list", "--json", *db]) == 0
     [listed] = json.loads(capsys.readouterr().out)
     assert (listed["status"], listed["cause"]) == ("closed", "已修复")

@@ -112,6 +112,10 @@ def cmd_incident(args: argparse.Namespace) -> int:
             elif command == "close":
                 callers = incidents.close(session, args.id, who, now, args.cause)
                 out = {"callers": [c.__dict__ for c in callers]}
+                from agentdesk.core import audit  # the callers are customer data
+
+                audit.record(session, config.agent_id, "incident close", "customer",
+                             [c.customer_id or c.number for c in callers])
                 line = t("incident.cli.closed", n=len(callers))
                 if args.call_back:
                     line += " " + t("incident.cli.call_backs", n=len(callers))
