@@ -59,6 +59,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "lookup.hint": {"zh": "输入后自动搜索；↑↓ 选择，回车看客户卡",
                     "en": "Type to search; ↑↓ to choose, Enter for the card"},
     "lookup.count": {"zh": "找到 {n} 户", "en": "{n} found"},
+    "lookup.count_more": {"zh": "显示前 {n} 户，还有更多：再加一条线索（如电话尾号、小区）",
+                          "en": "first {n} shown, more match: add a clue (last digits of "
+                                "the phone, the community)"},
     "match.account": {"zh": "户号", "en": "account"},
     "match.phone": {"zh": "电话", "en": "phone"},
     "match.name": {"zh": "姓名", "en": "name"},

@@ -200,11 +200,18 @@ def by_phone(session: Session, customer_ids: Iterable[str]) -> list[Match]:
     return _matches(session, {cid: (0, "phone") for cid in ids}, max(1, len(ids)))
 
 
-def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> list[Match]:
+class Matches(list):
+    """The matches shown, and whether more matched than were shown (``more``): the screen
+    says "20 shown, more match" instead of "found 20"."""
+
+    more: bool = False
+
+
+def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> Matches:
     from agentdesk.core.models import format_address
 
     if not best:
-        return []
+        return Matches()
     # Among equal matches: who called last, then who has open tickets (read for every
     # candidate from the contact and ticket indexes, no customer row), then the account
     # among those shown (the cut itself falls in id order: uuid7, the file's order).
@@ -217,7 +224,9 @@ def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> 
                      format_address(*r[4:10]), r[3], best[r[0]][1], best[r[0]][0])
                for r in rows]
     matches.sort(key=lambda m: (m.rank, *order.get(m.customer_id, (0, 0)), m.account_no))
-    return matches
+    out = Matches(matches)
+    out.more = len(best) > limit
+    return out
 
 
 def _order(session: Session, ids: list[str]) -> dict[str, tuple[int, int]]:

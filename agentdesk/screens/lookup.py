@@ -180,7 +180,9 @@ class LookupScreen(SearchScreen):
         elif not found:
             status.update(Text(t("lookup.none")))
         else:
-            status.update(Text(t("lookup.count", n=len(found))))
+            more = getattr(found, "more", False)
+            status.update(Text(t("lookup.count_more" if more else "lookup.count",
+                                 n=len(found))))
 
     @on(DataTable.RowHighlighted, "#results")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
