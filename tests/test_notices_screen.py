@@ -127,6 +127,7 @@ async def test_publish_with_a_mistake_then_fixed(desk) -> None:
 
 
 async def test_an_area_with_nobody_asks_before_publishing(desk) -> None:
+    publish(desk, starts_at=clock.now() + timedelta(hours=1))  # listed first (newest start)
     app = supervisor_app(desk)
     async with app.run_test(size=WIDE) as pilot:
         await _open(pilot)
@@ -138,13 +139,14 @@ async def test_an_area_with_nobody_asks_before_publishing(desk) -> None:
         assert "范围内没有该业务的用户：不存在区/某街道" in visible_text(app)
         await pilot.press("n")  # no: back to the form, nothing written
         await settle(pilot)
-        assert "未发布" in visible_text(app) and notice_rows(desk) == []
+        assert "未发布" in visible_text(app) and len(notice_rows(desk)) == 1
         await pilot.press("ctrl+s")
         await settle(pilot)
         await pilot.press("y")
-        assert await wait_until(pilot, lambda: len(notice_rows(desk)) == 1)
+        assert await wait_until(pilot, lambda: len(notice_rows(desk)) == 2)
         await settle(pilot)
-        assert "发布，范围内 0 户" in visible_text(app)
+        assert "发布，范围内 0 户" in visible_text(app)  # the new notice, selected
+        assert app.screen.selected.title == "某街道计划停水"
 
 
 async def test_revise_and_withdraw_show_in_the_history(desk) -> None:

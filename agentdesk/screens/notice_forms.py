@@ -44,6 +44,14 @@ class Who:
     role: str
 
 
+@dataclass(frozen=True)
+class Written:
+    """What a form wrote: the message to show and the notice it was about."""
+
+    message: str
+    notice_id: str
+
+
 def shown_time(value: datetime | None) -> str:
     return clock.local(value).strftime(TIME_FORMAT) if value else ""
 
@@ -74,22 +82,30 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class NoticeForm(ModalScreen["str | None"]):
+class NoticeForm(ModalScreen["Written | None"]):
     """What the three forms share: the frame, the error line, Ctrl+S and Esc, and the
-    write in a worker. Dismissed with the message to show when it wrote, None on Esc."""
+    write in a worker. Dismissed with what it wrote, None on Esc."""
 
     DEFAULT_CSS = """
     NoticeForm { align: center middle; }
-    NoticeForm > VerticalScroll { width: 90; height: auto; max-height: 90%;
+    NoticeForm > VerticalScroll { width: 90; height: auto; max-height: 95%;
                                   border: thick $accent; background: $surface; padding: 0 1; }
-    NoticeForm .label { color: $text-muted; margin-top: 1; }
+    NoticeForm #error { color: $error; text-style: bold; height: auto; margin-bottom: 1;
+                        display: none; }
+    NoticeForm .label { color: $text-muted; }
     NoticeForm #areas { height: 5; }
-    NoticeForm Horizontal { height: auto; }
-    NoticeForm Horizontal > Select { width: 1fr; }
-    NoticeForm #error { color: $error; text-style: bold; margin-top: 1; }
+    NoticeForm .pair { height: auto; }
+    NoticeForm .pair > Select { width: 1fr; }
+    NoticeForm .row { height: 1; margin-bottom: 1; }
+    NoticeForm .row > .label { width: 14; }
+    NoticeForm .row > Input { width: 1fr; height: 1; border: none; padding: 0 1;
+                              background: $boost; }
+    NoticeForm .row > Input:focus { background: $primary 30%; }
     """
     BINDINGS = [Binding("ctrl+s", "submit", "notices.form.submit", priority=True),
                 Binding("escape", "cancel", "ticket.dup.cancel")]
+
+    KEYS = "notices.form.keys"  # the hint under the fields
 
     def __init__(self, store: Store, who: Who, heading: str) -> None:
         super().__init__()
@@ -100,9 +116,10 @@ class NoticeForm(ModalScreen["str | None"]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text(self.heading, style="bold"))
-            yield from self.fields()
+            # on top, seen without scrolling; hidden while there is nothing to say
             yield Static("", id="error", markup=False)
-            yield Static(Text(t("notices.form.keys"), style="dim"))
+            yield from self.fields()
+            yield Static(Text(t(self.KEYS), style="dim"))
 
     def fields(self) -> ComposeResult:
         raise NotImplementedError
@@ -111,12 +128,21 @@ class NoticeForm(ModalScreen["str | None"]):
     def label(key: str) -> Static:
         return Static(t(key), classes="label", markup=False)
 
+    def row(self, key: str, box: Input) -> Horizontal:
+        """A label and its one-line box side by side."""
+        return Horizontal(self.label(key), box, classes="row")
+
     def text(self, selector: str) -> str:
         return self.query_one(selector, Input).value
 
     def error(self, message: str) -> None:
         self.busy = False
-        self.query_one("#error", Static).update(Text(message))
+        self.say(Text(message))
+
+    def say(self, text: Text) -> None:
+        line = self.query_one("#error", Static)
+        line.update(text)
+        line.display = bool(text.plain)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -133,7 +159,7 @@ class NoticeForm(ModalScreen["str | None"]):
             self.error(str(exc))
             return
         self.busy = True
-        self.query_one("#error", Static).update(Text(t("notices.form.saving"), style="dim"))
+        self.say(Text(t("notices.form.saving"), style="dim"))
         self.write(values, False)
 
     def read(self) -> dict[str, Any]:
@@ -141,8 +167,8 @@ class NoticeForm(ModalScreen["str | None"]):
         raise NotImplementedError
 
     def apply(self, session: Session, values: dict[str, Any], now: datetime,
-              force: bool) -> str:
-        """The service call; returns the message to show."""
+              force: bool) -> Written:
+        """The service call."""
         raise NotImplementedError
 
     @work(thread=True, exclusive=True, group="notice-write")
@@ -152,14 +178,14 @@ class NoticeForm(ModalScreen["str | None"]):
 
         try:
             with self.store.session() as session:  # rolls back on any error
-                message = self.apply(session, values, clock.now(), force)
+                written = self.apply(session, values, clock.now(), force)
         except NobodyInside as exc:
             self.app.call_from_thread(self.ask_force, values, exc.per_area)
             return
         except (NoticeError, AreaError) as exc:
             self.app.call_from_thread(self.error, str(exc))
             return
-        self.app.call_from_thread(self.dismiss, message)
+        self.app.call_from_thread(self.dismiss, written)
 
     def ask_force(self, values: dict[str, Any], per_area: dict[str, int]) -> None:
         def answered(yes: bool | None) -> None:
@@ -181,24 +207,23 @@ class PublishForm(NoticeForm):
     def fields(self) -> ComposeResult:
         from agentdesk.centre.notices import KINDS, UTILITIES
 
-        with Horizontal():
+        with Horizontal(classes="pair"):
             yield Select([(t(f"utility.{u}"), u) for u in UTILITIES], value=UTILITIES[0],
                          allow_blank=False, id="utility")
             yield Select([(t(f"card.notice.{k}"), k) for k in KINDS], value=KINDS[0],
                          allow_blank=False, id="kind")
         yield self.label("notices.form.areas")
         yield TextArea(id="areas")
-        yield self.label("notices.form.from")
         now = clock.local().replace(second=0, microsecond=0)
-        yield Input(shown_time(now), id="from")
-        yield self.label("notices.form.to")
-        yield Input(shown_time(now + timedelta(hours=4)), id="to")
-        yield self.label("notices.form.restore")
-        yield Input(id="restore")
-        yield self.label("notices.form.cause")
-        yield Input(id="cause")
-        yield self.label("notices.form.title")
-        yield Input(id="title")
+        yield self.row("notices.form.from", Input(shown_time(now), id="from"))
+        yield self.row("notices.form.to", Input(shown_time(now + timedelta(hours=4)),
+                                                id="to"))
+        yield self.row("notices.form.restore", Input(id="restore",
+                                                     placeholder=t("notices.form.optional")))
+        yield self.row("notices.form.cause", Input(id="cause",
+                                                   placeholder=t("notices.form.cause_hint")))
+        yield self.row("notices.form.title", Input(id="title",
+                                                   placeholder=t("notices.form.title_hint")))
 
     def on_mount(self) -> None:
         self.query_one("#areas", TextArea).focus()
@@ -231,13 +256,13 @@ class PublishForm(NoticeForm):
             cause=self.text("#cause"), title=self.text("#title"))}
 
     def apply(self, session: Session, values: dict[str, Any], now: datetime,
-              force: bool) -> str:
+              force: bool) -> Written:
         from agentdesk.centre import notices
 
         done = notices.publish(session, values["draft"], self.who.code, self.who.name,
                                self.who.role, now, force=force)
-        return t("notice.cli.published", title=done.notice.title, id=done.notice.id[:13],
-                 customers=done.customers)
+        return Written(t("notice.cli.published", title=done.notice.title,
+                         id=done.notice.id[:13], customers=done.customers), done.notice.id)
 
 
 class ReviseForm(NoticeForm):
@@ -248,12 +273,11 @@ class ReviseForm(NoticeForm):
         self.notice = notice
 
     def fields(self) -> ComposeResult:
-        yield self.label("notices.form.restore")
-        yield Input(shown_time(self.notice.restore_by), id="restore")
-        yield self.label("notices.form.to")
-        yield Input(shown_time(self.notice.ends_at), id="to")
-        yield self.label("notices.form.note")
-        yield Input(self.notice.note, id="note")
+        yield self.row("notices.form.restore", Input(shown_time(self.notice.restore_by),
+                                                     id="restore"))
+        yield self.row("notices.form.to", Input(shown_time(self.notice.ends_at), id="to"))
+        yield self.row("notices.form.note", Input(self.notice.note, id="note",
+                                                  placeholder=t("notices.form.optional")))
 
     def on_mount(self) -> None:
         self.query_one("#restore", Input).focus()
@@ -267,24 +291,26 @@ class ReviseForm(NoticeForm):
                 "note": self.text("#note").strip()}
 
     def apply(self, session: Session, values: dict[str, Any], now: datetime,
-              force: bool) -> str:
+              force: bool) -> Written:
         from agentdesk.centre import notices
 
         notice = notices.update(session, self.notice.id, self.who.code, self.who.name,
                                 self.who.role, now, **values)
-        return t("notice.cli.updated", title=notice.title, revision=notice.revision)
+        return Written(t("notice.cli.updated", title=notice.title, revision=notice.revision),
+                       notice.id)
 
 
 class WithdrawForm(NoticeForm):
     """The reason, then a yes/no: a withdrawn notice leaves every card at once."""
+
+    KEYS = "notices.form.keys_plain"
 
     def __init__(self, store: Store, who: Who, notice: Notice) -> None:
         super().__init__(store, who, t("notices.form.withdraw", title=notice.title))
         self.notice = notice
 
     def fields(self) -> ComposeResult:
-        yield self.label("notices.form.reason")
-        yield Input(id="reason")
+        yield self.row("notices.form.reason", Input(id="reason"))
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -321,9 +347,9 @@ class WithdrawForm(NoticeForm):
                              answered)
 
     def apply(self, session: Session, values: dict[str, Any], now: datetime,
-              force: bool) -> str:
+              force: bool) -> Written:
         from agentdesk.centre import notices
 
         notice = notices.withdraw(session, self.notice.id, self.who.code, self.who.name,
                                   self.who.role, now, values["reason"])
-        return t("notice.cli.withdrawn", title=notice.title)
+        return Written(t("notice.cli.withdrawn", title=notice.title), notice.id)

@@ -24,7 +24,8 @@ from agentdesk.core import clock
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
-from agentdesk.screens.notice_forms import PublishForm, ReviseForm, WithdrawForm, Who
+from agentdesk.screens.notice_forms import (PublishForm, ReviseForm, WithdrawForm, Who,
+                                            Written)
 
 if TYPE_CHECKING:
     from agentdesk.centre.notices import Revision
@@ -73,7 +74,8 @@ def revision_text(rev: Revision) -> Text:
     out.append(" ")
     data = rev.data
     if rev.kind == "publish":
-        out.append(t("notices.history.publish", customers=data.get("customers", "?")))
+        out.append(t("notices.history.publish", customers=data["customers"])
+                   if "customers" in data else t("notices.history.published"))
     elif rev.kind == "withdraw":
         out.append(t("notices.history.withdraw"), style="bold red")
         out.append(" " + str(data.get("reason", "")))
@@ -138,6 +140,7 @@ class NoticesScreen(DeskScreen):
         self.show_all = False
         self.rows: list[Notice] = []
         self.selected: Notice | None = None  # on the right, as last read
+        self.wanted: str | None = None  # the notice to select when the list is loaded
         self.history: list[Revision] = []
 
     def compose(self) -> ComposeResult:
@@ -187,7 +190,8 @@ class NoticesScreen(DeskScreen):
             return  # toggled again while this loaded
         self.rows = rows
         table = self.query_one("#notices", DataTable)
-        keep = self.selected.id if self.selected else None
+        keep = self.wanted or (self.selected.id if self.selected else None)
+        self.wanted = None
         table.clear()
         for n in rows:
             label, style = _status(n, now)
@@ -237,10 +241,12 @@ class NoticesScreen(DeskScreen):
 
     # --- actions -------------------------------------------------------------------------
 
-    def _written(self, message: str | None) -> None:
-        if message:
-            self.notify(message, markup=False)
-            self.desk.data_version += 1  # this list, and every card, read the notices again
+    def _written(self, written: Written | None) -> None:
+        if written is None:
+            return
+        self.notify(written.message, markup=False)
+        self.wanted = written.notice_id  # the list shows it selected once reloaded
+        self.desk.data_version += 1  # this list, and every card, read the notices again
 
     def action_publish(self) -> None:
         if self.store is not None:
