@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 TIME_FIELDS = ("ends_at", "restore_by", "starts_at")
 
 
+def _label(key: str) -> str:
+    """A catalog field name (lower case in English, for messages) as a row's label."""
+    text = t(key)
+    return text[:1].upper() + text[1:]
+
+
 def _when(value: datetime | None) -> str:
     return clock.local(value).strftime("%m-%d %H:%M") if value else "—"
 
@@ -83,7 +89,7 @@ def revision_text(rev: Revision) -> Text:
         out.append(t("notices.history.update"))
         for field, change in data.items():
             old, new = change if isinstance(change, list) and len(change) == 2 else ("", change)
-            out.append(f"\n    {t('notice.field.' + field)}: ", style="dim")
+            out.append(f"\n    {_label('notice.field.' + field)}: ", style="dim")
             out.append(_value(field, old))
             out.append(" → ")
             out.append(_value(field, new), style="bold")
@@ -107,11 +113,11 @@ def notice_text(notice: Notice, history: list[Revision], now: datetime) -> Text:
     row(t("notices.detail.kind"), f"{t('utility.' + notice.utility)} · "
         f"{t('card.notice.' + notice.kind)}")
     row(t("notices.detail.window"), f"{_when(notice.starts_at)} – {_when(notice.ends_at)}")
-    row(t("notice.field.restore_by"), _when(notice.restore_by))
-    row(t("notice.field.cause"), notice.cause)
+    row(_label("notice.field.restore_by"), _when(notice.restore_by))
+    row(_label("notice.field.cause"), notice.cause)
     if notice.note:
-        row(t("notice.field.note"), notice.note)
-    out.append(f"{t('notice.field.areas')}:", style="dim")
+        row(_label("notice.field.note"), notice.note)
+    out.append(f"{_label('notice.field.areas')}:", style="dim")
     for area in areas.loads(notice.areas):
         out.append(f"\n  • {area}")
     out.append(f"\n\n{t('notices.detail.history')}:", style="dim")
