@@ -81,12 +81,12 @@ def revision_text(rev: Revision) -> Text:
     data = rev.data
     if rev.kind == "publish":
         out.append(t("notices.history.publish", customers=data["customers"])
-                   if "customers" in data else t("notices.history.published"))
+                   if "customers" in data else t("notice.event.publish"))
     elif rev.kind == "withdraw":
-        out.append(t("notices.history.withdraw"), style="bold red")
+        out.append(t("notice.event.withdraw"), style="bold red")
         out.append(" " + str(data.get("reason", "")))
     else:
-        out.append(t("notices.history.update"))
+        out.append(t("notice.event.update"))
         for field, change in data.items():
             old, new = change if isinstance(change, list) and len(change) == 2 else ("", change)
             out.append(f"\n    {_label('notice.field.' + field)}: ", style="dim")
