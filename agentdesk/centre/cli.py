@@ -144,21 +144,12 @@ def cmd_incident(args: argparse.Namespace) -> int:
 
 
 def _time(text: str | None, flag: str) -> datetime | None:
-    """A time as a supervisor types it; without an offset, the centre's time zone."""
-    from dateutil import parser
+    from agentdesk.centre import notices
 
-    from agentdesk.core import clock
-    from agentdesk.core.i18n import t, visible
-
-    if text is None:
-        return None
     try:
-        value = parser.parse(text)
-    except (ValueError, OverflowError):
-        raise CliError(t("notice.err.time", flag=flag, text=visible(text))) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=clock.centre_tz())
-    return value.astimezone(clock.UTC)
+        return notices.parse_time(text, flag)
+    except notices.NoticeError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _short(iso: str) -> str:

@@ -35,6 +35,26 @@ class NoticeError(ValueError):
     """A notice that cannot be published or changed, with what to do instead."""
 
 
+class NobodyInside(NoticeError):
+    """The areas hold no customer of the utility: a typo, unless the supervisor confirms
+    (``force``). ``per_area`` says what each area holds (zero everywhere)."""
+
+    def __init__(self, message: str, per_area: dict[str, int]) -> None:
+        super().__init__(message)
+        self.per_area = per_area
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One line of a notice's history: who (name and code), when, what changed."""
+
+    at: datetime
+    kind: str  # publish / update / withdraw
+    revision: int
+    who: str
+    data: dict
+
+
 @dataclass(frozen=True)
 class Draft:
     utility: str
@@ -63,6 +83,33 @@ def _text(name: str, value: str, most: int, required: bool = False) -> str:
     if any(ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) < 0xa0 for c in value):
         raise NoticeError(t("notice.err.control", field=name))
     return value
+
+
+def parse_time(text: str | None, name: str) -> datetime | None:
+    """A time as a supervisor types it (``2026-12-05 08:00``, ``12-05 8:00``, ``14:30``):
+    without an offset, the centre's time zone; a missing date is today there. Blank: None."""
+    from dateutil import parser
+
+    from agentdesk.core import clock
+    from agentdesk.core.i18n import visible
+
+    if text is None or not text.strip():
+        return None
+    today = clock.local().replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    try:
+        value = parser.parse(text, default=today)
+    except (ValueError, OverflowError):
+        raise NoticeError(t("notice.err.time", flag=name, text=visible(text))) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.centre_tz())
+    return value.astimezone(clock.UTC)
+
+
+def in_force(notice: Notice, now: datetime) -> bool:
+    """Not withdrawn and not over (restoration included): what :func:`listing` calls
+    active."""
+    return notice.status == "active" and max(notice.ends_at,
+                                             notice.restore_by or notice.ends_at) >= now
 
 
 def _supervisor(role: str) -> None:
@@ -124,7 +171,7 @@ def publish(session: Session, draft: Draft, agent_code: str, agent_name: str, ro
     per_area = count_customers(session, draft.utility, draft.areas)
     total = sum(per_area.values())
     if not total and not force:
-        raise NoticeError(t("notice.err.nobody", areas="、".join(per_area)))
+        raise NobodyInside(t("notice.err.nobody", areas="、".join(per_area)), per_area)
     agent = agents.ensure(session, agent_code, agent_name, role="supervisor")
     notice = Notice(utility=draft.utility, kind=draft.kind, cause=cause,
                     title=title or default_title(draft.utility, draft.kind, draft.areas),
@@ -250,6 +297,23 @@ def history(session: Session, notice_id: str) -> list[NoticeEvent]:
 
     return list(session.exec(select(NoticeEvent).where(NoticeEvent.notice_id == notice_id)
                              .order_by(NoticeEvent.at, NoticeEvent.revision)).all())
+
+
+def revisions(session: Session, notice_id: str) -> list[Revision]:
+    """:func:`history` with each event's agent as "name(code)" and its data decoded."""
+    from agentdesk.core.models import Agent
+
+    out = []
+    for event in history(session, notice_id):
+        agent = session.get(Agent, event.agent_id) if event.agent_id else None
+        who = f"{agent.name}({agent.code})" if agent else "—"
+        try:
+            data = json.loads(event.data or "{}")
+        except ValueError:
+            data = {}
+        out.append(Revision(event.at, event.kind, event.revision, who,
+                            data if isinstance(data, dict) else {}))
+    return out
 
 
 def as_json(notice: Notice) -> dict:

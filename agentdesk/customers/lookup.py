@@ -302,6 +302,18 @@ def _incidents(session: Session, customer: Customer) -> tuple[IncidentLine, ...]
                  for i, title, address, at in rows)
 
 
+def notices_in_force(session: Session, customer_id: str, now: datetime
+                     ) -> tuple[NoticeLine, ...]:
+    """The notices in force now over this customer's address (the card also shows those
+    starting within a day): read from the notice rows, for an answer to fill in."""
+    from agentdesk.core.models import Customer
+
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return ()
+    return tuple(n for n in _notices(session, customer, now) if n.active)
+
+
 def _open_tickets(session: Session, customer_id: str, now: datetime
                   ) -> tuple[TicketLine, ...]:
     from agentdesk.tickets import queue, service as tickets

@@ -222,4 +222,4 @@ class LookupScreen(SearchScreen):
         if seq != self._card_seq:
             return  # a newer card load or pop came since: this one is stale
         self.card = card
-        self.query_one("#card", CustomerCard).show(card)
+        self.query_one("#card", CustomerCard).show(card, self.desk.notices_stale_since)

@@ -222,11 +222,11 @@ def purge_stale(hours: float = 12) -> int:
 
 def training_config(config: Config, run: TrainingRun) -> Config:
     """The desk configuration for a session: the training database, no central store (a
-    training session is never synced), the trainee at the desk."""
+    training session is never synced), the trainee at the desk, as an agent."""
     from dataclasses import replace
 
     return replace(config, db=str(run.db_path), central_url="", agent_id=run.agent_code,
-                   agent_name=run.agent_name)
+                   agent_name=run.agent_name, role="agent")
 
 
 def _asked(line: Line, text: str) -> bool:
