@@ -100,7 +100,7 @@ def test_bad_incidents_get_a_clear_message_and_write_nothing(desk, kw, needle) -
                 "title": "爆管", "category": "water.burst",
                 "where": (areas.parse("二七区"),), **kw})
         assert s.connection().exec_driver_sql("SELECT count(*) FROM incident").scalar() == 0
-    with desk.session() as s, pytest.raises(incidents.IncidentError, match="area"):
+    with desk.session() as s, pytest.raises(incidents.IncidentError, match="--area"):
         incidents.open_incident(s, SUP, clock.now(), title="爆管", category="water.burst")
 
 

@@ -97,7 +97,7 @@ def test_notice_events_are_append_only(desk) -> None:
     (dict(cause="因" * 10_000), "过长"),
     (dict(cause="  "), "原因"),
     (dict(cause="爆管\x1b]0;pwned\x07"), "控制字符"),
-    (dict(areas=()), "area"),
+    (dict(areas=()), "范围"),
 ])
 def test_bad_notices_get_a_clear_message_and_write_nothing(desk, change, needle) -> None:
     with desk.session() as s:

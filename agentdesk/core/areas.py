@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from agentdesk.core.i18n import t, visible
+
 MAX_AREAS = 50
 MAX_PART = 64
 
@@ -40,22 +42,21 @@ def parse(text: str) -> Area:
     (``岳麓区//桃子湖小区`` cannot say which street)."""
     parts = [p.strip() for p in str(text).strip().strip("/").split("/")]
     if not parts or not parts[0]:
-        raise AreaError(f"empty area {text!r}: say district[/street[/community[/building]]]")
+        raise AreaError(t("area.err.empty", text=visible(text)))
     if len(parts) > 4:
-        raise AreaError(f"area {text!r} has {len(parts)} parts: at most district/street/"
-                        "community/building")
+        raise AreaError(t("area.err.parts", text=visible(text), n=len(parts)))
     if "" in parts:
-        raise AreaError(f"area {text!r} has an empty part between two others")
+        raise AreaError(t("area.err.gap", text=visible(text)))
     if any(len(p) > MAX_PART for p in parts):
-        raise AreaError(f"area {text!r}: a part longer than {MAX_PART} characters")
+        raise AreaError(t("area.err.long", text=visible(text[:80]), most=MAX_PART))
     return Area(*parts)
 
 
 def dumps(areas: list[Area] | tuple[Area, ...]) -> str:
     if not areas:
-        raise AreaError("a notice needs at least one area")
+        raise AreaError(t("area.err.none"))
     if len(areas) > MAX_AREAS:
-        raise AreaError(f"{len(areas)} areas: at most {MAX_AREAS} in one notice")
+        raise AreaError(t("area.err.many", n=len(areas), most=MAX_AREAS))
     return json.dumps([a.parts() for a in dict.fromkeys(areas)], ensure_ascii=False)
 
 

@@ -591,6 +591,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "notice.event.publish": {"zh": "发布", "en": "published"},
     "notice.event.update": {"zh": "修改", "en": "revised"},
     "notice.event.withdraw": {"zh": "撤销", "en": "withdrawn"},
+    "area.err.empty": {"zh": "范围为空：{text}；格式：区[/街道[/小区[/楼栋]]]",
+                       "en": "empty area {text}: say district[/street[/community[/building]]]"},
+    "area.err.parts": {"zh": "范围 {text} 有 {n} 段：最多 区/街道/小区/楼栋",
+                       "en": "area {text} has {n} parts: at most district/street/community/"
+                             "building"},
+    "area.err.gap": {"zh": "范围 {text} 中间有空的一段", "en": "area {text} has an empty part "
+                                                               "between two others"},
+    "area.err.long": {"zh": "范围 {text} 有一段超过 {most} 字",
+                      "en": "area {text}: a part longer than {most} characters"},
+    "area.err.none": {"zh": "至少需要一个范围（area）", "en": "at least one area is needed"},
+    "area.err.many": {"zh": "{n} 个范围：一条最多 {most} 个", "en": "{n} areas: at most {most} "
+                                                                 "in one"},
     # --- incidents (agentdesk/centre, issue 16) ---
     "incident.err.empty": {"zh": "{field}不能为空", "en": "{field} cannot be empty"},
     "incident.err.long": {"zh": "{field}过长（{length} 字，最多 {most}）",
