@@ -22,6 +22,7 @@ from agentdesk.core.i18n import t
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from agentdesk.centre.outreach import Rules
     from agentdesk.core.models import Notice, NoticeEvent
 
 UTILITIES = ("water", "power")
@@ -72,6 +73,7 @@ class Published:
     notice: Notice
     customers: int  # customers of the utility inside the areas
     per_area: dict[str, int] = field(default_factory=dict)
+    outreach: int = 0  # of them, the vulnerable and key ones to call (centre.outreach)
 
 
 def _text(name: str, value: str, most: int, required: bool = False) -> str:
@@ -152,9 +154,11 @@ def default_title(utility: str, kind: str, where: tuple[areas_mod.Area, ...]) ->
 
 
 def publish(session: Session, draft: Draft, agent_code: str, agent_name: str, role: str,
-            now: datetime, force: bool = False) -> Published:
+            now: datetime, force: bool = False, rules: Rules | None = None) -> Published:
     """A new notice in force from ``draft.starts_at``; refused when its areas hold no
-    customer of the utility unless ``force`` (a notice nobody can see is a typo)."""
+    customer of the utility unless ``force`` (a notice nobody can see is a typo). Its
+    outreach list is built at once (``rules``: who and by when; None: the defaults)."""
+    from agentdesk.centre import outreach
     from agentdesk.core import agents
     from agentdesk.core.models import Notice, NoticeEvent
 
@@ -185,7 +189,8 @@ def publish(session: Session, draft: Draft, agent_code: str, agent_name: str, ro
                                 {"areas": json.loads(where), "customers": total},
                                 ensure_ascii=False)))
     session.flush()
-    return Published(notice, total, per_area)
+    built = outreach.build(session, notice, now, rules)
+    return Published(notice, total, per_area, built.listed)
 
 
 def get(session: Session, ref: str) -> Notice:
@@ -207,9 +212,12 @@ def get(session: Session, ref: str) -> Notice:
 def update(session: Session, ref: str, agent_code: str, agent_name: str, role: str,
            now: datetime, *, restore_by: datetime | None = None, ends_at: datetime | None = None,
            note: str | None = None, cause: str | None = None,
-           where: tuple[areas_mod.Area, ...] | None = None) -> Notice:
+           where: tuple[areas_mod.Area, ...] | None = None,
+           rules: Rules | None = None) -> Notice:
     """A revision: only what is given changes; the event keeps each field's old and new
-    value. A withdrawn notice cannot be revised."""
+    value. A withdrawn notice cannot be revised. New areas or a new window build the
+    outreach list again (calls added, calls outside cancelled, nobody twice)."""
+    from agentdesk.centre import outreach
     from agentdesk.core import agents
     from agentdesk.core.models import NoticeEvent
 
@@ -249,12 +257,16 @@ def update(session: Session, ref: str, agent_code: str, agent_name: str, role: s
                             revision=notice.revision,
                             data=json.dumps(data, ensure_ascii=False)))
     session.flush()
+    if changed.keys() & {"areas", "ends_at", "restore_by"}:
+        outreach.build(session, notice, now, rules)
     return notice
 
 
 def withdraw(session: Session, ref: str, agent_code: str, agent_name: str, role: str,
              now: datetime, reason: str) -> Notice:
-    """Withdrawn: gone from every card at once (cards read only active notices)."""
+    """Withdrawn: gone from every card at once (cards read only active notices), and its
+    outreach calls not yet made cancelled."""
+    from agentdesk.centre import outreach
     from agentdesk.core import agents
     from agentdesk.core.models import NoticeEvent
 
@@ -271,6 +283,7 @@ def withdraw(session: Session, ref: str, agent_code: str, agent_name: str, role:
                             revision=notice.revision,
                             data=json.dumps({"reason": reason}, ensure_ascii=False)))
     session.flush()
+    outreach.build(session, notice, now)
     return notice
 
 

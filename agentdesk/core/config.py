@@ -36,6 +36,15 @@ class Config:
     # agent: the agent screens; supervisor: also notices, incidents and 督办 (issue 16).
     # The centre checks its own agent table too: a desk's config alone grants nothing there.
     role: str = "agent"
+    # Outage outreach (主动服务, agentdesk.centre.outreach): who is called before a notice's
+    # outage (these tags, ';'-separated, or a key level at least this), by when (this many
+    # hours before a planned start; within these minutes of a fault notice), and the
+    # default wait before calling a no-answer again.
+    outreach_tags: str = "吸氧;独居老人;残障;孤寡;电采暖"
+    outreach_key_level: int = 1
+    outreach_lead_h: int = 24
+    outreach_fault_min: int = 30
+    outreach_retry_min: int = 30
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()

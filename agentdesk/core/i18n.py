@@ -773,6 +773,56 @@ CATALOG: dict[str, dict[str, str]] = {
     "notices.confirm.keys": {"zh": "Y 确认 · N 或 Esc 取消", "en": "Y yes · N or Esc no"},
     "notices.confirm.yes": {"zh": "确认", "en": "Yes"},
     "notices.confirm.no": {"zh": "取消", "en": "No"},
+    # --- outage outreach (主动服务), issue 16 item 4 -------------------------------------
+    "sla.outreach": {"zh": "主动服务", "en": "Outreach"},
+    "outreach.row": {"zh": "☎ 主动服务", "en": "☎ Outreach"},
+    "outreach.key": {"zh": "重要客户{level}级", "en": "key customer L{level}"},
+    "outreach.status.due": {"zh": "待呼", "en": "to call"},
+    "outreach.status.no_answer": {"zh": "未接", "en": "no answer"},
+    "outreach.status.reached": {"zh": "已告知", "en": "reached"},
+    "outreach.status.needs_help": {"zh": "需帮助", "en": "needs help"},
+    "outreach.status.cancelled": {"zh": "已取消", "en": "cancelled"},
+    "outreach.retry_at": {"zh": "↻ {time} 再拨", "en": "↻ call again {time}"},
+    "outreach.cell": {"zh": "{reason} · {title}", "en": "{reason} · {title}"},
+    "outreach.err.result": {"zh": "未知结果 {result}（可用：{known}）",
+                            "en": "unknown result {result} (known: {known})"},
+    "outreach.err.unknown": {"zh": "没有这个主动服务呼叫：{ref}",
+                             "en": "no outreach call {ref}"},
+    "outreach.err.done": {"zh": "已呼叫过（{status}，{who} {when}），同一公告不重复呼叫",
+                          "en": "already called ({status}, {who} {when}); nobody is called "
+                                "twice for one notice"},
+    "outreach.err.cancelled": {"zh": "已取消：公告已撤销或不再覆盖该户",
+                               "en": "cancelled: the notice was withdrawn or no longer "
+                                     "covers this customer"},
+    "outreach.err.agent": {"zh": "未知坐席 {code}", "en": "unknown agent {code}"},
+    "outreach.err.retry": {"zh": "再拨间隔须为 1 到 {most} 分钟",
+                           "en": "call again in 1 to {most} minutes"},
+    "outreach.err.long": {"zh": "备注过长（{length} 字，最多 {most}）",
+                          "en": "note too long ({length} characters, at most {most})"},
+    "outreach.err.control": {"zh": "备注含控制字符", "en": "the note holds control characters"},
+    "outreach.ticket.text": {
+        "zh": "主动服务回访：{title}（{window}，{cause}）。用户{reason}，需要帮助：{note}",
+        "en": "Outreach call: {title} ({window}, {cause}). Customer {reason} needs help: "
+              "{note}"},
+    "outreach.ticket.no_note": {"zh": "详见通话", "en": "see the call"},
+    "outreach.key.reached": {"zh": "已告知", "en": "Reached"},
+    "outreach.key.no_answer": {"zh": "未接再拨", "en": "No answer"},
+    "outreach.key.needs_help": {"zh": "需帮助", "en": "Needs help"},
+    "outreach.not_a_call": {"zh": "1/2/3 用于主动服务呼叫（按 T 切到班组或全部）",
+                            "en": "1/2/3 record an outreach call (T: team or all)"},
+    "outreach.recorded.reached": {"zh": "已记录：{name} 已告知", "en": "recorded: {name} reached"},
+    "outreach.recorded.no_answer": {"zh": "已记录：{name} 未接，{minutes} 分钟后再拨",
+                                    "en": "recorded: {name} no answer, call again in "
+                                          "{minutes} min"},
+    "outreach.recorded.needs_help": {"zh": "已记录：{name} 需帮助，已开工单 {number}",
+                                     "en": "recorded: {name} needs help, ticket {number} "
+                                           "opened"},
+    "monitor.outreach": {"zh": "主动服务（生效公告）：待呼 {due} · 已完成 {done} · 超时 {late}",
+                         "en": "Outreach (notices in force): due {due} · done {done} · "
+                               "breached {late}"},
+    "notice.cli.outreach": {"zh": "主动服务：{n} 户待呼叫（重点与特殊群体）",
+                            "en": "outreach: {n} customer(s) to call (vulnerable and key)"},
+
 }
 
 

@@ -115,9 +115,18 @@ class Agent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
 
 
+# The customers an outreach worklist may hold (agentdesk.centre.outreach): the partial
+# index's condition, repeated word for word by the query that wants to use the index.
+OUTREACH_CANDIDATE = "tags != '' OR key_level > 0"
+
+
 class Customer(SQLModel, table=True):
     # a district and a surname (岳麓区 张): customers.lookup; migration 0009
-    __table_args__ = (sa.Index("ix_customer_district_name", "district", "name"),)
+    __table_args__ = (sa.Index("ix_customer_district_name", "district", "name"),
+                      # the vulnerable and key customers by address, and only them (a few
+                      # per cent of the rows): an outage notice's call list (migration 0011)
+                      sa.Index("ix_customer_outreach", "district", "street", "community",
+                               "building", sqlite_where=sa.text(OUTREACH_CANDIDATE)))
 
     id: str = Field(default_factory=new_id, primary_key=True)
     account_no: str = Field(unique=True, max_length=32)  # 户号
@@ -367,7 +376,53 @@ class AuditLog(SQLModel, table=True):
     shown_count: int | None = 0  # records shown (an export: its count, without the list)
 
 
-APPEND_ONLY_TABLES = ("ticket_event", "audit_log", "notice_event")
+class OutreachCall(SQLModel, table=True):
+    """One customer to call before an outage (主动服务): vulnerable (吸氧, 独居老人, ...) or
+    a key customer inside a notice's areas (agentdesk.centre.outreach builds the list).
+
+    The id is uuid5 of the notice and the customer, so two desks building the list for
+    one notice make the same row, never two calls. ``reason``, ``due_at``, ``in_area``
+    and ``built_at`` are the list's (the build sets them); ``status`` to ``updated_at``
+    are projected from the call's :class:`OutreachEvent` rows
+    (:func:`agentdesk.core.outreach_state.project`), on every desk and at the centre."""
+
+    __tablename__ = "outreach_call"
+    __table_args__ = (sa.UniqueConstraint("notice_id", "customer_id",
+                                          name="uq_outreach_call_notice_customer"),
+                      sa.Index("ix_outreach_call_status_due", "status", "due_at"))
+    id: str = Field(primary_key=True)
+    notice_id: str = Field(foreign_key="notice.id")
+    customer_id: str = Field(foreign_key="customer.id", index=True)
+    reason: str = ""  # ';'-separated: the matching tags, key:N for a key customer
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    in_area: bool = True  # false: the notice no longer covers the customer, or withdrawn
+    status: str = "due"  # due / no_answer / reached / needs_help / cancelled
+    attempts: int = 0
+    retry_at: datetime | None = _ts()  # the last no-answer's "call again at"
+    ticket_id: str | None = Field(default=None, foreign_key="ticket.id")  # needs help
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")  # the last result's
+    created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    built_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class OutreachEvent(SQLModel, table=True):
+    """A call's result: append-only (a trigger refuses UPDATE and DELETE), like ticket
+    events. Two agents on two desks may both call; every attempt is kept and the call's
+    row is projected from all of them, whatever order they arrive in."""
+
+    __tablename__ = "outreach_event"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    call_id: str = Field(foreign_key="outreach_call.id", index=True)
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")
+    result: str  # reached / no_answer / needs_help
+    retry_at: datetime | None = _ts()
+    ticket_id: str | None = Field(default=None, foreign_key="ticket.id")
+    note: str = ""
+
+
+APPEND_ONLY_TABLES = ("ticket_event", "audit_log", "notice_event", "outreach_event")
 
 
 # --- sync (agentdesk/sync): desk-side bookkeeping, migration 0005 ------------------------

@@ -38,7 +38,7 @@ BUSY_TIMEOUT_MS = 5000
 CHANGE_NOTE = "change_note"  # session.info key: where note_change sends a raw-SQL row
 
 SessionHook = Callable[[Session], None]
-ChangeRecorder = Callable[[Session, str, dict[str, Any]], None]
+ChangeRecorder = Callable[[Session, str, dict[str, Any] | list[dict[str, Any]]], None]
 
 
 try:
@@ -128,6 +128,14 @@ def note_change(session: Session, entity: str, row: dict[str, Any]) -> None:
     recorder = session.info.get(CHANGE_NOTE)
     if recorder is not None:
         recorder(session, entity, row)
+
+
+def note_changes(session: Session, entity: str, rows: list[dict[str, Any]]) -> None:
+    """Many rows written by one raw statement (a notice's outreach list): as
+    :func:`note_change`, recorded in one go."""
+    recorder = session.info.get(CHANGE_NOTE)
+    if recorder is not None and rows:
+        recorder(session, entity, rows)
 
 
 def _pragmas(dbapi_connection: sqlite3.Connection, readonly: bool) -> None:

@@ -2,12 +2,14 @@
 
 :func:`attach` hooks a desk session's ``after_flush``: new and changed agents, contacts,
 incidents, notices and their events (a supervisor desk's; the centre checks the role),
-tickets (their first row; later changes travel as events), ticket events, and
+tickets (their first row; later changes travel as events), ticket events, outreach
+results (the call row is their projection: it never travels for a result), and
 customer edits (the changed fields, old and new) and phone lists are written as outbox
 rows on the session's own connection, so the change and its outbox row commit or roll
-back together. A ticket's article link is written by raw SQL: its writer calls
-``store.note_change``, which reaches :func:`capture` (put in ``session.info`` by
-:func:`attach`), and the row goes to the outbox on the same connection. A session that
+back together. A ticket's article link and a notice's outreach list are written by raw
+SQL: their writers call ``store.note_change`` / ``note_changes``, which reach
+:func:`capture` (put in ``session.info`` by :func:`attach`), and the rows go to the
+outbox on the same connection. A session that
 applies pulled changes sets ``session.info["sync_apply"]`` and is not captured.
 
 :func:`open_syncing_desk` is the one way to open a desk whose changes sync (the desk app,
@@ -36,7 +38,8 @@ from sqlalchemy.orm import Session
 from agentdesk.core import store as store_mod
 from agentdesk.core.ids import new_id
 from agentdesk.core.models import (Agent, Contact, Customer, CustomerPhone, Incident, Notice,
-                                   NoticeEvent, SyncOutbox, Ticket, TicketEvent)
+                                   NoticeEvent, OutreachEvent, SyncOutbox, Ticket,
+                                   TicketEvent)
 from agentdesk.sync import codec
 from agentdesk.sync.codec import row_of, wire
 
@@ -44,7 +47,7 @@ APPLYING = "sync_apply"
 _FULL_ROW = {Agent: "agent", Contact: "contact", Incident: "incident", Notice: "notice",
              NoticeEvent: "notice_event"}
 _ORDER = {"agent": 0, "customer": 1, "incident": 2, "notice": 2.2, "notice_event": 2.4,
-          "contact": 3, "ticket": 4, "ticket_event": 5}
+          "contact": 3, "ticket": 4, "ticket_event": 5, "outreach_event": 6}
 _has_outbox: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -98,6 +101,9 @@ def _after_flush(session: Session, _context: Any) -> None:
         elif kind is TicketEvent:
             changes.append((_ORDER["ticket_event"], "ticket_event", obj.id, "insert",
                             row_of(obj)))
+        elif kind is OutreachEvent:  # a call's result; the call row is its projection
+            changes.append((_ORDER["outreach_event"], "outreach_event", obj.id, "insert",
+                            row_of(obj)))
         elif kind is Customer:
             changes.append((_ORDER["customer"], "customer", obj.id, "insert", row_of(obj)))
         elif kind is CustomerPhone:
@@ -141,13 +147,15 @@ def _after_flush(session: Session, _context: Any) -> None:
     write(conn, [(entity, row_id, op, payload) for _, entity, row_id, op, payload in changes])
 
 
-def capture(session: Session, entity: str, row: dict[str, Any]) -> None:
-    """One row written by raw SQL (a ticket's article link), into the outbox on the
-    session's connection, when this session captures at all."""
+def capture(session: Session, entity: str,
+            rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+    """A row (a ticket's article link) or rows (a notice's outreach list) written by raw
+    SQL, into the outbox on the session's connection, when this session captures."""
     if _enabled(session):
-        payload = {k: wire(v) for k, v in row.items()}
-        write(session.connection(), [(entity, codec.row_id(entity, payload), "insert",
-                                      payload)])
+        payloads = [{k: wire(v) for k, v in row.items()}
+                    for row in (rows if isinstance(rows, list) else [rows])]
+        write(session.connection(), [(entity, codec.row_id(entity, p), "insert", p)
+                                     for p in payloads])
 
 
 def write(conn: sa.Connection, changes: list[tuple[str, str, str, dict]]) -> None:

@@ -1,0 +1,178 @@
+"""Outage outreach (主动服务, issue 16 item 4): publishing a notice lists the vulnerable
+and key customers inside its areas, each due by its own time; a revision of the areas
+builds the list again without calling anyone twice; results are one key each; the list
+and its results reach the centre and every desk; the wall counts due, done, breached."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from agentdesk.centre import notices, outreach
+from agentdesk.core import areas, clock
+
+SUP = ("S9001", "赵班长", "supervisor")
+
+# account: (name, utility, district, street, community, building, tags, key level, status)
+PEOPLE = {
+    "W01": ("吸氧甲", "water", "二七区", "建中街街道", "阳光花园", "1栋", "吸氧", 0, "active"),
+    "W02": ("重点乙", "water", "二七区", "建中街街道", "阳光花园", "2栋", "", 2, "active"),
+    "W03": ("普通丙", "water", "二七区", "建中街街道", "阳光花园", "1栋", "", 0, "active"),
+    "W04": ("独居丁", "water", "二七区", "建中街街道", "翠园", "5栋", "独居老人;残障", 0,
+            "active"),
+    "W05": ("销户戊", "water", "二七区", "建中街街道", "翠园", "5栋", "吸氧", 0, "closed"),
+    "W06": ("爱宠己", "water", "二七区", "建中街街道", "翠园", "6栋", "养狗", 0, "active"),
+    "P07": ("电采暖庚", "power", "二七区", "建中街街道", "翠园", "6栋", "电采暖", 0,
+            "active"),
+    "W08": ("外街辛", "water", "二七区", "解放路街道", "南园", "1栋", "吸氧", 0, "active"),
+    "W09": ("一号楼壬", "water", "金水区", "花园路街道", "幸福小区", "1号楼", "孤寡", 0,
+            "active"),
+    "W10": ("二号楼癸", "water", "金水区", "花园路街道", "幸福小区", "2号楼", "孤寡", 0,
+            "active"),
+    "W11": ("一级子", "water", "二七区", "建中街街道", "阳光花园", "3栋", " 吸氧 ", 1,
+            "active"),
+}
+START_IN = timedelta(days=3)
+
+
+def _people(desk) -> dict[str, str]:
+    """The hand-made customers on ``desk``; their ids by account."""
+    from agentdesk.core import agents
+    from agentdesk.core.models import Customer
+
+    ids = {}
+    with desk.session() as s:
+        for account, (name, utility, d, st, c, b, tags, key, status) in PEOPLE.items():
+            row = Customer(account_no=account, name=name, utility=utility, district=d,
+                           street=st, community=c, building=b, tags=tags, key_level=key,
+                           status=status)
+            s.add(row)
+            ids[account] = row.id
+        agents.ensure(s, "A1001", "王芳")
+    return ids
+
+
+@pytest.fixture
+def town(tmp_path: Path):
+    from agentdesk.sync import outbox
+
+    desk = outbox.open_syncing_desk(tmp_path / "town.db")
+    desk.people = _people(desk)
+    yield desk
+    desk.dispose()
+
+
+def _draft(*where: str, kind: str = "planned", starts_in: timedelta = START_IN,
+           utility: str = "water") -> notices.Draft:
+    now = clock.now()
+    return notices.Draft(utility=utility, kind=kind,
+                         areas=tuple(areas.parse(a) for a in where),
+                         starts_at=now + starts_in, ends_at=now + starts_in + timedelta(hours=8),
+                         cause="管网改造")
+
+
+def _calls(desk, notice_id: str) -> dict[str, tuple]:
+    """account -> (reason, due_at, status, in_area) of the notice's calls."""
+    from agentdesk.core.models import UTCDateTime
+
+    load = UTCDateTime().process_result_value
+    with desk.engine.connect() as conn:
+        return {a: (r, load(d, None), st, bool(i)) for a, r, d, st, i in conn.exec_driver_sql(
+            "SELECT c.account_no, o.reason, o.due_at, o.status, o.in_area FROM outreach_call o "
+            "JOIN customer c ON c.id = o.customer_id WHERE o.notice_id = ?", (notice_id,))}
+
+
+def _publish(desk, *where: str, **kw) -> notices.Published:
+    with desk.session() as s:
+        return notices.publish(s, _draft(*where, **kw), *SUP, clock.now())
+
+
+# --- the list -------------------------------------------------------------------------
+
+
+def test_a_planned_notice_lists_the_vulnerable_and_key_customers_inside(town) -> None:
+    done = _publish(town, "二七区/建中街街道", "金水区/花园路街道/幸福小区/1号楼")
+    calls = _calls(town, done.notice.id)
+    # not: the ordinary customer, a closed account, a tag nobody configured, a power
+    # customer of a water notice, another street, another building
+    assert set(calls) == {"W01", "W02", "W04", "W09", "W11"}
+    assert done.outreach == 5
+    assert calls["W01"][0] == "吸氧"
+    assert calls["W02"][0] == "key:2"
+    assert calls["W04"][0] == "独居老人;残障"
+    assert calls["W11"][0] == "吸氧;key:1"  # spaces in the tags are no matter
+    due = done.notice.starts_at - timedelta(hours=24)
+    assert {c[1] for c in calls.values()} == {due}
+    assert {c[2:] for c in calls.values()} == {("due", True)}
+    assert outreach.reason_label("独居老人;key:2") == "独居老人、重要客户2级"
+
+
+def test_a_fault_notice_is_due_within_30_minutes_and_a_late_planned_one_too(town) -> None:
+    now = clock.now()
+    fault = _publish(town, "二七区/建中街街道/翠园", kind="fault",
+                     starts_in=-timedelta(minutes=5))
+    assert {c[1] for c in _calls(town, fault.notice.id).values()} == {
+        now + timedelta(minutes=30)}
+    soon = _publish(town, "金水区", starts_in=timedelta(hours=2))  # less than 24 h ahead
+    assert _calls(town, soon.notice.id)["W09"][1] == now + timedelta(minutes=30)
+
+
+def test_the_rules_come_from_the_config(town, tmp_path: Path) -> None:
+    from agentdesk.core import config as config_mod
+
+    path = tmp_path / "c.toml"
+    path.write_text('outreach_tags = "养狗"\noutreach_key_level = 3\noutreach_lead_h = 48\n',
+                    encoding="utf-8")
+    rules = outreach.Rules.from_config(config_mod.load(path, environ={}))
+    with town.session() as s:
+        done = notices.publish(s, _draft("二七区/建中街街道"), *SUP, clock.now(), rules=rules)
+    calls = _calls(town, done.notice.id)
+    assert set(calls) == {"W06"}
+    assert calls["W06"][1] == done.notice.starts_at - timedelta(hours=48)
+
+
+def test_an_area_change_recomputes_without_calling_anyone_twice(town) -> None:
+    nid = _publish(town, "二七区/建中街街道").notice.id
+    first = _calls(town, nid)
+    with town.session() as s:
+        call = outreach.call_id(nid, town.people["W01"])
+        outreach.record(s, call, "A1001", "reached")
+        outreach.record(s, outreach.call_id(nid, town.people["W04"]), "A1001", "no_answer")
+    # two and a half days later the street shrinks to 阳光花园 and 金水区 joins
+    clock.freeze(clock.now() + timedelta(days=2, hours=12))
+    with town.session() as s:
+        notices.update(s, nid, *SUP, clock.now(), where=(
+            areas.parse("二七区/建中街街道/阳光花园"), areas.parse("金水区")))
+    second = _calls(town, nid)
+    assert set(second) == set(first) | {"W09", "W10"}
+    assert second["W01"][2] == "reached"  # made before the change: kept
+    assert second["W04"][2:] == ("cancelled", False)  # tried, no longer covered
+    assert second["W02"][2:] == ("due", True)
+    assert second["W02"][1] == first["W02"][1]  # its time stays
+    # past the usual 24 h mark already: the new ones are due within 30 minutes
+    assert second["W09"][1] == clock.now() + timedelta(minutes=30)
+    # and back: the same rows again, not new ones
+    with town.session() as s:
+        notices.update(s, nid, *SUP, clock.now(), where=(areas.parse("二七区/建中街街道"),))
+    third = _calls(town, nid)
+    assert third["W04"][2:] == ("no_answer", True)  # its attempt is still counted
+    assert third["W09"][2:] == ("cancelled", False)
+    with town.engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT count(*), count(DISTINCT customer_id) FROM outreach_call").one() == (6, 6)
+    with town.session() as s, pytest.raises(outreach.OutreachError, match="不重复"):
+        outreach.record(s, call, "A1001", "reached")
+
+
+def test_a_withdrawn_notice_cancels_its_open_calls(town) -> None:
+    nid = _publish(town, "二七区/建中街街道").notice.id
+    with town.session() as s:
+        outreach.record(s, outreach.call_id(nid, town.people["W02"]), "A1001", "reached")
+        notices.withdraw(s, nid, *SUP, clock.now(), reason="取消施工")
+    calls = _calls(town, nid)
+    assert calls["W02"][2] == "reached"
+    assert {a for a, c in calls.items() if c[2] == "cancelled"} == {"W01", "W04", "W11"}
+    with town.session() as s, pytest.raises(outreach.OutreachError, match="已取消"):
+        outreach.record(s, outreach.call_id(nid, town.people["W01"]), "A1001", "reached")
