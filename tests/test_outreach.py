@@ -176,3 +176,197 @@ def test_a_withdrawn_notice_cancels_its_open_calls(town) -> None:
     assert {a for a, c in calls.items() if c[2] == "cancelled"} == {"W01", "W04", "W11"}
     with town.session() as s, pytest.raises(outreach.OutreachError, match="已取消"):
         outreach.record(s, outreach.call_id(nid, town.people["W01"]), "A1001", "reached")
+
+
+def test_results_are_one_key_each_and_needs_help_opens_a_linked_ticket(town) -> None:
+    from agentdesk.core.models import Ticket
+
+    nid = _publish(town, "二七区/建中街街道").notice.id
+    w01, w02 = (outreach.call_id(nid, town.people[a]) for a in ("W01", "W02"))
+    with town.session() as s:
+        first = outreach.record(s, w01, "A1001", "no_answer", retry_min=10)
+        assert (first.call.status, first.call.attempts) == ("no_answer", 1)
+        assert first.call.retry_at == clock.now() + timedelta(minutes=10)
+        helped = outreach.record(s, w01, "A1001", "needs_help", note="制氧机需备用电源")
+        assert helped.call.status == "needs_help" and helped.call.attempts == 2
+        ticket = s.get(Ticket, helped.call.ticket_id)
+        assert ticket is helped.ticket
+        assert (ticket.category, ticket.customer_id) == ("water.no_water", town.people["W01"])
+        assert ticket.location == "二七区建中街街道阳光花园1栋"
+        for words in ("管网改造", "吸氧", "制氧机需备用电源", "建中街"):
+            assert words in ticket.description, words
+        assert ticket.priority == "urgent"
+        with pytest.raises(outreach.OutreachError, match="结果"):
+            outreach.record(s, w02, "A1001", "maybe")
+        with pytest.raises(outreach.OutreachError, match="控制字符"):
+            outreach.record(s, w02, "A1001", "reached", note="\x1b[2J")
+        with pytest.raises(outreach.OutreachError, match="分钟"):
+            outreach.record(s, w02, "A1001", "no_answer", retry_min=0)
+    with town.session() as s:
+        assert outreach.tally(s, nid) == outreach.Tally(3, 0, 0, 1, 0)
+
+
+def test_results_are_append_only(town) -> None:
+    import sqlalchemy as sa
+
+    nid = _publish(town, "二七区/建中街街道").notice.id
+    with town.session() as s:
+        outreach.record(s, outreach.call_id(nid, town.people["W01"]), "A1001", "reached")
+    with pytest.raises(sa.exc.DatabaseError), town.session() as s:
+        s.connection().exec_driver_sql("UPDATE outreach_event SET result = 'no_answer'")
+
+
+# --- across desks, through a centre -------------------------------------------------------
+
+
+def _centre_people(centre) -> dict[str, str]:
+    from agentdesk.core.models import Customer
+    from agentdesk.sync import codec
+
+    rows = []
+    for account, (name, utility, d, st, c, b, tags, key, status) in PEOPLE.items():
+        rows.append(codec.to_python("customer", codec.row_of(Customer(
+            account_no=account, name=name, utility=utility, district=d, street=st,
+            community=c, building=b, tags=tags, key_level=key, status=status))))
+    centre.upsert_rows("customer", rows, {})
+    return {r["account_no"]: r["id"] for r in rows}
+
+
+CALL_SQL = ("SELECT id, notice_id, customer_id, reason, due_at, in_area, status, attempts, "
+            "retry_at, ticket_id, agent_id, updated_at FROM outreach_call ORDER BY id")
+
+
+def test_two_desks_building_one_notice_converge_and_results_merge(centre, tmp_path) -> None:
+    """Two supervisors revise one notice offline, the same way: both build the new
+    calls, which are the same rows. Two agents call one customer from two desks: one
+    gets no answer, the other reaches them; every desk and the centre end up with one
+    call, reached, two attempts, whatever order the pushes arrive in."""
+    from agentdesk.sync import engine
+    from agentdesk.sync.verify import verify
+    from tests.sync_helpers import centre_rows, desk_rows, new_desk
+
+    ids = _centre_people(centre)
+    a, b = new_desk(tmp_path / "a.db"), new_desk(tmp_path / "b.db")
+    quiet = {"hook": lambda name: None}
+    for d in (a, b):
+        engine.sync_once(d, centre, **quiet)
+    with a.session() as s:
+        nid = notices.publish(s, _draft("二七区/建中街街道"), *SUP, clock.now()).notice.id
+    engine.sync_once(a, centre, **quiet)
+    engine.sync_once(b, centre, **quiet)
+    assert len(desk_rows(b, CALL_SQL)) == 4
+    w01, w09 = outreach.call_id(nid, ids["W01"]), outreach.call_id(nid, ids["W09"])
+    # offline now: both widen the notice to 金水区/花园路街道, and both call W01
+    for d in (a, b):
+        with d.session() as s:
+            notices.update(s, nid, *SUP, clock.now(), where=(
+                areas.parse("二七区/建中街街道"), areas.parse("金水区/花园路街道")))
+    with b.session() as s:
+        outreach.record(s, w01, "A1002", "reached")
+    clock.freeze(clock.now() + timedelta(minutes=5))
+    with a.session() as s:
+        outreach.record(s, w01, "A1001", "no_answer")  # later, and pushed last
+    for d in (b, a, b):
+        engine.sync_once(d, centre, **quiet)
+    rows = centre_rows(centre, CALL_SQL)
+    assert len(rows) == 6 == len({r[2] for r in rows})  # one call per customer
+    assert w09 in {r[0] for r in rows}
+    assert desk_rows(a, CALL_SQL) == desk_rows(b, CALL_SQL)
+    [w01_row] = [r for r in desk_rows(a, CALL_SQL) if r[0] == w01]
+    assert (w01_row[6], w01_row[7]) == ("reached", 2)
+    assert centre_rows(centre, "SELECT count(*) FROM outreach_event") == [(2,)]
+    for d in (a, b):
+        assert verify(d, centre).equal
+        d.dispose()
+
+
+def test_a_call_list_of_a_refused_notice_is_refused_too(centre, tmp_path) -> None:
+    from agentdesk.sync import engine
+    from tests.sync_helpers import centre_rows, new_desk
+
+    _centre_people(centre)
+    rogue = new_desk(tmp_path / "rogue.db")
+    engine.sync_once(rogue, centre, hook=lambda name: None)  # A1001 is an agent there
+    with rogue.session() as s:
+        notices.publish(s, _draft("二七区/建中街街道"), "A1001", "王芳", "supervisor",
+                        clock.now())
+    engine.sync_once(rogue, centre, hook=lambda name: None)
+    assert centre_rows(centre, "SELECT count(*) FROM outreach_call") == [(0,)]
+    reasons = centre_rows(centre, "SELECT reason FROM quarantine WHERE entity = "
+                                  "'outreach_call'")
+    assert len(reasons) == 4 and all("notice" in r[0] for r in reasons)
+    rogue.dispose()
+
+
+# --- the queue and the wall ---------------------------------------------------------------
+
+
+async def test_the_queue_shows_calls_as_their_own_clock_and_one_key_records(town) -> None:
+    from agentdesk.centre.outreach import CallRow
+    from agentdesk.screens.ticket_detail import TicketDetail
+    from tests.conftest import settle, visible_text, wait_ready, wait_until
+    from tests.test_app import SIZE, desk_app
+
+    _publish(town, "二七区/建中街街道", kind="fault", starts_in=-timedelta(minutes=5))
+    app = desk_app(town)
+
+    def pick(name: str) -> None:
+        table = app.screen.query_one("#tickets")
+        table.cursor = next(n for n, r in enumerate(table.rows) if r.caller == name)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert app.screen.rows == []  # mine: nothing tried by me yet
+        await pilot.press("1")
+        assert await wait_until(pilot, lambda: any(
+            "1/2/3" in n.message for n in app._notifications))
+        await pilot.press("t")  # team: every open call
+        assert await wait_until(pilot, lambda: len(app.screen.rows) == 4)
+        assert all(isinstance(r, CallRow) for r in app.screen.rows)
+        text = visible_text(app)
+        for words in ("☎ 主动服务", "○ 00:30:00 主动服务", "吸氧 · 建中街街道故障停水", "待呼",
+                      "1 已告知"):
+            assert words in text, words
+        pick("吸氧甲")
+        await pilot.press("1")  # reached: off the list
+        assert await wait_until(pilot, lambda: len(app.screen.rows) == 3)
+        assert "吸氧甲" not in visible_text(app)
+        pick("重点乙")
+        await pilot.press("2")  # no answer: called again in 30 minutes, mine now
+        assert await wait_until(pilot, lambda: "↻" in visible_text(app))
+        assert "↻ 10:00 再拨" in visible_text(app) and "未接" in visible_text(app)
+        await pilot.press("t", "t")  # all, then mine
+        assert await wait_until(pilot, lambda: [r.caller for r in app.screen.rows]
+                                == ["重点乙"])
+        await pilot.press("k")  # the clock filter knows the new kind
+        for _ in range(4):
+            await pilot.press("k")
+        assert "时限: 主动服务" in visible_text(app)
+        await pilot.press("3")  # needs help: a ticket, opened at once
+        assert await wait_until(pilot, lambda: isinstance(app.screen, TicketDetail))
+        await settle(pilot)
+        assert "GD" in visible_text(app) and "需要帮助" in visible_text(app)
+    with town.session() as s:
+        nid = s.connection().exec_driver_sql("SELECT id FROM notice").scalar()
+        assert outreach.tally(s, nid) == outreach.Tally(2, 0, 1, 1, 0)
+
+
+def test_the_wall_counts_due_done_and_breached(town) -> None:
+    from agentdesk.monitor import figures
+
+    nid = _publish(town, "二七区/建中街街道", kind="fault",
+                   starts_in=-timedelta(minutes=5)).notice.id
+    _publish(town, "金水区")  # planned, 3 days ahead: due in 2 days
+    with town.session() as s:
+        outreach.record(s, outreach.call_id(nid, town.people["W01"]), "A1001", "reached")
+        outreach.record(s, outreach.call_id(nid, town.people["W02"]), "A1001", "needs_help")
+        outreach.record(s, outreach.call_id(nid, town.people["W04"]), "A1001", "no_answer")
+    with town.session() as s:
+        assert figures.outreach_counts(s, clock.now()) == figures.OutreachCounts(4, 2, 0)
+        later = clock.now() + timedelta(minutes=31)  # the fault's calls are past due
+        assert figures.outreach_counts(s, later) == figures.OutreachCounts(2, 2, 2)
+        notices.withdraw(s, nid, *SUP, clock.now(), reason="已恢复")
+    with town.session() as s:  # a withdrawn notice's calls leave the wall
+        assert figures.wallboard(s, later).outreach == figures.OutreachCounts(2, 0, 0)

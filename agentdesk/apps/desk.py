@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
     from textual.worker import Worker
 
+    from agentdesk.centre.outreach import Rules
     from agentdesk.core.store import Store
     from agentdesk.customers.lookup import Card
     from agentdesk.demo.generate import DemoSummary
@@ -150,6 +151,12 @@ class AgentDesk(App):
             counts = queue.counts(self.my_queue, clock.now())
         return HeaderState(self.desk_title, self.agent_label, self.db_name, self.sync_state,
                            self.status, counts)
+
+    @property
+    def outreach_rules(self) -> Rules:
+        from agentdesk.centre.outreach import Rules
+
+        return Rules.from_config(self.options.config)
 
     @property
     def kb_answer(self) -> tuple[str, str] | None:
@@ -269,15 +276,20 @@ class AgentDesk(App):
 
     @work(thread=True, exclusive=True, group="my-queue")
     def load_my_queue(self) -> None:
+        from agentdesk.centre import outreach
         from agentdesk.tickets import service as tickets, taxonomy
 
         store = self.store
         if store is None:
             return
         taxonomy.load()  # the queue draws category names: read the file here, not on the UI
+        now = clock.now()
         with store.session() as session:
             rows = tickets.open_for_owner(session, self.agent_code, limit=tickets.LIST_LIMIT)
-        self.post_message(MyQueueLoaded(rows))
+            # my outreach calls: those I tried last and must try again
+            calls = outreach.queue_rows(session, now, self.agent_code, tickets.LIST_LIMIT)
+        self.post_message(MyQueueLoaded(outreach.with_calls(rows, calls, now,
+                                                            tickets.LIST_LIMIT)))
 
     def on_my_queue_loaded(self, message: MyQueueLoaded) -> None:
         self.my_queue = message.rows

@@ -34,6 +34,9 @@ Definitions (the wallboard, the CSV report and the tests use these):
 * **Incidents**: open incidents, with the calls they drew (their tickets plus the reports
   linked onto those tickets). **Notices**: outage notices in force, with the calls received
   since they started from customers living inside their area.
+* **Outreach** (主动服务): the calls of notices not withdrawn and not over. *due*: not yet
+  made (or no answer yet) and before their time; *done*: reached, or needing help;
+  *breached*: not made (or no answer yet) at or past their time, as the queue shows them.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ from agentdesk.monitor.periods import (  # noqa: F401
     AREAS, PERIODS, REPEAT_CALLS, TOP, HotSpots, Kpi, Mix, Trend, day_start, hot_spots,
     kpi_set, kpis, mix, mixes, trend, windows)
 from agentdesk.monitor.states import (  # noqa: F401
-    LEVELS, LIST_LIMIT, AgentRow, BreachRow, EventRow, OffShiftRow, agent_rows,
-    agents_by_id, breach_rows, events, off_shift, open_levels)
+    LEVELS, LIST_LIMIT, AgentRow, BreachRow, EventRow, OffShiftRow, OutreachCounts,
+    agent_rows, agents_by_id, breach_rows, events, off_shift, open_levels, outreach_counts)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -76,6 +79,7 @@ class Wallboard:
     hot: HotSpots
     trend: Trend
     seconds: float = 0.0  # how long the figures took
+    outreach: OutreachCounts = OutreachCounts(0, 0, 0)
 
 
 # --- everything at once ------------------------------------------------------------------
@@ -172,4 +176,5 @@ def now_part(conn: sqlite3.Connection, now: datetime) -> dict[str, object]:
     return dict(states=states, breaches=breach_rows(conn, levels, agents_by_id(conn), now),
                 breach_count=states["breached"], off_shift=shift_rows,
                 off_shift_count=shift_count, events=events(conn, now),
-                agents=agent_rows(conn, now, levels), trend=trend(conn, now))
+                agents=agent_rows(conn, now, levels), trend=trend(conn, now),
+                outreach=outreach_counts(conn, now))

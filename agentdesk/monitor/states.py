@@ -60,6 +60,13 @@ class AgentRow:
     callbacks_due: int
 
 
+@dataclass(frozen=True)
+class OutreachCounts:
+    due: int  # open calls not yet past their time
+    done: int  # reached, or needing help (a ticket opened)
+    breached: int  # open calls past their time
+
+
 _NONE = "~"  # sorts after every timestamp text: "no such clock"
 
 
@@ -213,3 +220,16 @@ def agent_rows(session: Source, now: datetime, levels: list | None = None
             out.append(row)
     return sorted(out, key=lambda r: (-r.breached, -r.open, r.code))
 
+
+
+def outreach_counts(session: Source, now: datetime) -> OutreachCounts:
+    """The outreach calls of notices in force or to come (not withdrawn, not over):
+    due, done and breached, as the queue has them (a call is breached at its time)."""
+    text = stamp(now)
+    due, done, late = connection(session).execute(
+        "SELECT coalesce(sum(o.status IN ('due', 'no_answer') AND o.due_at > ?1), 0), "
+        "coalesce(sum(o.status IN ('reached', 'needs_help')), 0), "
+        "coalesce(sum(o.status IN ('due', 'no_answer') AND o.due_at <= ?1), 0) "
+        "FROM notice n JOIN outreach_call o ON o.notice_id = n.id WHERE n.status = 'active' "
+        "AND max(n.ends_at, coalesce(n.restore_by, '')) >= ?1", (text,)).fetchone()
+    return OutreachCounts(int(due), int(done), int(late))

@@ -101,6 +101,8 @@ class MonitorScreen(Screen):
                             yield self._table("breaches", ("number", "owner", "clock",
                                                            "overdue", "escalated"))
                         with Vertical(classes="half"):
+                            yield Static("", id="outreach-caption", classes="caption",
+                                         markup=False)
                             yield Static(t("monitor.events"), classes="caption",
                                          markup=False)
                             yield self._table("events", ("kind", "title", "calls", "area",
@@ -250,6 +252,10 @@ class MonitorScreen(Screen):
              Text(t("sla." + r.clock)), Text(duration(r.overdue_s), style="bold red"),
              Text(t("monitor.yes") if r.escalated else t("monitor.no")))
             for r in board.breaches])
+        calls = board.outreach
+        self.query_one("#outreach-caption", Static).update(Text(t(
+            "monitor.outreach", due=calls.due, done=calls.done, late=calls.breached),
+            style="bold red" if calls.breached else ""))
         self._fill("events", [
             (Text(t("monitor.kind." + e.kind)), Text(e.title), num(e.calls), Text(e.area),
              Text(clock.local(e.since).strftime("%m-%d %H:%M")))

@@ -1,4 +1,8 @@
-"""Open tickets (mine, my team's or all), each with its running clock counting down.
+"""Open tickets (mine, my team's or all), each with its running clock counting down, and
+the outage outreach calls (主动服务) as a clock of their own: the team and all views list
+every open call, mine the calls I tried last; on a call, 1 / 2 / 3 record reached / no
+answer (called again after ``outreach_retry_min``) / needs help (a ticket opens, linked),
+and Enter shows the customer's card.
 
 The list is loaded in a worker when the data changes; filtering is done on the loaded rows,
 on the UI thread, without the database (warnings and escalations are the app's job,
@@ -21,12 +25,14 @@ from textual.widgets import Input, Static
 
 from agentdesk.core import clock
 from agentdesk.core.i18n import t
+from agentdesk.core.outreach_state import OPEN as OPEN_CALLS
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.tickets import clocks
 from agentdesk.widgets.queue_table import Column, QueueTable
 
 if TYPE_CHECKING:
+    from agentdesk.centre.outreach import Rules
     from agentdesk.tickets.service import QueueRow
 
 LEVEL_LOOK = {
@@ -35,15 +41,20 @@ LEVEL_LOOK = {
     "warn": ("⚠", "bold dark_orange"),
     "breached": ("✖", "bold reverse red"),
 }
-CLOCK_CYCLE = ("", "first_response", "arrival", "resolution", "callback")
+CLOCK_CYCLE = ("", "first_response", "arrival", "resolution", "callback", "outreach")
 PRIORITY_CYCLE = ("", "urgent", "important", "general")
 UTILITY_CYCLE = ("", "water", "power")
 STATUSES = clocks.OPEN  # the column width fits the longest open status
+RESULT_KEYS = {"1": "reached", "2": "no_answer", "3": "needs_help"}
 
 
 def countdown_text(row: QueueRow, now: datetime) -> Text:
+    from agentdesk.centre import outreach
     from agentdesk.tickets import clocks
 
+    if outreach.waiting(row, now):
+        return Text(t("outreach.retry_at", time=clock.local(
+            row.retry_at).strftime("%H:%M")), style="dim")  # type: ignore[attr-defined]
     if row.paused:
         return Text("‖ " + t("queue.paused"), style="dim")
     if row.next_due is None:
@@ -72,6 +83,8 @@ class QueueScreen(DeskScreen):
         Binding("x", "breached_filter", "queue.key.breached"),
         Binding("slash", "category_filter", "queue.key.category"),
         Binding("c", "clear_filters", "queue.key.clear"),
+        *[Binding(key, f"outreach('{result}')", f"outreach.key.{result}", show=False)
+          for key, result in RESULT_KEYS.items()],
     ]
 
     def __init__(self) -> None:
@@ -103,7 +116,8 @@ class QueueScreen(DeskScreen):
                    Column("due", t("queue.col.due"), 12 + widest(*clocks)),
                    Column("owner", t("queue.col.owner"), 8),
                    Column("status", t("queue.col.status"), widest(
-                       t("queue.col.status"), *(t(f"status.{s}") for s in STATUSES)))]
+                       t("queue.col.status"), *(t(f"status.{s}") for s in STATUSES),
+                       *(t(f"outreach.status.{s}") for s in OPEN_CALLS)))]
         yield QueueTable(columns, self._cells, key=lambda r: r.ticket_id, id="tickets")
         yield from self.compose_footer()
 
@@ -130,16 +144,21 @@ class QueueScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="queue-load")
     def _load(self, scope: str, me: str) -> None:
+        from agentdesk.centre import outreach
         from agentdesk.tickets import service as tickets
 
         store = self.store
         if store is None:
             return
+        now = clock.now()
         with store.session() as session:
             if scope == "team":
                 rows = tickets.open_for_team(session, me, limit=tickets.LIST_LIMIT)
             else:
                 rows = tickets.open_all(session, limit=tickets.LIST_LIMIT)
+            # the calls are the whole centre's work: every open one in both views
+            calls = outreach.queue_rows(session, now, limit=tickets.LIST_LIMIT)
+        rows = outreach.with_calls(rows, calls, now, tickets.LIST_LIMIT)
         self.app.call_from_thread(self._loaded, scope, rows)
 
     def _loaded(self, scope: str, rows: list[QueueRow]) -> None:
@@ -167,8 +186,15 @@ class QueueScreen(DeskScreen):
     # --- drawing ---------------------------------------------------------------------
 
     def _cells(self, r: QueueRow) -> list[Text]:
+        from agentdesk.centre import outreach
         from agentdesk.tickets import taxonomy
 
+        if isinstance(r, outreach.CallRow):
+            return [Text(r.number), Text(r.caller),
+                    Text(t("outreach.cell", reason=outreach.reason_label(r.reason),
+                           title=r.notice_title)),
+                    Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
+                    Text(r.owner), Text(t(f"outreach.status.{r.status}"))]
         cat = taxonomy.load().categories.get(r.category)
         return [Text(r.number), Text(r.caller),
                 Text(cat.label(self.desk.lang) if cat else r.category),
@@ -183,6 +209,9 @@ class QueueScreen(DeskScreen):
                       n=len(self.loaded), shown=len(self.rows), soon=c.soon, late=c.breached))
         if not self.rows and self.store is not None:
             line.append("  " + t("queue.empty"), "italic")
+        elif any(r.clock == "outreach" for r in self.rows):
+            line.append("  ☎ " + " · ".join(f"{key} {t('outreach.key.' + result)}"
+                                            for key, result in RESULT_KEYS.items()), "dim")
         self.query_one("#count", Static).update(line)
 
     def _show_filters(self) -> None:
@@ -267,6 +296,61 @@ class QueueScreen(DeskScreen):
 
     @on(QueueTable.Selected)
     def _open(self, event: QueueTable.Selected) -> None:
+        from agentdesk.centre import outreach
         from agentdesk.screens.ticket_detail import TicketDetail
 
+        if isinstance(event.row, outreach.CallRow):
+            self._show_customer(event.row.customer_id)
+            return
         self.app.push_screen(TicketDetail(event.row.ticket_id))
+
+    def _show_customer(self, customer_id: str) -> None:
+        """The customer's card (phones, tags, the notice over them), on the lookup screen."""
+        from agentdesk.screens.lookup import LookupScreen
+
+        self.app.switch_mode("lookup")
+
+        def show() -> None:
+            if isinstance(self.app.screen, LookupScreen):
+                self.app.screen.show_customer(customer_id)
+
+        self.app.call_after_refresh(show)
+
+    # --- outreach results ------------------------------------------------------------
+
+    def action_outreach(self, result: str) -> None:
+        from agentdesk.centre import outreach
+
+        row = self.query_one("#tickets", QueueTable).current_row
+        if not isinstance(row, outreach.CallRow):
+            self.notify(t("outreach.not_a_call"), severity="warning", markup=False)
+            return
+        self._record(row, result, self.desk.agent_code, self.desk.outreach_rules)
+
+    @work(thread=True, group="outreach-result")
+    def _record(self, row: QueueRow, result: str, me: str, rules: Rules) -> None:
+        from agentdesk.centre import outreach
+
+        store = self.store
+        if store is None:
+            return
+        try:
+            with store.session() as session:
+                done = outreach.record(session, row.ticket_id, me, result, rules=rules)
+                number = done.ticket.number if done.ticket else ""
+                ticket_id = done.ticket.id if done.ticket else None
+        except outreach.OutreachError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error",
+                                      markup=False)
+            return
+        message = t(f"outreach.recorded.{result}", name=row.caller, number=number,
+                    minutes=rules.retry_min)
+        self.app.call_from_thread(self._recorded, message, ticket_id)
+
+    def _recorded(self, message: str, ticket_id: str | None) -> None:
+        from agentdesk.screens.ticket_detail import TicketDetail
+
+        self.notify(message, markup=False)
+        self.desk.data_version += 1  # the call leaves the list or moves down it
+        if ticket_id:  # needs help: the ticket is the agent's to dispatch now
+            self.app.push_screen(TicketDetail(ticket_id))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from agentdesk.centre.outreach import Rules
     from agentdesk.core.store import Store
     from agentdesk.customers.lookup import Card, Match
     from agentdesk.kb.answers import KbAnswer
@@ -56,6 +57,7 @@ class DeskApp(Protocol):
     call: CallContext
     data_version: int
     my_queue: list[QueueRow]
+    outreach_rules: Rules  # who is called before an outage, and when again (the config's)
 
     @property
     def notices_stale_since(self) -> datetime | None: ...

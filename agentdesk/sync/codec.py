@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from agentdesk.core.models import (Agent, CentralSetting, Contact, Customer, CustomerPhone,
-                                   Incident, KbArticle, Notice, NoticeEvent, Ticket,
-                                   TicketArticle, TicketEvent, UTCDateTime, utc_text)
+                                   Incident, KbArticle, Notice, NoticeEvent, OutreachCall,
+                                   OutreachEvent, Ticket, TicketArticle, TicketEvent,
+                                   UTCDateTime, utc_text)
 
 # Entities that travel, by table name. Customers carry their phones with them.
 # central_setting (the centre's SLA policy text) travels down only, keyed by name.
@@ -23,6 +24,7 @@ MODELS: dict[str, Any] = {
     "kb_article": KbArticle,
     "ticket": Ticket, "ticket_event": TicketEvent, "central_setting": CentralSetting,
     "ticket_article": TicketArticle,
+    "outreach_call": OutreachCall, "outreach_event": OutreachEvent,
 }
 # Entities whose change-log entry carries the row itself (no single-column key to join
 # on, and the row never changes): a ticket's link to the article that answered it.
@@ -30,7 +32,8 @@ BY_PAYLOAD = frozenset({"ticket_article"})
 # The order rows of one pulled batch are applied in (what refers to what comes first).
 APPLY_ORDER = ("central_setting", "agent", "customer", "incident", "notice", "notice_event",
                "kb_article",
-               "contact", "ticket", "ticket_event", "ticket_article", "conflict")
+               "contact", "ticket", "ticket_event", "ticket_article", "outreach_call",
+               "outreach_event", "conflict")
 
 
 def table(entity: str) -> sa.Table:

@@ -166,7 +166,8 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
         elif entity == "customer":
             _customers(conn, [c for c in group.values() if c.row is not None], exact_keys)
             hook("pull.mid_apply")
-        elif entity in ("incident", "notice", "contact", "kb_article", "ticket"):
+        elif entity in ("incident", "notice", "contact", "kb_article", "ticket",
+                        "outreach_call"):
             if entity == "ticket":
                 _make_room(conn, rows, me)
             conn.exec_driver_sql(_upsert_sql(entity, codec.columns(entity)), rows)
@@ -176,10 +177,10 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
                 index.reindex(conn, [r[0] for r in rows])
             if entity == "ticket":
                 _reapply_local(conn, {r[0] for r in rows})
-        elif entity == "notice_event":  # append-only: each event once
+        elif entity in ("notice_event", "outreach_event"):  # append-only: each event once
             cols = codec.columns(entity)
             conn.exec_driver_sql(
-                f"INSERT OR IGNORE INTO notice_event ({', '.join(cols)}) "
+                f"INSERT OR IGNORE INTO {entity} ({', '.join(cols)}) "
                 f"VALUES ({', '.join('?' * len(cols))})", rows)
         elif entity == "ticket_event":
             cols = codec.columns(entity)
@@ -208,7 +209,29 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
                      p["decided_at"])).rowcount
                 if inserted:
                     conflicts.append(p)
+    _reapply_calls(conn, {r[0] for r in _rows(groups, "outreach_call")}
+                   | {r[1] for r in _rows(groups, "outreach_event")})
     return conflicts
+
+
+def _rows(groups: dict[str, dict[str, Pulled]], entity: str) -> list[tuple]:
+    return [c.row for c in groups.get(entity, {}).values() if c.row is not None]
+
+
+def _reapply_calls(conn: sa.Connection, call_ids: set[str]) -> None:
+    """Pulled call rows are the centre's projection of the results it holds; a result of
+    this desk still in the outbox is projected on top (as :func:`_reapply_local` does
+    for tickets), so the agent keeps seeing their own latest result."""
+    if not call_ids:
+        return
+    from agentdesk.core import outreach_state
+    from agentdesk.core.models import OutreachCall, OutreachEvent
+
+    pending = {json.loads(p).get("call_id") for (p,) in conn.exec_driver_sql(
+        "SELECT payload FROM sync_outbox WHERE entity = 'outreach_event'")}
+    if pending & call_ids:
+        outreach_state.reproject(conn, OutreachCall.__table__, OutreachEvent.__table__,
+                                 pending & call_ids)
 
 
 def _agents(conn: sa.Connection, rows: list[tuple]) -> None:

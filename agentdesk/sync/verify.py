@@ -40,11 +40,11 @@ if TYPE_CHECKING:
 # The tables every desk holds a copy of (the centre's audit log stays there).
 SHARED = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
           "notice_event", "kb_article", "ticket", "ticket_event", "ticket_article",
-          "central_setting")
+          "central_setting", "outreach_call", "outreach_event")
 # Entities desks author: a row only a desk has was meant to reach the centre.
 UP = frozenset({"agent", "customer", "customer_phone", "contact", "incident", "notice",
                 "notice_event", "ticket",
-                "ticket_event", "ticket_article"})
+                "ticket_event", "ticket_article", "outreach_call", "outreach_event"})
 # The row a change of this one travels with (a phone with its customer).
 OWNER = {"customer_phone": "customer_id", "ticket_event": "ticket_id",
          "ticket_article": "ticket_id"}
@@ -218,6 +218,8 @@ class Sides:
                 found.add((entity, row_id))
                 if entity == "ticket_event":  # the desk's ticket shows its own events
                     found.add(("ticket", json.loads(payload).get("ticket_id")))
+                elif entity == "outreach_event":  # and a call its own results
+                    found.add(("outreach_call", json.loads(payload).get("call_id")))
         with self.central.reading() as conn:
             found.update((e, r) for e, r in conn.exec_driver_sql(self.central.sql(
                 "SELECT entity, row_id FROM change_log WHERE seq > @c"), {"c": self.cursor}))

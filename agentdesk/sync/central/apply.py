@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from agentdesk.core.ids import new_id
 from agentdesk.sync import codec
+from agentdesk.sync.central.calls import Calls
 from agentdesk.sync.central.connection import CentralError
 from agentdesk.sync.central.joining import Identities, renumber_event
 from agentdesk.sync.central.rows import aware, refresh_keys, upsert
@@ -50,6 +51,7 @@ class BatchApply:
         self.owner_since: dict[str, datetime] = {}
         self.customers: set[str] = set()  # changed: their lookup keys are recomputed
         self.ids = Identities(conn, desk_id)
+        self.calls = Calls(conn, self.ids)  # outreach calls and their results
 
     def log(self, entity: str, row_id: str, op: str, change_id: str | None,
             payload: dict | None = None) -> None:
@@ -80,6 +82,7 @@ class BatchApply:
         named = {c["payload"].get("customer_id") for c in changes
                  if c["entity"] in ("ticket", "contact")}
         named |= {c["row_id"] for c in changes if c["entity"] == "customer"}
+        named |= Calls.customers(changes)
         for c in changes:
             if c["entity"] == "ticket_event" and '"customer_id"' in (c["payload"].get("data")
                                                                      or ""):
@@ -88,6 +91,7 @@ class BatchApply:
         for start in range(0, len(event_ids), 1000):
             self.known_events.update(self.conn.execute(sa.select(events.c.id).where(
                 events.c.id.in_(event_ids[start:start + 1000]))).scalars())
+        self.calls.prepare(changes)
 
     def finish(self) -> None:
         ticket = T["ticket"]
@@ -107,6 +111,10 @@ class BatchApply:
             self.conn.execute(T["ticket_event"].insert(), self.new_events)
         for i in sorted(self.dirty):
             self.log("ticket", i, "update", None)
+        logged = {e["row_id"] for e in self.logs if e["entity"] == "outreach_call"}
+        for i in self.calls.finish():  # projected anew: desks pull the row
+            if i not in logged:
+                self.log("outreach_call", i, "update", None)
         if self.logs:
             self.conn.execute(T["change_log"].insert(), self.logs)
 
@@ -145,6 +153,15 @@ class BatchApply:
             self.log(entity, row_id, op, cid)
         elif entity in ("notice", "notice_event"):
             self.notice(change)
+        elif entity == "outreach_call":
+            refused = self.calls.call(payload)
+            if refused:
+                self.refuse(change, refused)
+            else:
+                self.log(entity, row_id, op, cid)
+        elif entity == "outreach_event":
+            if self.calls.event(payload):
+                self.log(entity, row_id, op, cid)
         elif entity == "customer":
             self.customer(change)
         elif entity == "ticket":

@@ -77,6 +77,10 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="6"))
                 version = "6"
+            if version == "6":  # schema 7 adds tables only (outreach calls, their results)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="7"))
+                version = "7"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "

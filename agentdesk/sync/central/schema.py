@@ -8,12 +8,12 @@ import json
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
                   "notice_event", "kb_article", "ticket", "ticket_event", "ticket_article",
-                  "central_setting", "audit_log")
+                  "central_setting", "audit_log", "outreach_call", "outreach_event")
 
 
 def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
@@ -38,6 +38,7 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     sa.Index("ix_customer_key_customer_id", tables["customer_key"].c.customer_id)
     sa.Index("ix_customer_phone_customer_id", tables["customer_phone"].c.customer_id)
     sa.Index("ix_ticket_event_ticket_id", tables["ticket_event"].c.ticket_id)
+    sa.Index("ix_outreach_event_call_id", tables["outreach_event"].c.call_id)
     sa.Index("ix_customer_account_no", tables["customer"].c.account_no)
     # every push looks its tickets' numbers up (:mod:`.joining`): not a scan of them all
     sa.Index("ix_ticket_number", tables["ticket"].c.number)
