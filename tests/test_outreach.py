@@ -370,3 +370,26 @@ def test_the_wall_counts_due_done_and_breached(town) -> None:
         notices.withdraw(s, nid, *SUP, clock.now(), reason="已恢复")
     with town.session() as s:  # a withdrawn notice's calls leave the wall
         assert figures.wallboard(s, later).outreach == figures.OutreachCounts(2, 0, 0)
+
+
+def test_the_cli_says_how_many_are_to_be_called(desk, tmp_path: Path, monkeypatch,
+                                                capsys) -> None:
+    import json
+
+    from agentdesk import cli
+
+    config = tmp_path / "sup.toml"
+    config.write_text('role = "supervisor"\nagent_id = "S9001"\noutreach_lead_h = 6\n',
+                      encoding="utf-8")
+    monkeypatch.setenv("AGENTDESK_CONFIG", str(config))
+    args = ["notice", "publish", "--utility", "water", "--kind", "planned", "--area", "金水区",
+            "--area", "二七区", "--from", "2026-11-26 12:00", "--to", "2026-11-26 18:00",
+            "--cause", "管网改造", "--db", str(desk.path)]
+    assert cli.main([*args, "--json"]) == 0
+    published = json.loads(capsys.readouterr().out)
+    assert (published["customers"], published["outreach"]) == (2, 1)  # 吸氧;独居老人 only
+    with desk.session() as s:
+        [(due,)] = s.connection().exec_driver_sql("SELECT due_at FROM outreach_call").all()
+    assert due == "2026-11-25 22:00:00.000000"  # 06:00 local, 6 h before the start
+    assert cli.main(args) == 0
+    assert "主动服务：1 户" in capsys.readouterr().out

@@ -171,13 +171,14 @@ def _areas(texts: list[str] | None) -> tuple | None:
 def cmd_notice(args: argparse.Namespace) -> int:
     import json
 
-    from agentdesk.centre import notices
+    from agentdesk.centre import notices, outreach
     from agentdesk.core import areas, clock
     from agentdesk.core.i18n import t, visible
 
     config = load_config(args, set_lang=True)
     now = clock.now()
     who = (config.agent_id, config.agent_name, config.role)
+    rules = outreach.Rules.from_config(config)
     command = args.notice_command
     try:
         with open_desk(config) as desk, desk.session() as session:
@@ -187,17 +188,20 @@ def cmd_notice(args: argparse.Namespace) -> int:
                     starts_at=_time(args.starts, "--from"), ends_at=_time(args.ends, "--to"),
                     cause=args.cause, restore_by=_time(args.restore_by, "--restore-by"),
                     title=args.title)
-                done = notices.publish(session, draft, *who, now, force=args.force)
+                done = notices.publish(session, draft, *who, now, force=args.force,
+                                       rules=rules)
                 out = notices.as_json(done.notice) | {"customers": done.customers,
-                                                      "per_area": done.per_area}
+                                                      "per_area": done.per_area,
+                                                      "outreach": done.outreach}
                 line = t("notice.cli.published", title=visible(done.notice.title),
-                         id=done.notice.id, customers=done.customers)
+                         id=done.notice.id, customers=done.customers) + "\n" + t(
+                             "notice.cli.outreach", n=done.outreach)
             elif command == "update":
                 notice = notices.update(
                     session, args.id, *who, now, restore_by=_time(args.restore_by,
                                                                   "--restore-by"),
                     ends_at=_time(args.ends, "--to"), note=args.note, cause=args.cause,
-                    where=_areas(args.area))
+                    where=_areas(args.area), rules=rules)
                 out = notices.as_json(notice)
                 line = t("notice.cli.updated", title=visible(notice.title),
                          revision=notice.revision)
