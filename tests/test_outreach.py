@@ -393,3 +393,19 @@ def test_the_cli_says_how_many_are_to_be_called(desk, tmp_path: Path, monkeypatc
     assert due == "2026-11-25 22:00:00.000000"  # 06:00 local, 6 h before the start
     assert cli.main(args) == 0
     assert "主动服务：1 户" in capsys.readouterr().out
+
+
+async def test_the_wallboard_shows_the_outreach_line(town) -> None:
+    from tests.conftest import settle, visible_text, wait_until
+    from tests.test_monitor_screen import SIZE as WALL, monitor_app
+
+    nid = _publish(town, "二七区/建中街街道", kind="fault",
+                   starts_in=-timedelta(minutes=5)).notice.id
+    with town.session() as s:
+        outreach.record(s, outreach.call_id(nid, town.people["W01"]), "A1001", "reached")
+    clock.freeze(clock.now() + timedelta(minutes=45))
+    app = monitor_app(town.path)
+    async with app.run_test(size=WALL) as pilot:
+        assert await wait_until(pilot, lambda: app.screen.refreshes >= 1, timeout=10)
+        await settle(pilot)
+        assert "主动服务（生效公告）：待呼 0 · 已完成 1 · 超时 3" in visible_text(app)

@@ -144,6 +144,14 @@ def build(session: Session, notice: Notice, now: datetime, rules: Rules | None =
     params |= stamp | {"utility": notice.utility, "areas": notice.areas}
     added: list[str] = []
     if notice.status == "active" and where:
+        # the calls already listed first (none when the notice is new), then the new ones
+        gone = [r[0] for r in conn.execute(text(
+            "UPDATE outreach_call SET in_area = 0, built_at = :now WHERE notice_id = "
+            f":notice AND in_area = 1 AND NOT EXISTS ({listed}) RETURNING id"), params)]
+        back = [r[0] for r in conn.execute(text(
+            "UPDATE outreach_call SET in_area = 1, built_at = :now, due_at = :due WHERE "
+            f"notice_id = :notice AND in_area = 0 AND EXISTS ({listed}) RETURNING id"),
+            params)]
         pick, area_params = _candidates(where)
         added = [r[0] for r in conn.execute(text(
             f"INSERT OR IGNORE INTO outreach_call ({', '.join(COLUMNS)}) "
@@ -152,13 +160,6 @@ def build(session: Session, notice: Notice, now: datetime, rules: Rules | None =
             f"SELECT c.id, {reason} AS reason FROM customer c WHERE c.rowid IN ({pick}) "
             "AND c.utility = :utility AND c.status != 'closed') p WHERE p.reason != '' "
             "RETURNING id"), params | area_params)]
-        gone = [r[0] for r in conn.execute(text(
-            "UPDATE outreach_call SET in_area = 0, built_at = :now WHERE notice_id = "
-            f":notice AND in_area = 1 AND NOT EXISTS ({listed}) RETURNING id"), params)]
-        back = [r[0] for r in conn.execute(text(
-            "UPDATE outreach_call SET in_area = 1, built_at = :now, due_at = :due WHERE "
-            f"notice_id = :notice AND in_area = 0 AND EXISTS ({listed}) RETURNING id"),
-            params)]
     else:  # withdrawn: every call of it is off the list
         gone = [r[0] for r in conn.execute(text(
             "UPDATE outreach_call SET in_area = 0, built_at = :now WHERE notice_id = "

@@ -57,30 +57,30 @@ def project(in_area: bool, built_at: Any, events: Iterable[Mapping[str, Any]]
 
 
 def reproject(conn: sa.Connection, calls: sa.Table, events: sa.Table,
-              ids: Iterable[str]) -> list[str]:
-    """Project these calls again from every event this database holds for them and write
-    the rows that change; returns their ids. ``calls`` and ``events`` are the two tables
-    as this database declares them (the desk's models, or the centre's copies)."""
+              ids: Iterable[str]) -> None:
+    """Project these calls again from every event this database holds for them.
+    ``calls`` and ``events`` are the two tables as this database declares them (the
+    desk's models, or the centre's copies). Calls without a result (most of a list) are
+    set by one statement; only those with results are read and projected here."""
     ids = sorted(set(ids))
-    changed: list[str] = []
     for start in range(0, len(ids), 500):
         part = ids[start:start + 500]
+        conn.execute(calls.update().where(
+            calls.c.id.in_(part), ~sa.exists().where(events.c.call_id == calls.c.id))
+            .values(status=sa.case((calls.c.in_area == sa.true(), "due"), else_="cancelled"),
+                    attempts=0, retry_at=None, ticket_id=None, agent_id=None,
+                    updated_at=calls.c.built_at))
         found: dict[str, list[dict]] = {}
         for row in conn.execute(sa.select(
                 events.c.id, events.c.call_id, events.c.at, events.c.agent_id,
                 events.c.result, events.c.retry_at, events.c.ticket_id)
                 .where(events.c.call_id.in_(part))).mappings():
             found.setdefault(row["call_id"], []).append(dict(row))
-        rows = conn.execute(sa.select(calls.c.id, calls.c.in_area, calls.c.built_at,
-                                      *[calls.c[c] for c in PROJECTED])
-                            .where(calls.c.id.in_(part))).mappings().all()
-        updates = []
-        for row in rows:
-            new = project(bool(row["in_area"]), row["built_at"], found.get(row["id"], ()))
-            if any(new[k] != row[k] for k in PROJECTED):
-                updates.append({"_id": row["id"], **new})
-                changed.append(row["id"])
-        if updates:
-            conn.execute(calls.update().where(calls.c.id == sa.bindparam("_id"))
-                         .values({k: sa.bindparam(k) for k in PROJECTED}), updates)
-    return changed
+        if not found:
+            continue
+        rows = conn.execute(sa.select(calls.c.id, calls.c.in_area, calls.c.built_at)
+                            .where(calls.c.id.in_(sorted(found)))).mappings().all()
+        conn.execute(calls.update().where(calls.c.id == sa.bindparam("_id"))
+                     .values({k: sa.bindparam(k) for k in PROJECTED}),
+                     [{"_id": row["id"], **project(bool(row["in_area"]), row["built_at"],
+                                                   found[row["id"]])} for row in rows])

@@ -92,7 +92,7 @@ class Calls:
 
     def finish(self) -> list[str]:
         """Write the batch's calls and results, project the touched calls again;
-        returns the calls whose row the projection changed."""
+        returns them (desks pull their rows anew)."""
         call = T["outreach_call"]
         if self.new:
             self.conn.execute(call.insert(), list(self.new.values()))
@@ -103,6 +103,5 @@ class Calls:
                 [{"_id": i, **v} for i, v in sorted(self.changed.items())])
         if self.new_events:
             self.conn.execute(T["outreach_event"].insert(), self.new_events)
-        if not self.touched:
-            return []
-        return outreach_state.reproject(self.conn, call, T["outreach_event"], self.touched)
+        outreach_state.reproject(self.conn, call, T["outreach_event"], self.touched)
+        return sorted(self.touched)
