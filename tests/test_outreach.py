@@ -348,6 +348,13 @@ async def test_the_queue_shows_calls_as_their_own_clock_and_one_key_records(town
         assert await wait_until(pilot, lambda: isinstance(app.screen, TicketDetail))
         await settle(pilot)
         assert "GD" in visible_text(app) and "需要帮助" in visible_text(app)
+        await pilot.press("escape")
+        await pilot.press("t")  # team: Enter on a call shows the customer's card
+        assert await wait_until(pilot, lambda: len(app.screen.rows) == 2)
+        pick("独居丁")
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: app.current_mode == "lookup"
+                                and "独居老人" in visible_text(app))
     with town.session() as s:
         nid = s.connection().exec_driver_sql("SELECT id FROM notice").scalar()
         assert outreach.tally(s, nid) == outreach.Tally(2, 0, 1, 1, 0)

@@ -236,9 +236,12 @@ def record(session: Session, call_ref: str, agent: str, result: str,
     ticket = None
     if result == "needs_help":
         notice = session.get(Notice, call.notice_id)
-        ticket = tickets.create(session, tickets.Draft(
-            category=HELP_CATEGORY[notice.utility], customer_id=call.customer_id,
-            description=help_text(notice, call.reason, note)), agent)
+        try:
+            ticket = tickets.create(session, tickets.Draft(
+                category=HELP_CATEGORY[notice.utility], customer_id=call.customer_id,
+                description=help_text(notice, call.reason, note)), agent)
+        except tickets.TicketError as exc:  # e.g. a centre's taxonomy without the category
+            raise OutreachError(str(exc)) from None
     session.add(OutreachEvent(
         call_id=call.id, at=now, agent_id=me.id, result=result,
         retry_at=now + timedelta(minutes=minutes) if result == "no_answer" else None,
