@@ -124,7 +124,7 @@ class Customer(SQLModel, table=True):
     # a district and a surname (岳麓区 张): customers.lookup; migration 0009
     __table_args__ = (sa.Index("ix_customer_district_name", "district", "name"),
                       # the vulnerable and key customers by address, and only them (a few
-                      # per cent of the rows): an outage notice's call list (migration 0011)
+                      # per cent of the rows): an outage notice's call list (migration 0012)
                       sa.Index("ix_customer_outreach", "district", "street", "community",
                                "building", sqlite_where=sa.text(OUTREACH_CANDIDATE)))
 

@@ -1,7 +1,7 @@
 """outreach: the calls made before an outage (主动服务) and their results
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04
 
 Publishing a notice builds a list of the vulnerable and key customers inside its areas,
@@ -20,8 +20,8 @@ from alembic import op
 
 import agentdesk.core.models
 
-revision: str = "0011"
-down_revision: Union[str, None] = "0010"
+revision: str = "0012"
+down_revision: Union[str, None] = "0011"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
