@@ -416,3 +416,22 @@ async def test_the_wallboard_shows_the_outreach_line(town) -> None:
         assert await wait_until(pilot, lambda: app.screen.refreshes >= 1, timeout=10)
         await settle(pilot)
         assert "主动服务（生效公告）：待呼 0 · 已完成 1 · 超时 3" in visible_text(app)
+
+
+async def test_the_notices_screen_builds_the_list_by_the_desks_rules(desk) -> None:
+    from tests.conftest import settle, wait_until
+    from tests.test_notices_screen import WIDE, _fill, _open, supervisor_app
+
+    app = supervisor_app(desk, outreach_lead_h=6)
+    async with app.run_test(size=WIDE) as pilot:
+        await _open(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        _fill(app, areas="金水区/花园路街道", cause="管网改造",
+              **{"from": "2026-11-26 12:00", "to": "2026-11-26 18:00"})
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: any(
+            "主动服务：1 户" in n.message for n in app._notifications))
+    with desk.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT due_at, reason FROM outreach_call").all() == [
+            ("2026-11-25 22:00:00.000000", "吸氧;独居老人")]  # 6 h before 12:00 (+08:00)

@@ -29,6 +29,7 @@ from agentdesk.screens.i18n_bindings import localize
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from agentdesk.centre.outreach import Rules
     from agentdesk.core.models import Notice
     from agentdesk.core.store import Store
 
@@ -42,6 +43,7 @@ class Who:
     code: str
     name: str
     role: str
+    rules: Rules | None = None  # whom a notice's outreach list calls (the desk's config)
 
 
 @dataclass(frozen=True)
@@ -260,9 +262,10 @@ class PublishForm(NoticeForm):
         from agentdesk.centre import notices
 
         done = notices.publish(session, values["draft"], self.who.code, self.who.name,
-                               self.who.role, now, force=force)
+                               self.who.role, now, force=force, rules=self.who.rules)
         return Written(t("notice.cli.published", title=done.notice.title,
-                         id=done.notice.id[:13], customers=done.customers), done.notice.id)
+                         id=done.notice.id[:13], customers=done.customers) + " "
+                       + t("notice.cli.outreach", n=done.outreach), done.notice.id)
 
 
 class ReviseForm(NoticeForm):
@@ -295,7 +298,7 @@ class ReviseForm(NoticeForm):
         from agentdesk.centre import notices
 
         notice = notices.update(session, self.notice.id, self.who.code, self.who.name,
-                                self.who.role, now, **values)
+                                self.who.role, now, rules=self.who.rules, **values)
         return Written(t("notice.cli.updated", title=notice.title, revision=notice.revision),
                        notice.id)
 

@@ -167,7 +167,8 @@ class NoticesScreen(DeskScreen):
 
     @property
     def who(self) -> Who:
-        return Who(self.desk.agent_code, self.desk.agent_name, self.desk.role)
+        return Who(self.desk.agent_code, self.desk.agent_name, self.desk.role,
+                   self.desk.outreach_rules)
 
     # --- loading -------------------------------------------------------------------------
 
