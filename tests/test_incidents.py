@@ -184,3 +184,45 @@ def test_an_incident_and_a_linked_call_reach_another_desk(centre, tmp_path: Path
         assert len(incidents.callers(s, iid)) == 1
     sup.dispose()
     other.dispose()
+
+
+def test_a_desk_from_0009_with_tickets_on_an_incident_migrates(tmp_path: Path) -> None:
+    """Tickets refer to incidents: migration 0010 must change the incident table in place
+    (a table copy failed with "FOREIGN KEY constraint failed" on every real desk)."""
+    import sqlalchemy as sa
+
+    from agentdesk.core import migrations, store
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    migrations.upgrade(engine, path, target="0009")
+
+    def insert(conn, table: str, **values: object) -> None:
+        cols = conn.exec_driver_sql(f"PRAGMA table_info({table})").fetchall()
+        row = {c[1]: (0 if "INT" in (c[2] or "").upper() else "2026-11-24 00:00:00.000000"
+                      if c[1].endswith("_at") else "") for c in cols if c[3]}
+        row.update(values)
+        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(row)}) VALUES "
+                             f"({', '.join('?' * len(row))})", tuple(row.values()))
+
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+        insert(conn, "incident", id="i1", title="爆管", utility="water",
+               category="water.burst", district="二七区", street="建中街街道", status="open")
+        insert(conn, "notice", id="n1", utility="water", kind="unplanned", title="停水",
+               district="二七区", starts_at="2026-11-25 00:00:00.000000",
+               ends_at="2026-11-26 00:00:00.000000")
+        insert(conn, "agent", id="a1", code="A1001", name="王芳", role="agent")
+        insert(conn, "ticket", id="t1", number="GD1", incident_id="i1", status="accepted",
+               first_responder_id="a1", owner_id="a1")
+    engine.dispose()
+    desk = store.open_desk(path)
+    assert migrations.current(desk.engine) == migrations.HEAD
+    with desk.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT areas FROM incident").scalar() == \
+            '["二七区","建中街街道","",""]'.join("[]")
+        assert conn.exec_driver_sql("SELECT kind, areas FROM notice").one() == (
+            "fault", '[["二七区","","",""]]')
+        assert conn.exec_driver_sql("SELECT incident_id FROM ticket").scalar() == "i1"
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall() == []
+    desk.dispose()

@@ -82,39 +82,31 @@ def upgrade() -> None:
     for verb in ("UPDATE", "DELETE"):
         op.execute(f"CREATE TRIGGER notice_event_no_{verb.lower()} BEFORE {verb} ON "
                    "notice_event BEGIN SELECT RAISE(ABORT, 'notice_event is append-only'); END")
-    with op.batch_alter_table("incident") as batch:
-        batch.add_column(sa.Column("areas", _S(), nullable=False, server_default="[]"))
-        batch.add_column(sa.Column("address", _S(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("cause", _S(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("opened_by", _S(), nullable=True))
-        batch.add_column(sa.Column("closed_by", _S(), nullable=True))
-        batch.add_column(sa.Column("ticket_id", _S(), nullable=True))
+    # Plain ALTERs, no table copy: tickets refer to incidents, and SQLite refuses to drop
+    # a referenced table inside the migration's transaction (foreign keys stay on there).
+    for column in ("areas VARCHAR NOT NULL DEFAULT '[]'", "address VARCHAR NOT NULL DEFAULT ''",
+                   "cause VARCHAR NOT NULL DEFAULT ''",
+                   "opened_by VARCHAR REFERENCES agent (id)",
+                   "closed_by VARCHAR REFERENCES agent (id)", "ticket_id VARCHAR"):
+        op.execute(f"ALTER TABLE incident ADD COLUMN {column}")
     op.execute(INCIDENT_AREAS)
-    with op.batch_alter_table("incident") as batch:
-        batch.drop_column("district")
-        batch.drop_column("street")
-        batch.drop_column("community")
-        batch.create_foreign_key("fk_incident_opened_by", "agent", ["opened_by"], ["id"])
-        batch.create_foreign_key("fk_incident_closed_by", "agent", ["closed_by"], ["id"])
+    for column in ("district", "street", "community"):
+        op.execute(f"ALTER TABLE incident DROP COLUMN {column}")
     # contact may be big: a plain ADD COLUMN (no table copy), its reference declared inline
     op.execute("ALTER TABLE contact ADD COLUMN incident_id VARCHAR REFERENCES incident (id)")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("contact") as batch:
-        batch.drop_column("incident_id")
-    with op.batch_alter_table("incident") as batch:
-        batch.add_column(sa.Column("district", _S(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("street", _S(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("community", _S(), nullable=False, server_default=""))
+    # Incident and contact are referenced by tickets: no table copy here either. The new
+    # columns that reference agents or incidents stay (SQLite cannot drop them in place);
+    # the old ones come back filled from the first area.
+    for column in ("district", "street", "community"):
+        op.execute(f"ALTER TABLE incident ADD COLUMN {column} VARCHAR NOT NULL DEFAULT ''")
     op.execute("UPDATE incident SET district = json_extract(areas, '$[0][0]'), "
                "street = json_extract(areas, '$[0][1]'), "
                "community = json_extract(areas, '$[0][2]')")
-    with op.batch_alter_table("incident") as batch:
-        batch.drop_constraint("fk_incident_opened_by", type_="foreignkey")
-        batch.drop_constraint("fk_incident_closed_by", type_="foreignkey")
-        for name in ("areas", "address", "cause", "opened_by", "closed_by", "ticket_id"):
-            batch.drop_column(name)
+    for column in ("areas", "address", "cause", "ticket_id"):
+        op.execute(f"ALTER TABLE incident DROP COLUMN {column}")
     for verb in ("update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS notice_event_no_{verb}")
     op.drop_index("ix_notice_event_notice_id", table_name="notice_event")
