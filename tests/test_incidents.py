@@ -78,7 +78,10 @@ def test_calls_and_tickets_linked_are_the_callers_to_call_back_once_each(desk) -
                                                  customer_id=cid), "A1001").number
         incidents.link_ticket(s, iid, number, "A1001")
     with desk.session() as s:
-        callers = incidents.close(s, iid, SUP, clock.now(), "主管更换完毕")
+        callers = incidents.close(s, iid, SUP, clock.now(), "主管更换完毕", call_back=True)
+        notes = s.connection().exec_driver_sql(
+            "SELECT note FROM ticket_event WHERE kind = 'incident_closed'").scalars().all()
+    assert len(notes) == 1 and "主管更换完毕" in notes[0]  # the ticket's owner is told
     assert [(c.customer_id, c.ticket_number) for c in callers] == [
         (cid, number), (None, None)]
     assert callers[1].number == "+8613700007777"

@@ -77,7 +77,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("id")
     q.add_argument("--cause", required=True)
     q.add_argument("--call-back", action="store_true",
-                   help="put every linked caller on the outbound call-back list")
+                   help="tell each linked ticket's owner to call the caller back")
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
@@ -110,7 +110,8 @@ def cmd_incident(args: argparse.Namespace) -> int:
                 incidents.link_ticket(session, args.id, args.ticket, config.agent_id)
                 line = t("incident.cli.linked", ticket=visible(args.ticket))
             elif command == "close":
-                callers = incidents.close(session, args.id, who, now, args.cause)
+                callers = incidents.close(session, args.id, who, now, args.cause,
+                                          call_back=args.call_back)
                 out = {"callers": [c.__dict__ for c in callers]}
                 from agentdesk.core import audit  # the callers are customer data
 
@@ -118,7 +119,9 @@ def cmd_incident(args: argparse.Namespace) -> int:
                              [c.customer_id or c.number for c in callers])
                 line = t("incident.cli.closed", n=len(callers))
                 if args.call_back:
-                    line += " " + t("incident.cli.call_backs", n=len(callers))
+                    line += " " + t("incident.cli.call_backs",
+                                    n=sum(1 for c in callers if c.ticket_id),
+                                    calls=sum(1 for c in callers if not c.ticket_id))
             else:
                 out = [incidents.as_json(session, i)
                        for i in incidents.listing(session, open_only=args.open)]

@@ -177,9 +177,10 @@ def callers(session: Session, incident_id: str) -> list[Caller]:
 
 
 def close(session: Session, incident_ref: str, agent: tuple[str, str, str], now: datetime,
-          cause: str) -> list[Caller]:
-    """Closed with its cause; returns the callers to call back (the screen asks whether
-    to, the CLI's ``--call-back`` says so)."""
+          cause: str, call_back: bool = False) -> list[Caller]:
+    """Closed with its cause; returns the callers to call back. ``call_back``: each
+    linked ticket gets an ``incident_closed`` event telling its owner the cause and to call
+    the caller back (首问负责: the owner calls, not the supervisor)."""
     from agentdesk.core import agents
 
     code, name, role = agent
@@ -193,7 +194,17 @@ def close(session: Session, incident_ref: str, agent: tuple[str, str, str], now:
     incident.cause, incident.closed_by = cause, closer.id
     session.add(incident)
     session.flush()
-    return callers(session, incident.id)
+    found = callers(session, incident.id)
+    if call_back:
+        from agentdesk.tickets import service as tickets
+
+        for caller in found:
+            if caller.ticket_id:
+                tickets.append_event(session, tickets.get(session, caller.ticket_id),
+                                     "incident_closed", closer.id,
+                                     note=t("incident.call_back_note", cause=cause),
+                                     call_back=True)
+    return found
 
 
 def listing(session: Session, open_only: bool = False, limit: int = 200) -> list[Incident]:

@@ -630,7 +630,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "incident.cli.linked": {"zh": "工单 {ticket} 已关联到事件", "en": "ticket {ticket} linked"},
     "incident.cli.closed": {"zh": "事件已关闭，关联来电人 {n} 位",
                             "en": "incident closed; {n} caller(s) linked"},
-    "incident.cli.call_backs": {"zh": "已列入回访 {n} 位", "en": "{n} call-back(s) listed"},
+    "incident.cli.call_backs": {"zh": "已通知 {n} 张工单的负责人回访；另有 {calls} 通来电无工单，"
+                                      "见 --json 的 callers",
+                                "en": "the owners of {n} ticket(s) are told to call back; "
+                                      "{calls} call(s) without a ticket: see callers in --json"},
+    "incident.call_back_note": {"zh": "事件已关闭（{cause}），请回访来电人",
+                                "en": "incident closed ({cause}): call the caller back"},
     "incident.cli.callers": {"zh": "来电 {n}", "en": "{n} caller(s)"},
     "incident.cli.none": {"zh": "没有事件", "en": "no incidents"},
     "card.incident": {"zh": "突发事件：{title}{where} Ctrl+L 关联本通来电",
