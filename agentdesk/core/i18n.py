@@ -8,6 +8,8 @@ string has two homes.
 
 from __future__ import annotations
 
+from agentdesk.core.controls import shown
+
 LANGS = ("zh", "en")
 _lang = "zh"
 
@@ -773,6 +775,20 @@ CATALOG: dict[str, dict[str, str]] = {
     "notices.confirm.keys": {"zh": "Y 确认 · N 或 Esc 取消", "en": "Y yes · N or Esc no"},
     "notices.confirm.yes": {"zh": "确认", "en": "Yes"},
     "notices.confirm.no": {"zh": "取消", "en": "No"},
+    # hostile input: the one rule at the boundary (core/guard.py)
+    "guard.not_text": {"zh": "{field}：应为文本，不是 {kind}",
+                       "en": "{field}: must be text, not {kind}"},
+    "guard.control": {"zh": "{field}：第 {at} 个字符是控制字符 {char}，不能接受",
+                      "en": "{field}: character {at} is a control character ({char}), not "
+                            "accepted"},
+    "guard.too_long": {"zh": "{field}：太长（{n} 个字符，最多 {limit} 个）",
+                       "en": "{field}: too long ({n} characters, at most {limit})"},
+    "guard.agent_code": {"zh": "{field}：工号“{value}”只能是 1-32 个字母、数字、“-”或“_”",
+                         "en": "{field}: agent code '{value}' must be 1-32 letters, "
+                               "digits, '-' or '_'"},
+    "guard.kb_too_big": {"zh": "文件太大（{size} 字节，最多 {limit} 字节）",
+                         "en": "file too big ({size} bytes, at most {limit})"},
+    "guard.line": {"zh": "第 {line} 行：{problem}", "en": "line {line}: {problem}"},
 }
 
 
@@ -791,20 +807,18 @@ def lang() -> str:
     return _lang
 
 
-def visible(text: object) -> str:
-    """Data for a terminal line: control characters (escape sequences, newlines) shown as
-    escapes, never sent to the terminal raw."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in str(text))
-
-
 def t(key: str, **values: object) -> str:
     """The message for ``key`` in the current language, with ``values`` filled in.
 
-    The result is plain text: widgets must render it as text, never as markup.
+    The result is plain text: widgets must render it as text, never as markup. The values
+    are data: their control characters come out visible (tab and newline kept), so a
+    message never carries an escape sequence to the terminal.
     """
     entry = CATALOG.get(key)
     if entry is None:
         return key  # a missing key shows itself rather than crashing a screen
     text = entry.get(_lang) or entry["zh"]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return text.format(**{name: value if isinstance(value, (int, float)) else
+                          shown(value, lines=True) for name, value in values.items()})

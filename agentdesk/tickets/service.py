@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlmodel import Session
 
+from agentdesk.core import guard
 from agentdesk.tickets import clocks
 
 # The read side lives in lists.py; named here too, where every caller looks for it.
@@ -71,12 +72,17 @@ def agent_ref(session: Session, code: str) -> str:
 
 
 def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:
+    """The agent's text, stripped; refused when empty (``required``), too long, or holding
+    a control character (descriptions and notes may have tabs and line breaks)."""
     value = (value or "").strip()
     if required and not value:
         raise TicketError(f"{label} is empty")
     if len(value) > limit:
         raise TicketError(f"{label} is too long ({len(value)} characters, at most {limit})")
-    return value
+    try:
+        return guard.check(label, value, limit, lines=limit == MAX_DESCRIPTION)
+    except guard.FieldError as exc:
+        raise TicketError(str(exc)) from None
 
 
 def desk_tag(desk_id: str) -> str:
