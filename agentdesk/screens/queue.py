@@ -20,11 +20,13 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.tickets import clocks
 from agentdesk.widgets.queue_table import Column, QueueTable
+from agentdesk.widgets.inputs import DataInput
 
 if TYPE_CHECKING:
     from agentdesk.tickets.service import QueueRow
@@ -88,7 +90,7 @@ class QueueScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("", id="filters", markup=False)
-        yield Input(placeholder=t("queue.filter.placeholder"), id="category")
+        yield DataInput(placeholder=t("queue.filter.placeholder"), id="category")
         yield Static("", id="count", markup=False)
         def widest(*labels: str) -> int:  # the longest label of this language, in cells
             return max(cell_len(label) for label in labels)
@@ -170,10 +172,10 @@ class QueueScreen(DeskScreen):
         from agentdesk.tickets import taxonomy
 
         cat = taxonomy.load().categories.get(r.category)
-        return [Text(r.number), Text(r.caller),
-                Text(cat.label(self.desk.lang) if cat else r.category),
+        return [Text(r.number), Text(shown(r.caller)),
+                Text(cat.label(self.desk.lang) if cat else shown(r.category)),
                 Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
-                Text(r.owner), Text(t(f"status.{r.status}"))]
+                Text(shown(r.owner)), Text(t(f"status.{r.status}"))]
 
     def _summary(self, now: datetime) -> None:
         from agentdesk.tickets import queue
