@@ -175,6 +175,33 @@ def test_ticket_texts_are_refused_or_stored_clean(desk, value: str) -> None:
             assert controls.first(stored, lines) is None, repr(stored)
 
 
+@SOME
+@given(hostile)
+def test_customer_csv_rows_are_refused_or_stored_clean(desk, tmp_path: Path,
+                                                       value: str) -> None:
+    import csv
+
+    from agentdesk.customers import csvio
+
+    path = tmp_path / "c.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(csvio.HEADER)
+        out.writerow(["3199000001", "张" + value, "13812345678", "金水区", value, "", "", "",
+                      "", "water", "", "", "", "", ""])
+    try:
+        report = csvio.import_customers(desk, path)
+    except csvio.ImportFileError as exc:
+        assert_safe(str(exc))
+        return
+    assert_safe(report.format())
+    if not report.errors:
+        with desk.session() as s:
+            name, street = s.connection().exec_driver_sql(
+                "SELECT name, street FROM customer WHERE account_no = '3199000001'").one()
+        assert controls.first(name) is None and controls.first(street) is None
+
+
 def test_ticket_create_says_which_character(desk, capsys) -> None:
     code = main(["ticket", "create", "--db", str(desk.path), "--category", "water.burst",
                  "--location", "花园路", "--text", "\x1b]0;pwned\x07 \x1b[2J"])
@@ -559,3 +586,38 @@ async def test_training_pane_trainer_card_and_scorecard_show_control_characters(
         await wait_until(pilot, lambda: app.scorecard is not None)
         await settle(pilot)
         assert "小␛]0;pwned␇李" in assert_screen_safe(app)
+
+
+def test_rows_pulled_from_the_centre_keep_their_text_and_are_shown_safely(
+        tmp_path: Path, capsys) -> None:
+    """The centre is a way in too: what it sends is stored as it is (the desk must equal
+    the centre) and every renderer shows it safely."""
+    import sqlalchemy as sa
+
+    from agentdesk.sync import central, engine
+    from tests.sync_helpers import new_desk
+
+    centre = central.connect(f"sqlite:///{tmp_path / 'central.db'}")
+    centre.init_schema()
+    title = "嘀嗒告示" + NASTY
+    with centre.writing() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO kb_article (id, title, category, utility, body, tags, synonyms, "
+            "owner, reviewed_on, review_days, updated_at) VALUES ('hostile', :title, "
+            "'water.outage', 'water', :body, '', '', '', '2026-11-01', 365, "
+            "'2026-11-25 01:00:00')"), {"title": title, "body": "嘀嗒" + NASTY})
+        conn.execute(sa.text("INSERT INTO change_log (entity, row_id, op) "
+                             "VALUES ('kb_article', 'hostile', 'upsert')"))
+    desk = new_desk(tmp_path / "desk.db")
+    try:
+        engine.sync_once(desk, centre)
+        with desk.session() as s:
+            assert s.connection().exec_driver_sql(
+                "SELECT title FROM kb_article WHERE id = 'hostile'").scalar() == title
+    finally:
+        desk.dispose()
+        centre.dispose()
+    assert main(["kb", "search", "嘀嗒告示", "--db", str(tmp_path / "desk.db")]) == 0
+    out = capsys.readouterr().out
+    assert "嘀嗒告示␛]0;pwned␇停水" in out
+    assert_safe(out)

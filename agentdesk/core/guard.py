@@ -8,12 +8,13 @@ field and the character (``U+001B``). What each way in does:
 - refused with this module's message: CLI arguments (``--agent``, ``--db``,
   ``--trainee``, ticket fields), ``AGENTDESK_*`` variables and the config file, KB
   articles (and a file over :data:`MAX_KB_FILE` is refused before it is read), screen-pop
-  messages, ticket texts and notes, lookup and KB queries; the customer CSV refuses its
-  rows by its own row rules (the same characters: :mod:`agentdesk.core.controls`);
+  messages, ticket texts and notes; the customer CSV refuses its rows by its own row
+  rules (the same characters: :mod:`agentdesk.core.controls`);
 - removed: a paste into a typed input box (the box never holds them);
 - shown, not refused: rows pulled from the central store (they were checked where they
   entered at their own desk; a row written round that, or older data, is drawn safely by
-  every renderer) and the saved training scorecards.
+  every renderer), the saved training scorecards and a trainer's scenario files;
+- removed by the query rules: lookup and KB search queries (never stored).
 
 Renderers never trust this: the CLI's output, Rich text and every widget show control
 characters visibly (:func:`agentdesk.core.controls.shown`).
