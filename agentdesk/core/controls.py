@@ -1,5 +1,5 @@
-"""Control characters in data: which they are, how a terminal is shown them, and how they
-are taken out.
+"""Control characters in data: which they are, how they are shown on a terminal, and how
+they are taken out.
 
 Text from outside can carry escape sequences (``ESC [2J`` clears the screen, ``ESC ]0;``
 sets the window title), C1 controls some terminals obey as escapes (U+009B is a CSI),
