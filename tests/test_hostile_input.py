@@ -148,6 +148,14 @@ def test_a_bad_agent_code_stops_the_command_with_the_field_named(capsys) -> None
     assert "1-32" in capsys.readouterr().err
 
 
+def test_a_bad_variable_is_said_in_the_language_asked_for(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("AGENTDESK_AGENT_ID", "\x1b]0;pwned\x07")
+    assert main(["ticket", "list", "--lang", "en"]) == 2
+    assert capsys.readouterr().err == (
+        "agentdesk: AGENTDESK_AGENT_ID: agent_id: character 1 is a control character "
+        "(U+001B), not accepted\n")
+
+
 def test_config_names_the_setting_and_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="AGENTDESK_AGENT_NAME: agent_name.*U\\+001B"):
         load(environ={"AGENTDESK_AGENT_NAME": "王\x1b[2J芳"})
