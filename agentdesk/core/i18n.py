@@ -550,7 +550,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "notice.err.empty": {"zh": "{field}不能为空", "en": "{field} cannot be empty"},
     "notice.err.long": {"zh": "{field}过长（{length} 字，最多 {most}）",
                         "en": "{field} too long ({length} characters, at most {most})"},
-    "notice.err.control": {"zh": "{field}含控制字符", "en": "{field} holds control characters"},
     "notice.err.role": {"zh": "只有班长（supervisor）能发布或修改公告；本席角色：{role}",
                         "en": "only a supervisor publishes or changes notices; this desk's "
                               "role: {role}"},
@@ -609,8 +608,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "incident.err.empty": {"zh": "{field}不能为空", "en": "{field} cannot be empty"},
     "incident.err.long": {"zh": "{field}过长（{length} 字，最多 {most}）",
                           "en": "{field} too long ({length} characters, at most {most})"},
-    "incident.err.control": {"zh": "{field}含控制字符",
-                             "en": "{field} holds control characters"},
     "incident.err.role": {"zh": "只有班长（supervisor）能开启或关闭事件；本席角色：{role}",
                           "en": "only a supervisor opens or closes incidents; this desk's "
                                 "role: {role}"},
@@ -805,6 +802,11 @@ def set_lang(lang: str) -> None:
 
 def lang() -> str:
     return _lang
+
+
+# Data for a terminal line, every control character shown visibly (newline and tab too):
+# the one visible form, controls.shown, under the name the command-line code knows.
+visible = shown
 
 
 def t(key: str, **values: object) -> str:

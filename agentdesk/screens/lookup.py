@@ -110,7 +110,7 @@ class LookupScreen(SearchScreen):
                 incidents.link_call(session, incident_id, contact_id)
             message = Text(t("lookup.linked_incident", title=title))
         except incidents.IncidentError as exc:
-            message = Text(str(exc), style="bold red")
+            message = Text(shown(exc), style="bold red")
         self.app.call_from_thread(self.query_one("#status", Static).update, message)
 
     def reload(self) -> None:
