@@ -72,14 +72,12 @@ def agent_ref(session: Session, code: str) -> str:
 
 
 def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:
-    """The agent's text, stripped; refused when empty (``required``), too long, or holding
-    a control character (descriptions and notes may have tabs and line breaks)."""
     value = (value or "").strip()
     if required and not value:
         raise TicketError(f"{label} is empty")
     if len(value) > limit:
         raise TicketError(f"{label} is too long ({len(value)} characters, at most {limit})")
-    try:
+    try:  # no control character (descriptions and notes may hold tabs and line breaks)
         return guard.check(label, value, limit, lines=limit == MAX_DESCRIPTION)
     except guard.FieldError as exc:
         raise TicketError(str(exc)) from None
