@@ -114,10 +114,7 @@ def _run(argv: list[str] | None) -> int:
     early_lang(argv)
     args = build_parser().parse_args(argv)
     from agentdesk.core.config import ConfigError
-    from agentdesk.core.i18n import UnknownLanguage, set_lang
-
-    if getattr(args, "lang", None):  # a refused setting is said in the language asked for
-        set_lang(args.lang)
+    from agentdesk.core.i18n import UnknownLanguage
 
     known: tuple[type[BaseException], ...] = (CliError, ConfigError, UnknownLanguage)
     try:

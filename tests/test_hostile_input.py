@@ -629,3 +629,24 @@ def test_rows_pulled_from_the_centre_keep_their_text_and_are_shown_safely(
     out = capsys.readouterr().out
     assert "嘀嗒告示␛]0;pwned␇停水" in out
     assert_safe(out)
+
+
+async def test_notices_screen_shows_control_characters(desk) -> None:
+    """A notice written round the check (old data, a centre's row): the supervisor's list
+    and detail show it safely; the notice service itself refuses it, naming the character."""
+    from agentdesk.centre import notices
+    from tests.test_notices_screen import WIDE, publish, supervisor_app
+
+    with pytest.raises(notices.NoticeError, match="U\\+001B"):
+        publish(desk, cause="管网\x1b]0;pwned\x07改造")
+    nid = publish(desk)
+    with desk.session() as s:
+        s.connection().exec_driver_sql("UPDATE notice SET title = ?, cause = ? WHERE id = ?",
+                                       ("停水通知" + NASTY, "改造" + NASTY, nid))
+    app = supervisor_app(desk)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f6")
+        assert await wait_until(pilot, lambda: app.screen.selected is not None)
+        await settle(pilot)
+        assert "改造␛]0;pwned␇停水" in assert_screen_safe(app)
