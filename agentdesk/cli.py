@@ -13,7 +13,8 @@ from pathlib import Path
 from types import ModuleType
 
 from agentdesk import __version__
-from agentdesk.cli_support import EXIT_USAGE, CliError, common, early_lang, load_config
+from agentdesk.cli_support import (EXIT_USAGE, CliError, common, early_lang, load_config,
+                                   raw_output, shown_output)
 
 # Each package registers its own commands: its ``cli`` module imports only the standard
 # library (and agentdesk.cli_support) at load time and defines
@@ -65,6 +66,11 @@ def _bench(name: str) -> ModuleType:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    with raw_output():  # Rich tables of the benchmark's own figures, in colour
+        return _bench_run(args)
+
+
+def _bench_run(args: argparse.Namespace) -> int:
     if args.name == "sync":
         return _bench("sync").main()
     if args.name == "monitor":
@@ -102,6 +108,13 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything a command prints, argparse's messages included, shows control characters
+    # visibly: an argument or a row of data never sends an escape sequence to the terminal.
+    with shown_output():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     early_lang(argv)
     args = build_parser().parse_args(argv)
     from agentdesk.core.config import ConfigError

@@ -1,6 +1,7 @@
 """What every command shares: the error the user can fix, the common options, the
-desk's configuration and database for one command, and the progress printer. Public so
-each package's ``cli`` module registers its commands without reaching into private names.
+desk's configuration and database for one command, the progress printer, and the output
+every command prints through (control characters in data shown visibly). Public so each
+package's ``cli`` module registers its commands without reaching into private names.
 
 Standard library only at load time (``agentdesk --help`` stays instant).
 """
@@ -11,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from agentdesk.core.config import Config
@@ -83,6 +84,64 @@ def early_lang(argv: list[str] | None) -> None:
         i18n.set_lang(lang)
 
 
+class ShownStream:
+    """stdout or stderr for a command's plain output: whatever is printed (data, error
+    messages, argparse's echo of an argument) reaches the terminal with its control
+    characters shown visibly, tab and newline kept. It says it is no terminal, so a Rich
+    console printing through it writes plain text, not escape codes of its own; a live
+    display (the progress bar) is given :attr:`raw`."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        from agentdesk.core.controls import shown
+
+        self.raw.write(shown(text, lines=True))
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> object:  # flush, fileno, encoding, ...
+        return getattr(self.raw, name)
+
+
+def raw_stream(stream: TextIO | ShownStream) -> TextIO:
+    return stream.raw if isinstance(stream, ShownStream) else stream
+
+
+@contextmanager
+def shown_output() -> Iterator[None]:
+    """Every print of a command goes through :class:`ShownStream`; restored afterwards."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ShownStream(saved[0]), ShownStream(saved[1])  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+@contextmanager
+def raw_output() -> Iterator[None]:
+    """The real streams back for a command that draws with Rich (the benchmarks' tables
+    of their own figures)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = raw_stream(saved[0]), raw_stream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def print_json(value: object, indent: int | None = None) -> None:
+    """JSON on stdout with every control character escaped: the data exact, the terminal
+    safe."""
+    from agentdesk.core.controls import json_text
+
+    print(json_text(value, indent))
+
+
 def common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", metavar="PATH", default=default,
@@ -96,13 +155,18 @@ def load_config(args: argparse.Namespace, set_lang: bool = False) -> Config:
 
     from agentdesk.core import clock, config as config_mod
 
+    from agentdesk.core import guard
+
     config = config_mod.load()
-    if getattr(args, "db", None):
-        config = replace(config, db=args.db)
-    if getattr(args, "lang", None):
-        config = replace(config, lang=args.lang)
-    if getattr(args, "agent", None):
-        config = replace(config, agent_id=args.agent)
+    try:
+        if getattr(args, "db", None):
+            config = replace(config, db=guard.check("--db", args.db, guard.MAX_PATH))
+        if getattr(args, "lang", None):
+            config = replace(config, lang=args.lang)
+        if getattr(args, "agent", None):
+            config = replace(config, agent_id=guard.agent_code("--agent", args.agent))
+    except guard.FieldError as exc:
+        raise CliError(str(exc)) from None
     clock.set_timezone(config.timezone)
     from agentdesk.customers import clues
 
@@ -129,10 +193,11 @@ def open_desk(config: Config) -> Iterator[Store]:
 
 def progress_printer() -> tuple[Progress, Callable[[], None]]:
     """Rich progress bar on a terminal, plain lines otherwise (CI, pipes)."""
-    if sys.stderr.isatty():
+    if raw_stream(sys.stderr).isatty():
+        from rich.console import Console
         from rich.progress import Progress
 
-        progress = Progress(transient=False)
+        progress = Progress(console=Console(file=raw_stream(sys.stdout)), transient=False)
         tasks: dict[str, object] = {}
 
         def update(stage: str, done: int, total: int) -> None:

@@ -42,7 +42,17 @@ def test_cjk_aligns_in_tables() -> None:
     assert len(starts) == 1, lines
 
 
-def test_visible_shows_control_characters_as_escapes() -> None:
-    from agentdesk.core.i18n import visible
+def test_shown_shows_control_characters_as_pictures() -> None:
+    from agentdesk.core.controls import shown
 
-    assert visible("GD1\x1b[31m\n王[/]") == "GD1\\x1b[31m\\n王[/]"
+    assert shown("GD1\x1b[31m\n王[/]") == "GD1\u241b[31m\u240a王[/]"
+    assert shown("a\tb\nc\x7f\x9b\u202e", lines=True) == "a\tb\nc\u2421<U+009B><U+202E>"
+
+
+def test_message_values_are_data_with_controls_shown() -> None:
+    from agentdesk.core.i18n import set_lang, t
+
+    set_lang("zh")
+    assert t("sync.verify.desk", entity="ticket", row_id="\x1b]0;pwned\x07") == (
+        "仅本坐席有：ticket \u241b]0;pwned\u2407")
+    assert t("cli.demo.done", customers=1, phones=2, tickets=3, seconds=1.25).endswith("1.2 秒")

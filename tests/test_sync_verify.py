@@ -40,7 +40,7 @@ def _busy(tmp_path: Path, centre, name: str = "desk.db"):
     with desk.session() as s:
         for i, cid in enumerate(ids[:6]):
             t = tickets.create(s, tickets.Draft(category="water.burst",
-                                                description=f"漏水 [bold]{i}\x1b[31m",
+                                                description=f"漏水 [bold]{i}\t'%_",
                                                 customer_id=cid), "A1001")
             if i % 2:
                 tickets.add_note(s, t.id, "A1001", "已派单 [/]")

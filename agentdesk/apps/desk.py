@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -31,6 +31,7 @@ from agentdesk.apps.jobs import DeskJobs, SyncJob
 from agentdesk.apps.messages import (AlertsRaised, CallRinging, MyQueueLoaded, StoreFailed,
                                      StoreReady, SyncFinished)
 from agentdesk.core import clock, i18n
+from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
@@ -138,6 +139,10 @@ class AgentDesk(App):
         self.store: Store | None = None
         self.jobs = DeskJobs(self)
         self._pop_server: asyncio.AbstractServer | None = None
+
+    def notify(self, message: str, **options: Any) -> None:
+        """Every toast (a screen's notify comes here too): data shown visibly."""
+        super().notify(shown(message, lines=True), **options)
 
     # --- read-only views -------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -20,6 +20,7 @@ from textual.reactive import reactive
 
 from agentdesk.apps.messages import StoreFailed, StoreReady
 from agentdesk.core import i18n
+from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
@@ -70,6 +71,10 @@ class MonitorApp(App):
         self.sync_state = t("app.readonly")
         self.status = t("app.opening")
         self.store: Store | None = None
+
+    def notify(self, message: str, **options: Any) -> None:
+        """Every toast (a screen's notify comes here too): data shown visibly."""
+        super().notify(shown(message, lines=True), **options)
 
     @property
     def header_state(self) -> HeaderState:

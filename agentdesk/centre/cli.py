@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
+from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, load_config, open_desk,
+                                   print_json)
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
@@ -85,8 +86,6 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
 
 
 def cmd_incident(args: argparse.Namespace) -> int:
-    import json
-
     from agentdesk.centre import incidents
     from agentdesk.core import areas, clock
     from agentdesk.core.i18n import t, visible
@@ -130,7 +129,7 @@ def cmd_incident(args: argparse.Namespace) -> int:
     except (incidents.IncidentError, areas.AreaError) as exc:
         raise CliError(str(exc)) from None
     if getattr(args, "json", False) and out is not None:
-        print(json.dumps(out, ensure_ascii=False, indent=1))
+        print_json(out, indent=1)
         return 0
     if line is not None:
         print(line)
@@ -224,7 +223,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
     except (notices.NoticeError, areas.AreaError) as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        print(json.dumps(out, ensure_ascii=False, indent=1))
+        print_json(out, indent=1)
         return 0
     if line is not None:
         print(line)

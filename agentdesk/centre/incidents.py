@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from agentdesk.core import areas as areas_mod
+from agentdesk.core import areas as areas_mod, guard
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
@@ -50,9 +50,10 @@ def _text(name: str, value: str, most: int, required: bool = False) -> str:
         raise IncidentError(t("incident.err.empty", field=name))
     if len(value) > most:
         raise IncidentError(t("incident.err.long", field=name, length=len(value), most=most))
-    if any(ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) < 0xa0 for c in value):
-        raise IncidentError(t("incident.err.control", field=name))
-    return value
+    try:  # the one rule at the boundary: the message names the character
+        return guard.check(name, value, most, lines=True)
+    except guard.FieldError as exc:
+        raise IncidentError(str(exc)) from None
 
 
 def _supervisor(role: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from agentdesk.core import areas as areas_mod
+from agentdesk.core import areas as areas_mod, guard
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
@@ -82,9 +82,10 @@ def _text(name: str, value: str, most: int, required: bool = False) -> str:
         raise NoticeError(t("notice.err.empty", field=name))
     if len(value) > most:
         raise NoticeError(t("notice.err.long", field=name, length=len(value), most=most))
-    if any(ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) < 0xa0 for c in value):
-        raise NoticeError(t("notice.err.control", field=name))
-    return value
+    try:  # the one rule at the boundary: the message names the character
+        return guard.check(name, value, most, lines=True)
+    except guard.FieldError as exc:
+        raise NoticeError(str(exc)) from None
 
 
 def parse_time(text: str | None, name: str) -> datetime | None:

@@ -190,12 +190,12 @@ class Recorded:
 
 
 def _note(note: str) -> str:
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise OutreachError(t("outreach.err.long", length=len(note), most=MAX_NOTE))
-    if any(ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) < 0xa0 for c in note):
-        raise OutreachError(t("outreach.err.control"))
-    return note
+    from agentdesk.core import guard  # the one rule at the boundary (issue 20)
+
+    try:
+        return guard.check(t("notice.field.note"), (note or "").strip(), MAX_NOTE, lines=True)
+    except guard.FieldError as exc:
+        raise OutreachError(str(exc)) from None
 
 
 def record(session: Session, call_ref: str, agent: str, result: str,

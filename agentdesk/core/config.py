@@ -13,6 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from agentdesk.core import guard
+
 APP_NAME = "agentdesk"
 
 
@@ -52,6 +54,7 @@ class Config:
 
 LANGS = ("zh", "en")
 ROLES = ("agent", "supervisor")
+TEXT_LIMITS = {"agent_name": guard.MAX_NAME, "db": guard.MAX_PATH, "sla_policy": guard.MAX_PATH}
 
 
 def config_path() -> Path:
@@ -80,7 +83,13 @@ def _coerce(name: str, kind: type, value: object, where: str) -> object:
         # the central URL's value may hold a password: its kind is enough
         shown = f"a {type(value).__name__}" if name == "central_url" else repr(value)
         raise ConfigError(f"{where}: {name} must be text, not {shown}")
-    return value
+    try:  # the one rule at the boundary: no control characters, bounded sizes (the
+        # messages name the character, never the value: a URL may hold a password)
+        if name == "agent_id":
+            return guard.agent_code(name, value)
+        return guard.check(name, value, TEXT_LIMITS.get(name, guard.MAX_SETTING))
+    except guard.FieldError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _line_of(text: str, key: str) -> int | None:

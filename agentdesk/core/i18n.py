@@ -8,6 +8,8 @@ string has two homes.
 
 from __future__ import annotations
 
+from agentdesk.core.controls import shown
+
 LANGS = ("zh", "en")
 _lang = "zh"
 
@@ -548,7 +550,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "notice.err.empty": {"zh": "{field}不能为空", "en": "{field} cannot be empty"},
     "notice.err.long": {"zh": "{field}过长（{length} 字，最多 {most}）",
                         "en": "{field} too long ({length} characters, at most {most})"},
-    "notice.err.control": {"zh": "{field}含控制字符", "en": "{field} holds control characters"},
     "notice.err.role": {"zh": "只有班长（supervisor）能发布或修改公告；本席角色：{role}",
                         "en": "only a supervisor publishes or changes notices; this desk's "
                               "role: {role}"},
@@ -607,8 +608,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "incident.err.empty": {"zh": "{field}不能为空", "en": "{field} cannot be empty"},
     "incident.err.long": {"zh": "{field}过长（{length} 字，最多 {most}）",
                           "en": "{field} too long ({length} characters, at most {most})"},
-    "incident.err.control": {"zh": "{field}含控制字符",
-                             "en": "{field} holds control characters"},
     "incident.err.role": {"zh": "只有班长（supervisor）能开启或关闭事件；本席角色：{role}",
                           "en": "only a supervisor opens or closes incidents; this desk's "
                                 "role: {role}"},
@@ -804,7 +803,6 @@ CATALOG: dict[str, dict[str, str]] = {
                            "en": "call again in 1 to {most} minutes"},
     "outreach.err.long": {"zh": "备注过长（{length} 字，最多 {most}）",
                           "en": "note too long ({length} characters, at most {most})"},
-    "outreach.err.control": {"zh": "备注含控制字符", "en": "the note holds control characters"},
     "outreach.ticket.text": {
         "zh": "主动服务回访：{title}（{window}，{cause}）。用户{reason}，需要帮助：{note}",
         "en": "Outreach call: {title} ({window}, {cause}). Customer {reason} needs help: "
@@ -828,6 +826,20 @@ CATALOG: dict[str, dict[str, str]] = {
     "notice.cli.outreach": {"zh": "主动服务：{n} 户待呼叫（重点与特殊群体）",
                             "en": "outreach: {n} customer(s) to call (vulnerable and key)"},
 
+    # hostile input: the one rule at the boundary (core/guard.py)
+    "guard.not_text": {"zh": "{field}：应为文本，不是 {kind}",
+                       "en": "{field}: must be text, not {kind}"},
+    "guard.control": {"zh": "{field}：第 {at} 个字符是控制字符 {char}，不能接受",
+                      "en": "{field}: character {at} is a control character ({char}), not "
+                            "accepted"},
+    "guard.too_long": {"zh": "{field}：太长（{n} 个字符，最多 {limit} 个）",
+                       "en": "{field}: too long ({n} characters, at most {limit})"},
+    "guard.agent_code": {"zh": "{field}：工号“{value}”只能是 1-32 个字母、数字、“-”或“_”",
+                         "en": "{field}: agent code '{value}' must be 1-32 letters, "
+                               "digits, '-' or '_'"},
+    "guard.kb_too_big": {"zh": "文件太大（{size} 字节，最多 {limit} 字节）",
+                         "en": "file too big ({size} bytes, at most {limit})"},
+    "guard.line": {"zh": "第 {line} 行：{problem}", "en": "line {line}: {problem}"},
 }
 
 
@@ -846,20 +858,23 @@ def lang() -> str:
     return _lang
 
 
-def visible(text: object) -> str:
-    """Data for a terminal line: control characters (escape sequences, newlines) shown as
-    escapes, never sent to the terminal raw."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
-                   for c in str(text))
+# Data for a terminal line, every control character shown visibly (newline and tab too):
+# the one visible form, controls.shown, under the name the command-line code knows.
+visible = shown
 
 
 def t(key: str, **values: object) -> str:
     """The message for ``key`` in the current language, with ``values`` filled in.
 
-    The result is plain text: widgets must render it as text, never as markup.
+    The result is plain text: widgets must render it as text, never as markup. The values
+    are data: their control characters come out visible (tab and newline kept), so a
+    message never carries an escape sequence to the terminal.
     """
     entry = CATALOG.get(key)
     if entry is None:
         return key  # a missing key shows itself rather than crashing a screen
     text = entry.get(_lang) or entry["zh"]
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return text.format(**{name: value if isinstance(value, (int, float)) else
+                          shown(value, lines=True) for name, value in values.items()})

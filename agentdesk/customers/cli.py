@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
-                                   load_config, open_desk)
+                                   load_config, open_desk, print_json)
 
 if TYPE_CHECKING:
     from agentdesk.core.store import Store
@@ -90,8 +90,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
-    import json
-
     from agentdesk.customers import lookup, phones
 
     from agentdesk.core import audit
@@ -108,7 +106,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
                      [m.customer_id for m in found],
                      detail={"query": args.query, "limit": args.limit, "json": args.json})
     if args.json:
-        print(json.dumps([m.as_json() for m in found], ensure_ascii=False, indent=1))
+        print_json([m.as_json() for m in found], indent=1)
         return 0
     for m in found:
         shown = " ".join(phones.display(p) for p in m.phones)

@@ -42,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from agentdesk.core import audit, clock, csvsafe, search_keys
+from agentdesk.core import audit, clock, controls, csvsafe, search_keys
 from agentdesk.customers import phones
 from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
@@ -74,9 +74,9 @@ CREDIT = {"": "", "red": "red", "红": "red", "红名单": "red", "grey": "grey"
 _SEP = re.compile(r"[;；]")  # full-width semicolons come from Chinese input methods
 _MONEY = re.compile(r"\d{1,10}(?:\.\d{1,2})?")
 # C0/C1 controls (incl. newlines and tabs inside a field) and the invisible format
-# characters that hide or reorder text (zero-width, bidi overrides, stray BOM).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-                      "\u2066-\u2069\ufeff]")
+# characters that hide or reorder text (zero-width, bidi overrides, stray BOM): the one
+# rule every way in applies (agentdesk.core.controls).
+_CONTROL = controls.CONTROL
 _GB = {"gbk", "gb2312", "gb18030", "hz"}
 
 

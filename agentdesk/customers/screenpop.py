@@ -18,7 +18,10 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from agentdesk.core import guard
+
 MAX_MESSAGE = 1024
+MAX_NUMBER = 64  # characters of a caller's number (with its extension)
 
 
 class PopError(RuntimeError):
@@ -127,7 +130,11 @@ async def serve(on_call: Callable[[str], None], path: Path | None = None,
         try:
             line = await asyncio.wait_for(reader.readline(), timeout=2.0)
             message = json.loads(line[:MAX_MESSAGE] or b"{}")
-            number = str(message.get("number", ""))[:64]
+            if not isinstance(message, dict):
+                message = {}
+            # The one rule at the boundary: text, no control characters, bounded (a
+            # guard.FieldError is a ValueError: "bad message: number: ...").
+            number = guard.check("number", message.get("number", ""), MAX_NUMBER)
             if message.get("type") != "call" or not number.strip():
                 reply = {"ok": False, "error": "expected {\"type\": \"call\", \"number\": ...}"}
             else:

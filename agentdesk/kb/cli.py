@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
-                                   load_config, open_desk)
+                                   load_config, open_desk, print_json)
 
 
 
@@ -23,8 +23,6 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
-    import json
-
     from agentdesk.core import i18n
     from agentdesk.kb import loader, search
 
@@ -38,7 +36,7 @@ def cmd_kb(args: argparse.Namespace) -> int:
         except search.KbQueryError as exc:
             raise CliError(str(exc)) from None
     if args.json:
-        print(json.dumps([h.as_json() for h in hits], ensure_ascii=False, indent=1))
+        print_json([h.as_json() for h in hits], indent=1)
     else:
         for h in hits:
             print(f"{h.score:7.2f}  {h.id}  {h.title}\n         {h.snippet_plain}")

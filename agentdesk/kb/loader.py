@@ -17,7 +17,9 @@ An article file starts with a header between two ``+++`` lines::
 followed by the Markdown body (``## 答复口径``, ``## 处理步骤``, ``## 时限承诺``,
 ``## 何时转工单``). Importing is an upsert by id: importing the same folder twice changes
 nothing the second time. A file whose header is malformed is reported (file, line,
-problem) and skipped; the other files are still imported.
+problem) and skipped; the other files are still imported. So is a file over 256 KB (not
+read past that) or one holding a control character (the body may have tabs and line
+breaks; CRLF line ends are read as LF).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from agentdesk.core import guard
+from agentdesk.core.i18n import t
 from agentdesk.kb import index, tokens
 
 if TYPE_CHECKING:
@@ -43,6 +47,7 @@ SHIPPED_DIR = Path(__file__).parent / "articles"
 FENCE = "+++"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 UTILITIES = ("water", "power", "")
+MAX_TITLE = 200  # a title, category, owner, tag or synonym
 REQUIRED = ("id", "title")
 # key: (type, default); lists are lists of strings
 FIELDS: dict[str, tuple[type, object]] = {
@@ -152,13 +157,33 @@ def _check(header: dict) -> dict:
     return values
 
 
+def _guard(header: dict, body: str, body_line: int) -> None:
+    """The one rule at the boundary: no control characters (the body may have tabs and
+    line breaks), bounded sizes; a bad body character is reported by line and column."""
+    try:
+        for key in ("title", "category", "owner"):
+            guard.check(key, header[key], MAX_TITLE)
+        for key in ("tags", "synonyms"):
+            for value in header[key]:
+                guard.check(key, value, MAX_TITLE)
+    except guard.FieldError as exc:
+        raise ArticleError(str(exc)) from None
+    for number, line in enumerate(body.split("\n"), start=body_line):
+        try:
+            guard.check("body", line, guard.MAX_KB_FILE, lines=True)
+        except guard.FieldError as exc:
+            raise ArticleError(t("guard.line", line=number, problem=str(exc))) from None
+
+
 def parse(text: str) -> ParsedArticle:
+    text = text.replace("\r\n", "\n")  # a file saved on Windows; a lone CR is refused
     header_text, body, offset = split_header(text)
     try:
         header = tomllib.loads(header_text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc, offset) from None
     v = _check(header)
+    _guard(v, body, offset + header_text.count("\n") + 1)
     return ParsedArticle(
         id=v["id"], title=v["title"], utility=v["utility"], category=v["category"],
         tags="\n".join(s.strip() for s in v["tags"] if s.strip()),
@@ -168,8 +193,16 @@ def parse(text: str) -> ParsedArticle:
 
 
 def read_file(path: Path) -> ParsedArticle:
+    """One article; a file over :data:`agentdesk.core.guard.MAX_KB_FILE` bytes is refused
+    without reading more than that."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with open(path, "rb") as f:
+            data = f.read(guard.MAX_KB_FILE + 1)
+            if len(data) > guard.MAX_KB_FILE:
+                size = os.fstat(f.fileno()).st_size
+                raise ArticleError(t("guard.kb_too_big", size=f"{size:,}",
+                                     limit=f"{guard.MAX_KB_FILE:,}"))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ArticleError(f"not UTF-8 (byte {exc.start})") from None
     except OSError as exc:

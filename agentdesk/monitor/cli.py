@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentdesk.cli_support import limit_option
+from agentdesk.cli_support import limit_option, print_json
 
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
@@ -225,8 +225,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """The audit log, for a supervisor (the desk's configured ``role``, as the notice
     commands check it: a guard against the wrong desk, not against its own user, who can
     read the database file anyway)."""
-    import json
-
     from agentdesk.cli_support import load_config, open_desk
     from agentdesk.core import audit
     from agentdesk.core.i18n import t
@@ -247,7 +245,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                      detail={"since": args.since, "agent": args.of_agent,
                              "limit": args.limit, "json": args.json})
     if args.json:
-        print(json.dumps([e.as_json() for e in found], ensure_ascii=False, indent=1))
+        print_json([e.as_json() for e in found], indent=1)
         return 0
     for line in audit_view.lines(found, accounts):
         print(line)

@@ -3,7 +3,8 @@ Markdown, and keys to put its answer into the ticket, link it to the ticket, and
 articles past their review date.
 
 Article text is data: titles and snippets are ``rich.text.Text``; only the body goes
-through the Markdown widget, which renders Markdown and never Rich markup.
+through the Markdown widget, which renders Markdown and never Rich markup. Control
+characters in any of them are shown visibly.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.inputs import DataInput
 
 if TYPE_CHECKING:
     from agentdesk.kb.catalog import Article
@@ -36,7 +39,7 @@ def highlighted(segments: Iterable[tuple[str, bool]], style: str = "") -> Text:
     """(text, is_match) pieces, the matches in reverse video."""
     text = Text(style=style, no_wrap=False)
     for piece, is_match in segments:
-        text.append(piece, style=MATCH_STYLE if is_match else None)
+        text.append(shown(piece), style=MATCH_STYLE if is_match else None)
     return text
 
 
@@ -64,7 +67,7 @@ class KbScreen(SearchScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
-        yield Input(placeholder=t("kb.placeholder"), id="query")
+        yield DataInput(placeholder=t("kb.placeholder"), id="query")
         yield Static(t("kb.hint"), id="status", markup=False)
         with Horizontal():
             yield OptionList(id="results")
@@ -129,7 +132,7 @@ class KbScreen(SearchScreen):
         self._fill(options)
         status = self.query_one("#status", Static)
         if error:
-            status.update(Text(error, style="bold red"))
+            status.update(Text(shown(error), style="bold red"))
         elif not hits:
             query = self.query_one("#query", Input).value
             status.update(Text(t("kb.none") if query.strip() else t("kb.hint")))
@@ -177,7 +180,7 @@ class KbScreen(SearchScreen):
             self.query_one("#article", Markdown).update("")
             return
         due = article.due_on.isoformat() if article.due_on else t("kb.review.never")
-        text = Text(article.title, style="bold")
+        text = Text(shown(article.title), style="bold")
         text.append("\n")
         text.append(t("kb.article.meta", id=article.id, owner=article.owner or "-", due=due),
                     style="dim")
@@ -185,7 +188,7 @@ class KbScreen(SearchScreen):
             text.append("\n")
             text.append(t("kb.article.overdue"), style="bold yellow")
         meta.update(text)
-        self.query_one("#article", Markdown).update(article.body)
+        self.query_one("#article", Markdown).update(shown(article.body, lines=True))
         self.query_one("#side", VerticalScroll).scroll_home(animate=False)
 
     # --- into the ticket ---------------------------------------------------------------
@@ -267,7 +270,7 @@ class KbScreen(SearchScreen):
         options = []
         for article in late:
             due = article.due_on.isoformat() if article.due_on else t("kb.review.never")
-            prompt = Text(article.title, style="bold")
+            prompt = Text(shown(article.title), style="bold")
             prompt.append("\n")
             prompt.append(t("kb.review.item", due=due, owner=article.owner or "-"),
                           style="yellow")

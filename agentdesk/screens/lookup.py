@@ -14,10 +14,12 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
+from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import SearchScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.card import CustomerCard
+from agentdesk.widgets.inputs import DataInput
 
 if TYPE_CHECKING:
     from agentdesk.customers.lookup import Card, Match
@@ -51,7 +53,7 @@ class LookupScreen(SearchScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
-        yield Input(placeholder=t("lookup.placeholder"), id="query")
+        yield DataInput(placeholder=t("lookup.placeholder"), id="query")
         yield Static(t("lookup.hint"), id="status", markup=False)
         with Horizontal():
             table: DataTable = DataTable(id="results", cursor_type="row", zebra_stripes=True)
@@ -108,7 +110,7 @@ class LookupScreen(SearchScreen):
                 incidents.link_call(session, incident_id, contact_id)
             message = Text(t("lookup.linked_incident", title=title))
         except incidents.IncidentError as exc:
-            message = Text(str(exc), style="bold red")
+            message = Text(shown(exc), style="bold red")
         self.app.call_from_thread(self.query_one("#status", Static).update, message)
 
     def reload(self) -> None:
@@ -164,9 +166,10 @@ class LookupScreen(SearchScreen):
         table = self.query_one("#results", DataTable)
         table.clear()
         for m in found:
-            table.add_row(Text(m.account_no), Text(m.name), Text(match_label(m.match)),
+            table.add_row(Text(shown(m.account_no)), Text(shown(m.name)),
+                          Text(match_label(m.match)),
                           Text(display(m.phones[0]) if m.phones else ""),
-                          Text(m.address, overflow="ellipsis", no_wrap=True),
+                          Text(shown(m.address), overflow="ellipsis", no_wrap=True),
                           key=m.customer_id)
         if self._popped is not None:
             number, self._popped = self._popped, None
@@ -176,7 +179,7 @@ class LookupScreen(SearchScreen):
             table.focus()
         status = self.query_one("#status", Static)
         if error:
-            status.update(Text(error, style="bold red"))
+            status.update(Text(shown(error), style="bold red"))
         elif not found:
             status.update(Text(t("lookup.none")))
         else:

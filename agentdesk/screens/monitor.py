@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.widgets.header import DeskHeader
 
@@ -47,6 +48,12 @@ def duration(seconds: float) -> str:
 
 def pct(value: float | None) -> Text:
     return Text("—" if value is None else f"{value:.1f}%", justify="right")
+
+
+def _shown(row: tuple) -> tuple:
+    """A table row of data (names, codes, titles) with control characters shown visibly."""
+    return tuple(shown_text(cell) if isinstance(cell, Text) else
+                 shown(cell) if isinstance(cell, str) else cell for cell in row)
 
 
 def num(value: int) -> Text:
@@ -248,7 +255,7 @@ class MonitorScreen(Screen):
             t("monitor.breaches", n=board.breach_count) + self._more(board.breach_count,
                                                                     len(board.breaches))))
         self._fill("breaches", [
-            (Text(r.number), Text(f"{r.owner_name}({r.owner_code})"),
+            (Text(r.number), Text(shown(f"{r.owner_name}({r.owner_code})")),
              Text(t("sla." + r.clock)), Text(duration(r.overdue_s), style="bold red"),
              Text(t("monitor.yes") if r.escalated else t("monitor.no")))
             for r in board.breaches])
@@ -257,17 +264,18 @@ class MonitorScreen(Screen):
             "monitor.outreach", due=calls.due, done=calls.done, late=calls.breached),
             style="bold red" if calls.breached else ""))
         self._fill("events", [
-            (Text(t("monitor.kind." + e.kind)), Text(e.title), num(e.calls), Text(e.area),
+            (Text(t("monitor.kind." + e.kind)), Text(shown(e.title)), num(e.calls),
+             Text(shown(e.area)),
              Text(clock.local(e.since).strftime("%m-%d %H:%M")))
             for e in board.events])
         self.query_one("#offshift-caption", Static).update(Text(
             t("monitor.off_shift", n=board.off_shift_count)
             + self._more(board.off_shift_count, len(board.off_shift))))
         self._fill("offshift", [
-            (Text(r.number), Text(f"{r.owner_name}({r.owner_code})"),
+            (Text(r.number), Text(shown(f"{r.owner_name}({r.owner_code})")),
              Text(t("status." + r.status))) for r in board.off_shift])
         self._fill("agents", [
-            (Text(f"{a.name}({a.code})"), Text(t("monitor.yes") if a.on_shift
+            (Text(shown(f"{a.name}({a.code})")), Text(t("monitor.yes") if a.on_shift
                                                else t("monitor.no")),
              num(a.open), Text(str(a.breached), justify="right",
                                style="bold red" if a.breached else ""),
@@ -292,12 +300,12 @@ class MonitorScreen(Screen):
                       for c in cats})
 
         hot = board.hot
-        self._fill("hot-streets", [(Text(d + s), num(n)) for d, s, n in hot.streets])
-        self._fill("hot-communities", [(Text(d + s + c), num(n))
+        self._fill("hot-streets", [(Text(shown(d + s)), num(n)) for d, s, n in hot.streets])
+        self._fill("hot-communities", [(Text(shown(d + s + c)), num(n))
                                        for d, s, c, n in hot.communities])
         from agentdesk.customers.phones import display
 
-        self._fill("hot-repeat", [(Text(display(number)), Text(name), num(n))
+        self._fill("hot-repeat", [(Text(display(number)), Text(shown(name)), num(n))
                                   for number, name, n in hot.repeat_callers])
         self._draw_kpis(board.kpis, periods, period_names)
 
@@ -315,7 +323,7 @@ class MonitorScreen(Screen):
         table = self.query_one(f"#{name}", DataTable)
         cursor, scroll = table.cursor_row, table.scroll_y
         table.clear()
-        table.add_rows(rows)
+        table.add_rows([_shown(row) for row in rows])
         if rows:
             table.move_cursor(row=min(cursor, len(rows) - 1), animate=False, scroll=False)
             table.scroll_to(y=scroll, animate=False, immediate=True)
@@ -327,7 +335,8 @@ class MonitorScreen(Screen):
         table.add_column(first)
         for column in columns:
             table.add_column(column)
-        table.add_rows([(Text(label), *[num(v) if isinstance(v, int) else v for v in values])
+        table.add_rows([_shown((Text(label), *[num(v) if isinstance(v, int) else v
+                                               for v in values]))
                         for label, values in rows.items()])
 
     def _draw_kpis(self, kpis: dict, periods: tuple, period_names: list[str]) -> None:

@@ -23,8 +23,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static, TextArea
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.inputs import DataArea, DataInput
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -139,7 +141,7 @@ class NoticeForm(ModalScreen["Written | None"]):
 
     def error(self, message: str) -> None:
         self.busy = False
-        self.say(Text(message))
+        self.say(Text(shown(message)))
 
     def say(self, text: Text) -> None:
         line = self.query_one("#error", Static)
@@ -215,16 +217,16 @@ class PublishForm(NoticeForm):
             yield Select([(t(f"card.notice.{k}"), k) for k in KINDS], value=KINDS[0],
                          allow_blank=False, id="kind")
         yield self.label("notices.form.areas")
-        yield TextArea(id="areas")
+        yield DataArea(id="areas")
         now = clock.local().replace(second=0, microsecond=0)
-        yield self.row("notices.form.from", Input(shown_time(now), id="from"))
-        yield self.row("notices.form.to", Input(shown_time(now + timedelta(hours=4)),
+        yield self.row("notices.form.from", DataInput(shown_time(now), id="from"))
+        yield self.row("notices.form.to", DataInput(shown_time(now + timedelta(hours=4)),
                                                 id="to"))
-        yield self.row("notices.form.restore", Input(id="restore",
+        yield self.row("notices.form.restore", DataInput(id="restore",
                                                      placeholder=t("notices.form.optional")))
-        yield self.row("notices.form.cause", Input(id="cause",
+        yield self.row("notices.form.cause", DataInput(id="cause",
                                                    placeholder=t("notices.form.cause_hint")))
-        yield self.row("notices.form.title", Input(id="title",
+        yield self.row("notices.form.title", DataInput(id="title",
                                                    placeholder=t("notices.form.title_hint")))
 
     def on_mount(self) -> None:
@@ -276,10 +278,10 @@ class ReviseForm(NoticeForm):
         self.notice = notice
 
     def fields(self) -> ComposeResult:
-        yield self.row("notices.form.restore", Input(shown_time(self.notice.restore_by),
+        yield self.row("notices.form.restore", DataInput(shown_time(self.notice.restore_by),
                                                      id="restore"))
-        yield self.row("notices.form.to", Input(shown_time(self.notice.ends_at), id="to"))
-        yield self.row("notices.form.note", Input(self.notice.note, id="note",
+        yield self.row("notices.form.to", DataInput(shown_time(self.notice.ends_at), id="to"))
+        yield self.row("notices.form.note", DataInput(self.notice.note, id="note",
                                                   placeholder=t("notices.form.optional")))
 
     def on_mount(self) -> None:
@@ -313,7 +315,7 @@ class WithdrawForm(NoticeForm):
         self.notice = notice
 
     def fields(self) -> ComposeResult:
-        yield self.row("notices.form.reason", Input(id="reason"))
+        yield self.row("notices.form.reason", DataInput(id="reason"))
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
@@ -93,18 +94,18 @@ def revision_text(rev: Revision) -> Text:
             out.append(_value(field, old))
             out.append(" → ")
             out.append(_value(field, new), style="bold")
-    return out
+    return shown_text(out)
 
 
 def notice_text(notice: Notice, history: list[Revision], now: datetime) -> Text:
     from agentdesk.core import areas
 
-    out = Text(notice.title, style="bold")
+    out = Text(shown(notice.title), style="bold")
     out.append(f"  {notice.id[:13]}\n", style="dim")
 
     def row(label: str, value: str, style: str = "") -> None:
         out.append(f"{label}: ", style="dim")
-        out.append(value, style=style)
+        out.append(shown(value, lines=True), style=style)
         out.append("\n")
 
     label, style = _status(notice, now)
@@ -124,7 +125,7 @@ def notice_text(notice: Notice, history: list[Revision], now: datetime) -> Text:
     for rev in history:
         out.append("\n  ")
         out.append_text(revision_text(rev))
-    return out
+    return shown_text(out)
 
 
 class NoticesScreen(DeskScreen):
@@ -204,8 +205,9 @@ class NoticesScreen(DeskScreen):
             label, style = _status(n, now)
             table.add_row(Text(label, style=style), Text(t(f"utility.{n.utility}")),
                           Text(f"{_when(n.starts_at)}–{_when(n.ends_at)}"),
-                          Text(n.title, overflow="ellipsis", no_wrap=True),
-                          Text(areas.label(n.areas), overflow="ellipsis", no_wrap=True),
+                          Text(shown(n.title), overflow="ellipsis", no_wrap=True),
+                          Text(shown(areas.label(n.areas)), overflow="ellipsis",
+                               no_wrap=True),
                           key=n.id)
         scope = t("notices.scope.all" if show_all else "notices.scope.active", n=len(rows))
         self.query_one("#scope", Static).update(Text(scope + "  " + t("notices.hint")))

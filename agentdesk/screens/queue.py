@@ -24,12 +24,14 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
 from agentdesk.core.outreach_state import OPEN as OPEN_CALLS
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.tickets import clocks
 from agentdesk.widgets.queue_table import Column, QueueTable
+from agentdesk.widgets.inputs import DataInput
 
 if TYPE_CHECKING:
     from agentdesk.centre.outreach import Rules
@@ -101,7 +103,7 @@ class QueueScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("", id="filters", markup=False)
-        yield Input(placeholder=t("queue.filter.placeholder"), id="category")
+        yield DataInput(placeholder=t("queue.filter.placeholder"), id="category")
         yield Static("", id="count", markup=False)
         def widest(*labels: str) -> int:  # the longest label of this language, in cells
             return max(cell_len(label) for label in labels)
@@ -196,10 +198,10 @@ class QueueScreen(DeskScreen):
                     Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
                     Text(r.owner), Text(t(f"outreach.status.{r.status}"))]
         cat = taxonomy.load().categories.get(r.category)
-        return [Text(r.number), Text(r.caller),
-                Text(cat.label(self.desk.lang) if cat else r.category),
+        return [Text(r.number), Text(shown(r.caller)),
+                Text(cat.label(self.desk.lang) if cat else shown(r.category)),
                 Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
-                Text(r.owner), Text(t(f"status.{r.status}"))]
+                Text(shown(r.owner)), Text(t(f"status.{r.status}"))]
 
     def _summary(self, now: datetime) -> None:
         from agentdesk.tickets import queue

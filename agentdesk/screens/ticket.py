@@ -23,10 +23,12 @@ from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.state import TicketSaved
+from agentdesk.widgets.inputs import DataArea, DataInput
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -68,7 +70,7 @@ class DuplicateChoice(ModalScreen[str]):
             body.append(f"  ({t('ticket.dup.detail.' + dup.detail)})\n")
         body.append("\n" + t("ticket.dup.keys"), style="dim")
         with Vertical():
-            yield Static(body)
+            yield Static(shown_text(body))
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
@@ -92,8 +94,8 @@ class HandOver(ModalScreen["tuple[str, str] | None"]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(t("ticket.handover.title", number=self.number), style="bold"))
-            yield Input(placeholder=t("ticket.handover.agent"), id="to")
-            yield Input(placeholder=t("ticket.handover.reason"), id="reason")
+            yield DataInput(placeholder=t("ticket.handover.agent"), id="to")
+            yield DataInput(placeholder=t("ticket.handover.reason"), id="reason")
 
     @on(Input.Submitted, "#to")
     def _next(self) -> None:
@@ -134,13 +136,13 @@ class TicketScreen(DeskScreen):
         yield Static("", id="caller", markup=False)
         with Horizontal():
             with Vertical(id="left"):
-                yield Input(placeholder=t("ticket.category.placeholder"), id="category")
+                yield DataInput(placeholder=t("ticket.category.placeholder"), id="category")
                 yield OptionList(id="categories")
                 yield Static(Text(t("ticket.sla.empty"), style="dim"), id="sla")
             with Vertical(id="right"):
-                yield TextArea(id="description")
-                yield Input(placeholder=t("ticket.location.placeholder"), id="location")
-                yield Input(placeholder=t("ticket.party.placeholder"), id="party")
+                yield DataArea(id="description")
+                yield DataInput(placeholder=t("ticket.location.placeholder"), id="location")
+                yield DataInput(placeholder=t("ticket.party.placeholder"), id="party")
         yield Static("", id="result", markup=False)
         yield from self.compose_footer()
 
@@ -169,7 +171,7 @@ class TicketScreen(DeskScreen):
             line.append("  " + card.address, style="")
             if card.tags:
                 line.append("  ⚠ " + " ".join(card.tags), style="bold reverse red")
-            caller.update(line)
+            caller.update(shown_text(line))
         if call.answer is not None and not self.created:
             self.query_one("#result", Static).update(
                 Text(t("ticket.answer_pending", article=call.answer.article_id),
@@ -379,7 +381,7 @@ class TicketScreen(DeskScreen):
         self.desk.data_version += 1
 
     def _error(self, message: str) -> None:
-        self.query_one("#result", Static).update(Text(message, style="bold red"))
+        self.query_one("#result", Static).update(Text(shown(message), style="bold red"))
 
 
 def _note_answer(session: Session, ticket_id: str, answer: KbAnswer, agent: str,

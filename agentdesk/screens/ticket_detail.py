@@ -24,8 +24,10 @@ from textual.widgets.option_list import Option
 if TYPE_CHECKING:
     from agentdesk.tickets.view import TicketView
 
+from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.inputs import DataInput
 
 
 class Ask(ModalScreen[str | None]):
@@ -46,7 +48,7 @@ class Ask(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.title_text, style="bold"))
-            yield Input(placeholder=self.placeholder, id="answer")
+            yield DataInput(placeholder=self.placeholder, id="answer")
 
     @on(Input.Submitted, "#answer")
     def _done(self, event: Input.Submitted) -> None:
@@ -159,21 +161,21 @@ class TicketDetail(ModalScreen[bool]):
             head.append(f"  ‖ {t('queue.paused')}", "dim")
         head.append("\n")
         head.append(f"{t('queue.col.caller')}: ", "dim")
-        head.append(data["caller"] or "—")
+        head.append(shown(data["caller"] or "—"))
         head.append(f"   {t('queue.col.category')}: ", "dim")
         head.append(cat.label(self.app.lang) if cat else data["category"])
         head.append(f"   {t('queue.col.priority')}: ", "dim")
         head.append(t("priority." + data["priority"]))
         head.append(f"   {t('queue.col.owner')}: ", "dim")
-        head.append(data["owner"] or "—")
+        head.append(shown(data["owner"] or "—"))
         head.append("\n")
         for name, due in data["deadlines"].items():
             if due:
                 head.append(f"{t('sla.' + name)} ", "dim")
                 head.append(f"{_when(due)}   ")
         head.append("\n")
-        head.append(data["description"] or "")
-        self.query_one("#head", Static).update(head)
+        head.append(shown(data["description"] or "", lines=True))
+        self.query_one("#head", Static).update(shown_text(head))
         lines = Text()
         for line in found.history:
             extra = workflow.decode(line.data) if line.data else {}
@@ -186,9 +188,9 @@ class TicketDetail(ModalScreen[bool]):
             note = line.note or extra.get("department") or extra.get("satisfaction")
             if note:
                 lines.append("  ")
-                lines.append(str(note))
+                lines.append(shown(note, lines=True))
             lines.append("\n")
-        self.query_one("#events", Static).update(lines)
+        self.query_one("#events", Static).update(shown_text(lines))
         self.refresh_bindings()
 
     # --- the steps ---------------------------------------------------------------------
@@ -271,7 +273,7 @@ class TicketDetail(ModalScreen[bool]):
 
     def _message(self, message: str, error: bool = False) -> None:
         style = "bold red" if error else "bold green"
-        self.query_one("#message", Static).update(Text(message, style=style))
+        self.query_one("#message", Static).update(Text(shown(message), style=style))
         if error:
             self.notify(message, severity="error", markup=False)
 

@@ -27,8 +27,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.inputs import DataInput
 
 if TYPE_CHECKING:
     from agentdesk.training.rubric import Scorecard
@@ -46,12 +48,12 @@ def transcript_text(run: TrainingRun) -> Text:
     for said in run.transcript:
         out.append(t(f"training.who.{said.who}"), style=WHO_STYLE[said.who])
         out.append(f"  {_hms(said.at)}\n", style="dim")
-        out.append(said.text)
+        out.append(shown(said.text, lines=True))
         out.append("\n\n")
     left = run.pending()
     out.append(t("training.pane.left", n=left) if left else t("training.pane.done"),
                style="dim italic")
-    return out
+    return shown_text(out)
 
 
 class CallerPane(Vertical):
@@ -76,13 +78,13 @@ class CallerPane(Vertical):
         yield Static(self._head(), id="tr-head")
         with VerticalScroll(id="tr-scroll"):
             yield Static(transcript_text(self.play), id="tr-lines")
-        yield Input(placeholder=t("training.pane.say"), id="tr-say")
+        yield DataInput(placeholder=t("training.pane.say"), id="tr-say")
 
     def _head(self) -> Text:
         from agentdesk.customers.phones import display
 
         run = self.play
-        head = Text(run.scenario.title, style="bold")
+        head = Text(shown(run.scenario.title), style="bold")
         head.append("\n" + t("training.pane.title", level=run.scenario.level), style="dim")
         if run.auto:
             head.append(" · " + t("training.pane.auto"), style="dim")
@@ -90,7 +92,7 @@ class CallerPane(Vertical):
         head.append("\n☎ ")
         head.append(t("training.pane.ringing", number=display(number)) if number
                     else t("training.pane.withheld"))
-        return head
+        return shown_text(head)
 
     def on_mount(self) -> None:
         self.fit(self.app.size.height)
@@ -155,10 +157,10 @@ class TrainerCard(ModalScreen[None]):
             body.append(f"\n\n{t('training.card.' + key)}\n", style="bold underline")
             for value in values:
                 body.append("• ")
-                body.append(value)
+                body.append(shown(value, lines=True))
                 body.append("\n")
         with VerticalScroll():
-            yield Static(body)
+            yield Static(shown_text(body))
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -167,8 +169,8 @@ class TrainerCard(ModalScreen[None]):
 def scorecard_text(card: Scorecard, saved: Iterable[Path] | None = None) -> Text:
     out = Text(t("training.score.title", title=card.title), style="bold")
     out.append("\n")
-    out.append(card.trainee)
-    out.append(f"（{card.agent_code}）  ", style="dim")
+    out.append(shown(card.trainee))
+    out.append(f"（{shown(card.agent_code)}）  ", style="dim")
     out.append(t("training.score.time", minutes=card.seconds // 60,
                  seconds=card.seconds % 60), style="dim")
     out.append("\n\n")
@@ -184,26 +186,26 @@ def scorecard_text(card: Scorecard, saved: Iterable[Path] | None = None) -> Text
         mark, style = ("✔", "green") if check.met else ("✘", "bold red")
         out.append(f"\n{mark} ", style=style)
         out.append(f"[{check.weight:>2}] ", style="dim")
-        out.append(check.label, style="" if check.met else "bold")
+        out.append(shown(check.label), style="" if check.met else "bold")
         out.append(f"  {t('training.score.met' if check.met else 'training.score.missed')}",
                    style=style)
         for evidence in check.evidence or ():
             out.append("\n      ")
             out.append(_hms(evidence.at) if evidence.at else "  —   ", style="dim")
             out.append(" ")
-            out.append(evidence.action)
+            out.append(shown(evidence.action))
         if not check.evidence:
             out.append("\n      " + t("training.score.no_evidence"), style="dim")
     if card.hidden:
         out.append(f"\n\n{t('training.card.hidden')}\n", style="bold underline")
         for fact in card.hidden:
             out.append("• ")
-            out.append(fact)
+            out.append(shown(fact, lines=True))
             out.append("\n")
     for path in saved or ():
         out.append("\n" + t("training.score.saved", path=str(path)), style="dim")
     out.append("\n\n" + t("training.score.keys"), style="dim")
-    return out
+    return shown_text(out)
 
 
 class ScorecardScreen(ModalScreen[None]):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -148,12 +147,13 @@ def _seed(centre: Central) -> int:
 
 def _failed(exc: CentralError, args: argparse.Namespace, waiting: int, url: str) -> int:
     """The one line saying why this sync cannot happen; returns the exit status."""
+    from agentdesk.cli_support import print_json
     from agentdesk.core.redact import redact
     from agentdesk.sync.central import CentralUnavailable
 
     if args.json:
-        print(json.dumps({"ok": False, "error": redact(exc, url), "kind": exc.kind,
-                          "waiting": waiting}, ensure_ascii=False))
+        print_json({"ok": False, "error": redact(exc, url), "kind": exc.kind,
+                    "waiting": waiting})
     else:
         later = " for the next sync" if isinstance(exc, CentralUnavailable) else ""
         print(f"agentdesk: {redact(exc, url)}; {waiting} change(s) waiting{later}",
@@ -162,8 +162,8 @@ def _failed(exc: CentralError, args: argparse.Namespace, waiting: int, url: str)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from agentdesk.core import i18n
-    from agentdesk.cli_support import open_desk, progress_printer
+    from agentdesk.core import controls, i18n
+    from agentdesk.cli_support import open_desk, print_json, progress_printer
     from agentdesk.sync import central, engine, schedule
 
     from agentdesk.cli_support import load_config
@@ -210,7 +210,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                         return _verify(desk, centre, args, config.desk, report, url)
                     _audit_listing(desk, config.agent_id, report)
                     if args.json:
-                        print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
+                        print_json({"ok": True, **report.as_json()})
                     else:
                         print(f"pushed {report.pushed} (repeated {report.repeated}), pulled "
                               f"{report.pulled}, cursor {report.cursor}, {report.waiting} "
@@ -218,8 +218,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                               f"{report.seconds:.2f} s")
                         for q in report.quarantined:
                             print(i18n.t("sync.cli.set_aside", entity=q["entity"],
-                                         row_id=i18n.visible(q["row_id"]),
-                                         reason=i18n.visible(q["reason"])))
+                                         row_id=controls.shown(q["row_id"]),
+                                         reason=controls.shown(q["reason"])))
                         for c in report.conflicts:
                             print(f"conflict: ticket {c['ticket_number']} was taken by "
                                   f"{c['winner_name']} at {c['taken_at']}")
@@ -253,7 +253,8 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
             synced: engine.SyncReport, url: str) -> int:
     """After a sync: compare (and with --repair mend, sync, compare again); exit 0 only
     when the desk equals the centre."""
-    from agentdesk.core import i18n
+    from agentdesk.cli_support import print_json
+    from agentdesk.core import controls, i18n
     from agentdesk.sync import engine, repair, verify
     from agentdesk.sync.central import CentralError
 
@@ -268,8 +269,7 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
     except CentralError as exc:
         return _failed(exc, args, engine.waiting(desk), url)  # type: ignore[arg-type]
     if args.json:
-        print(json.dumps({"ok": True, **verdict.as_json(), "sync": synced.as_json()},
-                         ensure_ascii=False))
+        print_json({"ok": True, **verdict.as_json(), "sync": synced.as_json()})
         return 0 if verdict.equal else 1
     print(i18n.t("sync.verify.synced", pushed=synced.pushed, pulled=synced.pulled,
                  cursor=synced.cursor))
@@ -284,7 +284,7 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
         if check.local:
             print(i18n.t("sync.verify.local", count=check.local))
     for d in verdict.differences[:50]:
-        print(i18n.t(f"sync.verify.{d.where}", entity=d.entity, row_id=i18n.visible(d.row_id)))
+        print(i18n.t(f"sync.verify.{d.where}", entity=d.entity, row_id=controls.shown(d.row_id)))
     shown = min(50, len(verdict.differences))
     if len(verdict.differences) > shown:
         print(i18n.t("sync.verify.more", count=len(verdict.differences) - shown))

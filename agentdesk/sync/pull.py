@@ -4,7 +4,12 @@ interrupted pull resumes at the last batch it committed. A pulled ticket that st
 local events in the outbox gets them re-applied on top; a customer made here before the
 desk synced gives way to the centre's of the same account number, and a local ticket
 holding a pulled ticket's number is renumbered by the centre's rule. A change a
-constraint still refuses is set aside in ``sync_quarantine`` (:func:`guarded`)."""
+constraint still refuses is set aside in ``sync_quarantine`` (:func:`guarded`).
+
+Pulled text is stored as the centre has it, control characters and all: it was checked
+where it entered at its own desk, changing it here would make the desk differ from the
+centre (``sync --verify``), and every renderer shows control characters visibly
+(:mod:`agentdesk.core.guard`)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
-                                   load_config, open_desk)
+                                   load_config, open_desk, print_json)
 
 
 
@@ -46,8 +46,6 @@ def _asked(args: argparse.Namespace) -> dict[str, object]:
 
 
 def cmd_ticket(args: argparse.Namespace) -> int:
-    import json
-
     from agentdesk.core import agents, audit, i18n
     from agentdesk.customers import lookup
     from agentdesk.tickets import sla
@@ -87,14 +85,13 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     except (tickets.TicketError, workflow.WorkflowError) as exc:
         raise CliError(str(exc)) from None
     if args.json:
-        print(json.dumps(out if args.ticket_command == "list" else out[0],
-                         ensure_ascii=False, indent=1))
+        print_json(out if args.ticket_command == "list" else out[0], indent=1)
         return 0
     for item in out:
         due = " ".join(f"{k}={v[11:16] if v else '-'}" for k, v in item["deadlines"].items())
         print(f"{item['number']}  {item['status']:<11} {item['priority']:<9} "
               f"{item['category']:<18} owner={item['owner']}  {due}"
-              + ("  " + i18n.t("ticket.cli.renumbered", old=i18n.visible(args.ticket))
+              + ("  " + i18n.t("ticket.cli.renumbered", old=args.ticket)
                  if args.ticket_command == "show" and args.ticket not in (item["number"],
                                                                           item.get("id"))
                  else ""))

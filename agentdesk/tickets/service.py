@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlmodel import Session
 
+from agentdesk.core import guard
 from agentdesk.tickets import clocks
 
 # The read side lives in lists.py; named here too, where every caller looks for it.
@@ -76,7 +77,10 @@ def _check_text(label: str, value: str, limit: int, required: bool = False) -> s
         raise TicketError(f"{label} is empty")
     if len(value) > limit:
         raise TicketError(f"{label} is too long ({len(value)} characters, at most {limit})")
-    return value
+    try:  # no control character (descriptions and notes may hold tabs and line breaks)
+        return guard.check(label, value, limit, lines=limit == MAX_DESCRIPTION)
+    except guard.FieldError as exc:
+        raise TicketError(str(exc)) from None
 
 
 def desk_tag(desk_id: str) -> str:

@@ -66,8 +66,14 @@ def _list() -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from agentdesk.cli_support import CliError
+    from agentdesk.core import guard
 
     config = _config(args)
+    if args.trainee is not None:  # a name goes on the scorecard, the history and the file
+        try:
+            guard.check("--trainee", args.trainee, guard.MAX_NAME)
+        except guard.FieldError as exc:
+            raise CliError(str(exc)) from None
     if args.list:
         return _list()
     if args.history:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
@@ -156,7 +157,8 @@ def report(items: list[Session]) -> str:
         for s in mine:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.when))
             verdict = t("training.score.passed" if s.passed else "training.score.failed")
-            lines.append(f"  {when}  {s.score:>3}/100  {verdict:<4}  {s.scenario}  {s.title}")
+            lines.append(f"  {when}  {s.score:>3}/100  {verdict:<4}  {shown(s.scenario)}  "
+                         f"{shown(s.title)}")
         trend = " → ".join(str(v) for v in scores[-10:])
         lines.append("  " + t("training.history.trend", trend=trend))
         lines.append("  " + t("training.history.certified" if certified(mine)

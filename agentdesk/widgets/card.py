@@ -3,7 +3,7 @@
 Warnings come first, in reverse video and with a symbol (colour-blind agents and
 monochrome terminals exist): vulnerability tags (a caller on oxygen must be impossible to
 miss), key-customer level, repeat caller, outage notices covering the address. All values
-are data, rendered as Text, never markup.
+are data, rendered as Text, never markup, their control characters shown visibly.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
         _banner(out, "⏰", t("card.repeat.overdue"), "magenta")
     for notice in card.notices:
         state = t("card.notice.active" if notice.active else "card.notice.upcoming")
-        line = (f"{state}·{t('card.notice.' + notice.kind)} {notice.title} "
+        line = (f"{state}·{t('card.notice.' + notice.kind)} {shown(notice.title)} "
                 f"{_when(notice.starts_at)}–{_when(notice.ends_at)}")
         if notice.cause:
             line += f" {t('card.notice.cause', cause=notice.cause)}"
@@ -72,12 +73,12 @@ def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
     for incident in card.incidents:
         where = t("card.incident.where", address=incident.address) if incident.address else ""
         _banner(out, "⚡", t("card.incident", title=incident.title, where=where), "red")
-    out.append(card.name, style="bold")
+    out.append(shown(card.name), style="bold")
     out.append(f"  {card.account_no}\n")
 
     def row(label: str, value: str, style: str = "") -> None:
         out.append(f"{label}: ", style="dim")
-        out.append(value, style=style)
+        out.append(shown(value), style=style)
         out.append("\n")
 
     row(t("card.utility"), t(f"utility.{card.utility}"))
@@ -114,7 +115,7 @@ def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
     for contact in card.contacts:
         out.append(f"\n  {_when(contact.started_at)} {t('channel.' + contact.channel)} "
                    f"{display(contact.number) if contact.number else ''} {contact.agent}")
-    return out
+    return shown_text(out)
 
 
 def unknown_caller_text(number: str) -> Text:
@@ -123,7 +124,7 @@ def unknown_caller_text(number: str) -> Text:
     out = Text()
     _banner(out, "?", t("card.unknown", number=display(number)), "yellow")
     out.append(t("card.unknown.hint"), style="dim")
-    return out
+    return shown_text(out)
 
 
 class CustomerCard(Static):

@@ -3,7 +3,8 @@ and the clock.
 
 It only draws: the app hands it a :class:`HeaderState` (one source for every screen's
 header; the counts are the app's, from the tickets it loaded) and it redraws once a
-second for the clock. Agent names and paths are data: built as rich Text.
+second for the clock. Agent names and paths are data: built as rich Text, their control
+characters shown visibly.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from agentdesk.core import clock
+from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
@@ -62,15 +64,16 @@ class DeskHeader(Widget):
         state = self.state
         now = clock.local().strftime("%Y-%m-%d %H:%M:%S")
         left = Text.assemble((f" {state.title} ", "bold reverse"), " ",
-                             (f"{t('app.agent')} ", "dim"), state.agent,
-                             "  ", (f"{t('app.db')} ", "dim"), state.db,
-                             "  ", (f"{t('app.sync')} ", "dim"), state.sync)
+                             (f"{t('app.agent')} ", "dim"), shown(state.agent),
+                             "  ", (f"{t('app.db')} ", "dim"), shown(state.db),
+                             "  ", (f"{t('app.sync')} ", "dim"), shown(state.sync))
         if state.counts is not None:
             left.append("  ")
             left.append_text(counts_text(state.counts))
         if state.status:
             left.append("  ")
-            left.append(state.status, "italic")
+            left.append(shown(state.status), "italic")
+        left = shown_text(left)  # before measuring: a control character has no width
         right = Text(f"{now} ")
         width = self.size.width
         left.truncate(max(0, width - right.cell_len - 1), overflow="ellipsis")

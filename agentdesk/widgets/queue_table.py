@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from agentdesk.core.controls import shown_text
+
 
 @dataclass(frozen=True)
 class Column:
@@ -103,7 +105,7 @@ class QueueTable(ScrollView, can_focus=True):
     def _line(self, cells: list[Text], width: int, style: Style) -> Strip:
         line = Text(" ", end="")
         for cell, cell_width in zip(cells, self._widths(width), strict=False):
-            cell = cell.copy()
+            cell = shown_text(cell.copy())  # data: its control characters shown visibly
             cell.truncate(cell_width, overflow="ellipsis", pad=True)
             line.append_text(cell)
             line.append(" ")
