@@ -1,5 +1,6 @@
 """One ticket, opened from the queue: its deadlines and history, and a key for each
-workflow step (派单 → 到场 → 回单 → 回访 → 归档, notes, pause, hand-over).
+workflow step (派单 → 到场 → 回单 → 回访 → 归档, notes, pause, hand-over, and 签收 of a
+督办 waiting for the owner's answer).
 
 Only the steps the workflow allows from the ticket's status are offered (the footer hides
 the others; :func:`agentdesk.tickets.view.allowed_steps` says which). The ticket is read by
@@ -113,6 +114,7 @@ class TicketDetail(ModalScreen[bool]):
         Binding("p", "step('pause')", "detail.key.pause"),
         Binding("h", "step('hand_over')", "detail.key.hand_over"),
         Binding("n", "step('note')", "detail.key.note"),
+        Binding("k", "step('ack')", "detail.key.ack"),
         Binding("escape", "close", "detail.key.close"),
     ]
 
@@ -157,6 +159,8 @@ class TicketDetail(ModalScreen[bool]):
         head.append(f"  {t('status.' + data['status'])}", "bold")
         if data["paused"]:
             head.append(f"  ‖ {t('queue.paused')}", "dim")
+        if found.unanswered:
+            head.append(f"  {t('detail.duban_waiting', n=found.unanswered)}", "bold red")
         head.append("\n")
         head.append(f"{t('queue.col.caller')}: ", "dim")
         head.append(data["caller"] or "—")
@@ -183,6 +187,8 @@ class TicketDetail(ModalScreen[bool]):
                 lines.append(f" → {t('status.' + line.to_status)}")
             if line.agent:
                 lines.append(f"  {line.agent}", "dim")
+            if line.kind == "duban" and extra.get("reason"):
+                lines.append(f" {t('duban.reason.' + str(extra['reason']))}")
             note = line.note or extra.get("department") or extra.get("satisfaction")
             if note:
                 lines.append("  ")
@@ -214,6 +220,8 @@ class TicketDetail(ModalScreen[bool]):
             self._ask(step, t("detail.ask.result", number=number), t("detail.ask.optional"))
         elif step == "note":
             self._ask(step, t("detail.ask.note", number=number), t("detail.ask.note.hint"))
+        elif step == "ack":
+            self._ask(step, t("detail.ask.ack", number=number), t("detail.ask.ack.hint"))
         elif step == "pause" and not self.ticket["paused"]:
             self._ask(step, t("detail.ask.pause", number=number), t("detail.ask.reason"))
         elif step == "pause":
@@ -238,7 +246,7 @@ class TicketDetail(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="detail-step")
     def _run(self, step: str, value: str, reason: str = "") -> None:
-        from agentdesk.tickets import service as tickets, workflow
+        from agentdesk.tickets import duban, service as tickets, workflow
         from agentdesk.tickets.view import STEP_STATUS
 
         me, ref = self.app.agent_code, self.ticket_id
@@ -258,7 +266,9 @@ class TicketDetail(ModalScreen[bool]):
                     tickets.hand_over(session, ref, me, value, reason)
                 elif step == "note":
                     tickets.add_note(session, ref, me, value)
-        except (tickets.TicketError, workflow.WorkflowError) as exc:
+                elif step == "ack":
+                    duban.acknowledge(session, ref, me, value)
+        except (tickets.TicketError, workflow.WorkflowError, duban.DubanError) as exc:
             self.app.call_from_thread(self._message, str(exc), True)
             return
         self.app.call_from_thread(self._done, step)

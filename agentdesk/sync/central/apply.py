@@ -3,7 +3,9 @@ and the **ownership decisions**: a claim or hand-over names the owner it expects
 replace; if the ticket's owner is no longer that one, the event is kept (history is
 append-only) and followed by a ``conflict`` event restoring the winner, and a
 ``conflict`` change tells the losing desk. A customer field edit overwrites in receipt
-order; the overwritten value goes to the audit log."""
+order; the overwritten value goes to the audit log. A 督办 (``duban`` event) by an agent
+the centre's own agent table does not call a supervisor is refused: set aside in
+``quarantine`` with the reason, and the desk is told."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from agentdesk.sync.central.rows import aware, refresh_keys, upsert
 from agentdesk.sync.central.schema import T
 
 OWNERSHIP_KINDS = ("claim", "handover")
+SUPERVISOR_KINDS = ("duban",)  # ticket events the centre takes from supervisors only
 
 
 @dataclass
@@ -164,6 +167,18 @@ class BatchApply:
         else:
             raise CentralError(f"unknown change entity {entity!r} (change {cid})")
 
+    def refuse(self, change: dict, reason: str) -> None:
+        """A change the centre will not apply (not the desk's to make): set aside with
+        the reason, like a change a constraint refuses, and reported to the desk."""
+        self.conn.execute(T["quarantine"].insert(), {
+            "change_id": change["change_id"], "desk_id": self.desk_id,
+            "entity": change["entity"], "row_id": change["row_id"], "op": change["op"],
+            "reason": reason,
+            "payload": json.dumps(change["payload"], ensure_ascii=False, default=str)})
+        self.result.quarantined.append({"change_id": change["change_id"],
+                                        "entity": change["entity"],
+                                        "row_id": change["row_id"], "reason": reason})
+
     # customers: field edits win in receipt order; the overwritten value is audited
     def customer(self, change: dict) -> None:
         conn, customer, payload = self.conn, T["customer"], change["payload"]
@@ -230,6 +245,14 @@ class BatchApply:
         ev = codec.to_python("ticket_event", change["payload"])
         if ev["id"] in self.known_events:
             return  # the same event again (another change id, e.g. a re-enqueue)
+        if ev["kind"] in SUPERVISOR_KINDS:  # a supervisor's only: the centre's agent table says
+            agent = T["agent"]
+            role = self.conn.execute(sa.select(agent.c.role).where(
+                agent.c.id == ev["agent_id"])).scalar() if ev["agent_id"] else None
+            if role != "supervisor":
+                self.refuse(change, f"{ev['kind']} by agent {ev['agent_id'] or '?'}: only a "
+                                    f"supervisor raises a 督办 (role here: {role or 'none'})")
+                return
         self.known_events.add(ev["id"])
         self.new_events.append(ev)
         self.log("ticket_event", ev["id"], "insert", change["change_id"])

@@ -80,6 +80,7 @@ class ChangeLog(CentralBase):
                     # One change a constraint refuses must not fail this desk's every
                     # push: again change by change, the refused ones set aside.
                     result.conflicts.clear()
+                    result.quarantined.clear()  # refusals are made again below
                     for change in todo:
                         try:
                             with conn.begin_nested():
