@@ -91,7 +91,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
 def _setup(args: argparse.Namespace) -> tuple[Config, Central]:
     from agentdesk.cli_support import load_config
 
-    config = load_config(args)
+    config = load_config(args, set_lang=True)
     url = getattr(args, "central", None) or config.central_url
     from agentdesk.sync import central
 
