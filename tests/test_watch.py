@@ -23,7 +23,7 @@ from agentdesk.core import clock
 from agentdesk.sync import engine
 from agentdesk.sync.central import watch as watch_mod
 from agentdesk.tickets import escalation, service as tickets
-from tests.conftest import FROZEN
+from tests.conftest import FROZEN, wait_until
 from tests.sync_helpers import centre_rows, desk_rows, new_desk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,3 +282,77 @@ def test_cli_once_is_one_pass_and_steps_aside_for_a_running_watch(tmp_path: Path
     assert run.returncode == 0 and "another watch runs" in run.stdout, run
     holder.release()
     desk.dispose()
+
+
+async def test_a_desk_that_syncs_leaves_the_scan_to_the_watch_and_tells_the_owner(
+        tmp_path: Path) -> None:
+    """The desk's own job fires nothing while the watch's heartbeat is recent; what the
+    watch fires reaches the owner's desk with the sync, and the owner is told once."""
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
+    from agentdesk.core.i18n import t
+    from agentdesk.sync import central
+
+    url = f"sqlite:///{tmp_path / 'central.db'}"
+    centre = central.connect(url)
+    centre.init_schema()
+    path = tmp_path / "desk.db"
+    desk = new_desk(path, (("A1001", "王芳"),))
+    number = _burst(desk)
+    watch = watch_mod.Watch(centre)
+    assert watch.acquire() is None
+    watch.heartbeat(LATER)
+    _sync(desk, centre)  # the ticket goes up, the heartbeat comes down
+    desk.dispose()
+    clock.freeze(LATER)  # the first response is breached
+    app = create_app(Config(lang="en", agent_id="A1001", agent_name="王芳", central_url=url,
+                            sync_interval=3600), db_path=path)
+    told = t("queue.alert.escalation", number=number, clock=t("sla.first_response"))
+    async with app.run_test(size=(140, 30)) as pilot:
+        assert await wait_until(pilot, lambda: app.sync_state.startswith("synced"), 15)
+        runs = app.jobs.scan.runs
+        app.jobs.data_changed()
+        assert await wait_until(pilot, lambda: app.jobs.scan.runs > runs
+                                and not app.jobs.scan.running)
+        assert desk_rows(app.store, ALERT_SQL) == []  # left to the watch
+        assert [a.number for a in watch.run_pass(LATER).fired] == [number]
+        await pilot.press("f9")
+        assert await wait_until(pilot, lambda: told in [n.message for n in app._notifications],
+                                15)
+        assert _alerts(desk_rows(app.store, ALERT_SQL)) == {
+            (number, "escalation", "first_response"): 1}
+        runs = app.jobs.scan.runs
+        app.jobs.data_changed()
+        assert await wait_until(pilot, lambda: app.jobs.scan.runs > runs
+                                and not app.jobs.scan.running)
+        assert [n.message for n in app._notifications].count(told) == 1
+    watch.release()
+    centre.dispose()
+
+
+def test_a_desk_without_a_centre_scans_whatever_the_setting_says(desk) -> None:
+    """A standalone desk keeps escalating: only a desk that syncs defers to a watch."""
+    from agentdesk.apps.jobs import DeskJobs
+    from agentdesk.core.config import Config
+
+    with desk.session() as s:
+        s.connection().exec_driver_sql(
+            "INSERT INTO central_setting (name, body, updated_at) VALUES (?, ?, ?)",
+            (escalation.WATCH_SETTING, escalation.watch_body("elsewhere", LATER, 30),
+             "2026-11-25 01:50:00.000000"))
+        assert escalation.watched(s, LATER)
+    clock.freeze(LATER)
+
+    class Host:  # what the jobs use of the app
+        store, agent_code, sync_state = desk, "A1001", ""
+        options = type("Options", (), {"config": Config(agent_id="A1001")})()
+        posted: list = []
+
+        def post_message(self, message: object) -> bool:
+            self.posted.append(message)
+            return True
+
+    jobs = DeskJobs(Host())  # type: ignore[arg-type]
+    jobs.scan.body()
+    assert _alerts(desk_rows(desk, ALERT_SQL)) == {
+        ("GD2026112500001", "escalation", "first_response"): 1}

@@ -138,7 +138,8 @@ class BatchApply:
             taken = conn.execute(sa.select(T["agent"].c.id).where(
                 sa.or_(T["agent"].c.id == row["id"], T["agent"].c.code == row["code"]))).first()
             if taken is None:
-                conn.execute(T["agent"].insert(), row)
+                # a desk's say-so grants no role here: `agentdesk central agent` does
+                conn.execute(T["agent"].insert(), {**row, "role": "agent"})
                 self.log(entity, row_id, op, cid)
         elif entity in ("contact", "incident"):
             row = codec.to_python(entity, payload)
