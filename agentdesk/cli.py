@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in PLUGINS[:4]:  # the order of `agentdesk --help`
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help="run a benchmark and print a table")
-    p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync"))
+    p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
+                                    "watch"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database")
@@ -65,6 +66,8 @@ def _bench(name: str) -> ModuleType:
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.name == "sync":
         return _bench("sync").main()
+    if args.name == "watch":
+        return _bench("watch").main(runs=args.runs)
     if args.name == "monitor":
         return _bench("monitor").main(runs=args.runs)
     if args.name == "queue":

@@ -71,19 +71,31 @@ def alert_id(ticket_id: str, clock_name: str, kind: str, reopened: datetime | No
     return str(uuid.uuid5(_ALERT_NS, f"{ticket_id}|{clock_name}|{kind}|{generation}"))
 
 
+def owed(status: str, dues: Mapping[str, datetime | None], created: datetime,
+         resolved: datetime | None, reopened: datetime | None,
+         now: datetime) -> list[tuple[str, str]]:
+    """(clock, kind) of every alert an unpaused open ticket owes by ``now``, given or not:
+    one per running clock at 80 % or past its deadline (:func:`clocks.running`'s clocks,
+    without making their states: the centre's watch asks this of every open ticket)."""
+    out = []
+    for name in clocks.RUNNING.get(status, ()):
+        due = dues.get(name)
+        if due is not None:
+            start = clocks.clock_start(name, created, resolved, reopened)
+            kind = KIND_OF_LEVEL.get(clocks.level(clocks.used_share(start, due, now)))
+            if kind:
+                out.append((name, kind))
+    return out
+
+
 def candidates(ticket_id: str, number: str, owner_id: str, status: str,
                dues: Mapping[str, datetime | None], created: datetime,
                resolved: datetime | None, reopened: datetime | None,
                now: datetime) -> list[Alert]:
-    """Every alert an unpaused open ticket owes by ``now``, given or not (one per running
-    clock at 80 % or past its deadline)."""
-    out = []
-    for state in clocks.running(status, dues, created, resolved, now, reopened):
-        kind = KIND_OF_LEVEL.get(state.level)
-        if kind:
-            out.append(Alert(ticket_id, number, owner_id, state.name, kind,
-                             alert_id(ticket_id, state.name, kind, reopened)))
-    return out
+    """:func:`owed` as alerts with their ids."""
+    return [Alert(ticket_id, number, owner_id, name, kind,
+                  alert_id(ticket_id, name, kind, reopened))
+            for name, kind in owed(status, dues, created, resolved, reopened, now)]
 
 
 def due_alerts(session: Session, now: datetime, owner: str | None = None) -> list[Alert]:

@@ -20,11 +20,12 @@ setting (its heartbeat, logged every :data:`~agentdesk.tickets.escalation.HEARTB
 a desk that syncs leaves its own scan to a watch whose heartbeat is recent
 (:func:`agentdesk.tickets.escalation.watched`); a desk without a centre scans as before.
 
-A pass reads the open, unpaused tickets (one query, by the ``ix_ticket_status`` index),
-works out the alerts owed by now with the desk's clock rules, and reads the events only of
-tickets whose alerts it has not seen given: the ids it knows given are kept between passes
-(history is append-only, so they stay true), so a pass over 100,000 open tickets reads
-the ticket rows and little else (``agentdesk bench watch``).
+A pass is one query: the centre works out, from the clock rules' SQL (as the monitor's
+figures do), which running clocks of the open, unpaused tickets are at 80 % or past their
+deadline; only those cross the network. The alerts the watch knows given are kept between
+passes (history is append-only), so it reads events, by their ticket index, only for the
+tickets of new alerts: a pass over 100,000 open tickets reads no event at all once the
+backlog is given (``agentdesk bench watch``).
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ LEASE = "escalation"  # the lease row's name
 AUTHOR = "watch"  # the change log's origin and the events' ``data.by``
 EVERY_S = 30.0  # seconds between passes
 LEASE_S = 90.0  # a lease not renewed this long is free (a dead watch's)
-WRITE_BATCH = 500  # alerts per write transaction (a first pass may fire thousands)
-READ_CHUNK = 1000  # ticket ids per IN list
+WRITE_BATCH = 1000  # alerts per write transaction (a first pass may fire thousands)
+SLICE = 5000  # new alerts looked up (their tickets' events read) at a time
+SHOWN = 100  # fired alerts a pass reports one by one (a backlog's are counted only)
+READ_CHUNK = 1000  # ticket ids per IN list (more, and the planner may scan every event)
 
 
 class LeaseLost(CentralError):
@@ -76,8 +79,9 @@ class Held:
 @dataclass
 class PassReport:
     open: int = 0  # open, unpaused tickets read
-    owed: int = 0  # alerts owed by now (given before or now)
-    fired: list[Alert] = field(default_factory=list)  # given in this pass
+    owed: int = 0  # alerts owed by now and not given when the pass read them
+    fired: int = 0  # alerts given in this pass
+    alerts: list[Alert] = field(default_factory=list)  # the first SHOWN of them
     seconds: float = 0.0
 
 
@@ -87,60 +91,110 @@ def holder_name() -> str:
 
 
 def _instant(value: object) -> datetime | None:
-    """A timestamp as either centre gives it (PostgreSQL: aware; SQLite: UTC text)."""
-    if value is None:
-        return None
+    """A timestamp as either centre gives it: PostgreSQL's are aware already (any zone
+    compares right); SQLite's are UTC text."""
     if isinstance(value, str):
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC)  # type: ignore[attr-defined]
+    return value  # type: ignore[return-value]
 
 
-_OPEN = f"""SELECT t.id, t.number, t.owner_id, t.status, t.created_at, t.resolved_at,
-       t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
-       {clocks.sql_reopened("t")} AS reopened
-FROM ticket t WHERE {clocks.sql_open("t")} AND t.paused_at IS NULL"""
+def _owed_sql(dialect: str) -> str:
+    """The alerts owed by ``now``, given or not: one row (a :data:`Key`) per running clock
+    of an open, unpaused ticket at 80 % or past its deadline. Built from the clock rules'
+    SQL (:mod:`agentdesk.tickets.clocks`, as the monitor's figures are): the centre works
+    out the levels, so only the alerts cross the network, not every open ticket."""
+    pg = dialect == "postgresql"
+    now, now_us = ("%(now)s", "%(now_us)s") if pg else (":now", ":now_us")
+    reopened = clocks.sql_reopened("t")
+    parts = []
+    for index, name in enumerate(clocks.CLOCKS):
+        due = f"t.due_{name}"
+        start = clocks.sql_clock_start(f"'{name}'", "t.created_at", "t.resolved_at", reopened)
+        warn = clocks.sql_warn(now_us, clocks.sql_us(due, dialect),
+                               clocks.sql_us(start, dialect))
+        parts.append(
+            f"SELECT t.id, {index}, CASE WHEN {now} >= {due} THEN 1 ELSE 0 END, {reopened} "
+            f"FROM ticket t "
+            f"WHERE t.status IN ({clocks.sql_list(clocks.running_in(name))}) "
+            f"AND t.paused_at IS NULL AND {due} IS NOT NULL AND ({now} >= {due} OR {warn})")
+    sql = " UNION ALL ".join(parts)
+    return sql.replace("%s", "%%s") if pg else sql  # strftime's %s: not a parameter
 
 
-def owed(conn: sa.Connection, now: datetime) -> tuple[int, list[Alert],
-                                                       dict[str, datetime | None]]:
-    """(open unpaused tickets, the alerts they owe by ``now`` given or not, each
-    ticket's latest reopening) at the centre."""
-    alerts: list[Alert] = []
-    reopened: dict[str, datetime | None] = {}
-    rows = conn.exec_driver_sql(_OPEN).fetchall()
-    for tid, number, owner, status, created, resolved, d1, d2, d3, d4, again in rows:
-        dues = dict(zip(clocks.CLOCKS, (_instant(d1), _instant(d2), _instant(d3),
-                                        _instant(d4))))
-        again = _instant(again)
-        found = escalation.candidates(tid, number, owner, status, dues, _instant(created),
-                                      _instant(resolved), again, now)
-        if found:
-            alerts += found
-            reopened[tid] = again
-    return len(rows), alerts, reopened
+# One alert of one ticket, as the query gives it and the watch keeps it: (ticket id,
+# the clock's index in clocks.CLOCKS, 1 breached / 0 at 80 %, the ticket's latest
+# reopening as the centre gives it). Small ints are shared objects: 100,000 keys are a
+# ticket id and a tuple each.
+Key = tuple[str, int, int, object]
+_SQL: dict[str, str] = {}
 
 
-def given(conn: sa.Connection, alerts: list[Alert],
-          reopened: dict[str, datetime | None]) -> set[str]:
-    """The ids of ``alerts`` already given at the centre: their own event, or (written
-    before alerts had ids) a warning / escalation of the same clock after the ticket's
-    latest reopening."""
-    events = T["ticket_event"]
-    tickets = sorted({a.ticket_id for a in alerts})
+def owed(conn: sa.Connection, now: datetime) -> tuple[int, list[Key]]:
+    """(open unpaused tickets, the alerts they owe by ``now``, given or not) at the
+    centre."""
+    from agentdesk.core.models import utc_text
+
+    dialect = conn.dialect.name
+    sql = _SQL.get(dialect) or _SQL.setdefault(dialect, _owed_sql(dialect))
+    text = utc_text(now)
+    now_us = int(datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()) \
+        * 1_000_000 + int(text[20:26])
+    params = {"now": now if dialect == "postgresql" else text, "now_us": now_us}
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        if dialect == "postgresql":
+            # The planner prices the reopening's subquery high and would JIT-compile the
+            # query for about a second, to save milliseconds.
+            cur.execute("SET LOCAL jit = off")
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        cur.execute(f"SELECT count(*) FROM ticket t WHERE {clocks.sql_open('t')} "
+                    "AND t.paused_at IS NULL")
+        tickets = int(cur.fetchone()[0])
+    finally:
+        cur.close()
+    return tickets, rows
+
+
+def given(conn: sa.Connection, keys: list[Key]
+          ) -> tuple[set[Key], list[tuple[Key, Alert]]]:
+    """Of these alerts, (those given at the centre already: an event of the alert's id,
+    or, written before alerts had ids, a warning / escalation of the same clock since the
+    ticket's latest reopening; the others, with the alert to fire). Reads the events of
+    their tickets only, by the ticket index."""
+    ticket, events = T["ticket"], T["ticket_event"]
+    ids = sorted({k[0] for k in keys})
     seen: set[str] = set()
-    fired: set[tuple[str, str, str]] = set()
-    for start in range(0, len(tickets), READ_CHUNK):
+    fired: dict[str, list[tuple[str, str, datetime]]] = {}  # ticket -> (kind, clock, at)
+    about: dict[str, tuple[str, str]] = {}  # ticket -> (number, owner)
+    kinds = set(escalation.KIND_OF_LEVEL.values())
+    for start in range(0, len(ids), READ_CHUNK):
+        part = ids[start:start + READ_CHUNK]
+        # By ticket id alone, and the kinds sorted out here: a filter on the kind would
+        # let a planner with stale statistics scan every event of the centre instead.
         for eid, tid, kind, data, at in conn.execute(
                 sa.select(events.c.id, events.c.ticket_id, events.c.kind, events.c.data,
-                          events.c.at)
-                .where(events.c.ticket_id.in_(tickets[start:start + READ_CHUNK]),
-                       events.c.kind.in_(tuple(escalation.KIND_OF_LEVEL.values())))):
-            seen.add(eid)
-            again = reopened.get(tid)
-            if again is None or at > again:
-                fired.add((tid, kind, json.loads(data or "{}").get("clock", "")))
-    return {a.event_id for a in alerts
-            if a.event_id in seen or (a.ticket_id, a.kind, a.clock) in fired}
+                          events.c.at).where(events.c.ticket_id.in_(part))):
+            if kind in kinds:
+                seen.add(eid)
+                fired.setdefault(tid, []).append(
+                    (kind, json.loads(data or "{}").get("clock", ""), at))
+        about.update((tid, (number, owner)) for tid, number, owner in conn.execute(
+            sa.select(ticket.c.id, ticket.c.number, ticket.c.owner_id)
+            .where(ticket.c.id.in_(part))))
+    done: set[Key] = set()
+    todo: list[tuple[Key, Alert]] = []
+    for key in keys:
+        tid, index, breached, raw = key
+        name, again = clocks.CLOCKS[index], _instant(raw)
+        kind = escalation.KIND_OF_LEVEL["breached" if breached else "warn"]
+        event_id = escalation.alert_id(tid, name, kind, again)
+        if event_id in seen or any(k == kind and c == name and (again is None or at > again)
+                                   for k, c, at in fired.get(tid, ())):
+            done.add(key)
+        elif tid in about:
+            todo.append((key, Alert(tid, *about[tid], name, kind, event_id)))
+    return done, todo
 
 
 def record(conn: sa.Connection, alerts: list[Alert], now: datetime,
@@ -170,9 +224,9 @@ def record(conn: sa.Connection, alerts: list[Alert], now: datetime,
              "kind": a.kind, "from_status": "", "to_status": "",
              "note": escalation.NOTES[a.kind],
              "data": workflow.encode({"clock": a.clock, "by": AUTHOR})} for a in still]
-    written = set(conn.execute(insert(events).values(rows)
-                               .on_conflict_do_nothing(index_elements=["id"])
-                               .returning(events.c.id)).scalars())
+    # many rows at once (SQLAlchemy's insertmanyvalues), the ids actually inserted back
+    written = set(conn.execute(insert(events).on_conflict_do_nothing(index_elements=["id"])
+                               .returning(events.c.id), rows).scalars())
     done = [a for a in still if a.event_id in written]
     touched = sorted({a.ticket_id for a in done})
     if touched:
@@ -189,7 +243,7 @@ def record(conn: sa.Connection, alerts: list[Alert], now: datetime,
 
 
 class Watch:
-    """One watch process's state: its name in the lease, the alert ids it knows given,
+    """One watch process: its name in the lease, its timing, the alerts it knows given,
     when it last logged its heartbeat."""
 
     def __init__(self, centre: Central, every: float = EVERY_S, lease_s: float = LEASE_S,
@@ -197,7 +251,7 @@ class Watch:
         self.centre = centre
         self.every, self.lease_s = every, lease_s
         self.holder = holder or holder_name()
-        self.known: set[str] = set()
+        self.known: set[Key] = set()
         self._beat: float | None = None  # monotonic time of the last heartbeat logged
 
     # --- the lease ------------------------------------------------------------------
@@ -276,23 +330,29 @@ class Watch:
     # --- a pass -----------------------------------------------------------------------
 
     def run_pass(self, now: datetime) -> PassReport:
-        """Fire what is owed by ``now`` and not yet given."""
+        """Fire what is owed by ``now`` and not yet given. The alerts known given are kept
+        between passes (history is append-only: they stay given), so a pass reads the
+        events of new alerts' tickets only, a slice at a time (a backlog of thousands
+        never sits in memory at once)."""
         began = time.perf_counter()
         report = PassReport()
         with self.centre.reading() as conn:
-            report.open, due, reopened = owed(conn, now)
-            report.owed = len(due)
-            unknown = [a for a in due if a.event_id not in self.known]
-            if unknown:
-                self.known |= given(conn, unknown, reopened)
-        todo = [a for a in unknown if a.event_id not in self.known]
-        for start in range(0, len(todo), WRITE_BATCH):
-            with self.centre.writing() as conn:
-                self.check(conn)
-                done = record(conn, todo[start:start + WRITE_BATCH], now)
-            report.fired += done
-            self.known.update(a.event_id for a in todo[start:start + WRITE_BATCH])
-        self.known &= {a.event_id for a in due}  # closed tickets' alerts: forgotten
+            report.open, keys = owed(conn, now)
+        fresh = [k for k in keys if k not in self.known]
+        for first in range(0, len(fresh), SLICE):
+            with self.centre.reading() as conn:
+                done, todo = given(conn, fresh[first:first + SLICE])
+            self.known |= done
+            report.owed += len(todo)
+            for start in range(0, len(todo), WRITE_BATCH):
+                part = todo[start:start + WRITE_BATCH]
+                with self.centre.writing() as conn:
+                    self.check(conn)
+                    written = record(conn, [alert for _key, alert in part], now)
+                report.fired += len(written)
+                report.alerts += written[:SHOWN - len(report.alerts)]
+                self.known.update(key for key, _alert in part)
+        self.known.intersection_update(keys)  # closed tickets' alerts: forgotten
         report.seconds = time.perf_counter() - began
         return report
 
@@ -329,7 +389,7 @@ class Watch:
                     report = self.run_pass(now)
                     if report.fired or once:
                         say(t("watch.pass", open=report.open, owed=report.owed,
-                              fired=len(report.fired), ms=round(report.seconds * 1000)))
+                              fired=report.fired, ms=round(report.seconds * 1000)))
                 except LeaseLost as exc:
                     say(str(exc))
                     told = None
