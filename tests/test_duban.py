@@ -203,3 +203,21 @@ async def test_the_detail_screen_acknowledges_with_one_key_and_a_note(desk) -> N
         await settle(pilot)
         assert not detail.check_action("step", ("ack",))
     assert [(k, a) for k, a, _ in _kinds(desk)] == [("duban", "A9001"), ("duban_ack", "A1001")]
+
+
+async def test_the_wallboard_shows_the_duban_list(desk) -> None:
+    from agentdesk.apps.monitor import create_monitor_app
+    from agentdesk.core.config import Config
+    from tests.conftest import visible_text
+
+    _supervisor(desk)
+    with desk.session() as s:
+        duban.raise_duban(s, NUMBER, "A9001", "supervisor", "safety", "燃气")
+    app = create_monitor_app(Config(lang="zh"), desk.path, interval=60.0)
+    async with app.run_test(size=(160, 60)) as pilot:
+        assert await wait_until(pilot, lambda: app.screen.refreshes >= 1, timeout=10)
+        await settle(pilot)
+        text = visible_text(app)
+    assert "督办 1 条：待签收 1，已签收 0，超时未签收 0" in text
+    row = next(line for line in text.splitlines() if NUMBER in line and "人工督办" in line)
+    assert "安全隐患" in row and "A9001" in row and "待签收" in row

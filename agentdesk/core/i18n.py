@@ -601,7 +601,7 @@ CATALOG: dict[str, dict[str, str]] = {
                       "en": "督办 {n}: waiting {raised}, acknowledged {acknowledged}, "
                             "overdue {overdue}"},
     "monitor.col.duban_why": {"zh": "督办事由", "en": "Why"},
-    "monitor.col.duban_raised": {"zh": "督办人/时间", "en": "Raised by / at"},
+    "monitor.col.duban_raised": {"zh": "督办人/时间", "en": "Raised"},
     "monitor.col.duban_state": {"zh": "签收", "en": "Answer"},
     "monitor.duban.state.raised": {"zh": "待签收", "en": "waiting"},
     "monitor.duban.state.acknowledged": {"zh": "已签收", "en": "acknowledged"},
