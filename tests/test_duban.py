@@ -221,3 +221,32 @@ async def test_the_wallboard_shows_the_duban_list(desk) -> None:
     assert "督办 1 条：待签收 1，已签收 0，超时未签收 0" in text
     row = next(line for line in text.splitlines() if NUMBER in line and "人工督办" in line)
     assert "安全隐患" in row and "A9001" in row and "待签收" in row
+
+
+async def test_a_supervisor_raises_a_duban_from_the_detail_screen(desk) -> None:
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
+    from agentdesk.screens.ticket_detail import TicketDetail
+
+    with desk.session() as s:
+        ticket_id = tickets.get(s, NUMBER).id
+    for role in ("agent", "supervisor"):
+        app = create_app(Config(lang="zh", agent_id="A9001", agent_name="张班长", role=role),
+                         db_path=desk.path, fill_demo=False)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_ready(pilot)
+            detail = TicketDetail(ticket_id)
+            app.push_screen(detail)
+            assert await wait_until(pilot, lambda: detail.ticket is not None)
+            await settle(pilot)
+            assert detail.check_action("step", ("duban",)) == (role == "supervisor")
+            if role == "agent":
+                continue
+            await pilot.press("u")
+            await settle(pilot)
+            await pilot.press("2")  # media attention
+            await settle(pilot)
+            assert isinstance(app.focused, Input)
+            await pilot.press(*"tv", "enter")
+            assert await wait_until(pilot, lambda: len(_kinds(desk)) == 1)
+    assert [(k, a, d) for k, a, d in _kinds(desk)] == [("duban", "A9001", {"reason": "media"})]

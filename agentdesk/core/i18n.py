@@ -589,6 +589,11 @@ CATALOG: dict[str, dict[str, str]] = {
                                                                  "(required), Enter"},
     "detail.done.ack": {"zh": "工单 {number} 的督办已签收", "en": "Ticket {number}: 督办 "
                                                               "acknowledged"},
+    "detail.key.duban": {"zh": "督办", "en": "Press (督办)"},
+    "detail.duban.title": {"zh": "督办原因（1-4）", "en": "Why press the owner? (1-4)"},
+    "detail.ask.duban": {"zh": "督办工单 {number}（{reason}）：说明", "en": "Press ticket "
+                         "{number} ({reason}): a note"},
+    "detail.done.duban": {"zh": "已督办工单 {number}", "en": "Ticket {number} pressed (督办)"},
     "detail.duban_waiting": {"zh": "督办待签收 {n} 条（k 签收）",
                              "en": "{n} 督办 waiting (k acknowledges)"},
     "ticket.cli.duban": {"zh": "已督办工单 {number}（{reason}），责任人下次同步后收到",
