@@ -304,6 +304,8 @@ def test_cli_once_is_one_pass_and_steps_aside_for_a_running_watch(tmp_path: Path
     assert "1 fired now" in run.stdout
     assert _alerts(centre_rows(centre, ALERT_SQL)) == {(number, "escalation",
                                                         "first_response"): 1}
+    # cron runs it again in a minute: desks go on leaving the scan to it meanwhile
+    assert escalation.beat_age(centre.setting(escalation.WATCH_SETTING), LATER) == 0
     holder = watch_mod.Watch(centre)
     assert holder.acquire() is None  # --once let the lease go
     run = subprocess.run(

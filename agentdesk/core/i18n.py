@@ -549,6 +549,9 @@ CATALOG: dict[str, dict[str, str]] = {
                          "用时 {ms} 毫秒",
                    "en": "pass: {open} open tickets, {owed} alerts owed, {fired} fired now, "
                          "{ms} ms"},
+    "watch.lost": {"zh": "督办监控的租约已被另一个进程（{holder}）接管，本进程停止写入并等待",
+                   "en": "the watch lease is {holder}'s now: this one stops writing and "
+                         "waits"},
     "watch.offline": {"zh": "{error}；{every} 秒后重试", "en": "{error}; trying again in "
                                                            "{every} s"},
     "watch.err.timing": {"zh": "--every 须为正数，--lease 须大于 --every 的两倍"

@@ -200,16 +200,22 @@ def watch_body(holder: str, at: datetime, every: float, stopped: bool = False) -
                        "stopped": stopped}, ensure_ascii=False, sort_keys=True)
 
 
-def watched(session: Session, now: datetime) -> bool:
-    """True when the centre's watch escalates for this desk: its heartbeat is within
-    FRESH_S of ``now`` (either side: desk clocks drift) and it did not say it stopped."""
+def beat_age(body: str | None, now: datetime) -> float:
+    """Seconds between the heartbeat ``body`` and ``now``, either side (desk clocks
+    drift); infinite for none, a stopped watch's, or one that cannot be read."""
     from agentdesk.core.models import UTC
 
-    body = session.connection().execute(text(
-        "SELECT body FROM central_setting WHERE name = :n"), {"n": WATCH_SETTING}).scalar()
     try:
         beat = json.loads(body or "{}")
         at = datetime.fromisoformat(beat["at"]).replace(tzinfo=UTC)
     except (ValueError, KeyError, TypeError):
-        return False
-    return not beat.get("stopped") and abs((now - at).total_seconds()) <= FRESH_S
+        return float("inf")
+    return float("inf") if beat.get("stopped") else abs((now - at).total_seconds())
+
+
+def watched(session: Session, now: datetime) -> bool:
+    """True when the centre's watch escalates for this desk: its heartbeat is within
+    FRESH_S of ``now`` and it did not say it stopped."""
+    body = session.connection().execute(text(
+        "SELECT body FROM central_setting WHERE name = :n"), {"n": WATCH_SETTING}).scalar()
+    return beat_age(body, now) <= FRESH_S

@@ -78,7 +78,7 @@ class Held:
 
 @dataclass
 class PassReport:
-    open: int = 0  # open, unpaused tickets read
+    open: int = 0  # open, unpaused tickets (counted)
     owed: int = 0  # alerts owed by now and not given when the pass read them
     fired: int = 0  # alerts given in this pass
     alerts: list[Alert] = field(default_factory=list)  # the first SHOWN of them
@@ -300,31 +300,41 @@ class Watch:
         now = self._now_db(conn)
         row = self._row(conn)
         if row is None or row.holder != self.holder or aware(row.expires_at) <= now:
-            raise LeaseLost(f"central store {self.centre.shown}: the watch lease is "
-                            f"{row.holder if row else 'gone'}'s now")
+            from agentdesk.core.i18n import t, visible
+
+            raise LeaseLost(t("watch.lost", holder=visible(row.holder if row else "?")))
         conn.execute(lease.update().where(lease.c.name == LEASE).values(
             expires_at=now + timedelta(seconds=self.lease_s)))
 
-    def release(self, now: datetime | None = None) -> None:
-        """Let the lease go (a waiting watch takes it at once) and tell the desks to scan
-        again until another watch beats."""
+    def release(self, now: datetime | None = None, stopping: bool = True) -> None:
+        """Let the lease go (a waiting watch takes it at once); ``stopping``: and tell the
+        desks to scan again until another watch beats (not after a ``--once`` pass: the
+        next one comes from cron, and its heartbeat stays fresh until then)."""
         lease = T["watch_lease"]
         with self.centre.writing() as conn:
             gone = conn.execute(lease.update().where(lease.c.name == LEASE,
                                                      lease.c.holder == self.holder)
                                 .values(expires_at=self._now_db(conn))).rowcount
-        if gone and self._beat is not None:
+        if gone and stopping and self._beat is not None:
             self.heartbeat(now, stopped=True)
 
     def heartbeat(self, now: datetime | None = None, stopped: bool = False) -> None:
-        """Log the ``watch`` setting for the desks when it is due (or says stopped)."""
+        """Log the ``watch`` setting for the desks when it is due (or says stopped): every
+        HEARTBEAT_S, and not when the centre's is that fresh already (a watch run by
+        cron once a minute)."""
         from agentdesk.core import clock
 
-        if not stopped and self._beat is not None and \
-                time.monotonic() - self._beat < escalation.HEARTBEAT_S:
-            return
+        now = now or clock.now()
+        if not stopped:
+            if self._beat is not None:
+                if time.monotonic() - self._beat < escalation.HEARTBEAT_S:
+                    return
+            elif escalation.beat_age(self.centre.setting(escalation.WATCH_SETTING),
+                                     now) < escalation.HEARTBEAT_S:
+                self._beat = time.monotonic()
+                return
         self.centre.put_setting(escalation.WATCH_SETTING, escalation.watch_body(
-            self.holder, now or clock.now(), self.every, stopped), origin=AUTHOR)
+            self.holder, now, self.every, stopped), origin=AUTHOR)
         self._beat = None if stopped else time.monotonic()
 
     # --- a pass -----------------------------------------------------------------------
@@ -403,7 +413,7 @@ class Watch:
                 stop.wait(self.every)
         finally:
             try:
-                self.release()
+                self.release(stopping=not once)
             except CentralError:
                 pass  # unreachable: the lease runs out by itself
         return 0
