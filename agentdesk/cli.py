@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from agentdesk import __version__
-from agentdesk.cli_support import EXIT_USAGE, CliError, common, load_config
+from agentdesk.cli_support import EXIT_USAGE, CliError, common, early_lang, load_config
 
 # Each package registers its own commands: its ``cli`` module imports only the standard
 # library (and agentdesk.cli_support) at load time and defines
@@ -21,7 +21,7 @@ from agentdesk.cli_support import EXIT_USAGE, CliError, common, load_config
 PLUGINS: tuple[str, ...] = (
     "agentdesk.demo.cli", "agentdesk.customers.cli", "agentdesk.tickets.cli",
     "agentdesk.kb.cli", "agentdesk.training.cli", "agentdesk.sync.cli",
-    "agentdesk.monitor.cli")
+    "agentdesk.centre.cli", "agentdesk.monitor.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,6 +81,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_desk(args: argparse.Namespace) -> int:
     config = load_config(args)
+    from agentdesk.core import private
+
+    try:  # before the screen is taken: a notice about the data folder stays readable
+        private.folder(config.db_path().parent)
+    except OSError:
+        pass  # the desk says why it cannot open its database
     from agentdesk.apps.factory import create_app
 
     app = create_app(config, fill_demo=not args.no_demo)
@@ -95,6 +101,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    early_lang(argv)
     args = build_parser().parse_args(argv)
     from agentdesk.core.config import ConfigError
     from agentdesk.core.i18n import UnknownLanguage
@@ -113,7 +120,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise CliError(str(exc)) from None
             raise
     except CliError as exc:
-        print(f"agentdesk: {exc}", file=sys.stderr)
+        import os
+
+        from agentdesk.core.redact import redact
+
+        print(f"agentdesk: {redact(exc, os.environ.get('AGENTDESK_CENTRAL_URL', ''))}",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

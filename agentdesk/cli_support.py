@@ -29,6 +29,60 @@ class CliError(Exception):
     """A problem the user can fix; printed without a traceback, exit status 2."""
 
 
+class Limit:
+    """The argparse type of every ``--limit``: a whole number from 1 to ``most``. Anything
+    else is a usage error (exit 2) with a catalog message, never a traceback from deep
+    inside (``--limit 99999999999999999999`` overflowed SQLite)."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+
+    def __call__(self, text: str) -> int:
+        from agentdesk.core.i18n import t, visible
+
+        try:
+            number = int(text)
+        except ValueError:
+            number = 0
+        if not 1 <= number <= self.most:
+            shown = text if len(text) <= 24 else text[:24] + "…"
+            raise argparse.ArgumentTypeError(t("cli.limit", most=f"{self.most:,}",
+                                               value=visible(shown)))
+        return number
+
+
+LIMIT_MOST = 10_000  # rows one command prints at most, where the service has no cap of its own
+
+
+def limit_option(parser: argparse.ArgumentParser, default: int, most: int = LIMIT_MOST
+                 ) -> None:
+    parser.add_argument("--limit", type=Limit(most), default=default, metavar="N",
+                        help=f"at most N rows (1-{most:,}, default {default})")
+
+
+def early_lang(argv: list[str] | None) -> None:
+    """The language of the messages argparse prints itself (a bad ``--limit``), before the
+    command has read its configuration: ``--lang`` when given, else the configured one."""
+    from agentdesk.core import i18n
+
+    args = sys.argv[1:] if argv is None else argv
+    lang = None
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            lang = args[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.split("=", 1)[1]
+    if lang is None:
+        from agentdesk.core import config
+
+        try:
+            lang = config.load().lang
+        except config.ConfigError:
+            return  # the command itself says what is wrong with the file
+    if lang in i18n.LANGS:
+        i18n.set_lang(lang)
+
+
 def common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", metavar="PATH", default=default,

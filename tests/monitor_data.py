@@ -77,13 +77,13 @@ def build(path: Path) -> dict[str, str]:
                       community, "1栋", "1单元", "101室", "urban", "", "", "", 0, 0, "", 0,
                       "active", _ts(NOW - 400 * D), _ts(NOW - 400 * D)))
     incident = new_id()
-    conn.execute("INSERT INTO incident (id, title, utility, category, district, street, "
-                 "community, status, started_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                 (incident, "花园路DN300主管爆管", "water", "water.burst", "金水区",
-                  "花园路街道", "", "open", _ts(NOW - 40 * M)))
-    conn.execute("INSERT INTO incident (id, title, utility, category, district, street, "
-                 "community, status, started_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                 (new_id(), "已处理的爆管", "water", "water.burst", "二七区", "", "",
+    conn.execute("INSERT INTO incident (id, title, utility, category, areas, address, "
+                 "cause, status, started_at) VALUES (?,?,?,?,?,'','',?,?)",
+                 (incident, "花园路DN300主管爆管", "water", "water.burst",
+                  '[["金水区", "花园路街道", "", ""]]', "open", _ts(NOW - 40 * M)))
+    conn.execute("INSERT INTO incident (id, title, utility, category, areas, address, "
+                 "cause, status, started_at, closed_at) VALUES (?,?,?,?,?,'','',?,?,?)",
+                 (new_id(), "已处理的爆管", "water", "water.burst", '[["二七区", "", "", ""]]',
                   "closed", _ts(NOW - 5 * D), _ts(NOW - 4 * D)))
     numbers: dict[str, str] = {}
     ids: dict[str, str] = {}
@@ -190,10 +190,11 @@ def build(path: Path) -> dict[str, str]:
     # An outage notice in force over C1's and C2's street; one over; contacts around them.
     for title, start, end in (("花园路街道临时停水", n - 2 * H, n + 2 * H),
                               ("已结束的停水", n - 10 * H, n - 5 * H)):
-        conn.execute("INSERT INTO notice (id, utility, kind, cause, title, district, street, "
-                     "community, starts_at, ends_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                     (new_id(), "water", "unplanned", "", title, "金水区", "花园路街道", "",
-                      _ts(start), _ts(end), _ts(start)))
+        conn.execute("INSERT INTO notice (id, utility, kind, cause, title, areas, "
+                     "starts_at, ends_at, status, revision, note, created_at, updated_at) "
+                     "VALUES (?,?,?,?,?,?,?,?,'active',1,'',?,?)",
+                     (new_id(), "water", "fault", "", title, '[["金水区", "花园路街道", "", ""]]',
+                      _ts(start), _ts(end), _ts(start), _ts(start)))
     for customer, at in (("C1", n - 60 * M), ("C2", n - 30 * M), ("C3", n - 30 * M),
                          ("C1", n - 3 * H), (None, n - 2 * D), (None, n - 1 * D),
                          (None, n - 9 * D)):

@@ -274,8 +274,10 @@ def test_tickets_are_consistent(desk):
 def test_active_notices_cover_real_customers(desk):
     _store, _summary, conn = desk
     now = utc_text(clock.now())
-    active = conn.execute("SELECT utility, district, street, community FROM notice "
-                          "WHERE starts_at <= ? AND ? <= ends_at", (now, now)).fetchall()
+    active = conn.execute("SELECT utility, json_extract(areas, '$[0][0]'), "
+                          "json_extract(areas, '$[0][1]'), json_extract(areas, '$[0][2]') "
+                          "FROM notice WHERE starts_at <= ? AND ? <= ends_at",
+                          (now, now)).fetchall()
     assert len(active) >= 2
     assert {a[0] for a in active} == {"water", "power"}
     for utility, district, street, community in active:
@@ -285,7 +287,7 @@ def test_active_notices_cover_real_customers(desk):
             (utility, district, street, street, community, community)).fetchone()[0]
         assert covered >= 3, (district, street, community)
     kinds = {k for (k,) in conn.execute("SELECT kind FROM notice")}
-    assert kinds == {"planned", "unplanned"}
+    assert kinds == {"planned", "fault"}
     assert conn.execute("SELECT count(*) FROM incident WHERE status = 'open'").fetchone()[0] >= 2
 
 

@@ -199,23 +199,23 @@ def test_card_shows_notices_covering_the_address(desk) -> None:
     with desk.session() as s:
         s.add_all([
             # the whole street, in force: covers the caller
-            Notice(utility="water", kind="unplanned", title="花园路爆管抢修", district="金水区",
-                   street="花园路街道", starts_at=now - timedelta(hours=1),
+            Notice(utility="water", kind="fault", title="花园路爆管抢修",
+                   areas=_areas("金水区/花园路街道"), starts_at=now - timedelta(hours=1),
                    ends_at=now + timedelta(hours=5)),
             # the whole district, starting in 3 hours: shown as upcoming
-            Notice(utility="water", title="金水区管网改造", district="金水区",
+            Notice(utility="water", title="金水区管网改造", areas=_areas("金水区"),
                    starts_at=now + timedelta(hours=3), ends_at=now + timedelta(hours=9)),
             # another community of the same street: not this caller
-            Notice(utility="water", title="别的小区", district="金水区", street="花园路街道",
-                   community="别处", starts_at=now, ends_at=now + timedelta(hours=1)),
+            Notice(utility="water", title="别的小区", areas=_areas("金水区/花园路街道/别处"),
+                   starts_at=now, ends_at=now + timedelta(hours=1)),
             # a power notice over the same street: not for a water account
-            Notice(utility="power", title="停电", district="金水区", street="花园路街道",
+            Notice(utility="power", title="停电", areas=_areas("金水区/花园路街道"),
                    starts_at=now, ends_at=now + timedelta(hours=1)),
             # over already
-            Notice(utility="water", title="昨天的", district="金水区",
+            Notice(utility="water", title="昨天的", areas=_areas("金水区"),
                    starts_at=now - timedelta(days=1), ends_at=now - timedelta(hours=20)),
             # in three days
-            Notice(utility="water", title="下周的", district="金水区",
+            Notice(utility="water", title="下周的", areas=_areas("金水区"),
                    starts_at=now + timedelta(days=3), ends_at=now + timedelta(days=3, hours=4)),
         ])
     with desk.session() as s:
@@ -327,3 +327,9 @@ def test_a_recorded_call_keeps_its_extension(desk) -> None:
     [line] = card.contacts
     assert line.number == "+8657188886666;ext=123"
     assert display(line.number) == "0571 8888 6666 ext. 123"
+
+
+def _areas(*texts: str) -> str:
+    from agentdesk.core import areas
+
+    return areas.dumps([areas.parse(text) for text in texts])

@@ -180,7 +180,7 @@ def test_a_desk_from_before_0009_finds_lettered_accounts_once_it_opens(tmp_path)
         conn.exec_driver_sql("INSERT INTO customer_key VALUES ('a(金色家园)1栋', 'c1')")
     engine.dispose()
     desk = store.open_desk(path)
-    assert migrations.current(desk.engine) == "0009"
+    assert migrations.current(desk.engine) == migrations.HEAD
     assert _accounts(desk, "wx0003") == ["WX-0003"]
     assert _accounts(desk, "sb88") == ["WX-0003"]
     assert _accounts(desk, "金色家园") == ["WX-0003"]
@@ -272,3 +272,13 @@ def test_four_digits_are_a_phone_not_an_account_start(desk) -> None:
     _add(desk, "钱二", "10008833", phone="+8613900008833")
     assert _accounts(desk, "8833") == ["10008833"]
     assert _accounts(desk, "88330") == ["88330001"]
+
+
+def test_the_page_says_when_more_matched_than_it_shows(desk) -> None:
+    """"found 20" when 131 match misleads: the result says more matched (issue 19, 12)."""
+    for n in range(25):
+        _add(desk, f"欧{n}", f"O{n:04d}")
+    with desk.session() as s:
+        page = lookup.search(s, "欧", limit=20)
+        assert (len(page), page.more) == (20, True)
+        assert lookup.search(s, "欧", limit=30).more is False

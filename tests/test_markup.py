@@ -138,3 +138,33 @@ async def test_monitor_shows_names_literally(tmp_path) -> None:  # noqa: ANN001
         await pilot.press("2")  # the agents tab
         await settle(pilot)
         assert MARKUP_NAME + "(A1003)" in visible_text(app)
+
+
+async def test_notices_screen_shows_titles_causes_areas_and_names_literally(desk) -> None:
+    """A notice titled ``[/]杨[bold]伟`` over ``…/1号[red]楼``, its cause, note and the
+    supervisor's name ``[bold]班长[/]``: literal in the list, the detail and the history."""
+    from datetime import timedelta
+
+    from agentdesk.apps.factory import create_app
+    from agentdesk.centre import notices
+    from agentdesk.core import areas, clock
+    from agentdesk.core.config import Config
+
+    now = clock.now()
+    who = ("S9001", "[bold]班长[/]", "supervisor")
+    with desk.session() as s:
+        nid = notices.publish(s, notices.Draft(
+            utility="water", kind="fault", title=MARKUP_NAME, cause="[bold]爆管[/]抢修",
+            areas=(areas.parse(f"金水区/花园路街道/幸福小区/{MARKUP_BUILDING}"),),
+            starts_at=now, ends_at=now + timedelta(hours=2)), *who, now).notice.id
+        notices.update(s, nid, *who, now, note="[red]延时[/red]")
+    app = create_app(Config(agent_id="S9001", agent_name="[bold]班长[/]", role="supervisor"),
+                     db_path=desk.path, fill_demo=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        text = visible_text(app)
+        assert text.count(MARKUP_NAME) >= 2, text  # the list and the detail
+        assert MARKUP_BUILDING in text and "[bold]爆管[/]抢修" in text
+        assert "[red]延时[/red]" in text and "[bold]班长[/](S9001)" in text

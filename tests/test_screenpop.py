@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import stat
 from pathlib import Path
 
@@ -67,7 +68,9 @@ def test_no_desk_listening_means_false(tmp_path: Path) -> None:
 async def test_stale_socket_is_replaced_and_a_live_one_respected(tmp_path: Path) -> None:
     path = Path(os.environ["AGENTDESK_SOCKET"])
     path.parent.mkdir(exist_ok=True)
-    path.write_text("")  # a file left behind by a desk that died
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(path))  # the socket file left behind by a desk that died
+    dead.close()
     got: list[str] = []
     server = await screenpop.serve(got.append, path)
     assert server is not None

@@ -268,10 +268,13 @@ def _version(url: str) -> str:
                             "WHERE key = 'schema_version'").fetchone()[0]
 
 
+NEWER = str(int(__import__("agentdesk.sync.central", fromlist=["SCHEMA_VERSION"]).SCHEMA_VERSION)
+            + 1)  # a version the next agentdesk will make
 CASES = {  # kind, words of the line, what `central init` then does (None: it works)
     "other-app": (_other_app, "not-agentdesk", ("not an agentdesk centre", "customer, orders",
                                                 "check the database name"), 4),
-    "newer-schema": (_schema("6"), "schema", ("schema version 6", "upgrade agentdesk"), 4),
+    "newer-schema": (_schema(NEWER), "schema", (f"schema version {NEWER}",
+                                                 "upgrade agentdesk"), 4),
     "older-schema": (_schema("3"), "schema", ("schema version 3",
                                               "run agentdesk central init"), None),
 }
@@ -311,7 +314,7 @@ def test_a_database_that_is_no_centre_of_ours_exits_4(desk: Path, pg_db: PgDatab
         assert run.returncode == init_code and words[0] in _one_line(run, False)
         assert _tables(pg_db.url) == tables
         if case == "newer-schema":
-            assert _version(pg_db.url) == "6"
+            assert _version(pg_db.url) == NEWER
         return
     assert run.returncode == 0, run.stderr  # an older centre: init upgrades it
     run = _agentdesk("sync", "--once", "--json", "--db", str(desk), "--central", url)

@@ -46,7 +46,7 @@ def _busy(tmp_path: Path, centre, name: str = "desk.db"):
                 tickets.add_note(s, t.id, "A1001", "已派单 [/]")
         s.add(Contact(number="13812345678", note="来电 [/]", customer_id=ids[0]))
         s.add(Incident(title="停水", utility="water", category="water.outage",
-                       district="金水区"))
+                       areas='[["金水区", "", "", ""]]'))
         s.commit()
     engine.sync_once(desk, centre)
     return desk, ids

@@ -143,3 +143,23 @@ def test_the_generated_sql_is_the_python_rule() -> None:
         (warn,) = conn.execute(f"SELECT {clocks.sql_warn(str(used_pct), '100', '0')}"
                                ).fetchone()
         assert bool(warn) == (clocks.level(used_pct / 100) in ("warn", "breached"))
+
+
+def test_history_is_in_time_order_when_old_events_came_without_the_outbox(desk: Store
+                                                                           ) -> None:
+    """Events the desk was given (demo data, an import: no outbox row, no centre order)
+    and one made today: the history reads in time order, today's last (issue 19, 5)."""
+    from datetime import timedelta
+
+    clock.freeze("2026-11-25T09:30:00+08:00")
+    cid = _customer(desk, "3100000002")
+    with desk.session() as s:
+        number = tickets.create(s, Draft(category="water.burst", description="冒水",
+                                         customer_id=cid), "A1001").number
+        # as demo data does: its history written straight, nothing in the outbox
+        s.connection().exec_driver_sql("DELETE FROM sync_outbox")
+    clock.advance(timedelta(days=1))
+    with desk.session() as s:
+        tickets.add_note(s, number, "A1001", "次日回访前再联系")
+        seen = view.view(s, number)
+    assert [h.kind for h in seen.history] == ["created", "note"]

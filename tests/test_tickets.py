@@ -217,9 +217,9 @@ def test_duplicate_check(desk) -> None:
         assert tickets.duplicates(s, "water.quality", cid) == []  # another category
         now = clock.now()
         s.add(Incident(title="建中街爆管", utility="water", category="water.burst",
-                       district="二七区", street="建中街街道"))
-        s.add(Notice(utility="water", title="阳光花园停水", district="二七区",
-                     street="建中街街道", community="阳光花园", starts_at=now,
+                       areas='[["二七区", "建中街街道", "", ""]]'))
+        s.add(Notice(utility="water", title="阳光花园停水",
+                     areas='[["二七区", "建中街街道", "阳光花园", ""]]', starts_at=now,
                      ends_at=now + timedelta(hours=4)))
     with desk.session() as s:
         kinds = [d.kind for d in tickets.duplicates(s, "water.burst", cid)]

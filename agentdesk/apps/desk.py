@@ -40,6 +40,7 @@ from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
     import asyncio
+    from datetime import datetime
 
     from textual.worker import Worker
 
@@ -85,6 +86,12 @@ def _queue_screen() -> Screen:
     return QueueScreen()
 
 
+def _notices_screen() -> Screen:
+    from agentdesk.screens.notices import NoticesScreen
+
+    return NoticesScreen()
+
+
 class AgentDesk(App):
     TITLE = "agentdesk"
     # Only the first screen is imported up front; the others when first opened.
@@ -99,6 +106,7 @@ class AgentDesk(App):
         Binding("f3", "switch_mode('kb')", "key.kb"),
         Binding("f4", "switch_mode('ticket')", "key.ticket"),
         Binding("f5", "switch_mode('queue')", "key.queue"),
+        Binding("f6", "open_notices", "key.notices"),  # a supervisor's desk only
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f9", "sync_now", "key.sync", show=False),
     ]
@@ -117,6 +125,10 @@ class AgentDesk(App):
         self.options = options
         self.lang = options.config.lang
         self.agent_code = options.config.agent_id
+        self.agent_name = options.config.agent_name
+        self.role = options.config.role
+        if self.role == "supervisor":  # an agent's desk has no such screen at all
+            self.add_mode("notices", _notices_screen)
         self.agent_label = f"{options.config.agent_name}({options.config.agent_id})"
         self.db_name = options.db_path.name
         self.sync_state = t("app.sync.none") if not options.config.central_url else ""
@@ -153,6 +165,15 @@ class AgentDesk(App):
     @property
     def desk_sync(self) -> SyncJob | None:
         return self.jobs.sync
+
+    @property
+    def notices_stale_since(self) -> datetime | None:
+        """When this desk last pulled from the centre, if that is over two sync intervals
+        ago (its notices may be out of date); None when fresh or standalone."""
+        sync = self.jobs.sync
+        if sync is None:
+            return None
+        return sync.syncer.status.stale_since(clock.now(), self.options.config.sync_interval)
 
     # --- opening ---------------------------------------------------------------------------
 
@@ -232,6 +253,15 @@ class AgentDesk(App):
     def action_sync_now(self) -> None:
         self.jobs.sync_now()
 
+    def action_open_notices(self) -> None:
+        if self.role == "supervisor":
+            self.switch_mode("notices")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_notices":
+            return self.role == "supervisor"  # False: neither shown nor run
+        return True
+
     def watch_data_version(self, version: int) -> None:
         if version > 0 and self.store is not None:
             self.load_my_queue()
@@ -289,7 +319,8 @@ class AgentDesk(App):
         from agentdesk.customers import screenpop
 
         try:
-            self._pop_server = await screenpop.serve(self.pop_call)
+            self._pop_server = await screenpop.serve(self.pop_call,
+                                                     on_stale=self.note_superseded_call)
         except (OSError, screenpop.PopError) as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
@@ -309,6 +340,12 @@ class AgentDesk(App):
         serial = self.begin_call(number)
         self.switch_mode("lookup")
         self._record_call(serial, number)
+
+    def note_superseded_call(self, number: str) -> None:
+        """A call that rang before the one on screen but reached the desk after it: kept
+        as a contact, never popped over the newer call (serial 0 is never current once a
+        call has rung, so its answer is dropped)."""
+        self._record_call(0, number)
 
     @work(thread=True, group="contact")
     def _record_call(self, serial: int, number: str) -> None:
@@ -359,6 +396,9 @@ class AgentDesk(App):
         for mode in SCREENS:
             yield SystemCommand(f"{t('key.' + mode)} ({mode})", t(f"cmd.{mode}.help"),
                                 lambda mode=mode: self.switch_mode(mode))
+        if self.role == "supervisor":
+            yield SystemCommand(f"{t('key.notices')} (notices)", t("cmd.notices.help"),
+                                self.action_open_notices)
         yield from super().get_system_commands(screen)
 
     def on_unmount(self) -> None:

@@ -217,10 +217,12 @@ class DeskJobs:
         sync = self.sync
         if sync is not None and worker is sync.worker and worker.error is not None:
             # DeskSyncer.run never raises; should it all the same, the schedule goes on
+            from agentdesk.core.redact import redact
             from agentdesk.sync.desk_runner import SyncOutcome
 
             self.app.post_message(SyncFinished(SyncOutcome(
-                error=str(worker.error), tell=True, waiting=sync.syncer.status.waiting,
+                error=redact(worker.error, sync.syncer.url), tell=True,
+                waiting=sync.syncer.status.waiting,
                 at=clock.now())))
 
     def _scan(self) -> None:

@@ -68,7 +68,9 @@ def _coerce(name: str, kind: type, value: object, where: str) -> object:
             raise ConfigError(f"{where}: {name} must be positive, not {number}")
         return number
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: {name} must be text, not {value!r}")
+        # the central URL's value may hold a password: its kind is enough
+        shown = f"a {type(value).__name__}" if name == "central_url" else repr(value)
+        raise ConfigError(f"{where}: {name} must be text, not {shown}")
     return value
 
 

@@ -188,37 +188,67 @@ class Contact(SQLModel, table=True):
     started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, index=True)
     ended_at: datetime | None = _ts()
     note: str = ""
+    incident_id: str | None = Field(default=None, foreign_key="incident.id")  # the call's event
 
 
 class Notice(SQLModel, table=True):
-    """A planned or unplanned outage (停水 / 停电) over an area and a time window."""
+    """An outage notice (停水 / 停电 公告) over one or more areas and a time window.
+
+    The row is the notice as it stands; every publish, revision and withdrawal is a
+    :class:`NoticeEvent` (who, when, what changed). ``areas`` is JSON, see
+    :mod:`agentdesk.core.areas` (migration 0010 moved the old district/street/community
+    columns into it)."""
 
     id: str = Field(default_factory=new_id, primary_key=True)
     utility: str
-    kind: str = "planned"  # planned / unplanned
+    kind: str = "planned"  # planned / fault / arrears
     cause: str = ""
     title: str
-    district: str = ""
-    street: str = ""  # empty: the whole district
-    community: str = ""  # empty: the whole street
+    areas: str = "[]"  # JSON [[district, street, community, building], ...]
     starts_at: datetime = Field(sa_type=UTCDateTime)
     ends_at: datetime = Field(sa_type=UTCDateTime)
+    restore_by: datetime | None = _ts()  # expected restoration, when said (a fault's moves)
+    status: str = "active"  # active / withdrawn
+    revision: int = 1
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")  # the last revision's
+    note: str = ""
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+
+
+class NoticeEvent(SQLModel, table=True):
+    """A notice published, revised or withdrawn. Append-only (a trigger refuses UPDATE and
+    DELETE), like ticket events."""
+
+    __tablename__ = "notice_event"
+    id: str = Field(default_factory=new_id, primary_key=True)
+    notice_id: str = Field(foreign_key="notice.id", index=True)
+    at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    agent_id: str | None = Field(default=None, foreign_key="agent.id")
+    kind: str  # publish / update / withdraw
+    revision: int = 1
+    data: str = "{}"  # JSON: the fields changed, {"field": [old, new]}; a withdrawal's reason
 
 
 class Incident(SQLModel, table=True):
-    """Many calls about one event (a burst main) link here instead of becoming many tickets."""
+    """Many calls about one event (a burst main, a substation fault) link here instead of
+    becoming many tickets. Its area is ``areas`` JSON like a notice's
+    (:mod:`agentdesk.core.areas`); tickets link by ``ticket.incident_id`` (an event), calls
+    by ``contact.incident_id``."""
 
     id: str = Field(default_factory=new_id, primary_key=True)
     title: str
     utility: str
     category: str
-    district: str = ""
-    street: str = ""
-    community: str = ""
+    areas: str = "[]"  # JSON [[district, street, community, building], ...]
+    address: str = ""  # where it happened, as said (路口, 井盖, 变压器编号)
     status: str = "open"  # open / closed
     started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
     closed_at: datetime | None = _ts()
+    cause: str = ""  # said when it is closed
+    opened_by: str | None = Field(default=None, foreign_key="agent.id")
+    closed_by: str | None = Field(default=None, foreign_key="agent.id")
+    ticket_id: str | None = None  # the ticket it was opened from (no FK: tickets refer here)
 
 
 class Ticket(SQLModel, table=True):
@@ -330,9 +360,14 @@ class AuditLog(SQLModel, table=True):
     entity: str  # customer / ticket / ...
     entity_id: str = ""
     detail: str = ""
+    # What a command printed or wrote (migration 0011, :mod:`agentdesk.core.audit`); None
+    # only in the centre's own rows, which never set them.
+    command: str | None = ""  # lookup / ticket show / export customers / report / ...
+    shown: str | None = ""  # JSON list: customer ids, ticket numbers, caller numbers
+    shown_count: int | None = 0  # records shown (an export: its count, without the list)
 
 
-APPEND_ONLY_TABLES = ("ticket_event", "audit_log")
+APPEND_ONLY_TABLES = ("ticket_event", "audit_log", "notice_event")
 
 
 # --- sync (agentdesk/sync): desk-side bookkeeping, migration 0005 ------------------------

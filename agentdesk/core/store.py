@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from agentdesk.core import private
 from agentdesk.core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 5000
@@ -90,7 +91,7 @@ class Store:
             yield False
             return
         try:
-            gate = os.open(f"{_lock_path(self.path)}.excl", os.O_RDWR | os.O_CREAT, 0o644)
+            gate = private.open_fd(f"{_lock_path(self.path)}.excl", os.O_RDWR)
         except OSError:
             yield False
             return
@@ -213,9 +214,14 @@ def open_desk(path: Path | str, migrate: bool = True, *,
     if path.exists() and path.is_dir():
         raise StoreError(f"{path}: is a directory, not a database file")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.folder(path.parent)
     except OSError as exc:
         raise StoreError(f"{path.parent}: cannot create the folder: {exc}") from None
+    _refuse_foreign(path)  # before anything is written to it, or beside it
+    try:
+        private.create(path)  # 0600 before SQLite makes it (its -wal and -shm follow)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot create the database: {exc}") from None
     lock_fd = _share(path, readonly=False)  # before the first connection (see _share)
     engine = sqlite_engine(path, readonly=False)
     try:
@@ -235,6 +241,33 @@ def open_desk(path: Path | str, migrate: bool = True, *,
         raise
     return Store(engine=engine, path=path, readonly=False, lock_fd=lock_fd,
                  session_hook=session_hook)
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Another program's SQLite file (tables, but no agentdesk schema) is refused before
+    anything touches it: never migrated into, never switched to WAL. Read through a
+    read-only connection; a file that cannot be read so is left to the open to explain."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(_ro_uri(path), uri=True)
+        try:
+            names = [r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return
+    # agentdesk's own: a schema version and its tickets (another program's Alembic
+    # has a version too, but none of our tables)
+    ours = "alembic_version" in names and ("ticket" in names or names == ["alembic_version"])
+    if not names or ours:
+        return
+    from agentdesk.core.i18n import t, visible
+
+    shown = ", ".join(visible(n) for n in names[:8]) + (", …" if len(names) > 8 else "")
+    raise StoreError(t("store.foreign", path=path, tables=shown))
 
 
 def open_readonly(path: Path | str) -> Store:
@@ -278,9 +311,9 @@ def _share(path: Path, readonly: bool) -> int | None:
         return None
     lock = _lock_path(path)
     fd = None
-    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):  # flock works on either
+    for flags in (os.O_RDWR, os.O_RDONLY):  # flock works on either
         try:
-            fd = os.open(lock, flags, 0o644)
+            fd = private.open_fd(lock, flags) if flags == os.O_RDWR else os.open(lock, flags)
             break
         except OSError:
             continue

@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
+from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
+                                   load_config, open_desk)
+
+if TYPE_CHECKING:
+    from agentdesk.core.store import Store
+    from agentdesk.customers.csvio import ImportReport
 
 
 
@@ -17,6 +23,8 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p.add_argument("file", type=Path, help="customers: a CSV file; kb: a folder of .md files")
     p.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     p.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
+    p.add_argument("--errors", metavar="FILE", type=Path,
+                   help="customers: write every bad row (line, reason, fields) to this CSV")
     common(p, True)
 
     p = sub.add_parser("export", help="export customers to CSV")
@@ -27,7 +35,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser("lookup", help="find customers by phone, account, name, pinyin, address")
     p.add_argument("query")
     p.add_argument("--json", action="store_true", help="print a JSON list")
-    p.add_argument("--limit", type=int, default=20)
+    limit_option(p, 20, most=200)  # lookup.search shows 200 at most
     common(p, True)
 
     p = sub.add_parser("call", help="screen pop: tell the running desk a call is ringing "
@@ -39,32 +47,45 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from agentdesk.customers import csvio as customers_io
+    from agentdesk.core.i18n import t
 
-    config = load_config(args)
+    config = load_config(args, set_lang=True)
+    if args.what == "kb" and args.errors:
+        raise CliError(t("import.errors_customers_only"))
     with open_desk(config) as desk:
         if args.what == "kb":
             from agentdesk.kb import loader
 
             report = loader.import_dir(desk, args.file)
         else:
-            try:
-                report = customers_io.import_customers(
-                    desk, args.file, encoding=args.encoding, strict=args.strict,
-                    agent=config.agent_id)
-            except customers_io.ImportFileError as exc:
-                raise CliError(str(exc)) from None
+            report = _import_customers(desk, args, config.agent_id)
     print(report.format())
     return 1 if report.errors else 0
+
+
+def _import_customers(desk: Store, args: argparse.Namespace, agent: str) -> ImportReport:
+    from agentdesk.customers import csvio as customers_io, rejects
+
+    try:
+        with rejects.writing(args.errors, args.file) as on_bad:
+            report = customers_io.import_customers(
+                desk, args.file, encoding=args.encoding, strict=args.strict, agent=agent,
+                on_bad=on_bad)
+    except customers_io.ImportFileError as exc:
+        raise CliError(str(exc)) from None
+    report.errors_file = str(args.errors or "")
+    return report
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from agentdesk.customers import csvio as customers_io
 
-    config = load_config(args)
+    from agentdesk.core.i18n import t
+
+    config = load_config(args, set_lang=True)
     with open_desk(config) as desk:
         count = customers_io.export_customers(desk, args.file, agent=config.agent_id)
-    print(f"{count} customers -> {args.file}")
+    print(t("export.written", count=f"{count:,}", file=args.file))
     return 0
 
 
@@ -73,14 +94,19 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
     from agentdesk.customers import lookup, phones
 
-    config = load_config(args)
-    if args.limit < 1:
-        raise CliError("--limit must be at least 1")
+    from agentdesk.core import audit
+    from agentdesk.core.i18n import t
+
+    config = load_config(args, set_lang=True)
     with open_desk(config) as desk, desk.session() as session:
         try:
             found = lookup.search(session, args.query, limit=args.limit)
         except lookup.QueryError as exc:
             raise CliError(str(exc)) from None
+        # committed with the session, before anything is printed
+        audit.record(session, config.agent_id, "lookup", "customer",
+                     [m.customer_id for m in found],
+                     detail={"query": args.query, "limit": args.limit, "json": args.json})
     if args.json:
         print(json.dumps([m.as_json() for m in found], ensure_ascii=False, indent=1))
         return 0
@@ -88,7 +114,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         shown = " ".join(phones.display(p) for p in m.phones)
         print(f"{m.account_no}  {m.name}  {shown}  {m.address}  [{m.match}]")
     if not found:
-        print("no match", file=sys.stderr)
+        print(t("lookup.none"), file=sys.stderr)
     return 0
 
 

@@ -5,7 +5,8 @@ programs in China open it as UTF-8), header :data:`HEADER`, ``phones`` and ``tag
 separated by ``;``. Import upserts by ``account_no`` in one transaction; bad rows are
 reported by the physical line a user sees in an editor, and skipped (or, with
 ``strict``, nothing is imported). Export streams rows and replaces the target
-atomically.
+atomically; a text cell that a spreadsheet would run as a formula is written with a
+leading quote, which import takes off again (:mod:`agentdesk.core.csvsafe`).
 
 Row rules: account_no required (at most 32 characters, no spaces), name required (at
 most 100), other fields at most 200; no control or invisible format characters (so no
@@ -31,19 +32,19 @@ import codecs
 import contextlib
 import csv
 import itertools
-import json
 import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
-from agentdesk.core import clock, search_keys
+from agentdesk.core import audit, clock, csvsafe, search_keys
 from agentdesk.customers import phones
+from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
 from agentdesk.core.models import Customer, utc_text
 from agentdesk.core.store import Store, StoreError, explain
@@ -102,6 +103,7 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     file: str = ""
     rejected: bool = False  # strict mode and some row was bad: nothing imported
+    errors_file: str = ""  # where every bad row was written (--errors FILE)
 
     def format(self, limit: int = ERRORS_SHOWN) -> str:
         name = self.file or "import"
@@ -112,8 +114,11 @@ class ImportReport:
             head = (f"{name}: {self.inserted} inserted, {self.updated} updated, "
                     f"{self.unchanged} unchanged, {len(self.errors)} bad row(s) skipped.")
         lines = [head, *(str(e) for e in self.errors[:limit])]
-        if len(self.errors) > limit:
-            lines.append(f"… and {len(self.errors) - limit} more")
+        if len(self.errors) > limit and not self.errors_file:
+            lines.append(t("import.more", count=f"{len(self.errors) - limit:,}"))
+        if self.errors_file:
+            lines.append(t("import.errors_written", count=f"{len(self.errors):,}",
+                           file=self.errors_file))
         return "\n".join(lines)
 
 
@@ -331,13 +336,6 @@ def _rollback(conn: sqlite3.Connection | None) -> None:
             conn.execute("ROLLBACK")
 
 
-def _audit(conn: sqlite3.Connection, agent: str, action: str, detail: dict) -> None:
-    conn.execute("INSERT INTO audit_log (id, at, agent_id, action, entity, entity_id, detail) "
-                 "VALUES (?, ?, ?, ?, 'customer', '', ?)",
-                 (new_id(), utc_text(clock.now()), agent, action,
-                  json.dumps(detail, ensure_ascii=False)))
-
-
 # --- import -------------------------------------------------------------------------
 
 
@@ -362,6 +360,11 @@ class CustomerRow:
     numbers: list[tuple[str, str]]  # (e164, kind)
 
 
+# Told of each bad row: its error and its fields (HEADER order; as read when the column
+# count is wrong; none for an unreadable record).
+OnBad = Callable[[RowError, list[str]], None]
+
+
 class CustomerReader:
     """Streams the valid rows of a customer CSV file under the row rules above; each bad
     row goes to ``report.errors`` instead. Used as a context manager: entering opens the
@@ -369,9 +372,10 @@ class CustomerReader:
     yields :class:`CustomerRow` (the desk's import and the centre's load share it)."""
 
     def __init__(self, path: Path | str, report: ImportReport,
-                 encoding: str | None = None) -> None:
+                 encoding: str | None = None, on_bad: OnBad | None = None) -> None:
         self.path = Path(path)
         self.report = report
+        self.on_bad = on_bad
         self.codec = _codec(encoding)
         self._file: TextIO | None = None
         self._records: Iterator[tuple[int, int, list[str] | str]] = iter(())
@@ -402,24 +406,30 @@ class CustomerReader:
         except UnicodeDecodeError:
             raise _encoding_problem(self.path, self.codec) from None
 
+    def _bad(self, error: RowError, fields: list[str]) -> None:
+        self.report.errors.append(error)
+        if self.on_bad is not None:
+            self.on_bad(error, fields)
+
     def _rows(self) -> Iterator[CustomerRow]:
-        index, errors = self._index, self.report.errors
+        index = self._index
         seen: dict[str, int] = {}  # account_no -> first line, to name it in the duplicate error
         for start, end, row in self._records:
             if isinstance(row, str):
-                errors.append(RowError(start, "", row))
+                self._bad(RowError(start, "", row), [])
                 continue
             if not "".join(row).strip():
                 continue  # blank lines and spreadsheet filler rows (",,,,") carry nothing
-            account = row[index[0]].strip() if len(row) > index[0] else ""
+            account = csvsafe.unescape(row[index[0]].strip()) if len(row) > index[0] else ""
             shown = account if len(account) <= MAX_ACCOUNT else account[:MAX_ACCOUNT] + "…"
             if len(row) != len(HEADER):
                 hint = ""
                 if end > start:
                     hint = (f" (the record runs from line {start} to {end}: is a quote \" "
                             "left open?)")
-                errors.append(RowError(
-                    start, shown, f"expected {len(HEADER)} columns, found {len(row)}{hint}"))
+                self._bad(RowError(
+                    start, shown, f"expected {len(HEADER)} columns, found {len(row)}{hint}"),
+                    row)
                 continue
             try:
                 if account in seen:
@@ -427,19 +437,21 @@ class CustomerReader:
                                f"{seen[account]})")
                 if account and len(account) <= MAX_ACCOUNT:
                     seen[account] = start  # even if this row is bad: a later copy is a repeat
-                values, numbers = _validate([row[i].strip() for i in index])
+                values, numbers = _validate([csvsafe.unescape(row[i].strip()) for i in index])
             except _Bad as exc:
-                errors.append(RowError(start, shown, str(exc)))
+                self._bad(RowError(start, shown, str(exc)), [row[i] for i in index])
                 continue
             yield CustomerRow(start, account, values, numbers)
 
 
 def import_customers(store: Store, path: Path | str, *, encoding: str | None = None,
-                     strict: bool = False, agent: str = "system") -> ImportReport:
-    """Upsert the customers in a CSV file; see the module docstring for the rules."""
+                     strict: bool = False, agent: str = "system",
+                     on_bad: OnBad | None = None) -> ImportReport:
+    """Upsert the customers in a CSV file; see the module docstring for the rules.
+    ``on_bad`` gets every bad row with its fields (:mod:`.rejects` writes them out)."""
     path = Path(path)
     report = ImportReport(file=str(path))
-    reader = CustomerReader(path, report, encoding)
+    reader = CustomerReader(path, report, encoding, on_bad)
     if store.readonly:
         raise StoreError(f"{store.path}: opened read-only, cannot import customers")
     with reader:
@@ -450,10 +462,13 @@ def import_customers(store: Store, path: Path | str, *, encoding: str | None = N
             if report.rejected:
                 conn.execute("ROLLBACK")
                 conn.execute("BEGIN IMMEDIATE")
-            _audit(conn, agent, "import", {
-                "file": str(path.absolute()), "inserted": report.inserted,
-                "updated": report.updated, "unchanged": report.unchanged,
-                "errors": len(report.errors), "strict": strict, "rejected": report.rejected})
+            audit.record_raw(
+                conn, agent, "import customers", "customer", action="import",
+                count=report.inserted + report.updated + report.unchanged, detail={
+                    "file": str(path.absolute()), "inserted": report.inserted,
+                    "updated": report.updated, "unchanged": report.unchanged,
+                    "errors": len(report.errors), "strict": strict,
+                    "rejected": report.rejected})
             conn.execute("COMMIT")
         except BaseException as exc:
             _rollback(conn)
@@ -522,14 +537,15 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
                 rows = list(group)
                 c = dict(zip(cols, rows[0]))
                 numbers = ";".join(phones.display(r[-1]) for r in rows if r[-1])
-                writer.writerow([c["account_no"], c["name"], numbers,
-                                 *(c[k] for k in HEADER[3:13]),
-                                 _yuan(c["arrears_fen"]), c["tags"]])
+                writer.writerow(csvsafe.row([c["account_no"], c["name"], numbers,
+                                             *(c[k] for k in HEADER[3:13]),
+                                             _yuan(c["arrears_fen"]), c["tags"]]))
                 count += 1
             f.flush()
             os.fsync(f.fileno())
         conn.execute("BEGIN IMMEDIATE")
-        _audit(conn, agent, "export", {"file": str(path.absolute()), "rows": count})
+        audit.record_raw(conn, agent, "export customers", "customer", action=audit.EXPORT,
+                         count=count, detail={"file": str(path.absolute()), "rows": count})
         os.replace(tmp, path)  # audit row and file land together, or neither
         conn.execute("COMMIT")
     except BaseException as exc:

@@ -43,6 +43,7 @@ REPEAT_DAYS, REPEAT_CALLS = 7, 2  # called 2 or more times in 7 days: a repeat c
 NOTICE_LOOKAHEAD_H = 24  # planned outages starting within a day are shown too
 MAX_QUERY = 100  # longer input is not a lookup; the screen says so instead of scanning
 POOL = 50  # candidates read to order equal matches (see search)
+MOST = 200  # matches one search returns at most (`agentdesk lookup --limit` is bounded by it)
 
 
 class QueryError(ValueError):
@@ -69,12 +70,26 @@ class Match:
 
 @dataclass(frozen=True)
 class NoticeLine:
+    notice_id: str
     title: str
     utility: str
-    kind: str  # planned / unplanned
+    kind: str  # planned / fault / arrears
     starts_at: datetime
     ends_at: datetime
     active: bool  # False: starts within the next day
+    cause: str = ""
+    restore_by: datetime | None = None  # expected restoration, when said
+    revision: int = 1
+
+
+@dataclass(frozen=True)
+class IncidentLine:
+    """An open incident over the caller's address: the card offers to link the call."""
+
+    incident_id: str
+    title: str
+    address: str
+    started_at: datetime
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,7 @@ class Card:
     contacts: tuple[ContactLine, ...] = ()  # newest first, at most CONTACTS_SHOWN
     recent_contacts: int = 0  # contacts in the last REPEAT_DAYS days
     repeat_reasons: tuple[str, ...] = ()  # "calls" and/or "overdue": why to take care
+    incidents: tuple[IncidentLine, ...] = ()  # open, over this address, newest first
 
     @property
     def repeat_caller(self) -> bool:
@@ -151,7 +167,7 @@ FROM customer c WHERE c.id IN ({marks})
 def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     """Ranked matches for ``query``; raises :class:`QueryError` for unusable input."""
     query = clean(query)
-    limit = max(1, min(int(limit), 200))
+    limit = max(1, min(int(limit), MOST))
     # Equal matches are ordered by who called last: a few more than shown are read, so
     # the cut to ``limit`` falls by that order, not by which the index gave first.
     pool = max(limit * 2, POOL)
@@ -184,11 +200,18 @@ def by_phone(session: Session, customer_ids: Iterable[str]) -> list[Match]:
     return _matches(session, {cid: (0, "phone") for cid in ids}, max(1, len(ids)))
 
 
-def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> list[Match]:
+class Matches(list):
+    """The matches shown, and whether more matched than were shown (``more``): the screen
+    says "20 shown, more match" instead of "found 20"."""
+
+    more: bool = False
+
+
+def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> Matches:
     from agentdesk.core.models import format_address
 
     if not best:
-        return []
+        return Matches()
     # Among equal matches: who called last, then who has open tickets (read for every
     # candidate from the contact and ticket indexes, no customer row), then the account
     # among those shown (the cut itself falls in id order: uuid7, the file's order).
@@ -201,7 +224,9 @@ def _matches(session: Session, best: dict[str, tuple[int, str]], limit: int) -> 
                      format_address(*r[4:10]), r[3], best[r[0]][1], best[r[0]][0])
                for r in rows]
     matches.sort(key=lambda m: (m.rank, *order.get(m.customer_id, (0, 0)), m.account_no))
-    return matches
+    out = Matches(matches)
+    out.more = len(best) > limit
+    return out
 
 
 def _order(session: Session, ids: list[str]) -> dict[str, tuple[int, int]]:
@@ -236,25 +261,57 @@ def id_by_account(session: Session, account_no: str) -> str | None:
 def _notices(session: Session, customer: Customer, now: datetime) -> tuple[NoticeLine, ...]:
     from datetime import timedelta
 
+    from agentdesk.core import areas
     from agentdesk.core.models import UTCDateTime, utc_text
 
-    # An empty street or community in a notice means "the whole district / street".
+    # In force (or starting within a day) and not withdrawn; a notice whose restoration
+    # moved past its window stays until then.
     rows = session.connection().execute(text(
-        """SELECT title, utility, kind, starts_at, ends_at FROM notice
-           WHERE utility = :utility AND district = :district
-             AND (street = '' OR street = :street)
-             AND (community = '' OR community = :community)
-             AND ends_at >= :now AND starts_at <= :horizon
+        f"""SELECT id, title, utility, kind, starts_at, ends_at, cause, restore_by, revision
+           FROM notice
+           WHERE utility = :utility AND status = 'active'
+             AND max(ends_at, coalesce(restore_by, '')) >= :now AND starts_at <= :horizon
+             AND {areas.sql_covers("notice.areas")}
            ORDER BY starts_at"""),
         {"utility": customer.utility, "district": customer.district,
-         "street": customer.street, "community": customer.community, "now": utc_text(now),
+         "street": customer.street, "community": customer.community,
+         "building": customer.building, "now": utc_text(now),
          "horizon": utc_text(now + timedelta(hours=NOTICE_LOOKAHEAD_H))})
     load = UTCDateTime().process_result_value
     out = []
-    for title, utility, kind, starts, ends in rows:
+    for nid, title, utility, kind, starts, ends, cause, restore, revision in rows:
         starts_at, ends_at = load(starts, None), load(ends, None)
-        out.append(NoticeLine(title, utility, kind, starts_at, ends_at, starts_at <= now))
+        out.append(NoticeLine(nid, title, utility, kind, starts_at, ends_at,
+                              starts_at <= now, cause, load(restore, None), revision))
     return tuple(out)
+
+
+def _incidents(session: Session, customer: Customer) -> tuple[IncidentLine, ...]:
+    from agentdesk.core import areas
+    from agentdesk.core.models import UTCDateTime
+
+    rows = session.connection().execute(text(
+        f"""SELECT id, title, address, started_at FROM incident
+           WHERE status = 'open' AND utility = :utility AND {areas.sql_covers("incident.areas")}
+           ORDER BY started_at DESC LIMIT 5"""),
+        {"utility": customer.utility, "district": customer.district,
+         "street": customer.street, "community": customer.community,
+         "building": customer.building})
+    load = UTCDateTime().process_result_value
+    return tuple(IncidentLine(i, title, address, load(at, None))
+                 for i, title, address, at in rows)
+
+
+def notices_in_force(session: Session, customer_id: str, now: datetime
+                     ) -> tuple[NoticeLine, ...]:
+    """The notices in force now over this customer's address (the card also shows those
+    starting within a day): read from the notice rows, for an answer to fill in."""
+    from agentdesk.core.models import Customer
+
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return ()
+    return tuple(n for n in _notices(session, customer, now) if n.active)
 
 
 def _open_tickets(session: Session, customer_id: str, now: datetime
@@ -313,14 +370,13 @@ def card(session: Session, customer_id: str) -> Card | None:
                 customer.meter_no, customer.meter_type, customer.credit_list,
                 customer.arrears_fen, customer.arrears_periods, tuple(customer.tag_list),
                 customer.key_level, tuple(phones), _notices(session, customer, now),
-                open_tickets, contacts, recent, tuple(reasons))
+                open_tickets, contacts, recent, tuple(reasons), _incidents(session, customer))
 
 
 def audit_read(session: Session, agent: str, customer_id: str, when: datetime | None = None
                ) -> None:
     """Opening a card is a read of personal data: record who, when, which customer."""
-    from agentdesk.core import clock
-    from agentdesk.core.models import AuditLog
+    from agentdesk.core import audit
 
-    session.add(AuditLog(at=when or clock.now(), agent_id=agent, action="read",
-                         entity="customer", entity_id=customer_id))
+    audit.record(session, agent, "desk", "customer", [customer_id], action=audit.READ,
+                 entity_id=customer_id, when=when)

@@ -1,16 +1,20 @@
 """Screen pop: a telephony system tells a running desk that a call is ringing.
 
-A Unix socket owned by the user (in the user's runtime directory, mode 0600 in a 0700
-folder), not a network port: only this user's processes can pop this desk. One JSON line
-in, one JSON line out. No textual import: the app hands :func:`serve` a callback.
+A Unix socket owned by the user (in the user's runtime directory, mode 0600; a missing
+folder is made 0700), not a network port: only this user's processes can pop this desk.
+An existing folder is never chmodded and nothing but a stale socket of ours is ever
+removed from the path. One JSON line in, one JSON line out. No textual import: the app
+hands :func:`serve` a callback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import socket
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,11 +38,39 @@ def socket_path() -> Path:
 
 
 def _private_dir(path: Path) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    info = path.parent.stat()
+    """The socket's folder: created 0700 when missing. An existing folder is never
+    chmodded (AGENTDESK_SOCKET may point into a folder shared on purpose); one where
+    another user could put their own socket in place of ours is refused."""
+    from agentdesk.core import private
+    from agentdesk.core.i18n import t
+
+    folder = path.parent
+    if not folder.exists():
+        private.folder(folder)
+    info = folder.stat()
+    if info.st_uid != os.getuid() and not info.st_mode & stat.S_ISVTX:
+        raise PopError(t("pop.not_ours", path=folder))
+    if info.st_mode & 0o002 and not info.st_mode & stat.S_ISVTX:
+        raise PopError(t("pop.open_folder", path=folder))
+
+
+def _clear_stale(path: Path) -> bool:
+    """False when a live desk listens at ``path``. A socket of ours that nobody answers
+    (its desk died) is removed; anything else there is refused, never deleted."""
+    from agentdesk.core.i18n import t
+
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return True
+    if not stat.S_ISSOCK(info.st_mode):
+        raise PopError(t("pop.not_socket", path=path))
     if info.st_uid != os.getuid():
-        raise PopError(f"{path.parent}: owned by another user; refusing to listen there")
-    os.chmod(path.parent, 0o700)
+        raise PopError(t("pop.not_ours", path=path))
+    if listening(path):
+        return False
+    path.unlink()  # stale: its desk is gone
+    return True
 
 
 def send_call(number: str, path: Path | None = None, timeout: float = 2.0) -> bool:
@@ -73,17 +105,25 @@ def listening(path: Path) -> bool:
         return False
 
 
-async def serve(on_call: Callable[[str], None], path: Path | None = None
+async def serve(on_call: Callable[[str], None], path: Path | None = None,
+                on_stale: Callable[[str], None] | None = None
                 ) -> asyncio.AbstractServer | None:
-    """Listen for calls; None when another live desk already owns the socket."""
+    """Listen for calls; None when another live desk already owns the socket.
+
+    Each connection is numbered as it is accepted: a call that connected before the last
+    one popped but spoke after it is older, and goes to ``on_stale`` (the desk keeps it
+    as a contact) instead of popping over the newer call."""
     path = path or socket_path()
     _private_dir(path)
-    if path.exists():
-        if listening(path):
-            return None
-        path.unlink()  # stale: its desk is gone
+    if not _clear_stale(path):
+        return None
+
+    order = itertools.count(1)
+    newest = 0
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal newest
+        seq = next(order)  # before the first await: accept order
         try:
             line = await asyncio.wait_for(reader.readline(), timeout=2.0)
             message = json.loads(line[:MAX_MESSAGE] or b"{}")
@@ -91,7 +131,11 @@ async def serve(on_call: Callable[[str], None], path: Path | None = None
             if message.get("type") != "call" or not number.strip():
                 reply = {"ok": False, "error": "expected {\"type\": \"call\", \"number\": ...}"}
             else:
-                on_call(number)
+                if seq > newest:
+                    newest = seq
+                    on_call(number)
+                elif on_stale is not None:
+                    on_stale(number)
                 reply = {"ok": True}
         except (ValueError, asyncio.TimeoutError) as exc:
             reply = {"ok": False, "error": f"bad message: {exc}"}
@@ -115,6 +159,7 @@ def cleanup(server: asyncio.AbstractServer | None, path: Path | None = None) -> 
     server.close()
     path = path or socket_path()
     try:
-        path.unlink()
+        if stat.S_ISSOCK(path.lstat().st_mode):  # ours, unless replaced meanwhile
+            path.unlink()
     except FileNotFoundError:
         pass

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agentdesk.core import clock
+from agentdesk.core import areas, clock
 from agentdesk.core.models import format_address, utc_text
 from agentdesk.demo import words as D
 from agentdesk.demo.customers import CustomerInfo
@@ -272,26 +272,32 @@ def insert_notices_and_tickets(conn: sqlite3.Connection, rng: random.Random, now
         if "kind" in spec:  # a notice
             published = start - 48 * hour if spec["kind"] == "planned" else \
                 min(now, start + timedelta(minutes=10))
+            where = areas.dumps([areas.Area(place.district, place.street,
+                                            "" if sc.street_scope else place.community)])
+            nid = uuid7_text(epoch_ms(published), rng.getrandbits(74))
             conn.execute(
-                "INSERT INTO notice (id, utility, kind, cause, title, district, street, "
-                "community, starts_at, ends_at, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (uuid7_text(epoch_ms(published), rng.getrandbits(74)), sc.utility, spec["kind"],
-                 spec["cause"], spec["title"].format(**names), place.district, place.street,
-                 "" if sc.street_scope else place.community, utc_text(start), utc_text(end),
+                "INSERT INTO notice (id, utility, kind, cause, title, areas, starts_at, "
+                "ends_at, status, revision, note, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,'active',1,'',?,?)",
+                (nid, sc.utility, spec["kind"], spec["cause"], spec["title"].format(**names),
+                 where, utc_text(start), utc_text(end), utc_text(published),
                  utc_text(published)))
+            conn.execute("INSERT INTO notice_event (id, notice_id, at, kind, revision, data) "
+                         "VALUES (?, ?, ?, 'publish', 1, '{}')", (nid, nid, utc_text(published)))
             notices += 1
         if incident is None:
             continue
         began = start - timedelta(minutes=15) if "kind" in spec else start
         closed = end if end <= now else None
         incident_id = uuid7_text(epoch_ms(began), rng.getrandbits(74))
+        where = areas.dumps([areas.Area(place.district, place.street,
+                                        "" if sc.street_scope else place.community)])
         conn.execute(
-            "INSERT INTO incident (id, title, utility, category, district, street, community, "
-            "status, started_at, closed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO incident (id, title, utility, category, areas, address, status, "
+            "started_at, closed_at, cause) VALUES (?,?,?,?,?,'',?,?,?,?)",
             (incident_id, incident["title"].format(**names), sc.utility, incident["category"],
-             place.district, place.street, "" if sc.street_scope else place.community,
-             "closed" if closed else "open", utc_text(began),
-             utc_text(closed) if closed else None))
+             where, "closed" if closed else "open", utc_text(began),
+             utc_text(closed) if closed else None, "抢修完毕" if closed else ""))
         incidents += 1
         window = min(now - began, 3 * hour)
         for n, idx in enumerate(sc.pinned):

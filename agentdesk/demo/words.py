@@ -420,7 +420,7 @@ HANDOVER_SHARE = 0.1  # tickets whose owner is no longer the first responder
 # Outage notices and incidents, relative to now (hours). scope: street or community.
 # At least the first three are active at now; incidents link the calls about them.
 NOTICES: tuple[dict, ...] = (
-    {"utility": "water", "kind": "unplanned", "cause": "供水主管道爆管抢修", "scope": "street",
+    {"utility": "water", "kind": "fault", "cause": "供水主管道爆管抢修", "scope": "street",
      "area": "urban", "start": -2.5, "hours": 9.0,
      "title": "{district}{street}部分区域临时停水通知",
      "incident": {"title": "{street}{road}DN300供水主管爆管", "category": "water.burst",
@@ -429,7 +429,7 @@ NOTICES: tuple[dict, ...] = (
     {"utility": "power", "kind": "planned", "cause": "10kV线路计划检修", "scope": "community",
      "area": "urban", "start": -1.5, "hours": 8.0,
      "title": "{community}计划停电通知"},
-    {"utility": "power", "kind": "unplanned", "cause": "台区变压器故障抢修", "scope": "community",
+    {"utility": "power", "kind": "fault", "cause": "台区变压器故障抢修", "scope": "community",
      "area": "rural", "start": -1.0, "hours": 5.0,
      "title": "{street}{community}故障停电通知",
      "incident": {"title": "{community}台区变压器故障", "category": "power.fault",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
+from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
+                                   load_config, open_desk)
 
 
 
@@ -15,7 +16,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q = kb_sub.add_parser("search", help="search the knowledge base")
     q.add_argument("query")
     q.add_argument("--json", action="store_true", help="print JSON (id, title, score, snippet)")
-    q.add_argument("--limit", type=int, default=10)
+    limit_option(q, 10, most=100)  # kb.search shows 100 at most
     common(q, True)
 
     return {"kb": cmd_kb}

@@ -32,6 +32,7 @@ MAX_DF = 0.3
 CANDIDATES = 1000  # rank only articles holding one of the rarest tokens (see choose_terms)
 ROW_TOKENS = 12000  # ... and fewer of them when the question has many tokens
 SNIPPET_CHARS = 60
+MOST = 100  # hits one search returns at most (`agentdesk kb search --limit` is bounded by it)
 # bm25 weights, in kb_fts column order: title, phrases (tags and caller phrasings), body,
 # the pinyin of title and phrases, title initials. Pinyin weighs less than the characters:
 # it stands in for a mistyped one (or a homophone spelling: 交费 / 缴费).
@@ -162,7 +163,7 @@ def search(session: Session, query: str, limit: int = 10) -> list[KbHit]:
     """The best articles for ``query``, best first. Raises :class:`KbQueryError` for a
     query with nothing searchable in it (empty, only punctuation or emoji)."""
     q = parse(query)
-    limit = max(1, min(int(limit), 100))
+    limit = max(1, min(int(limit), MOST))
     conn = session.connection()
     terms, rare, sounds = choose_terms(conn, q)
     if not terms and not q.letters and not q.lone:

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentdesk.cli_support import limit_option
+
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
     from datetime import date
@@ -45,7 +47,16 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
                         "after --from)")
     p.add_argument("--csv", metavar="DIR", required=True, type=Path,
                    help="folder to write the CSV files into (created if needed)")
-    return {"monitor": cmd_monitor, "report": cmd_report}
+
+    p = sub.add_parser("audit", help="who saw customer data: the audit log, newest first "
+                                     "(for supervisors)")
+    common(p, True)
+    p.add_argument("--since", metavar="DATE",
+                   help="from this local day (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM) on")
+    p.add_argument("--agent", dest="of_agent", metavar="CODE", help="only this agent's rows")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    limit_option(p, 200)
+    return {"monitor": cmd_monitor, "report": cmd_report, "audit": cmd_audit}
 
 
 def _error(message: str) -> Exception:
@@ -86,6 +97,7 @@ def _follow(args: argparse.Namespace, config: Config) -> tuple[Path, Follower]:
     followed by a thread while the wallboard runs. The wallboard reads only the mirror."""
     from agentdesk.core import clock
     from agentdesk.cli_support import progress_printer
+    from agentdesk.core.redact import redact
     from agentdesk.core.store import StoreError
     from agentdesk.sync import mirror
 
@@ -99,9 +111,10 @@ def _follow(args: argparse.Namespace, config: Config) -> tuple[Path, Follower]:
         last_ok = clock.now()
     except StoreError as exc:
         if not had:
-            raise _error(f"{exc} (no mirror yet: nothing to show)") from None
-        last_error = str(exc)
-        print(f"agentdesk: {exc}; showing the mirror as last pulled", file=sys.stderr)
+            raise _error(f"{redact(exc, args.central)} (no mirror yet: nothing to show)"
+                         ) from None
+        last_error = redact(exc, args.central)
+        print(f"agentdesk: {last_error}; showing the mirror as last pulled", file=sys.stderr)
     finally:
         stop()
     return path, mirror.Follower(path, args.central, args.interval, last_ok,
@@ -139,6 +152,21 @@ def serve_web(lang: str, db_path: Path, host: str, port: int, interval: float,
     return 0
 
 
+def _audit(config: Config, command: str, entity: str, shown: list[str], action: str,
+           detail: dict[str, object]) -> None:
+    """The audit row of a supervisor's command, committed before its data leaves: the
+    desk file opened for this one write (the figures themselves are read read-only)."""
+    from agentdesk.core import audit, store
+
+    desk = store.open_desk(config.db_path())
+    try:
+        with desk.session() as session:
+            audit.record(session, config.agent_id, command, entity, shown, action=action,
+                         detail=detail)
+    finally:
+        desk.dispose()
+
+
 def _dates(args: argparse.Namespace) -> tuple[date, date]:
     from datetime import date, timedelta
 
@@ -173,17 +201,54 @@ def cmd_report(args: argparse.Namespace) -> int:
     config = load_config(args)
     i18n.set_lang(config.lang)
     first, last = _dates(args)
-    desk = store.open_readonly(config.db_path())
+    desk = store.open_readonly(config.db_path())  # the figures are read where nothing writes
     try:
         with desk.session() as session:
-            try:
-                written = report.write_csv(session, args.csv, first, last)
-            except OSError as exc:
-                raise _error(f"{args.csv}: cannot write: {exc}") from None
+            made = report.tables(session, first, last)
     finally:
         desk.dispose()
+    _audit(config, "report", "caller", report.callers(made), action="export",
+           detail={"from": str(first), "to": str(last), "dir": str(args.csv.absolute()),
+                   "files": list(made)})
+    try:
+        written = report.write_tables(made, args.csv)
+    except OSError as exc:
+        raise _error(f"{args.csv}: cannot write: {exc}") from None
     for path in written:
         print(path)
     print(i18n.t("report.written", n=len(written), dir=args.csv, since=first, until=last),
           file=sys.stderr)
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """The audit log, for a supervisor (the desk's configured ``role``, as the notice
+    commands check it: a guard against the wrong desk, not against its own user, who can
+    read the database file anyway)."""
+    import json
+
+    from agentdesk.cli_support import load_config, open_desk
+    from agentdesk.core import audit
+    from agentdesk.core.i18n import t
+    from agentdesk.monitor import audit_view
+
+    config = load_config(args, set_lang=True)
+    if config.role != "supervisor":
+        raise _error(t("audit.role", role=config.role))
+    try:
+        since = audit_view.since(args.since) if args.since else None
+    except audit_view.SinceError as exc:
+        raise _error(str(exc)) from None
+    with open_desk(config) as desk, desk.session() as session:
+        found = audit.entries(session, since=since, agent=args.of_agent, limit=args.limit)
+        accounts = audit.accounts(session, audit_view.customers(found))
+        # reading the log is itself a read of who saw whom: recorded before it is printed
+        audit.record(session, config.agent_id, "audit", "audit_log", count=len(found),
+                     detail={"since": args.since, "agent": args.of_agent,
+                             "limit": args.limit, "json": args.json})
+    if args.json:
+        print(json.dumps([e.as_json() for e in found], ensure_ascii=False, indent=1))
+        return 0
+    for line in audit_view.lines(found, accounts):
+        print(line)
     return 0

@@ -3,7 +3,9 @@ hot spots of the tickets created between two local dates (both included), from t
 figures as the wallboard (:mod:`agentdesk.monitor.figures`).
 
 Files are UTF-8 with a byte-order mark, so spreadsheet programs open the Chinese text
-correctly; headers are in the interface language, codes stay beside the labels.
+correctly; headers are in the interface language, codes stay beside the labels. Text
+cells that a spreadsheet would run as a formula get a leading quote (a ``+86`` phone
+too); counts stay numbers (:mod:`agentdesk.core.csvsafe`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import csv
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from agentdesk.core import clock
+from agentdesk.core import clock, csvsafe
 from agentdesk.monitor import figures as monitor
 from agentdesk.core.i18n import t
 
@@ -104,14 +106,25 @@ def tables(session: Source, first: date, last: date) -> dict[str, list[list[obje
     return out
 
 
+def callers(made: dict[str, list[list[object]]]) -> list[str]:
+    """The callers (numbers) a report's tables name: what its audit row lists."""
+    return [str(r[0]) for r in made.get("repeat_callers.csv", [])[1:]]
+
+
 def write_csv(session: Source, folder: Path, first: date, last: date) -> list[Path]:
     """Write every table into ``folder``; returns the files written."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    return write_tables(tables(session, first, last), folder)
+
+
+def write_tables(made: dict[str, list[list[object]]], folder: Path) -> list[Path]:
+    """Write tables made by :func:`tables` into ``folder``; returns the files written."""
+    from agentdesk.core import private
+
+    folder = private.folder(Path(folder))  # a new folder 0700; the user's own left as it is
     written = []
-    for name, rows in tables(session, first, last).items():
+    for name, rows in made.items():
         path = folder / name
-        with path.open("w", encoding="utf-8-sig", newline="") as out:
-            csv.writer(out).writerows(rows)
+        with private.open_write(path, encoding="utf-8-sig", newline="") as out:
+            csv.writer(out).writerows(csvsafe.row(r) for r in rows)
         written.append(path)
     return written

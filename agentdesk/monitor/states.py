@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agentdesk.core import clock
+from agentdesk.core import areas, clock
 from agentdesk.monitor.db import Source, connection, load, stamp
 from agentdesk.monitor.periods import day_start
 from agentdesk.tickets import clocks
@@ -136,16 +136,12 @@ def off_shift(session: Source) -> tuple[list[OffShiftRow], int]:
     return rows, count
 
 
-def _place(*parts: str) -> str:
-    return "".join(p for p in parts if p)
-
-
 def events(session: Source, now: datetime) -> list[EventRow]:
     """Open incidents and notices in force, each with the calls it drew."""
     conn = connection(session)
     out: list[EventRow] = []
     incidents = conn.execute(
-        "SELECT id, title, district, street, community, started_at FROM incident "
+        "SELECT id, title, areas, started_at FROM incident "
         "WHERE status = 'open' ORDER BY started_at").fetchall()
     if incidents:
         marks = ",".join("?" * len(incidents))
@@ -158,20 +154,25 @@ def events(session: Source, now: datetime) -> list[EventRow]:
                 f"ON e.ticket_id = t.id AND e.kind = 'linked_report' "
                 f"WHERE t.incident_id IN ({marks}) GROUP BY t.incident_id", ids):
             calls[iid] = calls.get(iid, 0) + n
-        for iid, title, d, s, c, started in incidents:
-            out.append(EventRow("incident", title, _place(d, s, c), load(started),
+        for iid, n in conn.execute(  # calls linked without a ticket of their own
+                f"SELECT incident_id, count(*) FROM contact WHERE incident_id IN ({marks}) "
+                "AND id NOT IN (SELECT contact_id FROM ticket WHERE contact_id IS NOT NULL "
+                f"AND incident_id IN ({marks})) GROUP BY incident_id", ids + ids):
+            calls[iid] = calls.get(iid, 0) + n
+        for iid, title, where, started in incidents:
+            out.append(EventRow("incident", title, areas.label(where), load(started),
                                 calls.get(iid, 0)))
     now_text = stamp(now)
-    for title, d, s, c, starts in conn.execute(
-            "SELECT title, district, street, community, starts_at FROM notice "
-            "WHERE starts_at <= ? AND ends_at >= ? ORDER BY starts_at", (now_text, now_text)
-    ).fetchall():
+    covered = areas.sql_covers("?", ("u.district", "u.street", "u.community", "u.building"))
+    for title, where, starts in conn.execute(
+            "SELECT title, areas, starts_at FROM notice WHERE status = 'active' "
+            "AND starts_at <= ? AND max(ends_at, coalesce(restore_by, '')) >= ? "
+            "ORDER BY starts_at", (now_text, now_text)).fetchall():
         calls = conn.execute(
             "SELECT count(*) FROM contact k JOIN customer u ON u.id = k.customer_id "
-            "WHERE k.started_at >= ? AND k.started_at <= ? AND u.district = ? "
-            "AND (? = '' OR u.street = ?) AND (? = '' OR u.community = ?)",
-            (starts, now_text, d, s, s, c, c)).fetchone()[0]
-        out.append(EventRow("notice", title, _place(d, s, c), load(starts), calls))
+            f"WHERE k.started_at >= ? AND k.started_at <= ? AND {covered}",
+            (starts, now_text, where)).fetchone()[0]
+        out.append(EventRow("notice", title, areas.label(where), load(starts), calls))
     return out
 
 

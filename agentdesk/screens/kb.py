@@ -201,8 +201,16 @@ class KbScreen(SearchScreen):
         if answer is None:
             self.notify(t("kb.no_answer"), severity="warning", markup=False)
             return
-        self.desk.call = replace(self.desk.call, answer=answer)  # for this call's ticket
-        self.notify(t("kb.copied", title=article.title), markup=False)
+        call = self.desk.call
+        self.desk.call = replace(call, answer=answer)  # for this call's ticket
+        from agentdesk.kb.answers import is_outage
+
+        notices = [n for n in call.card.notices if n.active] if call.card else []
+        if notices and is_outage(article):  # filled in from the notice rows when saved
+            self.notify(t("kb.copied.notice", title=article.title, notice=notices[0].title),
+                        markup=False)
+        else:
+            self.notify(t("kb.copied", title=article.title), markup=False)
 
     def action_link_ticket(self) -> None:
         if self.article is None:

@@ -34,6 +34,7 @@ class LookupScreen(SearchScreen):
     BINDINGS = [
         Binding("ctrl+f", "focus_search", "key.search"),
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
+        Binding("ctrl+l", "link_incident", "key.link_incident"),
     ]
 
     def __init__(self) -> None:
@@ -42,6 +43,9 @@ class LookupScreen(SearchScreen):
         self._last_query = ""
         self._popped: str | None = None
         self._popped_call = 0  # the serial of the last call popped here
+        # Card loads are numbered; only the newest may draw. A pop takes a number too, so
+        # a card still loading for an earlier caller never lands on a later call.
+        self._card_seq = 0
         self.matches: list[Match] = []
         self.card: Card | None = None
 
@@ -78,6 +82,35 @@ class LookupScreen(SearchScreen):
             self.desk.call = replace(self.desk.call, card=self.card)
             self.app.switch_mode("ticket")
 
+    def action_link_incident(self) -> None:
+        """One key from the popped card: this call is about the open incident over the
+        caller's address (the newest, when there are several)."""
+        status = self.query_one("#status", Static)
+        if self.card is None or not self.card.incidents:
+            status.update(Text(t("lookup.no_incident")))
+            return
+        contact_id = self.desk.call.contact_id
+        if not contact_id:
+            status.update(Text(t("lookup.no_call")))
+            return
+        self._link_incident(self.card.incidents[0].incident_id,
+                            self.card.incidents[0].title, contact_id)
+
+    @work(thread=True, group="link")
+    def _link_incident(self, incident_id: str, title: str, contact_id: str) -> None:
+        from agentdesk.centre import incidents
+
+        store = self.store
+        if store is None or store.readonly:
+            return
+        try:
+            with store.session() as session:
+                incidents.link_call(session, incident_id, contact_id)
+            message = Text(t("lookup.linked_incident", title=title))
+        except incidents.IncidentError as exc:
+            message = Text(str(exc), style="bold red")
+        self.app.call_from_thread(self.query_one("#status", Static).update, message)
+
     def reload(self) -> None:
         query = self.query_one("#query", Input).value
         if query.strip():
@@ -89,6 +122,9 @@ class LookupScreen(SearchScreen):
         from agentdesk.customers.phones import display
 
         self._popped = number
+        self._card_seq += 1
+        self.card = None  # the last caller's card goes now, not when the next one loads
+        self.query_one("#card", CustomerCard).show(None)
         shown = display(number)
         self._last_query = shown  # the box's own debounced search would only repeat it
         self.query_one("#query", Input).value = shown
@@ -144,11 +180,14 @@ class LookupScreen(SearchScreen):
         elif not found:
             status.update(Text(t("lookup.none")))
         else:
-            status.update(Text(t("lookup.count", n=len(found))))
+            more = getattr(found, "more", False)
+            status.update(Text(t("lookup.count_more" if more else "lookup.count",
+                                 n=len(found))))
 
     @on(DataTable.RowHighlighted, "#results")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value:
+        # A highlight queued before a newer pop or search replaced the rows is stale.
+        if event.row_key.value and event.row_key in event.data_table.rows:
             self._load_card(event.row_key.value)
 
     def show_customer(self, customer_id: str) -> None:
@@ -156,10 +195,13 @@ class LookupScreen(SearchScreen):
 
     def _load_card(self, customer_id: str) -> None:
         # The call's contact is read here, on the UI thread, not from the worker.
-        self._read_card(customer_id, self.desk.agent_code, self.desk.call.contact_id)
+        self._card_seq += 1
+        self._read_card(self._card_seq, customer_id, self.desk.agent_code,
+                        self.desk.call.contact_id)
 
     @work(thread=True, exclusive=True, group="card")
-    def _read_card(self, customer_id: str, agent_code: str, contact_id: str | None) -> None:
+    def _read_card(self, seq: int, customer_id: str, agent_code: str,
+                   contact_id: str | None) -> None:
         from agentdesk.customers import contacts, lookup
         from agentdesk.tickets import taxonomy
 
@@ -174,8 +216,10 @@ class LookupScreen(SearchScreen):
                 if contact_id:  # the caller on the line is this customer
                     contacts.link(session, contact_id, customer_id)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_card, card)
+            self.app.call_from_thread(self._show_card, seq, card)
 
-    def _show_card(self, card: Card | None) -> None:
+    def _show_card(self, seq: int, card: Card | None) -> None:
+        if seq != self._card_seq:
+            return  # a newer card load or pop came since: this one is stale
         self.card = card
-        self.query_one("#card", CustomerCard).show(card)
+        self.query_one("#card", CustomerCard).show(card, self.desk.notices_stale_since)

@@ -11,6 +11,7 @@ here, not in ``apps``, because screens sit below the app shells and may not impo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
@@ -49,10 +50,15 @@ class DeskApp(Protocol):
 
     store: Store | None
     agent_code: str
+    agent_name: str
+    role: str  # agent / supervisor (config.role)
     lang: str
     call: CallContext
     data_version: int
     my_queue: list[QueueRow]
+
+    @property
+    def notices_stale_since(self) -> datetime | None: ...
 
 
 class TicketSaved(Message):

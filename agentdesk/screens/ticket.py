@@ -326,7 +326,7 @@ class TicketScreen(DeskScreen):
                         draft = replace(draft, incident_id=link.id)
                     ticket = tickets.create(session, draft, agent)
                     if answer is not None:
-                        _note_answer(session, ticket.id, answer, agent)
+                        _note_answer(session, ticket.id, answer, agent, draft.customer_id)
                 summary = tickets.as_json(session, ticket) if ticket else None
         except tickets.TicketError as exc:
             self.app.call_from_thread(self._error, str(exc))
@@ -382,12 +382,20 @@ class TicketScreen(DeskScreen):
         self.query_one("#result", Static).update(Text(message, style="bold red"))
 
 
-def _note_answer(session: Session, ticket_id: str, answer: KbAnswer, agent: str) -> None:
+def _note_answer(session: Session, ticket_id: str, answer: KbAnswer, agent: str,
+                 customer_id: str | None = None) -> None:
     """The answer taken from the knowledge base (Ctrl+Y there) goes on the ticket as a note,
-    and the article is linked (the monitor counts answers from the KB)."""
-    from agentdesk.kb import answers, links
+    and the article is linked (the monitor counts answers from the KB). An outage answer
+    for a caller under a notice in force is filled in from the notice rows, read now."""
+    from agentdesk.kb import answers, catalog, links
     from agentdesk.tickets import service as tickets
 
+    article = catalog.get(session, answer.article_id)
+    if customer_id and article is not None and answers.is_outage(article):
+        from agentdesk.customers import lookup
+
+        answer = answers.with_notices(answer, lookup.notices_in_force(session, customer_id,
+                                                                       clock.now()))
     links.link(session, ticket_id, answer.article_id, agent)
     tickets.add_note(session, ticket_id, agent,
                      answers.note_text(answer, tickets.MAX_DESCRIPTION))

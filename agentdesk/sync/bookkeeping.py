@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -109,6 +110,23 @@ def meta(conn: sa.Connection, key: str) -> str | None:
 def set_meta(conn: sa.Connection, key: str, value: object) -> None:
     conn.exec_driver_sql("INSERT INTO sync_meta (key, value) VALUES (?, ?) ON CONFLICT(key) "
                          "DO UPDATE SET value = excluded.value", (key, str(value)))
+
+
+def record_pull(store: Store, at: datetime) -> None:
+    """The last successful pull (``pulled_at``): how old this desk's notices are, also
+    after a restart while the centre is unreachable."""
+    from agentdesk.core.models import utc_text
+
+    with writing(store) as conn:
+        set_meta(conn, "pulled_at", utc_text(at))
+
+
+def pulled_at(store: Store) -> datetime | None:
+    from agentdesk.core.models import UTCDateTime
+
+    with store.engine.connect() as conn:
+        found = meta(conn, "pulled_at")
+    return UTCDateTime().process_result_value(found, None) if found else None
 
 
 def waiting(store: Store) -> int:

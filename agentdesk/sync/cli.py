@@ -13,6 +13,7 @@ from pathlib import Path
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
     from agentdesk.core.config import Config
+    from agentdesk.core.store import Store
     from agentdesk.sync import engine
     from agentdesk.sync.central import Central, CentralError
 
@@ -43,6 +44,8 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("what", choices=("customers", "kb", "sla"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
+    q.add_argument("--errors", metavar="FILE", type=Path,
+                   help="customers: write every bad row (line, reason, fields) to this CSV")
     q.add_argument("--no-seed", action="store_true",
                    help="customers: do not rebuild the new-desk seed afterwards")
     q.add_argument("--central", metavar="URL")
@@ -88,28 +91,32 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     return {"central": cmd_central, "sync": cmd_sync}
 
 
-def _setup(args: argparse.Namespace) -> tuple[Config, Central]:
-    from agentdesk.cli_support import load_config
-
-    config = load_config(args, set_lang=True)
-    url = getattr(args, "central", None) or config.central_url
-    from agentdesk.sync import central
-
-    return config, central.connect(url)
+def _url(args: argparse.Namespace, config: Config) -> str:
+    return getattr(args, "central", None) or config.central_url
 
 
 def cmd_central(args: argparse.Namespace) -> int:
+    from agentdesk.cli_support import load_config
+    from agentdesk.core.redact import redact
     from agentdesk.sync.central import CentralError
 
+    url = _url(args, load_config(args, set_lang=True))  # the watch's lines: the catalog's
     try:
-        return _central(args)
+        return _central(args, url)
     except CentralError as exc:
-        print(f"agentdesk: {exc}", file=sys.stderr)
+        print(f"agentdesk: {redact(exc, url)}", file=sys.stderr)
         return exit_code(exc)
 
 
-def _central(args: argparse.Namespace) -> int:
-    config, centre = _setup(args)
+def _central(args: argparse.Namespace, url: str) -> int:
+    from agentdesk.sync import central
+
+    if getattr(args, "errors", None) and args.what != "customers":
+        from agentdesk.cli_support import CliError
+        from agentdesk.core.i18n import t
+
+        raise CliError(t("import.errors_customers_only"))
+    centre = central.connect(url)
     try:
         if args.central_command == "init":
             outcome = centre.init_schema()
@@ -129,13 +136,16 @@ def _central(args: argparse.Namespace) -> int:
         elif args.what == "kb":
             report = load.articles(centre, args.file)
         else:
-            from agentdesk.customers import csvio as customers_io
+            from agentdesk.customers import csvio as customers_io, rejects
             from agentdesk.cli_support import CliError
 
             try:
-                report = load.customers(centre, args.file, encoding=args.encoding)
+                with rejects.writing(args.errors, args.file) as on_bad:
+                    report = load.customers(centre, args.file, encoding=args.encoding,
+                                            on_bad=on_bad)
             except customers_io.ImportFileError as exc:
                 raise CliError(str(exc)) from None
+            report.errors_file = str(args.errors or "")
         print(report.format())
         if args.what == "customers" and not args.no_seed and report.inserted + report.updated:
             _seed(centre)
@@ -186,16 +196,18 @@ def _seed(centre: Central) -> int:
     return 0
 
 
-def _failed(exc: CentralError, args: argparse.Namespace, waiting: int) -> int:
+def _failed(exc: CentralError, args: argparse.Namespace, waiting: int, url: str) -> int:
     """The one line saying why this sync cannot happen; returns the exit status."""
+    from agentdesk.core.redact import redact
     from agentdesk.sync.central import CentralUnavailable
 
     if args.json:
-        print(json.dumps({"ok": False, "error": str(exc), "kind": exc.kind,
+        print(json.dumps({"ok": False, "error": redact(exc, url), "kind": exc.kind,
                           "waiting": waiting}, ensure_ascii=False))
     else:
         later = " for the next sync" if isinstance(exc, CentralUnavailable) else ""
-        print(f"agentdesk: {exc}; {waiting} change(s) waiting{later}", file=sys.stderr)
+        print(f"agentdesk: {redact(exc, url)}; {waiting} change(s) waiting{later}",
+              file=sys.stderr)
     return exit_code(exc)
 
 
@@ -223,7 +235,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 centre.check()
             except central.CentralError as exc:
                 if args.once or not isinstance(exc, central.CentralUnavailable):
-                    return _failed(exc, args, 0)
+                    return _failed(exc, args, 0, url)
         with open_desk(config) as desk:
             plan = schedule.Schedule(config.sync_interval)
             while True:
@@ -236,13 +248,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     # Offline heals itself: the loop retries. A centre that refuses this
                     # desk (login, database, schema) would refuse it for ever: stop.
                     if args.once or not isinstance(exc, central.CentralUnavailable):
-                        return _failed(exc, args, engine.waiting(desk))
+                        return _failed(exc, args, engine.waiting(desk), url)
                     plan.failed()
-                    print(f"agentdesk: {exc}; retry in {plan.delay():.0f} s", file=sys.stderr)
+                    from agentdesk.core.redact import redact
+
+                    print(f"agentdesk: {redact(exc, url)}; retry in {plan.delay():.0f} s",
+                          file=sys.stderr)
                 else:
                     plan.succeeded()
                     if args.verify:
-                        return _verify(desk, centre, args, config.desk, report)
+                        return _verify(desk, centre, args, config.desk, report, url)
+                    _audit_listing(desk, config.agent_id, report)
                     if args.json:
                         print(json.dumps({"ok": True, **report.as_json()}, ensure_ascii=False))
                     else:
@@ -268,8 +284,23 @@ def cmd_sync(args: argparse.Namespace) -> int:
             centre.dispose()
 
 
+def _audit_listing(desk: Store, agent: str, report: engine.SyncReport) -> None:
+    """The conflicts and set-aside changes a sync is about to print (or put in its JSON)
+    are audited first, as every listing of the desk's records is."""
+    if not (report.conflicts or report.quarantined):
+        return
+    from agentdesk.core import audit
+
+    with desk.session() as session:
+        audit.record(session, agent, "sync", "ticket",
+                     [str(c["ticket_number"]) for c in report.conflicts],
+                     count=len(report.conflicts) + len(report.quarantined),
+                     detail={"set_aside": [f"{q['entity']} {q['row_id']}"
+                                           for q in report.quarantined]})
+
+
 def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
-            synced: engine.SyncReport) -> int:
+            synced: engine.SyncReport, url: str) -> int:
     """After a sync: compare (and with --repair mend, sync, compare again); exit 0 only
     when the desk equals the centre."""
     from agentdesk.core import i18n
@@ -285,7 +316,7 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
             verdict = verify.verify(desk, centre)  # type: ignore[arg-type]
             verdict.repaired = {**done, "found": len(first.differences)}
     except CentralError as exc:
-        return _failed(exc, args, engine.waiting(desk))  # type: ignore[arg-type]
+        return _failed(exc, args, engine.waiting(desk), url)  # type: ignore[arg-type]
     if args.json:
         print(json.dumps({"ok": True, **verdict.as_json(), "sync": synced.as_json()},
                          ensure_ascii=False))

@@ -41,6 +41,7 @@ class SyncOutcome:
     at: datetime | None = None
     conflicts: tuple[Conflict, ...] = ()
     quarantined: int = 0  # changes set aside (a constraint refused them): say so
+    pulled_at: datetime | None = None  # the last successful pull (this one, or recorded)
 
     @property
     def pulled(self) -> bool:
@@ -76,6 +77,7 @@ class DeskSyncer:
     def run(self) -> SyncOutcome:
         """One sync, in a worker thread. Never raises: an error is the outcome."""
         from agentdesk.core import clock
+        from agentdesk.core.redact import redact
         from agentdesk.core.store import StoreError
         from agentdesk.sync import central, engine
 
@@ -89,16 +91,18 @@ class DeskSyncer:
                                       progress=self._progress)
         except StoreError as exc:  # unreachable, refused, or the desk db itself
             # a network outage heals itself; anything else needs someone to act
-            return SyncOutcome(error=str(exc),
+            return SyncOutcome(error=redact(exc, self.url),
                                tell=not isinstance(exc, central.CentralUnavailable),
-                               waiting=self._waiting(), at=clock.now())
+                               waiting=self._waiting(), at=clock.now(),
+                               pulled_at=self._pulled_at())
         except Exception as exc:  # noqa: BLE001 - a locked or full desk db: said, retried
             from agentdesk.core.store import explain
 
-            return SyncOutcome(error=str(explain(exc, self.store.path)), tell=True,
-                               waiting=self._waiting(), at=clock.now())
+            return SyncOutcome(error=redact(explain(exc, self.store.path), self.url),
+                               tell=True, waiting=self._waiting(), at=clock.now(),
+                               pulled_at=self._pulled_at())
         return SyncOutcome(report=report, conflicts=conflicts(report),
-                           quarantined=len(report.quarantined))
+                           quarantined=len(report.quarantined), pulled_at=clock.now())
 
     def _waiting(self) -> int:
         from agentdesk.sync import engine
@@ -107,6 +111,17 @@ class DeskSyncer:
             return engine.waiting(self.store)
         except Exception:  # noqa: BLE001 - the count is only shown; the desk db may be locked
             return self.status.waiting
+
+    def _pulled_at(self) -> datetime | None:
+        """After a failure: the last pull this desk recorded (before a restart, maybe)."""
+        if self.status.pulled_at is not None:
+            return self.status.pulled_at
+        from agentdesk.sync import bookkeeping
+
+        try:
+            return bookkeeping.pulled_at(self.store)
+        except Exception:  # noqa: BLE001 - only shown; the desk db may be locked
+            return None
 
     def _progress(self, _stage: str, done: int, total: int) -> None:
         """From the worker thread: the header shows how far a long pull got."""
@@ -119,6 +134,8 @@ class DeskSyncer:
         """On the UI thread, after a run: the schedule and status move on. Returns the
         problem to tell the agent now ("" when there is none new)."""
         self.status.running = False
+        if outcome.pulled_at is not None:
+            self.status.pulled_at = outcome.pulled_at
         if outcome.report is not None:
             self.plan.succeeded()
             self.status.ok(outcome.report.waiting)

@@ -14,22 +14,22 @@ from agentdesk.core.ids import new_id
 from agentdesk.sync.central import T, Central
 
 if TYPE_CHECKING:
-    from agentdesk.customers.csvio import ImportReport
+    from agentdesk.customers.csvio import ImportReport, OnBad
     from agentdesk.kb.loader import KbImportReport
 
 BATCH = 5000
 
 
 def customers(central: Central, path: Path | str, *, encoding: str | None = None,
-              batch: int = BATCH) -> ImportReport:
+              batch: int = BATCH, on_bad: OnBad | None = None) -> ImportReport:
     """Upsert the customers of a CSV file (same rules and report as the desk's import:
     ``csvio.CustomerReader``) by account number; each batch is one central transaction
-    logged for the desks."""
+    logged for the desks. ``on_bad`` gets every bad row, as the desk's import gives it."""
     from agentdesk.customers import csvio
 
     report = csvio.ImportReport(file=str(Path(path)))
     pending: list[tuple[str, tuple, list]] = []
-    with csvio.CustomerReader(path, report, encoding) as reader:
+    with csvio.CustomerReader(path, report, encoding, on_bad) as reader:
         for row in reader:
             pending.append((row.account, row.values, row.numbers))
             if len(pending) >= batch:

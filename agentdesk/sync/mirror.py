@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from agentdesk.core import clock
+from agentdesk.core.redact import redact
 from agentdesk.core import store as store_mod
 from agentdesk.sync import central as central_mod
 from agentdesk.sync import engine
@@ -85,7 +86,7 @@ class Follower:
                     pull(mirror, centre)
                     self.last_ok, self.last_error = clock.now(), ""
                 except Exception as exc:  # noqa: BLE001 - shown in the header; next tick retries
-                    self.last_error = str(exc) or type(exc).__name__
+                    self.last_error = redact(exc, self.url) or type(exc).__name__
         finally:
             if centre is not None:
                 centre.dispose()

@@ -1,7 +1,8 @@
 """Capture: every local change goes to ``sync_outbox`` in the same transaction.
 
 :func:`attach` hooks a desk session's ``after_flush``: new and changed agents, contacts,
-incidents, tickets (their first row; later changes travel as events), ticket events, and
+incidents, notices and their events (a supervisor desk's; the centre checks the role),
+tickets (their first row; later changes travel as events), ticket events, and
 customer edits (the changed fields, old and new) and phone lists are written as outbox
 rows on the session's own connection, so the change and its outbox row commit or roll
 back together. A ticket's article link is written by raw SQL: its writer calls
@@ -34,15 +35,16 @@ from sqlalchemy.orm import Session
 
 from agentdesk.core import store as store_mod
 from agentdesk.core.ids import new_id
-from agentdesk.core.models import (Agent, Contact, Customer, CustomerPhone, Incident, SyncOutbox,
-                              Ticket, TicketEvent)
+from agentdesk.core.models import (Agent, Contact, Customer, CustomerPhone, Incident, Notice,
+                                   NoticeEvent, SyncOutbox, Ticket, TicketEvent)
 from agentdesk.sync import codec
 from agentdesk.sync.codec import row_of, wire
 
 APPLYING = "sync_apply"
-_FULL_ROW = {Agent: "agent", Contact: "contact", Incident: "incident"}
-_ORDER = {"agent": 0, "customer": 1, "incident": 2, "contact": 3, "ticket": 4,
-          "ticket_event": 5}
+_FULL_ROW = {Agent: "agent", Contact: "contact", Incident: "incident", Notice: "notice",
+             NoticeEvent: "notice_event"}
+_ORDER = {"agent": 0, "customer": 1, "incident": 2, "notice": 2.2, "notice_event": 2.4,
+          "contact": 3, "ticket": 4, "ticket_event": 5}
 _has_outbox: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

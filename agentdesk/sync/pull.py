@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from agentdesk.sync import codec
 from agentdesk.sync.bookkeeping import (BatchSize, Progress, SyncReport, crash_point, meta,
-                                        set_meta, writing)
+                                        record_pull, set_meta, writing)
 from agentdesk.sync.central.connection import CentralUnavailable
 from agentdesk.sync.seed import from_seed
 from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre
@@ -79,6 +79,7 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
         if done:
             break
     size.save()
+    record_pull(store, _now())
     report.cursor = cursor
     if snapshot:
         report.phases["change log"] = time.perf_counter() - began
@@ -175,6 +176,11 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
                 index.reindex(conn, [r[0] for r in rows])
             if entity == "ticket":
                 _reapply_local(conn, {r[0] for r in rows})
+        elif entity == "notice_event":  # append-only: each event once
+            cols = codec.columns(entity)
+            conn.exec_driver_sql(
+                f"INSERT OR IGNORE INTO notice_event ({', '.join(cols)}) "
+                f"VALUES ({', '.join('?' * len(cols))})", rows)
         elif entity == "ticket_event":
             cols = codec.columns(entity)
             conn.exec_driver_sql(

@@ -47,6 +47,14 @@ class SyncStatus:
     waiting: int = 0
     error: str = ""
     progress: tuple[int, int] | None = None  # a long pull (the first sync): done, total
+    pulled_at: datetime | None = None  # the last successful pull, wall clock (recorded)
+
+    def stale_since(self, now: datetime, interval: float) -> datetime | None:
+        """The last pull, when it is older than two intervals (the desk's notices may be
+        out of date: the card says how old); None when fresh or never pulled."""
+        if self.pulled_at is None or (now - self.pulled_at).total_seconds() <= 2 * interval:
+            return None
+        return self.pulled_at
 
     def ok(self, waiting: int) -> None:
         self.progress = None

@@ -148,7 +148,10 @@ def _download(central: Central, seed: dict, part: Path, progress: Progress | Non
     # 3.0 s of fetching and 4.0 s of hashing and writing for 1.2 GB).
     batches = prefetched(lambda i: (i, central.seed_chunk(seed["id"], i)), n,
                           lambda got: got[0] + 1 < chunks, lambda got: got[0] + 1)
-    with closing(batches), open(part, "r+b" if part.exists() else "wb") as f:
+    from agentdesk.core import private
+
+    # 0600: the part becomes the desk's database file
+    with closing(batches), private.open_write(part, "r+b" if part.exists() else "wb") as f:
         f.truncate(n * chunk_size)  # anything after the last durable chunk goes
         f.seek(n * chunk_size)
         while n < chunks:
@@ -185,7 +188,9 @@ def _read_tag(tag: Path) -> tuple[str, str]:
 
 def _write_tag(tag: Path, seed_id: str, chunks: int | str) -> None:
     fresh = Path(f"{tag}.new")
-    with open(fresh, "w") as f:
+    from agentdesk.core import private
+
+    with private.open_write(fresh) as f:
         f.write(f"{seed_id} {chunks}\n")
         f.flush()
         os.fsync(f.fileno())

@@ -39,9 +39,11 @@ if TYPE_CHECKING:
 
 # The tables every desk holds a copy of (the centre's audit log stays there).
 SHARED = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
-          "kb_article", "ticket", "ticket_event", "ticket_article", "central_setting")
+          "notice_event", "kb_article", "ticket", "ticket_event", "ticket_article",
+          "central_setting")
 # Entities desks author: a row only a desk has was meant to reach the centre.
-UP = frozenset({"agent", "customer", "customer_phone", "contact", "incident", "ticket",
+UP = frozenset({"agent", "customer", "customer_phone", "contact", "incident", "notice",
+                "notice_event", "ticket",
                 "ticket_event", "ticket_article"})
 # The row a change of this one travels with (a phone with its customer).
 OWNER = {"customer_phone": "customer_id", "ticket_event": "ticket_id",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from agentdesk.cli_support import CliError, Common, Handler, Subparsers, load_config, open_desk
+from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
+                                   load_config, open_desk)
 
 
 
@@ -29,7 +30,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q = t_sub.add_parser("list", help="tickets, newest first")
     q.add_argument("--mine", action="store_true", help="only tickets I own")
     q.add_argument("--open", action="store_true", help="only open tickets")
-    q.add_argument("--limit", type=int, default=50)
+    limit_option(q, 50)
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
@@ -81,12 +82,19 @@ def _duban(args: argparse.Namespace) -> int:
     return 0
 
 
+def _asked(args: argparse.Namespace) -> dict[str, object]:
+    """What the agent asked for, for the audit row."""
+    if args.ticket_command == "show":
+        return {"ticket": args.ticket, "json": args.json}
+    return {"mine": args.mine, "open": args.open, "limit": args.limit, "json": args.json}
+
+
 def cmd_ticket(args: argparse.Namespace) -> int:
     if args.ticket_command in ("duban", "ack"):
         return _duban(args)
     import json
 
-    from agentdesk.core import agents, i18n
+    from agentdesk.core import agents, audit, i18n
     from agentdesk.customers import lookup
     from agentdesk.tickets import sla
     from agentdesk.tickets import service as tickets, workflow
@@ -117,6 +125,11 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 out = [tickets.as_json(session, t) for t in tickets.listing(
                     session, owner=config.agent_id if args.mine else None,
                     open_only=args.open, limit=args.limit)]
+            if args.ticket_command != "create":  # shown: audited before it is printed
+                audit.record(session, config.agent_id, f"ticket {args.ticket_command}",
+                             "ticket", [str(o["number"]) for o in out],
+                             entity_id=str(out[0]["id"]) if len(out) == 1 else "",
+                             detail=_asked(args))
     except (tickets.TicketError, workflow.WorkflowError) as exc:
         raise CliError(str(exc)) from None
     if args.json:

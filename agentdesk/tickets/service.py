@@ -65,6 +65,11 @@ def _agent_id(session: Session, code: str) -> str:
     return agent
 
 
+def agent_ref(session: Session, code: str) -> str:
+    """The id of the agent with this code on this desk (TicketError when unknown)."""
+    return _agent_id(session, code)
+
+
 def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
@@ -407,17 +412,20 @@ def duplicates(session: Session, category: str, customer_id: str | None) -> list
         same = unit == customer.unit and room == customer.room
         found.append(Duplicate("ticket", tid, number, "same_address" if same
                                else "same_building"))
+    from agentdesk.core import areas
+
+    address = {"district": customer.district, "street": customer.street,
+               "community": customer.community, "building": customer.building}
     for iid, title in conn.execute(text(
-            """SELECT id, title FROM incident WHERE status = 'open' AND category = :cat
-               AND district = :d AND (street = '' OR street = :s)
-               AND (community = '' OR community = :c)"""), {**place, "cat": category}):
+            f"""SELECT id, title FROM incident WHERE status = 'open' AND category = :cat
+               AND {areas.sql_covers("incident.areas")}"""), {**address, "cat": category}):
         found.append(Duplicate("incident", iid, title, "open_incident"))
     if taxonomy.load().category(category).business_type == "repair":
         for nid, title in conn.execute(text(
-                """SELECT id, title FROM notice WHERE utility = :u AND district = :d
-                   AND (street = '' OR street = :s) AND (community = '' OR community = :c)
-                   AND starts_at <= :now AND ends_at >= :now"""),
-                {**place, "u": customer.utility, "now": utc_text(now)}):
+                f"""SELECT id, title FROM notice WHERE utility = :u AND status = 'active'
+                   AND starts_at <= :now AND max(ends_at, coalesce(restore_by, '')) >= :now
+                   AND {areas.sql_covers("notice.areas")}"""),
+                {**address, "u": customer.utility, "now": utc_text(now)}):
             found.append(Duplicate("notice", nid, title, "notice_in_force"))
     return found
 

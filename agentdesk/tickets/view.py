@@ -88,7 +88,9 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     codes = dict(conn.execute(text("SELECT id, code FROM agent")).all())
     history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
                            codes.get(e.agent_id, ""), e.note, e.data)
-               for e in lists.events(session, ticket.id)]
+               # the agent reads time order; lists.events is the projection's order, which
+               # puts this desk's unsynced events after everything it pulled or was given
+               for e in sorted(lists.events(session, ticket.id), key=lambda e: e.at)]
     dues = {name: getattr(ticket, f"due_{name}") for name in clocks.CLOCKS}
     state = clocks.next_clock(ticket.status, dues, ticket.created_at, ticket.resolved_at,
                               now or clock.now(), reopened_at(session, ticket.id))

@@ -25,11 +25,9 @@ CERT_WINDOW, CERT_PASSES = 5, 4
 
 
 def root() -> Path:
-    import platformdirs
+    from agentdesk.core.private import data_dir
 
-    from agentdesk.core.config import APP_NAME
-
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "training"
+    return data_dir() / "training"
 
 
 def _slug(value: str) -> str:
@@ -82,8 +80,9 @@ def markdown(card: Scorecard) -> str:
 
 def save(card: Scorecard, folder: Path | None = None) -> tuple[Path, Path]:
     """Write the scorecard as JSON and Markdown; returns both paths."""
-    folder = folder or root()
-    folder.mkdir(parents=True, exist_ok=True)
+    from agentdesk.core import private
+
+    folder = private.folder(folder or root())  # 0700; a loose old one is tightened
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(card.wall_started))
     base = f"{stamp}-{_slug(card.scenario)}-{_slug(card.trainee)}"
     stem, n = base, 1
@@ -91,9 +90,10 @@ def save(card: Scorecard, folder: Path | None = None) -> tuple[Path, Path]:
         n += 1
         stem = f"{base}-{n}"
     json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
-    json_path.write_text(json.dumps(card.as_json(), ensure_ascii=False, indent=1),
-                         encoding="utf-8")
-    md_path.write_text(markdown(card), encoding="utf-8")
+    with private.open_write(json_path, encoding="utf-8") as out:
+        out.write(json.dumps(card.as_json(), ensure_ascii=False, indent=1))
+    with private.open_write(md_path, encoding="utf-8") as out:
+        out.write(markdown(card))
     return json_path, md_path
 
 

@@ -297,8 +297,9 @@ def parse(text: str, path: Path | str, known_articles: frozenset[str] | None = N
         if any(x.key == key for x in notices):
             raise r.fail(f"notice key {key!r} used twice", "notice", i, "key")
         kind = r.text_value(n, "kind", "notice", i, default="planned")
-        if kind not in ("planned", "unplanned"):
-            raise r.fail("kind must be planned or unplanned", "notice", i, "kind")
+        kind = "fault" if kind == "unplanned" else kind  # the word scenarios used first
+        if kind not in ("planned", "fault", "arrears"):
+            raise r.fail("kind must be planned, fault or arrears", "notice", i, "kind")
         n_utility = r.text_value(n, "utility", "notice", i, default=utility)
         if n_utility not in UTILITIES:
             raise r.fail(f"utility must be one of {', '.join(UTILITIES)}", "notice", i,

@@ -96,12 +96,12 @@ class TrainingRun:
 
     def prepare(self) -> Seeded:
         """Freeze the clock at the scenario's start and build the training database."""
-        from agentdesk.core import clock, store
+        from agentdesk.core import clock, private, store
 
         if self.db_path.exists():
             raise RuntimeError(f"{self.db_path}: a training database must be fresh")
         clock.freeze(self.scenario.start)
-        shutil.copyfile(_template(), self.db_path)
+        private.copy(_template(), self.db_path)  # 0600, as every desk database
         desk = store.open_desk(self.db_path)
         try:
             self.seeded = seed(desk, self.scenario, self.agent_code, self.agent_name)
@@ -222,11 +222,11 @@ def purge_stale(hours: float = 12) -> int:
 
 def training_config(config: Config, run: TrainingRun) -> Config:
     """The desk configuration for a session: the training database, no central store (a
-    training session is never synced), the trainee at the desk."""
+    training session is never synced), the trainee at the desk, as an agent."""
     from dataclasses import replace
 
     return replace(config, db=str(run.db_path), central_url="", agent_id=run.agent_code,
-                   agent_name=run.agent_name)
+                   agent_name=run.agent_name, role="agent")
 
 
 def _asked(line: Line, text: str) -> bool:
@@ -237,6 +237,7 @@ def seed(desk: Store, scenario: Scenario, agent_code: str, agent_name: str) -> S
     """Put the scenario's world into a training database."""
     from agentdesk.core import agents, clock, search_keys
     from agentdesk.tickets import service as tickets
+    from agentdesk.core import areas
     from agentdesk.core.models import Contact, Customer, CustomerPhone, Notice
 
     customers: dict[str, str] = {}
@@ -270,8 +271,9 @@ def seed(desk: Store, scenario: Scenario, agent_code: str, agent_name: str) -> S
         titles: dict[str, str] = {}
         for spec in scenario.notices:
             notice = Notice(utility=spec.utility, kind=spec.kind, cause=spec.cause,
-                            title=spec.title, district=spec.district, street=spec.street,
-                            community=spec.community, starts_at=spec.starts, ends_at=spec.ends,
+                            title=spec.title, areas=areas.dumps([areas.Area(
+                                spec.district, spec.street, spec.community)]),
+                            starts_at=spec.starts, ends_at=spec.ends,
                             created_at=min(spec.starts, scenario.start))
             session.add(notice)
             notices[spec.key], titles[spec.key] = notice.id, spec.title

@@ -31,7 +31,19 @@ def _banner(out: Text, symbol: str, text: str, style: str) -> None:
     out.append("\n")
 
 
-def card_text(card: Card | None) -> Text:
+def synced_ago(since: datetime, now: datetime) -> str:
+    """"12 分钟前同步" / "as of 3 h ago": how old a desk's notices are."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 120:
+        return t("card.notice.synced_min", n=minutes)
+    if minutes < 48 * 60:
+        return t("card.notice.synced_h", n=minutes // 60)
+    return t("card.notice.synced_d", n=minutes // (24 * 60))
+
+
+def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
+    """``stale_since``: the desk's last pull from the centre when it is old (its notices
+    may be out of date): each notice banner says how old."""
     if card is None:
         return Text(t("card.empty"), style="dim")
     from agentdesk.customers.phones import display
@@ -48,8 +60,18 @@ def card_text(card: Card | None) -> Text:
         _banner(out, "⏰", t("card.repeat.overdue"), "magenta")
     for notice in card.notices:
         state = t("card.notice.active" if notice.active else "card.notice.upcoming")
-        _banner(out, "⛔", f"{state}·{t('card.notice.' + notice.kind)} {notice.title} "
-                f"{_when(notice.starts_at)}–{_when(notice.ends_at)}", "blue")
+        line = (f"{state}·{t('card.notice.' + notice.kind)} {notice.title} "
+                f"{_when(notice.starts_at)}–{_when(notice.ends_at)}")
+        if notice.cause:
+            line += f" {t('card.notice.cause', cause=notice.cause)}"
+        if notice.restore_by:
+            line += f" {t('card.notice.restore_by', when=_when(notice.restore_by))}"
+        if stale_since is not None:
+            line += synced_ago(stale_since, clock.now())
+        _banner(out, "⛔", line, "blue")
+    for incident in card.incidents:
+        where = t("card.incident.where", address=incident.address) if incident.address else ""
+        _banner(out, "⚡", t("card.incident", title=incident.title, where=where), "red")
     out.append(card.name, style="bold")
     out.append(f"  {card.account_no}\n")
 
@@ -109,8 +131,8 @@ class CustomerCard(Static):
     CustomerCard { padding: 0 1; border: round $primary; height: auto; }
     """
 
-    def show(self, card: Card | None) -> None:
-        self.update(card_text(card))
+    def show(self, card: Card | None, stale_since: datetime | None = None) -> None:
+        self.update(card_text(card, stale_since))
 
     def show_unknown(self, number: str) -> None:
         self.update(unknown_caller_text(number))

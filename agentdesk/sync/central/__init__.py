@@ -58,12 +58,11 @@ from agentdesk.sync.central.connection import (
                                                LOCK_KEY,
                                                CentralError,
                                                CentralUnavailable,
-                                               safe_url,
 )
 from agentdesk.sync.central.rows import aware, refresh_keys, upsert
 from agentdesk.sync.central.schema import CENTRAL_TABLES, METADATA, SCHEMA_VERSION, T
 
 __all__ = ["CENTRAL_TABLES", "CONNECT_TIMEOUT_S", "LOCK_KEY", "METADATA", "OWNERSHIP_KINDS",
            "SCHEMA_VERSION", "BatchApply", "Central", "CentralError", "CentralUnavailable",
-           "Pulled", "PushResult", "T", "aware", "connect", "refresh_keys", "safe_url",
+           "Pulled", "PushResult", "T", "aware", "connect", "refresh_keys",
            "upsert"]

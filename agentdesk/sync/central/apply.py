@@ -147,6 +147,8 @@ class BatchApply:
                 row["customer_id"] = self.ids.canonical(row["customer_id"])
             upsert(conn, T[entity], [row])
             self.log(entity, row_id, op, cid)
+        elif entity in ("notice", "notice_event"):
+            self.notice(change)
         elif entity == "customer":
             self.customer(change)
         elif entity == "ticket":
@@ -167,6 +169,26 @@ class BatchApply:
                 self.log(entity, row_id, op, cid, payload)
         else:
             raise CentralError(f"unknown change entity {entity!r} (change {cid})")
+
+    # notices: a supervisor's only (the centre's agent table says who is one)
+    def notice(self, change: dict) -> None:
+        entity, payload = change["entity"], change["payload"]
+        row = codec.to_python(entity, payload)
+        agent = T["agent"]
+        role = self.conn.execute(sa.select(agent.c.role).where(
+            agent.c.id == row.get("agent_id"))).scalar() if row.get("agent_id") else None
+        if role != "supervisor":
+            self.refuse(change, f"{entity} by agent {row.get('agent_id') or '?'}: only a "
+                                f"supervisor publishes notices (role here: {role or 'none'})")
+            return
+        if entity == "notice":
+            upsert(self.conn, T["notice"], [row])
+        elif self.conn.execute(sa.select(T["notice_event"].c.id).where(
+                T["notice_event"].c.id == row["id"])).first() is None:
+            self.conn.execute(T["notice_event"].insert(), row)
+        else:
+            return
+        self.log(entity, change["row_id"], change["op"], change["change_id"])
 
     def refuse(self, change: dict, reason: str) -> None:
         """A change the centre will not apply (not the desk's to make): set aside with

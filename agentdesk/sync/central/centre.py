@@ -17,6 +17,7 @@ from agentdesk.sync.central.schema import (
     get_meta,
     set_meta,
     upgrade_1_to_2,
+    upgrade_5_to_6,
 )
 from agentdesk.sync.central.seeds import SeedStorage
 
@@ -71,6 +72,11 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="5"))
                 version = "5"
+            if version == "5":  # notices over several areas, their events
+                upgrade_5_to_6(conn)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="6"))
+                version = "6"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "

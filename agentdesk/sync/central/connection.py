@@ -26,6 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 
+from agentdesk.core import redact
+from agentdesk.core.i18n import t
 from agentdesk.core.store import StoreError
 from agentdesk.sync import codec
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 # "error ignored terminating <Pipeline>" would print a second, raw one on stderr.
 logging.getLogger("psycopg").addHandler(logging.NullHandler())
 logging.getLogger("psycopg").propagate = False
+redact.guard_logging()  # no log line of any library shows a password
 
 LOCK_KEY = 0x61676473796E63  # "agdsync": the change-log order lock, taken at commit
 SETTING_LOCK_KEY = LOCK_KEY + 1  # two loads of one setting: one compares, then the other
@@ -138,18 +141,17 @@ class Watchdog:
                 pass
 
 
-def safe_url(url: str) -> str:
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a URL we cannot parse: cut short, password hidden
-        return re.sub(r"^((?:[\w+.-]+://)?[^:/@]*:).*@", r"\1***@", url)[:80]
-
-
 def _engine_url(url: str) -> sa.URL:
+    shown = redact.shown_url(url)
+    if not redact.read_alike(url):
+        if redact.at_in_userinfo(url):  # drivers read "a:b@c@host" as host "c@host"
+            raise CentralError(t("central.url.at_sign", url=shown), "url")
+        raise CentralError(f"central store URL {shown!r} is not a URL like "
+                           "postgresql://user@host/db or sqlite:///path", "url")
     try:
         parsed = sa.make_url(url)
-    except Exception:  # noqa: BLE001
-        raise CentralError(f"central store URL {safe_url(url)!r} is not a URL like "
+    except Exception:  # noqa: BLE001 - its text may quote the URL: ours never does
+        raise CentralError(f"central store URL {shown!r} is not a URL like "
                            "postgresql://user@host/db or sqlite:///path", "url") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
@@ -159,7 +161,7 @@ def _engine_url(url: str) -> sa.URL:
             raise CentralError("a SQLite central store needs a file: sqlite:///path/central.db",
                                "url")
         return parsed
-    raise CentralError(f"central store {safe_url(url)}: only postgresql:// and sqlite:/// "
+    raise CentralError(f"central store {shown}: only postgresql:// and sqlite:/// "
                        "are supported", "url")
 
 
@@ -169,9 +171,8 @@ class CentralBase:
 
     def __init__(self, url: str, pool_size: int = 5) -> None:
         self.url = url
-        self.shown = safe_url(url)
+        self.shown = redact.shown_url(url)
         engine_url = _engine_url(url)
-        self._password = engine_url.password
         self.dialect = engine_url.get_backend_name()
         if self.dialect == "postgresql":
             self.engine = sa.create_engine(
@@ -188,6 +189,12 @@ class CentralBase:
             if not path.parent.is_dir():
                 raise CentralUnavailable(f"central store {self.shown}: folder {path.parent} "
                                          "not found (unreachable?)")
+            from agentdesk.core import private
+
+            try:
+                private.create(path)  # the centre's data too: 0600 before SQLite makes it
+            except OSError:
+                pass  # SQLite says why when it opens it
             self.engine = self._sqlite_engine(engine_url, immediate=True)
             self.read_engine = self._sqlite_engine(engine_url, immediate=False)
 
@@ -234,9 +241,9 @@ class CentralBase:
     # --- errors -------------------------------------------------------------------
 
     def explain(self, exc: BaseException) -> CentralError:
-        message = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        if self._password:  # drivers do not quote it; should one ever, it stays hidden
-            message = [line.replace(self._password, "***") for line in message]
+        # Drivers do not quote the password; should one ever (or the URL), it is hidden.
+        message = redact.redact(str(getattr(exc, "orig", None) or exc), self.url
+                                ).strip().splitlines()
         first = message[0] if message else type(exc).__name__
         lowered = " ".join(message).lower()
         for pattern, kind, label, advice in REFUSED:

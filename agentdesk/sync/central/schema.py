@@ -4,14 +4,16 @@ step from schema 1 to 2; reading and writing ``central_meta``."""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
-                  "kb_article", "ticket", "ticket_event", "ticket_article", "central_setting",
-                  "audit_log")
+                  "notice_event", "kb_article", "ticket", "ticket_event", "ticket_article",
+                  "central_setting", "audit_log")
 
 
 def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
@@ -147,6 +149,67 @@ def upgrade_1_to_2(conn: sa.Connection) -> None:
             conn.execute(sa.text(f"ALTER TABLE ticket ADD COLUMN {name} {kind}"))
     conn.execute(sa.text(m0006.BACKFILL))
     conn.execute(sa.text(m0006.BACKFILL_REOPENED))
+
+
+def upgrade_5_to_6(conn: sa.Connection) -> None:
+    """Schema 5 -> 6: notices over several areas (desk migration 0010 does the same):
+    the new columns added, district/street/community moved into ``areas`` and dropped,
+    unplanned called fault, a publish event for each notice (notice_event is created
+    with the other tables)."""
+    have = {c["name"] for c in sa.inspect(conn).get_columns("notice")}
+    notice = T["notice"]
+    for name in ("areas", "restore_by", "status", "revision", "agent_id", "note",
+                 "updated_at"):
+        if name not in have:
+            column = notice.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            default = {"areas": "'[]'", "status": "'active'", "revision": "1",
+                       "note": "''"}.get(name)
+            conn.execute(sa.text(f"ALTER TABLE notice ADD COLUMN {name} {kind}"
+                                 + (f" NOT NULL DEFAULT {default}" if default else "")))
+    if "district" in have:
+        rows = conn.execute(sa.text("SELECT id, district, street, community FROM notice"))
+        for nid, district, street, community in rows.all():
+            conn.execute(sa.text("UPDATE notice SET areas = :a WHERE id = :i"), {
+                "i": nid, "a": json.dumps([[district or "", street or "", community or "",
+                                            ""]], ensure_ascii=False)})
+        for name in ("district", "street", "community"):
+            conn.execute(sa.text(f"ALTER TABLE notice DROP COLUMN {name}"))
+    conn.execute(sa.text("UPDATE notice SET kind = 'fault' WHERE kind = 'unplanned'"))
+    conn.execute(sa.text("UPDATE notice SET updated_at = created_at WHERE updated_at IS NULL"))
+    conn.execute(sa.text(
+        "INSERT INTO notice_event (id, notice_id, at, agent_id, kind, revision, data) "
+        "SELECT id, id, created_at, NULL, 'publish', 1, '{}' FROM notice n WHERE NOT EXISTS "
+        "(SELECT 1 FROM notice_event e WHERE e.id = n.id)"))
+    _incident_areas(conn)
+
+
+def _add_columns(conn: sa.Connection, table: str, names: tuple[str, ...],
+                 defaults: dict[str, str]) -> None:
+    have = {c["name"] for c in sa.inspect(conn).get_columns(table)}
+    for name in names:
+        if name not in have:
+            kind = T[table].c[name].type.compile(dialect=conn.dialect)
+            default = defaults.get(name)
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"
+                                 + (f" NOT NULL DEFAULT {default}" if default else "")))
+
+
+def _incident_areas(conn: sa.Connection) -> None:
+    """Incidents' district/street/community into ``areas``, their new columns; a call's
+    incident (desk migration 0010 does the same)."""
+    _add_columns(conn, "incident", ("areas", "address", "cause", "opened_by", "closed_by",
+                                    "ticket_id"),
+                 {"areas": "'[]'", "address": "''", "cause": "''"})
+    _add_columns(conn, "contact", ("incident_id",), {})
+    if "district" in {c["name"] for c in sa.inspect(conn).get_columns("incident")}:
+        rows = conn.execute(sa.text("SELECT id, district, street, community FROM incident"))
+        for iid, district, street, community in rows.all():
+            conn.execute(sa.text("UPDATE incident SET areas = :a WHERE id = :i"), {
+                "i": iid, "a": json.dumps([[district or "", street or "", community or "",
+                                            ""]], ensure_ascii=False)})
+        for name in ("district", "street", "community"):
+            conn.execute(sa.text(f"ALTER TABLE incident DROP COLUMN {name}"))
 
 
 def get_meta(conn: sa.Connection, key: str) -> str | None:
