@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help="run a benchmark and print a table")
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
-                                    "outreach"))
+                                    "outreach", "watch"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database; "
@@ -73,6 +73,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _bench_run(args: argparse.Namespace) -> int:
     if args.name == "sync":
         return _bench("sync").main()
+    if args.name == "watch":
+        return _bench("watch").main(runs=args.runs)
     if args.name == "monitor":
         return _bench("monitor").main(runs=args.runs)
     if args.name == "queue":

@@ -173,7 +173,11 @@ def test_a_notice_reaches_another_desk_and_its_withdrawal_too(centre, tmp_path: 
     from agentdesk.sync import engine
     from tests.sync_helpers import centre_rows, new_desk, seed_customers
 
+    from agentdesk.sync import load
+
     ids = seed_customers(centre, n=3)
+    # the centre's own agent table makes the supervisor (a desk's say-so grants nothing)
+    load.agent_role(centre, SUP[0], "supervisor", SUP[1])
     sup, other = new_desk(tmp_path / "sup.db"), new_desk(tmp_path / "b.db")
     quiet = {"hook": lambda name: None}
     for d in (sup, other):

@@ -245,7 +245,10 @@ def test_two_desks_building_one_notice_converge_and_results_merge(centre, tmp_pa
     from agentdesk.sync.verify import verify
     from tests.sync_helpers import centre_rows, desk_rows, new_desk
 
+    from agentdesk.sync import load
+
     ids = _centre_people(centre)
+    load.agent_role(centre, SUP[0], "supervisor", SUP[1])  # the centre's say, not a desk's
     a, b = new_desk(tmp_path / "a.db"), new_desk(tmp_path / "b.db")
     quiet = {"hook": lambda name: None}
     for d in (a, b):

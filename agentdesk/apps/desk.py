@@ -324,9 +324,10 @@ class AgentDesk(App):
 
     def on_alerts_raised(self, message: AlertsRaised) -> None:
         for alert in message.alerts:
-            self.notify(t(f"queue.alert.{alert.kind}", number=alert.number,
-                          clock=t("sla." + alert.clock)),
-                        severity="error" if alert.kind == "escalation" else "warning",
+            said = t("duban.reason." + alert.clock) if alert.kind == "duban" \
+                else t("sla." + alert.clock)
+            self.notify(t(f"queue.alert.{alert.kind}", number=alert.number, clock=said),
+                        severity="warning" if alert.kind == "warning" else "error",
                         markup=False)
 
     # --- the call --------------------------------------------------------------------------

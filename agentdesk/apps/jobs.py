@@ -1,5 +1,6 @@
 """The desk's background jobs, owned by the app whatever screen is open: the escalation
-scan every 30 seconds (and when the data changes) and the scheduled sync with the centre.
+scan every 30 seconds (and when the data changes; left to the centre's watch while it
+runs) and the scheduled sync with the centre.
 
 Each job runs in a thread worker and arms its next run only when a run has ended, so a
 job never overlaps itself; asking for a run while one is under way runs it once more
@@ -182,6 +183,8 @@ class DeskJobs:
         self.scan = Repeating(app, "escalation-scan", SCAN_EVERY_S, self._scan)
         self.sync: SyncJob | None = None
         self._backlog = True  # the first scan: clocks that ran out while the desk was closed
+        self._received = 0  # the last centre change whose alerts the owner was told of
+        self._told: set[str] = set()  # alert event ids told (a desk's own come back)
 
     def start(self) -> None:
         self.scan.start()
@@ -223,15 +226,27 @@ class DeskJobs:
                 at=clock.now())))
 
     def _scan(self) -> None:
-        """In a worker: warnings and escalations of my tickets, each fired once. The first
-        scan after opening is quiet: what breached while the desk was closed is escalated
-        without a burst of notifications."""
+        """In a worker: warnings and escalations of my tickets, each fired once, unless
+        the centre's watch fires them (a desk that syncs, the watch's heartbeat recent);
+        then the owner is told of those the sync brought, and of a supervisor's 督办. The
+        first scan after opening is quiet: what breached while the desk was closed is
+        escalated without a burst of notifications."""
+        from agentdesk.tickets import escalation
+
         store = self.app.store
         if store is None or store.readonly:
             return
-        with store.session() as session:
-            alerts = escalation_scan(session, clock.now(), owner=self.app.agent_code)
+        me, now = self.app.agent_code, clock.now()
         quiet, self._backlog = self._backlog, False
+        with store.session() as session:
+            watched = bool(self.app.options.config.central_url) and escalation.watched(
+                session, now)
+            alerts = [] if watched else escalation_scan(session, now, owner=me)
+            news, self._received = escalation.received(session, me,
+                                                       None if quiet else self._received)
+        self._told.update(a.event_id for a in alerts)
+        alerts += [a for a in news if a.event_id not in self._told]
+        self._told.update(a.event_id for a in news)
         if alerts and not quiet:
             self.app.post_message(AlertsRaised(alerts))
 

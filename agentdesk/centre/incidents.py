@@ -123,6 +123,7 @@ def open_incident(session: Session, agent: tuple[str, str, str], now: datetime, 
 def link_ticket(session: Session, incident_ref: str, ticket_ref: str, agent_code: str
                 ) -> None:
     """The ticket is about this incident (an event: who linked it, when)."""
+    from agentdesk.core import agents
     from agentdesk.tickets import service as tickets
 
     incident = get(session, incident_ref)
@@ -131,7 +132,8 @@ def link_ticket(session: Session, incident_ref: str, ticket_ref: str, agent_code
     try:
         ticket = tickets.get(session, ticket_ref)
         tickets.append_event(session, ticket, "incident_link",
-                             tickets.agent_ref(session, agent_code), incident_id=incident.id)
+                             agents.ensure(session, agent_code, agent_code).id,
+                             incident_id=incident.id)
     except tickets.TicketError as exc:
         raise IncidentError(str(exc)) from None
 

@@ -840,6 +840,86 @@ CATALOG: dict[str, dict[str, str]] = {
     "guard.kb_too_big": {"zh": "文件太大（{size} 字节，最多 {limit} 字节）",
                          "en": "file too big ({size} bytes, at most {limit})"},
     "guard.line": {"zh": "第 {line} 行：{problem}", "en": "line {line}: {problem}"},
+    # --- issue 16 item 5: the centre's watch, manual 督办 and its acknowledgement ---------
+    "watch.holding": {"zh": "督办监控已启动（{holder}），每次扫描全部在办工单",
+                      "en": "watch running ({holder}): every pass scans every open ticket"},
+    "watch.waiting": {"zh": "另一个督办监控正在运行（{holder}），本进程等待接替",
+                      "en": "another watch runs ({holder}); this one waits to take over"},
+    "watch.busy": {"zh": "另一个督办监控正在运行（{holder}），本次不扫描",
+                   "en": "another watch runs ({holder}); no pass this time"},
+    "watch.pass": {"zh": "扫描在办工单 {open} 张，应预警/督办 {owed} 条，本次新发 {fired} 条，"
+                         "用时 {ms} 毫秒",
+                   "en": "pass: {open} open tickets, {owed} alerts owed, {fired} fired now, "
+                         "{ms} ms"},
+    "watch.lost": {"zh": "督办监控的租约已被另一个进程（{holder}）接管，本进程停止写入并等待",
+                   "en": "the watch lease is {holder}'s now: this one stops writing and "
+                         "waits"},
+    "watch.offline": {"zh": "{error}；{every} 秒后重试", "en": "{error}; trying again in "
+                                                           "{every} s"},
+    "watch.err.timing": {"zh": "--every 须为正数，--lease 须大于 --every 的两倍"
+                               "（现为 {every} 与 {lease}）",
+                         "en": "--every must be positive and --lease more than twice "
+                               "--every (now {every} and {lease})"},
+    "central.agent.role": {"zh": "中心已将坐席 {code} 的角色设为 {role}，各坐席下次同步生效",
+                           "en": "agent {code} is {role} at the centre now; desks learn it "
+                                 "at their next sync"},
+    "duban.reason.safety": {"zh": "安全隐患", "en": "safety hazard"},
+    "duban.reason.media": {"zh": "媒体关注", "en": "media attention"},
+    "duban.reason.group": {"zh": "群体投诉", "en": "group complaint"},
+    "duban.reason.chase": {"zh": "多次催办", "en": "repeated chase-ups"},
+    "duban.err.agent": {"zh": "未知坐席 {code}", "en": "unknown agent {code}"},
+    "duban.err.note_empty": {"zh": "签收须填写处理情况", "en": "the note is empty: say what "
+                                                              "was done"},
+    "duban.err.note_long": {"zh": "说明过长（{n} 字，最多 {most} 字）",
+                            "en": "the note is too long ({n} characters, at most {most})"},
+    "duban.err.role": {"zh": "只有班长（supervisor）可以督办（本坐席角色：{role}）",
+                       "en": "only a supervisor raises a 督办 (this desk's role: {role})"},
+    "duban.err.reason": {"zh": "督办原因须为 {reasons} 之一，而不是 {reason}",
+                         "en": "the reason must be one of {reasons}, not {reason}"},
+    "duban.err.closed": {"zh": "工单 {number} 已{status}，只能督办在办工单",
+                         "en": "ticket {number} is {status}: only an open ticket is pressed"},
+    "duban.err.owner": {"zh": "工单 {number} 不归你处理：督办由责任人签收",
+                        "en": "ticket {number} is another agent's: its owner acknowledges "
+                              "the 督办"},
+    "duban.err.none": {"zh": "工单 {number} 没有待签收的督办",
+                       "en": "ticket {number} has no 督办 waiting for an answer"},
+    "event.duban": {"zh": "人工督办", "en": "督办 raised"},
+    "event.duban_ack": {"zh": "督办签收", "en": "督办 acknowledged"},
+    "queue.alert.duban": {"zh": "工单 {number} 被督办：{clock}，请签收",
+                          "en": "Ticket {number}: 督办 ({clock}); acknowledge it"},
+    "detail.key.ack": {"zh": "签收督办", "en": "Acknowledge"},
+    "detail.ask.ack": {"zh": "工单 {number} 签收督办：已做了什么？",
+                       "en": "Ticket {number}: acknowledge the 督办, what was done?"},
+    "detail.ask.ack.hint": {"zh": "处理情况（必填），回车确认", "en": "What was done "
+                                                                 "(required), Enter"},
+    "detail.done.ack": {"zh": "工单 {number} 的督办已签收", "en": "Ticket {number}: 督办 "
+                                                              "acknowledged"},
+    "detail.key.duban": {"zh": "督办", "en": "Press (督办)"},
+    "detail.duban.title": {"zh": "督办原因（1-4）", "en": "Why press the owner? (1-4)"},
+    "detail.ask.duban": {"zh": "督办工单 {number}（{reason}）：说明", "en": "Press ticket "
+                         "{number} ({reason}): a note"},
+    "detail.done.duban": {"zh": "已督办工单 {number}", "en": "Ticket {number} pressed (督办)"},
+    "detail.duban_waiting": {"zh": "督办待签收 {n} 条（k 签收）",
+                             "en": "{n} 督办 waiting (k acknowledges)"},
+    "ticket.cli.duban": {"zh": "已督办工单 {number}（{reason}），责任人下次同步后收到",
+                         "en": "ticket {number} pressed ({reason}); its owner sees it after "
+                               "the next sync"},
+    "ticket.cli.ack": {"zh": "工单 {number} 的督办已签收", "en": "ticket {number}: 督办 "
+                                                            "acknowledged"},
+    "monitor.duban": {"zh": "督办 {n} 条：待签收 {raised}，已签收 {acknowledged}，"
+                            "超时未签收 {overdue}",
+                      "en": "督办 {n}: waiting {raised}, acknowledged {acknowledged}, "
+                            "overdue {overdue}"},
+    "monitor.col.duban_why": {"zh": "督办事由", "en": "Why"},
+    "monitor.col.duban_raised": {"zh": "督办人/时间", "en": "Raised"},
+    "monitor.col.duban_state": {"zh": "签收", "en": "Answer"},
+    "monitor.duban.state.raised": {"zh": "待签收", "en": "waiting"},
+    "monitor.duban.state.acknowledged": {"zh": "已签收", "en": "acknowledged"},
+    "monitor.duban.state.overdue": {"zh": "超时未签收", "en": "overdue"},
+    "monitor.duban.kind.escalation": {"zh": "超时督办", "en": "breach"},
+    "monitor.duban.kind.duban": {"zh": "人工督办", "en": "manual"},
+    "monitor.duban.by_scan": {"zh": "系统", "en": "system"},
+    # --- end of issue 16 item 5 ------------------------------------------------------------
 }
 
 

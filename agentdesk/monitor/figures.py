@@ -15,6 +15,10 @@ Definitions (the wallboard, the CSV report and the tests use these):
   clock is paused; *ok*: anything else, including tickets with no running clock.
 * **Breach list (督办)**: open, unpaused tickets whose running clock is past its deadline,
   most overdue first, with the owner and whether a desk already recorded the escalation.
+* **督办 list**: every 督办 of the open tickets (the SLA scan's at a breach, a
+  supervisor's with a reason), raised / acknowledged / overdue with who and when
+  (:mod:`agentdesk.monitor.duban`): overdue when the owner has not acknowledged it
+  within half an hour (:data:`agentdesk.tickets.duban.ACK_WITHIN`).
 * **Met** times of a clock: first response when the ticket first leaves 受理, arrival when it
   first reaches 到场 (or 回单 straight away), resolution at ``resolved_at``, call-back at the
   回访 event (the first of each). The ticket row carries them (``responded_at``,
@@ -42,12 +46,13 @@ Definitions (the wallboard, the CSV report and the tests use these):
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from agentdesk.core import clock
 from agentdesk.monitor.db import Source, connection
+from agentdesk.monitor.duban import DubanRow, duban_rows
 
 # The figures by job, named here too: callers read every figure as figures.<name>.
 from agentdesk.monitor.periods import (  # noqa: F401
@@ -80,6 +85,8 @@ class Wallboard:
     trend: Trend
     seconds: float = 0.0  # how long the figures took
     outreach: OutreachCounts = OutreachCounts(0, 0, 0)
+    dubans: list[DubanRow] = field(default_factory=list)
+    duban_counts: dict[str, int] = field(default_factory=dict)  # by state
 
 
 # --- everything at once ------------------------------------------------------------------
@@ -173,8 +180,11 @@ def now_part(conn: sqlite3.Connection, now: datetime) -> dict[str, object]:
     for row in levels:
         states[row[5]] += 1
     shift_rows, shift_count = off_shift(conn)
-    return dict(states=states, breaches=breach_rows(conn, levels, agents_by_id(conn), now),
+    agents = agents_by_id(conn)
+    dubans, duban_counts = duban_rows(conn, now, agents)
+    return dict(states=states, breaches=breach_rows(conn, levels, agents, now),
                 breach_count=states["breached"], off_shift=shift_rows,
                 off_shift_count=shift_count, events=events(conn, now),
                 agents=agent_rows(conn, now, levels), trend=trend(conn, now),
-                outreach=outreach_counts(conn, now))
+                outreach=outreach_counts(conn, now),
+                dubans=dubans, duban_counts=duban_counts)

@@ -70,12 +70,7 @@ class OutreachCounts:
 _NONE = "~"  # sorts after every timestamp text: "no such clock"
 
 
-def _us(column: str) -> str:
-    """SQL for a stored instant as whole microseconds: exact integer arithmetic, so 80 %
-    of a clock is 80 % here exactly as in :func:`agentdesk.tickets.clocks.clock_state`."""
-    return (f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 "
-            f"+ CAST(substr({column}, 21, 6) AS INTEGER))")
-
+_us = clocks.sql_us  # whole microseconds: 80 % here is 80 % as in clocks.clock_state
 _OPEN_SQL = clocks.sql_list(clocks.OPEN)
 _NEXT_DUE = f"""
 WITH o AS (

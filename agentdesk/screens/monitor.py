@@ -107,6 +107,10 @@ class MonitorScreen(Screen):
                                          markup=False)
                             yield self._table("breaches", ("number", "owner", "clock",
                                                            "overdue", "escalated"))
+                            yield Static("", id="duban-caption", classes="caption",
+                                         markup=False)
+                            yield self._table("duban", ("number", "owner", "duban_why",
+                                                        "duban_raised", "duban_state"))
                         with Vertical(classes="half"):
                             yield Static("", id="outreach-caption", classes="caption",
                                          markup=False)
@@ -263,6 +267,7 @@ class MonitorScreen(Screen):
         self.query_one("#outreach-caption", Static).update(Text(t(
             "monitor.outreach", due=calls.due, done=calls.done, late=calls.breached),
             style="bold red" if calls.breached else ""))
+        self._draw_dubans(board)
         self._fill("events", [
             (Text(t("monitor.kind." + e.kind)), Text(shown(e.title)), num(e.calls),
              Text(shown(e.area)),
@@ -308,6 +313,31 @@ class MonitorScreen(Screen):
         self._fill("hot-repeat", [(Text(display(number)), Text(shown(name)), num(n))
                                   for number, name, n in hot.repeat_callers])
         self._draw_kpis(board.kpis, periods, period_names)
+
+    def _draw_dubans(self, board: Wallboard) -> None:
+        counts = board.duban_counts
+        total = sum(counts.values())
+        self.query_one("#duban-caption", Static).update(Text(
+            t("monitor.duban", n=total, **{s: counts.get(s, 0) for s in
+                                           ("raised", "acknowledged", "overdue")})
+            + self._more(total, len(board.dubans))))
+
+        def when(value: datetime) -> str:
+            return clock.local(value).strftime("%m-%d %H:%M")
+
+        rows = []
+        for r in board.dubans:
+            why = t("duban.reason." + r.why) if r.kind == "duban" else t("sla." + r.why)
+            by = r.raised_by if r.kind == "duban" else t("monitor.duban.by_scan")
+            state = Text(t("monitor.duban.state." + r.state),
+                         style={"overdue": "bold red", "raised": "bold dark_orange"}.get(
+                             r.state, "green"))
+            if r.acked_at is not None:
+                state.append(f" {r.acked_by} {when(r.acked_at)}")
+            rows.append((Text(r.number), Text(f"{r.owner_name}({r.owner_code})"),
+                         Text(f"{t('monitor.duban.kind.' + r.kind)}·{why}"),
+                         Text(f"{by} {when(r.raised_at)}"), state))
+        self._fill("duban", rows)
 
     @staticmethod
     def _more(total: int, shown: int) -> str:

@@ -1,5 +1,6 @@
 """One ticket, opened from the queue: its deadlines and history, and a key for each
-workflow step (派单 → 到场 → 回单 → 回访 → 归档, notes, pause, hand-over).
+workflow step (派单 → 到场 → 回单 → 回访 → 归档, notes, pause, hand-over, and 签收 of a
+督办 waiting for the owner's answer; on a supervisor's desk, 督办 with a reason).
 
 Only the steps the workflow allows from the ticket's status are offered (the footer hides
 the others; :func:`agentdesk.tickets.view.allowed_steps` says which). The ticket is read by
@@ -91,6 +92,39 @@ class Satisfaction(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class Reason(ModalScreen[str | None]):
+    """督办: why the supervisor presses the owner, by digit or arrow keys."""
+
+    DEFAULT_CSS = """
+    Reason { align: center middle; }
+    Reason > Vertical { width: 50; height: auto; border: thick $accent;
+                        background: $surface; padding: 1 2; }
+    Reason OptionList { height: auto; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "ticket.dup.cancel"),
+                *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 5))]
+
+    def compose(self) -> ComposeResult:
+        from agentdesk.tickets.duban import REASONS
+
+        with Vertical():
+            yield Static(Text(t("detail.duban.title"), style="bold"))
+            yield OptionList(*(Option(Text(f"{n}  {t('duban.reason.' + code)}"), id=code)
+                               for n, code in enumerate(REASONS, 1)))
+
+    def action_pick(self, index: int) -> None:
+        from agentdesk.tickets.duban import REASONS
+
+        self.dismiss(REASONS[index])
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 def _when(value: str | None) -> str:
     return value[5:16].replace("T", " ") if value else "—"
 
@@ -115,6 +149,8 @@ class TicketDetail(ModalScreen[bool]):
         Binding("p", "step('pause')", "detail.key.pause"),
         Binding("h", "step('hand_over')", "detail.key.hand_over"),
         Binding("n", "step('note')", "detail.key.note"),
+        Binding("k", "step('ack')", "detail.key.ack"),
+        Binding("u", "step('duban')", "detail.key.duban"),
         Binding("escape", "close", "detail.key.close"),
     ]
 
@@ -159,6 +195,8 @@ class TicketDetail(ModalScreen[bool]):
         head.append(f"  {t('status.' + data['status'])}", "bold")
         if data["paused"]:
             head.append(f"  ‖ {t('queue.paused')}", "dim")
+        if found.unanswered:
+            head.append(f"  {t('detail.duban_waiting', n=found.unanswered)}", "bold red")
         head.append("\n")
         head.append(f"{t('queue.col.caller')}: ", "dim")
         head.append(shown(data["caller"] or "—"))
@@ -185,6 +223,8 @@ class TicketDetail(ModalScreen[bool]):
                 lines.append(f" → {t('status.' + line.to_status)}")
             if line.agent:
                 lines.append(f"  {line.agent}", "dim")
+            if line.kind == "duban" and extra.get("reason"):
+                lines.append(f" {t('duban.reason.' + str(extra['reason']))}")
             note = line.note or extra.get("department") or extra.get("satisfaction")
             if note:
                 lines.append("  ")
@@ -200,7 +240,15 @@ class TicketDetail(ModalScreen[bool]):
             return True
         if self.ticket is None:
             return False
+        if parameters[0] == "duban":  # a supervisor's desk, an open ticket
+            from agentdesk.tickets import clocks
+
+            return self._role() == "supervisor" and self.ticket["status"] in clocks.OPEN
         return str(parameters[0]) in self.steps  # a paused ticket's pause key resumes
+
+    def _role(self) -> str:
+        options = getattr(self.app, "options", None)
+        return getattr(getattr(options, "config", None), "role", "agent")
 
     def action_step(self, step: str) -> None:
         if self.ticket is None:
@@ -216,6 +264,17 @@ class TicketDetail(ModalScreen[bool]):
             self._ask(step, t("detail.ask.result", number=number), t("detail.ask.optional"))
         elif step == "note":
             self._ask(step, t("detail.ask.note", number=number), t("detail.ask.note.hint"))
+        elif step == "ack":
+            self._ask(step, t("detail.ask.ack", number=number), t("detail.ask.ack.hint"))
+        elif step == "duban":
+            def reason_given(reason: str | None) -> None:
+                if reason:
+                    self.app.push_screen(
+                        Ask(t("detail.ask.duban", number=number,
+                              reason=t("duban.reason." + reason)), t("detail.ask.optional")),
+                        lambda note: note is not None and self._run(step, note, reason))
+
+            self.app.push_screen(Reason(), reason_given)
         elif step == "pause" and not self.ticket["paused"]:
             self._ask(step, t("detail.ask.pause", number=number), t("detail.ask.reason"))
         elif step == "pause":
@@ -240,7 +299,7 @@ class TicketDetail(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="detail-step")
     def _run(self, step: str, value: str, reason: str = "") -> None:
-        from agentdesk.tickets import service as tickets, workflow
+        from agentdesk.tickets import duban, service as tickets, workflow
         from agentdesk.tickets.view import STEP_STATUS
 
         me, ref = self.app.agent_code, self.ticket_id
@@ -260,7 +319,11 @@ class TicketDetail(ModalScreen[bool]):
                     tickets.hand_over(session, ref, me, value, reason)
                 elif step == "note":
                     tickets.add_note(session, ref, me, value)
-        except (tickets.TicketError, workflow.WorkflowError) as exc:
+                elif step == "ack":
+                    duban.acknowledge(session, ref, me, value)
+                elif step == "duban":
+                    duban.raise_duban(session, ref, me, self._role(), reason, value)
+        except (tickets.TicketError, workflow.WorkflowError, duban.DubanError) as exc:
             self.app.call_from_thread(self._message, str(exc), True)
             return
         self.app.call_from_thread(self._done, step)

@@ -1,5 +1,5 @@
-"""``agentdesk central init|load`` and ``agentdesk sync``: registered by agentdesk/cli.py
-(PLUGINS). Only the standard library is imported at load time."""
+"""``agentdesk central init|load|seed|watch|agent`` and ``agentdesk sync``: registered
+by agentdesk/cli.py (PLUGINS). Only the standard library is imported at load time."""
 
 from __future__ import annotations
 
@@ -53,6 +53,25 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
                                       "as one file; run nightly)")
     q.add_argument("--central", metavar="URL")
     common(q, True)
+    q = c_sub.add_parser("watch", help="the centre's escalation service: 80 %% warnings and "
+                                       "督办 of every open ticket, once (one watch at a time; "
+                                       "a second one waits)")
+    q.add_argument("--central", metavar="URL")
+    q.add_argument("--once", action="store_true",
+                   help="one pass, then exit (cron); exits at once if another watch runs")
+    q.add_argument("--every", type=float, default=30.0, metavar="SECONDS",
+                   help="seconds between passes (default 30)")
+    q.add_argument("--lease", type=float, default=90.0, metavar="SECONDS",
+                   help="a watch silent this long is taken over (default 90; more than "
+                        "twice --every)")
+    common(q, True)
+    q = c_sub.add_parser("agent", help="an agent's role at the centre (supervisors raise 督办 "
+                                       "and publish notices; a desk's config grants nothing)")
+    q.add_argument("code", help="the agent's 工号")
+    q.add_argument("--role", required=True, choices=("agent", "supervisor", "trainer"))
+    q.add_argument("--name", default="", help="the name (for an agent the centre has not met)")
+    q.add_argument("--central", metavar="URL")
+    common(q, True)
 
     p = sub.add_parser("sync", help="push this desk's changes and pull the centre's")
     p.add_argument("--once", action="store_true", help="one sync, then exit (else repeat "
@@ -80,7 +99,7 @@ def cmd_central(args: argparse.Namespace) -> int:
     from agentdesk.core.redact import redact
     from agentdesk.sync.central import CentralError
 
-    url = _url(args, load_config(args))
+    url = _url(args, load_config(args, set_lang=True))  # the watch's lines: the catalog's
     try:
         return _central(args, url)
     except CentralError as exc:
@@ -105,6 +124,10 @@ def _central(args: argparse.Namespace, url: str) -> int:
         centre.check()
         if args.central_command == "seed":
             return _seed(centre)
+        if args.central_command == "watch":
+            return _watch(centre, args)
+        if args.central_command == "agent":
+            return _agent(centre, args)
         from agentdesk.sync import load
 
         if args.what == "sla":  # a broken file: SlaError "FILE, line N: ...", nothing stored
@@ -128,6 +151,33 @@ def _central(args: argparse.Namespace, url: str) -> int:
         return 1 if report.errors else 0
     finally:
         centre.dispose()
+
+
+def _watch(centre: Central, args: argparse.Namespace) -> int:
+    """Until stopped (SIGTERM, Ctrl+C): the lease is let go on the way out."""
+    import signal
+    import threading
+
+    from agentdesk.cli_support import CliError
+    from agentdesk.core import i18n
+    from agentdesk.sync.central.watch import Watch
+
+    if args.every <= 0 or args.lease <= 2 * args.every:
+        raise CliError(i18n.t("watch.err.timing", every=args.every, lease=args.lease))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    watch = Watch(centre, every=args.every, lease_s=args.lease)
+    return watch.serve(stop, once=args.once, say=lambda line: print(line, flush=True))
+
+
+def _agent(centre: Central, args: argparse.Namespace) -> int:
+    from agentdesk.core import i18n
+    from agentdesk.sync import load
+
+    load.agent_role(centre, args.code, args.role, args.name)
+    print(i18n.t("central.agent.role", code=i18n.visible(args.code), role=args.role))
+    return 0
 
 
 def _seed(centre: Central) -> int:

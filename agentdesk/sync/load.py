@@ -112,3 +112,19 @@ def sla_policy(central: Central, path: Path | str) -> SlaLoad:
     text = sla.read_text(path)
     sla.load_policy(central_text=text, central_source=str(path))
     return SlaLoad(str(path), central.put_setting(sla.CENTRAL_SETTING, text))
+
+
+def agent_role(central: Central, code: str, role: str, name: str = "") -> None:
+    """Set an agent's role at the centre (the role the centre checks: a 督办 or a notice
+    from a desk whose agent is not a supervisor here is refused). An agent the centre has
+    not met yet is added under the id every desk gives that 工号; desks pull the role."""
+    from agentdesk.core import agents
+
+    agent = T["agent"]
+    with central.reading() as conn:
+        row = conn.execute(sa.select(agent).where(agent.c.code == code)).mappings().first()
+    if row is None:
+        row = {"id": agents.agent_id(code), "code": code, "name": name or code,
+               "team": "", "on_shift": True, "created_at": clock.now()}
+    central.upsert_rows("agent", [{**row, "role": role,
+                                   **({"name": name} if name else {})}])

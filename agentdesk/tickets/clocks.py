@@ -73,11 +73,17 @@ class ClockState:
         return level(self.used)
 
 
-def clock_state(name: str, start: datetime, due: datetime, now: datetime) -> ClockState:
+def used_share(start: datetime, due: datetime, now: datetime) -> float:
+    """The share of a clock used by ``now`` (0.8 = 80 %)."""
     span = (due - start).total_seconds()
-    elapsed = (now - start).total_seconds()
-    used = elapsed / span if span > 0 else (1.0 if now >= due else 0.0)
-    return ClockState(name, due, used, (due - now).total_seconds(), start)
+    if span > 0:
+        return (now - start).total_seconds() / span
+    return 1.0 if now >= due else 0.0
+
+
+def clock_state(name: str, start: datetime, due: datetime, now: datetime) -> ClockState:
+    return ClockState(name, due, used_share(start, due, now), (due - now).total_seconds(),
+                      start)
 
 
 def clock_start(name: str, created_at: datetime, resolved_at: datetime | None,
@@ -162,6 +168,16 @@ def sql_clock_start(clock: str, created: str, resolved: str, reopened: str) -> s
     """:func:`clock_start` over SQL expressions."""
     return (f"CASE WHEN {clock} IN ({sql_list(FROM_RESOLUTION)}) AND {resolved} IS NOT NULL "
             f"THEN {resolved} ELSE coalesce({reopened}, {created}) END")
+
+
+def sql_us(column: str, dialect: str = "sqlite") -> str:
+    """SQL for a stored instant as whole microseconds since 1970: exact integer
+    arithmetic, so 80 % of a clock in SQL is 80 % as in :func:`clock_state`. SQLite keeps
+    instants as fixed-width UTC text; PostgreSQL (the centre) as timestamptz."""
+    if dialect == "postgresql":
+        return f"(extract(epoch from {column}) * 1000000)::bigint"
+    return (f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 "
+            f"+ CAST(substr({column}, 21, 6) AS INTEGER))")
 
 
 def sql_warn(now_us: str, due_us: str, start_us: str) -> str:

@@ -66,11 +66,6 @@ def _agent_id(session: Session, code: str) -> str:
     return agent
 
 
-def agent_ref(session: Session, code: str) -> str:
-    """The id of the agent with this code on this desk (TicketError when unknown)."""
-    return _agent_id(session, code)
-
-
 def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
@@ -115,17 +110,21 @@ def _number(session: Session, now: datetime) -> str:
 
 
 def append_event(session: Session, ticket: Ticket, kind: str, agent_id: str | None, *,
-                 to_status: str = "", note: str = "", **data: object) -> None:
-    """Append one event and apply it to the row: the only way a ticket changes."""
+                 to_status: str = "", note: str = "", event_id: str | None = None,
+                 **data: object) -> None:
+    """Append one event and apply it to the row: the only way a ticket changes.
+    ``event_id``: an id made from what the event is (an alert's), else a new one."""
     from agentdesk.core import clock
-    from agentdesk.tickets import workflow
+    from agentdesk.core.ids import new_id
     from agentdesk.core.models import TicketEvent
+    from agentdesk.tickets import workflow
 
     now = clock.now()
     state = {k: getattr(ticket, k) for k in workflow.FIELDS if hasattr(ticket, k)}
     state["status"] = ticket.status
     new = workflow.apply(state, kind, to_status, dict(data), now)
-    session.add(TicketEvent(ticket_id=ticket.id, at=now, agent_id=agent_id, kind=kind,
+    session.add(TicketEvent(id=event_id or new_id(), ticket_id=ticket.id, at=now,
+                            agent_id=agent_id, kind=kind,
                             from_status=ticket.status if to_status else "",
                             to_status=to_status, note=note, data=workflow.encode(data)))
     for key, value in new.items():

@@ -21,13 +21,13 @@ if TYPE_CHECKING:
 # The steps that move a ticket, and the status each moves it to.
 STEP_STATUS = {"dispatch": "dispatched", "on_site": "on_site", "resolve": "resolved",
                "call_back": "called_back", "archive": "archived"}
-STEPS = (*STEP_STATUS, "pause", "hand_over", "note")
+STEPS = (*STEP_STATUS, "pause", "hand_over", "note", "ack")
 
 
-def allowed_steps(status: str, paused: bool) -> frozenset[str]:
+def allowed_steps(status: str, paused: bool, unanswered: int = 0) -> frozenset[str]:
     """The steps offered in ``status``: the workflow's next statuses; pause where the
     clocks may stop (and always on a paused ticket: the same step resumes); hand-over
-    while the ticket can still move; a note always."""
+    while the ticket can still move; a note always; 签收 while a 督办 waits for it."""
     nexts = workflow.TRANSITIONS.get(status, ())
     steps = {step for step, target in STEP_STATUS.items() if target in nexts}
     if status in clocks.UNRESOLVED or paused:
@@ -35,6 +35,8 @@ def allowed_steps(status: str, paused: bool) -> frozenset[str]:
     if nexts:
         steps.add("hand_over")
     steps.add("note")
+    if unanswered:
+        steps.add("ack")
     return frozenset(steps)
 
 
@@ -54,6 +56,7 @@ class TicketView:
     history: list[HistoryLine]
     clock: clocks.ClockState | None  # the running clock that falls due first
     steps: frozenset[str]
+    unanswered: int = 0  # 督办 its owner has not acknowledged yet
 
 
 def reopened_at(session: Session, ticket_id: str) -> datetime | None:
@@ -73,7 +76,7 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     from sqlalchemy import text
 
     from agentdesk.core import clock
-    from agentdesk.tickets import lists, service
+    from agentdesk.tickets import duban, lists, service
 
     ticket = service.get(session, ticket_ref)
     data = service.as_json(session, ticket)
@@ -91,4 +94,6 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     dues = {name: getattr(ticket, f"due_{name}") for name in clocks.CLOCKS}
     state = clocks.next_clock(ticket.status, dues, ticket.created_at, ticket.resolved_at,
                               now or clock.now(), reopened_at(session, ticket.id))
-    return TicketView(data, history, state, allowed_steps(ticket.status, paused))
+    waiting = len(duban.unanswered(session, ticket.id))
+    return TicketView(data, history, state, allowed_steps(ticket.status, paused, waiting),
+                      waiting)

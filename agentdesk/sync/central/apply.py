@@ -3,7 +3,9 @@ and the **ownership decisions**: a claim or hand-over names the owner it expects
 replace; if the ticket's owner is no longer that one, the event is kept (history is
 append-only) and followed by a ``conflict`` event restoring the winner, and a
 ``conflict`` change tells the losing desk. A customer field edit overwrites in receipt
-order; the overwritten value goes to the audit log."""
+order; the overwritten value goes to the audit log. A 督办 (``duban`` event) by an agent
+the centre's own agent table does not call a supervisor is refused: set aside in
+``quarantine`` with the reason, and the desk is told."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from agentdesk.sync.central.rows import aware, refresh_keys, upsert
 from agentdesk.sync.central.schema import T
 
 OWNERSHIP_KINDS = ("claim", "handover")
+SUPERVISOR_KINDS = ("duban",)  # ticket events the centre takes from supervisors only
 
 
 @dataclass
@@ -143,7 +146,8 @@ class BatchApply:
             taken = conn.execute(sa.select(T["agent"].c.id).where(
                 sa.or_(T["agent"].c.id == row["id"], T["agent"].c.code == row["code"]))).first()
             if taken is None:
-                conn.execute(T["agent"].insert(), row)
+                # a desk's say-so grants no role here: `agentdesk central agent` does
+                conn.execute(T["agent"].insert(), {**row, "role": "agent"})
                 self.log(entity, row_id, op, cid)
         elif entity in ("contact", "incident"):
             row = codec.to_python(entity, payload)
@@ -281,6 +285,14 @@ class BatchApply:
         ev = codec.to_python("ticket_event", change["payload"])
         if ev["id"] in self.known_events:
             return  # the same event again (another change id, e.g. a re-enqueue)
+        if ev["kind"] in SUPERVISOR_KINDS:  # a supervisor's only: the centre's agent table says
+            agent = T["agent"]
+            role = self.conn.execute(sa.select(agent.c.role).where(
+                agent.c.id == ev["agent_id"])).scalar() if ev["agent_id"] else None
+            if role != "supervisor":
+                self.refuse(change, f"{ev['kind']} by agent {ev['agent_id'] or '?'}: only a "
+                                    f"supervisor raises a 督办 (role here: {role or 'none'})")
+                return
         self.known_events.add(ev["id"])
         self.new_events.append(ev)
         self.log("ticket_event", ev["id"], "insert", change["change_id"])

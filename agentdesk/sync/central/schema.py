@@ -115,6 +115,16 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.current_timestamp()))
+    # The escalation watch's lease (:mod:`.watch`): one row per watched job, held by one
+    # watch at a time until ``expires_at`` (the database's clock); created on demand too.
+    tables["watch_lease"] = sa.Table(
+        "watch_lease", md,
+        sa.Column("name", sa.String(40), primary_key=True),
+        sa.Column("holder", sa.String(200), nullable=False),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False))
+    # the watch reads the open tickets every pass: not a scan of every ticket ever made
+    sa.Index("ix_ticket_status", tables["ticket"].c.status)
     tables["central_meta"] = sa.Table(
         "central_meta", md,
         sa.Column("key", sa.String(64), primary_key=True),
