@@ -120,3 +120,13 @@ def test_a_masked_url_keeps_the_words_after_it() -> None:
     url = f"postgresql://u@h:1/db?password={S}"
     assert redact(f"central store {url}: unreachable", url) == \
         "central store postgresql://u@h:1/db?password=***: unreachable"
+
+
+@pytest.mark.parametrize("password", ["0000#0", "ab?cd", "x#y?z"])
+def test_an_unencoded_hash_or_question_mark_in_the_password_masks_everything(password
+                                                                             ) -> None:
+    """Hypothesis found it: ``postgresql://u:0000#0@h/db`` read the password as a host
+    and a fragment, and the error text kept it."""
+    url = f"postgresql://agentdesk:{password}@127.0.0.1:5432/centre"
+    assert shown_url(url) == "postgresql://***"
+    assert password not in redact(f"failed: {url} ({password})", url)

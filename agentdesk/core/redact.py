@@ -160,6 +160,9 @@ def guard_logging() -> None:
 def _split(rest: str) -> tuple[str | None, str, str | None, str | None] | None:
     """(userinfo, host and path, query, fragment) of what follows ``scheme://``; None
     when it cannot be read with certainty."""
+    start = re.split(r"[?#]", rest, maxsplit=1)
+    if len(start) == 2 and "@" in start[1] and "@" not in start[0]:
+        return None  # an unencoded # or ? in the password: where it ends is a guess
     rest, hashmark, fragment = rest.partition("#")
     before, question, query = rest.partition("?")
     userinfo = None
