@@ -211,3 +211,53 @@ async def test_saved_deadlines_are_the_ones_computed_at_save_and_shown(desk) -> 
         assert made["deadlines"]["first_response"].startswith("2026-11-25T09:51")
         shown = visible_text(app)
         assert "09:51" in shown and "09:45" not in shown
+
+
+async def _open_detail(app, pilot, desk):  # noqa: ANN001, ANN202
+    from agentdesk.core.models import Agent
+    from agentdesk.screens.ticket_detail import TicketDetail
+    from agentdesk.tickets import service as tickets
+
+    with desk.session() as s:
+        s.add(Agent(code="A1002", name="李娜"))
+        ticket_id = tickets.get(s, "GD2026112500001").id
+    await wait_ready(pilot)
+    detail = TicketDetail(ticket_id)
+    app.push_screen(detail)
+    assert await wait_until(pilot, lambda: detail.ticket is not None)
+    await settle(pilot)
+    return detail
+
+
+async def test_dispatch_without_department_is_refused_in_the_dialog(desk) -> None:
+    app = desk_app(desk, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        detail = await _open_detail(app, pilot, desk)
+        await pilot.press("d")
+        await settle(pilot)
+        dialog = app.screen
+        await pilot.press("space", "enter")  # nothing but a blank
+        await settle(pilot)
+        assert app.screen is dialog and "department is empty" in visible_text(app)
+        await pilot.press(*"crew1", "enter")
+        assert await wait_until(pilot, lambda: app.screen is detail)
+        await settle(pilot)
+        assert detail.ticket["department"] == "crew1"
+
+
+async def test_hand_over_without_reason_keeps_the_agent_typed(desk) -> None:
+    app = desk_app(desk, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        detail = await _open_detail(app, pilot, desk)
+        await pilot.press("h")
+        await settle(pilot)
+        dialog = app.screen
+        await pilot.press(*"A1002", "enter", "enter")  # no reason
+        await settle(pilot)
+        assert app.screen is dialog and "reason is empty" in visible_text(app)
+        assert dialog.query_one("#to", Input).value == "A1002"
+        assert dialog.focused is dialog.query_one("#reason", Input)
+        await pilot.press(*"off shift", "enter")
+        assert await wait_until(pilot, lambda: app.screen is detail)
+        await settle(pilot)
+        assert detail.ticket["owner"] == "A1002"
