@@ -76,7 +76,7 @@ async def test_answer_is_dropped_when_the_card_changes_within_a_call(desk) -> No
         assert "power-invoice" in visible_text(app)  # shown with the description
         await pilot.press("f2")
         await settle(pilot)
-        app.screen.show_customer(app.call.callers[0].customer_id if False else _id(desk))
+        app.screen.show_customer(_id(desk))  # the agent picks another customer
         await wait_until(pilot, lambda: app.screen.card is not None
                          and app.screen.card.account_no == "3100000002")
         await pilot.press("ctrl+n")
@@ -102,9 +102,23 @@ async def test_answer_goes_on_one_draft_only(desk) -> None:
         await pilot.press("ctrl+n")  # the unknown caller: a ticket under the number
         await settle(pilot)
         assert app.current_mode == "ticket"
-        await pilot.press(*"tsjy", "enter")  # 投诉建议? any category; then the gate
+        form = app.screen
+        assert "power-invoice" in visible_text(app)  # shown under the description
+        await pilot.press("b", "g", "enter")
         await settle(pilot)
-        assert "power-invoice" in visible_text(app)
+        form.query_one("#description", TextArea).insert("路面冒水")
+        form.query_one("#location", Input).value = "花园路口"
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: form.created)
+        first = form.created["id"]
+        await settle(pilot)
+        assert app.call.answer is None and "power-invoice" not in visible_text(app)
+        form.query_one("#description", TextArea).text = "又一处冒水"
+        await pilot.press("ctrl+s")  # a second ticket on the same call: not answered again
+        assert await wait_until(pilot, lambda: form.created["id"] != first)
+        second = form.created["id"]
+    assert len(_notes(desk, first)) == 1 and "power-invoice" in _notes(desk, first)[0]
+    assert _notes(desk, second) == []
 
 
 async def test_quality_gate_before_duplicate_offer(desk) -> None:
@@ -261,3 +275,37 @@ async def test_hand_over_without_reason_keeps_the_agent_typed(desk) -> None:
         assert await wait_until(pilot, lambda: app.screen is detail)
         await settle(pilot)
         assert detail.ticket["owner"] == "A1002"
+
+
+async def test_preview_is_refreshed_when_the_form_comes_back(desk) -> None:
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _ring(app, pilot, B_NUMBER)
+        await wait_until(pilot, lambda: app.screen.card is not None)
+        await pilot.press("ctrl+n", "b", "g", "enter")
+        await settle(pilot)
+        assert "09:45" in visible_text(app)
+        clock.freeze("2026-11-25T09:40:00+08:00")
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert "09:55" in visible_text(app) and "09:45" not in visible_text(app)
+
+
+def test_the_answer_follows_the_caller_of_the_form() -> None:
+    from agentdesk.kb.answers import KbAnswer
+    from agentdesk.screens.state import CallContext, answer_for, with_card
+
+    class Card:  # the one field with_card reads
+        def __init__(self, customer_id: str) -> None:
+            self.customer_id = customer_id
+
+    answer = KbAnswer("a", "t", "x")
+    before = CallContext(serial=1, answer=answer)  # taken before any caller was chosen
+    bound = with_card(before, Card("c1"))
+    assert answer_for(bound, "c1") is answer and answer_for(bound, None) is None
+    assert with_card(bound, Card("c1")).answer is answer  # the same caller again
+    assert with_card(bound, Card("c2")).answer is None  # another caller: dropped
+    assert with_card(bound, None).answer is None  # the calling number: another draft
