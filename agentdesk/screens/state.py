@@ -4,7 +4,8 @@ ticket sends up to the app.
 
 The app owns one :class:`CallContext` and replaces it as a whole when a call rings, so
 nothing of the last caller (their card, a pending answer, the last ticket) leaks into the
-next call; within a call, screens update it with :func:`dataclasses.replace`. It lives
+next call; within a call, screens update it with :func:`dataclasses.replace` (and :func:`with_card`
+when the ticket form's caller changes: a KB answer belongs to one caller and one draft). It lives
 here, not in ``apps``, because screens sit below the app shells and may not import them.
 """
 

@@ -2,10 +2,13 @@
 
 From the customer card, Ctrl+N opens this form for the caller: the category box takes
 pinyin initials (bg), Chinese (爆管) or a code; Enter picks the first match and shows the
-priority and every deadline at once; the description is typed; Ctrl+S runs the quality
-gate and the duplicate check (an open ticket at the same building, an open incident, an
-outage notice in force is offered first: one key links to it) and saves. The creating
-agent is the first responder and owner.
+priority and every deadline at once (refreshed while the form is open; the ones stored are
+computed at save and shown then); the description is typed; Ctrl+S runs the quality gate,
+then the duplicate check (an open ticket at the same building, an open incident, an outage
+notice in force is offered first: Ctrl+L links to it) and saves. The creating agent is the
+first responder and owner. An unknown caller's ticket is kept under the calling number (its
+contact); a KB answer taken for this caller is shown under the description and goes on
+this draft's ticket only.
 """
 
 from __future__ import annotations
@@ -174,7 +177,8 @@ class TicketScreen(DeskScreen):
     def on_screen_resume(self) -> None:
         call = self.desk.call
         if call.card is None and call.caller is not None:
-            self._load_caller(call.serial, call.caller.customer_id)  # F4 right after a pop
+            # F4 right after a pop: the form is for the one customer with the number
+            self._load_caller(call.serial, call.caller.customer_id, self.desk.agent_code)
         self._show_call()
         box = self.query_one("#category", Input)
         self._fill_categories(box.value if self.category is None else "")
@@ -219,7 +223,7 @@ class TicketScreen(DeskScreen):
             box.update(out)
 
     @work(thread=True, exclusive=True, group="caller")
-    def _load_caller(self, serial: int, customer_id: str) -> None:
+    def _load_caller(self, serial: int, customer_id: str, agent_code: str) -> None:
         from agentdesk.customers import lookup
 
         store = self.store
@@ -228,7 +232,7 @@ class TicketScreen(DeskScreen):
         with store.session() as session:
             card = lookup.card(session, customer_id)
             if card is not None and not store.readonly:
-                lookup.audit_read(session, self.desk.agent_code, customer_id)
+                lookup.audit_read(session, agent_code, customer_id)
         self.app.call_from_thread(self._caller_loaded, serial, card)
 
     def _caller_loaded(self, serial: int, card: Card | None) -> None:
