@@ -222,7 +222,7 @@ async def test_outage_answer_in_the_ticket_carries_the_notice(desk) -> None:
         app.screen.query_one("#description", TextArea).insert("小区停水，问几点来水")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await pilot.press("n")  # the notice is offered first: a ticket all the same
+        await pilot.press("ctrl+n")  # the notice is offered first: a ticket all the same
         assert await wait_until(pilot, lambda: app.screen.created)
         ticket_id = app.screen.created["id"]
     with desk.session() as s:

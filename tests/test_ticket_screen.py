@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import text
-from textual.widgets import TextArea
+from textual.widgets import Input, TextArea
 
 from agentdesk.kb.answers import KbAnswer
 from tests.conftest import MARKUP_NAME, settle, visible_text, wait_ready, wait_until
@@ -72,7 +72,7 @@ async def test_duplicate_is_offered_and_linked_with_one_key(desk) -> None:
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "可能重复" in visible_text(app))
         assert "GD2026112500001" in visible_text(app)
-        await pilot.press("enter")  # link to it: no new dispatch
+        await pilot.press("ctrl+l")  # link to it: no new dispatch
         await wait_until(pilot, lambda: app.screen.created)
         assert app.screen.created["number"] == "GD2026112500001"
     with desk.session() as s:
@@ -129,13 +129,17 @@ async def test_hand_over_from_the_form(desk) -> None:
         await settle(pilot)
         await pilot.press(*"Z404", "enter", *"jiaoban", "enter")  # unknown agent: refused
         await wait_until(pilot, lambda: "unknown agent" in visible_text(app))
-        assert "unknown agent" in visible_text(app)
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        await pilot.press(*"A1002", "enter", *"jiaoban", "enter")
-        await wait_until(pilot, lambda: app.screen.created["owner"] == "A1002")
-        assert app.screen.created["owner"] == "A1002"
-        assert app.screen.created["first_responder"] == "A1001"
+        dialog = app.screen  # the refusal is shown in the dialog, which keeps the text
+        assert "unknown agent" in dialog.refused
+        assert dialog.query_one("#reason", Input).value == "jiaoban"
+        dialog.query_one("#to", Input).value = "A1002"
+        dialog.query_one("#reason", Input).focus()
+        form = app.screen_stack[-2]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: form.created["owner"] == "A1002")
+        assert app.screen is form
+        assert form.created["owner"] == "A1002"
+        assert form.created["first_responder"] == "A1001"
     with desk.session() as s:
         row = s.connection().execute(text(
             "SELECT note, data FROM ticket_event WHERE kind = 'handover'")).one()

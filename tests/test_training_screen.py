@@ -171,7 +171,7 @@ async def test_training_never_touches_the_desk_database(desk_file: Path,
         await _say(pilot, f"您好，工号{AGENT}。")
         await _ticket(pilot, ("t", "s", "q", "s"), "家里没水", saved=False)  # 停水缺水: the notice offered
         await wait_until(pilot, lambda: "龙子湖街道管网改造" in visible_text(app))
-        await pilot.press("enter")  # tell the caller about the notice: no repair opened
+        await pilot.press("ctrl+l")  # tell the caller about the notice: no repair opened
         await settle(pilot)
         card = await _finish(pilot)
         await pilot.press("enter")

@@ -396,11 +396,13 @@ class AgentDesk(App):
 
     def on_ticket_saved(self, message: TicketSaved) -> None:
         summary = message.summary
+        # The pending answer belonged to the draft just saved (whatever became of it).
+        if message.serial == self.call.serial:  # another call rang meanwhile: not its ticket
+            self.call = replace(self.call, answer=None, answer_for=None)
         if summary is None:
             return  # the caller was told about a notice: nothing was saved
-        if message.serial == self.call.serial:  # another call rang meanwhile: not its ticket
-            self.call = replace(self.call, answer=None,
-                                ticket=SavedTicket(summary["id"], summary["number"]))
+        if message.serial == self.call.serial:
+            self.call = replace(self.call, ticket=SavedTicket(summary["id"], summary["number"]))
         self.data_version += 1  # queue and card show the new ticket
 
     # --- the frame -------------------------------------------------------------------------

@@ -185,9 +185,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "ticket.dup.ticket": {"zh": "工单", "en": "ticket"},
     "ticket.dup.incident": {"zh": "事件", "en": "incident"},
     "ticket.dup.notice": {"zh": "公告", "en": "notice"},
-    "ticket.dup.keys": {"zh": "回车：关联第一项（不重复派单）  N：仍然新建  Esc：返回",
-                        "en": "Enter: link to the first (no new dispatch)  N: new ticket "
-                              "anyway  Esc: back"},
+    "ticket.dup.keys": {"zh": "Ctrl+L：关联第一项（不重复派单）  Ctrl+N：仍然新建  "
+                              "Esc：返回（此时输入的文字仍进入工单）",
+                        "en": "Ctrl+L: link to the first (no new dispatch)  Ctrl+N: new "
+                              "ticket anyway  Esc: back (what you type still goes into the form)"},
     "ticket.answer_pending": {"zh": "将随工单记入知识库答复：{article}",
                               "en": "The knowledge-base answer {article} will be recorded with it"},
     "ticket.key.handover": {"zh": "转交", "en": "Hand over"},
@@ -801,8 +802,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "outreach.err.agent": {"zh": "未知坐席 {code}", "en": "unknown agent {code}"},
     "outreach.err.retry": {"zh": "再拨间隔须为 1 到 {most} 分钟",
                            "en": "call again in 1 to {most} minutes"},
-    "outreach.err.long": {"zh": "备注过长（{length} 字，最多 {most}）",
-                          "en": "note too long ({length} characters, at most {most})"},
     "outreach.ticket.text": {
         "zh": "主动服务回访：{title}（{window}，{cause}）。用户{reason}，需要帮助：{note}",
         "en": "Outreach call: {title} ({window}, {cause}). Customer {reason} needs help: "
@@ -920,6 +919,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "monitor.duban.kind.duban": {"zh": "人工督办", "en": "manual"},
     "monitor.duban.by_scan": {"zh": "系统", "en": "system"},
     # --- end of issue 16 item 5 ------------------------------------------------------------
+    # --- the ticket form: unknown callers, deadlines at save (issue 19, branch shift) ---
+    "ticket.for_number": {"zh": "来电号码：{number}（未查到客户，工单记在此号码下）",
+                          "en": "Caller: {number} (no customer found; the ticket is kept "
+                                "under this number)"},
+    "ticket.sla.saved": {"zh": "已保存的时限（按保存时刻计算）",
+                         "en": "Deadlines as saved (counted from the moment of saving)"},
+    "ticket.saved.due": {"zh": "首次响应时限 {when}", "en": "first response due {when}"},
 }
 
 

@@ -205,7 +205,10 @@ class KbScreen(SearchScreen):
             self.notify(t("kb.no_answer"), severity="warning", markup=False)
             return
         call = self.desk.call
-        self.desk.call = replace(call, answer=answer)  # for this call's ticket
+        # For the draft of the caller the form is for (None: the calling number, or the
+        # caller chosen next on this call); dropped when the form's caller changes.
+        self.desk.call = replace(call, answer=answer,
+                                 answer_for=call.card.customer_id if call.card else None)
         from agentdesk.kb.answers import is_outage
 
         notices = [n for n in call.card.notices if n.active] if call.card else []

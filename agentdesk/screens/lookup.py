@@ -3,7 +3,6 @@ When a call is on record (the app's call context says so) the ringing number pop
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -50,6 +49,7 @@ class LookupScreen(SearchScreen):
         self._card_seq = 0
         self.matches: list[Match] = []
         self.card: Card | None = None
+        self.unknown_call = 0  # the serial of the call whose unknown-caller card is up
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -80,9 +80,16 @@ class LookupScreen(SearchScreen):
             self.pop(call.number, call.callers)
 
     def action_new_ticket(self) -> None:
+        from agentdesk.screens.state import with_card
+
+        call = self.desk.call
         if self.card is not None:
-            self.desk.call = replace(self.desk.call, card=self.card)
-            self.app.switch_mode("ticket")
+            self.desk.call = with_card(call, self.card)
+        elif self.unknown_call and self.unknown_call == call.serial:
+            self.desk.call = with_card(call, None)  # the ticket is under the calling number
+        else:
+            return
+        self.app.switch_mode("ticket")
 
     def action_link_incident(self) -> None:
         """One key from the popped card: this call is about the open incident over the
@@ -126,6 +133,7 @@ class LookupScreen(SearchScreen):
         self._popped = number
         self._card_seq += 1
         self.card = None  # the last caller's card goes now, not when the next one loads
+        self.unknown_call = 0
         self.query_one("#card", CustomerCard).show(None)
         shown = display(number)
         self._last_query = shown  # the box's own debounced search would only repeat it
@@ -175,6 +183,7 @@ class LookupScreen(SearchScreen):
             number, self._popped = self._popped, None
             if not found:
                 self.card = None
+                self.unknown_call = self._popped_call
                 self.query_one("#card", CustomerCard).show_unknown(number)
             table.focus()
         status = self.query_one("#status", Static)
@@ -225,4 +234,5 @@ class LookupScreen(SearchScreen):
         if seq != self._card_seq:
             return  # a newer card load or pop came since: this one is stale
         self.card = card
+        self.unknown_call = 0
         self.query_one("#card", CustomerCard).show(card, self.desk.notices_stale_since)

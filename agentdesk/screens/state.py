@@ -4,13 +4,14 @@ ticket sends up to the app.
 
 The app owns one :class:`CallContext` and replaces it as a whole when a call rings, so
 nothing of the last caller (their card, a pending answer, the last ticket) leaks into the
-next call; within a call, screens update it with :func:`dataclasses.replace`. It lives
+next call; within a call, screens update it with :func:`dataclasses.replace` (and :func:`with_card`
+when the ticket form's caller changes: a KB answer belongs to one caller and one draft). It lives
 here, not in ``apps``, because screens sit below the app shells and may not import them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -42,8 +43,24 @@ class CallContext:
     caller: Match | None = None  # the one customer with the ringing number
     callers: tuple[Match, ...] = ()  # every customer with it (shown by the pop)
     card: Card | None = None  # the customer the ticket form is for (Ctrl+N on a card)
-    answer: KbAnswer | None = None  # taken from the knowledge base, for the next ticket
+    answer: KbAnswer | None = None  # taken from the knowledge base, for this caller's draft
+    answer_for: str | None = None  # the customer it was taken for (None: the calling number)
     ticket: SavedTicket | None = None  # the ticket saved last on this call
+
+
+def with_card(call: CallContext, card: Card | None) -> CallContext:
+    """The ticket form is now for ``card`` (None: the calling number). An answer taken for
+    another caller is dropped; one taken before any caller was chosen now belongs to it."""
+    owner = card.customer_id if card is not None else None
+    answer = call.answer
+    if answer is not None and call.answer_for is not None and call.answer_for != owner:
+        answer = None
+    return replace(call, card=card, answer=answer, answer_for=owner if answer else None)
+
+
+def answer_for(call: CallContext, customer_id: str | None) -> KbAnswer | None:
+    """The pending answer if it was taken for this caller's draft, else None."""
+    return call.answer if call.answer is not None and call.answer_for == customer_id else None
 
 
 class DeskApp(Protocol):

@@ -2,14 +2,18 @@
 
 From the customer card, Ctrl+N opens this form for the caller: the category box takes
 pinyin initials (bg), Chinese (爆管) or a code; Enter picks the first match and shows the
-priority and every deadline at once; the description is typed; Ctrl+S runs the quality
-gate and the duplicate check (an open ticket at the same building, an open incident, an
-outage notice in force is offered first: one key links to it) and saves. The creating
-agent is the first responder and owner.
+priority and every deadline at once (refreshed while the form is open; the ones stored are
+computed at save and shown then); the description is typed; Ctrl+S runs the quality gate,
+then the duplicate check (an open ticket at the same building, an open incident, an outage
+notice in force is offered first: Ctrl+L links to it) and saves. The creating agent is the
+first responder and owner. An unknown caller's ticket is kept under the calling number (its
+contact); a KB answer taken for this caller is shown under the description and goes on
+this draft's ticket only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +30,9 @@ from agentdesk.core import clock
 from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
+from agentdesk.screens.dialogs import FormDialog
 from agentdesk.screens.i18n_bindings import localize
-from agentdesk.screens.state import TicketSaved
+from agentdesk.screens.state import TicketSaved, answer_for, with_card
 from agentdesk.widgets.inputs import DataArea, DataInput
 
 if TYPE_CHECKING:
@@ -44,7 +49,9 @@ def _when(value: datetime | None) -> str:
 
 
 class DuplicateChoice(ModalScreen[str]):
-    """Offer what already covers this report: Enter links to it, N opens a new ticket."""
+    """Offer what already covers this report: Ctrl+L links to it, Ctrl+N opens a new ticket
+    anyway, Esc goes back. It opens while the agent may still be typing: no key that can be
+    typed chooses anything, and what is typed goes on into the form (``typed``)."""
 
     DEFAULT_CSS = """
     DuplicateChoice { align: center middle; }
@@ -52,15 +59,23 @@ class DuplicateChoice(ModalScreen[str]):
                                  background: $surface; padding: 1 2; }
     """
     BINDINGS = [
-        Binding("enter", "choose('link')", "ticket.dup.link"),
-        Binding("n", "choose('new')", "ticket.dup.new"),
+        Binding("ctrl+l", "choose('link')", "ticket.dup.link"),
+        Binding("ctrl+n", "choose('new')", "ticket.dup.new"),
         Binding("escape", "choose('cancel')", "ticket.dup.cancel"),
     ]
 
-    def __init__(self, found: list[Duplicate]) -> None:
+    def __init__(self, found: list[Duplicate],
+                 typed: Callable[[events.Key], None] | None = None) -> None:
         super().__init__()
         localize(self)
         self.found = found
+        self.typed = typed
+
+    def on_key(self, event: events.Key) -> None:
+        if self.typed is not None and (event.is_printable or event.key in ("enter", "backspace")):
+            event.stop()
+            event.prevent_default()
+            self.typed(event)
 
     def compose(self) -> ComposeResult:
         body = Text(t("ticket.dup.title") + "\n\n", style="bold")
@@ -76,18 +91,19 @@ class DuplicateChoice(ModalScreen[str]):
         self.dismiss(choice)
 
 
-class HandOver(ModalScreen["tuple[str, str] | None"]):
-    """To whom and why: ownership changes only this way, never silently."""
+class HandOver(FormDialog):
+    """To whom and why: ownership changes only this way, never silently. ``act`` gets
+    (agent code, reason); a refusal is shown here with both kept (see FormDialog)."""
 
     DEFAULT_CSS = """
     HandOver { align: center middle; }
     HandOver > Vertical { width: 70; height: auto; border: thick $accent;
                           background: $surface; padding: 1 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "ticket.dup.cancel")]
 
-    def __init__(self, number: str) -> None:
-        super().__init__()
+    def __init__(self, number: str,
+                 act: Callable[[tuple[str, str], FormDialog], None]) -> None:
+        super().__init__(act)
         localize(self)
         self.number = number
 
@@ -96,18 +112,16 @@ class HandOver(ModalScreen["tuple[str, str] | None"]):
             yield Static(Text(t("ticket.handover.title", number=self.number), style="bold"))
             yield DataInput(placeholder=t("ticket.handover.agent"), id="to")
             yield DataInput(placeholder=t("ticket.handover.reason"), id="reason")
+            yield Static("", id="error", markup=False)
 
     @on(Input.Submitted, "#to")
     def _next(self) -> None:
         self.query_one("#reason", Input).focus()
 
     @on(Input.Submitted, "#reason")
-    def _done(self) -> None:
-        self.dismiss((self.query_one("#to", Input).value.strip(),
-                      self.query_one("#reason", Input).value.strip()))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def _submitted(self) -> None:
+        self.submit((self.query_one("#to", Input).value.strip(),
+                     self.query_one("#reason", Input).value.strip()))
 
 
 class TicketScreen(DeskScreen):
@@ -118,10 +132,12 @@ class TicketScreen(DeskScreen):
     TicketScreen #categories { height: 9; }
     TicketScreen #sla { height: auto; min-height: 5; border: round $primary; }
     TicketScreen #description { height: 1fr; min-height: 5; }
+    TicketScreen #answer { height: auto; max-height: 6; border: round $secondary; }
     TicketScreen #result { height: auto; margin: 0 1; }
     """
     BINDINGS = [Binding("ctrl+s", "save", "ticket.key.save", priority=True),
                 Binding("ctrl+o", "hand_over", "ticket.key.handover")]
+    PREVIEW_EVERY_S = 30.0  # the deadlines shown move on while the agent types
 
     def __init__(self) -> None:
         super().__init__()
@@ -129,6 +145,7 @@ class TicketScreen(DeskScreen):
         self.category: Category | None = None  # chosen
         self.preview: dict[str, Any] | None = None
         self.customer: Card | None = None  # the caller (the call's card)
+        self.serial = 0  # the call the draft is for: a new call starts a new draft
         self.created: dict[str, Any] | None = None  # the ticket saved last (its JSON summary)
 
     def compose(self) -> ComposeResult:
@@ -141,6 +158,7 @@ class TicketScreen(DeskScreen):
                 yield Static(Text(t("ticket.sla.empty"), style="dim"), id="sla")
             with Vertical(id="right"):
                 yield DataArea(id="description")
+                yield Static("", id="answer", markup=False)
                 yield DataInput(placeholder=t("ticket.location.placeholder"), id="location")
                 yield DataInput(placeholder=t("ticket.party.placeholder"), id="party")
         yield Static("", id="result", markup=False)
@@ -149,6 +167,7 @@ class TicketScreen(DeskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#description", TextArea).border_title = t("ticket.description")
+        self.set_interval(self.PREVIEW_EVERY_S, self._refresh_preview)
         self._warm()
 
     @work(thread=True)
@@ -159,12 +178,32 @@ class TicketScreen(DeskScreen):
 
     def on_screen_resume(self) -> None:
         call = self.desk.call
+        if call.card is None and call.caller is not None:
+            # F4 right after a pop: the form is for the one customer with the number
+            self._load_caller(call.serial, call.caller.customer_id, self.desk.agent_code)
+        self._show_call()
+        box = self.query_one("#category", Input)
+        self._fill_categories(box.value if self.category is None else "")
+        self._refresh_preview()
+        if self.category is None:  # else focus stays where it was (back from a dialog)
+            box.focus()
+
+    def _show_call(self, keep_draft: bool = False) -> None:
+        """The caller line and the pending answer; a new caller or call starts a new draft
+        (``keep_draft``: the caller of this call has just been filled in)."""
+        from agentdesk.customers.phones import display
+
+        call = self.desk.call
         card = call.card
-        if card is not self.customer:
-            self.customer = card
-            self._reset()
+        if card is not self.customer or call.serial != self.serial:
+            self.customer, self.serial = card, call.serial
+            if not keep_draft:
+                self._reset()
         caller = self.query_one("#caller", Static)
-        if card is None:
+        if card is None and call.recorded and call.number and not call.callers:
+            caller.update(Text(t("ticket.for_number", number=display(call.number)),
+                               style="bold"))
+        elif card is None:
             caller.update(Text(t("ticket.no_caller"), style="dim"))
         else:
             line = Text(t("ticket.for", name=card.name, account=card.account_no), style="bold")
@@ -172,12 +211,44 @@ class TicketScreen(DeskScreen):
             if card.tags:
                 line.append("  ⚠ " + " ".join(card.tags), style="bold reverse red")
             caller.update(shown_text(line))
-        if call.answer is not None and not self.created:
-            self.query_one("#result", Static).update(
-                Text(t("ticket.answer_pending", article=call.answer.article_id),
-                     style="italic"))
-        self._fill_categories("")
-        self.query_one("#category", Input).focus()
+        self._show_answer()
+
+    def _show_answer(self) -> None:
+        """The answer that goes on this draft, under the description, where it is read."""
+        box = self.query_one("#answer", Static)
+        answer = answer_for(self.desk.call, self._customer_id())
+        box.display = answer is not None and not self.created
+        if answer is not None:
+            out = Text(t("ticket.answer_pending", article=answer.article_id), style="italic")
+            out.append(f"  {answer.title}\n", style="bold")
+            out.append(answer.text)
+            box.update(shown_text(out))
+
+    @work(thread=True, exclusive=True, group="caller")
+    def _load_caller(self, serial: int, customer_id: str, agent_code: str) -> None:
+        from agentdesk.customers import lookup
+
+        store = self.store
+        if store is None:
+            return
+        with store.session() as session:
+            card = lookup.card(session, customer_id)
+            if card is not None and not store.readonly:
+                lookup.audit_read(session, agent_code, customer_id)
+        self.app.call_from_thread(self._caller_loaded, serial, card)
+
+    def _caller_loaded(self, serial: int, card: Card | None) -> None:
+        call = self.desk.call
+        if card is None or call.serial != serial or call.card is not None:
+            return  # another call, or the agent chose the caller meanwhile
+        self.desk.call = with_card(call, card)
+        self._show_call(keep_draft=self.serial == serial and self.customer is None)
+        self._fill_categories(self.query_one("#category", Input).value
+                              if self.category is None else "")
+        self._refresh_preview()
+
+    def _customer_id(self) -> str | None:
+        return self.customer.customer_id if self.customer else None
 
     def _reset(self) -> None:
         self.category, self.preview, self.created = None, None, None
@@ -233,6 +304,11 @@ class TicketScreen(DeskScreen):
         self.query_one("#description", TextArea).focus()
         self._preview(code)
 
+    def _refresh_preview(self) -> None:
+        # Deadlines run from now: shown again while the form is open, and at save.
+        if self.category is not None and not self.created and self.is_current:
+            self._preview(self.category.code)
+
     @work(thread=True, exclusive=True, group="preview")
     def _preview(self, code: str) -> None:
         from agentdesk.tickets import service as tickets
@@ -240,15 +316,18 @@ class TicketScreen(DeskScreen):
         if self.store is None:
             return  # no desk database: nothing could be saved either
         with self.store.session() as session:  # the same terms create will store
-            terms = tickets.preview(session, code,
-                                    self.customer.customer_id if self.customer else None)
+            terms = tickets.preview(session, code, self._customer_id())
         self.app.call_from_thread(self._show_preview, code, terms.priority, terms.due)
 
-    def _show_preview(self, code: str, priority: str, due: dict) -> None:
+    def _show_preview(self, code: str, priority: str, due: dict, saved: bool = False) -> None:
         if self.category is None or self.category.code != code:
             return
+        if self.created and not saved:
+            return  # the saved ticket's deadlines stay on screen
         self.preview = {"priority": priority, "due": due}
         out = Text()
+        if saved:
+            out.append(t("ticket.sla.saved") + "\n", style="bold green")
         out.append(t("ticket.priority") + ": ", style="dim")
         out.append(t(f"priority.{priority}"),
                    style="bold red" if priority == "urgent" else "bold")
@@ -268,8 +347,7 @@ class TicketScreen(DeskScreen):
             self._error(t("ticket.need_category"))
             self.query_one("#category", Input).focus()
             return
-        self._check_duplicates(self.category.code,
-                               self.customer.customer_id if self.customer else None)
+        self._check(self._draft())
 
     def _draft(self) -> Draft:
         from agentdesk.tickets.service import Draft
@@ -277,17 +355,23 @@ class TicketScreen(DeskScreen):
         assert self.category is not None  # action_save asked for one first
         return Draft(category=self.category.code,
                      description=self.query_one("#description", TextArea).text,
-                     customer_id=self.customer.customer_id if self.customer else None,
+                     customer_id=self._customer_id(),
                      location=self.query_one("#location", Input).value,
                      complained_party=self.query_one("#party", Input).value,
                      contact_id=self.desk.call.contact_id)
 
     @work(thread=True, exclusive=True, group="save")
-    def _check_duplicates(self, code: str, customer_id: str | None) -> None:
+    def _check(self, draft: Draft) -> None:
+        """The quality gate first: nothing is offered for a draft that could not be saved."""
         from agentdesk.tickets import service as tickets
 
-        with self.store.session() as session:
-            found = tickets.duplicates(session, code, customer_id)
+        try:
+            with self.store.session() as session:
+                tickets.check(session, draft)
+                found = tickets.duplicates(session, draft.category, draft.customer_id)
+        except tickets.TicketError as exc:
+            self.app.call_from_thread(self._error, str(exc))
+            return
         self.app.call_from_thread(self._offer, found)
 
     def _offer(self, found: list[Duplicate]) -> None:
@@ -300,13 +384,30 @@ class TicketScreen(DeskScreen):
                 self._submit(found[0])
             elif choice == "new":
                 self._submit(None)
+            else:
+                self.query_one("#description", TextArea).focus()
 
-        self.app.push_screen(DuplicateChoice(found), chosen)
+        self.app.push_screen(DuplicateChoice(found, self._typed), chosen)
+
+    def _typed(self, event: events.Key) -> None:
+        """A key typed while the duplicate offer was up goes where the agent was typing."""
+        box = self.focused
+        if isinstance(box, TextArea):
+            if event.key == "backspace":
+                box.action_delete_left()
+            else:
+                box.insert("\n" if event.key == "enter" else event.character or "")
+        elif isinstance(box, Input) and event.key != "enter":
+            if event.key == "backspace":
+                box.action_delete_left()
+            else:
+                box.insert_text_at_cursor(event.character or "")
 
     def _submit(self, link: Duplicate | None) -> None:
         # The call's state is read here, on the UI thread; the worker gets plain values.
         call = self.desk.call
-        self._save(self._draft(), link, call.answer, self.desk.agent_code, call.serial)
+        self._save(self._draft(), link, answer_for(call, self._customer_id()),
+                   self.desk.agent_code, call.serial)
 
     @work(thread=True, exclusive=True, group="save")
     def _save(self, draft: Draft, link: Duplicate | None, answer: KbAnswer | None,
@@ -338,13 +439,19 @@ class TicketScreen(DeskScreen):
     def on_ticket_saved(self, message: TicketSaved) -> None:
         summary, link = message.summary, message.link
         self.created = summary
+        self.query_one("#answer", Static).display = False  # used by this draft
         result = self.query_one("#result", Static)
         if summary is None:
             result.update(Text(t("ticket.notice_told", title=link.label if link else ""),
                                style="bold"))
             return
-        key = "ticket.linked" if link is not None and link.kind == "ticket" else "ticket.saved"
-        text = t(key, number=summary["number"])
+        linked = link is not None and link.kind == "ticket"
+        text = t("ticket.linked" if linked else "ticket.saved", number=summary["number"])
+        if not linked:  # the deadlines stored, computed at save: they replace the preview
+            due = {name: datetime.fromisoformat(value) if value else None
+                   for name, value in summary["deadlines"].items()}
+            self._show_preview(summary["category"], summary["priority"], due, saved=True)
+            text += "  " + t("ticket.saved.due", when=_when(due.get("first_response")))
         result.update(Text(text, style="bold green"))
         self.notify(text, markup=False)
 
@@ -352,16 +459,13 @@ class TicketScreen(DeskScreen):
         if not self.created:
             self._error(t("ticket.handover.none"))
             return
-        number = self.created["number"]
-
-        def chosen(answer: tuple[str, str] | None) -> None:
-            if answer:
-                self._hand_over(number, self.desk.agent_code, *answer)
-
-        self.app.push_screen(HandOver(number), chosen)
+        number, agent = self.created["number"], self.desk.agent_code
+        self.app.push_screen(HandOver(number, lambda answer, dialog: self._hand_over(
+            number, agent, *answer, dialog)))
 
     @work(thread=True, exclusive=True, group="save")
-    def _hand_over(self, number: str, agent: str, to_agent: str, reason: str) -> None:
+    def _hand_over(self, number: str, agent: str, to_agent: str, reason: str,
+                   dialog: FormDialog) -> None:
         from agentdesk.tickets import service as tickets
 
         try:
@@ -369,11 +473,12 @@ class TicketScreen(DeskScreen):
                 summary = tickets.as_json(session, tickets.hand_over(
                     session, number, agent, to_agent, reason))
         except tickets.TicketError as exc:
-            self.app.call_from_thread(self._error, str(exc))
+            self.app.call_from_thread(dialog.refuse, str(exc))  # what was typed stays
             return
-        self.app.call_from_thread(self._handed_over, summary)
+        self.app.call_from_thread(self._handed_over, summary, dialog)
 
-    def _handed_over(self, summary: dict[str, Any]) -> None:
+    def _handed_over(self, summary: dict[str, Any], dialog: FormDialog) -> None:
+        dialog.done()
         self.created = summary
         message = t("ticket.handover.done", number=summary["number"], agent=summary["owner"])
         self.query_one("#result", Static).update(Text(message, style="bold"))

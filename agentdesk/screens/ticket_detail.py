@@ -11,6 +11,7 @@ re-sorts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -27,22 +28,24 @@ if TYPE_CHECKING:
 
 from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
+from agentdesk.screens.dialogs import FormDialog
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.inputs import DataInput
 
 
-class Ask(ModalScreen[str | None]):
-    """One line of text (a department, a reason, a note); Esc gives None."""
+class Ask(FormDialog):
+    """One line of text (a department, a reason, a note), checked by the step it is for:
+    a refusal is shown here and the text kept (see FormDialog); Esc closes it."""
 
     DEFAULT_CSS = """
     Ask { align: center middle; }
     Ask > Vertical { width: 70; height: auto; border: thick $accent; background: $surface;
                      padding: 1 2; }
     """
-    BINDINGS = [Binding("escape", "cancel", "ticket.dup.cancel")]
 
-    def __init__(self, title: str, placeholder: str) -> None:
-        super().__init__()
+    def __init__(self, title: str, placeholder: str,
+                 act: Callable[[str, FormDialog], None]) -> None:
+        super().__init__(act)
         localize(self)
         self.title_text, self.placeholder = title, placeholder
 
@@ -50,13 +53,11 @@ class Ask(ModalScreen[str | None]):
         with Vertical():
             yield Static(Text(self.title_text, style="bold"))
             yield DataInput(placeholder=self.placeholder, id="answer")
+            yield Static("", id="error", markup=False)
 
     @on(Input.Submitted, "#answer")
-    def _done(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip())
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.submit(event.value.strip())
 
 
 class Satisfaction(ModalScreen[str | None]):
@@ -271,8 +272,8 @@ class TicketDetail(ModalScreen[bool]):
                 if reason:
                     self.app.push_screen(
                         Ask(t("detail.ask.duban", number=number,
-                              reason=t("duban.reason." + reason)), t("detail.ask.optional")),
-                        lambda note: note is not None and self._run(step, note, reason))
+                              reason=t("duban.reason." + reason)), t("detail.ask.optional"),
+                            lambda note, dialog: self._run(step, note, reason, dialog=dialog)))
 
             self.app.push_screen(Reason(), reason_given)
         elif step == "pause" and not self.ticket["paused"]:
@@ -285,20 +286,18 @@ class TicketDetail(ModalScreen[bool]):
         elif step == "hand_over":
             from agentdesk.screens.ticket import HandOver
 
-            self.app.push_screen(HandOver(number),
-                                 lambda answer: answer and self._run(step, *answer))
+            self.app.push_screen(HandOver(number, lambda answer, dialog: self._run(
+                step, *answer, dialog=dialog)))
         else:
             self._run(step, "")
 
     def _ask(self, step: str, title: str, hint: str) -> None:
-        def answered(value: str | None) -> None:
-            if value is not None:
-                self._run(step, value)
-
-        self.app.push_screen(Ask(title, hint), answered)
+        self.app.push_screen(Ask(title, hint,
+                                 lambda value, dialog: self._run(step, value, dialog=dialog)))
 
     @work(thread=True, exclusive=True, group="detail-step")
-    def _run(self, step: str, value: str, reason: str = "") -> None:
+    def _run(self, step: str, value: str, reason: str = "",
+             dialog: FormDialog | None = None) -> None:
         from agentdesk.tickets import duban, service as tickets, workflow
         from agentdesk.tickets.view import STEP_STATUS
 
@@ -324,11 +323,16 @@ class TicketDetail(ModalScreen[bool]):
                 elif step == "duban":
                     duban.raise_duban(session, ref, me, self._role(), reason, value)
         except (tickets.TicketError, workflow.WorkflowError, duban.DubanError) as exc:
-            self.app.call_from_thread(self._message, str(exc), True)
+            if dialog is not None:  # said where it was typed; the text stays
+                self.app.call_from_thread(dialog.refuse, str(exc))
+            else:
+                self.app.call_from_thread(self._message, str(exc), True)
             return
-        self.app.call_from_thread(self._done, step)
+        self.app.call_from_thread(self._done, step, dialog)
 
-    def _done(self, step: str) -> None:
+    def _done(self, step: str, dialog: FormDialog | None = None) -> None:
+        if dialog is not None:
+            dialog.done()
         self.changed = True
         self._message(t("detail.done." + step, number=self.ticket["number"]))
         self.app.data_version += 1  # the queue re-sorts, the card shows the new status

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class QueueRow:
     ticket_id: str
     number: str
-    caller: str
+    caller: str  # the customer's name; for an unknown caller, the number they called from
     category: str
     priority: str
     status: str
@@ -37,13 +37,15 @@ class QueueRow:
 
 
 _QUEUE_SELECT = """
-SELECT t.id, t.number, coalesce(c.name, '') AS caller, t.category, t.priority, t.status,
+SELECT t.id, t.number, coalesce(c.name, ct.number, '') AS caller, t.category, t.priority,
+       t.status,
        t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
        t.created_at, t.resolved_at, t.paused_at, {reopened} AS reopened,
        coalesce(o.name, '') AS owner, coalesce(o.code, '') AS owner_code,
        coalesce(c.utility, '') AS utility
 FROM ticket t
 LEFT JOIN customer c ON c.id = t.customer_id
+LEFT JOIN contact ct ON ct.id = t.contact_id AND t.customer_id IS NULL
 LEFT JOIN agent o ON o.id = t.owner_id
 """.format(reopened=clocks.sql_reopened("t"))
 _OPEN = clocks.sql_open("t")

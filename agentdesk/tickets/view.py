@@ -52,7 +52,7 @@ class HistoryLine:
 
 @dataclass(frozen=True)
 class TicketView:
-    ticket: dict[str, object]  # as_json, with "paused" and "caller" (the customer's name)
+    ticket: dict[str, object]  # as_json, with "paused" and "caller" (name, or number)
     history: list[HistoryLine]
     clock: clocks.ClockState | None  # the running clock that falls due first
     steps: frozenset[str]
@@ -84,6 +84,9 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     conn = session.connection()
     caller = conn.execute(text("SELECT name FROM customer WHERE id = :i"),
                           {"i": ticket.customer_id}).scalar() if ticket.customer_id else None
+    if not ticket.customer_id and ticket.contact_id:  # an unknown caller: their number
+        caller = conn.execute(text("SELECT number FROM contact WHERE id = :i"),
+                              {"i": ticket.contact_id}).scalar()
     data["paused"], data["caller"] = paused, caller or ""
     codes = dict(conn.execute(text("SELECT id, code FROM agent")).all())
     history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
