@@ -268,3 +268,22 @@ def test_report_cli(desk_path: Path, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert cli.main(["report", "--db", str(desk_path), "--from", "2026-11-25", "--to",
                      "2026-11-01", "--csv", str(tmp_path / "r")]) == 2
     assert "before" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (["--from", "2026-12-01"], ("2026-12-01", "2026-12-31")),  # was the 30th
+    (["--from", "2027-01-15"], ("2027-01-15", "2027-02-14")),
+    (["--to", "2026-12-31"], ("2026-12-01", "2026-12-31")),
+    (["--from", "2026-02-01"], ("2026-02-01", "2026-02-28")),
+])
+def test_report_with_one_end_covers_a_calendar_month(given, expected) -> None:
+    """A monthly review from the 1st ends on the month's last day (issue 19)."""
+    import argparse
+    from datetime import date
+
+    from agentdesk.monitor import cli as monitor_cli
+
+    args = argparse.Namespace(date_from=None, date_to=None)
+    for flag, value in zip(given[::2], given[1::2]):
+        setattr(args, "date_from" if flag == "--from" else "date_to", value)
+    assert monitor_cli._dates(args) == tuple(date.fromisoformat(d) for d in expected)

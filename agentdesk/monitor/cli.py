@@ -43,8 +43,8 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p.add_argument("--from", dest="date_from", metavar="DATE",
                    help="first day (YYYY-MM-DD, centre time; default: first day of last month)")
     p.add_argument("--to", dest="date_to", metavar="DATE",
-                   help="last day, included (default: last day of last month, or 29 days "
-                        "after --from)")
+                   help="last day, included (default: last day of last month, or the day "
+                        "before --from's date a month on)")
     p.add_argument("--csv", metavar="DIR", required=True, type=Path,
                    help="folder to write the CSV files into (created if needed)")
 
@@ -170,6 +170,8 @@ def _audit(config: Config, command: str, entity: str, shown: list[str], action: 
 def _dates(args: argparse.Namespace) -> tuple[date, date]:
     from datetime import date, timedelta
 
+    from dateutil.relativedelta import relativedelta
+
     from agentdesk.core import clock
 
     def parse(text: str, flag: str) -> date:
@@ -184,10 +186,10 @@ def _dates(args: argparse.Namespace) -> tuple[date, date]:
         this_month = clock.local().date().replace(day=1)
         last = this_month - timedelta(days=1)
         first = last.replace(day=1)
-    elif first is None:
-        first = last - timedelta(days=29)
-    elif last is None:
-        last = first + timedelta(days=29)
+    elif first is None:  # a month back: 12-31 -> 12-01, 03-15 -> 02-16
+        first = last - relativedelta(months=1) + timedelta(days=1)
+    elif last is None:  # a month on: 12-01 -> 12-31 (not the 30th), 01-15 -> 02-14
+        last = first + relativedelta(months=1) - timedelta(days=1)
     if last < first:
         raise _error(f"--to ({last}) is before --from ({first})")
     return first, last
