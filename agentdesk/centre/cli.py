@@ -128,14 +128,8 @@ def cmd_incident(args: argparse.Namespace) -> int:
             session.commit()
     except (incidents.IncidentError, areas.AreaError) as exc:
         raise CliError(str(exc)) from None
-    if getattr(args, "json", False) and out is not None:
-        print_json(out, indent=1)
+    if _said(args, out, line, "incident.cli.none"):
         return 0
-    if line is not None:
-        print(line)
-        return 0
-    if not out:
-        print(t("incident.cli.none"))
     for item in out:  # type: ignore[union-attr]
         print(visible("  ".join([
             item["id"][:13], t("incident.status." + item["status"]),
@@ -152,6 +146,23 @@ def _time(text: str | None, flag: str) -> datetime | None:
         return notices.parse_time(text, flag)
     except notices.NoticeError as exc:
         raise CliError(str(exc)) from None
+
+
+def _said(args: argparse.Namespace, out: object, line: str | None, none_key: str) -> bool:
+    """The JSON, the one line a change prints, or "none" for an empty list: True when
+    that was all (a list goes on to print its rows)."""
+    from agentdesk.core.i18n import t
+
+    if getattr(args, "json", False) and out is not None:
+        print_json(out, indent=1)
+        return True
+    if line is not None:
+        print(line)
+        return True
+    if not out:
+        print(t(none_key))
+        return True
+    return False
 
 
 def _short(iso: str) -> str:
@@ -222,14 +233,8 @@ def cmd_notice(args: argparse.Namespace) -> int:
             session.commit()
     except (notices.NoticeError, areas.AreaError) as exc:
         raise CliError(str(exc)) from None
-    if args.json:
-        print_json(out, indent=1)
+    if _said(args, out, line, "notice.cli.none"):
         return 0
-    if line is not None:
-        print(line)
-        return 0
-    if not out:
-        print(t("notice.cli.none"))
     for item in out:
         print(visible("  ".join([
             item["id"][:13], t("card.notice." + item["kind"]), t("utility." + item["utility"]),

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from agentdesk.core import areas as areas_mod, guard
+from agentdesk.centre import fields
+from agentdesk.core import areas as areas_mod
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
@@ -45,33 +46,18 @@ class Caller:
 
 
 def _text(name: str, value: str, most: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise IncidentError(t("incident.err.empty", field=name))
-    if len(value) > most:
-        raise IncidentError(t("incident.err.long", field=name, length=len(value), most=most))
-    try:  # the one rule at the boundary: the message names the character
-        return guard.check(name, value, most, lines=True)
-    except guard.FieldError as exc:
-        raise IncidentError(str(exc)) from None
+    return fields.text(IncidentError, "incident", name, value, most, required)
 
 
 def _supervisor(role: str) -> None:
-    if role != "supervisor":
-        raise IncidentError(t("incident.err.role", role=role))
+    fields.supervisor(IncidentError, "incident", role)
 
 
 def get(session: Session, ref: str) -> Incident:
     """An incident by id, or by the first characters of its id (8 or more, unique)."""
-    from sqlmodel import select
-
     from agentdesk.core.models import Incident
 
-    ref = (ref or "").strip()
-    found = session.get(Incident, ref)
-    if found is None and len(ref) >= 8:
-        rows = session.exec(select(Incident).where(Incident.id.startswith(ref)).limit(2)).all()
-        found = rows[0] if len(rows) == 1 else None
+    found = fields.by_ref(session, Incident, ref)
     if found is None:
         raise IncidentError(t("incident.err.unknown", ref=ref))
     return found

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from agentdesk.core import areas as areas_mod, guard
+from agentdesk.centre import fields
+from agentdesk.core import areas as areas_mod
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
@@ -77,15 +78,7 @@ class Published:
 
 
 def _text(name: str, value: str, most: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise NoticeError(t("notice.err.empty", field=name))
-    if len(value) > most:
-        raise NoticeError(t("notice.err.long", field=name, length=len(value), most=most))
-    try:  # the one rule at the boundary: the message names the character
-        return guard.check(name, value, most, lines=True)
-    except guard.FieldError as exc:
-        raise NoticeError(str(exc)) from None
+    return fields.text(NoticeError, "notice", name, value, most, required)
 
 
 def parse_time(text: str | None, name: str) -> datetime | None:
@@ -116,8 +109,7 @@ def in_force(notice: Notice, now: datetime) -> bool:
 
 
 def _supervisor(role: str) -> None:
-    if role != "supervisor":
-        raise NoticeError(t("notice.err.role", role=role))
+    fields.supervisor(NoticeError, "notice", role)
 
 
 def _check_window(starts: datetime, ends: datetime, restore: datetime | None,
@@ -196,15 +188,9 @@ def publish(session: Session, draft: Draft, agent_code: str, agent_name: str, ro
 
 def get(session: Session, ref: str) -> Notice:
     """A notice by id, or by the first characters of its id (8 or more, unique)."""
-    from sqlmodel import select
-
     from agentdesk.core.models import Notice
 
-    ref = (ref or "").strip()
-    found = session.get(Notice, ref)
-    if found is None and len(ref) >= 8:
-        rows = session.exec(select(Notice).where(Notice.id.startswith(ref)).limit(2)).all()
-        found = rows[0] if len(rows) == 1 else None
+    found = fields.by_ref(session, Notice, ref)
     if found is None:
         raise NoticeError(t("notice.err.unknown", ref=ref))
     return found
