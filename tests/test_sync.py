@@ -736,3 +736,33 @@ def test_a_centre_of_schema_1_gets_the_met_times_on_init(tmp_path: Path, centre)
     centre.check()
     assert centre_rows(centre, met) == want
     desk.dispose()
+
+
+def test_a_centre_of_schema_7_gets_the_ticket_life_columns_on_init(tmp_path: Path,
+                                                                   centre) -> None:
+    """``central init`` on a centre made before issue 17 (schema 7) adds the ticket's
+    complaint class, channel, counts, reply and follows columns and counts the reopenings
+    from the events, as the desk's migration 0013 does."""
+    desk = new_desk(tmp_path / "d.db")
+    number = _ticket(desk, None)
+    with desk.session() as s:
+        for step in ("dispatched", "on_site", "resolved"):
+            clock.advance(timedelta(minutes=10))
+            tickets.advance(s, number, "A1001", step, department="抢修一队")
+        tickets.call_back(s, number, "A1001", "不满意")  # one reopening
+        s.commit()
+    _sync(desk, centre)
+    assert centre_rows(centre, "SELECT reopen_count, channel FROM ticket") == [(1, "phone")]
+    with centre.engine.begin() as conn:  # what a schema-7 centre looked like
+        for name in ("complaint_class", "channel", "chase_count", "reopen_count", "reply",
+                     "reply_due", "follows_id"):
+            conn.exec_driver_sql(f"ALTER TABLE ticket DROP COLUMN {name}")
+        conn.exec_driver_sql("UPDATE central_meta SET value = '7' "
+                             "WHERE key = 'schema_version'")
+    with pytest.raises(central.CentralError, match="run agentdesk central init"):
+        centre.check()
+    centre.init_schema()
+    centre.check()
+    assert centre_rows(centre, "SELECT reopen_count, channel, chase_count, reply FROM ticket"
+                       ) == [(1, "phone", 0, "")]
+    desk.dispose()

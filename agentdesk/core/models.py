@@ -296,6 +296,16 @@ class Ticket(SQLModel, table=True):
     responded_at: datetime | None = _ts()  # first left 受理
     arrived_at: datetime | None = _ts()  # first reached 到场 (or 回单 straight away)
     called_back_at: datetime | None = _ts()  # first 回访
+    # The ticket's life (issue 17, migration 0013), projected from its events like the rest.
+    complaint_class: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    channel: str = Field(default="phone", sa_column_kwargs={"server_default": "phone"})
+    chase_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 催办
+    reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    reply: str = Field(default="", sa_column_kwargs={"server_default": ""})  # dept's answer
+    reply_due: datetime | None = _ts()  # when the department expects to have it fixed
+    # The closed ticket this one follows (a caller back after the reopening window). No
+    # foreign key: SQLite adds the column in place, without copying the ticket table.
+    follows_id: str | None = None
 
 
 class TicketEvent(SQLModel, table=True):

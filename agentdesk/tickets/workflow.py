@@ -36,7 +36,11 @@ MET = ("responded_at", "arrived_at", "called_back_at")
 FIELDS = ("number", "business_type", "category", "priority", "description", "location",
           "area_class", "customer_id", "contact_id", "incident_id", "first_responder_id",
           "owner_id", "department", "satisfaction", "complained_party", *DUE,
-          "resolved_at", "closed_at", "paused_at", "created_at", *MET)
+          "resolved_at", "closed_at", "paused_at", "created_at", *MET,
+          "complaint_class", "channel", "reply", "reply_due", "follows_id",
+          "chase_count", "reopen_count")
+# Counted by the reducer, never set by an event's data (migration 0013).
+COUNTS = {"chase": "chase_count", "reopen": "reopen_count"}
 
 
 class WorkflowError(ValueError):
@@ -60,7 +64,8 @@ def encode(data: dict[str, Any]) -> str:
 
 def decode(text: str) -> dict[str, Any]:
     data = json.loads(text or "{}")
-    for key in (*DUE, "resolved_at", "closed_at", "paused_at", "created_at", *MET):
+    for key in (*DUE, "resolved_at", "closed_at", "paused_at", "created_at", *MET,
+                "reply_due"):
         if isinstance(data.get(key), str):
             data[key] = datetime.fromisoformat(data[key])
     return data
@@ -76,10 +81,15 @@ def apply(state: dict[str, Any], kind: str, to_status: str, data: dict[str, Any]
         state = {"status": "accepted", "satisfaction": "", "department": "",
                  "resolved_at": None, "closed_at": None, "paused_at": None,
                  "due_callback": None, "created_at": at,
-                 "responded_at": None, "arrived_at": None, "called_back_at": None}
+                 "responded_at": None, "arrived_at": None, "called_back_at": None,
+                 "complaint_class": "", "channel": "phone", "reply": "",
+                 "reply_due": None, "follows_id": None, "chase_count": 0,
+                 "reopen_count": 0}
     for key, value in data.items():
-        if key in FIELDS:
+        if key in FIELDS and key not in COUNTS.values():
             state[key] = value
+    if kind in COUNTS:
+        state[COUNTS[kind]] = (state.get(COUNTS[kind]) or 0) + 1
     if to_status:
         if (before == "accepted" and to_status != "accepted"
                 and state.get("responded_at") is None):

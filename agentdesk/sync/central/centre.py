@@ -18,6 +18,7 @@ from agentdesk.sync.central.schema import (
     set_meta,
     upgrade_1_to_2,
     upgrade_5_to_6,
+    upgrade_7_to_8,
 )
 from agentdesk.sync.central.seeds import SeedStorage
 
@@ -81,6 +82,11 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="7"))
                 version = "7"
+            if version == "7":  # the ticket's life (desk migration 0013)
+                upgrade_7_to_8(conn)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="8"))
+                version = "8"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "

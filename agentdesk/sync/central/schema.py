@@ -8,7 +8,7 @@ import json
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
@@ -211,6 +211,20 @@ def _incident_areas(conn: sa.Connection) -> None:
                                             ""]], ensure_ascii=False)})
         for name in ("district", "street", "community"):
             conn.execute(sa.text(f"ALTER TABLE incident DROP COLUMN {name}"))
+
+
+def upgrade_7_to_8(conn: sa.Connection) -> None:
+    """Schema 7 -> 8: the ticket's life (desk migration 0013 adds the same columns and
+    counts the reopenings the same way)."""
+    import importlib
+
+    _add_columns(conn, "ticket", ("complaint_class", "channel", "chase_count",
+                                  "reopen_count", "reply", "reply_due", "follows_id"),
+                 {"complaint_class": "''", "channel": "'phone'", "chase_count": "0",
+                  "reopen_count": "0", "reply": "''"})
+    m0013 = importlib.import_module("db.migrations.versions.0013_ticket_life")
+    conn.execute(sa.text(m0013.BACKFILL))
+    conn.execute(sa.text(m0013.CHANNEL))
 
 
 def get_meta(conn: sa.Connection, key: str) -> str | None:
