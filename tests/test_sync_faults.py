@@ -63,7 +63,7 @@ def test_a_silent_link_holds_no_other_desk_and_gives_up_within_30_s(tmp_path: Pa
         # Wait until its push is under way (stuck mid-batch), then let the others push.
         for _ in range(200):
             if centre_rows(centre, "SELECT count(*) FROM pg_stat_activity WHERE "
-                                   "application_name = 'agentdesk-sync' AND state <> 'idle' "
+                                   "application_name LIKE 'agentdesk-sync%' AND state <> 'idle' "
                                    "AND pid <> pg_backend_pid()")[0][0]:
                 break
             time.sleep(0.05)
@@ -81,16 +81,18 @@ def test_a_silent_link_holds_no_other_desk_and_gives_up_within_30_s(tmp_path: Pa
         took = time.monotonic() - started
         for link in links:
             link.dispose()
+        # The proxy still holds the centre's end open and silent: the stalled backend
+        # may keep its rows locked. The same desk, now on a good link, frees it itself.
+        from agentdesk.sync import outbox
+
+        stalled = outbox.open_syncing_desk(tmp_path / "stalled.db")
+        report = engine.sync_once(stalled, centre)
     assert child.returncode == 3, err
     outcome = json.loads(out.strip().splitlines()[-1])
     assert outcome["ok"] is False and "no answer" in outcome["error"]
     assert took < 30, f"the stalled desk took {took:.1f} s to give up"
     assert latencies and max(latencies) < 5, latencies  # nobody waited on the stalled desk
-    # Its link back, it delivers everything, once.
-    from agentdesk.sync import outbox
-
-    stalled = outbox.open_syncing_desk(tmp_path / "stalled.db")
-    report = engine.sync_once(stalled, centre)
+    # On its good link, it delivered everything, once.
     assert report.waiting == 0
     assert centre_rows(centre, "SELECT count(*) FROM ticket WHERE description LIKE '漏水 %'") \
         == [(200 + len(latencies),)]
@@ -185,3 +187,41 @@ def test_watchdog_cuts_a_silent_connection(tmp_path: Path, pg) -> None:
         finally:
             connection.OP_TIMEOUT_S = old
             threading.Thread(target=link.dispose, daemon=True).start()
+
+
+def test_a_desk_ends_its_own_session_a_silent_link_left_holding_its_rows(
+        tmp_path: Path, pg, monkeypatch) -> None:
+    """A link that went silent may leave the desk's backend waiting mid-message with the
+    rows it wrote locked (the far side keeps the socket open: TCP never notices). The
+    desk's next sync, on any link, ends that session of its own and goes through; another
+    desk's session is never touched."""
+    import psycopg
+
+    from agentdesk.sync import engine
+    from agentdesk.sync.central import connection
+
+    url, centre = pg
+    desk = new_desk(tmp_path / "d.db")
+    other = new_desk(tmp_path / "o.db", (("B1000", "坐席0"),))
+    for d in (desk, other):
+        engine.sync_once(d, centre)
+    me, them = engine.desk_id(desk), engine.desk_id(other)
+    holders = []
+    for who in (me, them):  # each desk's "stalled" session, its desk row written
+        holder = psycopg.connect(url, application_name=f"agentdesk-sync {who}",
+                                 options="-c idle_in_transaction_session_timeout=0")
+        holder.execute("UPDATE desk SET last_seen = now() WHERE id = %s", (who,))
+        holders.append(holder)
+    monkeypatch.setattr(connection, "STALLED_AFTER_S", 0.5)
+    time.sleep(1.0)
+    _tickets(desk, 1)
+    report = engine.sync_once(desk, centre)  # before: "lock timeout" on its own desk row
+    assert report.pushed == 2 and report.waiting == 0
+    with pytest.raises(psycopg.OperationalError):
+        holders[0].execute("SELECT 1")
+    assert holders[1].execute("SELECT 1").fetchone() == (1,)  # the other desk's: untouched
+    holders[1].rollback()
+    for holder in holders:
+        holder.close()
+    desk.dispose()
+    other.dispose()

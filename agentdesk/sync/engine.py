@@ -56,6 +56,8 @@ def sync_once(store: Store, central: Central, *, desk_name: str = "",
     report = SyncReport()
     central.check()  # a centre of another schema says "run agentdesk central init"
     me = desk_id(store)
+    central.as_desk(me)
+    central.release_stalled()  # its own session a silent link left holding its rows
     report.desk_no = register(store, central, me, desk_name)
     push(store, central, me, push_batch, report, hook)
     pull(store, central, me, pull_batch, report, progress, hook,

@@ -57,6 +57,11 @@ SESSION_OPTIONS = ("-c statement_timeout=15000 -c lock_timeout=5000 "
                    # holding its rows' locks, until keepalive finds the peer gone.
                    "-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 "
                    "-c tcp_keepalives_count=3 -c tcp_user_timeout=15000")
+# Sessions are named "agentdesk-sync <desk id>" once a sync says which desk it serves
+# (:meth:`CentralBase.as_desk`): that desk's next sync can find its own stalled sessions.
+APP_NAME = "agentdesk-sync"
+# A write transaction of ours older than this has been given up by its own watchdog.
+STALLED_AFTER_S = OP_TIMEOUT_S
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
               "keepalives_count": 3, "tcp_user_timeout": 15000}
 
@@ -172,13 +177,14 @@ class CentralBase:
     def __init__(self, url: str, pool_size: int = 5) -> None:
         self.url = url
         self.shown = redact.shown_url(url)
+        self.app_name = APP_NAME
         engine_url = _engine_url(url)
         self.dialect = engine_url.get_backend_name()
         if self.dialect == "postgresql":
             self.engine = sa.create_engine(
                 engine_url, pool_size=pool_size,
                 connect_args={"connect_timeout": CONNECT_TIMEOUT_S,
-                              "application_name": "agentdesk-sync",
+                              "application_name": APP_NAME,
                               "options": SESSION_OPTIONS, **KEEPALIVES})
             self.read_engine = self.engine
             event.listen(self.engine, "checkout", self._ping)
@@ -217,21 +223,43 @@ class CentralBase:
 
         return engine
 
-    @staticmethod
-    def _ping(dbapi_connection: DBAPIConnection, _record: object, _proxy: object) -> None:
+    def _ping(self, dbapi_connection: DBAPIConnection, _record: object, _proxy: object
+              ) -> None:
         """Pessimistic disconnect handling, under a watchdog (SQLAlchemy's own pre-ping
-        would wait for ever on a silent link): a dead pooled connection is replaced."""
+        would wait for ever on a silent link): a dead pooled connection is replaced. The
+        same round trip names the session after the desk it now serves."""
         watch = Watchdog(CONNECT_TIMEOUT_S)
         watch.arm(dbapi_connection)
         try:
             cur = dbapi_connection.cursor()
-            cur.execute("SELECT 1")
+            cur.execute("SELECT set_config('application_name', %s, false)",
+                        (self.app_name,))
             cur.close()
-            dbapi_connection.rollback()
+            dbapi_connection.commit()  # a rollback would undo the name
         except Exception as exc:  # noqa: BLE001 - any failure: the pool reconnects
             raise sa.exc.DisconnectionError(str(exc)) from exc
         finally:
             watch.disarm()
+
+    def as_desk(self, desk_id: str) -> None:
+        """Name this centre's sessions after the desk they serve (from the next checkout)."""
+        self.app_name = f"{APP_NAME} {desk_id}"[:63]  # PostgreSQL keeps 63 bytes
+
+    def release_stalled(self) -> int:
+        """End this desk's own write transactions that its watchdogs gave up on: a link
+        that went silent (the far side keeps the socket open, TCP never notices) leaves
+        its backend waiting for the rest of a message, holding the rows it wrote, and
+        this desk's next push would wait on its own rows. Other desks' sessions and
+        this desk's reads are never touched. Returns how many were ended."""
+        if self.dialect != "postgresql" or self.app_name == APP_NAME:
+            return 0
+        with self.reading() as conn:
+            return conn.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name AND pid <> pg_backend_pid() "
+                "AND backend_xid IS NOT NULL "
+                "AND xact_start < now() - make_interval(secs => :secs)"),
+                {"name": self.app_name, "secs": STALLED_AFTER_S}).scalar() or 0
 
     def dispose(self) -> None:
         self.engine.dispose()
