@@ -98,6 +98,21 @@ def test_page_is_served_on_loopback(served) -> None:  # noqa: ANN001
     assert "MONITOR" in page  # the page title is the monitor's
 
 
+def test_the_page_loads_nothing_from_outside_the_server(served) -> None:  # noqa: ANN001
+    """An offline centre's wall screen: no font CDN (textual-serve's page asked
+    fonts.googleapis.com); the bundled font is served by the monitor itself."""
+    import re
+
+    page = served["page"].decode()
+    outside = [u for u in re.findall(r"""(?:src|href|url)\(?=?["']?(https?://[^"')\s]+)""",
+                                     page) if "127.0.0.1" not in u]
+    assert outside == [] and "googleapis" not in page
+    font = re.search(r'url\("([^"]+RobotoMono-VariableFont_wght\.ttf)"\)', page)
+    assert font is not None
+    with urllib.request.urlopen(font.group(1), timeout=5) as response:
+        assert response.status == 200 and len(response.read()) > 10_000
+
+
 async def _rows_in_chromium(url: str, want: tuple[str, ...], timeout: float = 40) -> str:
     import aiohttp
 

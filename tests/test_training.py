@@ -399,3 +399,31 @@ def test_folders_of_killed_sessions_are_purged_later(tmp_path: Path,
     os.utime(other, (day_ago, day_ago))
     assert session.purge_stale() == 1
     assert not old.exists() and new.exists() and other.exists()
+
+
+@pytest.mark.parametrize(("said", "met"), [
+    ("您好，A1001号坐席为您服务", True), ("您好，1001号为您服务", True),
+    ("您好，工号1001，请讲", True), ("您好，我的工号是1001", True), ("您好 a1001", True),
+    ("您好，21001号为您服务", False), ("您好，10010号为您服务", False),
+    ("喂，说吧", False), ("您好，1001", False)])
+def test_the_greeting_counts_the_staff_number_as_agents_say_it(said: str, met: bool) -> None:
+    """Agents say "1001号" or "工号1001", not "A1001" (issue 19, small list)."""
+    assert rubric.greets_with("A1001", said) is met
+
+
+def test_history_shows_the_centres_time_not_the_machines(tmp_path: Path,
+                                                          monkeypatch) -> None:
+    """``train --history`` said UTC on a UTC machine; it says the centre's time."""
+    import time as time_mod
+
+    from datetime import datetime, timezone
+
+    monkeypatch.setenv("TZ", "UTC")
+    time_mod.tzset()
+    try:
+        wall = datetime(2026, 12, 4, 1, 30, tzinfo=timezone.utc).timestamp()
+        line = history.report([history.Session(Path("x"), "小李", "s", "t", wall, 90, 85, 0)])
+    finally:
+        monkeypatch.delenv("TZ")
+        time_mod.tzset()
+    assert "2026-12-04 09:30" in line  # Asia/Shanghai, the centre's zone

@@ -5,6 +5,7 @@ time: the heavy modules are imported by the command that runs."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -143,13 +144,43 @@ def serve_web(lang: str, db_path: Path, host: str, port: int, interval: float,
             import socket  # the page tells browsers where the websocket is: not 0.0.0.0
 
             public_url = f"http://{socket.gethostname()}:{port}"
+    import tempfile
+
     from textual_serve.server import Server
 
-    server = Server(web_command(lang, db_path, interval), host=host, port=port,
-                    title=i18n.t("monitor.title"), public_url=public_url)
-    print(i18n.t("monitor.web.serving", url=server.public_url), file=sys.stderr, flush=True)
-    server.serve()
+    with tempfile.TemporaryDirectory(prefix="agentdesk-web-") as folder:
+        server = Server(web_command(lang, db_path, interval), host=host, port=port,
+                        title=i18n.t("monitor.title"), public_url=public_url,
+                        templates_path=offline_templates(Path(folder)))
+        print(i18n.t("monitor.web.serving", url=server.public_url), file=sys.stderr,
+              flush=True)
+        server.serve()
     return 0
+
+
+# textual-serve's page takes its font from a public font CDN: a wall screen in a centre
+# without internet access would wait for it, then draw in a fallback font. The same font
+# ships in textual-serve's own static files; the page is pointed at those instead.
+FONT_LINK = re.compile(r'<link[^>]*href="https://fonts\.googleapis\.com/[^"]*"[^>]*/?>',
+                       re.S)
+LOCAL_FONT = """<style>
+      @font-face { font-family: "Roboto Mono"; font-style: normal;
+        src: url("{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf"); }
+      @font-face { font-family: "Roboto Mono"; font-style: italic;
+        src: url("{{ config.static.url }}fonts/RobotoMono-Italic-VariableFont_wght.ttf"); }
+    </style>"""
+
+
+def offline_templates(folder: Path) -> Path:
+    """A copy of textual-serve's page template in ``folder`` that loads nothing from
+    outside the server (the CDN font link replaced by the bundled font)."""
+    import textual_serve
+
+    source = Path(textual_serve.__file__).parent / "templates" / "app_index.html"
+    page = source.read_text(encoding="utf-8")
+    page = FONT_LINK.sub(lambda _m: LOCAL_FONT, page)
+    (folder / "app_index.html").write_text(page, encoding="utf-8")
+    return folder
 
 
 def _audit(config: Config, command: str, entity: str, shown: list[str], action: str,

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING
 
 import json
 import re
-import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
+from agentdesk.core import clock
 from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
 
@@ -79,12 +80,17 @@ def markdown(card: Scorecard) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _local(stamp: float) -> datetime:
+    """A wall-clock stamp in the centre's time zone (the machine's may be UTC)."""
+    return clock.local(datetime.fromtimestamp(stamp, timezone.utc))
+
+
 def save(card: Scorecard, folder: Path | None = None) -> tuple[Path, Path]:
     """Write the scorecard as JSON and Markdown; returns both paths."""
     from agentdesk.core import private
 
     folder = private.folder(folder or root())  # 0700; a loose old one is tightened
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(card.wall_started))
+    stamp = f"{_local(card.wall_started):%Y%m%d-%H%M%S}"
     base = f"{stamp}-{_slug(card.scenario)}-{_slug(card.trainee)}"
     stem, n = base, 1
     while (folder / f"{stem}.json").exists():
@@ -155,7 +161,7 @@ def report(items: list[Session]) -> str:
         lines.append(t("training.history.trainee", trainee=trainee, n=len(mine),
                        average=round(sum(scores) / len(scores)), best=max(scores)))
         for s in mine:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.when))
+            when = f"{_local(s.when):%Y-%m-%d %H:%M}"
             verdict = t("training.score.passed" if s.passed else "training.score.failed")
             lines.append(f"  {when}  {s.score:>3}/100  {verdict:<4}  {shown(s.scenario)}  "
                          f"{shown(s.title)}")

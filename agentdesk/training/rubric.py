@@ -212,6 +212,17 @@ def _compact(value: str) -> str:
     return re.sub(r"\s+", "", value).lower()
 
 
+def greets_with(code: str, said: str) -> bool:
+    """The first words carry the staff number: the code as written (A1001) or its digits
+    as agents say them (1001号, 工号1001, 工号是1001); 21001号 is not 1001."""
+    flat, code = _compact(said), _compact(code)
+    if code in flat:
+        return True
+    digits = re.sub(r"\D", "", code)
+    return bool(digits) and re.search(
+        rf"(?<!\d){digits}号|工号[是为:：]?[a-z]*{digits}(?!\d)", flat) is not None
+
+
 def _contains(haystack: str, phrases: Iterable[str]) -> str | None:
     flat = _compact(haystack)
     return next((p for p in phrases if _compact(p) in flat), None)
@@ -277,7 +288,7 @@ def evaluate(session: Session, run: Played) -> Scorecard:
         if kind == "greeting":
             if facts.said:
                 at, first = facts.said[0]
-                met = _compact(run.agent_code) in _compact(first)
+                met = greets_with(run.agent_code, first)
                 evidence.append(Evidence(t("training.ev.said", text=first), at))
         elif kind == "lookup":
             target = seeded.customers[check.customer]
