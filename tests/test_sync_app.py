@@ -121,3 +121,15 @@ def test_a_locked_desk_is_an_outcome_not_a_stopped_schedule(tmp_path: Path) -> N
         syncer.close()
         desk.dispose()
         centre.dispose()
+
+
+async def test_f9_without_a_centre_says_so(tmp_path: Path) -> None:
+    """F9 on a desk with no central store did nothing at all (issue 19, small list)."""
+    app = create_app(Config(lang="en", agent_id="A1001", agent_name="王芳"),
+                     db_path=tmp_path / "desk.db")
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_until(pilot, lambda: app.store is not None, 15)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert any("no central store configured" in str(n.message)
+                   for n in app._notifications)

@@ -51,6 +51,8 @@ class DeskHost(Protocol):
 
     def post_message(self, message: Any) -> bool: ...
 
+    def notify(self, message: str, **kwargs: Any) -> None: ...
+
 
 def escalation_scan(session: Session, now: datetime, owner: str) -> list[Alert]:
     """The ticket domain's scan, imported here only (not at first paint)."""
@@ -206,6 +208,10 @@ class DeskJobs:
     def sync_now(self) -> None:
         if self.sync is not None:
             self.sync.run_now()
+        else:  # F9 on a desk with no centre: say so rather than nothing
+            from agentdesk.core.i18n import t
+
+            self.app.notify(t("sync.not_configured"), timeout=6)
 
     def data_changed(self) -> None:
         """New tickets or clocks (a save, a sync): look for warnings now."""

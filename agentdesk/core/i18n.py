@@ -21,6 +21,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "app.sync": {"zh": "同步", "en": "Sync"},
     "app.sync.none": {"zh": "未配置中心库", "en": "no central store"},
     "app.sync.local": {"zh": "本地", "en": "local"},
+    "sync.not_configured": {"zh": "未配置中心库：本坐席只在本地工作（在配置中设置 central_url）",
+                            "en": "no central store configured: this desk works locally "
+                                  "(set central_url in the config)"},
     "app.opening": {"zh": "正在打开数据库…", "en": "Opening the database…"},
     "app.ready": {"zh": "就绪", "en": "ready"},
     "app.demo_filled": {
