@@ -30,6 +30,21 @@ def test_naive_now_env_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
         clock.now()
 
 
+def test_a_fast_clock_runs_from_now_at_its_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulated day's processes share one clock: AGENTDESK_NOW at AGENTDESK_SPEED
+    since AGENTDESK_SPEED_FROM (wall time)."""
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: 1_000_010.0)
+    monkeypatch.setenv("AGENTDESK_SPEED", "120")
+    monkeypatch.setenv("AGENTDESK_SPEED_FROM", "1000000")
+    assert clock.now().isoformat() == "2026-11-25T01:50:00+00:00"  # 10 s x 120 = 20 min
+    assert not clock.is_frozen()
+    monkeypatch.setenv("AGENTDESK_SPEED_FROM", "soon")
+    with pytest.raises(clock.ClockError, match="AGENTDESK_SPEED"):
+        clock.now()
+
+
 def test_unknown_timezone_is_an_error() -> None:
     with pytest.raises(clock.ClockError):
         clock.set_timezone("Mars/Olympus")

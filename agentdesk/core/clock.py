@@ -2,12 +2,16 @@
 
 Everything that needs the current time calls :func:`now`. Tests and role-play
 control time here: ``AGENTDESK_NOW`` (ISO 8601 with an offset) freezes it for a
-whole process, :func:`freeze` / :func:`advance` move it inside one.
+whole process, :func:`freeze` / :func:`advance` move it inside one. With
+``AGENTDESK_SPEED`` (a factor) and ``AGENTDESK_SPEED_FROM`` (a Unix time) as well, the
+clock runs from ``AGENTDESK_NOW`` at that speed since that wall-clock moment: the
+processes of a simulated day (``agentdesk bench day``) share one fast clock.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -42,9 +46,18 @@ def _from_env() -> datetime | None:
     if not text:
         return None
     try:
-        return parse_instant(text)
+        start = parse_instant(text)
     except ClockError as exc:
         raise ClockError(f"AGENTDESK_NOW: {exc}") from None
+    speed = os.environ.get("AGENTDESK_SPEED", "").strip()
+    if not speed:
+        return start
+    try:
+        factor, since = float(speed), float(os.environ["AGENTDESK_SPEED_FROM"])
+    except (KeyError, ValueError):
+        raise ClockError("AGENTDESK_SPEED needs a number and AGENTDESK_SPEED_FROM a Unix "
+                         "time") from None
+    return start + timedelta(seconds=(time.time() - since) * factor)
 
 
 def now() -> datetime:
@@ -77,7 +90,8 @@ def unfreeze() -> None:
 
 
 def is_frozen() -> bool:
-    return _frozen is not None or bool(os.environ.get("AGENTDESK_NOW", "").strip())
+    return _frozen is not None or (bool(os.environ.get("AGENTDESK_NOW", "").strip())
+                                   and not os.environ.get("AGENTDESK_SPEED", "").strip())
 
 
 def set_timezone(name: str) -> None:
