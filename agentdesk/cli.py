@@ -41,12 +41,23 @@ def build_parser() -> argparse.ArgumentParser:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help="run a benchmark and print a table")
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
-                                    "outreach", "watch"))
+                                    "outreach", "watch", "day"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database; "
                         "outreach: copy this 1,000,000-customer desk instead of making one")
     p.add_argument("--queries", type=int, default=1000, help="lookup: queries per kind")
+    day = p.add_argument_group("day", "bench day: a centre's whole day, simulated")
+    day.add_argument("--desks", type=int, default=20)
+    day.add_argument("--hours", type=float, default=8.0)
+    day.add_argument("--speed", type=float, default=120.0, help="simulated seconds per second")
+    day.add_argument("--calls-per-hour", type=float, default=600.0)
+    day.add_argument("--seed", type=int, default=1)
+    day.add_argument("--central", metavar="URL",
+                     help="a PostgreSQL centre to use (default: a fresh database, dropped)")
+    day.add_argument("--faults", choices=("on", "off"), default="on")
+    day.add_argument("--report", metavar="DIR", help="write day.md and SVG charts here")
+    day.add_argument("--customers", type=int, help="customers in the generated file")
     common(p, suppress=True)
     for name in PLUGINS[4:]:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
@@ -73,6 +84,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _bench_run(args: argparse.Namespace) -> int:
     if args.name == "sync":
         return _bench("sync").main()
+    if args.name == "day":
+        if not 1 <= args.desks <= 200 or not 0 < args.hours <= 24 or args.speed <= 0 \
+                or args.calls_per_hour < 0:
+            raise CliError("bench day: --desks 1-200, --hours up to 24, --speed and "
+                           "--calls-per-hour positive")
+        return _bench("day").main(
+            desks=args.desks, hours=args.hours, speed=args.speed,
+            calls_per_hour=args.calls_per_hour, seed=args.seed, central=args.central,
+            faults=args.faults == "on", report=args.report, customers=args.customers)
     if args.name == "watch":
         return _bench("watch").main(runs=args.runs)
     if args.name == "monitor":

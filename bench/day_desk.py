@@ -1,0 +1,336 @@
+"""One desk of the simulated day (``agentdesk bench day``), run as its own process:
+``python -m bench.day_desk PLAN.json``.
+
+It drives the services the screens use, on its own desk file, with the day's fast clock
+(``AGENTDESK_NOW`` / ``AGENTDESK_SPEED``, set by the orchestrator): each planned call is
+rung (``contacts.record_call``), the caller's card read, then answered from the
+knowledge base or turned into a ticket; the desk's own tickets go through dispatch, on
+site, resolution and the call-back (some 不满意, which reopen); outreach calls of its
+share are made; a supervisor desk publishes the outage notice and opens the incident.
+It syncs every ``sync_every`` simulated seconds, except while its plan says it is
+offline or before it joins. What it did is written to ``out`` as JSON when it ends
+(and after every sync, so a desk killed -9 leaves what it had done until then).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agentdesk.core import clock
+
+WORK_STEPS = ("dispatched", "on_site", "resolved")
+SATISFACTION = (("满意", 0.80), ("非常满意", 0.10), ("基本满意", 0.05), ("不满意", 0.05))
+
+
+@dataclass
+class Work:
+    """When this desk next moves one of its tickets."""
+
+    number: str
+    at: datetime
+    step: int = 0  # index into WORK_STEPS; len(WORK_STEPS): the call-back
+
+
+@dataclass
+class Log:
+    created: list[str] = field(default_factory=list)  # ticket numbers
+    calls: int = 0
+    answered: int = 0  # from the knowledge base, no ticket
+    steps: int = 0
+    callbacks: int = 0
+    reopened: int = 0
+    outreach: int = 0
+    chases: int = 0
+    claims: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    syncs: list[tuple[float, float]] = field(default_factory=list)  # (sim hour, seconds)
+    sync_failures: int = 0
+    notice: str = ""
+    incident: str = ""
+    code: str = ""
+    done: bool = False
+
+
+def _minutes(rng: random.Random, lo: float, hi: float) -> timedelta:
+    return timedelta(minutes=rng.uniform(lo, hi))
+
+
+class DayDesk:
+    def __init__(self, plan: dict[str, Any]) -> None:
+        from agentdesk.sync import outbox
+
+        self.plan = plan
+        self.rng = random.Random(plan["seed"])
+        self.code, self.name = plan["code"], plan["name"]
+        self.start = clock.parse_instant(plan["start"])
+        self.end = clock.parse_instant(plan["end"])
+        self.store = outbox.open_syncing_desk(Path(plan["db"]))
+        self.centre = None
+        self.log = Log(code=self.code)
+        self.work: list[Work] = []
+        self.next_sync = clock.now()
+        self.out = Path(plan["out"])
+        if self.out.exists():  # restarted after a kill: carry on from what it had done
+            old = json.loads(self.out.read_text(encoding="utf-8"))
+            self.log = Log(**{k: v for k, v in old.items() if k in Log.__dataclass_fields__})
+            self.log.done = False
+        with self.store.session() as s:
+            from agentdesk.core import agents
+
+            agents.ensure(s, self.code, self.name)
+            s.commit()
+        if plan.get("standalone") and not self.log.calls:
+            from agentdesk.customers import csvio  # its own past: the same file, alone
+
+            csvio.import_customers(self.store, plan["csv"], agent=self.code)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def at(self, offset_s: float) -> datetime:
+        return self.start + timedelta(seconds=offset_s)
+
+    def online(self, now: datetime) -> bool:
+        hours = (now - self.start).total_seconds() / 3600
+        join = self.plan.get("join_at_h")
+        if join is not None and hours < join:
+            return False
+        off = self.plan.get("offline_h")
+        return not (off and off[0] <= hours < off[1])
+
+    def save(self) -> None:
+        tmp = self.out.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.log.__dict__, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.out)
+
+    def error(self, what: str, exc: BaseException) -> None:
+        self.log.errors.append(f"{clock.local():%H:%M} {what}: {exc}"[:300])
+
+    # --- the day ---------------------------------------------------------------------
+
+    def sync(self, final: bool = False) -> bool:
+        from agentdesk.sync import central, engine
+
+        try:
+            if self.centre is None:
+                self.centre = central.connect(self.plan["central"], pool_size=1)
+            began = time.perf_counter()
+            report = engine.sync_once(self.store, self.centre, desk_name=self.name,
+                                      seed=not self.plan.get("standalone"))
+            hours = (clock.now() - self.start).total_seconds() / 3600
+            self.log.syncs.append((round(hours, 3), round(time.perf_counter() - began, 3)))
+            if not final:
+                self.pick_up()
+            return report.waiting == 0
+        except Exception as exc:  # noqa: BLE001 - offline is part of the day
+            self.log.sync_failures += 1
+            if final:
+                self.error("final sync", exc)
+            return False
+        finally:
+            self.save()
+
+    def pick_up(self) -> None:
+        """Tickets handed to this desk's agent (or reopened) by another desk's change."""
+        from agentdesk.tickets import service as tickets
+
+        mine = {w.number for w in self.work}
+        with self.store.session() as s:
+            for row in tickets.open_for_owner(s, self.code):
+                number = getattr(row, "number", None)
+                if number and number not in mine:
+                    self.work.append(Work(number, clock.now() + _minutes(self.rng, 1, 10)))
+
+    def ring(self, call: list) -> None:
+        from agentdesk.customers import contacts, lookup
+        from agentdesk.kb import search as kb_search
+        from agentdesk.tickets import service as tickets
+
+        _offset, phone, action, category = call
+        self.log.calls += 1
+        try:
+            with self.store.session() as s:
+                ringing = contacts.record_call(s, phone, self.code)
+                match = contacts.caller(s, ringing)
+                customer_id = match.customer_id if match is not None else None
+                if customer_id:
+                    lookup.audit_read(s, self.code, customer_id)
+                if action == "consult":
+                    kb_search.search(s, category or "停水", limit=3)
+                    self.log.answered += 1
+                elif action == "chase" and customer_id:
+                    open_ = tickets.open_for_customer(s, customer_id)
+                    if open_:
+                        tickets.add_note(s, open_[0].number, self.code, "来电催办")
+                        self.log.chases += 1
+                    else:
+                        self.log.answered += 1
+                else:
+                    ticket = tickets.create(s, tickets.Draft(
+                        category=category, description=f"来电报修：{category}",
+                        customer_id=customer_id, location="" if customer_id else "路边",
+                        contact_id=ringing.contact_id), self.code)
+                    self.work.append(Work(ticket.number,
+                                          clock.now() + _minutes(self.rng, 5, 25)))
+                s.commit()
+                if action != "consult" and action != "chase":
+                    self.log.created.append(ticket.number)
+                    self.save()  # a kill -9 loses at most the ticket committed just now
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the day goes on
+            self.error(f"call {phone} {action}", exc)
+
+    def step(self, work: Work) -> None:
+        from agentdesk.tickets import service as tickets
+
+        try:
+            with self.store.session() as s:
+                ticket = tickets.get(s, work.number)
+                owner = s.connection().exec_driver_sql(
+                    "SELECT code FROM agent WHERE id = ?", (ticket.owner_id,)).scalar()
+                if owner != self.code or ticket.status in ("called_back", "archived"):
+                    return  # handed on, claimed by another desk, or done
+                if ticket.status == "resolved":
+                    r, pick = self.rng.random(), "满意"
+                    for label, share in SATISFACTION:
+                        r -= share
+                        if r <= 0:
+                            pick = label
+                            break
+                    tickets.call_back(s, work.number, self.code, pick)
+                    self.log.callbacks += 1
+                    if pick == "不满意":
+                        self.log.reopened += 1
+                        self.work.append(Work(work.number,
+                                              clock.now() + _minutes(self.rng, 10, 60)))
+                else:
+                    order = ("accepted", *WORK_STEPS)
+                    target = WORK_STEPS[max(0, order.index(ticket.status))] \
+                        if ticket.status in order[:-1] else None
+                    if target is None:
+                        return
+                    tickets.advance(s, work.number, self.code, target,
+                                    department="抢修一队" if target == "dispatched" else "")
+                    self.log.steps += 1
+                    wait = {"dispatched": (10, 40), "on_site": (20, 90),
+                            "resolved": (30, 120)}[target]
+                    self.work.append(Work(work.number, clock.now() + _minutes(self.rng, *wait)))
+                s.commit()
+        except Exception as exc:  # noqa: BLE001
+            self.error(f"step {work.number}", exc)
+
+    def supervise(self) -> None:
+        """The supervisor's outage: a fault notice over the area and an incident."""
+        from agentdesk.centre import incidents, notices
+        from agentdesk.core import areas
+
+        spec = self.plan["outage"]
+        now = clock.now()
+        where = (areas.parse(spec["area"]),)
+        try:
+            with self.store.session() as s:
+                published = notices.publish(s, notices.Draft(
+                    utility=spec["utility"], kind="fault", areas=where, starts_at=now,
+                    ends_at=now + timedelta(hours=4), cause="主干管爆裂抢修",
+                    restore_by=now + timedelta(hours=5)), self.code, self.name,
+                    "supervisor", now, force=True)
+                self.log.notice = published.notice.id
+                incident = incidents.open_incident(
+                    s, (self.code, self.name, "supervisor"), now, title="主干管爆裂",
+                    category=spec["category"], where=where)
+                self.log.incident = incident.id
+                s.commit()
+        except Exception as exc:  # noqa: BLE001
+            self.error("outage", exc)
+
+    def outreach(self) -> None:
+        """This desk's share of the pre-emptive calls that are due."""
+        from agentdesk.centre import outreach
+
+        share, desks = self.plan["outreach_share"]
+        now = clock.now()
+        try:
+            with self.store.session() as s:
+                for row in outreach.queue_rows(s, now):
+                    if int(row.customer_id.replace("-", "")[-6:], 16) % desks != share:
+                        continue
+                    if row.next_due is not None and row.next_due > now + timedelta(hours=1):
+                        continue
+                    outreach.record(s, row.ticket_id, self.code, "reached", note="已提前告知",
+                                    now=now)
+                    self.log.outreach += 1
+                s.commit()
+        except Exception as exc:  # noqa: BLE001
+            self.error("outreach", exc)
+
+    def claim(self, number: str, quiet: bool = False) -> None:
+        from agentdesk.tickets import service as tickets
+
+        try:
+            with self.store.session() as s:
+                tickets.claim(s, number, self.code, "原坐席已下班，接手处理")
+                s.commit()
+            self.log.claims.append(number)
+            self.work.append(Work(number, clock.now() + _minutes(self.rng, 1, 5)))
+        except Exception as exc:  # noqa: BLE001
+            if not quiet:  # said once; tried again after the next syncs
+                self.error(f"claim {number}", exc)
+
+    def run(self) -> int:
+        calls = [c for c in self.plan["calls"] if self.at(c[0]) > clock.now()
+                 - timedelta(seconds=1)] if self.log.calls else list(self.plan["calls"])
+        outage_at = self.plan.get("outage", {}).get("at_s")
+        claim = self.plan.get("claim")  # [at_s, number file]: race for an off-shift ticket
+        stop_h = self.plan.get("off_shift_h")
+        claim_next = self.start
+        if self.online(clock.now()):
+            self.sync()
+        while True:
+            now = clock.now()
+            if now >= self.end or (stop_h and now >= self.at(stop_h * 3600)):
+                break
+            while calls and self.at(calls[0][0]) <= now:
+                self.ring(calls.pop(0))
+            due = [w for w in self.work if w.at <= now]
+            for work in due:
+                self.work.remove(work)
+                self.step(work)
+            if outage_at is not None and self.at(outage_at) <= now and not self.log.notice:
+                self.supervise()
+            if claim and self.at(claim[0]) <= now and not self.log.claims \
+                    and now >= claim_next:
+                path = Path(claim[1])  # the off-shift colleague's last ticket
+                numbers = json.loads(path.read_text(encoding="utf-8")).get("created", []) \
+                    if path.exists() else []
+                if numbers:
+                    self.claim(numbers[-1], quiet=claim_next > self.start)
+                claim_next = now + timedelta(minutes=2)  # not pulled yet: a sync later
+            if now >= self.next_sync and self.online(now):
+                self.sync()
+                if self.plan.get("outreach_share"):
+                    self.outreach()
+                self.next_sync = clock.now() + timedelta(seconds=self.plan["sync_every"])
+            time.sleep(0.02)
+        # The end of the shift: everything this desk did reaches the centre.
+        for _ in range(20):
+            if self.sync(final=True):
+                break
+            time.sleep(0.5)
+        self.log.done = True
+        self.save()
+        self.store.dispose()
+        return 0
+
+
+def main(argv: list[str]) -> int:
+    plan = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    return DayDesk(plan).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,143 @@
+"""The simulated day's report (``agentdesk bench day --report DIR``): ``day.md`` with the
+figures a centre manager reads, and SVG charts of the day (calls and open tickets per
+hour, breaches per hour, sync time per desk): a picture, not only a table. The SVG is
+written by hand (a few rectangles and lines): no plotting library for four charts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from bench.stats import summary
+
+
+def _rows(centre: Any, sql: str, **params: object) -> list[tuple]:
+    import sqlalchemy as sa
+
+    with centre.reading(seconds=120) as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql), params).all()]
+
+
+def bars(title: str, labels: list[str], series: dict[str, list[float]],
+         width: int = 760, height: int = 260) -> str:
+    """Grouped bars, one colour per series, the value axis from zero."""
+    colours = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+    top = max([v for values in series.values() for v in values] + [1])
+    left, bottom, plot_w, plot_h = 50, height - 40, width - 70, height - 80
+    slot = plot_w / max(1, len(labels))
+    bar_w = slot * 0.8 / max(1, len(series))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<text x="{width / 2}" y="16" text-anchor="middle" font-size="14">'
+           f'{escape(title)}</text>',
+           f'<line x1="{left}" y1="{bottom}" x2="{left + plot_w}" y2="{bottom}" '
+           'stroke="#333"/>',
+           f'<text x="{left - 6}" y="{bottom - plot_h + 4}" text-anchor="end">'
+           f'{top:g}</text>',
+           f'<text x="{left - 6}" y="{bottom}" text-anchor="end">0</text>']
+    for i, label in enumerate(labels):
+        x0 = left + i * slot + slot * 0.1
+        for j, values in enumerate(series.values()):
+            value = values[i] if i < len(values) else 0
+            h = plot_h * value / top
+            out.append(f'<rect x="{x0 + j * bar_w:.1f}" y="{bottom - h:.1f}" '
+                       f'width="{bar_w:.1f}" height="{h:.1f}" '
+                       f'fill="{colours[j % len(colours)]}"/>')
+        out.append(f'<text x="{left + (i + 0.5) * slot:.1f}" y="{bottom + 14}" '
+                   f'text-anchor="middle">{escape(label)}</text>')
+    for j, name in enumerate(series):
+        out.append(f'<rect x="{left + j * 140}" y="{height - 14}" width="10" height="10" '
+                   f'fill="{colours[j % len(colours)]}"/><text x="{left + j * 140 + 14}" '
+                   f'y="{height - 5}">{escape(name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
+    """Per hour of the day and in total, read at the centre."""
+    def hour_of(at: datetime) -> int:
+        return max(0, min(hours - 1, int((at - start).total_seconds() // 3600)))
+
+    calls = Counter(hour_of(r[0]) for r in _rows(centre, "SELECT started_at FROM contact "
+                                                         "WHERE started_at >= :s", s=start))
+    tickets = _rows(centre, "SELECT created_at, resolved_at, category, area_class, "
+                            "satisfaction, reopen_count, due_first_response, responded_at "
+                            "FROM ticket")
+    breaches = Counter(hour_of(r[0]) for r in _rows(
+        centre, "SELECT at FROM ticket_event WHERE kind = 'escalation'"))
+    open_per_hour = []
+    for h in range(hours):
+        edge = start + timedelta(hours=h + 1)
+        open_per_hour.append(sum(1 for c, r, *_ in tickets
+                                 if c < edge and (r is None or r >= edge)))
+    rated = [t[4] for t in tickets if t[4]]
+    on_time = [t for t in tickets if t[6] is not None and t[7] is not None]
+    dubans = _rows(centre, "SELECT count(*) FROM ticket_event WHERE kind = 'duban'")[0][0]
+    conflicts = _rows(centre, "SELECT count(*) FROM change_log WHERE entity = 'conflict'")
+    return {
+        "calls": [calls.get(h, 0) for h in range(hours)],
+        "open": open_per_hour,
+        "breaches": [breaches.get(h, 0) for h in range(hours)],
+        "tickets": len(tickets),
+        "by_category": Counter(t[2] for t in tickets).most_common(),
+        "by_area": Counter(t[3] for t in tickets).most_common(),
+        "first_response_on_time": (sum(t[7] <= t[6] for t in on_time) / len(on_time)
+                                   if on_time else None),
+        "satisfied": (sum(s in ("非常满意", "满意", "基本满意") for s in rated) / len(rated)
+                      if rated else None),
+        "reopen_rate": (sum(1 for t in tickets if t[5]) / len(tickets) if tickets else None),
+        "escalations": sum(breaches.values()), "dubans": dubans,
+        "conflicts": conflicts[0][0] if conflicts else 0,
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f} %"
+
+
+def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
+          checks: list[tuple[str, bool, str]], logs: list[dict]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    hours = len(figs["calls"])
+    labels = [f"{(run['start_hour'] + h) % 24:02d}" for h in range(hours)]
+    (folder / "calls.svg").write_text(bars("Calls and open tickets per hour", labels, {
+        "calls": figs["calls"], "open tickets": figs["open"]}), encoding="utf-8")
+    (folder / "breaches.svg").write_text(bars("Escalations (breaches) per hour", labels, {
+        "escalations": figs["breaches"]}), encoding="utf-8")
+    lag = {f"desk{i}": summary([s[1] * 1000 for s in log.get("syncs", [])] or [0])
+           for i, log in enumerate(logs)}
+    names = list(lag)
+    (folder / "sync.svg").write_text(bars("Sync time per desk (ms)", names, {
+        "p50": [lag[n]["median"] for n in names], "p99": [lag[n]["p99"] for n in names]}),
+        encoding="utf-8")
+    lines = [f"# A simulated day: {run['desks']} desks, {run['hours']} h at speed "
+             f"{run['speed']}, faults {'on' if run['faults'] else 'off'}", "",
+             f"Wall time {run['wall_s']:.0f} s; seed {run['seed']}; centre PostgreSQL.", "",
+             "## Invariants", "", "| check | result | detail |", "|---|---|---|"]
+    lines += [f"| {name} | {'PASS' if ok else '**FAIL**'} | {escape(detail)} |"
+              for name, ok, detail in checks]
+    lines += ["", "## The day", "",
+              f"- calls: {sum(figs['calls'])}; tickets: {figs['tickets']}; answered from "
+              f"the knowledge base: {sum(log.get('answered', 0) for log in logs)}",
+              f"- first response on time: {_pct(figs['first_response_on_time'])}; "
+              f"satisfied (非常满意 + 满意 + 基本满意): {_pct(figs['satisfied'])}; reopen "
+              f"rate: {_pct(figs['reopen_rate'])}",
+              f"- escalations: {figs['escalations']}; 督办: {figs['dubans']}; ownership "
+              f"conflicts: {figs['conflicts']}",
+              f"- by category: {', '.join(f'{c} {n}' for c, n in figs['by_category'])}",
+              f"- by area class: {', '.join(f'{c} {n}' for c, n in figs['by_area'])}", "",
+              "![calls](calls.svg)", "", "![breaches](breaches.svg)", "",
+              "## Sync per desk", "", "| desk | syncs | failed | p50 ms | p99 ms | errors |",
+              "|---|---|---|---|---|---|"]
+    for i, log in enumerate(logs):
+        s = lag[f"desk{i}"]
+        lines.append(f"| desk{i} | {len(log.get('syncs', []))} | {log.get('sync_failures', 0)}"
+                     f" | {s['median']:.0f} | {s['p99']:.0f} | {len(log.get('errors', []))} |")
+    lines += ["", "![sync](sync.svg)", ""]
+    path = folder / "day.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

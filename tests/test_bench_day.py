@@ -1,0 +1,39 @@
+"""``agentdesk bench day``, the small variant (issue 22, item 6): 3 agent desks, a
+supervisor desk, the watch and a late-joining desk as separate processes against a real
+PostgreSQL centre, one simulated hour with every fault on; every invariant must hold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sync_helpers import require_pg
+
+pytestmark = pytest.mark.postgres
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_small_day_with_faults_keeps_every_invariant(tmp_path: Path) -> None:
+    require_pg()
+    report = tmp_path / "report"
+    env = {**os.environ, "CI": "", "PYTHONPATH": str(ROOT)}
+    env.pop("AGENTDESK_NOW", None)  # the day runs on its own fast clock
+    done = subprocess.run(
+        [sys.executable, "-m", "agentdesk", "bench", "day", "--desks", "3", "--hours", "1",
+         "--speed", "90", "--calls-per-hour", "120", "--customers", "1500", "--seed", "7",
+         "--report", str(report)], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=600)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert "FAIL" not in out and out.count("PASS") == 7, out
+    for fault in ("killed -9", "stalls", "watch killed"):
+        assert fault in out, out
+    page = (report / "day.md").read_text(encoding="utf-8")
+    assert "| every breach escalated exactly once | PASS |" in page
+    for chart in ("calls.svg", "breaches.svg", "sync.svg"):
+        svg = (report / chart).read_text(encoding="utf-8")
+        assert svg.startswith("<svg") and "<rect" in svg
