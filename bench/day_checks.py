@@ -67,9 +67,13 @@ def desks_equal_centre(stores: list[Any], centre: Any) -> Check:
 def owners(centre: Any) -> Check:
     from agentdesk.tickets import workflow
 
+    # In the centre's order (its change log), as the centre applied them: not by the
+    # events' times, which are each writer's clock (a conflict is stamped by the centre).
     rows = _centre_rows(centre, "SELECT t.id, t.owner_id, t.first_responder_id, e.kind, "
                                 "e.to_status, e.data, e.at FROM ticket t JOIN ticket_event e "
-                                "ON e.ticket_id = t.id ORDER BY t.id, e.at, e.id")
+                                "ON e.ticket_id = t.id LEFT JOIN change_log l ON "
+                                "l.entity = 'ticket_event' AND l.row_id = e.id "
+                                "ORDER BY t.id, l.seq, e.at, e.id")
     wrong: list[str] = []
     by_ticket: dict[str, list[tuple]] = {}
     for row in rows:
@@ -142,23 +146,20 @@ def monitor_recount(store: Any, now: datetime) -> Check:
     events replayed (workflow.rebuild), its running clocks read with tickets.clocks."""
     from agentdesk.core.models import UTC
     from agentdesk.monitor import states
-    from agentdesk.tickets import clocks, workflow
+    from agentdesk.tickets import clocks, service as tickets
 
     with store.session() as session:
         shown = {r[0]: r[5] for r in states.open_levels(session, now)}
         conn = session.connection().connection.driver_connection
-        events: dict[str, list[tuple]] = {}
+        ids = [r[0] for r in conn.execute("SELECT id FROM ticket")]
         reopened: dict[str, datetime] = {}
-        for tid, kind, to_status, data, at in conn.execute(
-                "SELECT ticket_id, kind, to_status, data, at FROM ticket_event "
-                "ORDER BY ticket_id, at, id"):
-            when = datetime.fromisoformat(at).replace(tzinfo=UTC)
-            events.setdefault(tid, []).append((kind, to_status, data, when))
-            if kind == "reopen":
-                reopened[tid] = when
+        for tid, at in conn.execute("SELECT ticket_id, max(at) FROM ticket_event "
+                                    "WHERE kind = 'reopen' GROUP BY ticket_id"):
+            reopened[tid] = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        # each ticket replayed in the order every desk applies its events (the centre's)
+        states_of = {tid: tickets.rebuilt(session, tid) for tid in ids}
     replayed = {}
-    for tid, evs in events.items():
-        state = workflow.rebuild(evs)
+    for tid, state in states_of.items():
         if state.get("status") not in clocks.OPEN:
             continue
         dues = {name: state.get(f"due_{name}") for name in clocks.CLOCKS}

@@ -164,8 +164,8 @@ class DayDesk:
                 if action == "consult":
                     kb_search.search(s, category or "停水", limit=3)
                     self.log.answered += 1
-                elif action == "chase" and customer_id:
-                    open_ = tickets.open_for_customer(s, customer_id)
+                elif action == "chase":  # a household number names no one caller: asked
+                    open_ = tickets.open_for_customer(s, customer_id) if customer_id else []
                     if open_:
                         tickets.add_note(s, open_[0].number, self.code, "来电催办")
                         self.log.chases += 1
@@ -268,7 +268,7 @@ class DayDesk:
         except Exception as exc:  # noqa: BLE001
             self.error("outreach", exc)
 
-    def claim(self, number: str, quiet: bool = False) -> None:
+    def claim(self, number: str) -> None:
         from agentdesk.tickets import service as tickets
 
         try:
@@ -278,7 +278,7 @@ class DayDesk:
             self.log.claims.append(number)
             self.work.append(Work(number, clock.now() + _minutes(self.rng, 1, 5)))
         except Exception as exc:  # noqa: BLE001
-            if not quiet:  # said once; tried again after the next syncs
+            if "no ticket" not in str(exc):  # not pulled yet: tried again after a sync
                 self.error(f"claim {number}", exc)
 
     def run(self) -> int:
@@ -308,7 +308,7 @@ class DayDesk:
                 numbers = json.loads(path.read_text(encoding="utf-8")).get("created", []) \
                     if path.exists() else []
                 if numbers:
-                    self.claim(numbers[-1], quiet=claim_next > self.start)
+                    self.claim(numbers[-1])
                 claim_next = now + timedelta(minutes=2)  # not pulled yet: a sync later
             if now >= self.next_sync and self.online(now):
                 self.sync()
