@@ -26,6 +26,7 @@ from typing import Any
 from agentdesk.core import clock
 
 WORK_STEPS = ("dispatched", "on_site", "resolved")
+HANDOVER_SHARE = 0.05  # of new tickets, handed to a colleague before dispatch
 SATISFACTION = (("满意", 0.80), ("非常满意", 0.10), ("基本满意", 0.05), ("不满意", 0.05))
 
 
@@ -55,6 +56,8 @@ class Log:
     notice: str = ""
     incident: str = ""
     code: str = ""
+    handovers: int = 0
+    max_rss_mb: float = 0.0
     done: bool = False
 
 
@@ -208,6 +211,11 @@ class DayDesk:
                         self.log.reopened += 1
                         self.work.append(Work(work.number,
                                               clock.now() + _minutes(self.rng, 10, 60)))
+                elif (ticket.status == "accepted" and self.plan.get("colleagues")
+                      and self.rng.random() < HANDOVER_SHARE):
+                    to = self.rng.choice(self.plan["colleagues"])  # a colleague's skill
+                    tickets.hand_over(s, work.number, self.code, to, "转交专人处理")
+                    self.log.handovers += 1
                 else:
                     order = ("accepted", *WORK_STEPS)
                     target = WORK_STEPS[max(0, order.index(ticket.status))] \
@@ -321,7 +329,10 @@ class DayDesk:
             if self.sync(final=True):
                 break
             time.sleep(0.5)
+        import resource
+
         self.log.done = True
+        self.log.max_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         self.save()
         self.store.dispose()
         return 0

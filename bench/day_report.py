@@ -77,7 +77,11 @@ def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
     rated = [t[4] for t in tickets if t[4]]
     on_time = [t for t in tickets if t[6] is not None and t[7] is not None]
     dubans = _rows(centre, "SELECT count(*) FROM ticket_event WHERE kind = 'duban'")[0][0]
-    conflicts = _rows(centre, "SELECT count(*) FROM change_log WHERE entity = 'conflict'")
+    conflicts = _rows(centre, "SELECT count(*) FROM ticket_event WHERE kind = 'conflict'")
+    # the centre's busiest second (its own clock: the change log's commit time)
+    busiest = _rows(centre, "SELECT count(*) FROM change_log WHERE entity IN ('ticket', "
+                            "'ticket_event', 'contact', 'outreach_event') GROUP BY "
+                            "date_trunc('second', at) ORDER BY 1 DESC LIMIT 1")
     return {
         "calls": [calls.get(h, 0) for h in range(hours)],
         "open": open_per_hour,
@@ -92,7 +96,13 @@ def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
         "reopen_rate": (sum(1 for t in tickets if t[5]) / len(tickets) if tickets else None),
         "escalations": sum(breaches.values()), "dubans": dubans,
         "conflicts": conflicts[0][0] if conflicts else 0,
+        "busiest_second": busiest[0][0] if busiest else 0,
     }
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: its bars and angle brackets cannot break the table."""
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _pct(value: float | None) -> str:
@@ -118,7 +128,7 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
              f"{run['speed']}, faults {'on' if run['faults'] else 'off'}", "",
              f"Wall time {run['wall_s']:.0f} s; seed {run['seed']}; centre PostgreSQL.", "",
              "## Invariants", "", "| check | result | detail |", "|---|---|---|"]
-    lines += [f"| {name} | {'PASS' if ok else '**FAIL**'} | {escape(detail)} |"
+    lines += [f"| {name} | {'PASS' if ok else '**FAIL**'} | {_cell(detail)} |"
               for name, ok, detail in checks]
     lines += ["", "## The day", "",
               f"- calls: {sum(figs['calls'])}; tickets: {figs['tickets']}; answered from "
@@ -127,16 +137,20 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
               f"satisfied (非常满意 + 满意 + 基本满意): {_pct(figs['satisfied'])}; reopen "
               f"rate: {_pct(figs['reopen_rate'])}",
               f"- escalations: {figs['escalations']}; 督办: {figs['dubans']}; ownership "
-              f"conflicts: {figs['conflicts']}",
+              f"conflicts: {figs['conflicts']}; hand-overs: "
+              f"{sum(log.get('handovers', 0) for log in logs)}",
+              f"- the centre's busiest second: {figs['busiest_second']} changes",
               f"- by category: {', '.join(f'{c} {n}' for c, n in figs['by_category'])}",
               f"- by area class: {', '.join(f'{c} {n}' for c, n in figs['by_area'])}", "",
               "![calls](calls.svg)", "", "![breaches](breaches.svg)", "",
-              "## Sync per desk", "", "| desk | syncs | failed | p50 ms | p99 ms | errors |",
-              "|---|---|---|---|---|---|"]
+              "## Sync per desk", "",
+              "| desk | syncs | failed | p50 ms | p99 ms | peak MB | errors |",
+              "|---|---|---|---|---|---|---|"]
     for i, log in enumerate(logs):
         s = lag[f"desk{i}"]
         lines.append(f"| desk{i} | {len(log.get('syncs', []))} | {log.get('sync_failures', 0)}"
-                     f" | {s['median']:.0f} | {s['p99']:.0f} | {len(log.get('errors', []))} |")
+                     f" | {s['median']:.0f} | {s['p99']:.0f} | {log.get('max_rss_mb', 0)} "
+                     f"| {len(log.get('errors', []))} |")
     lines += ["", "![sync](sync.svg)", ""]
     path = folder / "day.md"
     path.write_text("\n".join(lines), encoding="utf-8")

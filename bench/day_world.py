@@ -233,6 +233,9 @@ def make_plans(shape: DayShape, customers: list[Customer], folder: Path, url: st
             plan["join_at_h"] = faults["late"]["join_h"]
             plan["calls"] = [c for c in share[rng.randrange(n)][::3]]
         plans.desks.append(plan)
+    on_shift = [p["code"] for p in plans.desks[:n] if "off_shift_h" not in p]
+    for plan in plans.desks[:n]:
+        plan["colleagues"] = [c for c in on_shift if c != plan["code"]]
     for plan in plans.desks:
         Path(plan["out"]).unlink(missing_ok=True)
         (folder / f"plan-{plan['code']}.json").write_text(
