@@ -180,7 +180,7 @@ class DayDesk:
                         customer_id=customer_id, location="" if customer_id else "路边",
                         contact_id=ringing.contact_id), self.code)
                     self.work.append(Work(ticket.number,
-                                          clock.now() + _minutes(self.rng, 5, 25)))
+                                          clock.now() + _minutes(self.rng, 2, 12)))
                 s.commit()
                 if action != "consult" and action != "chase":
                     self.log.created.append(ticket.number)
