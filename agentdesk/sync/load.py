@@ -114,6 +114,48 @@ def sla_policy(central: Central, path: Path | str) -> SlaLoad:
     return SlaLoad(str(path), central.put_setting(sla.CENTRAL_SETTING, text))
 
 
+class CalendarLoad:
+    """What ``agentdesk central load calendar`` did."""
+
+    errors: tuple = ()  # a broken file raises sla.SlaError instead: nothing is stored
+
+    def __init__(self, file: str, seq: int | None, years: list[int]) -> None:
+        self.file, self.seq, self.years = file, seq, years
+
+    def format(self) -> str:
+        from agentdesk.core.i18n import t
+
+        if self.seq is None:
+            return t("calendar.same", file=self.file)
+        return t("calendar.loaded", file=self.file, seq=self.seq,
+                 years=", ".join(map(str, self.years)) or "-")
+
+
+def calendar(central: Central, path: Path | str) -> CalendarLoad:
+    """Store a holiday calendar (TOML: only a ``[calendar]`` table, as in the SLA policy:
+    working_days, working_hours, ``[[calendar.holiday]]`` entries) as the centre's
+    (``central_setting`` ``calendar``). It overrides and extends the chinese-calendar
+    package on every desk (agentdesk.core.workcal). Checked as a desk reads it: over the
+    shipped defaults and the centre's SLA policy; a broken file raises sla.SlaError naming
+    the file and line, and nothing is written; the same text again writes nothing."""
+    from agentdesk.tickets import sla
+
+    text = sla.read_text(path)
+    sla.load_policy(central_text=central.setting(sla.CENTRAL_SETTING), calendar_text=text,
+                    calendar_source=str(path))
+    years = sorted(_named_years(text))
+    return CalendarLoad(str(path), central.put_setting(sla.CENTRAL_CALENDAR, text), years)
+
+
+def _named_years(text: str) -> set[int]:
+    """The years the calendar file's holidays name (it was checked: it parses)."""
+    import tomllib
+
+    entries = tomllib.loads(text).get("calendar", {}).get("holiday", [])
+    return {entry["start"].year if hasattr(entry["start"], "year")
+            else int(str(entry["start"])[:4]) for entry in entries}
+
+
 def agent_role(central: Central, code: str, role: str, name: str = "") -> None:
     """Set an agent's role at the centre (the role the centre checks: a 督办 or a notice
     from a desk whose agent is not a supervisor here is refused). An agent the centre has
