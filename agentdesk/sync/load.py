@@ -33,14 +33,14 @@ def customers(central: Central, path: Path | str, *, encoding: str | None = None
         for row in reader:
             pending.append((row.account, row.values, row.numbers))
             if len(pending) >= batch:
-                _write(central, pending, report)
+                _write(central, pending, report, reader.columns)
                 pending.clear()
-    _write(central, pending, report)
+        _write(central, pending, report, reader.columns)
     return report
 
 
 def _write(central: Central, batch: list[tuple[str, tuple, list]],
-           report: ImportReport) -> None:
+           report: ImportReport, columns: tuple[str, ...]) -> None:
     from agentdesk.customers import csvio as io
 
     if not batch:
@@ -54,8 +54,9 @@ def _write(central: Central, batch: list[tuple[str, tuple, list]],
     rows, phones = [], {}
     for account, values, numbers in batch:
         cid = known.get(account) or new_id()
-        row = {"id": cid, "account_no": account, **dict(zip(io.OWNED, values)),
-               **io.EXTRA, "created_at": now, "updated_at": now}
+        # The file's optional columns (csv_columns) over the defaults of those it lacks.
+        row = {"id": cid, "account_no": account, **io.EXTRA, **dict(zip(columns, values)),
+               "created_at": now, "updated_at": now}
         rows.append(row)
         phones[cid] = [{"id": new_id(), "customer_id": cid, "e164": e164, "kind": kind,
                         "position": position}
