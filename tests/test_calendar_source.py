@@ -187,3 +187,24 @@ def test_a_broken_calendar_file_stores_nothing(tmp_path: Path, centre, capsys) -
     assert cli.main(["central", "load", "calendar", str(path), "--central", centre.url]) != 0
     assert f"{path}, line 2" in capsys.readouterr().err
     assert centre.setting(sla.CENTRAL_CALENDAR) is None
+
+
+async def test_the_ticket_form_says_so_under_its_deadlines(desk, monkeypatch) -> None:
+    from tests.conftest import settle, visible_text, wait_ready, wait_until
+    from tests.test_app import SIZE, desk_app
+
+    monkeypatch.setenv("AGENTDESK_NOW", "2027-09-30T10:00:00+08:00")
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        app.pop_call("13900001111")
+        await wait_until(pilot, lambda: getattr(app.screen, "card", None) is not None)
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        await pilot.press(*"tousu", "enter")  # 投诉 by pinyin
+        await settle(pilot)
+        assert app.screen.category is not None
+        assert app.screen.category.code == "any.complaint"
+        await wait_until(pilot, lambda: "2027年没有节假日数据" in visible_text(app))
+        assert "2027年没有节假日数据" in visible_text(app)

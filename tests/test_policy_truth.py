@@ -207,3 +207,19 @@ async def test_kb_screen_and_ctrl_y_say_the_policy_in_force(desk, centre, words,
         article_id, answer = app.kb_answer
         assert article_id == "water-complaint"
         assert words in answer and "{{" not in answer
+
+
+def test_the_centre_refuses_an_article_its_policy_cannot_answer(tmp_path: Path,
+                                                                centre) -> None:
+    from agentdesk.sync import load
+    from tests.test_kb import article, write
+
+    folder = tmp_path / "kb"
+    write(folder, "good.md", article("good", "投诉时限", "## 答复口径\n\n"
+                                     "{{sla:any.complaint:resolution}}内答复。\n"))
+    write(folder, "bad.md", article("bad", "错的占位符", "## 答复口径\n\n"
+                                    "{{sla:any.complain:resolution}}内答复。\n"))
+    report = load.articles(centre, folder)
+    assert report.inserted == 1
+    assert report.errors == [("bad", "unknown category 'any.complain' in "
+                                     "{{sla:any.complain:resolution}}")]

@@ -67,7 +67,8 @@ def _write(central: Central, batch: list[tuple[str, tuple, list]],
 
 
 def articles(central: Central, folder: Path | str) -> KbImportReport:
-    """Upsert every ``*.md`` article under ``folder`` by id (the desk's rules)."""
+    """Upsert every ``*.md`` article under ``folder`` by id (the desk's rules); one with a
+    time-limit placeholder the centre's policy cannot answer is skipped, with why."""
     from dataclasses import asdict
 
     from agentdesk.kb import loader
@@ -77,6 +78,7 @@ def articles(central: Central, folder: Path | str) -> KbImportReport:
     parsed = loader.read_folder(folder, report)
     if not folder.is_dir():
         return report
+    parsed = _placeholders_checked(central, parsed, report)
     rows = [{**asdict(article), "updated_at": clock.now()} for article in parsed]
     seen = [article.id for article in parsed]
     kb = T["kb_article"]
@@ -86,6 +88,22 @@ def articles(central: Central, folder: Path | str) -> KbImportReport:
     report.updated = len(known)
     central.upsert_rows("kb_article", rows)
     return report
+
+
+def _placeholders_checked(central: Central, parsed: list, report: KbImportReport) -> list:
+    """The articles whose time-limit placeholders the centre's policy answers; each other
+    one is skipped with what is wrong (a desk would show 【时限未定义】 in its answer)."""
+    from agentdesk.tickets import sla, sla_text
+
+    policy = sla.load_policy(central_text=central.setting(sla.CENTRAL_SETTING))
+    good = []
+    for article in parsed:
+        wrong = sla_text.problems(article.body, policy)
+        if wrong:
+            report.errors.append((article.id, "; ".join(wrong)))
+        else:
+            good.append(article)
+    return good
 
 
 class SlaLoad:
