@@ -148,3 +148,14 @@ def test_the_centre_load_takes_the_columns_and_the_desk_gets_them(tmp_path: Path
     desk = new_desk(tmp_path / "d.db")
     engine.sync_once(desk, centre, hook=lambda name: None)
     assert rows(desk) == {"4100000001": ("remote", 3, "prepaid", 2)}
+
+
+def test_a_centre_reload_without_the_columns_keeps_them(tmp_path: Path, centre) -> None:
+    load.customers(centre, write(tmp_path / "a.csv", (*HEADER, *OPTIONAL),
+                                 line("4100000001", "rural", "2", "smart", "5")))
+    again = load.customers(centre, write(tmp_path / "b.csv", (*HEADER, "key_level"),
+                                         line("4100000001", "1", name="李四")))
+    assert (again.inserted, again.updated) == (0, 1)
+    assert centre_rows(centre, "SELECT name, area_class, key_level, meter_type, "
+                               "arrears_periods FROM customer") == [
+        ("李四", "rural", 1, "smart", 5)]

@@ -47,16 +47,21 @@ def _write(central: Central, batch: list[tuple[str, tuple, list]],
         return
     customer = T["customer"]
     accounts = [a for a, _, _ in batch]
+    absent = [c for c in io.EXTRA if c not in columns]  # kept as they are on an update
     with central.reading() as conn:
-        known = dict(conn.execute(sa.select(customer.c.account_no, customer.c.id)
-                                  .where(customer.c.account_no.in_(accounts))).all())
+        found = conn.execute(sa.select(customer.c.account_no, customer.c.id,
+                                       *(customer.c[c] for c in absent))
+                             .where(customer.c.account_no.in_(accounts))).all()
+    known = {r[0]: r[1] for r in found}
+    kept = {r[0]: dict(zip(absent, r[2:])) for r in found}
     now = clock.now()
     rows, phones = [], {}
     for account, values, numbers in batch:
         cid = known.get(account) or new_id()
-        # The file's optional columns (csv_columns) over the defaults of those it lacks.
-        row = {"id": cid, "account_no": account, **io.EXTRA, **dict(zip(columns, values)),
-               "created_at": now, "updated_at": now}
+        # The file's columns (csv_columns: the optional ones it has); the others keep their
+        # value on an update (as the desk's import does) and get the default on an insert.
+        row = {"id": cid, "account_no": account, **io.EXTRA, **kept.get(account, {}),
+               **dict(zip(columns, values)), "created_at": now, "updated_at": now}
         rows.append(row)
         phones[cid] = [{"id": new_id(), "customer_id": cid, "e164": e164, "kind": kind,
                         "position": position}
