@@ -208,3 +208,20 @@ async def test_the_ticket_form_says_so_under_its_deadlines(desk, monkeypatch) ->
         assert app.screen.category.code == "any.complaint"
         await wait_until(pilot, lambda: "2027年没有节假日数据" in visible_text(app))
         assert "2027年没有节假日数据" in visible_text(app)
+
+
+@pytest.mark.parametrize("now, shown", [("2026-12-24T10:00:00+08:00", True),
+                                        ("2026-11-25T09:30:00+08:00", False)])
+async def test_the_monitor_header_says_so(tmp_path: Path, monkeypatch, now: str,
+                                          shown: bool) -> None:
+    from tests.conftest import visible_text
+    from tests.test_monitor_screen import SIZE, _ready, monitor_app
+
+    desk = new_desk(tmp_path / "d.db")
+    desk.dispose()
+    monkeypatch.setenv("AGENTDESK_NOW", now)
+    app = monitor_app(tmp_path / "d.db")
+    async with app.run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        lines = visible_text(app).splitlines()
+        assert any("2027年没有节假日数据" in line for line in lines[:8]) is shown  # at the top
