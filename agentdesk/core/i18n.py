@@ -929,6 +929,31 @@ CATALOG: dict[str, dict[str, str]] = {
     "ticket.sla.saved": {"zh": "已保存的时限（按保存时刻计算）",
                          "en": "Deadlines as saved (counted from the moment of saving)"},
     "ticket.saved.due": {"zh": "首次响应时限 {when}", "en": "first response due {when}"},
+    # issue 17: one truth for time limits, the calendar, customer file columns (branch policy)
+    "sla.calendar.gap": {"zh": "注意：{years}年没有节假日数据，工作日时限未扣除该年的节假日"
+                               "（请中心用 agentdesk central load calendar 补充）",
+                         "en": "Note: no public-holiday data for {years}: working-day "
+                               "deadlines there count holidays as working days (the centre "
+                               "adds them with agentdesk central load calendar)"},
+    "calendar.loaded": {"zh": "{file}：日历已存入中心（变更 {seq}），各坐席下次同步后使用；"
+                              "覆盖年份：{years}",
+                        "en": "{file}: calendar stored at the centre (change {seq}); desks "
+                              "use it from their next sync; years covered: {years}"},
+    "calendar.same": {"zh": "{file}：中心已有相同的日历，未作改动",
+                      "en": "{file}: the centre already has this calendar; nothing changed"},
+    "csv.bad_area_class": {"zh": "区域类别 {value!r} 无效（可填 urban / rural / remote，"
+                                 "或 城区 / 农村 / 偏远）",
+                           "en": "area class {value!r} is not valid (urban / rural / remote, "
+                                 "or 城区 / 农村 / 偏远)"},
+    "csv.bad_key_level": {"zh": "重要客户等级 {value!r} 无效（填 0 到 3 的整数）",
+                          "en": "key level {value!r} is not valid (a whole number 0 to 3)"},
+    "csv.bad_arrears_periods": {"zh": "欠费期数 {value!r} 无效（填 0 或正整数）",
+                                "en": "arrears periods {value!r} is not valid (0 or a "
+                                      "positive whole number)"},
+    "csv.bad_meter_type": {"zh": "表计类型 {value!r} 无效（可填 mechanical / smart / prepaid，"
+                                "或 机械表 / 智能表 / 预付费表）",
+                          "en": "meter type {value!r} is not valid (mechanical / smart / "
+                                "prepaid, or 机械表 / 智能表 / 预付费表)"},
 }
 
 

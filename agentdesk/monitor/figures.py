@@ -87,6 +87,8 @@ class Wallboard:
     outreach: OutreachCounts = OutreachCounts(0, 0, 0)
     dubans: list[DubanRow] = field(default_factory=list)
     duban_counts: dict[str, int] = field(default_factory=dict)  # by state
+    # years of open tickets' deadlines with no holiday data (agentdesk.tickets.coverage)
+    calendar_gaps: list[int] = field(default_factory=list)
 
 
 # --- everything at once ------------------------------------------------------------------
@@ -104,6 +106,9 @@ def live(source: Source, now: datetime | None = None) -> dict[str, object]:
     part = now_part(conn, now)
     periods = {p: spans[p] for p in LIVE_PERIODS}
     part["mix"], part["kpis"] = mixes(conn, periods), kpi_set(conn, periods, now)
+    from agentdesk.tickets import coverage
+
+    part["calendar_gaps"] = coverage.open_gaps(conn, now)
     return part
 
 

@@ -311,20 +311,23 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="preview")
     def _preview(self, code: str) -> None:
-        from agentdesk.tickets import service as tickets
+        from agentdesk.tickets import coverage, service as tickets
 
         if self.store is None:
             return  # no desk database: nothing could be saved either
         with self.store.session() as session:  # the same terms create will store
             terms = tickets.preview(session, code, self._customer_id())
-        self.app.call_from_thread(self._show_preview, code, terms.priority, terms.due)
+        self.app.call_from_thread(self._show_preview, code, terms.priority, terms.due, False,
+                                  coverage.warning(terms.calendar_gaps))  # '' or a warning
 
-    def _show_preview(self, code: str, priority: str, due: dict, saved: bool = False) -> None:
+    def _show_preview(self, code: str, priority: str, due: dict, saved: bool = False,
+                      gap: str | None = None) -> None:
         if self.category is None or self.category.code != code:
             return
         if self.created and not saved:
             return  # the saved ticket's deadlines stay on screen
-        self.preview = {"priority": priority, "due": due}
+        gap = (self.preview or {}).get("gap", "") if gap is None else gap  # saved: as shown
+        self.preview = {"priority": priority, "due": due, "gap": gap}
         out = Text()
         if saved:
             out.append(t("ticket.sla.saved") + "\n", style="bold green")
@@ -336,6 +339,7 @@ class TicketScreen(DeskScreen):
             out.append(_when(due.get(name)))
         out.append(f"\n{t('sla.callback')}: ", style="dim")
         out.append(t("ticket.sla.callback_after"))
+        out.append(f"\n{gap}" if gap else "", style="bold yellow")
         self.query_one("#sla", Static).update(out)
 
     # --- saving --------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     from sqlalchemy import text
 
     from agentdesk.core import clock
-    from agentdesk.tickets import duban, lists, service
+    from agentdesk.tickets import coverage, duban, lists, service, sla
 
     ticket = service.get(session, ticket_ref)
     data = service.as_json(session, ticket)
@@ -88,6 +88,9 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
         caller = conn.execute(text("SELECT number FROM contact WHERE id = :i"),
                               {"i": ticket.contact_id}).scalar()
     data["paused"], data["caller"] = paused, caller or ""
+    # '' or: a working-day deadline in a year the calendar has no holidays for
+    data["calendar_warning"] = coverage.warning(coverage.ticket_gaps(sla.for_session(session),
+                                                                     ticket))
     codes = dict(conn.execute(text("SELECT id, code FROM agent")).all())
     history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
                            codes.get(e.agent_id, ""), e.note, e.data)
