@@ -540,7 +540,10 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
         raise StoreError(f"{store.path}: opened read-only, cannot record the export")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: folder not found")
-    cols = ("account_no", "name", *HEADER[3:13], "arrears_fen", "tags")  # HEADER[3:13]: as is
+    from agentdesk.customers.csv_columns import OPTIONAL
+
+    # HEADER[3:13] as is; the optional columns last (an import reads them back)
+    cols = ("account_no", "name", *HEADER[3:13], "arrears_fen", "tags", *OPTIONAL)
     sql = (f"SELECT {', '.join('c.' + c for c in cols)}, p.e164 FROM customer c "
            "LEFT JOIN customer_phone p ON p.customer_id = c.id "
            "ORDER BY c.account_no, p.position")
@@ -553,7 +556,7 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
             conn = _connect(store)
             writer = csv.writer(f)
-            writer.writerow(HEADER)
+            writer.writerow((*HEADER, *OPTIONAL))
             # One SELECT is one read snapshot; the cursor streams, groupby holds one customer.
             for _, group in itertools.groupby(conn.execute(sql), key=lambda r: r[0]):
                 rows = list(group)
@@ -561,7 +564,8 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
                 numbers = ";".join(phones.display(r[-1]) for r in rows if r[-1])
                 writer.writerow(csvsafe.row([c["account_no"], c["name"], numbers,
                                              *(c[k] for k in HEADER[3:13]),
-                                             _yuan(c["arrears_fen"]), c["tags"]]))
+                                             _yuan(c["arrears_fen"]), c["tags"],
+                                             *(c[k] for k in OPTIONAL)]))
                 count += 1
             f.flush()
             os.fsync(f.fileno())
