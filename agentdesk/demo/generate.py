@@ -114,7 +114,7 @@ def generate(store: Store, customers: int, tickets: int, seed: int,
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MiB
-        conn.execute("PRAGMA temp_store = FILE")
+        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA threads = 2")  # lets big sorts (keys, indexes) use both cores
         # WAL would write every page twice (log, then checkpoint); a rollback journal holds
         # only the few pages that existed, and still undoes the fill after a crash. Not
