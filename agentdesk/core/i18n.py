@@ -302,6 +302,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.called_back": {"zh": "回访", "en": "called back"},
     "status.archived": {"zh": "归档", "en": "archived"},
     # CLI
+    "db.stats.missing": {"zh": "{path}：没有这个数据库文件", "en": "{path}: no such database file"},
+    "db.stats.unreadable": {"zh": "{path}：无法读取（{error}）", "en": "{path}: cannot be read ({error})"},
+    "db.stats.head": {"zh": "{path}：{mb} MB，{customers} 户，每户 {per} 字节；空闲页 {free} MB",
+                      "en": "{path}: {mb} MB, {customers} customers, {per} bytes per customer; "
+                            "free pages {free} MB"},
+    "db.stats.col.name": {"zh": "表/索引", "en": "table/index"},
+    "db.stats.col.kind": {"zh": "类型", "en": "kind"},
+    "db.stats.col.share": {"zh": "占比", "en": "share"},
+    "db.stats.col.per": {"zh": "每户字节", "en": "B/customer"},
+    "db.stats.col.rows": {"zh": "行数", "en": "rows"},
+    "db.stats.kind.table": {"zh": "表", "en": "table"},
+    "db.stats.kind.index": {"zh": "索引", "en": "index"},
     "cli.demo.done": {
         "zh": "演示数据：{customers} 户，{phones} 个电话，{tickets} 张工单，用时 {seconds:.1f} 秒",
         "en": "Demo data: {customers} customers, {phones} phones, {tickets} tickets in "
