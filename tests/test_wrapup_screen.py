@@ -66,3 +66,34 @@ async def test_f8_without_a_call_says_so(desk) -> None:  # noqa: ANN001
         await settle(pilot)
         assert not isinstance(app.screen, WrapUpDialog)
         assert any("没有可小结的来电" in str(n.message) for n in app._notifications)
+
+
+async def test_an_unknown_callers_details_are_kept_on_the_call(desk) -> None:  # noqa: ANN001
+    from agentdesk.screens.wrapup import CallerDetails
+    from tests.test_form_fixes import UNKNOWN
+
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _ring(app, pilot, UNKNOWN)
+        assert await wait_until(pilot, lambda: app.screen.unknown_call == app.call.serial)
+        contact_id = app.call.contact_id
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, CallerDetails)
+        await pilot.press(*"[bold]王先生")
+        dialog.query_one("#callback").value = "12"  # not a number: refused, typing kept
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: dialog.refused != "")
+        assert dialog.query_one("#name").value == "[bold]王先生"
+        dialog.query_one("#callback").value = "139 0000 1111"
+        dialog.query_one("#callback").focus()
+        await pilot.press("enter")
+
+        def kept() -> tuple:
+            with desk.session() as s:
+                return tuple(s.connection().execute(text(
+                    "SELECT caller_name, callback_number FROM contact WHERE id = :i"),
+                    {"i": contact_id}).one())
+        assert await wait_until(pilot, lambda: kept() == ("[bold]王先生", "+8613900001111"))

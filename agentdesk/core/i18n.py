@@ -107,9 +107,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "card.repeat.calls": {"zh": "重复来电：7 天内来电 {n} 次", "en": "Repeat caller: {n} contacts in 7 days"},
     "card.repeat.overdue": {"zh": "有超时未结工单", "en": "An open ticket is overdue"},
     "card.unknown": {"zh": "未知来电 {number}：没有找到客户", "en": "Unknown caller {number}: no customer found"},
-    "card.unknown.hint": {"zh": "按 Ctrl+N 为该来电建单；核实户号后可再次查询",
-                          "en": "Press Ctrl+N to open a ticket for this call; search again once "
-                                "the caller gives an account number"},
+    "card.unknown.hint": {"zh": "按 Ctrl+N 为该来电建单，Ctrl+D 记录来电人信息；核实户号后可再次查询",
+                          "en": "Press Ctrl+N to open a ticket for this call, Ctrl+D for the "
+                                "caller's details; search again once the caller gives an "
+                                "account number"},
     "pop.ringing": {"zh": "来电 {number}", "en": "Incoming call {number}"},
     "pop.busy": {"zh": "另一个坐席窗口已在接收来电弹屏", "en": "Another desk window already receives screen pops"},
     "meter.mechanical": {"zh": "机械表", "en": "mechanical"},
@@ -126,6 +127,12 @@ CATALOG: dict[str, dict[str, str]] = {
     "wrapup.no_call": {"zh": "没有可小结的来电", "en": "no call to wrap up"},
     "wrapup.withheld": {"zh": "未显示号码", "en": "number withheld"},
     "wrapup.saved": {"zh": "已小结：{code}", "en": "wrapped up: {code}"},
+    "key.caller_details": {"zh": "来电人信息", "en": "Caller details"},
+    "caller.title": {"zh": "未知来电 {number}：记录来电人信息", "en": "Unknown caller {number}: their details"},
+    "caller.callback": {"zh": "回电号码", "en": "call-back number"},
+    "caller.saved": {"zh": "已记录来电人信息", "en": "caller's details kept on the call"},
+    "caller.not_unknown": {"zh": "Ctrl+D 用于未知来电：记录来电人姓名、地址、回电号码",
+                           "en": "Ctrl+D is for an unknown caller: name, address, call-back number"},
     "wrapup.code.answered": {"zh": "咨询已解答", "en": "answered"},
     "wrapup.code.notice": {"zh": "已告知公告", "en": "told of a notice"},
     "wrapup.code.transferred": {"zh": "已转办", "en": "transferred"},

@@ -36,6 +36,7 @@ class LookupScreen(SearchScreen):
         Binding("ctrl+f", "focus_search", "key.search"),
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
         Binding("ctrl+l", "link_incident", "key.link_incident"),
+        Binding("ctrl+d", "caller_details", "key.caller_details", show=False),  # card hint
     ]
 
     def __init__(self) -> None:
@@ -90,6 +91,15 @@ class LookupScreen(SearchScreen):
         else:
             return
         self.app.switch_mode("ticket")
+
+    def action_caller_details(self) -> None:
+        """Ctrl+D on an unknown caller's card: their name, address, call-back number."""
+        from agentdesk.screens import wrapup
+
+        if not self.unknown_call or self.unknown_call != self.desk.call.serial:
+            self.query_one("#status", Static).update(Text(t("caller.not_unknown")))
+            return
+        wrapup.open_caller_details(self.app, self.desk.call.number)
 
     def action_link_incident(self) -> None:
         """One key from the popped card: this call is about the open incident over the

@@ -125,3 +125,62 @@ def _save(app: Any, contact_id: str, outcome: Any, dialog: FormDialog) -> None:
     app.call_from_thread(app.notify, t("wrapup.saved", code=wrapup.label(outcome.code)),
                          timeout=4, markup=False)
     app.call_from_thread(setattr, app, "data_version", app.data_version + 1)
+
+
+class CallerDetails(FormDialog):
+    """What an unknown caller tells the agent: name, address, a call-back number."""
+
+    DEFAULT_CSS = """
+    CallerDetails { align: center middle; }
+    CallerDetails > Vertical { width: 64; height: auto; border: round $primary;
+                               padding: 0 1; background: $surface; }
+    CallerDetails #error { height: auto; }
+    """
+
+    def __init__(self, act: Callable[[Any, FormDialog], None], number: str) -> None:
+        super().__init__(act)
+        self.number = number
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(t("caller.title", number=self.number), style="bold"))
+            yield DataInput(placeholder=t("wrapup.field.name"), id="name")
+            yield DataInput(placeholder=t("wrapup.field.address"), id="address")
+            yield DataInput(value=self.number, placeholder=t("caller.callback"), id="callback")
+            yield Static("", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, _event: Input.Submitted) -> None:
+        self.submit(tuple(self.query_one(f"#{k}", Input).value
+                          for k in ("name", "address", "callback")))
+
+
+def open_caller_details(app: Any, number: str) -> None:
+    """Ctrl+D on the unknown-caller card: keep what the caller told us on the call."""
+    from agentdesk.core.controls import shown
+    from agentdesk.customers import wrapup
+    from agentdesk.customers.phones import display
+
+    contact_id = app.call.contact_id
+    if not contact_id or app.store is None or app.store.readonly:
+        app.notify(t("wrapup.no_call"), timeout=4)
+        return
+
+    def save(values: Any, dialog: FormDialog) -> None:
+        try:
+            with app.store.session() as session:
+                wrapup.caller_details(session, contact_id, *values)
+                session.commit()
+        except wrapup.WrapUpError as exc:
+            app.call_from_thread(dialog.refuse, shown(exc))
+            return
+        app.call_from_thread(dialog.done)
+        app.call_from_thread(app.notify, t("caller.saved"), timeout=4, markup=False)
+
+    app.push_screen(CallerDetails(
+        lambda values, dialog: app.run_worker(lambda: save(values, dialog), thread=True,
+                                              group="caller-details"),
+        display(number) if number else ""))
