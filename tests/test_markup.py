@@ -52,7 +52,7 @@ async def test_agent_name_in_header_is_literal(desk) -> None:
                      fill_demo=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
-        assert "[bold]王[/](A[/]1)" in visible_text(app)
+        assert "[bold]王[/]（A[/]1）" in visible_text(app)
 
 
 HOSTILE_SCENARIO = f"""\

@@ -132,7 +132,7 @@ class AgentDesk(App):
         self.role = options.config.role
         if self.role == "supervisor":  # an agent's desk has no such screen at all
             self.add_mode("notices", _notices_screen)
-        self.agent_label = f"{options.config.agent_name}({options.config.agent_id})"
+        self.agent_label = i18n.agent_label(options.config.agent_name, options.config.agent_id)
         self.db_name = options.db_path.name
         self.sync_state = t("app.sync.none") if not options.config.central_url else ""
         self.status = t("app.opening")
@@ -226,13 +226,17 @@ class AgentDesk(App):
 
             loader.ensure_shipped(store)  # the shipped articles, on first start or upgrade
             with store.session() as session:
-                agents.ensure(session, self.agent_code, self.options.config.agent_name)
+                name = agents.ensure(session, self.agent_code,
+                                     self.options.config.agent_name).name
         except StoreError as exc:
             self.post_message(StoreFailed(str(exc)))
             return
-        self.post_message(StoreReady(store, filled))
+        self.post_message(StoreReady(store, filled, name))
 
     def on_store_ready(self, message: StoreReady) -> None:
+        if message.agent_name:  # the agents table's name, not a second one from the config
+            self.agent_name = message.agent_name
+            self.agent_label = i18n.agent_label(message.agent_name, self.agent_code)
         self.store_opened(message.store, message.filled)
 
     def store_opened(self, store: Store, filled: DemoSummary | None) -> None:

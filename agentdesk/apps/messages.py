@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 class StoreReady(Message):
     """The store is open (migrated, and filled with demo data when ``filled`` says so)."""
 
-    def __init__(self, store: Store, filled: DemoSummary | None = None) -> None:
+    def __init__(self, store: Store, filled: DemoSummary | None = None,
+                 agent_name: str = "") -> None:
         super().__init__()
         self.store = store
         self.filled = filled
+        self.agent_name = agent_name  # as the agents table has it (one name everywhere)
 
 
 class StoreFailed(Message):

@@ -133,6 +133,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "caller.saved": {"zh": "已记录来电人信息", "en": "caller's details kept on the call"},
     "caller.not_unknown": {"zh": "Ctrl+D 用于未知来电：记录来电人姓名、地址、回电号码",
                            "en": "Ctrl+D is for an unknown caller: name, address, call-back number"},
+    "agent.label": {"zh": "{name}（{code}）", "en": "{name} ({code})"},
     "wrapup.code.answered": {"zh": "咨询已解答", "en": "answered"},
     "wrapup.code.notice": {"zh": "已告知公告", "en": "told of a notice"},
     "wrapup.code.transferred": {"zh": "已转办", "en": "transferred"},
@@ -1046,3 +1047,9 @@ def t(key: str, **values: object) -> str:
         return text
     return text.format(**{name: value if isinstance(value, (int, float)) else
                           shown(value, lines=True) for name, value in values.items()})
+
+
+def agent_label(name: str, code: str) -> str:
+    """How an agent is shown everywhere (header, card, ticket, monitor): the name the
+    agents table has, with the 工号 (issue 19, item 11: one name, not three)."""
+    return t("agent.label", name=name, code=code) if name and name != code else code
