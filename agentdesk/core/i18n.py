@@ -929,6 +929,28 @@ CATALOG: dict[str, dict[str, str]] = {
     "ticket.sla.saved": {"zh": "已保存的时限（按保存时刻计算）",
                          "en": "Deadlines as saved (counted from the moment of saving)"},
     "ticket.saved.due": {"zh": "首次响应时限 {when}", "en": "first response due {when}"},
+    # issue 17: complaint classes, channel, review KPIs (branch klass)
+    "channel.12398": {"zh": "12398转办", "en": "12398 transfer"},
+    "channel.email": {"zh": "邮件", "en": "email"},
+    "ticket.class.placeholder": {"zh": "投诉分类（拼音首字母/中文/代码，如 fwtd）",
+                                 "en": "Complaint class (pinyin initials, Chinese or code)"},
+    "ticket.class.need": {"zh": "投诉须选择投诉分类", "en": "A complaint needs a complaint class"},
+    "ticket.class.label": {"zh": "投诉分类", "en": "Complaint class"},
+    "ticket.channel.label": {"zh": "渠道", "en": "Channel"},
+    "monitor.kpi.satisfaction_rate": {"zh": "满意率（非常满意+满意+基本满意）",
+                                      "en": "Satisfaction rate (very + satisfied + fairly)"},
+    "monitor.kpi.satisfaction_target": {"zh": "满意率目标", "en": "Satisfaction target"},
+    "monitor.kpi.fcr": {"zh": "一次解决率", "en": "First-contact resolution"},
+    "monitor.kpi.reopen": {"zh": "重办率", "en": "Reopen rate"},
+    "monitor.kpi.classes": {"zh": "投诉分类 × 城区/农村/偏远（件数，占该区域投诉 %）",
+                            "en": "Complaint class x urban / rural / remote (count, % of the "
+                                  "area's complaints)"},
+    "report.class.none": {"zh": "未分类", "en": "unclassified"},
+    "report.col.class": {"zh": "投诉分类", "en": "Complaint class"},
+    "report.col.share": {"zh": "{area}占比%", "en": "{area} share %"},
+    "report.col.share_all": {"zh": "占比%", "en": "Share %"},
+    "report.col.on_time": {"zh": "办结及时率%", "en": "On time %"},
+    "report.col.channel": {"zh": "渠道", "en": "Channel"},
 }
 
 

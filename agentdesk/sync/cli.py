@@ -40,7 +40,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     common(q, True)
     q = c_sub.add_parser("load", help="load customers (CSV), articles (DIR) or the SLA "
                                       "policy (TOML) into the centre")
-    q.add_argument("what", choices=("customers", "kb", "sla"))
+    q.add_argument("what", choices=("customers", "kb", "sla", "complaint-classes"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     q.add_argument("--errors", metavar="FILE", type=Path,
@@ -132,6 +132,14 @@ def _central(args: argparse.Namespace, url: str) -> int:
 
         if args.what == "sla":  # a broken file: SlaError "FILE, line N: ...", nothing stored
             report = load.sla_policy(centre, args.file)
+        elif args.what == "complaint-classes":  # issue 17: a broken file, nothing stored
+            from agentdesk.cli_support import CliError
+            from agentdesk.tickets.complaint_classes import ClassError
+
+            try:
+                report = load.complaint_classes(centre, args.file)
+            except ClassError as exc:
+                raise CliError(str(exc)) from None
         elif args.what == "kb":
             report = load.articles(centre, args.file)
         else:
