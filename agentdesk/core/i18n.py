@@ -951,6 +951,16 @@ CATALOG: dict[str, dict[str, str]] = {
     "report.col.share_all": {"zh": "占比%", "en": "Share %"},
     "report.col.on_time": {"zh": "办结及时率%", "en": "On time %"},
     "report.col.channel": {"zh": "渠道", "en": "Channel"},
+    "monitor.kpi.col.class": {"zh": "投诉分类（近30天）", "en": "Complaint class (30 days)"},
+    "monitor.kpi.col.urban": {"zh": "城区", "en": "urban"},
+    "monitor.kpi.col.rural": {"zh": "农村", "en": "rural"},
+    "monitor.kpi.col.remote": {"zh": "偏远", "en": "remote"},
+    "monitor.kpi.col.total": {"zh": "合计", "en": "Total"},
+    "monitor.kpi.col.share": {"zh": "占比", "en": "Share"},
+    "monitor.kpi.col.on_time": {"zh": "办结及时率", "en": "On time"},
+    "monitor.kpi.col.name": {"zh": "类别/坐席（近30天）", "en": "Category / agent (30 days)"},
+    "monitor.kpi.col.tickets": {"zh": "工单", "en": "Tickets"},
+    "monitor.kpi.col.reopen": {"zh": "重办率", "en": "Reopened"},
 }
 
 

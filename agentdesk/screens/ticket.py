@@ -33,6 +33,7 @@ from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.dialogs import FormDialog
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.state import TicketSaved, answer_for, with_card
+from agentdesk.widgets.class_picker import ClassPicker, read_classes
 from agentdesk.widgets.inputs import DataArea, DataInput
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ class TicketScreen(DeskScreen):
             with Vertical(id="left"):
                 yield DataInput(placeholder=t("ticket.category.placeholder"), id="category")
                 yield OptionList(id="categories")
+                yield ClassPicker(self.desk.lang, id="picker")  # complaints only (issue 17)
                 yield Static(Text(t("ticket.sla.empty"), style="dim"), id="sla")
             with Vertical(id="right"):
                 yield DataArea(id="description")
@@ -175,6 +177,8 @@ class TicketScreen(DeskScreen):
         from agentdesk.tickets import taxonomy
 
         taxonomy.warm()  # pinyin of every category name, off the UI thread
+        if self.store is not None:  # the complaint class lists in force, and their pinyin
+            self.app.call_from_thread(self.query_one(ClassPicker).use, read_classes(self.store))
 
     def on_screen_resume(self) -> None:
         call = self.desk.call
@@ -255,6 +259,7 @@ class TicketScreen(DeskScreen):
         for selector in ("#category", "#location", "#party"):
             self.query_one(selector, Input).value = ""
         self.query_one("#description", TextArea).text = ""
+        self.query_one(ClassPicker).show_for(False, "")
         self.query_one("#sla", Static).update(Text(t("ticket.sla.empty"), style="dim"))
         self.query_one("#result", Static).update("")
 
@@ -301,8 +306,14 @@ class TicketScreen(DeskScreen):
 
         self.category = taxonomy.load().category(code)
         self.query_one("#category", Input).value = self.category.label(self.desk.lang)
-        self.query_one("#description", TextArea).focus()
+        picker, cat = self.query_one(ClassPicker), self.category
+        picker.show_for(cat.business_type == "complaint",
+                        self.customer.utility if self.customer else cat.utility)
+        (picker.query_one(Input) if picker.display else self.query_one("#description")).focus()
         self._preview(code)
+
+    def on_class_picker_picked(self) -> None:
+        self.query_one("#description", TextArea).focus()
 
     def _refresh_preview(self) -> None:
         # Deadlines run from now: shown again while the form is open, and at save.
@@ -358,6 +369,7 @@ class TicketScreen(DeskScreen):
                      customer_id=self._customer_id(),
                      location=self.query_one("#location", Input).value,
                      complained_party=self.query_one("#party", Input).value,
+                     complaint_class=self.query_one(ClassPicker).code,
                      contact_id=self.desk.call.contact_id)
 
     @work(thread=True, exclusive=True, group="save")
