@@ -187,9 +187,9 @@ def for_session(session: Session | sa.Connection | sqlite3.Connection) -> Classe
 
 @cache
 def _readings(code: str, zh: str) -> tuple[str, str]:
-    from agentdesk.tickets.taxonomy import _initials_and_full
+    from agentdesk.tickets.taxonomy import initials_and_full
 
-    return _initials_and_full(zh)
+    return initials_and_full(zh)
 
 
 def search(classes: Classes, query: str, utility: str = "", limit: int = 8
