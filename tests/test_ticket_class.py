@@ -249,3 +249,39 @@ async def test_class_picker_on_the_form_for_complaints_only(desk) -> None:
         await wait_until(pilot, lambda: app.screen.created)
         assert app.screen.created["complaint_class"] == "w_service.attitude"
         assert app.screen.created["channel"] == "phone"  # the popped call's
+
+
+# --- the centre's lists, loaded and synced -------------------------------------------------
+
+def test_centre_loads_its_list_and_the_desk_uses_it_after_a_sync(tmp_path, centre,
+                                                                 capsys) -> None:
+    from agentdesk.sync import engine
+    from tests.sync_helpers import new_desk
+
+    desk = new_desk(tmp_path / "d.db")
+    path = tmp_path / "classes.toml"
+    path.write_text(CENTRE_WATER, encoding="utf-8")
+    assert main(["central", "load", "complaint-classes", str(path),
+                 "--central", centre.url]) == 0
+    assert "complaint classes of water stored at the centre" in capsys.readouterr().out
+    assert centre.setting(complaint_classes.CENTRAL_SETTING) == CENTRE_WATER
+    engine.sync_once(desk, centre, hook=lambda name: None)
+    try:
+        with desk.session() as s:
+            ticket = tickets.create(s, Draft(category="any.complaint", description="x",
+                                             location="文化路", complained_party="x",
+                                             complaint_class="ws.meter_reader"), "A1001")
+            assert ticket.complaint_class == "ws.meter_reader"
+    finally:
+        desk.dispose()
+
+
+def test_a_broken_centre_list_is_refused_and_nothing_stored(tmp_path, centre,
+                                                            capsys) -> None:
+    path = tmp_path / "classes.toml"
+    path.write_text("complaint_classes = [{ code = 'x', zh = 'x', en = 'x', "
+                    "utility = 'gas' }]\n", encoding="utf-8")
+    assert main(["central", "load", "complaint-classes", str(path),
+                 "--central", centre.url]) == 2
+    assert "utility must be one of power, water" in capsys.readouterr().err
+    assert centre.setting(complaint_classes.CENTRAL_SETTING) is None

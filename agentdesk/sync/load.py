@@ -115,6 +115,10 @@ def sla_policy(central: Central, path: Path | str) -> SlaLoad:
 
 
 class ClassesLoad:
+    """What ``agentdesk central load complaint-classes`` did."""
+
+    errors: tuple = ()  # a broken file raises ClassError instead: nothing is stored
+
     def __init__(self, file: str, seq: int | None, utilities: list[str]) -> None:
         self.file, self.seq, self.utilities = file, seq, utilities
 
