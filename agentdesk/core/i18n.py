@@ -934,7 +934,6 @@ CATALOG: dict[str, dict[str, str]] = {
     "channel.email": {"zh": "邮件", "en": "email"},
     "ticket.class.placeholder": {"zh": "投诉分类（拼音首字母/中文/代码，如 fwtd）",
                                  "en": "Complaint class (pinyin initials, Chinese or code)"},
-    "ticket.class.need": {"zh": "投诉须选择投诉分类", "en": "A complaint needs a complaint class"},
     "ticket.class.label": {"zh": "投诉分类", "en": "Complaint class"},
     "ticket.channel.label": {"zh": "渠道", "en": "Channel"},
     "monitor.kpi.satisfaction_rate": {"zh": "满意率（非常满意+满意+基本满意）",

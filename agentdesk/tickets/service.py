@@ -1,8 +1,10 @@
-"""Tickets (no textual import): a draft's terms, creation, the workflow, hand-over, pauses
-and the duplicate check; every change goes through :func:`append_event`. The open-ticket
-lists and a ticket's events are :mod:`agentdesk.tickets.lists` (named here too); the rules
-applied here live in clocks, workflow and sla. It passes 500 lines: the quality gate,
-creation and every workflow step share the private checks and the event append.
+"""Tickets (no textual import): a draft's terms, the quality gate (a complaint's class and
+the channel checked too), creation, the workflow, hand-over, pauses; every change goes
+through :func:`append_event`. The open-ticket lists and a ticket's events are
+:mod:`agentdesk.tickets.lists`, the duplicate check :mod:`agentdesk.tickets.duplicates`
+(both named here too); the rules applied here live in clocks, workflow and sla. It passes
+500 lines: the quality gate, creation and every workflow step share the private checks and
+the event append.
 """
 
 from __future__ import annotations
