@@ -285,3 +285,20 @@ def test_a_broken_centre_list_is_refused_and_nothing_stored(tmp_path, centre,
                  "--central", centre.url]) == 2
     assert "utility must be one of power, water" in capsys.readouterr().err
     assert centre.setting(complaint_classes.CENTRAL_SETTING) is None
+
+
+async def test_the_detail_shows_the_channel_and_the_class(desk) -> None:
+    from textual.widgets import Static
+
+    from agentdesk.screens.ticket_detail import TicketDetail
+
+    made = _complaint(desk, complaint_class="w_supply.pressure", channel="12345")
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        detail = TicketDetail(made["id"])
+        app.push_screen(detail)
+        assert await wait_until(pilot, lambda: detail.ticket is not None)
+        await settle(pilot)
+        head = str(detail.query_one("#head", Static).render())
+        assert "渠道: 12345转办" in head and "投诉分类: 供水 / 水压" in head
