@@ -151,7 +151,7 @@ class DayDesk:
                     self.work.append(Work(number, clock.now() + _minutes(self.rng, 1, 10)))
 
     def ring(self, call: list) -> None:
-        from agentdesk.customers import contacts, lookup
+        from agentdesk.customers import contacts, lookup, wrapup
         from agentdesk.kb import search as kb_search
         from agentdesk.tickets import service as tickets
 
@@ -167,6 +167,12 @@ class DayDesk:
                 if action == "consult":
                     kb_search.search(s, category or "停水", limit=3)
                     self.log.answered += 1
+                    if self.rng.random() < 0.05:  # not ours: transferred out
+                        wrapup.wrap_up(s, ringing.contact_id, wrapup.Outcome(
+                            "transferred", "非本单位业务", "12345",
+                            f"ZB{self.rng.randrange(10**6):06d}"))
+                    else:
+                        wrapup.wrap_up(s, ringing.contact_id, wrapup.Outcome("answered"))
                 elif action == "chase":  # a household number names no one caller: asked
                     open_ = tickets.open_for_customer(s, customer_id) if customer_id else []
                     if open_:
@@ -174,13 +180,18 @@ class DayDesk:
                         self.log.chases += 1
                     else:
                         self.log.answered += 1
+                    wrapup.wrap_up(s, ringing.contact_id, wrapup.Outcome("answered"))
                 else:
+                    if customer_id is None:  # an unknown caller: what they told us
+                        wrapup.caller_details(s, ringing.contact_id, "来电人", "路边",
+                                              ringing.number)
                     ticket = tickets.create(s, tickets.Draft(
                         category=category, description=f"来电报修：{category}",
                         customer_id=customer_id, location="" if customer_id else "路边",
                         contact_id=ringing.contact_id), self.code)
                     self.work.append(Work(ticket.number,
                                           clock.now() + _minutes(self.rng, 2, 12)))
+                    wrapup.ticket_saved(s, ringing.contact_id)
                 s.commit()
                 if action != "consult" and action != "chase":
                     self.log.created.append(ticket.number)

@@ -78,6 +78,8 @@ def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
     on_time = [t for t in tickets if t[6] is not None and t[7] is not None]
     dubans = _rows(centre, "SELECT count(*) FROM ticket_event WHERE kind = 'duban'")[0][0]
     conflicts = _rows(centre, "SELECT count(*) FROM ticket_event WHERE kind = 'conflict'")
+    outcomes = _rows(centre, "SELECT outcome, count(*) FROM contact WHERE started_at >= :s "
+                             "GROUP BY outcome ORDER BY 2 DESC", s=start)
     # the centre's busiest second (its own clock: the change log's commit time)
     busiest = _rows(centre, "SELECT count(*) FROM change_log WHERE entity IN ('ticket', "
                             "'ticket_event', 'contact', 'outreach_event') GROUP BY "
@@ -97,6 +99,7 @@ def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
         "escalations": sum(breaches.values()), "dubans": dubans,
         "conflicts": conflicts[0][0] if conflicts else 0,
         "busiest_second": busiest[0][0] if busiest else 0,
+        "outcomes": outcomes,
     }
 
 
@@ -140,6 +143,8 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
               f"conflicts: {figs['conflicts']}; hand-overs: "
               f"{sum(log.get('handovers', 0) for log in logs)}",
               f"- the centre's busiest second: {figs['busiest_second']} changes",
+              "- calls by wrap-up: " + ", ".join(f"{code or 'none'} {n}"
+                                                 for code, n in figs["outcomes"]),
               f"- by category: {', '.join(f'{c} {n}' for c, n in figs['by_category'])}",
               f"- by area class: {', '.join(f'{c} {n}' for c, n in figs['by_area'])}", "",
               "![calls](calls.svg)", "", "![breaches](breaches.svg)", "",

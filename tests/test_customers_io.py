@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from agentdesk.core import clock, search_keys
 from agentdesk.customers import csvio as customers_io
+from agentdesk.customers.csv_columns import OPTIONAL
 from agentdesk.customers.csvio import HEADER, ImportFileError, export_customers, import_customers
 from agentdesk.core.models import AuditLog, Customer, CustomerKey, CustomerPhone
 from agentdesk.core.store import Store, StoreError, open_desk
@@ -383,7 +384,8 @@ def test_export_import_round_trip(store: Store, tmp_path: Path) -> None:
     text = raw.decode("utf-8-sig")
     assert "[/]杨[bold]伟" in text and "1号[red]楼" in text  # literal, not markup
     records = list(csv.reader(text.splitlines()))
-    assert records[0] == list(HEADER)
+    assert records[0] == [*HEADER, *OPTIONAL]  # the optional columns written too
+    assert records[1][-4:] == ["urban", "0", "", "0"]
     assert [r[0] for r in records[1:]] == ["A1", "B2", "C3"]  # ordered by account_no
     assert records[2][2] == "0371 6123 4567;+1 212-555-0123;138 1234 5678"
     assert records[2][13] == "0.05"
@@ -407,7 +409,8 @@ def test_export_import_round_trip(store: Store, tmp_path: Path) -> None:
 def test_export_of_an_empty_desk(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     assert export_customers(store, out) == 0
-    assert out.read_text(encoding="utf-8-sig").splitlines() == [HEAD]
+    assert out.read_text(encoding="utf-8-sig").splitlines() == [",".join((*HEADER,
+                                                                          *OPTIONAL))]
 
 
 def test_failed_export_leaves_the_old_file(store: Store, tmp_path: Path,

@@ -115,14 +115,15 @@ def test_calendar_days(cal: Calendar) -> None:
     assert not cal.is_working_day(date(2026, 10, 1))
     assert cal.is_working_day(date(2026, 10, 10))  # a Saturday worked (调休)
     assert not cal.is_working_day(date(2026, 11, 28))
-    assert cal.holiday_years == {2026}
+    assert 2026 in cal.holiday_years and 2027 not in cal.holiday_years  # chinese-calendar
     days = list(zip(range(4), cal.working_days(date(2026, 9, 30))))
     assert [d for _, d in days] == [date(2026, 9, 30), date(2026, 10, 8), date(2026, 10, 9),
                                     date(2026, 10, 10)]
 
 
 def test_shipped_2026_holidays(cal: Calendar) -> None:
-    names = {h.name: (h.start, h.end, h.makeup) for h in cal.entries}
+    names = {h.name: (h.start, h.end, h.makeup) for h in cal.entries
+             if h.start.year == 2026}  # from chinese-calendar since issue 17
     assert set(names) == {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
     assert names["春节"] == (date(2026, 2, 15), date(2026, 2, 23),
                             (date(2026, 2, 14), date(2026, 2, 28)))
@@ -412,7 +413,7 @@ makeup = [2026-09-20]
     centre = sla.load_policy(path)
     assert centre.can_pause("waiting_parts")
     cal = centre.calendar
-    assert cal.holiday_years == {2026, 2027}
+    assert {2026, 2027} <= cal.holiday_years and 2028 not in cal.holiday_years
     assert not cal.is_working_day(date(2027, 1, 1))
     assert not cal.is_working_day(date(2026, 1, 1))  # 2026's 元旦 kept
     assert not cal.is_working_day(date(2026, 10, 10))  # 国庆 2026 replaced: no 10-10 make-up

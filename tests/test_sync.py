@@ -766,3 +766,30 @@ def test_a_centre_of_schema_7_gets_the_ticket_life_columns_on_init(tmp_path: Pat
     assert centre_rows(centre, "SELECT reopen_count, channel, chase_count, reply FROM ticket"
                        ) == [(1, "phone", 0, "")]
     desk.dispose()
+
+
+def test_a_centre_of_schema_8_gets_the_call_outcome_columns_on_init(tmp_path: Path,
+                                                                    centre) -> None:
+    """``central init`` on a centre from before the calls' wrap-up (schema 8) adds the
+    contact's outcome, transfer and unknown-caller columns, as desk migration 0014 does;
+    a wrapped-up call then syncs with its outcome."""
+    from agentdesk.customers import contacts, wrapup
+
+    with centre.engine.begin() as conn:  # what a schema-8 centre looked like
+        for name in ("outcome", "transfer_to", "transfer_ref", "caller_name",
+                     "caller_address", "callback_number"):
+            conn.exec_driver_sql(f"ALTER TABLE contact DROP COLUMN {name}")
+        conn.exec_driver_sql("UPDATE central_meta SET value = '8' "
+                             "WHERE key = 'schema_version'")
+    with pytest.raises(central.CentralError, match="run agentdesk central init"):
+        centre.check()
+    centre.init_schema()
+    desk = new_desk(tmp_path / "d.db")
+    with desk.session() as s:
+        call = contacts.record_call(s, "13800000000", "A1001").contact_id
+        wrapup.wrap_up(s, call, wrapup.Outcome("transferred", "燃气问题", "12345", "ZB-9"))
+        s.commit()
+    _sync(desk, centre)
+    assert centre_rows(centre, "SELECT outcome, transfer_to, transfer_ref FROM contact") == [
+        ("transferred", "12345", "ZB-9")]
+    desk.dispose()

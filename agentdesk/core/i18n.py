@@ -115,6 +115,30 @@ CATALOG: dict[str, dict[str, str]] = {
     "meter.mechanical": {"zh": "机械表", "en": "mechanical"},
     "meter.smart": {"zh": "智能表", "en": "smart"},
     "meter.prepaid": {"zh": "预付费表", "en": "prepaid"},
+    "wrapup.code.answered": {"zh": "咨询已解答", "en": "answered"},
+    "wrapup.code.notice": {"zh": "已告知公告", "en": "told of a notice"},
+    "wrapup.code.transferred": {"zh": "已转办", "en": "transferred"},
+    "wrapup.code.callback": {"zh": "约定回电", "en": "call back agreed"},
+    "wrapup.code.wrong_number": {"zh": "打错电话", "en": "wrong number"},
+    "wrapup.code.silent": {"zh": "无声电话", "en": "silent call"},
+    "wrapup.code.dropped": {"zh": "来电中断", "en": "call dropped"},
+    "wrapup.code.other": {"zh": "其他", "en": "other"},
+    "wrapup.code.ticket": {"zh": "已建工单", "en": "ticket"},
+    "wrapup.code.none": {"zh": "未小结", "en": "not wrapped up"},
+    "wrapup.field.note": {"zh": "小结备注", "en": "wrap-up note"},
+    "wrapup.field.ref": {"zh": "接收单号", "en": "receiving reference"},
+    "wrapup.field.name": {"zh": "来电人姓名", "en": "caller's name"},
+    "wrapup.field.address": {"zh": "来电人地址", "en": "caller's address"},
+    "wrapup.err.code": {"zh": "未知的小结代码 {code}（可选：{codes}）",
+                        "en": "unknown wrap-up code {code} (known: {codes})"},
+    "wrapup.err.to": {"zh": "转办去向 {to} 不在列表中（可选：{choices}）",
+                      "en": "transfer to {to}: not a known agency ({choices})"},
+    "wrapup.err.ref": {"zh": "转办需填写对方的接收单号（告知来电人）",
+                       "en": "a transfer needs the receiving reference (the caller is told it)"},
+    "wrapup.err.reason": {"zh": "转办需写明原因", "en": "a transfer needs the reason"},
+    "wrapup.err.other": {"zh": "选“其他”时请写一句备注", "en": "'other' needs a short note"},
+    "wrapup.err.call": {"zh": "没有这个来电记录：{id}", "en": "no such call: {id}"},
+    "wrapup.err.phone": {"zh": "回电号码无效：{error}", "en": "call-back number: {error}"},
     "channel.phone": {"zh": "电话", "en": "phone"},
     "channel.app": {"zh": "App", "en": "app"},
     "channel.wechat": {"zh": "微信", "en": "WeChat"},
@@ -302,6 +326,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "status.called_back": {"zh": "回访", "en": "called back"},
     "status.archived": {"zh": "归档", "en": "archived"},
     # CLI
+    "db.stats.missing": {"zh": "{path}：没有这个数据库文件", "en": "{path}: no such database file"},
+    "db.stats.unreadable": {"zh": "{path}：无法读取（{error}）", "en": "{path}: cannot be read ({error})"},
+    "db.stats.head": {"zh": "{path}：{mb} MB，{customers} 户，每户 {per} 字节；空闲页 {free} MB",
+                      "en": "{path}: {mb} MB, {customers} customers, {per} bytes per customer; "
+                            "free pages {free} MB"},
+    "db.stats.col.name": {"zh": "表/索引", "en": "table/index"},
+    "db.stats.col.kind": {"zh": "类型", "en": "kind"},
+    "db.stats.col.share": {"zh": "占比", "en": "share"},
+    "db.stats.col.per": {"zh": "每户字节", "en": "B/customer"},
+    "db.stats.col.rows": {"zh": "行数", "en": "rows"},
+    "db.stats.kind.table": {"zh": "表", "en": "table"},
+    "db.stats.kind.index": {"zh": "索引", "en": "index"},
     "cli.demo.done": {
         "zh": "演示数据：{customers} 户，{phones} 个电话，{tickets} 张工单，用时 {seconds:.1f} 秒",
         "en": "Demo data: {customers} customers, {phones} phones, {tickets} tickets in "
@@ -960,6 +996,31 @@ CATALOG: dict[str, dict[str, str]] = {
     "monitor.kpi.col.name": {"zh": "类别/坐席（近30天）", "en": "Category / agent (30 days)"},
     "monitor.kpi.col.tickets": {"zh": "工单", "en": "Tickets"},
     "monitor.kpi.col.reopen": {"zh": "重办率", "en": "Reopened"},
+    # issue 17: one truth for time limits, the calendar, customer file columns (branch policy)
+    "sla.calendar.gap": {"zh": "注意：{years}年没有节假日数据，工作日时限未扣除该年的节假日"
+                               "（请中心用 agentdesk central load calendar 补充）",
+                         "en": "Note: no public-holiday data for {years}: working-day "
+                               "deadlines there count holidays as working days (the centre "
+                               "adds them with agentdesk central load calendar)"},
+    "calendar.loaded": {"zh": "{file}：日历已存入中心（变更 {seq}），各坐席下次同步后使用；"
+                              "覆盖年份：{years}",
+                        "en": "{file}: calendar stored at the centre (change {seq}); desks "
+                              "use it from their next sync; years covered: {years}"},
+    "calendar.same": {"zh": "{file}：中心已有相同的日历，未作改动",
+                      "en": "{file}: the centre already has this calendar; nothing changed"},
+    "csv.bad_area_class": {"zh": "区域类别 {value!r} 无效（可填 urban / rural / remote，"
+                                 "或 城区 / 农村 / 偏远）",
+                           "en": "area class {value!r} is not valid (urban / rural / remote, "
+                                 "or 城区 / 农村 / 偏远)"},
+    "csv.bad_key_level": {"zh": "重要客户等级 {value!r} 无效（填 0 到 3 的整数）",
+                          "en": "key level {value!r} is not valid (a whole number 0 to 3)"},
+    "csv.bad_arrears_periods": {"zh": "欠费期数 {value!r} 无效（填 0 或正整数）",
+                                "en": "arrears periods {value!r} is not valid (0 or a "
+                                      "positive whole number)"},
+    "csv.bad_meter_type": {"zh": "表计类型 {value!r} 无效（可填 mechanical / smart / prepaid，"
+                                "或 机械表 / 智能表 / 预付费表）",
+                          "en": "meter type {value!r} is not valid (mechanical / smart / "
+                                "prepaid, or 机械表 / 智能表 / 预付费表)"},
 }
 
 

@@ -198,6 +198,14 @@ class Contact(SQLModel, table=True):
     ended_at: datetime | None = _ts()
     note: str = ""
     incident_id: str | None = Field(default=None, foreign_key="incident.id")  # the call's event
+    # How the call ended (customers/wrapup.py; migration 0014): a wrap-up code for every
+    # call, a transfer's receiving agency and reference, what an unknown caller told us.
+    outcome: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    transfer_to: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    transfer_ref: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    caller_name: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    caller_address: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    callback_number: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class Notice(SQLModel, table=True):

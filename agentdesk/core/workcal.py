@@ -16,6 +16,15 @@ Two kinds of working arithmetic:
 * **Working time** (:meth:`Calendar.add_working_time`): only time inside the working periods
   (08:30–12:00 and 13:30–17:30 by default) counts; lunch, evenings, weekends and holidays
   do not. A clock started outside the periods begins at the next opening.
+
+Where the holidays come from (:func:`package_holidays`): the ``chinese-calendar`` package
+(the State Council's notices, one release per year's notice) for the years it has data for;
+the centre's TOML entries (the SLA policy's ``[calendar]`` and ``agentdesk central load
+calendar``) override a package holiday of the same name and year and extend the calendar
+to years the package does not know. A year neither covers is *not covered*
+(:attr:`Calendar.covered_years`, :meth:`Calendar.uncovered`): its weekends are its only
+days off, and whoever shows a working-day deadline in it says so. Nothing here invents a
+holiday.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from itertools import islice
 
 from dateutil.relativedelta import relativedelta
@@ -89,6 +99,8 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     makeup_days: frozenset[date] = frozenset()
     entries: tuple[Holiday, ...] = field(default=(), compare=False)
+    # Years whose official holidays are known (package or TOML); () for a bare calendar.
+    covered_years: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         if not self.weekdays or not set(self.weekdays) <= set(range(7)):
@@ -110,17 +122,35 @@ class Calendar:
 
     @classmethod
     def from_holidays(cls, entries: Iterable[Holiday], weekdays: Iterable[int] = range(5),
-                      periods: Iterable[tuple[time, time]] = DEFAULT_PERIODS) -> Calendar:
+                      periods: Iterable[tuple[time, time]] = DEFAULT_PERIODS,
+                      covered_years: Iterable[int] | None = None) -> Calendar:
+        """``covered_years`` None: the years the entries name."""
         entries = tuple(entries)
         off = {d for h in entries for d in h.days()}
         makeup = {d for h in entries for d in h.makeup}
+        years = frozenset(covered_years if covered_years is not None
+                          else {h.start.year for h in entries})
         return cls(frozenset(weekdays), tuple(periods), frozenset(off), frozenset(makeup),
-                   entries)
+                   entries, years)
 
     @property
     def holiday_years(self) -> frozenset[int]:
         """Years the holiday data covers: a deadline in another year may be wrong."""
-        return frozenset(d.year for d in self.holidays | self.makeup_days)
+        return self.covered_years
+
+    def uncovered(self, *moments: datetime | date | None) -> list[int]:
+        """The years (sorted, once each) of ``moments`` whose holidays this calendar does
+        not know: a working-day deadline there counts holidays as working days. Instants
+        are taken in the centre's zone; None is skipped."""
+        years = set()
+        for moment in moments:
+            if moment is None:
+                continue
+            if isinstance(moment, datetime):
+                moment = aware(moment, "deadline").astimezone(clock.centre_tz()).date()
+            if moment.year not in self.covered_years:
+                years.add(moment.year)
+        return sorted(years)
 
     # -- days ------------------------------------------------------------------------------
 
@@ -199,6 +229,53 @@ class Calendar:
                 break
             total += min(stop, end) - begin
         return total
+
+
+# -- the chinese-calendar package ------------------------------------------------------------
+
+def package_years() -> frozenset[int]:
+    """The years the installed ``chinese-calendar`` release has the official holidays of
+    (1.11.0: 2004-2026); empty when the package is missing."""
+    try:
+        from chinese_calendar import constants
+    except ImportError:  # an install without it: the centre's TOML is the only source
+        return frozenset()
+    return frozenset(d.year for d in constants.holidays)
+
+
+def package_holidays(years: Iterable[int] | None = None) -> list[Holiday]:
+    """The package's holidays as :class:`Holiday` entries (Chinese names, e.g. 国庆节), one
+    per run of consecutive days off of one name, with the make-up working days (调休) of
+    that holiday nearest to it; ``years`` None: every year the package covers."""
+    entries = _package_entries()
+    if years is None:
+        return list(entries)
+    wanted = set(years)
+    return [h for h in entries if h.start.year in wanted]
+
+
+@cache
+def _package_entries() -> tuple[Holiday, ...]:
+    try:
+        from chinese_calendar import constants
+    except ImportError:
+        return ()
+    # the State Council's names (清明节, 端午节, 中秋节: the package writes 清明, 端午, 中秋)
+    chinese = {h.value: h.chinese + ("节" if h.chinese in ("清明", "端午", "中秋") else "")
+               for h in constants.Holiday}
+    days = sorted(constants.holidays.items())
+    runs: list[list] = []  # [name, first, last, make-up days]
+    for day, name in days:
+        if runs and runs[-1][0] == name and runs[-1][2] + timedelta(days=1) == day:
+            runs[-1][2] = day
+        else:
+            runs.append([name, day, day, []])
+    for day, name in sorted(constants.workdays.items()):  # to the nearest run of its name
+        near = [r for r in runs if r[0] == name and abs((r[1] - day).days) < 60]
+        if near:
+            min(near, key=lambda r: abs((r[1] - day).days))[3].append(day)
+    return tuple(Holiday(chinese.get(name, name), first, last, tuple(makeup))
+                 for name, first, last, makeup in runs)
 
 
 def _at(day: date, at: time) -> datetime:

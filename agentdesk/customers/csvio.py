@@ -14,8 +14,9 @@ line breaks inside a field); zero phones is fine, but every phone given must be 
 (``;`` or ``；`` between them; repeats count once); utility ``water``/``power`` or
 水/电/供水/供电; credit_list empty, red/grey/black or 红/灰/黑(名单); arrears_yuan empty or
 a plain amount with at most 2 decimals, never negative. Empty customer_class means 居民.
-Blank rows are skipped; columns may come in any order. A repeated account_no is refused
-on its later line (even when its first line was itself bad).
+Blank rows are skipped; columns may come in any order. Optional columns ``area_class``,
+``key_level``, ``meter_type``, ``arrears_periods``: :mod:`agentdesk.customers.csv_columns`.
+A repeated account_no is refused on its later line (even when its first line was itself bad).
 
 Bulk work goes through ``store.raw()`` (plain sqlite3, ``executemany``): an ORM object
 per row is far too slow for 100,000 rows.
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import TextIO
 
 from agentdesk.core import audit, clock, controls, csvsafe, search_keys
-from agentdesk.customers import phones
+from agentdesk.customers import csv_columns, phones
 from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
 from agentdesk.core.models import Customer, utc_text
@@ -198,8 +199,10 @@ def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, int, list[str] 
         yield start, end, row
 
 
-def _check_header(path: Path, row: list[str] | str | None) -> list[int]:
-    """Column index for each HEADER name (any order is accepted)."""
+def _check_header(path: Path, row: list[str] | str | None
+                  ) -> tuple[list[int], tuple[str, ...]]:
+    """Column index for each HEADER name, then for each optional column the file has
+    (any order is accepted); and those optional columns' names."""
     if row is None:
         raise ImportFileError(f"{path} is empty: expected the header line {','.join(HEADER)}")
     if isinstance(row, list) and not "".join(row).strip():
@@ -209,15 +212,17 @@ def _check_header(path: Path, row: list[str] | str | None) -> list[int]:
         raise ImportFileError(f"{path}: line 1: {row}")
     names = [c.strip().lstrip("\ufeff").strip().lower() for c in row]
     missing = [c for c in HEADER if c not in names]
-    unknown = [repr(c) for c in names if c not in HEADER]
+    unknown = [repr(c) for c in names if c not in HEADER and c not in csv_columns.OPTIONAL]
     doubled = sorted({c for c in names if names.count(c) > 1})
     if missing or unknown or doubled:
         parts = [f"missing columns: {', '.join(missing)}" if missing else "",
                  f"unknown columns: {', '.join(unknown)}" if unknown else "",
                  f"repeated columns: {', '.join(doubled)}" if doubled else ""]
         raise ImportFileError(f"{path}: wrong header ({'; '.join(p for p in parts if p)}). "
-                              f"Expected: {','.join(HEADER)}")
-    return [names.index(c) for c in HEADER]
+                              f"Expected: {','.join(HEADER)} (optional: "
+                              f"{','.join(csv_columns.OPTIONAL)})")
+    optional = csv_columns.present(names)
+    return [names.index(c) for c in (*HEADER, *optional)], optional
 
 
 # --- one row ------------------------------------------------------------------------
@@ -271,21 +276,30 @@ def _validate(fields: list[str]) -> tuple[tuple, list[tuple[str, str]]]:
 
 # --- writing ------------------------------------------------------------------------
 
-_COLS = ", ".join(OWNED)
-_INSERT = (f"INSERT INTO customer (id, account_no, {_COLS}, {', '.join(EXTRA)}, created_at, "
-           f"updated_at) VALUES ({', '.join('?' * (len(OWNED) + len(EXTRA) + 4))})")
-_UPDATE = (f"UPDATE customer SET {', '.join(f'{c} = ?' for c in OWNED)}, updated_at = ? "
-           "WHERE id = ?")
+def _sql(columns: tuple[str, ...]) -> tuple[str, str, str, dict]:
+    """(column list, INSERT, UPDATE, defaults of the columns the file does not carry)."""
+    extra = {k: v for k, v in EXTRA.items() if k not in columns}
+    cols = ", ".join(columns)
+    insert = (f"INSERT INTO customer (id, account_no, {cols}{''.join(', ' + k for k in extra)}"
+              f", created_at, updated_at) VALUES "
+              f"({', '.join('?' * (len(columns) + len(extra) + 4))})")
+    update = (f"UPDATE customer SET {', '.join(f'{c} = ?' for c in columns)}, updated_at = ? "
+              "WHERE id = ?")
+    return cols, insert, update, extra
+
+
 _INSERT_PHONE = ("INSERT INTO customer_phone (id, customer_id, e164, kind, position) "
                  "VALUES (?, ?, ?, ?, ?)")
 
 
 def write_batch(conn: sqlite3.Connection, batch: list[tuple[str, tuple, list]],
-                 now: str) -> tuple[int, int, int]:
-    """Upsert one batch; returns (inserted, updated, unchanged)."""
+                 now: str, columns: tuple[str, ...] = OWNED) -> tuple[int, int, int]:
+    """Upsert one batch (values in ``columns`` order: OWNED and the file's optional
+    columns); returns (inserted, updated, unchanged)."""
+    cols, insert_sql, update_sql, extra = _sql(columns)
     marks = ", ".join("?" * len(batch))
     old = {row[1]: (row[0], tuple(row[2:])) for row in conn.execute(
-        f"SELECT id, account_no, {_COLS} FROM customer WHERE account_no IN ({marks})",
+        f"SELECT id, account_no, {cols} FROM customer WHERE account_no IN ({marks})",
         [account for account, _, _ in batch])}
     old_phones: dict[str, list[str]] = {}
     ids = [cid for cid, _ in old.values()]
@@ -306,13 +320,13 @@ def write_batch(conn: sqlite3.Connection, batch: list[tuple[str, tuple, list]],
             replaced.append((cid,))
         else:
             cid = new_id()
-            inserts.append((cid, account, *values, *EXTRA.values(), now, now))
+            inserts.append((cid, account, *values, *extra.values(), now, now))
         phone_rows.extend((new_id(), cid, e164, kind, position)
                           for position, (e164, kind) in enumerate(numbers))
     updated_ids = [r[-1] for r in updates]
     stale = search_keys.current(conn, updated_ids)  # before the rows change
-    conn.executemany(_INSERT, inserts)
-    conn.executemany(_UPDATE, updates)
+    conn.executemany(insert_sql, inserts)
+    conn.executemany(update_sql, updates)
     conn.executemany("DELETE FROM customer_phone WHERE customer_id = ?", replaced)
     conn.executemany(_INSERT_PHONE, phone_rows)
     # caller lookup (phone suffix, pinyin, address) reads customer_key: keep it in step
@@ -352,7 +366,8 @@ def _open_text(path: Path, codec: str) -> TextIO:
 
 @dataclass(frozen=True)
 class CustomerRow:
-    """One valid row of a customer CSV file, in :data:`OWNED` order plus its phones."""
+    """One valid row of a customer CSV file: values in its reader's ``columns`` order
+    (:data:`OWNED`, then the optional columns the file has) plus its phones."""
 
     line: int  # the physical line it starts on
     account: str
@@ -380,6 +395,7 @@ class CustomerReader:
         self._file: TextIO | None = None
         self._records: Iterator[tuple[int, int, list[str] | str]] = iter(())
         self._index: list[int] = []
+        self.columns: tuple[str, ...] = OWNED  # of CustomerRow.values: OWNED + optional
 
     def __enter__(self) -> CustomerReader:
         self._file = _open_text(self.path, self.codec)
@@ -388,7 +404,9 @@ class CustomerReader:
             self._records = _records(csv.reader(self._file))
             try:
                 first = next(self._records, None)
-                self._index = _check_header(self.path, first[2] if first else None)
+                self._index, optional = _check_header(self.path,
+                                                      first[2] if first else None)
+                self.columns = (*OWNED, *optional)
             except UnicodeDecodeError:
                 raise _encoding_problem(self.path, self.codec) from None
         except BaseException:
@@ -422,13 +440,13 @@ class CustomerReader:
                 continue  # blank lines and spreadsheet filler rows (",,,,") carry nothing
             account = csvsafe.unescape(row[index[0]].strip()) if len(row) > index[0] else ""
             shown = account if len(account) <= MAX_ACCOUNT else account[:MAX_ACCOUNT] + "…"
-            if len(row) != len(HEADER):
+            if len(row) != len(index):
                 hint = ""
                 if end > start:
                     hint = (f" (the record runs from line {start} to {end}: is a quote \" "
                             "left open?)")
                 self._bad(RowError(
-                    start, shown, f"expected {len(HEADER)} columns, found {len(row)}{hint}"),
+                    start, shown, f"expected {len(index)} columns, found {len(row)}{hint}"),
                     row)
                 continue
             try:
@@ -437,8 +455,11 @@ class CustomerReader:
                                f"{seen[account]})")
                 if account and len(account) <= MAX_ACCOUNT:
                     seen[account] = start  # even if this row is bad: a later copy is a repeat
-                values, numbers = _validate([csvsafe.unescape(row[i].strip()) for i in index])
-            except _Bad as exc:
+                fields = [csvsafe.unescape(row[i].strip()) for i in index]
+                values, numbers = _validate(fields[:len(HEADER)])
+                values += csv_columns.validate(self.columns[len(OWNED):],
+                                               fields[len(HEADER):])
+            except (_Bad, csv_columns.ColumnError) as exc:
                 self._bad(RowError(start, shown, str(exc)), [row[i] for i in index])
                 continue
             yield CustomerRow(start, account, values, numbers)
@@ -484,10 +505,11 @@ def _load(conn: sqlite3.Connection, rows: Iterable[CustomerRow], report: ImportR
           strict: bool) -> None:
     now = utc_text(clock.now())
     batch: list[tuple[str, tuple, list]] = []
+    columns = getattr(rows, "columns", OWNED)  # a CustomerReader knows its file's columns
 
     def flush() -> None:
         if batch and not (strict and report.errors):
-            inserted, updated, unchanged = write_batch(conn, batch, now)
+            inserted, updated, unchanged = write_batch(conn, batch, now, columns)
             report.inserted += inserted
             report.updated += updated
             report.unchanged += unchanged
@@ -518,7 +540,10 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
         raise StoreError(f"{store.path}: opened read-only, cannot record the export")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: folder not found")
-    cols = ("account_no", "name", *HEADER[3:13], "arrears_fen", "tags")  # HEADER[3:13]: as is
+    from agentdesk.customers.csv_columns import OPTIONAL
+
+    # HEADER[3:13] as is; the optional columns last (an import reads them back)
+    cols = ("account_no", "name", *HEADER[3:13], "arrears_fen", "tags", *OPTIONAL)
     sql = (f"SELECT {', '.join('c.' + c for c in cols)}, p.e164 FROM customer c "
            "LEFT JOIN customer_phone p ON p.customer_id = c.id "
            "ORDER BY c.account_no, p.position")
@@ -531,7 +556,7 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
             conn = _connect(store)
             writer = csv.writer(f)
-            writer.writerow(HEADER)
+            writer.writerow((*HEADER, *OPTIONAL))
             # One SELECT is one read snapshot; the cursor streams, groupby holds one customer.
             for _, group in itertools.groupby(conn.execute(sql), key=lambda r: r[0]):
                 rows = list(group)
@@ -539,7 +564,8 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
                 numbers = ";".join(phones.display(r[-1]) for r in rows if r[-1])
                 writer.writerow(csvsafe.row([c["account_no"], c["name"], numbers,
                                              *(c[k] for k in HEADER[3:13]),
-                                             _yuan(c["arrears_fen"]), c["tags"]]))
+                                             _yuan(c["arrears_fen"]), c["tags"],
+                                             *(c[k] for k in OPTIONAL)]))
                 count += 1
             f.flush()
             os.fsync(f.fileno())

@@ -271,9 +271,12 @@ def insert_lookup_keys(conn: sqlite3.Connection, progress: Progress | None) -> N
     if progress:
         progress("keys", 0, 1)
     conn.execute("CREATE TEMP TABLE demo_name_key (key TEXT NOT NULL, name TEXT NOT NULL)")
-    names = [row[0] for row in conn.execute("SELECT DISTINCT name FROM customer")]
+    # Streamed, never a list: at 200,000 customers the distinct names' keys are ~1.5
+    # million tuples (some 200 MB as a list); the read cursor and the insert meet in
+    # different tables of one connection.
+    names = conn.cursor().execute("SELECT DISTINCT name FROM customer")
     conn.executemany("INSERT INTO temp.demo_name_key (key, name) VALUES (?, ?)",
-                     [(key, name) for name in names for key in search_keys.name_keys(name)])
+                     ((key, name) for (name,) in names for key in search_keys.name_keys(name)))
     conn.create_function("demo_reversed", 1, lambda text: text[::-1], deterministic=True)
     conn.create_function("demo_id_key", 1, lambda text: search_keys.plain_id(text)[::-1],
                          deterministic=True)

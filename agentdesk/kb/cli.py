@@ -25,14 +25,17 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
 def cmd_kb(args: argparse.Namespace) -> int:
     from agentdesk.core import i18n
     from agentdesk.kb import loader, search
+    from agentdesk.tickets import sla, sla_text
 
     config = load_config(args)
     i18n.set_lang(config.lang)  # query errors are catalog messages
     with open_desk(config) as desk:
         loader.ensure_shipped(desk)
         try:
-            with desk.session() as session:
-                hits = search.search(session, args.query, limit=args.limit)
+            with desk.session() as session:  # snippets say the policy's time limits
+                policy = sla.for_config(config, session)
+                hits = search.search(session, args.query, limit=args.limit,
+                                     fill=lambda body: sla_text.fill(body, policy))
         except search.KbQueryError as exc:
             raise CliError(str(exc)) from None
     if args.json:

@@ -21,6 +21,8 @@ from agentdesk.core.i18n import t
 from agentdesk.kb import tokens
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Connection
 
 MAX_QUERY = 200  # characters looked at; a pasted essay is cut, not scanned
@@ -159,9 +161,12 @@ _RANK = ("SELECT article_id, bm25(kb_fts, {weights}) AS score FROM kb_fts "
 _ARTICLES = "SELECT id, title, synonyms, body FROM kb_article WHERE id IN ({marks})"
 
 
-def search(session: Session, query: str, limit: int = 10) -> list[KbHit]:
+def search(session: Session, query: str, limit: int = 10,
+           fill: Callable[[str], str] | None = None) -> list[KbHit]:
     """The best articles for ``query``, best first. Raises :class:`KbQueryError` for a
-    query with nothing searchable in it (empty, only punctuation or emoji)."""
+    query with nothing searchable in it (empty, only punctuation or emoji). ``fill``
+    turns an article body's time-limit placeholders into the policy's words before the
+    snippet is cut (the caller passes ``agentdesk.tickets.sla_text.fill``)."""
     q = parse(query)
     limit = max(1, min(int(limit), MOST))
     conn = session.connection()
@@ -183,6 +188,7 @@ def search(session: Session, query: str, limit: int = 10) -> list[KbHit]:
     hits = []
     for article_id, score in ranked:
         _, title, synonyms, body = articles[article_id]
+        body = fill(body) if fill is not None else body
         hits.append(KbHit(id=article_id, title=title, score=-score,
                           snippet=snippet(synonyms, body, marks, sounds), terms=marks,
                           sounds=sounds))

@@ -94,6 +94,8 @@ class Wallboard:
     # channel mix, per period (agentdesk.monitor.kpis has the definitions)
     more: dict[str, Review] = field(default_factory=dict)
     classes: Classes | None = None  # the complaint class lists in force (their labels)
+    # years of open tickets' deadlines with no holiday data (agentdesk.tickets.coverage)
+    calendar_gaps: list[int] = field(default_factory=list)
 
 
 # --- everything at once ------------------------------------------------------------------
@@ -112,6 +114,9 @@ def live(source: Source, now: datetime | None = None) -> dict[str, object]:
     periods = {p: spans[p] for p in LIVE_PERIODS}
     part["mix"], part["kpis"] = mixes(conn, periods), kpi_set(conn, periods, now)
     part["more"] = review_set(conn, periods, now)
+    from agentdesk.tickets import coverage
+
+    part["calendar_gaps"] = coverage.open_gaps(conn, now)
     return part
 
 

@@ -107,10 +107,13 @@ class KbScreen(SearchScreen):
     @work(thread=True, exclusive=True, group="kb-search")
     def _search(self, seq: int, query: str) -> None:
         from agentdesk.kb import search
+        from agentdesk.tickets import sla, sla_text
 
         try:
-            with self.store.session() as session:
-                hits = search.search(session, query, limit=20)
+            with self.store.session() as session:  # snippets say the policy's time limits
+                policy = sla.for_session(session)
+                hits = search.search(session, query, limit=20,
+                                     fill=lambda body: sla_text.fill(body, policy))
             error = ""
         except search.KbQueryError as exc:
             hits, error = [], str(exc)
@@ -160,9 +163,13 @@ class KbScreen(SearchScreen):
     @work(thread=True, exclusive=True, group="kb-article")
     def _load_article(self, article_id: str) -> None:
         from agentdesk.kb import catalog
+        from agentdesk.tickets import sla, sla_text
 
         with self.store.session() as session:
             article = catalog.get(session, article_id)
+            if article is not None:  # its time limits from the policy in force (Ctrl+Y too)
+                article = replace(article, body=sla_text.fill(article.body,
+                                                              sla.for_session(session)))
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_article, article_id, article)
 

@@ -65,6 +65,7 @@ def num(value: int) -> Text:
 class MonitorScreen(Screen):
     DEFAULT_CSS = """
     MonitorScreen #status { height: 1; margin: 0 1; color: $text-muted; }
+    MonitorScreen #calendar-gap { height: auto; margin: 0 1; display: none; }
     MonitorScreen #tabs { height: 1fr; }
     MonitorScreen Horizontal { height: auto; }
     MonitorScreen Vertical { height: auto; }
@@ -97,6 +98,7 @@ class MonitorScreen(Screen):
     def compose(self) -> ComposeResult:
         yield DeskHeader()
         yield Static(t("monitor.loading"), id="status", markup=False)
+        yield Static("", id="calendar-gap", markup=False)  # the calendar running out
         with TabbedContent(id="tabs", initial="now"):
             with TabPane(t("monitor.tab.now"), id="now"):
                 with VerticalScroll():
@@ -258,6 +260,11 @@ class MonitorScreen(Screen):
         stamp = clock.local(board.now).strftime("%H:%M:%S")
         self.query_one("#status", Static).update(Text(t(
             "monitor.updated", time=stamp, ms=int(board.seconds * 1000))))
+        from agentdesk.tickets import coverage
+
+        gap = self.query_one("#calendar-gap", Static)
+        gap.update(Text(coverage.warning(board.calendar_gaps), style="bold yellow"))
+        gap.display = bool(board.calendar_gaps)
 
         states = Text(t("monitor.open_total", n=sum(board.states.values())) + "\n\n",
                       style="bold")

@@ -31,6 +31,7 @@ from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.dialogs import FormDialog
+from agentdesk.screens.handover import HandOver  # named here too (the detail screen's)
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.state import TicketSaved, answer_for, with_card
 from agentdesk.widgets.class_picker import ClassPicker, read_classes
@@ -90,39 +91,6 @@ class DuplicateChoice(ModalScreen[str]):
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
-
-
-class HandOver(FormDialog):
-    """To whom and why: ownership changes only this way, never silently. ``act`` gets
-    (agent code, reason); a refusal is shown here with both kept (see FormDialog)."""
-
-    DEFAULT_CSS = """
-    HandOver { align: center middle; }
-    HandOver > Vertical { width: 70; height: auto; border: thick $accent;
-                          background: $surface; padding: 1 2; }
-    """
-
-    def __init__(self, number: str,
-                 act: Callable[[tuple[str, str], FormDialog], None]) -> None:
-        super().__init__(act)
-        localize(self)
-        self.number = number
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(t("ticket.handover.title", number=self.number), style="bold"))
-            yield DataInput(placeholder=t("ticket.handover.agent"), id="to")
-            yield DataInput(placeholder=t("ticket.handover.reason"), id="reason")
-            yield Static("", id="error", markup=False)
-
-    @on(Input.Submitted, "#to")
-    def _next(self) -> None:
-        self.query_one("#reason", Input).focus()
-
-    @on(Input.Submitted, "#reason")
-    def _submitted(self) -> None:
-        self.submit((self.query_one("#to", Input).value.strip(),
-                     self.query_one("#reason", Input).value.strip()))
 
 
 class TicketScreen(DeskScreen):
@@ -322,20 +290,23 @@ class TicketScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, group="preview")
     def _preview(self, code: str) -> None:
-        from agentdesk.tickets import service as tickets
+        from agentdesk.tickets import coverage, service as tickets
 
         if self.store is None:
             return  # no desk database: nothing could be saved either
         with self.store.session() as session:  # the same terms create will store
             terms = tickets.preview(session, code, self._customer_id())
-        self.app.call_from_thread(self._show_preview, code, terms.priority, terms.due)
+        self.app.call_from_thread(self._show_preview, code, terms.priority, terms.due, False,
+                                  coverage.warning(terms.calendar_gaps))  # '' or a warning
 
-    def _show_preview(self, code: str, priority: str, due: dict, saved: bool = False) -> None:
+    def _show_preview(self, code: str, priority: str, due: dict, saved: bool = False,
+                      gap: str | None = None) -> None:
         if self.category is None or self.category.code != code:
             return
         if self.created and not saved:
             return  # the saved ticket's deadlines stay on screen
-        self.preview = {"priority": priority, "due": due}
+        gap = (self.preview or {}).get("gap", "") if gap is None else gap  # saved: as shown
+        self.preview = {"priority": priority, "due": due, "gap": gap}
         out = Text()
         if saved:
             out.append(t("ticket.sla.saved") + "\n", style="bold green")
@@ -347,6 +318,7 @@ class TicketScreen(DeskScreen):
             out.append(_when(due.get(name)))
         out.append(f"\n{t('sla.callback')}: ", style="dim")
         out.append(t("ticket.sla.callback_after"))
+        out.append(f"\n{gap}" if gap else "", style="bold yellow")
         self.query_one("#sla", Static).update(out)
 
     # --- saving --------------------------------------------------------------------------

@@ -217,6 +217,7 @@ class TicketDetail(ModalScreen[bool]):
             if due:
                 head.append(f"{t('sla.' + name)} ", "dim")
                 head.append(f"{_when(due)}   ")
+        head.append(str(data.get("calendar_warning") or ""), "bold yellow")
         head.append("\n")
         head.append(shown(data["description"] or "", lines=True))
         self.query_one("#head", Static).update(shown_text(head))

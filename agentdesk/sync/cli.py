@@ -38,9 +38,10 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("--central", metavar="URL",
                    help="postgresql://user@host/db or sqlite:///path (default: central_url)")
     common(q, True)
-    q = c_sub.add_parser("load", help="load customers (CSV), articles (DIR) or the SLA "
-                                      "policy (TOML) into the centre")
-    q.add_argument("what", choices=("customers", "kb", "sla", "complaint-classes"))
+    q = c_sub.add_parser("load", help="load customers (CSV), articles (DIR), the SLA "
+                                      "policy (TOML), the holiday calendar (TOML) or the "
+                                      "complaint classes (TOML) into the centre")
+    q.add_argument("what", choices=("customers", "kb", "sla", "calendar", "complaint-classes"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     q.add_argument("--errors", metavar="FILE", type=Path,
@@ -140,6 +141,8 @@ def _central(args: argparse.Namespace, url: str) -> int:
                 report = load.complaint_classes(centre, args.file)
             except ClassError as exc:
                 raise CliError(str(exc)) from None
+        elif args.what == "calendar":  # the same: SlaError "FILE, line N: ...", nothing stored
+            report = load.calendar(centre, args.file)
         elif args.what == "kb":
             report = load.articles(centre, args.file)
         else:

@@ -33,29 +33,35 @@ def customers(central: Central, path: Path | str, *, encoding: str | None = None
         for row in reader:
             pending.append((row.account, row.values, row.numbers))
             if len(pending) >= batch:
-                _write(central, pending, report)
+                _write(central, pending, report, reader.columns)
                 pending.clear()
-    _write(central, pending, report)
+        _write(central, pending, report, reader.columns)
     return report
 
 
 def _write(central: Central, batch: list[tuple[str, tuple, list]],
-           report: ImportReport) -> None:
+           report: ImportReport, columns: tuple[str, ...]) -> None:
     from agentdesk.customers import csvio as io
 
     if not batch:
         return
     customer = T["customer"]
     accounts = [a for a, _, _ in batch]
+    absent = [c for c in io.EXTRA if c not in columns]  # kept as they are on an update
     with central.reading() as conn:
-        known = dict(conn.execute(sa.select(customer.c.account_no, customer.c.id)
-                                  .where(customer.c.account_no.in_(accounts))).all())
+        found = conn.execute(sa.select(customer.c.account_no, customer.c.id,
+                                       *(customer.c[c] for c in absent))
+                             .where(customer.c.account_no.in_(accounts))).all()
+    known = {r[0]: r[1] for r in found}
+    kept = {r[0]: dict(zip(absent, r[2:])) for r in found}
     now = clock.now()
     rows, phones = [], {}
     for account, values, numbers in batch:
         cid = known.get(account) or new_id()
-        row = {"id": cid, "account_no": account, **dict(zip(io.OWNED, values)),
-               **io.EXTRA, "created_at": now, "updated_at": now}
+        # The file's columns (csv_columns: the optional ones it has); the others keep their
+        # value on an update (as the desk's import does) and get the default on an insert.
+        row = {"id": cid, "account_no": account, **io.EXTRA, **kept.get(account, {}),
+               **dict(zip(columns, values)), "created_at": now, "updated_at": now}
         rows.append(row)
         phones[cid] = [{"id": new_id(), "customer_id": cid, "e164": e164, "kind": kind,
                         "position": position}
@@ -66,7 +72,8 @@ def _write(central: Central, batch: list[tuple[str, tuple, list]],
 
 
 def articles(central: Central, folder: Path | str) -> KbImportReport:
-    """Upsert every ``*.md`` article under ``folder`` by id (the desk's rules)."""
+    """Upsert every ``*.md`` article under ``folder`` by id (the desk's rules); one with a
+    time-limit placeholder the centre's policy cannot answer is skipped, with why."""
     from dataclasses import asdict
 
     from agentdesk.kb import loader
@@ -76,6 +83,7 @@ def articles(central: Central, folder: Path | str) -> KbImportReport:
     parsed = loader.read_folder(folder, report)
     if not folder.is_dir():
         return report
+    parsed = _placeholders_checked(central, parsed, report)
     rows = [{**asdict(article), "updated_at": clock.now()} for article in parsed]
     seen = [article.id for article in parsed]
     kb = T["kb_article"]
@@ -85,6 +93,22 @@ def articles(central: Central, folder: Path | str) -> KbImportReport:
     report.updated = len(known)
     central.upsert_rows("kb_article", rows)
     return report
+
+
+def _placeholders_checked(central: Central, parsed: list, report: KbImportReport) -> list:
+    """The articles whose time-limit placeholders the centre's policy answers; each other
+    one is skipped with what is wrong (a desk would show 【时限未定义】 in its answer)."""
+    from agentdesk.tickets import sla, sla_text
+
+    policy = sla.load_policy(central_text=central.setting(sla.CENTRAL_SETTING))
+    good = []
+    for article in parsed:
+        wrong = sla_text.problems(article.body, policy)
+        if wrong:
+            report.errors.append((article.id, "; ".join(wrong)))
+        else:
+            good.append(article)
+    return good
 
 
 class SlaLoad:
@@ -145,6 +169,48 @@ def complaint_classes(central: Central, path: Path | str) -> ClassesLoad:
     if not found.items:
         raise classes.ClassError(f"{path}: no complaint_items: a centre's list needs its items")
     return ClassesLoad(str(path), central.put_setting(classes.CENTRAL_SETTING, text), utilities)
+
+
+class CalendarLoad:
+    """What ``agentdesk central load calendar`` did."""
+
+    errors: tuple = ()  # a broken file raises sla.SlaError instead: nothing is stored
+
+    def __init__(self, file: str, seq: int | None, years: list[int]) -> None:
+        self.file, self.seq, self.years = file, seq, years
+
+    def format(self) -> str:
+        from agentdesk.core.i18n import t
+
+        if self.seq is None:
+            return t("calendar.same", file=self.file)
+        return t("calendar.loaded", file=self.file, seq=self.seq,
+                 years=", ".join(map(str, self.years)) or "-")
+
+
+def calendar(central: Central, path: Path | str) -> CalendarLoad:
+    """Store a holiday calendar (TOML: only a ``[calendar]`` table, as in the SLA policy:
+    working_days, working_hours, ``[[calendar.holiday]]`` entries) as the centre's
+    (``central_setting`` ``calendar``). It overrides and extends the chinese-calendar
+    package on every desk (agentdesk.core.workcal). Checked as a desk reads it: over the
+    shipped defaults and the centre's SLA policy; a broken file raises sla.SlaError naming
+    the file and line, and nothing is written; the same text again writes nothing."""
+    from agentdesk.tickets import sla
+
+    text = sla.read_text(path)
+    sla.load_policy(central_text=central.setting(sla.CENTRAL_SETTING), calendar_text=text,
+                    calendar_source=str(path))
+    years = sorted(_named_years(text))
+    return CalendarLoad(str(path), central.put_setting(sla.CENTRAL_CALENDAR, text), years)
+
+
+def _named_years(text: str) -> set[int]:
+    """The years the calendar file's holidays name (it was checked: it parses)."""
+    import tomllib
+
+    entries = tomllib.loads(text).get("calendar", {}).get("holiday", [])
+    return {entry["start"].year if hasattr(entry["start"], "year")
+            else int(str(entry["start"])[:4]) for entry in entries}
 
 
 def agent_role(central: Central, code: str, role: str, name: str = "") -> None:

@@ -4,6 +4,7 @@ library only at load time."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
                                    load_config, open_desk, print_json)
@@ -137,12 +138,16 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                     customer_id = lookup.id_by_account(session, args.customer)
                     if customer_id is None:
                         raise CliError(f"unknown customer account {args.customer!r}")
+                policy = sla.for_config(config, session)
                 ticket = tickets.create(session, tickets.Draft(
                     category=args.category, description=args.text, customer_id=customer_id,
                     location=args.location, complained_party=args.party,
                     channel=args.channel, complaint_class=args.complaint_class),
-                    config.agent_id, policy=sla.for_config(config, session))
+                    config.agent_id, policy=policy)
                 out = [tickets.as_json(session, ticket)]
+                from agentdesk.tickets import coverage  # a deadline the calendar cannot count
+
+                out[0]["warnings"] = coverage.warnings(coverage.ticket_gaps(policy, ticket))
             elif args.ticket_command == "show":
                 found = tickets.find(session, args.ticket)
                 if not found:
@@ -172,4 +177,6 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                  if args.ticket_command == "show" and args.ticket not in (item["number"],
                                                                           item.get("id"))
                  else ""))
+        for warning in item.get("warnings", ()):
+            print(warning, file=sys.stderr)
     return 0

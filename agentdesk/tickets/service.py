@@ -140,6 +140,7 @@ class Terms:
     priority: str
     area_class: str
     due: dict[str, datetime | None]  # clock -> deadline (None: no such clock yet)
+    calendar_gaps: tuple[int, ...] = ()  # years of working-day deadlines with no holidays
 
 
 def preview(session: Session, category: str, customer_id: str | None,
@@ -160,9 +161,11 @@ def preview(session: Session, category: str, customer_id: str | None,
     area = customer.area_class if customer else "urban"
     priority = sla.effective_priority(cat.priority, customer.tag_list if customer else (),
                                       customer.key_level if customer else 0)
-    due = sla.deadlines(policy or sla.for_session(session), cat.code, area, priority,
-                        now or clock.now())
-    return Terms(priority, area, due)
+    policy, now, key = policy or sla.for_session(session), now or clock.now(), \
+        customer.key_level if customer else 0
+    due = sla.deadlines(policy, cat.code, area, priority, now, key_level=key)
+    return Terms(priority, area, due, tuple(sla.calendar_gaps(
+        policy, cat.code, area, priority, now, due, key_level=key)))
 
 
 def check(session: Session, draft: Draft) -> Draft:

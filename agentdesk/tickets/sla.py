@@ -23,6 +23,16 @@ category has is due at the *earlier* of its own deadline and the raised priority
 deadline; a clock the category does not have (arrival for a consultation) stays absent, and a
 priority below the default changes nothing (a priority never loosens a category's clocks).
 
+Key customers: a ``[key_customer]`` table names the categories (``categories = [...]``) whose
+clocks a key customer (``key_level`` 1-3) has shortened, and one row per level
+(``[key_customer.1]``, a level without a row uses the next lower one) with the clocks, by area
+class like a category row. Each clock the category has becomes the earlier of the deadline
+found above and the key level's (never looser; a clock the category lacks stays absent).
+
+Calendar coverage: :func:`calendar_gaps` names the years a ticket's working-day deadlines
+run through that the calendar has no holiday data for (:mod:`agentdesk.core.workcal`); the
+ticket form, the ticket's detail, the monitor header and ``ticket create --json`` say so.
+
 Deadlines are computed once, when a clock starts, and stored: first response, arrival and
 resolution when the ticket is created (:func:`deadlines`), the call-back when it is resolved
 (:func:`callback_due`); a reopened ticket gets a new resolution clock with :func:`due`. A clock
@@ -37,17 +47,20 @@ are :mod:`agentdesk.tickets.sla_policy`, reading files and the desk's policy
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentdesk.core import clock
 from agentdesk.core.workcal import Calendar, Holiday, aware
 from agentdesk.tickets.sla_files import (
-    central_text, default_policy, for_session, load_policy, read_text, use_desk_file)
+    central_text, default_policy, for_session, load_policy, policy_for_texts, read_text,
+    use_desk_file)
 from agentdesk.tickets.sla_policy import (
-    ANY_AREA, AREAS, CENTRAL_SETTING, CENTRAL_SOURCE, CLOCKS, DEFAULT_FILE, PRIORITIES,
-    VULNERABLE_TAGS, Duration, DurationKind, Policy, SlaError, check_priority,
-    effective_priority, parse_duration, raise_priority)
+    ANY_AREA, AREAS, CENTRAL_CALENDAR, CENTRAL_SETTING, CENTRAL_SOURCE, CLOCKS, DEFAULT_FILE,
+    KEY_LEVELS, PRIORITIES, VULNERABLE_TAGS, Duration, DurationKind, Policy, SlaError,
+    check_priority, effective_priority, parse_duration, raise_priority)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -55,7 +68,8 @@ if TYPE_CHECKING:
     from agentdesk.core.config import Config
 
 __all__ = [
-    "ANY_AREA", "AREAS", "CENTRAL_SETTING", "CENTRAL_SOURCE", "CLOCKS", "DEFAULT_FILE",
+    "ANY_AREA", "AREAS", "CENTRAL_CALENDAR", "CENTRAL_SETTING", "KEY_LEVELS",
+    "calendar_gaps", "policy_for_texts", "CENTRAL_SOURCE", "CLOCKS", "DEFAULT_FILE",
     "PRIORITIES", "VULNERABLE_TAGS", "Calendar", "Duration", "DurationKind", "Holiday",
     "Policy", "SlaError", "callback_due", "central_text", "deadlines", "default_policy",
     "due", "effective_priority", "for_session", "load_policy", "parse_duration",
@@ -64,8 +78,8 @@ __all__ = [
 
 
 def _choose(policy: Policy, name: str, category: str, area_class: str, priority: str,
-            start: datetime, calendar: Calendar | None) -> tuple[Duration | None,
-                                                                  datetime | None]:
+            start: datetime, calendar: Calendar | None, key_level: int | None = 0,
+            ) -> tuple[Duration | None, datetime | None]:
     start = aware(start, "start")
     check_priority(priority)
     calendar = calendar or policy.calendar
@@ -80,30 +94,65 @@ def _choose(policy: Policy, name: str, category: str, area_class: str, priority:
             raised_due = raised.after(start, calendar)
             if raised_due < best_due:
                 best, best_due = raised, raised_due
+    key = policy.key_rule(key_level, category, area_class, name)
+    if key is not None:
+        key_due = key.after(start, calendar)
+        if key_due < best_due:
+            best, best_due = key, key_due
     return best, best_due
 
 
 def due(policy: Policy, name: str, category: str, area_class: str, priority: str,
-        start: datetime, calendar: Calendar | None = None) -> datetime | None:
-    """When clock ``name`` started at ``start`` is due (aware UTC), or None: no such clock."""
-    return _choose(policy, name, category, area_class, priority, start, calendar)[1]
+        start: datetime, calendar: Calendar | None = None, *, key_level: int | None = 0,
+        ) -> datetime | None:
+    """When clock ``name`` started at ``start`` is due (aware UTC), or None: no such clock.
+    ``key_level``: the customer's (the ``[key_customer]`` rule)."""
+    return _choose(policy, name, category, area_class, priority, start, calendar,
+                   key_level)[1]
 
 
 def rule_for(policy: Policy, name: str, category: str, area_class: str, priority: str,
-             start: datetime, calendar: Calendar | None = None) -> Duration | None:
+             start: datetime, calendar: Calendar | None = None, *,
+             key_level: int | None = 0) -> Duration | None:
     """The duration that sets :func:`due`'s deadline (for display, and its ``kind`` for
     :func:`resume`)."""
-    return _choose(policy, name, category, area_class, priority, start, calendar)[0]
+    return _choose(policy, name, category, area_class, priority, start, calendar,
+                   key_level)[0]
 
 
 def deadlines(policy: Policy, category: str, area_class: str, priority: str, start: datetime,
-              calendar: Calendar | None = None) -> dict[str, datetime | None]:
+              calendar: Calendar | None = None, *, key_level: int | None = 0,
+              ) -> dict[str, datetime | None]:
     """The clocks that start with the ticket; ``callback`` is None until it is resolved."""
     result: dict[str, datetime | None] = {
-        name: due(policy, name, category, area_class, priority, start, calendar)
+        name: due(policy, name, category, area_class, priority, start, calendar,
+                  key_level=key_level)
         for name in CLOCKS if name != "callback"}
     result["callback"] = None
     return result
+
+
+def calendar_gaps(policy: Policy, category: str, area_class: str, priority: str,
+                  start: datetime, due_at: Mapping[str, datetime | None], *,
+                  key_level: int | None = 0) -> list[int]:
+    """The years (sorted) that a working-day deadline of ``due_at`` (clock -> deadline, as
+    :func:`deadlines` gives them or the ticket stores them) runs through, from the local
+    day of ``start`` to the deadline's, whose holidays the policy's calendar does not know:
+    there it counted public holidays as working days. [] when every such year is covered."""
+    start = aware(start, "start")
+    first = start.astimezone(clock.centre_tz()).year
+    years: set[int] = set()
+    for name, deadline in due_at.items():
+        if deadline is None or name not in CLOCKS:
+            continue
+        rule = rule_for(policy, name, category, area_class, priority, start,
+                        key_level=key_level)
+        if rule is None or rule.kind != "working":
+            continue
+        last = aware(deadline, "deadline").astimezone(clock.centre_tz()).year
+        years.update(y for y in range(first, last + 1)
+                     if y not in policy.calendar.covered_years)
+    return sorted(years)
 
 
 def callback_due(policy: Policy, category: str, area_class: str, resolved_at: datetime,

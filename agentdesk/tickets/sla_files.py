@@ -17,11 +17,13 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from agentdesk.core import workcal
 from agentdesk.core.workcal import WEEKDAYS, Calendar, Holiday, parse_period
 from agentdesk.tickets import taxonomy
 from agentdesk.tickets.sla_policy import (
-    ANY_AREA, AREAS, CENTRAL_SETTING, CENTRAL_SOURCE, CLOCKS, DEFAULT_FILE, PRIORITIES,
-    Duration, Policy, SlaError, parse_duration)
+    ANY_AREA, AREAS, CALENDAR_SOURCE, CENTRAL_CALENDAR, CENTRAL_SETTING, CENTRAL_SOURCE,
+    CLOCKS, DEFAULT_FILE, KEY_LEVELS, PRIORITIES, Duration, Policy, SlaError,
+    parse_duration)
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -40,6 +42,7 @@ class _Layer:
     periods: tuple | None = None
     holidays: list[tuple[Holiday, int | None]] = field(default_factory=list)  # (entry, line)
     pausable: frozenset[str] | None = None
+    key_categories: frozenset[str] | None = None
 
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -114,8 +117,10 @@ class _KeyLines:
 
 
 class _Reader:
-    def __init__(self, text: str, source: str, tax: taxonomy.Taxonomy) -> None:
+    def __init__(self, text: str, source: str, tax: taxonomy.Taxonomy,
+                 calendar_only: bool = False) -> None:
         self.text, self.source, self.tax = text, source, tax
+        self.calendar_only = calendar_only  # a centre's calendar file: [calendar] only
         self.layer = _Layer()
 
     @cached_property
@@ -133,6 +138,10 @@ class _Reader:
             line = int(found.group(1)) if found else len(self.text.splitlines()) or None
             raise SlaError(str(exc), self.source, line) from None
         for key, value in data.items():
+            if self.calendar_only and key != "calendar":
+                raise self.fail((key,), f"unknown setting {key!r}: a calendar file has only "
+                                        "[calendar] (working_days, working_hours and "
+                                        "[[calendar.holiday]] entries)")
             if key == "pausable_states":
                 self.layer.pausable = self._states(value)
             elif key == "calendar":
@@ -150,10 +159,31 @@ class _Reader:
                         raise self.fail((key, name), f"unknown priority {name!r} "
                                                      f"(one of {', '.join(PRIORITIES)})")
                     self._row((key, name), f"priority:{name}", row)
+            elif key == "key_customer":
+                self._key_customer(self._table((key,), value))
             else:
                 raise self.fail((key,), f"unknown setting {key!r} (known: pausable_states, "
-                                        "calendar, category, priority)")
+                                        "calendar, category, priority, key_customer)")
         return self.layer
+
+    def _key_customer(self, table: dict) -> None:
+        """``categories = [...]`` and one row per key level (``[key_customer.1]``)."""
+        levels = ", ".join(map(str, KEY_LEVELS))
+        for name, value in table.items():
+            path = ("key_customer", name)
+            if name == "categories":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise self.fail(path, "key_customer categories must be a list of "
+                                          "category codes")
+                for code in value:
+                    if code not in self.tax.categories:
+                        raise self.fail(path, f"unknown category {code!r} in key_customer")
+                self.layer.key_categories = frozenset(value)
+            elif name in {str(level) for level in KEY_LEVELS}:
+                self._row(path, f"key:{name}", value)
+            else:
+                raise self.fail(path, f"unknown key_customer setting {name!r} (categories, "
+                                      f"or a key level: {levels})")
 
     def _table(self, path: tuple, value: object) -> dict:
         if not isinstance(value, dict):
@@ -252,27 +282,51 @@ class _Reader:
         raise self.fail(path, f"not a date (write 2026-10-01): {value!r}")
 
 
+PACKAGE_SOURCE = "chinese-calendar package"
+
+
+def _holiday_key(holiday: Holiday) -> tuple[str, int]:
+    """Entries of one holiday in one year: 清明节 in a TOML and the package's 清明 alike."""
+    return holiday.name.strip().removesuffix("节"), holiday.start.year
+
+
 def _merge(layers: list[tuple[str, _Layer]], tax: taxonomy.Taxonomy) -> Policy:
     rows: dict[tuple[str, str], dict[str, Duration | None]] = {}
     weekdays: tuple[int, ...] = tuple(range(5))
     periods: tuple = Calendar().periods
-    holidays: dict[tuple[str, int], tuple[Holiday, str, int | None]] = {}
+    # The package's holidays first; a TOML entry replaces the package's entries of the same
+    # holiday and year (all of them: the package may split one holiday around another) and
+    # extends the calendar to its year.
+    holidays: dict[tuple[str, int], list[tuple[Holiday, str, int | None]]] = {}
+    for holiday in workcal.package_holidays():
+        holidays.setdefault(_holiday_key(holiday), []).append((holiday, PACKAGE_SOURCE, None))
+    covered = set(workcal.package_years())
     pausable: frozenset[str] = frozenset()
+    key_categories: frozenset[str] = frozenset()
     for source, layer in layers:
         for key, cells in layer.rows.items():
             rows.setdefault(key, {}).update(cells)
         weekdays = layer.weekdays if layer.weekdays is not None else weekdays
         periods = layer.periods if layer.periods is not None else periods
         pausable = layer.pausable if layer.pausable is not None else pausable
-        for holiday, line in layer.holidays:  # same name in the same year: replaced
-            holidays[(holiday.name, holiday.start.year)] = (holiday, source, line)
+        if layer.key_categories is not None:
+            key_categories = layer.key_categories
+        replaced: set[tuple[str, int]] = set()
+        for holiday, line in layer.holidays:
+            key = _holiday_key(holiday)
+            if key not in replaced:  # an earlier layer's (or the package's) entries go
+                holidays[key] = []
+                replaced.add(key)
+            holidays[key].append((holiday, source, line))
+            covered.add(holiday.start.year)
+    entries = [entry for found in holidays.values() for entry in found]
     try:
-        calendar = Calendar.from_holidays([h for h, _, _ in holidays.values()], weekdays,
-                                          periods)
+        calendar = Calendar.from_holidays([h for h, _, _ in entries], weekdays, periods,
+                                          covered)
     except ValueError as exc:  # a day both off and worked, across two entries
         source, line = layers[-1][0], None
-        off = {d for h, _, _ in holidays.values() for d in h.days()}
-        for holiday, where, at in holidays.values():
+        off = {d for h, _, _ in entries for d in h.days()}
+        for holiday, where, at in entries:
             if off & set(holiday.makeup):
                 source, line = where, at  # the entry that works a day another takes off
         raise SlaError(str(exc), source, line) from None
@@ -281,7 +335,7 @@ def _merge(layers: list[tuple[str, _Layer]], tax: taxonomy.Taxonomy) -> Policy:
         category_priority=MappingProxyType({c.code: c.priority
                                             for c in tax.categories.values()}),
         calendar=calendar, pausable_states=pausable,
-        sources=tuple(source for source, _ in layers))
+        sources=tuple(source for source, _ in layers), key_categories=key_categories)
 
 
 def _read_file(path: Path, tax: taxonomy.Taxonomy) -> _Layer:
@@ -294,13 +348,16 @@ def _read_file(path: Path, tax: taxonomy.Taxonomy) -> _Layer:
 
 def load_policy(path: Path | None = None, *, tax: taxonomy.Taxonomy | None = None,
                 central_text: str | None = None, central_source: str = CENTRAL_SOURCE,
+                calendar_text: str | None = None, calendar_source: str = CALENDAR_SOURCE,
                 ) -> Policy:
     """The shipped defaults, with the file at ``path`` (if given) over them, and the
     centre's synced text (``central_text``, if given) over both, cell by cell: a row's
     clocks one by one, calendar settings one by one, holidays by name and year,
-    ``pausable_states`` as a whole. A broken file or text raises :class:`SlaError`, naming
-    the file (or ``central_source``) and the line."""
-    if path is None and tax is None and central_text is None:
+    ``pausable_states`` as a whole. The centre's calendar text (``calendar_text``: a
+    ``[calendar]`` table only, ``agentdesk central load calendar``) goes over all of them.
+    A broken file or text raises :class:`SlaError`, naming the file (or
+    ``central_source`` / ``calendar_source``) and the line."""
+    if path is None and tax is None and central_text is None and calendar_text is None:
         return default_policy()
     tax = tax or taxonomy.load()
     layers = [(str(DEFAULT_FILE), _read_file(DEFAULT_FILE, tax))]
@@ -308,6 +365,9 @@ def load_policy(path: Path | None = None, *, tax: taxonomy.Taxonomy | None = Non
         layers.append((str(path), _read_file(Path(path), tax)))
     if central_text is not None:
         layers.append((central_source, _Reader(central_text, central_source, tax).read()))
+    if calendar_text is not None:
+        layers.append((calendar_source, _Reader(calendar_text, calendar_source, tax,
+                                                calendar_only=True).read()))
     return _merge(layers, tax)
 
 
@@ -321,15 +381,16 @@ def read_text(path: Path | str) -> str:
 
 # -- the policy a desk uses ----------------------------------------------------------------------
 
-def central_text(session: Session | sa.Connection) -> str | None:
-    """The centre's policy text as this desk last pulled it (``central_setting``), or None
-    when the centre has given none."""
+def central_text(session: Session | sa.Connection, name: str = CENTRAL_SETTING
+                 ) -> str | None:
+    """The centre's policy text (or, ``name`` ``CENTRAL_CALENDAR``, its calendar text) as
+    this desk last pulled it (``central_setting``), or None when the centre has given none."""
     import sqlalchemy as sa
 
     conn = session if isinstance(session, sa.Connection) else session.connection()
     try:
         return conn.exec_driver_sql("SELECT body FROM central_setting WHERE name = ?",
-                                    (CENTRAL_SETTING,)).scalar()
+                                    (name,)).scalar()
     except sa.exc.OperationalError as exc:
         if "no such table" in str(exc):
             return None  # a database older than migration 0007 (tests that build one)
@@ -358,8 +419,9 @@ def for_session(session: Session | sa.Connection, path: Path | str | None = None
     (as :func:`load_policy` does); a synced text that cannot be used falls back (see
     :func:`_desk_policy`)."""
     text = central_text(session)
+    calendar = central_text(session, CENTRAL_CALENDAR)
     path = path if path is not None else _desk_file
-    if path is None and text is None:
+    if path is None and text is None and calendar is None:
         return default_policy()
     stamp = None
     if path is not None:
@@ -369,17 +431,26 @@ def for_session(session: Session | sa.Connection, path: Path | str | None = None
             stamp = (found.st_mtime_ns, found.st_size)  # an edited file is read again
         except OSError:
             return load_policy(path)  # raises "cannot be read"
-    return _desk_policy(str(path) if path is not None else None, stamp, text)
+    return _desk_policy(str(path) if path is not None else None, stamp, text, calendar)
+
+
+def policy_for_texts(text: str | None, calendar: str | None) -> Policy:
+    """The policy of the centre's synced texts over the shipped defaults (no desk file):
+    what a reader of a database that is not the running desk's uses (the monitor)."""
+    if text is None and calendar is None:
+        return default_policy()
+    return _desk_policy(None, None, text, calendar)
 
 
 @lru_cache(maxsize=16)
-def _desk_policy(path: str | None, _stamp: tuple | None, text: str | None) -> Policy:
+def _desk_policy(path: str | None, _stamp: tuple | None, text: str | None,
+                 calendar: str | None = None) -> Policy:
     file = Path(path) if path is not None else None
     own = load_policy(file)  # a broken desk file raises, as load_policy says it
-    if text is None:
+    if text is None and calendar is None:
         return own
     try:
-        return load_policy(file, central_text=text)
+        return load_policy(file, central_text=text, calendar_text=calendar)
     except SlaError as exc:
         # The centre validated this text against the shipped defaults before storing it
         # (`agentdesk central load sla`), so this is a desk that disagrees with it: an

@@ -26,6 +26,9 @@ VULNERABLE_TAGS = frozenset({"吸氧", "独居老人", "残障", "残疾", "孤�
 DEFAULT_FILE = Path(__file__).with_name("sla_policy.toml")
 CENTRAL_SETTING = "sla_policy"  # central_setting.name of the centre's policy text
 CENTRAL_SOURCE = "centre SLA policy (central_setting sla_policy)"  # named in its errors
+CENTRAL_CALENDAR = "calendar"  # central_setting.name of the centre's calendar text
+CALENDAR_SOURCE = "centre calendar (central_setting calendar)"
+KEY_LEVELS = (1, 2, 3)  # customer.key_level of a key customer (0: none)
 
 DurationKind = Literal["wall", "working"]
 
@@ -158,6 +161,9 @@ class Policy:
     calendar: Calendar = field(default_factory=Calendar)
     pausable_states: frozenset[str] = frozenset({"waiting_caller"})
     sources: tuple[str, ...] = ()
+    # [key_customer]: the categories whose clocks a key customer's level shortens (rows
+    # "key:N" hold each level's clocks; a level without a row uses the next lower one).
+    key_categories: frozenset[str] = frozenset()
 
     def can_pause(self, state: str) -> bool:
         return state in self.pausable_states
@@ -193,3 +199,18 @@ class Policy:
         check_priority(priority)
         value = self._cell(f"priority:{priority}", area_class, name)
         return None if value is _MISSING else value  # type: ignore[return-value]
+
+    def key_rule(self, key_level: int | None, category: str, area_class: str, name: str
+                 ) -> Duration | None:
+        """The ``[key_customer]`` duration for clock ``name`` of a key customer of
+        ``key_level`` (the row of that level, else of the nearest lower level), or None:
+        not a key customer, a category the rule does not name, or no such cell."""
+        level = min(int(key_level or 0), KEY_LEVELS[-1])
+        if level < 1 or category not in self.key_categories:
+            return None
+        self._check(category, area_class, name)
+        for step in range(level, 0, -1):
+            value = self._cell(f"key:{step}", area_class, name)
+            if value is not _MISSING:
+                return value  # type: ignore[return-value]
+        return None

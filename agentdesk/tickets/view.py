@@ -76,7 +76,7 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     from sqlalchemy import text
 
     from agentdesk.core import clock
-    from agentdesk.tickets import duban, lists, service
+    from agentdesk.tickets import coverage, duban, lists, service, sla
 
     ticket = service.get(session, ticket_ref)
     data = service.as_json(session, ticket)
@@ -94,6 +94,9 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
         named = complaint_classes.for_session(session)
         data["class_label"] = {lang: named.label(ticket.complaint_class, lang)
                                for lang in ("zh", "en")}
+    # '' or: a working-day deadline in a year the calendar has no holidays for
+    data["calendar_warning"] = coverage.warning(coverage.ticket_gaps(sla.for_session(session),
+                                                                     ticket))
     codes = dict(conn.execute(text("SELECT id, code FROM agent")).all())
     history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
                            codes.get(e.agent_id, ""), e.note, e.data)

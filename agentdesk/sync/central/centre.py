@@ -19,6 +19,7 @@ from agentdesk.sync.central.schema import (
     upgrade_1_to_2,
     upgrade_5_to_6,
     upgrade_7_to_8,
+    upgrade_8_to_9,
 )
 from agentdesk.sync.central.seeds import SeedStorage
 
@@ -87,6 +88,11 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="8"))
                 version = "8"
+            if version == "8":  # how every call ended (desk migration 0014)
+                upgrade_8_to_9(conn)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="9"))
+                version = "9"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "

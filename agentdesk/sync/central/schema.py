@@ -8,7 +8,7 @@ import json
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
@@ -225,6 +225,14 @@ def upgrade_7_to_8(conn: sa.Connection) -> None:
     m0013 = importlib.import_module("db.migrations.versions.0013_ticket_life")
     conn.execute(sa.text(m0013.BACKFILL))
     conn.execute(sa.text(m0013.CHANNEL))
+
+
+def upgrade_8_to_9(conn: sa.Connection) -> None:
+    """Schema 8 -> 9: how every call ended (desk migration 0014 adds the same columns)."""
+    import importlib
+
+    m0014 = importlib.import_module("db.migrations.versions.0014_call_outcome")
+    _add_columns(conn, "contact", m0014.COLUMNS, dict.fromkeys(m0014.COLUMNS, "''"))
 
 
 def get_meta(conn: sa.Connection, key: str) -> str | None:
