@@ -109,6 +109,7 @@ class AgentDesk(App):
         Binding("f4", "switch_mode('ticket')", "key.ticket"),
         Binding("f5", "switch_mode('queue')", "key.queue"),
         Binding("f6", "open_notices", "key.notices"),  # a supervisor's desk only
+        Binding("f8", "wrap_up", "key.wrap_up"),  # 小结: F8, then the code's digit
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f9", "sync_now", "key.sync", show=False),
     ]
@@ -265,6 +266,11 @@ class AgentDesk(App):
     def action_sync_now(self) -> None:
         self.jobs.sync_now()
 
+    def action_wrap_up(self) -> None:
+        from agentdesk.screens import wrapup
+
+        wrapup.open_for(self)
+
     def action_open_notices(self) -> None:
         if self.role == "supervisor":
             self.switch_mode("notices")
@@ -415,6 +421,8 @@ class AgentDesk(App):
         for mode in SCREENS:
             yield SystemCommand(f"{t('key.' + mode)} ({mode})", t(f"cmd.{mode}.help"),
                                 lambda mode=mode: self.switch_mode(mode))
+        yield SystemCommand(f"{t('key.wrap_up')} (wrap-up)", t("cmd.wrap_up.help"),
+                            self.action_wrap_up)
         if self.role == "supervisor":
             yield SystemCommand(f"{t('key.notices')} (notices)", t("cmd.notices.help"),
                                 self.action_open_notices)

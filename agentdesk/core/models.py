@@ -198,8 +198,7 @@ class Contact(SQLModel, table=True):
     ended_at: datetime | None = _ts()
     note: str = ""
     incident_id: str | None = Field(default=None, foreign_key="incident.id")  # the call's event
-    # How the call ended (customers/wrapup.py; migration 0014): a wrap-up code for every
-    # call, a transfer's receiving agency and reference, what an unknown caller told us.
+    # How the call ended, a transfer's agency and reference, an unknown caller's details
     outcome: str = Field(default="", sa_column_kwargs={"server_default": ""})
     transfer_to: str = Field(default="", sa_column_kwargs={"server_default": ""})
     transfer_ref: str = Field(default="", sa_column_kwargs={"server_default": ""})
@@ -311,9 +310,7 @@ class Ticket(SQLModel, table=True):
     reopen_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     reply: str = Field(default="", sa_column_kwargs={"server_default": ""})  # dept's answer
     reply_due: datetime | None = _ts()  # when the department expects to have it fixed
-    # The closed ticket this one follows (a caller back after the reopening window). No
-    # foreign key: SQLite adds the column in place, without copying the ticket table.
-    follows_id: str | None = None
+    follows_id: str | None = None  # the closed ticket it follows up (no FK: ALTER in place)
 
 
 class TicketEvent(SQLModel, table=True):

@@ -109,6 +109,8 @@ class ContactLine:
     channel: str
     number: str
     agent: str
+    outcome: str = ""  # the wrap-up code (customers.wrapup), "" not wrapped up
+    transfer_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -334,12 +336,13 @@ def _contacts(session: Session, customer_id: str, now: datetime
 
     conn = session.connection()
     rows = conn.execute(text(
-        """SELECT c.started_at, c.channel, c.number, coalesce(a.name, '')
+        """SELECT c.started_at, c.channel, c.number, coalesce(a.name, ''), c.outcome,
+                  c.transfer_to
            FROM contact c LEFT JOIN agent a ON a.id = c.agent_id
            WHERE c.customer_id = :id ORDER BY c.started_at DESC LIMIT :n"""),
         {"id": customer_id, "n": CONTACTS_SHOWN})
     load = UTCDateTime().process_result_value
-    lines = tuple(ContactLine(load(r[0], None), r[1], r[2], r[3]) for r in rows)
+    lines = tuple(ContactLine(load(r[0], None), r[1], r[2], r[3], r[4], r[5]) for r in rows)
     recent = conn.execute(text(
         "SELECT count(*) FROM contact WHERE customer_id = :id AND started_at >= :since"),
         {"id": customer_id, "since": utc_text(now - timedelta(days=REPEAT_DAYS))}).scalar()

@@ -115,6 +115,9 @@ def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
     for contact in card.contacts:
         out.append(f"\n  {_when(contact.started_at)} {t('channel.' + contact.channel)} "
                    f"{display(contact.number) if contact.number else ''} {contact.agent}")
+        if contact.outcome:  # how it ended (wrap-up)
+            to = f" → {contact.transfer_to}" if contact.transfer_to else ""
+            out.append(f" · {t('wrapup.code.' + contact.outcome)}{to}", style="dim")
     return shown_text(out)
 
 
