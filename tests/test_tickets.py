@@ -80,7 +80,7 @@ def test_unknown_customer(desk) -> None:
 
 def test_complaint_with_party_and_repair_without_customer_but_location(desk) -> None:
     made = _create(desk, category="any.complaint", description="抄表员态度差",
-                   complained_party="抄表员")
+                   complained_party="抄表员", complaint_class="w_service.attitude")
     assert made["business_type"] == "complaint"
     made = _create(desk, account=None, description="路口冒水", location="文化路与农业路口")
     assert made["location"] == "文化路与农业路口"
