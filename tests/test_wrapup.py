@@ -70,9 +70,13 @@ def test_an_unknown_callers_details_are_kept_checked(desk, call) -> None:
 
 
 def test_a_ticket_saved_from_the_call_is_its_outcome_unless_given(desk, call) -> None:
+    from agentdesk.tickets import service as tickets
+
     with desk.session() as s:
-        wrapup.ticket_saved(s, call)
+        tickets.create(s, tickets.Draft(category="water.burst", description="路面冒水",
+                                        location="花园路", contact_id=call), "A1001")
         assert s.get(Contact, call).outcome == "ticket"
         wrapup.wrap_up(s, call, wrapup.Outcome("callback", "下午回电"))
-        wrapup.ticket_saved(s, call)
+        tickets.create(s, tickets.Draft(category="water.burst", description="又一处冒水",
+                                        location="花园路", contact_id=call), "A1001")
         assert s.get(Contact, call).outcome == "callback"

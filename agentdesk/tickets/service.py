@@ -110,15 +110,16 @@ def _number(session: Session, now: datetime) -> str:
 
 def append_event(session: Session, ticket: Ticket, kind: str, agent_id: str | None, *,
                  to_status: str = "", note: str = "", event_id: str | None = None,
-                 **data: object) -> None:
+                 at: datetime | None = None, **data: object) -> None:
     """Append one event and apply it to the row: the only way a ticket changes.
-    ``event_id``: an id made from what the event is (an alert's), else a new one."""
+    ``event_id``: an id made from what the event is (an alert's), else a new one; ``at``:
+    the instant the change was decided (creation: the one its deadlines count from)."""
     from agentdesk.core import clock
     from agentdesk.core.ids import new_id
     from agentdesk.core.models import TicketEvent
     from agentdesk.tickets import workflow
 
-    now = clock.now()
+    now = at or clock.now()
     state = {k: getattr(ticket, k) for k in workflow.FIELDS if hasattr(ticket, k)}
     state["status"] = ticket.status
     new = workflow.apply(state, kind, to_status, dict(data), now)
@@ -246,7 +247,7 @@ def create(session: Session, draft: Draft, agent_code: str, policy: Policy | Non
                     updated_at=now)
     session.add(ticket)
     session.flush()
-    append_event(session, ticket, "created", agent_id, to_status="accepted",
+    append_event(session, ticket, "created", agent_id, to_status="accepted", at=now,
             number=ticket.number, business_type=ticket.business_type,
             category=ticket.category, priority=priority, description=description,
             location=ticket.location, area_class=area, customer_id=ticket.customer_id,
@@ -254,6 +255,10 @@ def create(session: Session, draft: Draft, agent_code: str, policy: Policy | Non
             first_responder_id=agent_id, owner_id=agent_id, complained_party=party,
             complaint_class=draft.complaint_class, channel=draft.channel,
             **{f"due_{clock_name}": value for clock_name, value in due.items()})
+    if ticket.contact_id:  # the call's wrap-up (customers.wrapup), unless the agent gave one
+        session.connection().execute(text(
+            "UPDATE contact SET outcome = 'ticket' WHERE id = :c AND outcome = ''"),
+            {"c": ticket.contact_id})
     return ticket
 
 
