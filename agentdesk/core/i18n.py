@@ -134,6 +134,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "caller.not_unknown": {"zh": "Ctrl+D 用于未知来电：记录来电人姓名、地址、回电号码",
                            "en": "Ctrl+D is for an unknown caller: name, address, call-back number"},
     "agent.label": {"zh": "{name}（{code}）", "en": "{name} ({code})"},
+    "report.col.outcome": {"zh": "小结", "en": "wrap-up"},
+    "report.col.calls": {"zh": "来电数", "en": "calls"},
     "wrapup.code.answered": {"zh": "咨询已解答", "en": "answered"},
     "wrapup.code.notice": {"zh": "已告知公告", "en": "told of a notice"},
     "wrapup.code.transferred": {"zh": "已转办", "en": "transferred"},

@@ -27,7 +27,9 @@ FILES = ("mix_business_type.csv", "mix_category.csv", "mix_category_area.csv", "
          "hot_streets.csv", "hot_communities.csv", "repeat_callers.csv",
          # issue 17 (agentdesk/monitor/kpis.py has the definitions)
          "complaint_class_area.csv", "channel_mix.csv", "kpi_by_category.csv",
-         "kpi_by_agent.csv")
+         "kpi_by_agent.csv",
+         # issue 19: how every call ended (customers/wrapup.py)
+         "call_outcomes.csv")
 TOP = 50
 
 
@@ -111,7 +113,27 @@ def tables(session: Source, first: date, last: date,
     out["repeat_callers.csv"] = [[t("monitor.col.caller"), t("monitor.col.name"),
                                   t("monitor.col.contacts")]] + [list(r) for r in
                                                                  hot.repeat_callers]
+    out["call_outcomes.csv"] = outcome_rows(session, since, until)
     return out
+
+
+def outcome_rows(session: Source, since: datetime, until: datetime) -> list[list[object]]:
+    """Calls started in the span by wrap-up code (customers.wrapup.CODES, then "ticket",
+    then calls not wrapped up), with each one's share of all calls."""
+    from agentdesk.core.models import utc_text
+    from agentdesk.customers import wrapup
+    from agentdesk.monitor.db import connection
+
+    counts = dict(connection(session).execute(
+        "SELECT outcome, count(*) FROM contact WHERE started_at >= ? AND started_at < ? "
+        "GROUP BY outcome", (utc_text(since), utc_text(until))).fetchall())
+    whole = sum(counts.values())
+    order = [*wrapup.CODES, "ticket", ""]
+    order += sorted(k for k in counts if k not in order)  # a code a newer desk wrote
+    return [["code", t("report.col.outcome"), t("report.col.calls"),
+             t("report.col.share_all")]] + [
+        [code or "none", wrapup.label(code), counts[code],
+         _pct(kpis.Counts.pct(counts[code], whole))] for code in order if counts.get(code)]
 
 
 def review_rows(more: kpis.Review, target: int) -> list[list[object]]:
