@@ -1042,6 +1042,41 @@ CATALOG: dict[str, dict[str, str]] = {
                                 "或 机械表 / 智能表 / 预付费表）",
                           "en": "meter type {value!r} is not valid (mechanical / smart / "
                                 "prepaid, or 机械表 / 智能表 / 预付费表)"},
+    # issue 17: find
+    "find.empty": {"zh": "请输入工单号、工单号末几位（至少4位）或工单内容中的词",
+                   "en": "Type a ticket number, its last digits (4 or more) or words of "
+                         "its text"},
+    "find.too_long": {"zh": "查询太长（最多 {n} 个字符）",
+                      "en": "The query is too long (at most {n} characters)"},
+    "find.too_many_words": {"zh": "查询词太多（最多 {n} 个）",
+                            "en": "Too many words in the query (at most {n})"},
+    "find.none": {"zh": "没有找到与“{query}”相符的工单", "en": "No ticket matches “{query}”"},
+    "find.count": {"zh": "找到 {n} 张工单", "en": "{n} tickets found"},
+    "find.more": {"zh": "仅显示最新的 {n} 张，还有更多相符的工单，请缩小查询",
+                  "en": "First {n} shown, more match: narrow the query"},
+    "find.no_ticket": {"zh": "没有工单 {ref}", "en": "No ticket {ref}"},
+    "find.line": {"zh": "工单{number}目前处于“{where}”阶段；{who}；{reply}；{due}。",
+                  "en": "Ticket {number} is at “{where}”; {who}; {reply}; {due}."},
+    "find.line.who": {"zh": "由{owner}（工号{code}）负责", "en": "{owner} ({code}) has it"},
+    "find.line.reply": {"zh": "部门答复：{reply}", "en": "the department answered: {reply}"},
+    "find.line.no_reply": {"zh": "部门尚未答复", "en": "no answer from the department yet"},
+    "find.line.due": {"zh": "部门预计 {when} 前办结", "en": "the department expects it "
+                                                           "done by {when}"},
+    "find.line.clock": {"zh": "{clock}时限 {when}", "en": "{clock} due {when}"},
+    "find.line.closed": {"zh": "已无待办时限", "en": "no deadline still running"},
+    "find.title": {"zh": "查找工单", "en": "Find a ticket"},
+    "find.placeholder": {"zh": "工单号 / 末4位以上数字 / 内容中的词",
+                         "en": "Number / last 4+ digits / words of the text"},
+    "find.searching": {"zh": "正在查找……", "en": "Searching…"},
+    "find.key": {"zh": "查找工单", "en": "Find ticket"},
+    "find.cmd.help": {"zh": "按工单号、末几位或内容查找任一工单", "en": "Find any ticket by "
+                                                                "number, last digits or text"},
+    "find.card.title": {"zh": "该客户的工单（含已办结）", "en": "The caller's tickets (open "
+                                                              "and closed)"},
+    "find.history": {"zh": "处理记录", "en": "History"},
+    "find.key.open": {"zh": "打开", "en": "Open"},
+    "find.key.close": {"zh": "关闭", "en": "Close"},
+
 }
 
 

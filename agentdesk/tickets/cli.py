@@ -34,6 +34,14 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     common(q, True)
     q = t_sub.add_parser("show", help="one ticket by number or id")
     q.add_argument("ticket")
+    q.add_argument("--history", action="store_true",
+                   help="every event of the ticket, and where it stands in one sentence")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
+    q = t_sub.add_parser("search", help="find tickets by number, its last 4+ digits, or "
+                                        "words of the text; newest first")
+    q.add_argument("query")
+    limit_option(q, 50, 1000)
     q.add_argument("--json", action="store_true")
     common(q, True)
     q = t_sub.add_parser("list", help="tickets, newest first")
@@ -122,6 +130,10 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         return _duban(args)
     if args.ticket_command == "classes":
         return _classes(args)
+    if args.ticket_command == "search" or (args.ticket_command == "show" and args.history):
+        from agentdesk.tickets import find_cli  # issue 17: find
+
+        return find_cli.run(args)
 
     from agentdesk.core import agents, audit, i18n
     from agentdesk.customers import lookup
