@@ -109,6 +109,7 @@ class AgentDesk(App):
         Binding("f4", "switch_mode('ticket')", "key.ticket"),
         Binding("f5", "switch_mode('queue')", "key.queue"),
         Binding("f6", "open_notices", "key.notices"),  # a supervisor's desk only
+        Binding("f7", "find_ticket", "find.key"),  # issue 17: find any ticket
         Binding("f8", "wrap_up", "key.wrap_up"),  # 小结: F8, then the code's digit
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f9", "sync_now", "key.sync", show=False),
@@ -275,6 +276,12 @@ class AgentDesk(App):
 
         wrapup.open_for(self)
 
+    def action_find_ticket(self) -> None:
+        from agentdesk.screens.ticket_search import TicketSearch
+
+        if not isinstance(self.screen, TicketSearch):
+            self.push_screen(TicketSearch())
+
     def action_open_notices(self) -> None:
         if self.role == "supervisor":
             self.switch_mode("notices")
@@ -427,6 +434,8 @@ class AgentDesk(App):
                                 lambda mode=mode: self.switch_mode(mode))
         yield SystemCommand(f"{t('key.wrap_up')} (wrap-up)", t("cmd.wrap_up.help"),
                             self.action_wrap_up)
+        yield SystemCommand(f"{t('find.key')} (find)", t("find.cmd.help"),
+                            self.action_find_ticket)
         if self.role == "supervisor":
             yield SystemCommand(f"{t('key.notices')} (notices)", t("cmd.notices.help"),
                                 self.action_open_notices)

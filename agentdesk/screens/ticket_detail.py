@@ -126,6 +126,13 @@ class Reason(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def _status_line(session: object, ticket_id: str) -> Text:
+    """Where the ticket is, who has it, the department's answer, when due (issue 17)."""
+    from agentdesk.tickets import search, service
+
+    return Text(shown(search.status_line(session, service.get(session, ticket_id))))
+
+
 def _when(value: str | None) -> str:
     return value[5:16].replace("T", " ") if value else "—"
 
@@ -138,6 +145,7 @@ class TicketDetail(ModalScreen[bool]):
     TicketDetail > Vertical { width: 96%; height: 90%; border: thick $accent;
                               background: $surface; }
     TicketDetail #head { height: auto; padding: 0 1; }
+    TicketDetail #status-line { height: auto; padding: 0 1; text-style: bold; }
     TicketDetail #history { height: 1fr; padding: 0 1; border-top: solid $primary; }
     TicketDetail #message { height: auto; padding: 0 1; }
     """
@@ -165,6 +173,7 @@ class TicketDetail(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
+            yield Static("", id="status-line", markup=False)  # issue 17: read aloud
             yield Static(Text(t("app.opening")), id="head")
             yield Static("", id="message", markup=False)
             with VerticalScroll(id="history"):
@@ -183,7 +192,9 @@ class TicketDetail(ModalScreen[bool]):
         store = self.app.store
         with store.session() as session:
             found = view.view(session, self.ticket_id)
+            line = _status_line(session, self.ticket_id)
         self.app.call_from_thread(self._show, found)
+        self.app.call_from_thread(self.query_one("#status-line", Static).update, line)
 
     def _show(self, found: TicketView) -> None:
         from agentdesk.tickets import taxonomy, workflow

@@ -66,7 +66,7 @@ class Found:
     def summary(self) -> str:
         """What the screen and the CLI say about the list: none, N, or first N of more."""
         if not self.hits:
-            return t("find.none", query=self.query)
+            return t("find.none", query=self.query) if self.query else t("find.count", n=0)
         if self.more:
             return t("find.more", n=len(self.hits))
         return t("find.count", n=len(self.hits))
@@ -90,7 +90,9 @@ def escape_like(word: str) -> str:
 
 def clean(query: str) -> str:
     """The query trimmed and checked: empty or over-long is refused with a message."""
-    query = " ".join((query or "").split())
+    from agentdesk.core.controls import clean as without_controls
+
+    query = " ".join(without_controls(query or "").split())
     if not query:
         raise SearchError(t("find.empty"))
     if len(query) > MAX_QUERY:
