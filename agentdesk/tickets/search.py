@@ -121,7 +121,9 @@ def search(session: Session, query: str, limit: int = LIMIT) -> Found:
     from agentdesk.tickets import service
 
     query = clean(query)
-    exact = service.find(session, query)
+    # A number or id is one ASCII word: only then the exact look-up (its renumbered-event
+    # scan reads every event, about 35 ms on a desk of 100,000 tickets).
+    exact = service.find(session, query) if query.isascii() and " " not in query else []
     if exact:
         ids = [ticket.id for ticket in exact]
         marks = ", ".join(f":i{n}" for n in range(len(ids)))
