@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from textual.widgets import Static
+
 from tests.conftest import MARKUP_NAME, settle, wait_ready, wait_until
 
 if TYPE_CHECKING:
@@ -373,3 +375,33 @@ async def test_caller_tickets_list_opens_one(desk: Store) -> None:
         await pilot.press("down", "enter")
         assert await wait_until(pilot, lambda: isinstance(app.screen, TicketDetail))
         assert app.screen.ticket_id == screen.found.hits[1].ticket_id
+
+
+async def test_card_ctrl_t_lists_the_callers_tickets(desk: Store) -> None:
+    from agentdesk.core import i18n
+    from agentdesk.screens.ticket_detail import TicketDetail
+    from agentdesk.screens.ticket_search import TicketSearch
+    from tests.test_app import SIZE, desk_app
+
+    _add(desk, "GD2026110100001", "旧的", minutes_ago=60 * 24 * 20, status="archived")
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+t")  # no card yet: says what to do
+        await settle(pilot)
+        assert not isinstance(app.screen, TicketSearch)
+        assert i18n.t("find.no_card") in str(app.screen.query_one("#status", Static).render())
+        await pilot.press(*"3100000001")
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: app.screen.card is not None)
+        await pilot.press("ctrl+t")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, TicketSearch))
+        screen = app.screen
+        assert await wait_until(pilot, lambda: screen.found is not None)
+        assert _numbers(screen.found) == ["GD2026112500001", "GD2026110100001"]
+        await settle(pilot)
+        await pilot.press("enter")
+        assert await wait_until(pilot, lambda: isinstance(app.screen, TicketDetail))
+        assert app.screen.ticket_id == screen.found.hits[0].ticket_id

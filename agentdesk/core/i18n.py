@@ -1076,6 +1076,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "find.history": {"zh": "处理记录", "en": "History"},
     "find.key.open": {"zh": "打开", "en": "Open"},
     "find.key.close": {"zh": "关闭", "en": "Close"},
+    "find.key.caller": {"zh": "客户工单", "en": "Caller's tickets"},
+    "find.no_card": {"zh": "先选中一位客户，再按 Ctrl+T 查看其工单",
+                     "en": "Pick a customer first, then Ctrl+T lists their tickets"},
 
 }
 

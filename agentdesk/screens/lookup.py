@@ -37,6 +37,7 @@ class LookupScreen(SearchScreen):
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
         Binding("ctrl+l", "link_incident", "key.link_incident"),
         Binding("ctrl+d", "caller_details", "key.caller_details", show=False),  # card hint
+        Binding("ctrl+t", "caller_tickets", "find.key.caller"),  # issue 17: open and closed
     ]
 
     def __init__(self) -> None:
@@ -100,6 +101,15 @@ class LookupScreen(SearchScreen):
             self.query_one("#status", Static).update(Text(t("caller.not_unknown")))
             return
         wrapup.open_caller_details(self.app, self.desk.call.number)
+
+    def action_caller_tickets(self) -> None:
+        """Ctrl+T on the card: the caller's tickets, open and closed, newest first."""
+        from agentdesk.screens.ticket_search import TicketSearch
+
+        if self.card is None:
+            self.query_one("#status", Static).update(Text(t("find.no_card")))
+            return
+        self.app.push_screen(TicketSearch(customer_id=self.card.customer_id))
 
     def action_link_incident(self) -> None:
         """One key from the popped card: this call is about the open incident over the
