@@ -304,7 +304,7 @@ async def test_search_screen_by_key_types_and_opens(desk: Store) -> None:
     app = desk_app(desk)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
-        await pilot.press("f7")
+        await pilot.press("f12")
         assert await wait_until(pilot, lambda: isinstance(app.screen, TicketSearch))
         screen = app.screen
         await pilot.press(*"%_")  # syntax: nothing found, no error
@@ -339,7 +339,7 @@ async def test_search_screen_empty_and_palette(desk: Store) -> None:
         await wait_ready(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert any("(find)" in title for title in titles)
-        await pilot.press("f7")
+        await pilot.press("f12")
         assert await wait_until(pilot, lambda: isinstance(app.screen, TicketSearch))
         await pilot.press(*"水" * 3)
         screen = app.screen

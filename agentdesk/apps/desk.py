@@ -109,7 +109,7 @@ class AgentDesk(App):
         Binding("f4", "switch_mode('ticket')", "key.ticket"),
         Binding("f5", "switch_mode('queue')", "key.queue"),
         Binding("f6", "open_notices", "key.notices"),  # a supervisor's desk only
-        Binding("f7", "find_ticket", "find.key"),  # issue 17: find any ticket
+        Binding("f12", "find_ticket", "find.key", show=False),  # issue 17: find (palette too)
         Binding("f8", "wrap_up", "key.wrap_up"),  # 小结: F8, then the code's digit
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f9", "sync_now", "key.sync", show=False),

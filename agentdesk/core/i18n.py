@@ -1069,8 +1069,8 @@ CATALOG: dict[str, dict[str, str]] = {
                          "en": "Number / last 4+ digits / words of the text"},
     "find.searching": {"zh": "正在查找……", "en": "Searching…"},
     "find.key": {"zh": "查找工单", "en": "Find ticket"},
-    "find.cmd.help": {"zh": "按工单号、末几位或内容查找任一工单", "en": "Find any ticket by "
-                                                                "number, last digits or text"},
+    "find.cmd.help": {"zh": "按工单号、末几位或内容查找任一工单（F12）", "en": "Find any ticket by "
+                                                                "number, last digits or text (F12)"},
     "find.card.title": {"zh": "该客户的工单（含已办结）", "en": "The caller's tickets (open "
                                                               "and closed)"},
     "find.history": {"zh": "处理记录", "en": "History"},

@@ -37,7 +37,7 @@ class LookupScreen(SearchScreen):
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
         Binding("ctrl+l", "link_incident", "key.link_incident"),
         Binding("ctrl+d", "caller_details", "key.caller_details", show=False),  # card hint
-        Binding("ctrl+t", "caller_tickets", "find.key.caller"),  # issue 17: open and closed
+        Binding("ctrl+t", "caller_tickets", "find.key.caller", show=False),  # issue 17: all
     ]
 
     def __init__(self) -> None:

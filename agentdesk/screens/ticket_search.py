@@ -1,7 +1,7 @@
 """Find any ticket (issue 17, item 2): a box that searches as the agent types (full number,
 last 4+ digits, or words of the text; :mod:`agentdesk.tickets.search`), in a thread
 worker; Enter opens the highlighted ticket (the first one from the box) in the ticket
-detail screen. Opened by F7 from anywhere on the desk and from the command palette; with
+detail screen. Opened by F12 from anywhere on the desk and from the command palette; with
 a customer id, it lists that caller's tickets, open and closed, instead (from the card).
 """
 
