@@ -263,11 +263,13 @@ def test_cli_bad_query_exit_2(desk: Store, capsys: pytest.CaptureFixture, query:
 
 def test_cli_show_history(desk: Store, capsys: pytest.CaptureFixture) -> None:
     from agentdesk import cli
+    from agentdesk.core import clock
     from agentdesk.tickets import service
 
     with desk.session() as s:
         ticket = service.get(s, "GD2026112500001")
-        service.append_event(s, ticket, "note", ticket.owner_id, note="已联系\x1b[2J客户")
+        service.append_event(s, ticket, "note", ticket.owner_id, note="已联系\x1b[2J客户",
+                             reply="明天换表", reply_due=clock.now() + timedelta(days=1))
         s.commit()
     db = ["--db", str(desk.path)]
     assert cli.main(["ticket", "show", "GD2026112500001", "--history", *db]) == 0
@@ -281,6 +283,10 @@ def test_cli_show_history(desk: Store, capsys: pytest.CaptureFixture) -> None:
     assert data["number"] == "GD2026112500001" and data["status_line"].startswith("工单")
     assert [e["kind"] for e in data["history"]] == ["created", "note"]
     assert data["history"][1]["note"] == "已联系\x1b[2J客户"  # exact in JSON
+    assert data["history"][1]["data"]["reply"] == "明天换表"
+    assert data["history"][1]["data"]["reply_due"].startswith("2026-11-26T01:30")
+    assert "部门答复：明天换表" in data["status_line"]
+    assert "2026-11-26 09:30" in data["status_line"]
 
 
 def test_cli_show_history_of_no_ticket(desk: Store, capsys: pytest.CaptureFixture) -> None:

@@ -169,14 +169,14 @@ def history(session: Session, ticket: Ticket) -> list[dict[str, object]]:
     """Every event of the ticket in the central store's order (:func:`lists.events`):
     when, who (code and name), kind, status change, note and a summary of its data."""
     from agentdesk.core import clock
-    from agentdesk.tickets import lists, workflow
+    from agentdesk.tickets import lists
 
     agents = {r[0]: (r[1], r[2]) for r in session.connection().execute(
         text("SELECT id, code, name FROM agent")).all()}
     out = []
     for e in lists.events(session, ticket.id):
         code, name = agents.get(e.agent_id, ("", "")) if e.agent_id else ("", "")
-        data = workflow.decode(e.data) if e.data else {}
+        data = json.loads(e.data or "{}")  # as stored: times stay ISO text
         out.append({"at": clock.local(e.at).isoformat(timespec="seconds"),
                     "agent_code": code, "agent_name": name, "kind": e.kind,
                     "kind_label": t("event." + e.kind), "from_status": e.from_status,
