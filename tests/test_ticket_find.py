@@ -289,6 +289,19 @@ def test_cli_show_history(desk: Store, capsys: pytest.CaptureFixture) -> None:
     assert "2026-11-26 09:30" in data["status_line"]
 
 
+def test_cli_show_says_where_the_ticket_stands(desk: Store,
+                                               capsys: pytest.CaptureFixture) -> None:
+    from agentdesk import cli
+
+    db = ["--db", str(desk.path)]
+    assert cli.main(["ticket", "show", "GD2026112500001", *db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("GD2026112500001") and lines[1].startswith(
+        "工单GD2026112500001目前处于“受理”阶段")
+    assert cli.main(["ticket", "show", "GD2026112500001", "--json", *db]) == 0
+    assert "由王芳（工号A1001）负责" in json.loads(capsys.readouterr().out)["status_line"]
+
+
 def test_cli_show_history_of_no_ticket(desk: Store, capsys: pytest.CaptureFixture) -> None:
     from agentdesk import cli
     from agentdesk.core import i18n

@@ -234,6 +234,9 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 if not found:
                     raise tickets.TicketError(f"no ticket {args.ticket!r}")
                 out = [tickets.as_json(session, t) for t in found]
+                from agentdesk.tickets import search  # issue 17: the sentence read aloud
+
+                out[0]["status_line"] = search.status_line(session, found[0])
                 if len(out) > 1:  # also: tickets renumbered from this number
                     out[0]["also"] = [o["number"] for o in out[1:]]
             else:
@@ -258,6 +261,8 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                  if args.ticket_command == "show" and args.ticket not in (item["number"],
                                                                           item.get("id"))
                  else ""))
+        if item.get("status_line"):
+            print(i18n.visible(str(item["status_line"])))
         for warning in item.get("warnings", ()):
             print(warning, file=sys.stderr)
     return 0
