@@ -336,6 +336,10 @@ async def test_search_screen_by_key_types_and_opens(desk: Store) -> None:
         await settle(pilot)
         hits = screen.query_one("#find-hits", OptionList)
         assert hits.option_count == 1
+        from agentdesk.tickets.search import Found
+
+        screen._show(Found("000"), screen._seq - 1)  # a slower, older search: not drawn
+        assert screen.found.query == "0001" and hits.option_count == 1
         assert MARKUP_NAME in str(hits.get_option_at_index(0).prompt)
         await pilot.press("enter")
         assert await wait_until(pilot, lambda: isinstance(app.screen, TicketDetail))

@@ -59,6 +59,7 @@ class TicketSearch(ModalScreen[None]):
         localize(self)
         self.customer_id = customer_id
         self.found: Found | None = None
+        self._seq = 0  # searches are numbered: only the newest may draw
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -72,21 +73,22 @@ class TicketSearch(ModalScreen[None]):
 
     def on_mount(self) -> None:
         if self.customer_id:
-            self._search("")
+            self._search("", self._seq)
             self.query_one("#find-hits", OptionList).focus()
 
     @on(Input.Changed, "#find-query")
     def _typed(self, event: Input.Changed) -> None:
+        self._seq += 1
         if event.value.strip():
             self.query_one("#find-summary", Static).update(t("find.searching"))
-            self._search(event.value)
+            self._search(event.value, self._seq)
         else:
             self.found = None
             self.query_one("#find-summary", Static).update("")
             self.query_one("#find-hits", OptionList).clear_options()
 
     @work(thread=True, exclusive=True, group="find")
-    def _search(self, query: str) -> None:
+    def _search(self, query: str, seq: int) -> None:
         from agentdesk.tickets import search
 
         store = self.app.store
@@ -97,16 +99,20 @@ class TicketSearch(ModalScreen[None]):
                 else:
                     found = search.search(session, query)
         except search.SearchError as exc:
-            self.app.call_from_thread(self._refused, str(exc))
+            self.app.call_from_thread(self._refused, str(exc), seq)
             return
-        self.app.call_from_thread(self._show, found)
+        self.app.call_from_thread(self._show, found, seq)
 
-    def _refused(self, message: str) -> None:
+    def _refused(self, message: str, seq: int) -> None:
+        if seq != self._seq:  # the agent typed on: a newer search draws
+            return
         self.found = None
         self.query_one("#find-summary", Static).update(message)
         self.query_one("#find-hits", OptionList).clear_options()
 
-    def _show(self, found: Found) -> None:
+    def _show(self, found: Found, seq: int) -> None:
+        if seq != self._seq:
+            return
         self.found = found
         self.query_one("#find-summary", Static).update(found.summary())
         hits = self.query_one("#find-hits", OptionList)
