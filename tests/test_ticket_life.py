@@ -112,7 +112,7 @@ def test_reopen_on_the_callers_word_keeps_the_people_and_starts_a_new_clock(desk
         assert (ticket.resolved_at, ticket.closed_at, ticket.due_callback) == (None, None, None)
         rows = tickets.open_for_owner(s, "A1001")
     row = next(r for r in rows if r.number == NUMBER)  # a new clock: started at the reopening
-    assert row.next_due == again
+    assert (row.next_due, row.clock_start) == (again, NOW + timedelta(days=29))
     assert [n for n, _ in _events(desk, NUMBER, "reopen")] == ["来电说又漏了"]
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from agentdesk.tickets.workflow import UNSATISFIED
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
@@ -135,8 +137,10 @@ def sql_open(alias: str = "t") -> str:
 def sql_reopened(alias: str = "t") -> str:
     """The latest reopening of ticket ``alias`` (NULL: never reopened). An unsatisfied
     call-back or the caller's word reopens a ticket and the row counts its reopenings
-    (``reopen_count``), so the events are read for those tickets alone."""
-    return (f"(CASE WHEN {alias}.reopen_count > 0 THEN "
+    (``reopen_count``; an unsatisfied one keeps its satisfaction too), so the events are
+    read for those tickets alone."""
+    return (f"(CASE WHEN {alias}.reopen_count > 0 OR {alias}.satisfaction = '{UNSATISFIED}' "
+            "THEN "
             f"(SELECT max(r.at) FROM ticket_event r WHERE r.ticket_id = {alias}.id "
             "AND r.kind = 'reopen') END)")
 
