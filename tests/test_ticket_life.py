@@ -14,7 +14,7 @@ import pytest
 from agentdesk import cli
 from agentdesk.core import clock, i18n
 from agentdesk.tickets import lifecycle, queue, service as tickets, sla
-from tests.conftest import FROZEN
+from tests.conftest import FROZEN, settle, wait_ready, wait_until
 from tests.sync_helpers import centre_rows, new_desk
 from tests.test_sync import _sync
 
@@ -284,3 +284,74 @@ def test_chase_ups_and_a_reopening_reach_the_centre(tmp_path: Path, centre) -> N
 
 def test_catalog_has_the_life_block() -> None:
     assert i18n.t("life.queue.reply_missed") != "life.queue.reply_missed"
+
+
+# --- the ticket detail's keys -------------------------------------------------------------
+
+async def _type(pilot, app, value: str) -> None:
+    from textual.widgets import Input
+
+    await settle(pilot)
+    assert isinstance(app.focused, Input)
+    app.focused.value = value
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_the_detail_screen_replies_raises_and_reopens(desk) -> None:
+    from agentdesk.screens.ticket_detail import TicketDetail
+    from tests.test_app import SIZE, desk_app
+
+    number = _new(desk)  # important, accepted
+    with desk.session() as s:
+        ticket_id = tickets.get(s, number).id
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        detail = TicketDetail(ticket_id)
+        app.push_screen(detail)
+        assert await wait_until(pilot, lambda: detail.ticket is not None)
+        await settle(pilot)
+        assert not detail.check_action("step", ("reopen",))
+        assert detail.check_action("step", ("raise",))
+        await pilot.press("e")
+        await _type(pilot, app, "抢修班组已出发")
+        await _type(pilot, app, "2026-11-25 08:00")  # in the past: refused, kept
+        assert "过去" in app.screen.refused
+        await _type(pilot, app, "2026-11-25 18:00")
+        assert await wait_until(pilot, lambda: _events(desk, number, "reply") != [])
+        await pilot.press("i")
+        await _type(pilot, app, "多户反映")
+        assert await wait_until(pilot, lambda: _events(desk, number, "priority") != [])
+        await settle(pilot)
+        assert not detail.check_action("step", ("raise",))  # urgent now
+    with desk.session() as s:
+        ticket = tickets.get(s, number)
+        assert (ticket.reply, ticket.priority) == ("抢修班组已出发", "urgent")
+        assert ticket.reply_due == clock.parse_instant("2026-11-25T18:00:00+08:00")
+    _close(desk, number)
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        detail = TicketDetail(ticket_id)
+        app.push_screen(detail)
+        assert await wait_until(pilot, lambda: detail.ticket is not None)
+        await settle(pilot)
+        assert detail.check_action("step", ("reopen",))
+        assert not detail.check_action("step", ("reply",))
+        await pilot.press("g")
+        await _type(pilot, app, "又发黄了")
+        assert await wait_until(pilot, lambda: _events(desk, number, "reopen") != [])
+    with desk.session() as s:
+        assert tickets.get(s, number).status == "accepted"
+
+
+def test_the_queue_marks_a_missed_expected_time(desk) -> None:
+    from agentdesk.screens.queue import _status_cell
+
+    with desk.session() as s:
+        lifecycle.reply(s, NUMBER, "A1001", "今晚修", NOW + timedelta(hours=2))
+        [row] = [r for r in tickets.open_for_owner(s, "A1001") if r.number == NUMBER]
+    assert "逾期未复" not in _status_cell(row).plain
+    clock.freeze(NOW + timedelta(hours=3))
+    assert _status_cell(row).plain == "受理 ⌛逾期未复"

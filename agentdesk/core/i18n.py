@@ -1065,6 +1065,27 @@ CATALOG: dict[str, dict[str, str]] = {
     "life.cli.reply": {"zh": "工单 {number} 已记录部门答复，预计完成 {due}",
                        "en": "ticket {number}: department's reply recorded; expected {due}"},
     "life.cli.no_time": {"zh": "（未给出）", "en": "(not given)"},
+    "event.chase": {"zh": "催办", "en": "chase-up"},
+    "event.priority": {"zh": "提高优先级", "en": "priority raised"},
+    "event.reply": {"zh": "部门答复", "en": "department's reply"},
+    "detail.key.reopen": {"zh": "重新打开", "en": "Reopen"},
+    "detail.key.reply": {"zh": "部门答复", "en": "Reply"},
+    "detail.key.raise": {"zh": "提高优先级", "en": "Raise priority"},
+    "detail.ask.reopen": {"zh": "重新打开工单 {number}：来电人说了什么？",
+                          "en": "Reopen ticket {number}: what did the caller say?"},
+    "detail.ask.reply": {"zh": "工单 {number} 的部门答复", "en": "Department's reply on "
+                                                            "ticket {number}"},
+    "detail.ask.reply.hint": {"zh": "例如：抢修班组已出发", "en": "e.g. the crew is on its "
+                                                            "way"},
+    "detail.ask.expect": {"zh": "预计完成时间（YYYY-MM-DD HH:MM，可不填）",
+                          "en": "Expected fix time (YYYY-MM-DD HH:MM, may be left empty)"},
+    "detail.ask.raise": {"zh": "把工单 {number} 的优先级提高为{to}：原因",
+                         "en": "Raise ticket {number} to {to}: why?"},
+    "detail.done.reopen": {"zh": "工单 {number} 已重新打开", "en": "Ticket {number} reopened"},
+    "detail.done.reply": {"zh": "工单 {number} 已记录部门答复",
+                          "en": "Ticket {number}: department's reply recorded"},
+    "detail.done.raise": {"zh": "工单 {number} 优先级已提高",
+                          "en": "Ticket {number}: priority raised"},
     "life.queue.reply_missed": {"zh": "逾期未复", "en": "reply late"},
 }
 
