@@ -355,3 +355,35 @@ def test_the_queue_marks_a_missed_expected_time(desk) -> None:
     assert "逾期未复" not in _status_cell(row).plain
     clock.freeze(NOW + timedelta(hours=3))
     assert _status_cell(row).plain == "受理 ⌛逾期未复"
+
+
+async def test_one_key_on_the_popped_card_records_a_chase_up(desk) -> None:
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
+
+    app = create_app(Config(agent_id="A1001", agent_name="王芳"), db_path=desk.path,
+                     fill_demo=False, screen_pop=False)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert await wait_until(pilot, lambda: app.store is not None, timeout=10)
+        app.pop_call("13812345678")  # the conftest ticket's caller
+        assert await wait_until(pilot, lambda: getattr(app.screen, "card", None) is not None)
+        lookup_screen = app.screen
+        assert lookup_screen.card.repeat_reasons == ()
+        await pilot.press("ctrl+g")
+        await _type(pilot, app, "怎么还没修好")
+        assert await wait_until(pilot, lambda: _events(desk, NUMBER, "chase") != [])
+        contact_id = app.call.contact_id
+    [(note, data)] = _events(desk, NUMBER, "chase")
+    assert note == "怎么还没修好" and data == {"by_contact": contact_id}
+
+
+def test_chase_ups_count_towards_the_repeat_caller_warning(desk) -> None:
+    from agentdesk.customers import lookup
+
+    with desk.session() as s:
+        customer_id = tickets.get(s, NUMBER).customer_id
+        assert lookup.card(s, customer_id).repeat_reasons == ()
+        lifecycle.chase(s, NUMBER, "A1001", "一催")
+        lifecycle.chase(s, NUMBER, "A1001", "二催")
+        card = lookup.card(s, customer_id)
+    assert card.recent_contacts == 2 and card.repeat_reasons == ("calls",)

@@ -1086,6 +1086,12 @@ CATALOG: dict[str, dict[str, str]] = {
                           "en": "Ticket {number}: department's reply recorded"},
     "detail.done.raise": {"zh": "工单 {number} 优先级已提高",
                           "en": "Ticket {number}: priority raised"},
+    "key.chase": {"zh": "催办", "en": "Chase-up"},
+    "lookup.chase.ask": {"zh": "催办该客户最新的在办工单：来电人说了什么？（可不填）",
+                         "en": "Chase-up on this caller's newest open ticket: what did they "
+                               "say? (optional)"},
+    "lookup.chase.none": {"zh": "该客户没有在办工单可催办", "en": "this caller has no open "
+                                                          "ticket to chase"},
     "life.queue.reply_missed": {"zh": "逾期未复", "en": "reply late"},
 }
 

@@ -258,3 +258,28 @@ def reply(session: Session, ticket_ref: str, agent_code: str, text: str,
 def reply_missed(reply_due: datetime | None, status: str, now: datetime) -> bool:
     """The department's expected fix time has passed and the ticket is not resolved."""
     return reply_due is not None and status in clocks.UNRESOLVED and reply_due < now
+
+
+def newest_open(session: Session, customer_id: str) -> str | None:
+    """The number of the caller's newest ticket a chase-up can name (None: none)."""
+    from sqlalchemy import text
+
+    return session.connection().execute(text(
+        f"SELECT number FROM ticket WHERE customer_id = :c AND status IN "
+        f"({clocks.sql_list(clocks.UNRESOLVED)}) ORDER BY created_at DESC, number DESC "
+        "LIMIT 1"), {"c": customer_id}).scalar()
+
+
+def chases_since(session: Session, customer_id: str, since: datetime) -> int:
+    """Chase-ups on the caller's tickets since ``since`` recorded with no call of theirs
+    on record (a chase-up made during a call is counted with the call): they count
+    towards the repeat-caller warning."""
+    from sqlalchemy import text
+
+    from agentdesk.core.models import utc_text
+
+    return int(session.connection().execute(text(
+        "SELECT count(*) FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id "
+        "WHERE t.customer_id = :c AND e.kind = 'chase' AND e.at >= :since "
+        "AND json_extract(e.data, '$.by_contact') IS NULL"),
+        {"c": customer_id, "since": utc_text(since)}).scalar() or 0)
