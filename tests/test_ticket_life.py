@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from agentdesk import cli
-from agentdesk.core import clock, i18n
+from agentdesk.core import agents, clock, i18n
 from agentdesk.tickets import lifecycle, queue, service as tickets, sla
 from tests.conftest import FROZEN, settle, wait_ready, wait_until
 from tests.sync_helpers import centre_rows, new_desk
@@ -184,17 +184,16 @@ def test_raise_priority_recomputes_the_running_clocks(desk) -> None:
     with desk.session() as s:
         tickets.advance(s, number, "A1001", "dispatched", department="供水所")
         before = tickets.get(s, number)
-        first_response = before.due_first_response
+        first_response, before_resolution = before.due_first_response, before.due_resolution
     clock.freeze(NOW + timedelta(minutes=5))
     with desk.session() as s:
-        ticket = lifecycle.raise_priority(s, number, "A1002" if False else "A1001", "urgent",
-                                          "小区多户停水")
-        want = sla.deadlines(sla.for_session(s), "water.quality", "urban", "urgent",
-                             clock.now())
-        assert ticket.priority == "urgent"
+        agents.ensure(s, "A1002", "李强")  # not the owner: any agent may raise
+        ticket = lifecycle.raise_priority(s, number, "A1002", "urgent", "小区多户停水")
+        now = clock.now()
+        assert ticket.priority == "urgent" and ticket.owner_id == before.owner_id
         assert ticket.due_first_response == first_response  # not running: not moved
-        if want["arrival"] is not None:
-            assert ticket.due_arrival <= want["arrival"]
+        assert ticket.due_arrival == now + timedelta(minutes=30)  # urgent: 30 min from now
+        assert ticket.due_resolution == before_resolution  # a raise never gives more time
     [(note, data)] = _events(desk, number, "priority")
     assert note == "小区多户停水" and data["priority"] == "urgent"
 
@@ -320,6 +319,8 @@ async def test_the_detail_screen_replies_raises_and_reopens(desk) -> None:
         assert "过去" in app.screen.refused
         await _type(pilot, app, "2026-11-25 18:00")
         assert await wait_until(pilot, lambda: _events(desk, number, "reply") != [])
+        assert await wait_until(pilot, lambda: "预计 2026-11-25 18:00 完成" in str(
+            detail.query_one("#events").render()))
         await pilot.press("i")
         await _type(pilot, app, "多户反映")
         assert await wait_until(pilot, lambda: _events(desk, number, "priority") != [])

@@ -1092,6 +1092,7 @@ CATALOG: dict[str, dict[str, str]] = {
                                "say? (optional)"},
     "lookup.chase.none": {"zh": "该客户没有在办工单可催办", "en": "this caller has no open "
                                                           "ticket to chase"},
+    "life.detail.expected": {"zh": "（预计 {when} 完成）", "en": "(expected {when})"},
     "life.queue.reply_missed": {"zh": "逾期未复", "en": "reply late"},
 }
 

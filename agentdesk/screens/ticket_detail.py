@@ -230,6 +230,10 @@ class TicketDetail(ModalScreen[bool]):
                 lines.append(f"  {line.agent}", "dim")
             if line.kind == "duban" and extra.get("reason"):
                 lines.append(f" {t('duban.reason.' + str(extra['reason']))}")
+            if line.kind in ("reply", "priority"):  # issue 17: expected time, new priority
+                from agentdesk.screens.ticket_life import history_extra
+
+                lines.append(history_extra(line.kind, extra))
             note = line.note or extra.get("department") or extra.get("satisfaction")
             if note:
                 lines.append("  ")

@@ -28,6 +28,19 @@ def offered(step: str, ticket: dict[str, Any]) -> bool:
     return ticket["status"] in clocks.UNRESOLVED  # reply
 
 
+def history_extra(kind: str, data: dict[str, Any]) -> str:
+    """What a ``reply`` or ``priority`` event adds to its history line."""
+    from agentdesk.core import clock
+    from agentdesk.tickets.lifecycle import EXPECT_FORMAT
+
+    if kind == "priority" and data.get("priority"):
+        return " → " + t("priority." + str(data["priority"]))
+    due = data.get("reply_due")
+    if kind == "reply" and due is not None:
+        return " " + t("life.detail.expected", when=clock.local(due).strftime(EXPECT_FORMAT))
+    return ""
+
+
 def _one_up(priority: str) -> str:
     from agentdesk.tickets.sla_policy import raise_priority
 
