@@ -191,7 +191,6 @@ class DayDesk:
                         contact_id=ringing.contact_id), self.code)
                     self.work.append(Work(ticket.number,
                                           clock.now() + _minutes(self.rng, 2, 12)))
-                    wrapup.ticket_saved(s, ringing.contact_id)
                 s.commit()
                 if action != "consult" and action != "chase":
                     self.log.created.append(ticket.number)

@@ -114,6 +114,7 @@ def test_a_2027_deadline_warns_in_create_json(desk, capsys, monkeypatch) -> None
     monkeypatch.setenv("AGENTDESK_NOW", "2027-09-30T10:00:00+08:00")
     args = ["ticket", "create", "--category", "any.complaint", "--text", "维修工态度差",
             "--party", "维修班", "--customer", "3100000002", "--json", "--db", str(desk.path),
+            "--complaint-class", "w_service.attitude",  # every complaint has one (issue 17)
             "--agent", "A1001"]
     assert cli.main(args) == 0
     made = json.loads(capsys.readouterr().out)
@@ -133,7 +134,8 @@ def test_a_2027_deadline_warns_on_the_form_terms_detail_and_monitor(desk) -> Non
         assert terms.calendar_gaps == (UNCOVERED,)
         assert tickets.preview(s, "water.burst", cid).calendar_gaps == ()  # wall clocks
         made = tickets.create(s, tickets.Draft(category="any.complaint", description="态度差",
-                                               customer_id=cid, complained_party="维修班"),
+                                               customer_id=cid, complained_party="维修班",
+                                               complaint_class="w_service.attitude"),
                               "A1001")
         number = made.number
     with desk.session() as s:

@@ -249,7 +249,8 @@ def perfect_run(run: TrainingRun) -> rubric.Scorecard:
                 ticket = tickets.create(s, tickets.Draft(
                     category=check.category, customer_id=customer, contact_id=contact_id,
                     description="来电人反映情况，已核实户号地址。" + "；".join(notes),
-                    complained_party="营业厅" if complaint else ""), code)
+                    complained_party="营业厅" if complaint else "",
+                    complaint_class=_first_class(s, customer) if complaint else ""), code)
                 made.append(ticket)
         clock.advance(timedelta(minutes=1))
         with desk.session() as s:
@@ -427,3 +428,13 @@ def test_history_shows_the_centres_time_not_the_machines(tmp_path: Path,
         monkeypatch.delenv("TZ")
         time_mod.tzset()
     assert "2026-12-04 09:30" in line  # Asia/Shanghai, the centre's zone
+
+
+def _first_class(session, customer_id: str | None) -> str:
+    """A complaint's class (issue 17): the first item of the caller's utility's list."""
+    from agentdesk.core.models import Customer
+    from agentdesk.tickets import complaint_classes
+
+    customer = session.get(Customer, customer_id) if customer_id else None
+    return complaint_classes.for_session(session).for_utility(
+        customer.utility if customer else "")[0].code

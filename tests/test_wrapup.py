@@ -70,9 +70,31 @@ def test_an_unknown_callers_details_are_kept_checked(desk, call) -> None:
 
 
 def test_a_ticket_saved_from_the_call_is_its_outcome_unless_given(desk, call) -> None:
+    from agentdesk.tickets import service as tickets
+
     with desk.session() as s:
-        wrapup.ticket_saved(s, call)
+        tickets.create(s, tickets.Draft(category="water.burst", description="路面冒水",
+                                        location="花园路", contact_id=call), "A1001")
         assert s.get(Contact, call).outcome == "ticket"
         wrapup.wrap_up(s, call, wrapup.Outcome("callback", "下午回电"))
-        wrapup.ticket_saved(s, call)
+        tickets.create(s, tickets.Draft(category="water.burst", description="又一处冒水",
+                                        location="花园路", contact_id=call), "A1001")
         assert s.get(Contact, call).outcome == "callback"
+
+
+def test_the_report_counts_calls_by_wrap_up(desk, call, tmp_path) -> None:  # noqa: ANN001
+    from datetime import date
+
+    from agentdesk.monitor import report
+
+    with desk.session() as s:
+        wrapup.wrap_up(s, call, wrapup.Outcome("wrong_number"))
+        contacts.record_call(s, "13800000001", "A1001")  # not wrapped up
+        s.commit()
+    today = clock.local().date()
+    with desk.session() as s:
+        rows = report.tables(s, date(today.year, today.month, 1), today)["call_outcomes.csv"]
+    assert rows[0][0] == "code"
+    counts = {r[0]: r[2] for r in rows[1:]}
+    assert counts["wrong_number"] == 1 and counts["none"] >= 1
+    assert "call_outcomes.csv" in report.FILES

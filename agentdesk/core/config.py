@@ -50,6 +50,9 @@ class Config:
     # Reopening on the caller's word (issue 17): within this many days of the resolution;
     # after that a new ticket follows up the old one.
     reopen_days: int = 30
+    # The satisfaction rate the centre aims at, in % (issue 17: the report and the monitor
+    # show the rate against it; agentdesk/monitor/kpis.py says how the rate is counted).
+    satisfaction_target: int = 95
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()
@@ -136,4 +139,7 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
     if not 3 <= config.lookup_min_suffix <= 12:
         raise ConfigError(f"lookup_min_suffix must be from 3 to 12, not "
                           f"{config.lookup_min_suffix}")
+    if not 1 <= config.satisfaction_target <= 100:
+        raise ConfigError(f"satisfaction_target must be a percentage from 1 to 100, not "
+                          f"{config.satisfaction_target}")
     return config

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 # The wrap-up codes, in the order of the desk's keys 1-8. "ticket" is set by itself when
-# a ticket is saved from the call; the others are the agent's.
+# a ticket is saved from the call (tickets.service.create); the others are the agent's.
 CODES = ("answered", "notice", "transferred", "callback", "wrong_number", "silent",
          "dropped", "other")
 TRANSFER_TO = ("12345", "12398", "95598", "110", "119", "120", "other")
@@ -80,16 +80,6 @@ def wrap_up(session: Session, contact_id: str, outcome: Outcome) -> None:
     contact.ended_at = contact.ended_at or clock.now()
     session.add(contact)
     session.flush()
-
-
-def ticket_saved(session: Session, contact_id: str | None) -> None:
-    """A ticket saved from the call: its outcome unless the agent gave another."""
-    from agentdesk.core.models import Contact
-
-    contact = session.get(Contact, contact_id) if contact_id else None
-    if contact is not None and not contact.outcome:
-        contact.outcome = "ticket"
-        session.add(contact)
 
 
 def caller_details(session: Session, contact_id: str, name: str, address: str,

@@ -5,6 +5,7 @@ bring."""
 from __future__ import annotations
 
 import json
+import zlib
 import random
 import sqlite3
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from agentdesk.demo import words as D
 from agentdesk.demo.customers import CustomerInfo
 from agentdesk.demo.places import (UTC, Progress, Scenario, epoch_ms, pick, spread,
                                    uuid7_text, weighted)
-from agentdesk.tickets import taxonomy
+from agentdesk.tickets import complaint_classes, taxonomy
 
 # --- tickets ---------------------------------------------------------------------------
 
@@ -180,21 +181,28 @@ class TicketWriter:
                         if resolved_at and "called_back" in path else None)
         satisfaction = pick(self.satisfaction, rng.random) if "called_back" in reached else ""
 
-        contact_id = None
+        contact_id, channel = None, "phone"
         if rng.random() < 0.75:
             started = created - timedelta(minutes=rng.uniform(0.5, 4))
             ended = created + timedelta(minutes=rng.uniform(0.5, 5))
-            contact_id = self._id(started)
+            contact_id, channel = self._id(started), pick(self.channels, rng.random)
             self.contacts.append((
-                contact_id, pick(self.channels, rng.random),
+                contact_id, channel,
                 cust.phone if cust else _mobile(rng), cust.id if cust else None,
                 self.agents[first], utc_text(started),
                 utc_text(ended) if ended <= now else None, cat.zh))
 
         ticket_id = self._id(created)
+        # a complaint's class: one of its utility's items, chosen from the id (no draw of
+        # the random generator, so the rest of the demo stays as it was)
+        klass = ""
+        if cat.business_type == "complaint":
+            items = complaint_classes.shipped().for_utility(utility)
+            klass = items[zlib.crc32(ticket_id.encode()) % len(items)].code
         ev = self.events
         ev.append((self._id(created), ticket_id, utc_text(created), self.agents[first],
-                   "created", "", "accepted", "", json.dumps({"priority": priority})))
+                   "created", "", "accepted", "", json.dumps(
+                       {"priority": priority, "complaint_class": klass, "channel": channel})))
         current = first
         last_at = created
         for t, frm, to in steps:
@@ -227,7 +235,7 @@ class TicketWriter:
             text(reached["archived"]) if "archived" in reached else None,
             met(lambda frm, to: frm == "accepted" and to != "accepted"),
             met(lambda frm, to: to in ("on_site", "resolved")),
-            met(lambda frm, to: to == "called_back")))
+            met(lambda frm, to: to == "called_back"), klass, channel))
 
     def _handover(self, ticket_id: str, at: datetime, first: str, owner: str) -> tuple:
         return (self._id(at), ticket_id, utc_text(at), self.agents[first], "handover", "", "",
@@ -239,7 +247,7 @@ _TICKET_SQL = (
     "location, area_class, customer_id, contact_id, incident_id, first_responder_id, owner_id, "
     "department, satisfaction, created_at, updated_at, due_first_response, due_arrival, "
     "due_resolution, due_callback, resolved_at, closed_at, responded_at, arrived_at, "
-    "called_back_at) VALUES (" + ",".join("?" * 27) + ")"
+    "called_back_at, complaint_class, channel) VALUES (" + ",".join("?" * 29) + ")"
 )
 _EVENT_SQL = ("INSERT INTO ticket_event (id, ticket_id, at, agent_id, kind, from_status, "
               "to_status, note, data) VALUES (?,?,?,?,?,?,?,?,?)")

@@ -237,7 +237,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     desk = store.open_readonly(config.db_path())  # the figures are read where nothing writes
     try:
         with desk.session() as session:
-            made = report.tables(session, first, last)
+            made = report.tables(session, first, last, config.satisfaction_target)
     finally:
         desk.dispose()
     _audit(config, "report", "caller", report.callers(made), action="export",

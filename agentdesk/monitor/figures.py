@@ -53,6 +53,8 @@ from typing import TYPE_CHECKING
 from agentdesk.core import clock
 from agentdesk.monitor.db import Source, connection
 from agentdesk.monitor.duban import DubanRow, duban_rows
+from agentdesk.monitor.kpis import Review, review_set
+from agentdesk.tickets import complaint_classes
 
 # The figures by job, named here too: callers read every figure as figures.<name>.
 from agentdesk.monitor.periods import (  # noqa: F401
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from agentdesk.core.store import Store
+    from agentdesk.tickets.complaint_classes import Classes
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,10 @@ class Wallboard:
     outreach: OutreachCounts = OutreachCounts(0, 0, 0)
     dubans: list[DubanRow] = field(default_factory=list)
     duban_counts: dict[str, int] = field(default_factory=dict)  # by state
+    # issue 17: satisfaction rate, FCR, reopen and on-time rates, complaint class x area,
+    # channel mix, per period (agentdesk.monitor.kpis has the definitions)
+    more: dict[str, Review] = field(default_factory=dict)
+    classes: Classes | None = None  # the complaint class lists in force (their labels)
     # years of open tickets' deadlines with no holiday data (agentdesk.tickets.coverage)
     calendar_gaps: list[int] = field(default_factory=list)
 
@@ -106,6 +113,7 @@ def live(source: Source, now: datetime | None = None) -> dict[str, object]:
     part = now_part(conn, now)
     periods = {p: spans[p] for p in LIVE_PERIODS}
     part["mix"], part["kpis"] = mixes(conn, periods), kpi_set(conn, periods, now)
+    part["more"] = review_set(conn, periods, now)
     from agentdesk.tickets import coverage
 
     part["calendar_gaps"] = coverage.open_gaps(conn, now)
@@ -119,7 +127,8 @@ def review(source: Source, now: datetime | None = None) -> dict[str, object]:
     spans = windows(now)
     periods = {p: spans[p] for p in REVIEW_PERIODS}
     return {"mix": mixes(conn, periods), "kpis": kpi_set(conn, periods, now),
-            "hot": hot_spots(conn, *spans["7d"])}
+            "hot": hot_spots(conn, *spans["7d"]), "more": review_set(conn, periods, now),
+            "classes": complaint_classes.for_session(conn)}
 
 
 EMPTY_HOT = HotSpots([], [], [])
@@ -145,9 +154,13 @@ def combine(now: datetime, live_part: dict, review_part: dict | None,
     kpi.update(review_part.get("kpis", {}))
     mixed.update(live_part["mix"])
     kpi.update(live_part["kpis"])
-    fields = {k: v for k, v in live_part.items() if k not in ("mix", "kpis")}
+    more = {p: Review() for p in PERIODS}
+    more.update(review_part.get("more", {}))
+    more.update(live_part.get("more", {}))
+    fields = {k: v for k, v in live_part.items() if k not in ("mix", "kpis", "more")}
     return Wallboard(now=now, mix=mixed, kpis=kpi, hot=review_part.get("hot", EMPTY_HOT),
-                     seconds=seconds, **fields)
+                     seconds=seconds, more=more, classes=review_part.get("classes"),
+                     **fields)
 
 
 def wallboard(source: Source | Store, now: datetime | None = None) -> Wallboard:

@@ -17,14 +17,19 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from agentdesk.core import clock, csvsafe
-from agentdesk.monitor import figures as monitor
+from agentdesk.monitor import figures as monitor, kpis
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
     from agentdesk.monitor.db import Source
 
 FILES = ("mix_business_type.csv", "mix_category.csv", "mix_category_area.csv", "kpi.csv",
-         "hot_streets.csv", "hot_communities.csv", "repeat_callers.csv")
+         "hot_streets.csv", "hot_communities.csv", "repeat_callers.csv",
+         # issue 17 (agentdesk/monitor/kpis.py has the definitions)
+         "complaint_class_area.csv", "channel_mix.csv", "kpi_by_category.csv",
+         "kpi_by_agent.csv",
+         # issue 19: how every call ended (customers/wrapup.py)
+         "call_outcomes.csv")
 TOP = 50
 
 
@@ -40,8 +45,10 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def tables(session: Source, first: date, last: date) -> dict[str, list[list[object]]]:
-    """Each file's rows (header first), for writing or checking."""
+def tables(session: Source, first: date, last: date,
+           target: int = kpis.DEFAULT_TARGET) -> dict[str, list[list[object]]]:
+    """Each file's rows (header first), for writing or checking; ``target``: the centre's
+    satisfaction target in % (config ``satisfaction_target``)."""
     from agentdesk.tickets import taxonomy, workflow
     from agentdesk.core.i18n import lang
 
@@ -94,7 +101,10 @@ def tables(session: Source, first: date, last: date) -> dict[str, list[list[obje
     for value in values:
         rows.append([f"satisfaction:{value}", t("monitor.kpi.satisfaction", value=value),
                      kpi.satisfaction.get(value, 0), "", ""])
+    more = kpis.review(session, since, until)
+    rows += review_rows(more, target)
     out["kpi.csv"] = [["kpi", t("monitor.col.kpi"), "value", "part", "whole"], *rows]
+    out.update(review_tables(session, more))
     out["hot_streets.csv"] = [["district", t("monitor.col.street"),
                                t("monitor.col.tickets")]] + [list(r) for r in hot.streets]
     out["hot_communities.csv"] = [["district", "street", t("monitor.col.community"),
@@ -103,6 +113,88 @@ def tables(session: Source, first: date, last: date) -> dict[str, list[list[obje
     out["repeat_callers.csv"] = [[t("monitor.col.caller"), t("monitor.col.name"),
                                   t("monitor.col.contacts")]] + [list(r) for r in
                                                                  hot.repeat_callers]
+    out["call_outcomes.csv"] = outcome_rows(session, since, until)
+    return out
+
+
+def outcome_rows(session: Source, since: datetime, until: datetime) -> list[list[object]]:
+    """Calls started in the span by wrap-up code (customers.wrapup.CODES, then "ticket",
+    then calls not wrapped up), with each one's share of all calls."""
+    from agentdesk.core.models import utc_text
+    from agentdesk.customers import wrapup
+    from agentdesk.monitor.db import connection
+
+    counts = dict(connection(session).execute(
+        "SELECT outcome, count(*) FROM contact WHERE started_at >= ? AND started_at < ? "
+        "GROUP BY outcome", (utc_text(since), utc_text(until))).fetchall())
+    whole = sum(counts.values())
+    order = [*wrapup.CODES, "ticket", ""]
+    order += sorted(k for k in counts if k not in order)  # a code a newer desk wrote
+    return [["code", t("report.col.outcome"), t("report.col.calls"),
+             t("report.col.share_all")]] + [
+        [code or "none", wrapup.label(code), counts[code],
+         _pct(kpis.Counts.pct(counts[code], whole))] for code in order if counts.get(code)]
+
+
+def review_rows(more: kpis.Review, target: int) -> list[list[object]]:
+    """kpi.csv's rows of issue 17: satisfaction rate and target, FCR, reopen rate."""
+    total = more.total
+    return [
+        ["satisfaction_rate_pct", t("monitor.kpi.satisfaction_rate"),
+         _pct(total.satisfaction_pct), total.satisfied, total.answered],
+        ["satisfaction_target_pct", t("monitor.kpi.satisfaction_target"), target, "", ""],
+        ["first_contact_resolution_pct", t("monitor.kpi.fcr"), _pct(total.fcr_pct),
+         total.fcr, total.tickets],
+        ["reopen_pct", t("monitor.kpi.reopen"), _pct(total.reopen_pct), total.reopened,
+         total.tickets],
+    ]
+
+
+def review_tables(session: Source, more: kpis.Review) -> dict[str, list[list[object]]]:
+    """Complaint class x area (counts and the share of each area's complaints, on-time
+    rate per class), the channel mix, on-time and reopen rates per category and agent."""
+    from agentdesk.tickets import complaint_classes, taxonomy
+    from agentdesk.core.i18n import lang
+
+    classes = complaint_classes.for_session(session)
+    tax = taxonomy.load()
+    areas = monitor.AREAS
+    out: dict[str, list[list[object]]] = {}
+
+    def class_label(code: str) -> str:
+        return classes.label(code, lang()) if code else t("report.class.none")
+
+    def cat_label(code: str) -> str:
+        cat = tax.categories.get(code)
+        return cat.label(lang()) if cat else code
+
+    def share(klass: str, area: str) -> str:
+        return _pct(more.area_share(klass, area))
+
+    order = sorted(more.by_class, key=lambda k: (-more.by_class[k].tickets, k))
+    out["complaint_class_area.csv"] = [[
+        "code", t("report.col.class"), *[t(f"monitor.area.{a}") for a in areas],
+        *[t("report.col.share", area=t(f"monitor.area.{a}")) for a in areas],
+        t("monitor.col.total"), t("report.col.share_all"), t("report.col.on_time")]] + [
+        [k, class_label(k), *[more.class_area.get((k, a), 0) for a in areas],
+         *[share(k, a) for a in areas], more.by_class[k].tickets, _pct(more.class_share(k)),
+         _pct(more.by_class[k].on_time_pct)] for k in order]
+    whole = sum(more.channels.values())
+    out["channel_mix.csv"] = [["code", t("report.col.channel"), t("monitor.col.tickets"),
+                               t("report.col.share_all")]] + [
+        [k, t(f"channel.{k}"), n, _pct(kpis.Counts.pct(n, whole))]
+        for k, n in sorted(more.channels.items(), key=lambda kv: (-kv[1], kv[0]))]
+    head = [t("monitor.col.tickets"), t("report.col.on_time"), "on_time", "decided",
+            t("monitor.kpi.reopen"), "reopened"]
+
+    def figures(c: kpis.Counts) -> list[object]:
+        return [c.tickets, _pct(c.on_time_pct), c.on_time, c.decided, _pct(c.reopen_pct),
+                c.reopened]
+
+    out["kpi_by_category.csv"] = [["code", t("monitor.col.category"), *head]] + [
+        [k, cat_label(k), *figures(c)] for k, c in sorted(more.by_category.items())]
+    out["kpi_by_agent.csv"] = [[t("monitor.col.agent"), *head]] + [
+        [k, *figures(c)] for k, c in sorted(more.by_agent.items())]
     return out
 
 

@@ -24,9 +24,11 @@ from textual_plotext import PlotextPlot
 from agentdesk.core import clock
 from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
+from agentdesk.screens import monitor_review as review
 from agentdesk.widgets.header import DeskHeader
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from datetime import datetime
 
     from agentdesk.monitor.figures import Trend, Wallboard
@@ -147,15 +149,25 @@ class MonitorScreen(Screen):
                             yield self._table("hot-communities", ("community", "tickets"))
                     yield Static(t("monitor.hot.repeat"), classes="caption", markup=False)
                     yield self._table("hot-repeat", ("caller", "name", "contacts"))
-            with TabPane(t("monitor.tab.kpi"), id="kpi"):
+            with TabPane(t("monitor.tab.kpi"), id="kpi"), VerticalScroll():
                 yield DataTable(id="kpis", cursor_type="none")
+                # issue 17: the month's complaint classes, categories and agents
+                yield Static(t("monitor.kpi.classes"), classes="caption", markup=False)
+                yield self._table("kpi-classes", review.CLASS_COLUMNS, "kpi.col")
+                with Horizontal():
+                    yield self._table("kpi-categories", review.GROUP_COLUMNS, "kpi.col",
+                                      classes="half")
+                    yield self._table("kpi-agents", review.GROUP_COLUMNS, "kpi.col",
+                                      classes="half")
         yield Footer()
 
     @staticmethod
-    def _table(name: str, columns: tuple[str, ...]) -> DataTable:
-        table: DataTable = DataTable(id=name, cursor_type="row", zebra_stripes=True)
+    def _table(name: str, columns: tuple[str, ...], keys: str = "col",
+               classes: str = "") -> DataTable:
+        table: DataTable = DataTable(id=name, cursor_type="row", zebra_stripes=True,
+                                     classes=classes)
         for key in columns:
-            table.add_column(t(f"monitor.col.{key}"), key=key)
+            table.add_column(t(f"monitor.{keys}.{key}"), key=key)
         return table
 
     # --- refreshing ---------------------------------------------------------------------
@@ -320,6 +332,7 @@ class MonitorScreen(Screen):
         self._fill("hot-repeat", [(Text(display(number)), Text(shown(name)), num(n))
                                   for number, name, n in hot.repeat_callers])
         self._draw_kpis(board.kpis, periods, period_names)
+        self._draw_review(board, periods, period_names, cat_label)
 
     def _draw_dubans(self, board: Wallboard) -> None:
         counts = board.duban_counts
@@ -397,6 +410,19 @@ class MonitorScreen(Screen):
             rows[t("monitor.kpi.satisfaction", value=value)] = [
                 num(kpis[p].satisfaction.get(value, 0)) for p in periods]
         self._matrix("kpis", t("monitor.col.kpi"), period_names, rows)
+
+    def _draw_review(self, board: Wallboard, periods: tuple, period_names: list[str],
+                     cat_label: Callable[[str], str]) -> None:
+        """Issue 17's KPIs: rows under the KPI matrix, then the month's tables."""
+        options = getattr(self.app, "options", None)
+        target = getattr(getattr(options, "config", None), "satisfaction_target", 95)
+        table = self.query_one("#kpis", DataTable)
+        for label, values in review.kpi_rows(board.more, periods, target).items():
+            table.add_row(*_shown((Text(label), *values)))
+        month = board.more[review.REVIEW_PERIOD]
+        self._fill("kpi-classes", review.class_rows(month, board.classes, self.app.lang))
+        self._fill("kpi-categories", review.group_rows(month.by_category, cat_label))
+        self._fill("kpi-agents", review.group_rows(month.by_agent, str))
 
     def _draw_trend(self, trend: Trend) -> None:
         plot = self.query_one("#trend", PlotextPlot)

@@ -31,8 +31,10 @@ from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
 from agentdesk.screens.base import DeskScreen
 from agentdesk.screens.dialogs import FormDialog
+from agentdesk.screens.handover import HandOver  # named here too (the detail screen's)
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.state import TicketSaved, answer_for, with_card
+from agentdesk.widgets.class_picker import ClassPicker, read_classes
 from agentdesk.widgets.inputs import DataArea, DataInput
 
 if TYPE_CHECKING:
@@ -91,39 +93,6 @@ class DuplicateChoice(ModalScreen[str]):
         self.dismiss(choice)
 
 
-class HandOver(FormDialog):
-    """To whom and why: ownership changes only this way, never silently. ``act`` gets
-    (agent code, reason); a refusal is shown here with both kept (see FormDialog)."""
-
-    DEFAULT_CSS = """
-    HandOver { align: center middle; }
-    HandOver > Vertical { width: 70; height: auto; border: thick $accent;
-                          background: $surface; padding: 1 2; }
-    """
-
-    def __init__(self, number: str,
-                 act: Callable[[tuple[str, str], FormDialog], None]) -> None:
-        super().__init__(act)
-        localize(self)
-        self.number = number
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(t("ticket.handover.title", number=self.number), style="bold"))
-            yield DataInput(placeholder=t("ticket.handover.agent"), id="to")
-            yield DataInput(placeholder=t("ticket.handover.reason"), id="reason")
-            yield Static("", id="error", markup=False)
-
-    @on(Input.Submitted, "#to")
-    def _next(self) -> None:
-        self.query_one("#reason", Input).focus()
-
-    @on(Input.Submitted, "#reason")
-    def _submitted(self) -> None:
-        self.submit((self.query_one("#to", Input).value.strip(),
-                     self.query_one("#reason", Input).value.strip()))
-
-
 class TicketScreen(DeskScreen):
     DEFAULT_CSS = """
     TicketScreen #caller { height: auto; margin: 0 1; }
@@ -155,6 +124,7 @@ class TicketScreen(DeskScreen):
             with Vertical(id="left"):
                 yield DataInput(placeholder=t("ticket.category.placeholder"), id="category")
                 yield OptionList(id="categories")
+                yield ClassPicker(self.desk.lang, id="picker")  # complaints only (issue 17)
                 yield Static(Text(t("ticket.sla.empty"), style="dim"), id="sla")
             with Vertical(id="right"):
                 yield DataArea(id="description")
@@ -175,6 +145,8 @@ class TicketScreen(DeskScreen):
         from agentdesk.tickets import taxonomy
 
         taxonomy.warm()  # pinyin of every category name, off the UI thread
+        if self.store is not None:  # the complaint class lists in force, and their pinyin
+            self.app.call_from_thread(self.query_one(ClassPicker).use, read_classes(self.store))
 
     def on_screen_resume(self) -> None:
         call = self.desk.call
@@ -255,6 +227,7 @@ class TicketScreen(DeskScreen):
         for selector in ("#category", "#location", "#party"):
             self.query_one(selector, Input).value = ""
         self.query_one("#description", TextArea).text = ""
+        self.query_one(ClassPicker).show_for(False, "")
         self.query_one("#sla", Static).update(Text(t("ticket.sla.empty"), style="dim"))
         self.query_one("#result", Static).update("")
 
@@ -301,8 +274,14 @@ class TicketScreen(DeskScreen):
 
         self.category = taxonomy.load().category(code)
         self.query_one("#category", Input).value = self.category.label(self.desk.lang)
-        self.query_one("#description", TextArea).focus()
+        picker, cat = self.query_one(ClassPicker), self.category
+        picker.show_for(cat.business_type == "complaint",
+                        self.customer.utility if self.customer else cat.utility)
+        (picker.query_one(Input) if picker.display else self.query_one("#description")).focus()
         self._preview(code)
+
+    def on_class_picker_picked(self) -> None:
+        self.query_one("#description", TextArea).focus()
 
     def _refresh_preview(self) -> None:
         # Deadlines run from now: shown again while the form is open, and at save.
@@ -362,6 +341,7 @@ class TicketScreen(DeskScreen):
                      customer_id=self._customer_id(),
                      location=self.query_one("#location", Input).value,
                      complained_party=self.query_one("#party", Input).value,
+                     complaint_class=self.query_one(ClassPicker).code,
                      contact_id=self.desk.call.contact_id)
 
     @work(thread=True, exclusive=True, group="save")

@@ -210,6 +210,11 @@ class TicketDetail(ModalScreen[bool]):
         head.append(t("priority." + data["priority"]))
         head.append(f"   {t('queue.col.owner')}: ", "dim")
         head.append(shown(data["owner"] or "—"))
+        head.append(f"   {t('ticket.channel.label')}: ", "dim")  # issue 17: channel, class
+        head.append(t(f"channel.{data['channel']}"))
+        if data.get("class_label"):
+            head.append(f"   {t('ticket.class.label')}: ", "dim")
+            head.append(shown(data["class_label"].get(self.app.lang, "")))
         head.append("\n")
         for name, due in data["deadlines"].items():
             if due:

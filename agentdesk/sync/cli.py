@@ -39,9 +39,9 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
                    help="postgresql://user@host/db or sqlite:///path (default: central_url)")
     common(q, True)
     q = c_sub.add_parser("load", help="load customers (CSV), articles (DIR), the SLA "
-                                      "policy (TOML) or the holiday calendar (TOML) into "
-                                      "the centre")
-    q.add_argument("what", choices=("customers", "kb", "sla", "calendar"))
+                                      "policy (TOML), the holiday calendar (TOML) or the "
+                                      "complaint classes (TOML) into the centre")
+    q.add_argument("what", choices=("customers", "kb", "sla", "calendar", "complaint-classes"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     q.add_argument("--errors", metavar="FILE", type=Path,
@@ -133,6 +133,14 @@ def _central(args: argparse.Namespace, url: str) -> int:
 
         if args.what == "sla":  # a broken file: SlaError "FILE, line N: ...", nothing stored
             report = load.sla_policy(centre, args.file)
+        elif args.what == "complaint-classes":  # issue 17: a broken file, nothing stored
+            from agentdesk.cli_support import CliError
+            from agentdesk.tickets.complaint_classes import ClassError
+
+            try:
+                report = load.complaint_classes(centre, args.file)
+            except ClassError as exc:
+                raise CliError(str(exc)) from None
         elif args.what == "calendar":  # the same: SlaError "FILE, line N: ...", nothing stored
             report = load.calendar(centre, args.file)
         elif args.what == "kb":

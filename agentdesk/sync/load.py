@@ -138,6 +138,39 @@ def sla_policy(central: Central, path: Path | str) -> SlaLoad:
     return SlaLoad(str(path), central.put_setting(sla.CENTRAL_SETTING, text))
 
 
+class ClassesLoad:
+    """What ``agentdesk central load complaint-classes`` did."""
+
+    errors: tuple = ()  # a broken file raises ClassError instead: nothing is stored
+
+    def __init__(self, file: str, seq: int | None, utilities: list[str]) -> None:
+        self.file, self.seq, self.utilities = file, seq, utilities
+
+    def format(self) -> str:
+        if self.seq is None:
+            return f"{self.file}: the centre already has these complaint classes; nothing changed"
+        return (f"{self.file}: complaint classes of {', '.join(self.utilities)} stored at the "
+                f"centre (change {self.seq}); desks use them from their next sync")
+
+
+def complaint_classes(central: Central, path: Path | str) -> ClassesLoad:
+    """Store a TOML file of complaint classes (the taxonomy's shape) as the centre's
+    (``central_setting`` ``complaint_classes``): each utility it names replaces the shipped
+    list of that utility on every desk. Checked first; a broken file raises ClassError
+    naming the file, and nothing is written."""
+    from agentdesk.tickets import complaint_classes as classes
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise classes.ClassError(f"{path}: cannot be read: {exc}") from None
+    found = classes.parse(text, str(path))
+    utilities = sorted({c.utility for c in found.first.values()})
+    if not found.items:
+        raise classes.ClassError(f"{path}: no complaint_items: a centre's list needs its items")
+    return ClassesLoad(str(path), central.put_setting(classes.CENTRAL_SETTING, text), utilities)
+
+
 class CalendarLoad:
     """What ``agentdesk central load calendar`` did."""
 

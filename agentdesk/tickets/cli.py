@@ -21,10 +21,18 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("--text", required=True, help="the description")
     q.add_argument("--location", default="")
     q.add_argument("--party", default="", help="complaints: the complained-about party")
-    q.add_argument("--channel", default="phone")
+    q.add_argument("--channel", default="",
+                   help="phone, app, wechat, 12345, 12398, counter or email (default phone)")
+    q.add_argument("--complaint-class", default="", metavar="CODE",
+                   help="complaints: the class item, e.g. service.attitude "
+                        "(list them: agentdesk ticket classes)")
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+    q = t_sub.add_parser("classes", help="the complaint classes a complaint is filed under")
+    q.add_argument("--utility", choices=("power", "water"), default=None)
+    q.add_argument("--json", action="store_true")
+    common(q, True)
     q = t_sub.add_parser("show", help="one ticket by number or id")
     q.add_argument("ticket")
     q.add_argument("--json", action="store_true")
@@ -91,11 +99,32 @@ def _asked(args: argparse.Namespace) -> dict[str, object]:
     return {"mine": args.mine, "open": args.open, "limit": args.limit, "json": args.json}
 
 
+def _classes(args: argparse.Namespace) -> int:
+    """``ticket classes``: the lists in force on this desk (the centre's over the shipped)."""
+    from agentdesk.core import i18n
+    from agentdesk.tickets import complaint_classes
+
+    config = load_config(args, set_lang=True)
+    with open_desk(config) as desk, desk.session() as session:
+        classes = complaint_classes.for_session(session)
+    items = classes.for_utility(args.utility or "")
+    if args.json:
+        print_json([{"code": c.code, "utility": c.utility, "zh": c.zh, "en": c.en,
+                     "class": classes.label(c.first, "zh"),
+                     "class_en": classes.label(c.first, "en")} for c in items], indent=1)
+        return 0
+    for c in items:
+        print(f"{c.code:<24} {c.utility:<6} {classes.label(c.code, i18n.lang())}")
+    return 0
+
+
 def cmd_ticket(args: argparse.Namespace) -> int:
     if args.ticket_command in ("duban", "ack"):
         return _duban(args)
     if args.ticket_command in LIFE_COMMANDS:
         return _life(args)
+    if args.ticket_command == "classes":
+        return _classes(args)
 
     from agentdesk.core import agents, audit, i18n
     from agentdesk.customers import lookup
@@ -116,7 +145,8 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 ticket = tickets.create(session, tickets.Draft(
                     category=args.category, description=args.text, customer_id=customer_id,
                     location=args.location, complained_party=args.party,
-                    channel=args.channel), config.agent_id, policy=policy)
+                    channel=args.channel, complaint_class=args.complaint_class),
+                    config.agent_id, policy=policy)
                 out = [tickets.as_json(session, ticket)]
                 from agentdesk.tickets import coverage  # a deadline the calendar cannot count
 

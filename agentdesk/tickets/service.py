@@ -1,8 +1,10 @@
-"""Tickets (no textual import): a draft's terms, creation, the workflow, hand-over, pauses
-and the duplicate check; every change goes through :func:`append_event`. The open-ticket
-lists and a ticket's events are :mod:`agentdesk.tickets.lists` (named here too); the rules
-applied here live in clocks, workflow and sla. It passes 500 lines: the quality gate,
-creation and every workflow step share the private checks and the event append.
+"""Tickets (no textual import): a draft's terms, the quality gate (a complaint's class and
+the channel checked too), creation, the workflow, hand-over, pauses; every change goes
+through :func:`append_event`. The open-ticket lists and a ticket's events are
+:mod:`agentdesk.tickets.lists`, the duplicate check :mod:`agentdesk.tickets.duplicates`
+(both named here too); the rules applied here live in clocks, workflow and sla. It passes
+500 lines: the quality gate, creation and every workflow step share the private checks and
+the event append.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from agentdesk.tickets import clocks
 from agentdesk.tickets.lists import (  # noqa: F401
     LIST_LIMIT, QueueRow, events, open_all, open_for_customer, open_for_owner,
     open_for_team, owned_off_shift, rebuilt)
+# The duplicate check lives in duplicates.py (issue 17 made room here); named here too.
+from agentdesk.tickets.duplicates import DUPLICATE_HOURS, Duplicate, duplicates  # noqa: F401
 
 if TYPE_CHECKING:
-    from agentdesk.core.models import Ticket
+    from agentdesk.core.models import Customer, Ticket
+    from agentdesk.tickets.taxonomy import Category
     from agentdesk.tickets.sla import Policy
 
 
@@ -45,18 +50,11 @@ class Draft:
     description: str
     customer_id: str | None = None
     location: str = ""  # where the problem is, when not at the account's address
-    channel: str = "phone"
+    channel: str = ""  # core.channels; "": the call's (the contact's), else phone
     contact_id: str | None = None
     complained_party: str = ""  # complaints: who or what is complained about
     incident_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Duplicate:
-    kind: str  # ticket / incident / notice
-    id: str
-    label: str  # ticket number, incident or notice title
-    detail: str  # same_address / same_building / open_incident / notice_in_force
+    complaint_class: str = ""  # complaints: an item code of complaint_classes
 
 
 def _agent_id(session: Session, code: str) -> str:
@@ -112,15 +110,16 @@ def _number(session: Session, now: datetime) -> str:
 
 def append_event(session: Session, ticket: Ticket, kind: str, agent_id: str | None, *,
                  to_status: str = "", note: str = "", event_id: str | None = None,
-                 **data: object) -> None:
+                 at: datetime | None = None, **data: object) -> None:
     """Append one event and apply it to the row: the only way a ticket changes.
-    ``event_id``: an id made from what the event is (an alert's), else a new one."""
+    ``event_id``: an id made from what the event is (an alert's), else a new one; ``at``:
+    the instant the change was decided (creation: the one its deadlines count from)."""
     from agentdesk.core import clock
     from agentdesk.core.ids import new_id
     from agentdesk.core.models import TicketEvent
     from agentdesk.tickets import workflow
 
-    now = clock.now()
+    now = at or clock.now()
     state = {k: getattr(ticket, k) for k in workflow.FIELDS if hasattr(ticket, k)}
     state["status"] = ticket.status
     new = workflow.apply(state, kind, to_status, dict(data), now)
@@ -189,7 +188,37 @@ def check(session: Session, draft: Draft) -> Draft:
         raise TicketError("a repair needs a location (or a caller with an address)")
     if category.business_type == "complaint" and not party:
         raise TicketError("a complaint needs the complained-about party")
-    return replace(draft, description=description, location=location, complained_party=party)
+    return replace(draft, description=description, location=location, complained_party=party,
+                   **_class_and_channel(session, draft, category, customer))
+
+
+def _class_and_channel(session: Session, draft: Draft, category: Category,
+                       customer: Customer | None) -> dict[str, str]:
+    """A complaint's class, checked against its utility's list (the caller's utility, else
+    the category's; neither known: any list); the channel, checked, defaulting to the
+    call's (the contact's channel), else phone."""
+    from agentdesk.core import channels
+    from agentdesk.core.models import Contact
+    from agentdesk.tickets import complaint_classes
+
+    klass = (draft.complaint_class or "").strip()
+    if category.business_type == "complaint":
+        utility = customer.utility if customer is not None else category.utility
+        try:
+            klass = complaint_classes.for_session(session).check(klass, utility).code
+        except complaint_classes.ClassError as exc:
+            raise TicketError(str(exc)) from None
+    elif klass:
+        raise TicketError(f"only a complaint takes a complaint class; {draft.category!r} "
+                          "is not a complaint category")
+    channel = (draft.channel or "").strip()
+    if not channel:
+        contact = session.get(Contact, draft.contact_id) if draft.contact_id else None
+        channel = contact.channel if contact is not None else channels.DEFAULT
+    try:
+        return {"complaint_class": klass, "channel": channels.check(channel)}
+    except channels.ChannelError as exc:
+        raise TicketError(str(exc)) from None
 
 
 def create(session: Session, draft: Draft, agent_code: str, policy: Policy | None = None
@@ -218,13 +247,18 @@ def create(session: Session, draft: Draft, agent_code: str, policy: Policy | Non
                     updated_at=now)
     session.add(ticket)
     session.flush()
-    append_event(session, ticket, "created", agent_id, to_status="accepted",
+    append_event(session, ticket, "created", agent_id, to_status="accepted", at=now,
             number=ticket.number, business_type=ticket.business_type,
             category=ticket.category, priority=priority, description=description,
             location=ticket.location, area_class=area, customer_id=ticket.customer_id,
             contact_id=ticket.contact_id, incident_id=ticket.incident_id,
             first_responder_id=agent_id, owner_id=agent_id, complained_party=party,
+            complaint_class=draft.complaint_class, channel=draft.channel,
             **{f"due_{clock_name}": value for clock_name, value in due.items()})
+    if ticket.contact_id:  # the call's wrap-up (customers.wrapup), unless the agent gave one
+        session.connection().execute(text(
+            "UPDATE contact SET outcome = 'ticket' WHERE id = :c AND outcome = ''"),
+            {"c": ticket.contact_id})
     return ticket
 
 
@@ -384,62 +418,11 @@ def as_json(session: Session, ticket: Ticket) -> dict[str, object]:
         "location": ticket.location, "customer_id": ticket.customer_id,
         "first_responder": code(ticket.first_responder_id), "owner": code(ticket.owner_id),
         "department": ticket.department, "satisfaction": ticket.satisfaction,
+        "complaint_class": ticket.complaint_class, "channel": ticket.channel,
         "created_at": iso(ticket.created_at),
         "deadlines": {name: iso(getattr(ticket, f"due_{name}"))
                       for name in clocks.CLOCKS},
     }
-
-
-DUPLICATE_HOURS = 24
-
-
-def duplicates(session: Session, category: str, customer_id: str | None) -> list[Duplicate]:
-    """What to offer before dispatching again: an open ticket of the same category at the
-    same building in the last day, an open incident of that category over the address,
-    or an active outage notice over it (repairs only)."""
-    from datetime import timedelta
-
-    from agentdesk.core import clock
-    from agentdesk.tickets import taxonomy
-    from agentdesk.core.models import Customer, utc_text
-
-    customer = session.get(Customer, customer_id) if customer_id else None
-    if customer is None:
-        return []
-    now = clock.now()
-    conn = session.connection()
-    found: list[Duplicate] = []
-    place = {"d": customer.district, "s": customer.street, "c": customer.community,
-             "b": customer.building}
-    for tid, number, room, unit in conn.execute(text(
-            f"""SELECT t.id, t.number, c.room, c.unit FROM ticket t
-               JOIN customer c ON c.id = t.customer_id
-               WHERE t.created_at >= :since AND t.category = :cat
-                 AND t.status IN ({clocks.sql_list(clocks.UNRESOLVED)})
-                 AND c.district = :d AND c.street = :s AND c.community = :c
-                 AND c.building = :b
-               ORDER BY t.created_at DESC LIMIT 10"""),
-            {**place, "cat": category,
-             "since": utc_text(now - timedelta(hours=DUPLICATE_HOURS))}):
-        same = unit == customer.unit and room == customer.room
-        found.append(Duplicate("ticket", tid, number, "same_address" if same
-                               else "same_building"))
-    from agentdesk.core import areas
-
-    address = {"district": customer.district, "street": customer.street,
-               "community": customer.community, "building": customer.building}
-    for iid, title in conn.execute(text(
-            f"""SELECT id, title FROM incident WHERE status = 'open' AND category = :cat
-               AND {areas.sql_covers("incident.areas")}"""), {**address, "cat": category}):
-        found.append(Duplicate("incident", iid, title, "open_incident"))
-    if taxonomy.load().category(category).business_type == "repair":
-        for nid, title in conn.execute(text(
-                f"""SELECT id, title FROM notice WHERE utility = :u AND status = 'active'
-                   AND starts_at <= :now AND max(ends_at, coalesce(restore_by, '')) >= :now
-                   AND {areas.sql_covers("notice.areas")}"""),
-                {**address, "u": customer.utility, "now": utc_text(now)}):
-            found.append(Duplicate("notice", nid, title, "notice_in_force"))
-    return found
 
 
 def link_report(session: Session, ticket_ref: str, agent_code: str,

@@ -132,11 +132,32 @@ def value(place: Placeholder, policy: sla.Policy, start: datetime | None = None)
     return AREA_JOIN.join(AREA_AND.join(areas) + words for words, areas in groups.items())
 
 
-def fill(text: str, policy: sla.Policy, start: datetime | None = None) -> str:
-    """``text`` with every placeholder replaced by what the policy says; one the policy
-    cannot answer is shown as :data:`UNKNOWN` (never silently dropped)."""
-    if "{{" not in text:
+# A category code in an article ("新建 water.quality 工单") is read to the agent by its
+# name (issue 19, item 13: no raw codes on screen): 新建“水质”工单.
+CATEGORY_CODE = re.compile(r" ?\b((?:water|power|any)\.[a-z_]+)\b ?")
+
+
+def name_codes(text: str) -> str:
+    """``text`` with every known ticket category code replaced by its Chinese name."""
+    if "." not in text:
         return text
+    from agentdesk.tickets import taxonomy
+
+    categories = taxonomy.load().categories
+
+    def replace(match: re.Match[str]) -> str:
+        cat = categories.get(match.group(1))
+        return f"“{cat.zh}”" if cat is not None else match.group(0)
+
+    return CATEGORY_CODE.sub(replace, text)
+
+
+def fill(text: str, policy: sla.Policy, start: datetime | None = None) -> str:
+    """``text`` with every placeholder replaced by what the policy says (one the policy
+    cannot answer is shown as :data:`UNKNOWN`, never silently dropped) and every category
+    code by its name."""
+    if "{{" not in text:
+        return name_codes(text)
 
     def replace(match: re.Match[str]) -> str:
         try:
@@ -144,7 +165,7 @@ def fill(text: str, policy: sla.Policy, start: datetime | None = None) -> str:
         except PlaceholderError:
             return UNKNOWN.format(text=match.group(0)[2:-2].strip())
 
-    return PLACEHOLDER.sub(replace, text)
+    return name_codes(PLACEHOLDER.sub(replace, text))
 
 
 def problems(text: str, policy: sla.Policy) -> list[str]:

@@ -74,7 +74,7 @@ def load(path: Path = DEFAULT_FILE) -> Taxonomy:
     return parse(path.read_text(encoding="utf-8"), str(path))
 
 
-def _initials_and_full(text: str) -> tuple[str, str]:
+def initials_and_full(text: str) -> tuple[str, str]:
     from agentdesk.core import search_keys
 
     readings = [search_keys.reading(ch) for ch in text]  # the everyday reading per character
@@ -84,7 +84,7 @@ def _initials_and_full(text: str) -> tuple[str, str]:
 
 @cache
 def _search_index(path: Path = DEFAULT_FILE) -> list[tuple[Category, str, str]]:
-    return [(c, *_initials_and_full(c.zh)) for c in load(path).categories.values()]
+    return [(c, *initials_and_full(c.zh)) for c in load(path).categories.values()]
 
 
 def warm() -> None:

@@ -88,6 +88,12 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
         caller = conn.execute(text("SELECT number FROM contact WHERE id = :i"),
                               {"i": ticket.contact_id}).scalar()
     data["paused"], data["caller"] = paused, caller or ""
+    if ticket.complaint_class:  # issue 17: its labels, from the lists in force
+        from agentdesk.tickets import complaint_classes
+
+        named = complaint_classes.for_session(session)
+        data["class_label"] = {lang: named.label(ticket.complaint_class, lang)
+                               for lang in ("zh", "en")}
     # '' or: a working-day deadline in a year the calendar has no holidays for
     data["calendar_warning"] = coverage.warning(coverage.ticket_gaps(sla.for_session(session),
                                                                      ticket))

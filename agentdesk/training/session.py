@@ -293,7 +293,9 @@ def seed(desk: Store, scenario: Scenario, agent_code: str, agent_name: str) -> S
             ticket = tickets.create(session, tickets.Draft(
                 category=spec.category, description=spec.description,
                 customer_id=customers[spec.customer],
-                complained_party="供水/供电营业厅" if spec.category == "any.complaint" else ""),
+                complained_party="供水/供电营业厅" if spec.category == "any.complaint" else "",
+                complaint_class=_history_class(session, spec.category,
+                                               customers[spec.customer])),
                 HISTORY_AGENT[0])
             path = {"accepted": [], "dispatched": ["dispatched"],
                     "on_site": ["dispatched", "on_site"],
@@ -305,3 +307,16 @@ def seed(desk: Store, scenario: Scenario, agent_code: str, agent_name: str) -> S
             ticket_ids[spec.key], numbers[spec.key] = ticket.id, ticket.number
     clock.freeze(scenario.start)
     return Seeded(customers, notices, titles, ticket_ids, numbers)
+
+
+def _history_class(session: Session, category: str, customer_id: str) -> str:
+    """A past complaint of a scenario is filed under its caller's utility's first class
+    item (every complaint has one, issue 17); other tickets take none."""
+    from agentdesk.core.models import Customer
+    from agentdesk.tickets import complaint_classes, taxonomy
+
+    if taxonomy.load().category(category).business_type != "complaint":
+        return ""
+    customer = session.get(Customer, customer_id)
+    return complaint_classes.for_session(session).for_utility(
+        customer.utility if customer else "")[0].code
