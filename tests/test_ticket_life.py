@@ -388,3 +388,18 @@ def test_chase_ups_count_towards_the_repeat_caller_warning(desk) -> None:
         lifecycle.chase(s, NUMBER, "A1001", "二催")
         card = lookup.card(s, customer_id)
     assert card.recent_contacts == 2 and card.repeat_reasons == ("calls",)
+
+
+def test_a_complaints_follow_up_keeps_its_class_and_party(desk) -> None:
+    from agentdesk.customers import lookup
+
+    with desk.session() as s:
+        old = tickets.create(s, tickets.Draft(
+            category="any.complaint", description="抄表员态度差",
+            customer_id=lookup.id_by_account(s, "3100000002"), complained_party="抄表员",
+            complaint_class="w_service.attitude"), "A1001").number
+    _close(desk, old, "archived")
+    with desk.session() as s:
+        new = lifecycle.follow_up(s, old, "A1001", "又来了")
+        assert (new.complaint_class, new.complained_party) == ("w_service.attitude", "抄表员")
+        assert new.follows_id == tickets.get(s, old).id
