@@ -37,6 +37,7 @@ class LookupScreen(SearchScreen):
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
         Binding("ctrl+l", "link_incident", "key.link_incident"),
         Binding("ctrl+d", "caller_details", "key.caller_details", show=False),  # card hint
+        Binding("ctrl+g", "chase", "key.chase", show=False),  # 催办: newest open ticket
     ]
 
     def __init__(self) -> None:
@@ -100,6 +101,11 @@ class LookupScreen(SearchScreen):
             self.query_one("#status", Static).update(Text(t("caller.not_unknown")))
             return
         wrapup.open_caller_details(self.app, self.desk.call.number)
+
+    def action_chase(self) -> None:
+        from agentdesk.screens.ticket_life import chase_from_card
+
+        chase_from_card(self)
 
     def action_link_incident(self) -> None:
         """One key from the popped card: this call is about the open incident over the
