@@ -153,7 +153,7 @@ class DayDesk:
     def ring(self, call: list) -> None:
         from agentdesk.customers import contacts, lookup, wrapup
         from agentdesk.kb import search as kb_search
-        from agentdesk.tickets import service as tickets
+        from agentdesk.tickets import lifecycle, service as tickets
 
         _offset, phone, action, category = call
         self.log.calls += 1
@@ -176,7 +176,8 @@ class DayDesk:
                 elif action == "chase":  # a household number names no one caller: asked
                     open_ = tickets.open_for_customer(s, customer_id) if customer_id else []
                     if open_:
-                        tickets.add_note(s, open_[0].number, self.code, "来电催办")
+                        lifecycle.chase(s, open_[0].number, self.code, "怎么还没修好",
+                                        ringing.contact_id)
                         self.log.chases += 1
                     else:
                         self.log.answered += 1

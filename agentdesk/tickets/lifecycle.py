@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 
 from agentdesk.core.i18n import t, visible
 from agentdesk.tickets import clocks
-from agentdesk.tickets.service import (MAX_DESCRIPTION, MAX_FIELD, TicketError, append_event,
-                                       get)
+from agentdesk.tickets.service import (MAX_DESCRIPTION, MAX_FIELD, TicketError, agent_id_of,
+                                       append_event, check_text, get)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -39,33 +39,6 @@ REOPENABLE = ("resolved", "called_back", "archived")  # closed: the caller's wor
 DEFAULT_REOPEN_DAYS = 30  # config ``reopen_days``
 RAISE_AT_CHASE = 3  # the chase-up that raises the priority one step
 EXPECT_FORMAT = "%Y-%m-%d %H:%M"  # an expected fix time typed by the agent, local time
-
-
-def _agent_id(session: Session, code: str) -> str:
-    # service's own check, in the same words (its helpers are private to it)
-    from sqlalchemy import text
-
-    agent = session.connection().execute(text("SELECT id FROM agent WHERE code = :c"),
-                                         {"c": code}).scalar()
-    if agent is None:
-        raise TicketError(f"unknown agent {code!r}")
-    return agent
-
-
-def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:
-    """Trimmed, bounded, no control character (line breaks kept in long text), as the
-    ticket service checks its fields."""
-    from agentdesk.core import guard
-
-    value = (value or "").strip()
-    if required and not value:
-        raise TicketError(f"{label} is empty")
-    if len(value) > limit:
-        raise TicketError(f"{label} is too long ({len(value)} characters, at most {limit})")
-    try:
-        return guard.check(label, value, limit, lines=limit == MAX_DESCRIPTION)
-    except guard.FieldError as exc:
-        raise TicketError(str(exc)) from None
 
 
 def _status(ticket: Ticket) -> str:
@@ -112,7 +85,7 @@ def raise_priority(session: Session, ticket_ref: str, agent_code: str, to: str, 
     from agentdesk.tickets.sla_policy import PRIORITIES
 
     ticket = get(session, ticket_ref)
-    agent_id = _agent_id(session, agent_code)
+    agent_id = agent_id_of(session, agent_code)
     if to not in PRIORITIES:
         raise TicketError(t("life.err.priority", priority=visible(to),
                             known=", ".join(PRIORITIES)))
@@ -131,7 +104,7 @@ def raise_priority(session: Session, ticket_ref: str, agent_code: str, to: str, 
 def _reason(reason: str) -> str:
     if not (reason or "").strip():
         raise TicketError(t("life.err.no_reason"))
-    return _check_text("reason", reason, MAX_FIELD, required=True)
+    return check_text("reason", reason, MAX_FIELD, required=True)
 
 
 def chase(session: Session, ticket_ref: str, agent_code: str, note: str = "",
@@ -141,11 +114,11 @@ def chase(session: Session, ticket_ref: str, agent_code: str, note: str = "",
     from agentdesk.tickets.sla_policy import raise_priority as one_step
 
     ticket = get(session, ticket_ref)
-    agent_id = _agent_id(session, agent_code)
+    agent_id = agent_id_of(session, agent_code)
     if ticket.status not in clocks.UNRESOLVED:
         raise TicketError(t("life.err.chase_closed", number=ticket.number,
                             status=_status(ticket)))
-    note = _check_text("note", note, MAX_DESCRIPTION)
+    note = check_text("note", note, MAX_DESCRIPTION)
     data = {"by_contact": contact_id} if contact_id else {}
     append_event(session, ticket, "chase", agent_id, note=note, **data)
     if ticket.chase_count == RAISE_AT_CHASE and ticket.priority != one_step(ticket.priority):
@@ -164,7 +137,7 @@ def reopen(session: Session, ticket_ref: str, agent_code: str, reason: str,
     from agentdesk.tickets import sla
 
     ticket = get(session, ticket_ref)
-    agent_id = _agent_id(session, agent_code)
+    agent_id = agent_id_of(session, agent_code)
     if ticket.status not in REOPENABLE:
         raise TicketError(t("life.err.reopen_open", number=ticket.number,
                             status=_status(ticket)))
@@ -208,7 +181,7 @@ def follow_up(session: Session, ticket_ref: str, agent_code: str, reason: str,
     if "complaint_class" in names:  # issue 17 item 1 (another branch): keep the class
         values["complaint_class"] = getattr(old, "complaint_class", "")
     new = service.create(session, service.Draft(**values), agent_code, policy=policy)
-    append_event(session, new, "note", _agent_id(session, agent_code),
+    append_event(session, new, "note", agent_id_of(session, agent_code),
                  note=t("life.note.follows", number=old.number), follows_id=old.id)
     return new
 
@@ -236,13 +209,13 @@ def reply(session: Session, ticket_ref: str, agent_code: str, text: str,
     from agentdesk.core import clock
 
     ticket = get(session, ticket_ref)
-    agent_id = _agent_id(session, agent_code)
+    agent_id = agent_id_of(session, agent_code)
     if ticket.status not in clocks.UNRESOLVED:
         raise TicketError(t("life.err.reply_closed", number=ticket.number,
                             status=_status(ticket)))
     if not (text or "").strip():
         raise TicketError(t("life.err.reply_empty"))
-    text = _check_text("reply", text, MAX_DESCRIPTION, required=True)
+    text = check_text("reply", text, MAX_DESCRIPTION, required=True)
     if expected is not None:
         if expected.tzinfo is None or expected.utcoffset() is None:
             raise TicketError(t("life.err.expect_bad", text=expected.isoformat()))

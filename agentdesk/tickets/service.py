@@ -77,6 +77,10 @@ def _check_text(label: str, value: str, limit: int, required: bool = False) -> s
         raise TicketError(str(exc)) from None
 
 
+# The same checks for the lifecycle steps (tickets/lifecycle.py): one wording, one rule.
+agent_id_of, check_text = _agent_id, _check_text
+
+
 def desk_tag(desk_id: str) -> str:
     """Six letters and digits from a desk's id (Crockford's alphabet: no I, L, O, U)."""
     import hashlib
