@@ -134,6 +134,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "caller.not_unknown": {"zh": "Ctrl+D 用于未知来电：记录来电人姓名、地址、回电号码",
                            "en": "Ctrl+D is for an unknown caller: name, address, call-back number"},
     "agent.label": {"zh": "{name}（{code}）", "en": "{name} ({code})"},
+    "ticket.handover.off_shift": {
+        "zh": "已转交，但 {agent} 当前不在班：上班前看不到此工单，时限照常计算",
+        "en": "handed over, but {agent} is off shift: they will not see it until they are "
+              "back, and its clocks keep running"},
     "report.col.outcome": {"zh": "小结", "en": "wrap-up"},
     "report.col.calls": {"zh": "来电数", "en": "calls"},
     "wrapup.code.answered": {"zh": "咨询已解答", "en": "answered"},

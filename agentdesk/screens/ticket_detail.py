@@ -323,6 +323,7 @@ class TicketDetail(ModalScreen[bool]):
         from agentdesk.tickets.view import STEP_STATUS
 
         me, ref = self.app.agent_code, self.ticket_id
+        warning = ""
         try:
             with self.app.store.session() as session:
                 if step == "dispatch":
@@ -337,6 +338,9 @@ class TicketDetail(ModalScreen[bool]):
                     tickets.resume(session, ref, me)
                 elif step == "hand_over":
                     tickets.hand_over(session, ref, me, value, reason)
+                    from agentdesk.tickets.lifecycle import off_shift_warning
+
+                    warning = off_shift_warning(session, value)
                 elif step == "note":
                     tickets.add_note(session, ref, me, value)
                 elif step == "ack":
@@ -354,6 +358,9 @@ class TicketDetail(ModalScreen[bool]):
                 self.app.call_from_thread(self._message, str(exc), True)
             return
         self.app.call_from_thread(self._done, step, dialog)
+        if warning:  # done, but the new owner will not see it until back on shift
+            self.app.call_from_thread(self.notify, warning, severity="warning", timeout=10,
+                                      markup=False)
 
     def _done(self, step: str, dialog: FormDialog | None = None) -> None:
         if dialog is not None:

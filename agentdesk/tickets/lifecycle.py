@@ -256,3 +256,17 @@ def chases_since(session: Session, customer_id: str, since: datetime) -> int:
         "WHERE t.customer_id = :c AND e.kind = 'chase' AND e.at >= :since "
         "AND json_extract(e.data, '$.by_contact') IS NULL"),
         {"c": customer_id, "since": utc_text(since)}).scalar() or 0)
+
+
+def off_shift_warning(session: Session, agent_code: str) -> str:
+    """What to tell an agent who handed a ticket to a colleague who is off shift (the
+    hand-over stands: nobody else decides who should have it), else ""."""
+    from sqlalchemy import text
+
+    from agentdesk.core.i18n import agent_label
+
+    row = session.connection().execute(text(
+        "SELECT name, on_shift FROM agent WHERE code = :c"), {"c": agent_code}).first()
+    if row is None or row[1]:
+        return ""
+    return t("ticket.handover.off_shift", agent=agent_label(row[0], agent_code))
