@@ -43,3 +43,23 @@ async def test_a_hand_over_to_an_off_shift_agent_warns(desk) -> None:  # noqa: A
         assert await wait_until(pilot, lambda: any(
             "off shift" in str(n.message) for n in app._notifications), 10)
         assert detail.ticket["owner"] == "A1002"  # done all the same
+
+
+def test_a_staff_number_is_found_in_any_case(desk) -> None:  # noqa: ANN001
+    """工号 typed in lower case (a1002) is the agent A1002 (issue 19, small list); two
+    agents that differ only in case stay apart."""
+    import pytest
+
+    from agentdesk.core import agents
+    from agentdesk.tickets import service as tickets
+
+    with desk.session() as s:
+        agents.ensure(s, "A1002", "李娜")
+        ticket = tickets.create(s, tickets.Draft(category="water.burst", description="冒水",
+                                                 location="花园路"), "a1001")
+        tickets.hand_over(s, ticket.number, "A1001", "a1002", "换班")
+        assert ticket.owner_id == agents.agent_id("A1002")
+        agents.ensure(s, "Ab1", "甲")
+        agents.ensure(s, "aB1", "乙")
+        with pytest.raises(tickets.TicketError, match="unknown agent"):
+            tickets.hand_over(s, ticket.number, "a1002", "AB1", "换班")
