@@ -153,7 +153,7 @@ class DayDesk:
     def ring(self, call: list) -> None:
         from agentdesk.customers import contacts, lookup, wrapup
         from agentdesk.kb import search as kb_search
-        from agentdesk.tickets import service as tickets
+        from agentdesk.tickets import lifecycle, service as tickets
 
         _offset, phone, action, category = call
         self.log.calls += 1
@@ -174,13 +174,38 @@ class DayDesk:
                     else:
                         wrapup.wrap_up(s, ringing.contact_id, wrapup.Outcome("answered"))
                 elif action == "chase":  # a household number names no one caller: asked
-                    open_ = tickets.open_for_customer(s, customer_id) if customer_id else []
+                    open_ = [r for r in (tickets.open_for_customer(s, customer_id)
+                                         if customer_id else [])
+                             if r.status in ("accepted", "dispatched", "on_site")]
+                    closed = self.recently_resolved(s, customer_id) if customer_id else None
                     if open_:
-                        tickets.add_note(s, open_[0].number, self.code, "来电催办")
+                        lifecycle.chase(s, open_[0].number, self.code, "怎么还没修好",
+                                        ringing.contact_id)
                         self.log.chases += 1
+                    elif closed:  # "it is broken again": reopened on the caller's word
+                        lifecycle.reopen(s, closed, self.code, "来电称问题复发")
+                        self.log.reopened += 1
+                        self.work.append(Work(closed, clock.now() + _minutes(self.rng, 5, 30)))
                     else:
                         self.log.answered += 1
                     wrapup.wrap_up(s, ringing.contact_id, wrapup.Outcome("answered"))
+                elif action == "complaint" and customer_id:
+                    from agentdesk.tickets import complaint_classes
+
+                    utility = s.connection().exec_driver_sql(
+                        "SELECT utility FROM customer WHERE id = ?", (customer_id,)).scalar()
+                    klass = self.rng.choice(
+                        complaint_classes.for_session(s).for_utility(utility)).code
+                    ticket = tickets.create(s, tickets.Draft(
+                        category="any.complaint", description="来电投诉：上门人员态度差",
+                        customer_id=customer_id, contact_id=ringing.contact_id,
+                        complained_party="抢修班组", complaint_class=klass), self.code)
+                    self.work.append(Work(ticket.number,
+                                          clock.now() + _minutes(self.rng, 2, 12)))
+                    s.commit()
+                    self.log.created.append(ticket.number)
+                    self.save()
+                    return
                 else:
                     if customer_id is None:  # an unknown caller: what they told us
                         wrapup.caller_details(s, ringing.contact_id, "来电人", "路边",
@@ -197,6 +222,12 @@ class DayDesk:
                     self.save()  # a kill -9 loses at most the ticket committed just now
         except Exception as exc:  # noqa: BLE001 - counted and reported, the day goes on
             self.error(f"call {phone} {action}", exc)
+
+    def recently_resolved(self, s: Any, customer_id: str) -> str | None:
+        """The caller's ticket resolved in the last days, if any (a reopen candidate)."""
+        return s.connection().exec_driver_sql(
+            "SELECT number FROM ticket WHERE customer_id = ? AND status IN ('resolved', "
+            "'called_back') ORDER BY resolved_at DESC LIMIT 1", (customer_id,)).scalar()
 
     def step(self, work: Work) -> None:
         from agentdesk.tickets import service as tickets

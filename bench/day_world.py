@@ -25,7 +25,8 @@ REPAIRS = {"water": ("water.burst", "water.no_water", "water.meter", "water.rise
                      "water.pressure"),
            "power": ("power.fault", "power.outage", "power.metering")}
 ASKS = ("停水", "水费", "电费", "停电", "过户", "水压")
-MIX = (("consult", 0.45), ("repair", 0.42), ("chase", 0.08), ("unknown", 0.05))
+MIX = (("consult", 0.43), ("repair", 0.40), ("chase", 0.08), ("complaint", 0.04),
+       ("unknown", 0.05))
 
 
 @dataclass
@@ -152,6 +153,8 @@ def _call(rng: random.Random, at: float, customers: list[Customer],
         return [round(at, 1), f"+86139{rng.randrange(10**8):08d}", "repair",
                 "water.burst"]
     who = rng.choice(customers)
+    if action == "complaint":  # a class is picked on the desk, from the caller's utility
+        return [round(at, 1), who.phone, "complaint", "any.complaint"]
     if action == "repair":
         repaired.append(who)
         return [round(at, 1), who.phone, "repair", rng.choice(REPAIRS[who.utility])]

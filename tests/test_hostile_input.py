@@ -490,7 +490,7 @@ async def test_header_toasts_and_pastes(desk) -> None:
     from agentdesk.apps.factory import create_app
     from agentdesk.core.config import Config
 
-    app = create_app(Config(agent_id="A1001", agent_name=NASTY), db_path=desk.path,
+    app = create_app(Config(agent_id="A7007", agent_name=NASTY), db_path=desk.path,
                      fill_demo=False)
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)

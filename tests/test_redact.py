@@ -122,7 +122,7 @@ def test_a_masked_url_keeps_the_words_after_it() -> None:
         "central store postgresql://u@h:1/db?password=***: unreachable"
 
 
-@pytest.mark.parametrize("password", ["0000#0", "ab?cd", "x#y?z"])
+@pytest.mark.parametrize("password", ["0000#0", "ab?cd", "x#y?z", "0@#000", "a@b?c"])
 def test_an_unencoded_hash_or_question_mark_in_the_password_masks_everything(password
                                                                              ) -> None:
     """Hypothesis found it: ``postgresql://u:0000#0@h/db`` read the password as a host

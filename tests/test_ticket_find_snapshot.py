@@ -14,7 +14,7 @@ from tests.test_app import SIZE, desk_app
 def _lived(desk) -> str:  # noqa: ANN001
     """The first ticket dispatched, noted, given the department's answer."""
     from agentdesk.core import clock
-    from agentdesk.tickets import service
+    from agentdesk.tickets import lifecycle, service
 
     clock.freeze(clock.now())
     with desk.session() as s:
@@ -25,9 +25,8 @@ def _lived(desk) -> str:  # noqa: ANN001
         service.add_note(s, "GD2026112500001", "A1001", "客户说水已漫到楼道")
         ticket = service.get(s, "GD2026112500001")
         clock.advance(timedelta(minutes=3))
-        service.append_event(s, ticket, "note", ticket.owner_id, note="抢修队答复",
-                             reply="[bold]今晚关阀换管[/]",
-                             reply_due=clock.now() + timedelta(hours=5))
+        lifecycle.reply(s, "GD2026112500001", "A1001", "[bold]今晚关阀换管[/]",
+                        clock.now() + timedelta(hours=5))
         s.commit()
         return ticket.id
 

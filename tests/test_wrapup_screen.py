@@ -26,13 +26,14 @@ async def test_f8_and_a_digit_wrap_up_the_call(desk) -> None:  # noqa: ANN001
         await _ring(app, pilot, B_NUMBER)
         contact_id = app.call.contact_id
         await pilot.press("f8", "1")  # 咨询已解答
-        assert await wait_until(pilot, lambda: _outcome(desk, contact_id)[0] == "answered")
+        assert await wait_until(pilot, lambda: _outcome(desk, contact_id)[0] == "answered",
+                                20)
         await settle(pilot)
         assert not isinstance(app.screen, WrapUpDialog)
         # the card's history says how the call ended
-        await wait_until(pilot, lambda: app.screen.card is not None)
+        assert await wait_until(pilot, lambda: app.screen.card is not None, 20)
         app.screen.show_customer(app.screen.card.customer_id)
-        assert await wait_until(pilot, lambda: "咨询已解答" in visible_text(app))
+        assert await wait_until(pilot, lambda: "咨询已解答" in visible_text(app), 20)
 
 
 async def test_a_transfer_keeps_the_typing_until_it_is_complete(desk) -> None:  # noqa: ANN001

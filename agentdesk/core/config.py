@@ -47,6 +47,9 @@ class Config:
     outreach_lead_h: int = 24
     outreach_fault_min: int = 30
     outreach_retry_min: int = 30
+    # Reopening on the caller's word (issue 17): within this many days of the resolution;
+    # after that a new ticket follows up the old one.
+    reopen_days: int = 30
     # The satisfaction rate the centre aims at, in % (issue 17: the report and the monitor
     # show the rate against it; agentdesk/monitor/kpis.py says how the rate is counted).
     satisfaction_target: int = 95

@@ -134,6 +134,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "caller.not_unknown": {"zh": "Ctrl+D 用于未知来电：记录来电人姓名、地址、回电号码",
                            "en": "Ctrl+D is for an unknown caller: name, address, call-back number"},
     "agent.label": {"zh": "{name}（{code}）", "en": "{name} ({code})"},
+    "ticket.handover.off_shift": {
+        "zh": "已转交，但 {agent} 当前不在班：上班前看不到此工单，时限照常计算",
+        "en": "handed over, but {agent} is off shift: they will not see it until they are "
+              "back, and its clocks keep running"},
     "report.col.outcome": {"zh": "小结", "en": "wrap-up"},
     "report.col.calls": {"zh": "来电数", "en": "calls"},
     "wrapup.code.answered": {"zh": "咨询已解答", "en": "answered"},
@@ -1042,6 +1046,91 @@ CATALOG: dict[str, dict[str, str]] = {
                                 "或 机械表 / 智能表 / 预付费表）",
                           "en": "meter type {value!r} is not valid (mechanical / smart / "
                                 "prepaid, or 机械表 / 智能表 / 预付费表)"},
+    # issue 17: life (branch life2): chase-ups, reopening, the department's reply, priority
+    "life.err.chase_closed": {"zh": "工单 {number} 已{status}，不能催办；来电人说问题仍未解决时"
+                                    "可重新打开：agentdesk ticket reopen {number} --reason 原因",
+                              "en": "ticket {number} is {status}: a chase-up is for an open "
+                                    "ticket; if the caller says the problem is back, reopen "
+                                    "it: agentdesk ticket reopen {number} --reason TEXT"},
+    "life.err.reopen_open": {"zh": "工单 {number} 仍在办（{status}），无需重新打开；来电催办请用"
+                                   "催办（agentdesk ticket chase {number}）",
+                             "en": "ticket {number} is still open ({status}): nothing to "
+                                   "reopen; record a chase-up instead (agentdesk ticket chase "
+                                   "{number})"},
+    "life.err.follow_open": {"zh": "工单 {number} 仍在办（{status}），不需新建跟进工单",
+                             "en": "ticket {number} is still open ({status}): no follow-up "
+                                   "ticket is needed"},
+    "life.err.no_reason": {"zh": "须填写原因（来电人说了什么）",
+                           "en": "the reason is empty: say what the caller said"},
+    "life.err.window": {"zh": "工单 {number} 于 {when} 办结，已超过 {days} 天，不能重新打开；"
+                              "加 --new 新建一张关联原工单的工单",
+                        "en": "ticket {number} was resolved on {when}, more than {days} days "
+                              "ago: it cannot be reopened; add --new to make a new ticket "
+                              "linked to it"},
+    "life.err.reply_closed": {"zh": "工单 {number} 已{status}，只能为在办工单记录部门答复",
+                              "en": "ticket {number} is {status}: a department's reply is "
+                                    "recorded on an open ticket only"},
+    "life.err.reply_empty": {"zh": "部门答复为空", "en": "the department's reply is empty"},
+    "life.err.expect_bad": {"zh": "预计完成时间 {text} 无法识别：请写成 YYYY-MM-DD HH:MM",
+                            "en": "expected time {text} is not understood: write "
+                                  "YYYY-MM-DD HH:MM"},
+    "life.err.expect_past": {"zh": "预计完成时间 {when} 已过去：请填写将来的时间",
+                             "en": "the expected time {when} is in the past: give a time "
+                                   "to come"},
+    "life.err.priority": {"zh": "未知优先级 {priority}（可选：{known}）",
+                          "en": "unknown priority {priority} (one of {known})"},
+    "life.err.not_higher": {"zh": "工单 {number} 当前优先级为{current}，{to}不高于它：优先级只能"
+                                  "提高",
+                            "en": "ticket {number} is already {current}; {to} is not higher: "
+                                  "a priority can only be raised"},
+    "life.err.raise_closed": {"zh": "工单 {number} 已{status}，没有可提速的时限",
+                              "en": "ticket {number} is {status}: no running clock to "
+                                    "hurry"},
+    "life.note.chase_raise": {"zh": "第 {n} 次催办，优先级自动提高一级",
+                              "en": "chase-up number {n}: priority raised one step"},
+    "life.note.follows": {"zh": "跟进原工单 {number}", "en": "follows up ticket {number}"},
+    "life.follow.description": {"zh": "{reason}（原工单 {number}）",
+                                "en": "{reason} (ticket {number})"},
+    "life.cli.chase": {"zh": "工单 {number} 已记录催办（第 {n} 次）",
+                       "en": "ticket {number}: chase-up recorded (number {n})"},
+    "life.cli.raised": {"zh": "工单 {number} 优先级提高为{priority}",
+                        "en": "ticket {number}: priority raised to {priority}"},
+    "life.cli.reopen": {"zh": "工单 {number} 已重新打开（第 {n} 次），处理时限 {due}",
+                        "en": "ticket {number} reopened (time {n}); resolution due {due}"},
+    "life.cli.follow": {"zh": "已新建工单 {number}，跟进原工单 {old}",
+                        "en": "new ticket {number} follows up ticket {old}"},
+    "life.cli.reply": {"zh": "工单 {number} 已记录部门答复，预计完成 {due}",
+                       "en": "ticket {number}: department's reply recorded; expected {due}"},
+    "life.cli.no_time": {"zh": "（未给出）", "en": "(not given)"},
+    "event.chase": {"zh": "催办", "en": "chase-up"},
+    "event.priority": {"zh": "提高优先级", "en": "priority raised"},
+    "event.reply": {"zh": "部门答复", "en": "department's reply"},
+    "detail.key.reopen": {"zh": "重新打开", "en": "Reopen"},
+    "detail.key.reply": {"zh": "部门答复", "en": "Reply"},
+    "detail.key.raise": {"zh": "提高优先级", "en": "Raise priority"},
+    "detail.ask.reopen": {"zh": "重新打开工单 {number}：来电人说了什么？",
+                          "en": "Reopen ticket {number}: what did the caller say?"},
+    "detail.ask.reply": {"zh": "工单 {number} 的部门答复", "en": "Department's reply on "
+                                                            "ticket {number}"},
+    "detail.ask.reply.hint": {"zh": "例如：抢修班组已出发", "en": "e.g. the crew is on its "
+                                                            "way"},
+    "detail.ask.expect": {"zh": "预计完成时间（YYYY-MM-DD HH:MM，可不填）",
+                          "en": "Expected fix time (YYYY-MM-DD HH:MM, may be left empty)"},
+    "detail.ask.raise": {"zh": "把工单 {number} 的优先级提高为{to}：原因",
+                         "en": "Raise ticket {number} to {to}: why?"},
+    "detail.done.reopen": {"zh": "工单 {number} 已重新打开", "en": "Ticket {number} reopened"},
+    "detail.done.reply": {"zh": "工单 {number} 已记录部门答复",
+                          "en": "Ticket {number}: department's reply recorded"},
+    "detail.done.raise": {"zh": "工单 {number} 优先级已提高",
+                          "en": "Ticket {number}: priority raised"},
+    "key.chase": {"zh": "催办", "en": "Chase-up"},
+    "lookup.chase.ask": {"zh": "催办该客户最新的在办工单：来电人说了什么？（可不填）",
+                         "en": "Chase-up on this caller's newest open ticket: what did they "
+                               "say? (optional)"},
+    "lookup.chase.none": {"zh": "该客户没有在办工单可催办", "en": "this caller has no open "
+                                                          "ticket to chase"},
+    "life.detail.expected": {"zh": "（预计 {when} 完成）", "en": "(expected {when})"},
+    "life.queue.reply_missed": {"zh": "逾期未复", "en": "reply late"},
     # issue 17: find
     "find.empty": {"zh": "请输入工单号、工单号末几位（至少4位）或工单内容中的词",
                    "en": "Type a ticket number, its last digits (4 or more) or words of "

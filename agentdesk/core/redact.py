@@ -106,6 +106,11 @@ def secrets_of(url: str) -> set[str]:
             # read up to the last @ (as shown) and, as a driver may, up to the first
             for piece in (password, *password.split("@")):
                 found.update((piece, unquote(piece)))
+        head = rest.split("/", 1)[0]  # a password may hold an unencoded # or ?, never /
+        if "@" in head and re.search(r"[?#]", head.rpartition("@")[0]):
+            password = head.rpartition("@")[0].partition(":")[2]
+            for piece in (password, *re.split(r"[@#?]", password)):
+                found.update((piece, unquote(piece)))
         query = rest.split("?", 1)[1].split("#", 1)[0] if "?" in rest else ""
         for param in query.split("&"):
             key, eq, value = param.partition("=")
@@ -161,8 +166,10 @@ def _split(rest: str) -> tuple[str | None, str, str | None, str | None] | None:
     """(userinfo, host and path, query, fragment) of what follows ``scheme://``; None
     when it cannot be read with certainty."""
     start = re.split(r"[?#]", rest, maxsplit=1)
-    if len(start) == 2 and "@" in start[1] and "@" not in start[0]:
-        return None  # an unencoded # or ? in the password: where it ends is a guess
+    if len(start) == 2 and "@" in start[1]:
+        # an unencoded # or ? in the password (also after an @ in it: "0@#000"): where it
+        # ends is a guess; an @ in a real query or fragment is masked with it, the safe side
+        return None
     rest, hashmark, fragment = rest.partition("#")
     before, question, query = rest.partition("?")
     userinfo = None

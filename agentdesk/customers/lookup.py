@@ -348,7 +348,11 @@ def _contacts(session: Session, customer_id: str, now: datetime
     recent = conn.execute(text(
         "SELECT count(*) FROM contact WHERE customer_id = :id AND started_at >= :since"),
         {"id": customer_id, "since": utc_text(now - timedelta(days=REPEAT_DAYS))}).scalar()
-    return lines, int(recent or 0)
+    from agentdesk.tickets.lifecycle import chases_since  # 催办 count too (issue 17)
+
+    recent = int(recent or 0) + chases_since(session, customer_id,
+                                             now - timedelta(days=REPEAT_DAYS))
+    return lines, recent
 
 
 def card(session: Session, customer_id: str) -> Card | None:

@@ -37,6 +37,7 @@ class LookupScreen(SearchScreen):
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
         Binding("ctrl+l", "link_incident", "key.link_incident"),
         Binding("ctrl+d", "caller_details", "key.caller_details", show=False),  # card hint
+        Binding("ctrl+g", "chase", "key.chase", show=False),  # 催办: newest open ticket
         Binding("ctrl+t", "caller_tickets", "find.key.caller", show=False),  # issue 17: all
     ]
 
@@ -102,6 +103,10 @@ class LookupScreen(SearchScreen):
             return
         wrapup.open_caller_details(self.app, self.desk.call.number)
 
+    def action_chase(self) -> None:
+        from agentdesk.screens.ticket_life import chase_from_card
+
+        chase_from_card(self)
     def action_caller_tickets(self) -> None:
         """Ctrl+T on the card: the caller's tickets, open and closed, newest first."""
         from agentdesk.screens.ticket_search import TicketSearch

@@ -67,6 +67,16 @@ def countdown_text(row: QueueRow, now: datetime) -> Text:
                 style=style)
 
 
+def _status_cell(row: QueueRow) -> Text:
+    """The status; a department's expected fix time that has passed is marked (issue 17)."""
+    from agentdesk.tickets import queue
+
+    cell = Text(t(f"status.{row.status}"))
+    if queue.reply_late(row, clock.now()):
+        cell.append(" ⌛" + t("life.queue.reply_missed"), style="bold red")
+    return cell
+
+
 def _cycle(values: tuple[str, ...], current: str) -> str:
     return values[(values.index(current) + 1) % len(values)]
 
@@ -201,7 +211,7 @@ class QueueScreen(DeskScreen):
         return [Text(r.number), Text(shown(r.caller)),
                 Text(cat.label(self.desk.lang) if cat else shown(r.category)),
                 Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
-                Text(shown(r.owner)), Text(t(f"status.{r.status}"))]
+                Text(shown(r.owner)), _status_cell(r)]
 
     def _summary(self, now: datetime) -> None:
         from agentdesk.tickets import queue

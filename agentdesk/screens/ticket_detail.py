@@ -160,6 +160,9 @@ class TicketDetail(ModalScreen[bool]):
         Binding("n", "step('note')", "detail.key.note"),
         Binding("k", "step('ack')", "detail.key.ack"),
         Binding("u", "step('duban')", "detail.key.duban"),
+        Binding("g", "step('reopen')", "detail.key.reopen"),  # issue 17: a ticket's life
+        Binding("e", "step('reply')", "detail.key.reply"),
+        Binding("i", "step('raise')", "detail.key.raise"),
         Binding("escape", "close", "detail.key.close"),
     ]
 
@@ -243,6 +246,10 @@ class TicketDetail(ModalScreen[bool]):
                 lines.append(f"  {line.agent}", "dim")
             if line.kind == "duban" and extra.get("reason"):
                 lines.append(f" {t('duban.reason.' + str(extra['reason']))}")
+            if line.kind in ("reply", "priority"):  # issue 17: expected time, new priority
+                from agentdesk.screens.ticket_life import history_extra
+
+                lines.append(history_extra(line.kind, extra))
             note = line.note or extra.get("department") or extra.get("satisfaction")
             if note:
                 lines.append("  ")
@@ -262,6 +269,10 @@ class TicketDetail(ModalScreen[bool]):
             from agentdesk.tickets import clocks
 
             return self._role() == "supervisor" and self.ticket["status"] in clocks.OPEN
+        if parameters[0] in ("reopen", "reply", "raise"):
+            from agentdesk.screens.ticket_life import offered
+
+            return offered(str(parameters[0]), self.ticket)
         return str(parameters[0]) in self.steps  # a paused ticket's pause key resumes
 
     def _role(self) -> str:
@@ -293,6 +304,10 @@ class TicketDetail(ModalScreen[bool]):
                             lambda note, dialog: self._run(step, note, reason, dialog=dialog)))
 
             self.app.push_screen(Reason(), reason_given)
+        elif step in ("reopen", "reply", "raise"):
+            from agentdesk.screens.ticket_life import ask
+
+            ask(self, step, self.ticket)
         elif step == "pause" and not self.ticket["paused"]:
             self._ask(step, t("detail.ask.pause", number=number), t("detail.ask.reason"))
         elif step == "pause":
@@ -319,6 +334,7 @@ class TicketDetail(ModalScreen[bool]):
         from agentdesk.tickets.view import STEP_STATUS
 
         me, ref = self.app.agent_code, self.ticket_id
+        warning = ""
         try:
             with self.app.store.session() as session:
                 if step == "dispatch":
@@ -333,12 +349,19 @@ class TicketDetail(ModalScreen[bool]):
                     tickets.resume(session, ref, me)
                 elif step == "hand_over":
                     tickets.hand_over(session, ref, me, value, reason)
+                    from agentdesk.tickets.lifecycle import off_shift_warning
+
+                    warning = off_shift_warning(session, value)
                 elif step == "note":
                     tickets.add_note(session, ref, me, value)
                 elif step == "ack":
                     duban.acknowledge(session, ref, me, value)
                 elif step == "duban":
                     duban.raise_duban(session, ref, me, self._role(), reason, value)
+                else:  # issue 17: reopen, reply, raise
+                    from agentdesk.screens.ticket_life import run
+
+                    run(self.app, session, step, ref, value, reason)
         except (tickets.TicketError, workflow.WorkflowError, duban.DubanError) as exc:
             if dialog is not None:  # said where it was typed; the text stays
                 self.app.call_from_thread(dialog.refuse, str(exc))
@@ -346,6 +369,9 @@ class TicketDetail(ModalScreen[bool]):
                 self.app.call_from_thread(self._message, str(exc), True)
             return
         self.app.call_from_thread(self._done, step, dialog)
+        if warning:  # done, but the new owner will not see it until back on shift
+            self.app.call_from_thread(self.notify, warning, severity="warning", timeout=10,
+                                      markup=False)
 
     def _done(self, step: str, dialog: FormDialog | None = None) -> None:
         if dialog is not None:

@@ -1,5 +1,6 @@
-"""``agentdesk ticket create|show|list|search|duban|ack``, registered by :mod:`agentdesk.cli`.
-Standard library only at load time."""
+"""``agentdesk ticket create|show|list|search|duban|ack`` and (issue 17)
+``chase|reopen|reply|raise``, registered by :mod:`agentdesk.cli`. Standard library only at
+load time."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-
+    _add_life_parsers(t_sub, common)  # issue 17: chase, reopen, reply, raise
     return {"ticket": cmd_ticket}
 
 
@@ -199,6 +200,8 @@ def _find(args: argparse.Namespace) -> int:
 def cmd_ticket(args: argparse.Namespace) -> int:
     if args.ticket_command in ("duban", "ack"):
         return _duban(args)
+    if args.ticket_command in LIFE_COMMANDS:
+        return _life(args)
     if args.ticket_command == "classes":
         return _classes(args)
     if args.ticket_command == "search" or (args.ticket_command == "show" and args.history):
@@ -265,4 +268,95 @@ def cmd_ticket(args: argparse.Namespace) -> int:
             print(i18n.visible(str(item["status_line"])))
         for warning in item.get("warnings", ()):
             print(warning, file=sys.stderr)
+    return 0
+
+
+# --- issue 17: a ticket's life after the first call ----------------------------------
+
+LIFE_COMMANDS = ("chase", "reopen", "reply", "raise")  # issue 17: a ticket's life
+
+
+def _add_life_parsers(t_sub: Subparsers, common: Common) -> None:
+    """``ticket chase|reopen|reply|raise``: the work is agentdesk.tickets.lifecycle."""
+    def tail(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--json", action="store_true")
+        common(q, True)
+        q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
+
+    q = t_sub.add_parser("chase", help="催办: the caller rang again about an open ticket")
+    q.add_argument("ticket")
+    q.add_argument("--note", default="", help="what the caller said")
+    tail(q)
+    q = t_sub.add_parser("reopen", help="reopen a closed ticket on the caller's word "
+                                        "(--new: a new ticket linked to it)")
+    q.add_argument("ticket")
+    q.add_argument("--reason", required=True, help="what the caller said")
+    q.add_argument("--new", action="store_true",
+                   help="make a new ticket that follows up this one instead")
+    tail(q)
+    q = t_sub.add_parser("reply", help="the department's reply and its expected fix time")
+    q.add_argument("ticket")
+    q.add_argument("--text", required=True, help="the department's answer")
+    q.add_argument("--expect", metavar="'YYYY-MM-DD HH:MM'", default="",
+                   help="expected fix time, the centre's local time")
+    tail(q)
+    q = t_sub.add_parser("raise", help="raise a ticket's priority, with a reason")
+    q.add_argument("ticket")
+    q.add_argument("--to", required=True, help="urgent or important")
+    q.add_argument("--reason", required=True)
+    tail(q)
+
+
+def _life(args: argparse.Namespace) -> int:
+    from agentdesk.core import agents, clock, i18n
+    from agentdesk.tickets import lifecycle, service as tickets, sla
+
+    def when(value: object) -> str:
+        return clock.local(value).strftime(lifecycle.EXPECT_FORMAT) if value else \
+            i18n.t("life.cli.no_time")
+
+    config = load_config(args, set_lang=True)
+    try:
+        with open_desk(config) as desk, desk.session() as session:
+            agents.ensure(session, config.agent_id, config.agent_name)
+            policy = sla.for_config(config, session)
+            command, ref, me = args.ticket_command, args.ticket, config.agent_id
+            said = []
+            if command == "chase":
+                before = tickets.get(session, ref).priority
+                ticket = lifecycle.chase(session, ref, me, args.note, policy=policy)
+                said.append(i18n.t("life.cli.chase", number=ticket.number,
+                                   n=ticket.chase_count))
+                if ticket.priority != before:
+                    said.append(i18n.t("life.cli.raised", number=ticket.number,
+                                       priority=i18n.t("priority." + ticket.priority)))
+            elif command == "reopen" and args.new:
+                old = tickets.get(session, ref)
+                ticket = lifecycle.follow_up(session, ref, me, args.reason, policy=policy)
+                said.append(i18n.t("life.cli.follow", number=ticket.number, old=old.number))
+            elif command == "reopen":
+                ticket = lifecycle.reopen(session, ref, me, args.reason,
+                                          days=config.reopen_days, policy=policy)
+                said.append(i18n.t("life.cli.reopen", number=ticket.number,
+                                   n=ticket.reopen_count, due=when(ticket.due_resolution)))
+            elif command == "reply":
+                expected = lifecycle.parse_expected(args.expect) if args.expect else None
+                ticket = lifecycle.reply(session, ref, me, args.text, expected)
+                said.append(i18n.t("life.cli.reply", number=ticket.number,
+                                   due=when(ticket.reply_due)))
+            else:
+                ticket = lifecycle.raise_priority(session, ref, me, args.to, args.reason,
+                                                  policy=policy)
+                said.append(i18n.t("life.cli.raised", number=ticket.number,
+                                   priority=i18n.t("priority." + ticket.priority)))
+            out = tickets.as_json(session, ticket)
+            out.update(chase_count=ticket.chase_count, reopen_count=ticket.reopen_count,
+                       reply=ticket.reply, reply_due=clock.local(ticket.reply_due).isoformat()
+                       if ticket.reply_due else None, follows_id=ticket.follows_id)
+    except tickets.TicketError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print_json(out, indent=1)
+    else:
+        print("\n".join(said))
     return 0

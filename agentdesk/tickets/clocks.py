@@ -135,10 +135,12 @@ def sql_open(alias: str = "t") -> str:
 
 
 def sql_reopened(alias: str = "t") -> str:
-    """The latest reopening of ticket ``alias`` (NULL: never reopened). Only an unsatisfied
-    call-back reopens a ticket and its satisfaction stays, so the events are read for
-    those tickets alone."""
-    return (f"(CASE WHEN {alias}.satisfaction = '{UNSATISFIED}' THEN "
+    """The latest reopening of ticket ``alias`` (NULL: never reopened). An unsatisfied
+    call-back or the caller's word reopens a ticket and the row counts its reopenings
+    (``reopen_count``; an unsatisfied one keeps its satisfaction too), so the events are
+    read for those tickets alone."""
+    return (f"(CASE WHEN {alias}.reopen_count > 0 OR {alias}.satisfaction = '{UNSATISFIED}' "
+            "THEN "
             f"(SELECT max(r.at) FROM ticket_event r WHERE r.ticket_id = {alias}.id "
             "AND r.kind = 'reopen') END)")
 

@@ -39,6 +39,13 @@ def is_breached(row: QueueRow, now: datetime) -> bool:
     return row.next_due is not None and not row.paused and row.next_due <= now
 
 
+def reply_late(row: QueueRow, now: datetime) -> bool:
+    """The department's expected fix time has passed and the ticket is not resolved."""
+    from agentdesk.tickets.lifecycle import reply_missed
+
+    return reply_missed(row.reply_due, row.status, now)
+
+
 def matches(row: QueueRow, f: Filter, now: datetime,
             utility_of: Callable[[str], str]) -> bool:
     """``utility_of(category code) -> water/power/any`` comes from the taxonomy."""

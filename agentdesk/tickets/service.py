@@ -58,8 +58,10 @@ class Draft:
 
 
 def _agent_id(session: Session, code: str) -> str:
-    agent = session.connection().execute(text("SELECT id FROM agent WHERE code = :c"),
-                                         {"c": code}).scalar()
+    # 工号 as typed: a1002 is A1002 when only one agent has it in any case (agents say it)
+    found = dict(session.connection().execute(text(
+        "SELECT code, id FROM agent WHERE upper(code) = upper(:c) LIMIT 3"), {"c": code}).all())
+    agent = found.get(code) or (next(iter(found.values())) if len(found) == 1 else None)
     if agent is None:
         raise TicketError(f"unknown agent {code!r}")
     return agent
@@ -75,6 +77,10 @@ def _check_text(label: str, value: str, limit: int, required: bool = False) -> s
         return guard.check(label, value, limit, lines=limit == MAX_DESCRIPTION)
     except guard.FieldError as exc:
         raise TicketError(str(exc)) from None
+
+
+# The same checks for the lifecycle steps (tickets/lifecycle.py): one wording, one rule.
+agent_id_of, check_text = _agent_id, _check_text
 
 
 def desk_tag(desk_id: str) -> str:
