@@ -264,12 +264,13 @@ def test_cli_bad_query_exit_2(desk: Store, capsys: pytest.CaptureFixture, query:
 def test_cli_show_history(desk: Store, capsys: pytest.CaptureFixture) -> None:
     from agentdesk import cli
     from agentdesk.core import clock
-    from agentdesk.tickets import service
+    from agentdesk.tickets import lifecycle, service
 
     with desk.session() as s:
         ticket = service.get(s, "GD2026112500001")
-        service.append_event(s, ticket, "note", ticket.owner_id, note="已联系\x1b[2J客户",
-                             reply="明天换表", reply_due=clock.now() + timedelta(days=1))
+        service.append_event(s, ticket, "note", ticket.owner_id, note="已联系\x1b[2J客户")
+        lifecycle.reply(s, "GD2026112500001", "A1001", "明天换表",
+                        clock.now() + timedelta(days=1))
         s.commit()
     db = ["--db", str(desk.path)]
     assert cli.main(["ticket", "show", "GD2026112500001", "--history", *db]) == 0
@@ -277,14 +278,16 @@ def test_cli_show_history(desk: Store, capsys: pytest.CaptureFixture) -> None:
     assert lines[0].startswith("工单GD2026112500001目前处于“受理”阶段；由王芳（工号A1001）负责")
     assert "王芳（A1001）" in lines[1] and "受理" in lines[1]
     assert "备注" in lines[2] and "已联系\u241b[2J客户" in lines[2]  # the escape shown
+    assert "部门答复" in lines[3] and "reply=明天换表" in lines[3]
     assert "\x1b" not in "".join(lines)
     assert cli.main(["ticket", "show", "GD2026112500001", "--history", "--json", *db]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["number"] == "GD2026112500001" and data["status_line"].startswith("工单")
-    assert [e["kind"] for e in data["history"]] == ["created", "note"]
+    assert [e["kind"] for e in data["history"]] == ["created", "note", "reply"]
     assert data["history"][1]["note"] == "已联系\x1b[2J客户"  # exact in JSON
-    assert data["history"][1]["data"]["reply"] == "明天换表"
-    assert data["history"][1]["data"]["reply_due"].startswith("2026-11-26T01:30")
+    assert data["history"][2]["data"]["reply"] == "明天换表"
+    assert data["history"][2]["data"]["reply_due"].startswith("2026-11-26T01:30")
+    assert data["history"][2]["agent_name"] == "王芳"
     assert "部门答复：明天换表" in data["status_line"]
     assert "2026-11-26 09:30" in data["status_line"]
 
