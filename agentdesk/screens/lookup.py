@@ -258,6 +258,10 @@ class LookupScreen(SearchScreen):
     def _show_card(self, seq: int, card: Card | None) -> None:
         if seq != self._card_seq:
             return  # a newer card load or pop came since: this one is stale
+        shown_in = self.query("#card").results(CustomerCard)
+        box = next(shown_in, None)
+        if box is None:
+            return  # the screen closed while the card was read (the desk is quitting)
         self.card = card
         self.unknown_call = 0
-        self.query_one("#card", CustomerCard).show(card, self.desk.notices_stale_since)
+        box.show(card, self.desk.notices_stale_since)
