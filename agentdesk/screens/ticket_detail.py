@@ -220,7 +220,7 @@ class TicketDetail(ModalScreen[bool]):
         head.append(f"   {t('queue.col.priority')}: ", "dim")
         head.append(t("priority." + data["priority"]))
         head.append(f"   {t('queue.col.owner')}: ", "dim")
-        head.append(shown(data["owner"] or "—"))
+        head.append(shown(data.get("owner_label") or data["owner"] or "—"))
         head.append(f"   {t('ticket.channel.label')}: ", "dim")  # issue 17: channel, class
         head.append(t(f"channel.{data['channel']}"))
         if data.get("class_label"):

@@ -97,9 +97,14 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
     # '' or: a working-day deadline in a year the calendar has no holidays for
     data["calendar_warning"] = coverage.warning(coverage.ticket_gaps(sla.for_session(session),
                                                                      ticket))
-    codes = dict(conn.execute(text("SELECT id, code FROM agent")).all())
+    from agentdesk.core.i18n import agent_label
+
+    # one name for an agent everywhere (issue 19, item 11): name and 工号
+    names = {i: agent_label(name, code) for i, code, name in conn.execute(text(
+        "SELECT id, code, name FROM agent")).all()}
+    data["owner_label"] = names.get(ticket.owner_id, data["owner"])
     history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
-                           codes.get(e.agent_id, ""), e.note, e.data)
+                           names.get(e.agent_id, ""), e.note, e.data)
                # the agent reads time order; lists.events is the projection's order, which
                # puts this desk's unsynced events after everything it pulled or was given
                for e in sorted(lists.events(session, ticket.id), key=lambda e: e.at)]
