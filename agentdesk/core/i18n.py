@@ -134,6 +134,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "caller.not_unknown": {"zh": "Ctrl+D 用于未知来电：记录来电人姓名、地址、回电号码",
                            "en": "Ctrl+D is for an unknown caller: name, address, call-back number"},
     "agent.label": {"zh": "{name}（{code}）", "en": "{name} ({code})"},
+    "card.reply": {"zh": "部门答复", "en": "department's answer"},
+    "card.reply_due": {"zh": "（预计 {due} 修复）", "en": "(fix expected {due})"},
     "ticket.handover.off_shift": {
         "zh": "已转交，但 {agent} 当前不在班：上班前看不到此工单，时限照常计算",
         "en": "handed over, but {agent} is off shift: they will not see it until they are "

@@ -107,6 +107,12 @@ def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
         line = Text(f"\n  {ticket.number} {label} {t('status.' + ticket.status)} {due}")
         if ticket.overdue:
             line.append(f" ⏰{t('card.overdue')}", style="bold red")
+        if ticket.reply or ticket.reply_due:  # what the department said, and by when
+            line.append(f"\n    {t('card.reply')}: {ticket.reply or '—'}", style="dim")
+            if ticket.reply_due:
+                line.append(" " + t("card.reply_due", due=_when(ticket.reply_due)), style="dim")
+            if ticket.reply_missed:
+                line.append(f" ⌛{t('life.queue.reply_missed')}", style="bold red")
         out.append_text(line)
     out.append("\n")
     out.append(f"{t('card.contacts')}:", style="dim")
