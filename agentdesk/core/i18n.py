@@ -134,6 +134,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "caller.not_unknown": {"zh": "Ctrl+D 用于未知来电：记录来电人姓名、地址、回电号码",
                            "en": "Ctrl+D is for an unknown caller: name, address, call-back number"},
     "agent.label": {"zh": "{name}（{code}）", "en": "{name} ({code})"},
+    "detail.ask.expect.hint": {"zh": "例如：2026-12-05 18:00；不知道可留空，回车确认",
+                               "en": "e.g. 2026-12-05 18:00; empty if not known, Enter"},
     "card.reply": {"zh": "部门答复", "en": "department's answer"},
     "card.reply_due": {"zh": "（预计 {due} 修复）", "en": "(fix expected {due})"},
     "ticket.handover.off_shift": {

@@ -66,7 +66,7 @@ def ask(screen: TicketDetail, step: str, ticket: dict[str, Any]) -> None:
                 dialog.refuse(t("life.err.reply_empty"))
                 return
             dialog.done()
-            app.push_screen(Ask(t("detail.ask.expect"), t("detail.ask.optional"),
+            app.push_screen(Ask(t("detail.ask.expect"), t("detail.ask.expect.hint"),
                                 lambda when, second: screen._run(step, text, when,
                                                                  dialog=second)))
 
