@@ -12,9 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
+
+from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets.inputs import DataInput
 
 
 class FormDialog(ModalScreen[None]):
@@ -46,3 +52,30 @@ class FormDialog(ModalScreen[None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class Ask(FormDialog):
+    """One line of text (a department, a reason, a note), checked by the step it is for:
+    a refusal is shown here and the text kept (see FormDialog); Esc closes it."""
+
+    DEFAULT_CSS = """
+    Ask { align: center middle; }
+    Ask > Vertical { width: 70; height: auto; border: thick $accent; background: $surface;
+                     padding: 1 2; }
+    """
+
+    def __init__(self, title: str, placeholder: str,
+                 act: Callable[[str, FormDialog], None]) -> None:
+        super().__init__(act)
+        localize(self)
+        self.title_text, self.placeholder = title, placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.title_text, style="bold"))
+            yield DataInput(placeholder=self.placeholder, id="answer")
+            yield Static("", id="error", markup=False)
+
+    @on(Input.Submitted, "#answer")
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.submit(event.value.strip())

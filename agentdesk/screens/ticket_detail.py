@@ -11,7 +11,6 @@ re-sorts.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -20,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
@@ -28,36 +27,8 @@ if TYPE_CHECKING:
 
 from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import t
-from agentdesk.screens.dialogs import FormDialog
+from agentdesk.screens.dialogs import Ask, FormDialog
 from agentdesk.screens.i18n_bindings import localize
-from agentdesk.widgets.inputs import DataInput
-
-
-class Ask(FormDialog):
-    """One line of text (a department, a reason, a note), checked by the step it is for:
-    a refusal is shown here and the text kept (see FormDialog); Esc closes it."""
-
-    DEFAULT_CSS = """
-    Ask { align: center middle; }
-    Ask > Vertical { width: 70; height: auto; border: thick $accent; background: $surface;
-                     padding: 1 2; }
-    """
-
-    def __init__(self, title: str, placeholder: str,
-                 act: Callable[[str, FormDialog], None]) -> None:
-        super().__init__(act)
-        localize(self)
-        self.title_text, self.placeholder = title, placeholder
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Text(self.title_text, style="bold"))
-            yield DataInput(placeholder=self.placeholder, id="answer")
-            yield Static("", id="error", markup=False)
-
-    @on(Input.Submitted, "#answer")
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.submit(event.value.strip())
 
 
 class Satisfaction(ModalScreen[str | None]):

@@ -13,9 +13,9 @@ from agentdesk.core.i18n import t
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from textual.screen import Screen as LookupScreen, Screen as TicketDetail  # no cycle
+
     from agentdesk.screens.dialogs import FormDialog
-    from agentdesk.screens.lookup import LookupScreen
-    from agentdesk.screens.ticket_detail import TicketDetail
 
 
 def offered(step: str, ticket: dict[str, Any]) -> bool:
@@ -48,7 +48,7 @@ def _one_up(priority: str) -> str:
 
 
 def ask(screen: TicketDetail, step: str, ticket: dict[str, Any]) -> None:
-    from agentdesk.screens.ticket_detail import Ask
+    from agentdesk.screens.dialogs import Ask
 
     number, app = ticket["number"], screen.app
     if step == "reopen":
@@ -94,7 +94,7 @@ def chase_from_card(screen: LookupScreen) -> None:
     words (optional) and the call on record."""
     from textual.widgets import Static
 
-    from agentdesk.screens.ticket_detail import Ask
+    from agentdesk.screens.dialogs import Ask
 
     card, app = screen.card, screen.app
     if card is None or not card.open_tickets:
