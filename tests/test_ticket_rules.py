@@ -103,8 +103,10 @@ def test_the_view_carries_the_caller_and_the_history(desk: Store) -> None:
         name = s.connection().exec_driver_sql(
             "SELECT name FROM customer WHERE id = ?", (cid,)).scalar()
     assert seen.ticket["caller"] == name and seen.ticket["paused"] is True
-    assert [(h.kind, h.agent) for h in seen.history] == [("created", "A1001"),
-                                                          ("pause", "A1001")]
+    # the agent as everywhere: name and 工号 (issue 19, item 11)
+    assert [(h.kind, h.agent) for h in seen.history] == [("created", "王芳（A1001）"),
+                                                          ("pause", "王芳（A1001）")]
+    assert seen.ticket["owner_label"] == "王芳（A1001）"
     assert seen.steps == {"dispatch", "on_site", "resolve", "pause", "hand_over", "note"}
 
 
