@@ -196,25 +196,15 @@ def search(classes: Classes, query: str, utility: str = "", limit: int = 8
            ) -> list[ComplaintClass]:
     """Type-ahead like the category's: item or class name in Chinese, pinyin initials
     (fwtd for 服务态度), full pinyin or code. Only ``utility``'s items ("": every list)."""
-    q = query.strip().lower()
+    from agentdesk.tickets.taxonomy import match_score
+
     scored: list[tuple[int, int, ComplaintClass]] = []
     for order, item in enumerate(classes.for_utility(utility)):
         top = classes.first.get(item.first)
-        names = [item.zh] + ([top.zh] if top else [])
         initials, full = _readings(item.code, item.zh)
-        if not q:
-            score = 5
-        elif item.code == q or item.zh == query.strip():
-            score = 0
-        elif item.code.startswith(q) or item.code.split(".")[-1].startswith(q):
-            score = 1
-        elif initials.startswith(q):
-            score = 2
-        elif any(q in name for name in names):
-            score = 3
-        elif full.startswith(q) or (len(q) >= 2 and q in full):
-            score = 4
-        else:
+        score = match_score(query, item.code, (item.zh, *([top.zh] if top else [])),
+                            initials, full)
+        if score is None:
             continue
         scored.append((score, order, item))
     scored.sort(key=lambda s: s[:2])

@@ -93,27 +93,36 @@ def warm() -> None:
     _search_index()
 
 
+def match_score(query: str, code: str, names: tuple[str, ...], initials: str, full: str
+                ) -> int | None:
+    """How well ``query`` names an entry (0 best; None: not at all), the one type-ahead
+    rule of categories and complaint classes: exact code or name, code prefix, pinyin
+    initials, part of a name (``names[0]`` is the entry's own), full pinyin."""
+    q = query.strip().lower()
+    if not q:
+        return 5
+    if code == q or names[0] == query.strip():
+        return 0
+    if code.startswith(q) or code.split(".")[-1].startswith(q):
+        return 1
+    if initials.startswith(q):
+        return 2
+    if any(q in name for name in names):
+        return 3
+    if full.startswith(q) or (len(q) >= 2 and q in full):
+        return 4
+    return None
+
+
 def search(query: str, utility: str = "", limit: int = 8) -> list[Category]:
     """Category type-ahead: Chinese name, pinyin initials (bg for 爆管), full pinyin or code.
 
     Categories of the caller's utility come first; among them, the better match first.
     """
-    q = query.strip().lower()
     scored: list[tuple[int, int, str, Category]] = []
     for cat, initials, full in _search_index():
-        if not q:
-            score = 5
-        elif cat.code == q or cat.zh == query.strip():
-            score = 0
-        elif cat.code.startswith(q) or cat.code.split(".")[-1].startswith(q):
-            score = 1
-        elif initials.startswith(q):
-            score = 2
-        elif q in cat.zh:
-            score = 3
-        elif full.startswith(q) or (len(q) >= 2 and q in full):
-            score = 4
-        else:
+        score = match_score(query, cat.code, (cat.zh,), initials, full)
+        if score is None:
             continue
         other = 0 if not utility or cat.utility in (utility, "any") else 1
         scored.append((other, score, cat.code, cat))
