@@ -323,15 +323,12 @@ def _open_tickets(session: Session, customer_id: str, now: datetime
                   ) -> tuple[TicketLine, ...]:
     from agentdesk.tickets import lifecycle, queue, service as tickets
 
-    replies = dict(session.connection().execute(text(
-        "SELECT id, reply FROM ticket WHERE customer_id = :c AND reply <> ''"),
-        {"c": customer_id}).all())
     lines = []
     for row in tickets.open_for_customer(session, customer_id):
         # overdue exactly as the queue says breached (a paused clock is not overdue)
         lines.append(TicketLine(row.ticket_id, row.number, row.category, row.priority,
                                 row.status, row.next_due, queue.is_breached(row, now),
-                                replies.get(row.ticket_id, ""), row.reply_due,
+                                row.reply, row.reply_due,
                                 lifecycle.reply_missed(row.reply_due, row.status, now)))
     return tuple(lines)
 
