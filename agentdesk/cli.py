@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help="run a benchmark and print a table")
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
-                                    "outreach", "watch", "day"))
+                                    "outreach", "watch", "day", "find"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database; "
@@ -84,6 +84,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _bench_run(args: argparse.Namespace) -> int:
     if args.name == "sync":
         return _bench("sync").main()
+    if args.name == "find":
+        if not args.big_db:
+            raise CliError("bench find: --big-db PATH (a desk made with agentdesk demo-data "
+                           "--customers 20000 --tickets 100000)")
+        return _bench("find_tickets").main(args.big_db, args.runs)
     if args.name == "day":
         if not 1 <= args.desks <= 200 or not 0 < args.hours <= 24 or args.speed <= 0 \
                 or args.calls_per_hour < 0:

@@ -3,7 +3,7 @@
 desk, then run::
 
     agentdesk demo-data --db /tmp/big.db --customers 20000 --tickets 100000
-    python bench/find_tickets.py /tmp/big.db [REPEATS]
+    agentdesk bench find --big-db /tmp/big.db [--runs 30]
 """
 
 from __future__ import annotations
@@ -46,9 +46,8 @@ def measure(fn: Callable[[], Any], repeats: int) -> tuple[float, float, object]:
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))], out
 
 
-def main() -> None:
-    desk = store.open_desk(sys.argv[1])
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+def main(path: str, repeats: int = 30) -> int:
+    desk = store.open_desk(path)
     with desk.session() as s:
         number = s.connection().execute(text(
             "SELECT number FROM ticket ORDER BY created_at LIMIT 1 OFFSET 5000")).scalar()
@@ -63,7 +62,9 @@ def main() -> None:
             nmed, np99, (_, total) = measure(lambda q=q: naive(s, q), repeats)
             print(f"{name:<24}{len(found.hits):>6}{found.more!s:>6}{med:>11.1f}{p99:>9.1f}"
                   f"{nmed:>11.1f}{np99:>11.1f}{total:>10}")
+    desk.dispose()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 30))
