@@ -8,6 +8,7 @@ from sqlalchemy import text
 from textual.widgets import Input, TextArea
 
 from agentdesk.core import clock
+from agentdesk.core.i18n import t
 from tests.conftest import settle, visible_text, wait_ready, wait_until
 from tests.test_app import SIZE, desk_app
 
@@ -113,7 +114,10 @@ async def test_answer_goes_on_one_draft_only(desk) -> None:
         first = form.created["id"]
         await settle(pilot)
         assert app.call.answer is None and "power-invoice" not in visible_text(app)
+        await pilot.press("b", "g", "enter")  # the saved draft was cleared: a new one
+        await settle(pilot)
         form.query_one("#description", TextArea).text = "又一处冒水"
+        form.query_one("#location", Input).value = "花园路北口"
         await pilot.press("ctrl+s")  # a second ticket on the same call: not answered again
         assert await wait_until(pilot, lambda: form.created["id"] != first)
         second = form.created["id"]
@@ -309,3 +313,34 @@ def test_the_answer_follows_the_caller_of_the_form() -> None:
     assert with_card(bound, Card("c1")).answer is answer  # the same caller again
     assert with_card(bound, Card("c2")).answer is None  # another caller: dropped
     assert with_card(bound, None).answer is None  # the calling number: another draft
+
+
+async def test_saving_empties_the_draft_and_keeps_the_number(desk) -> None:
+    """Issue 19: the form kept the last ticket's text, so a second Ctrl+S filed it again.
+    After a save the draft is empty; the saved number and deadlines stay on screen."""
+    app = desk_app(desk)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        await _ring(app, pilot, UNKNOWN)
+        await pilot.press("f2")
+        await settle(pilot)
+        await pilot.press("ctrl+n", "b", "g", "enter")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#description", TextArea).insert("路面冒水")
+        form.query_one("#location", Input).value = "花园路口"
+        await pilot.press("ctrl+s")
+        assert await wait_until(pilot, lambda: form.created)
+        await settle(pilot)
+        number = form.created["number"]
+        assert form.query_one("#description", TextArea).text == ""
+        assert form.query_one("#location", Input).value == ""
+        assert form.query_one("#category", Input).value == "" and form.category is None
+        assert number in visible_text(app)  # what was saved stays readable
+        assert t("ticket.sla.saved") in visible_text(app)
+        await pilot.press("ctrl+s")  # nothing to save: said, nothing filed
+        await settle(pilot)
+        assert t("ticket.need_category") in visible_text(app)
+    with desk.session() as s:
+        assert s.connection().execute(text(
+            "SELECT count(*) FROM ticket WHERE description = '路面冒水'")).scalar() == 1

@@ -233,10 +233,12 @@ class KbScreen(SearchScreen):
         if ticket is None:
             self.notify(t("kb.no_ticket"), severity="warning", markup=False)
             return
-        self._link(ticket.id, self.article.id, self.article.title, self.desk.agent_code)
+        self._link(ticket.id, ticket.number, self.article.id, self.article.title,
+                   self.desk.agent_code)
 
     @work(thread=True, group="kb-link")
-    def _link(self, ticket_id: str, article_id: str, title: str, agent_code: str) -> None:
+    def _link(self, ticket_id: str, number: str, article_id: str, title: str,
+              agent_code: str) -> None:
         from agentdesk.kb import links
 
         store = self.store
@@ -249,7 +251,8 @@ class KbScreen(SearchScreen):
             self.app.call_from_thread(self.notify, t("kb.link_failed", error=str(exc)),
                                       severity="error", markup=False)
             return
-        message = t("kb.linked" if added else "kb.already_linked", title=title)
+        # which ticket: the agent may have saved two on this call (issue 19)
+        message = t("kb.linked" if added else "kb.already_linked", title=title, number=number)
         self.app.call_from_thread(self.notify, message, markup=False)
 
     # --- review dates --------------------------------------------------------------------

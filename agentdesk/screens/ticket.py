@@ -116,6 +116,8 @@ class TicketScreen(DeskScreen):
         self.customer: Card | None = None  # the caller (the call's card)
         self.serial = 0  # the call the draft is for: a new call starts a new draft
         self.created: dict[str, Any] | None = None  # the ticket saved last (its JSON summary)
+        # The saved ticket's deadlines stay on screen until the next draft picks a category.
+        self.showing_saved = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -189,7 +191,7 @@ class TicketScreen(DeskScreen):
         """The answer that goes on this draft, under the description, where it is read."""
         box = self.query_one("#answer", Static)
         answer = answer_for(self.desk.call, self._customer_id())
-        box.display = answer is not None and not self.created
+        box.display = answer is not None and not self.showing_saved
         if answer is not None:
             out = Text(t("ticket.answer_pending", article=answer.article_id), style="italic")
             out.append(f"  {answer.title}\n", style="bold")
@@ -224,6 +226,7 @@ class TicketScreen(DeskScreen):
 
     def _reset(self) -> None:
         self.category, self.preview, self.created = None, None, None
+        self.showing_saved = False
         for selector in ("#category", "#location", "#party"):
             self.query_one(selector, Input).value = ""
         self.query_one("#description", TextArea).text = ""
@@ -273,6 +276,7 @@ class TicketScreen(DeskScreen):
         from agentdesk.tickets import taxonomy
 
         self.category = taxonomy.load().category(code)
+        self.showing_saved = False  # a new draft: its own deadlines from now
         self.query_one("#category", Input).value = self.category.label(self.desk.lang)
         picker, cat = self.query_one(ClassPicker), self.category
         picker.show_for(cat.business_type == "complaint",
@@ -285,7 +289,7 @@ class TicketScreen(DeskScreen):
 
     def _refresh_preview(self) -> None:
         # Deadlines run from now: shown again while the form is open, and at save.
-        if self.category is not None and not self.created and self.is_current:
+        if self.category is not None and not self.showing_saved and self.is_current:
             self._preview(self.category.code)
 
     @work(thread=True, exclusive=True, group="preview")
@@ -303,7 +307,7 @@ class TicketScreen(DeskScreen):
                       gap: str | None = None) -> None:
         if self.category is None or self.category.code != code:
             return
-        if self.created and not saved:
+        if self.showing_saved and not saved:
             return  # the saved ticket's deadlines stay on screen
         gap = (self.preview or {}).get("gap", "") if gap is None else gap  # saved: as shown
         self.preview = {"priority": priority, "due": due, "gap": gap}
@@ -428,6 +432,7 @@ class TicketScreen(DeskScreen):
         if summary is None:
             result.update(Text(t("ticket.notice_told", title=link.label if link else ""),
                                style="bold"))
+            self._clear_draft()
             return
         linked = link is not None and link.kind == "ticket"
         text = t("ticket.linked" if linked else "ticket.saved", number=summary["number"])
@@ -438,6 +443,19 @@ class TicketScreen(DeskScreen):
             text += "  " + t("ticket.saved.due", when=_when(due.get("first_response")))
         result.update(Text(text, style="bold green"))
         self.notify(text, markup=False)
+        self._clear_draft()
+
+    def _clear_draft(self) -> None:
+        """After a save the draft is empty (issue 19: a second Ctrl+S must not file the same
+        text twice); the saved ticket's number and deadlines stay until the next category,
+        and Ctrl+O still hands that ticket over."""
+        self.showing_saved = True
+        self.category, self.preview = None, None
+        for selector in ("#category", "#location", "#party"):
+            self.query_one(selector, Input).value = ""
+        self.query_one("#description", TextArea).text = ""
+        self.query_one(ClassPicker).show_for(False, "")
+        self.query_one("#category", Input).focus()
 
     def action_hand_over(self) -> None:
         if not self.created:
