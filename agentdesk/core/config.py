@@ -50,6 +50,8 @@ class Config:
     # Reopening on the caller's word (issue 17): within this many days of the resolution;
     # after that a new ticket follows up the old one.
     reopen_days: int = 30
+    # 回访 tries that reach nobody before the call-back is closed as 联系不上 (issue 19).
+    callback_tries: int = 3
     # The satisfaction rate the centre aims at, in % (issue 17: the report and the monitor
     # show the rate against it; agentdesk/monitor/kpis.py says how the rate is counted).
     satisfaction_target: int = 95

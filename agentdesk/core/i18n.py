@@ -1173,6 +1173,20 @@ CATALOG: dict[str, dict[str, str]] = {
     "find.key.caller": {"zh": "客户工单", "en": "Caller's tickets"},
     "find.no_card": {"zh": "先选中一位客户，再按 Ctrl+T 查看其工单",
                      "en": "Pick a customer first, then Ctrl+T lists their tickets"},
+    # --- lead: issue 19's small list ---
+    "satisfaction.非常满意": {"zh": "非常满意", "en": "very satisfied"},
+    "satisfaction.满意": {"zh": "满意", "en": "satisfied"},
+    "satisfaction.基本满意": {"zh": "基本满意", "en": "fairly satisfied"},
+    "satisfaction.不满意": {"zh": "不满意", "en": "dissatisfied"},
+    "satisfaction.联系不上": {"zh": "联系不上（未接通）", "en": "unreachable (no answer)"},
+    "event.callback_try": {"zh": "回访未接通", "en": "call-back: no answer"},
+    "detail.done.callback_try": {"zh": "工单 {number}：第 {n} 次回访未接通（共可试 {of} 次），"
+                                       "请换个时间再打",
+                                 "en": "Ticket {number}: call-back try {n} of {of} reached "
+                                       "nobody; try again later"},
+    "detail.ask.archive": {"zh": "归档工单 {number}？归档后不能再处理，只能由来电人申请重新处理。",
+                           "en": "Archive ticket {number}? An archived ticket cannot be "
+                                 "worked again, only reopened on the caller's word."},
 
 }
 
@@ -1218,3 +1232,9 @@ def agent_label(name: str, code: str) -> str:
     """How an agent is shown everywhere (header, card, ticket, monitor): the name the
     agents table has, with the 工号 (issue 19, item 11: one name, not three)."""
     return t("agent.label", name=name, code=code) if name and name != code else code
+
+
+def satisfaction_label(value: str) -> str:
+    """A call-back's result as the agent reads it (stored in Chinese: 满意 …; English
+    reads its own words); an unknown value shows as stored."""
+    return t("satisfaction." + value) if "satisfaction." + value in CATALOG else value

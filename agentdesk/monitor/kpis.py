@@ -8,7 +8,8 @@ report and the monitor read them from here.
 Definitions (each figure takes the tickets *created* in the window):
 
 * **Satisfaction rate**: call-backs answered 非常满意, 满意 or 基本满意, out of every
-  call-back with a satisfaction recorded. 非常满意 counts: a centre counts the very
+  call-back with a satisfaction recorded (one closed as 联系不上 after its tries is no
+  answer and counts in neither). 非常满意 counts: a centre counts the very
   satisfied as satisfied (the issue's "满意 + 基本满意" read as "everything but 不满意").
   Shown against ``satisfaction_target`` (config, default 95 %).
 * **First-contact resolution (FCR)**: tickets resolved (``resolved_at`` set) that were never
@@ -35,6 +36,7 @@ from datetime import datetime
 from agentdesk.core import clock
 from agentdesk.monitor.db import Source, connection, stamp
 from agentdesk.monitor.periods import segments
+from agentdesk.tickets import workflow
 
 SATISFIED = ("非常满意", "满意", "基本满意")  # counted satisfied (see the docstring)
 DEFAULT_TARGET = 95
@@ -105,6 +107,8 @@ class Review:
 
 
 _SATISFIED_SQL = ", ".join(f"'{v}'" for v in SATISFIED)
+# An answer is one of the four verdicts: a call-back closed as 联系不上 is not one.
+_ANSWERS_SQL = ", ".join(f"'{v}'" for v in workflow.SATISFACTION)
 # One row per (category, area, class, channel, first responder) of a window piece.
 _ROWS = f"""
 SELECT t.category, t.area_class, t.complaint_class, t.channel, t.first_responder_id,
@@ -115,7 +119,7 @@ SELECT t.category, t.area_class, t.complaint_class, t.channel, t.first_responder
            OR t.due_resolution <= :now)),
        sum(t.due_resolution IS NOT NULL AND t.resolved_at IS NOT NULL
            AND t.resolved_at <= t.due_resolution),
-       sum(t.satisfaction != ''),
+       sum(t.satisfaction IN ({_ANSWERS_SQL})),
        sum(t.satisfaction IN ({_SATISFIED_SQL})),
        sum(t.resolved_at IS NOT NULL AND t.department = '' AND t.reopen_count = 0
            AND t.chase_count = 0)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from agentdesk.core import clock, csvsafe
 from agentdesk.monitor import figures as monitor, kpis
-from agentdesk.core.i18n import t
+from agentdesk.core.i18n import satisfaction_label, t
 
 if TYPE_CHECKING:
     from agentdesk.monitor.db import Source
@@ -99,7 +99,8 @@ def tables(session: Source, first: date, last: date,
     values = list(workflow.SATISFACTION)
     values += sorted(set(kpi.satisfaction) - set(values))
     for value in values:
-        rows.append([f"satisfaction:{value}", t("monitor.kpi.satisfaction", value=value),
+        rows.append([f"satisfaction:{value}",
+                     t("monitor.kpi.satisfaction", value=satisfaction_label(value)),
                      kpi.satisfaction.get(value, 0), "", ""])
     more = kpis.review(session, since, until)
     rows += review_rows(more, target)

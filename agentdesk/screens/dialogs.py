@@ -15,10 +15,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.inputs import DataInput
 
@@ -79,3 +80,29 @@ class Ask(FormDialog):
     @on(Input.Submitted, "#answer")
     def _submitted(self, event: Input.Submitted) -> None:
         self.submit(event.value.strip())
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes/no question: Y or Enter says yes; N or Esc says no."""
+
+    DEFAULT_CSS = """
+    Confirm { align: center middle; }
+    Confirm > VerticalScroll { width: 76; height: auto; max-height: 80%;
+                               border: thick $warning; background: $surface; padding: 1 2; }
+    """
+    BINDINGS = [Binding("y,enter", "answer(True)", "notices.confirm.yes"),
+                Binding("n,escape", "answer(False)", "notices.confirm.no")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        localize(self)
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        body = Text(self.question, style="bold")
+        body.append("\n\n" + t("notices.confirm.keys"), style="dim")
+        with VerticalScroll():
+            yield Static(body)
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

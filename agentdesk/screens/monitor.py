@@ -23,7 +23,7 @@ from textual_plotext import PlotextPlot
 
 from agentdesk.core import clock
 from agentdesk.core.controls import shown, shown_text
-from agentdesk.core.i18n import t
+from agentdesk.core.i18n import satisfaction_label, t
 from agentdesk.screens import monitor_review as review
 from agentdesk.widgets.header import DeskHeader
 
@@ -407,7 +407,7 @@ class MonitorScreen(Screen):
         values = list(workflow.SATISFACTION)
         values += sorted({v for p in periods for v in kpis[p].satisfaction} - set(values))
         for value in values:
-            rows[t("monitor.kpi.satisfaction", value=value)] = [
+            rows[t("monitor.kpi.satisfaction", value=satisfaction_label(value))] = [
                 num(kpis[p].satisfaction.get(value, 0)) for p in periods]
         self._matrix("kpis", t("monitor.col.kpi"), period_names, rows)
 

@@ -25,6 +25,7 @@ from textual.widgets import Input, Select, Static, TextArea
 from agentdesk.core import clock
 from agentdesk.core.controls import shown
 from agentdesk.core.i18n import t
+from agentdesk.screens.dialogs import Confirm
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.inputs import DataArea, DataInput
 
@@ -58,32 +59,6 @@ class Written:
 
 def shown_time(value: datetime | None) -> str:
     return clock.local(value).strftime(TIME_FORMAT) if value else ""
-
-
-class Confirm(ModalScreen[bool]):
-    """A yes/no question: Y or Enter says yes; N or Esc says no."""
-
-    DEFAULT_CSS = """
-    Confirm { align: center middle; }
-    Confirm > VerticalScroll { width: 76; height: auto; max-height: 80%;
-                               border: thick $warning; background: $surface; padding: 1 2; }
-    """
-    BINDINGS = [Binding("y,enter", "answer(True)", "notices.confirm.yes"),
-                Binding("n,escape", "answer(False)", "notices.confirm.no")]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        localize(self)
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        body = Text(self.question, style="bold")
-        body.append("\n\n" + t("notices.confirm.keys"), style="dim")
-        with VerticalScroll():
-            yield Static(body)
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class NoticeForm(ModalScreen["Written | None"]):

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from agentdesk.tickets.view import TicketView
 
 from agentdesk.core.controls import shown, shown_text
-from agentdesk.core.i18n import t
-from agentdesk.screens.dialogs import Ask, FormDialog
+from agentdesk.core.i18n import satisfaction_label, t
+from agentdesk.screens.dialogs import Ask, Confirm, FormDialog
 from agentdesk.screens.i18n_bindings import localize
 
 
@@ -41,20 +41,23 @@ class Satisfaction(ModalScreen[str | None]):
     Satisfaction OptionList { height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "ticket.dup.cancel"),
-                *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 5))]
+                *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 6))]
+
+    @staticmethod
+    def answers() -> tuple[str, ...]:
+        """The four verdicts, then 5 联系不上 (a try: issue 19)."""
+        from agentdesk.tickets import workflow
+
+        return (*workflow.SATISFACTION, workflow.UNREACHABLE)
 
     def compose(self) -> ComposeResult:
-        from agentdesk.tickets import workflow
-
         with Vertical():
             yield Static(Text(t("detail.callback.title"), style="bold"))
-            yield OptionList(*(Option(Text(f"{n}  {label}"), id=label)
-                               for n, label in enumerate(workflow.SATISFACTION, 1)))
+            yield OptionList(*(Option(Text(f"{n}  {t('satisfaction.' + label)}"), id=label)
+                               for n, label in enumerate(self.answers(), 1)))
 
     def action_pick(self, index: int) -> None:
-        from agentdesk.tickets import workflow
-
-        self.dismiss(workflow.SATISFACTION[index])
+        self.dismiss(self.answers()[index])
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
@@ -211,8 +214,11 @@ class TicketDetail(ModalScreen[bool]):
             extra = workflow.decode(line.data) if line.data else {}
             lines.append(f"{line.when}  ", "dim")
             lines.append(f"{t('event.' + line.kind)}")
-            if line.to_status and line.kind != "created":
+            # a call-back's result is its satisfaction (not 回访 → 回访)
+            if line.to_status and line.kind not in ("created", "callback"):
                 lines.append(f" → {t('status.' + line.to_status)}")
+            if line.target:  # who received it
+                lines.append(f" → {line.target}")
             if line.agent:
                 lines.append(f"  {line.agent}", "dim")
             if line.kind == "duban" and extra.get("reason"):
@@ -221,7 +227,8 @@ class TicketDetail(ModalScreen[bool]):
                 from agentdesk.screens.ticket_life import history_extra
 
                 lines.append(history_extra(line.kind, extra))
-            note = line.note or extra.get("department") or extra.get("satisfaction")
+            note = (line.note or extra.get("department")
+                    or satisfaction_label(str(extra.get("satisfaction") or "")))
             if note:
                 lines.append("  ")
                 lines.append(shown(note, lines=True))
@@ -286,6 +293,9 @@ class TicketDetail(ModalScreen[bool]):
         elif step == "call_back":
             self.app.push_screen(Satisfaction(),
                                  lambda answer: answer and self._run(step, answer))
+        elif step == "archive":  # closes the ticket for good: said, then Y (issue 19)
+            self.app.push_screen(Confirm(t("detail.ask.archive", number=number)),
+                                 lambda yes: yes and self._run(step, ""))
         elif step == "hand_over":
             from agentdesk.screens.ticket import HandOver
 
@@ -305,7 +315,7 @@ class TicketDetail(ModalScreen[bool]):
         from agentdesk.tickets.view import STEP_STATUS
 
         me, ref = self.app.agent_code, self.ticket_id
-        warning = ""
+        warning = done = ""
         try:
             with self.app.store.session() as session:
                 if step == "dispatch":
@@ -313,7 +323,12 @@ class TicketDetail(ModalScreen[bool]):
                 elif step in ("on_site", "resolve", "archive"):
                     tickets.advance(session, ref, me, STEP_STATUS[step], note=value)
                 elif step == "call_back":
-                    tickets.call_back(session, ref, me, value)
+                    ticket = tickets.call_back(session, ref, me, value,
+                                               tries=self._setting("callback_tries"))
+                    if ticket.status == "resolved":  # 联系不上, tries left: say which
+                        done = t("detail.done.callback_try", number=ticket.number,
+                                 n=tickets.callback_tries(session, ticket),
+                                 of=self._setting("callback_tries") or workflow.CALLBACK_TRIES)
                 elif step == "pause":
                     tickets.pause(session, ref, me, value)
                 elif step == "resume":
@@ -339,16 +354,20 @@ class TicketDetail(ModalScreen[bool]):
             else:
                 self.app.call_from_thread(self._message, str(exc), True)
             return
-        self.app.call_from_thread(self._done, step, dialog)
+        self.app.call_from_thread(self._done, step, dialog, done)
         if warning:  # done, but the new owner will not see it until back on shift
             self.app.call_from_thread(self.notify, warning, severity="warning", timeout=10,
                                       markup=False)
 
-    def _done(self, step: str, dialog: FormDialog | None = None) -> None:
+    def _setting(self, name: str) -> int | None:
+        config = getattr(getattr(self.app, "options", None), "config", None)
+        return getattr(config, name, None)
+
+    def _done(self, step: str, dialog: FormDialog | None = None, said: str = "") -> None:
         if dialog is not None:
             dialog.done()
         self.changed = True
-        self._message(t("detail.done." + step, number=self.ticket["number"]))
+        self._message(said or t("detail.done." + step, number=self.ticket["number"]))
         self.app.data_version += 1  # the queue re-sorts, the card shows the new status
         self._load()
 

@@ -329,21 +329,33 @@ def advance(session: Session, ticket_ref: str, agent_code: str, status: str, not
 
 
 def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: str,
-              note: str = "", policy: Policy | None = None) -> Ticket:
+              note: str = "", policy: Policy | None = None,
+              tries: int | None = None) -> Ticket:
     """回访: record satisfaction; 不满意 reopens with the same owner and a new resolution
-    clock (started now, from the policy in force)."""
+    clock (started now, from the policy in force). 联系不上 (:data:`workflow.UNREACHABLE`)
+    is a try: kept as a ``callback_try`` event while the ticket waits for the next one;
+    the ``tries``-th (config ``callback_tries``) closes the call-back as unreachable."""
     from agentdesk.core import clock
     from agentdesk.tickets import sla, workflow
 
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)
-    if satisfaction not in workflow.SATISFACTION:
-        raise TicketError(f"satisfaction must be one of {', '.join(workflow.SATISFACTION)}")
+    if satisfaction not in (*workflow.SATISFACTION, workflow.UNREACHABLE):
+        raise TicketError(f"satisfaction must be one of {', '.join(workflow.SATISFACTION)} "
+                          f"or {workflow.UNREACHABLE}")
     if ticket.status != "resolved":
         raise TicketError(f"a call-back comes after resolution; ticket {ticket.number} is "
                           f"{ticket.status!r}")
     note = _check_text("note", note, MAX_DESCRIPTION)
+    if satisfaction == workflow.UNREACHABLE:
+        attempt = callback_tries(session, ticket) + 1
+        if attempt < max(1, tries or workflow.CALLBACK_TRIES):
+            append_event(session, ticket, "callback_try", agent_id, note=note, attempt=attempt)
+            return ticket
+        append_event(session, ticket, "callback", agent_id, to_status="called_back",
+                     note=note, satisfaction=satisfaction, attempt=attempt)
+        return ticket
     append_event(session, ticket, "callback", agent_id, to_status="called_back", note=note,
             satisfaction=satisfaction)
     if satisfaction == workflow.UNSATISFIED:
@@ -357,6 +369,20 @@ def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: 
                 due_first_response=None, due_arrival=None, due_callback=None,
                 resolved_at=None)
     return ticket
+
+
+def callback_tries(session: Session, ticket: Ticket) -> int:
+    """Unanswered call-back tries since the ticket was last resolved."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from agentdesk.core.models import TicketEvent
+
+    query = select(func.count()).where(TicketEvent.ticket_id == ticket.id,
+                                       TicketEvent.kind == "callback_try")
+    if ticket.resolved_at is not None:  # the column's type writes the bound instant
+        query = query.where(TicketEvent.at >= ticket.resolved_at)
+    return int(session.exec(query).one() or 0)
 
 
 def hand_over(session: Session, ticket_ref: str, agent_code: str, to_agent_code: str,

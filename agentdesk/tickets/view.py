@@ -48,6 +48,7 @@ class HistoryLine:
     agent: str  # the agent's code ('' for the system)
     note: str
     data: str  # the event's JSON
+    target: str = ""  # a hand-over's or claim's new owner, named as ``agent`` is
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class TicketView:
     clock: clocks.ClockState | None  # the running clock that falls due first
     steps: frozenset[str]
     unanswered: int = 0  # 督办 its owner has not acknowledged yet
+
+
+def _target(event: object, names: dict[str, str]) -> str:
+    """Who received the ticket (issue 19: the history said who gave, not who got it)."""
+    if getattr(event, "kind", "") not in ("handover", "claim"):
+        return ""
+    data = workflow.decode(getattr(event, "data", "") or "{}")
+    owner = str(data.get("owner_id") or "")
+    return names.get(owner) or str(data.get("to_owner") or "")
 
 
 def reopened_at(session: Session, ticket_id: str) -> datetime | None:
@@ -104,7 +114,7 @@ def view(session: Session, ticket_ref: str, now: datetime | None = None) -> Tick
         "SELECT id, code, name FROM agent")).all()}
     data["owner_label"] = names.get(ticket.owner_id, data["owner"])
     history = [HistoryLine(clock.local(e.at).strftime("%m-%d %H:%M"), e.kind, e.to_status,
-                           names.get(e.agent_id, ""), e.note, e.data)
+                           names.get(e.agent_id, ""), e.note, e.data, _target(e, names))
                # the agent reads time order; lists.events is the projection's order, which
                # puts this desk's unsynced events after everything it pulled or was given
                for e in sorted(lists.events(session, ticket.id), key=lambda e: e.at)]

@@ -24,6 +24,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 SATISFACTION = ("非常满意", "满意", "基本满意", "不满意")
 UNSATISFIED = "不满意"
+# 联系不上: a call-back try that reached nobody. Not a satisfaction (KPIs count only the four
+# above); the last allowed try closes the call-back with it (config ``callback_tries``).
+UNREACHABLE = "联系不上"
+CALLBACK_TRIES = 3
 DUE = ("due_first_response", "due_arrival", "due_resolution", "due_callback")
 # When each clock was first met, projected from the status changes (the monitor's met
 # times, migration 0006): first response when the ticket first leaves 受理 (not the
