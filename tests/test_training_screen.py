@@ -221,3 +221,25 @@ async def test_auto_play_reveals_lines_and_waits_for_questions(desk_file: Path,
         assert run.pending() == 1
         await _say(pilot, "请问您的住址？")
         assert "湖光苑9栋" in visible_text(app) and run.pending() == 0
+
+
+async def test_f6_says_why_no_line_came(desk_file: Path, tmp_path: Path) -> None:
+    """Issue 19: F6 with only held-back lines left said nothing useful: it says how many
+    lines wait for a question, and when none are left, that the caller has said all."""
+    from agentdesk.core.i18n import t
+
+    app, run = _training_app("burst-main-night", desk_file, tmp_path / "training")
+    async with app.run_test(size=SIZE) as pilot:
+        await _caller_on_card(pilot)
+        while run.next_line() is not None:  # everything the caller volunteers
+            pass
+        held = run.pending()
+        assert held > 0  # this scenario keeps lines until asked
+        await pilot.press("f6")
+        await settle(pilot)
+        said = [n.message for n in app._notifications]
+        assert said[-1] == t("training.pane.nothing", n=held) and str(held) in said[-1]
+        run.revealed.update(range(len(run.scenario.lines)))
+        await pilot.press("f6")
+        await settle(pilot)
+        assert [n.message for n in app._notifications][-1] == t("training.pane.all_said")

@@ -122,8 +122,10 @@ class TrainingDesk(AgentDesk):
     def action_next_line(self) -> None:
         if self.finishing:
             return
-        if self.play.next_line() is None:
-            self.notify(t("training.pane.nothing"), markup=False)
+        if self.play.next_line() is None:  # say why: lines held back, or none left
+            held = self.play.pending()
+            self.notify(t("training.pane.nothing", n=held) if held
+                        else t("training.pane.all_said"), markup=False)
         self._redraw()
 
     def action_focus_say(self) -> None:

@@ -471,8 +471,10 @@ CATALOG: dict[str, dict[str, str]] = {
                            "en": "{n} caller lines still unsaid (some only when asked)"},
     "training.pane.done": {"zh": "来电人已说完", "en": "The caller has said everything"},
     "training.pane.auto": {"zh": "自动播放中", "en": "auto-play"},
-    "training.pane.nothing": {"zh": "来电人在等你问（提示：问户号、地址、情况）",
-                              "en": "The caller waits for your questions (account, address, what happened)"},
+    "training.pane.nothing": {"zh": "来电人还有 {n} 句要等你问了才说（提示：问户号、地址、情况）",
+                              "en": "The caller keeps {n} more lines until asked (account, "
+                                    "address, what happened)"},
+    "training.pane.all_said": {"zh": "来电人的话已全部说完", "en": "The caller has said everything"},
     "training.pane.scoring": {"zh": "正在评分…", "en": "Scoring…"},
     "training.who.caller": {"zh": "来电人", "en": "Caller"},
     "training.who.trainee": {"zh": "我", "en": "Me"},
