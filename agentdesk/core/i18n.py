@@ -1176,6 +1176,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "find.no_card": {"zh": "先选中一位客户，再按 Ctrl+T 查看其工单",
                      "en": "Pick a customer first, then Ctrl+T lists their tickets"},
     # --- lead: issue 19's small list ---
+    "ticket.cli.more": {"zh": "只列出最新的 {n} 张，还有更多：用 --limit 加大，或用 --mine / --open 缩小",
+                        "en": "only the newest {n} listed, more match: raise --limit, or narrow "
+                              "with --mine / --open"},
     "satisfaction.非常满意": {"zh": "非常满意", "en": "very satisfied"},
     "satisfaction.满意": {"zh": "满意", "en": "satisfied"},
     "satisfaction.基本满意": {"zh": "基本满意", "en": "fairly satisfied"},

@@ -213,6 +213,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     from agentdesk.tickets import service as tickets, workflow
 
     config = load_config(args, set_lang=True)
+    more = False
     try:
         with open_desk(config) as desk, desk.session() as session:
             if args.ticket_command == "create":
@@ -242,10 +243,11 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 out[0]["status_line"] = search.status_line(session, found[0])
                 if len(out) > 1:  # also: tickets renumbered from this number
                     out[0]["also"] = [o["number"] for o in out[1:]]
-            else:
-                out = [tickets.as_json(session, t) for t in tickets.listing(
-                    session, owner=config.agent_id if args.mine else None,
-                    open_only=args.open, limit=args.limit)]
+            else:  # one more than asked: "more match" is said, never cut silently
+                rows = tickets.listing(session, owner=config.agent_id if args.mine else None,
+                                       open_only=args.open, limit=args.limit + 1)
+                more = len(rows) > args.limit
+                out = [tickets.as_json(session, t) for t in rows[:args.limit]]
             if args.ticket_command != "create":  # shown: audited before it is printed
                 audit.record(session, config.agent_id, f"ticket {args.ticket_command}",
                              "ticket", [str(o["number"]) for o in out],
@@ -257,18 +259,39 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         print_json(out if args.ticket_command == "list" else out[0], indent=1)
         return 0
     for item in out:
-        due = " ".join(f"{k}={v[11:16] if v else '-'}" for k, v in item["deadlines"].items())
-        print(f"{item['number']}  {item['status']:<11} {item['priority']:<9} "
-              f"{item['category']:<18} owner={item['owner']}  {due}"
-              + ("  " + i18n.t("ticket.cli.renumbered", old=args.ticket)
-                 if args.ticket_command == "show" and args.ticket not in (item["number"],
-                                                                          item.get("id"))
-                 else ""))
+        print(plain_line(item) + ("  " + i18n.t("ticket.cli.renumbered", old=args.ticket)
+              if args.ticket_command == "show" and args.ticket not in (item["number"],
+                                                                       item.get("id"))
+              else ""))
         if item.get("status_line"):
             print(i18n.visible(str(item["status_line"])))
         for warning in item.get("warnings", ()):
             print(warning, file=sys.stderr)
+    if args.ticket_command == "list" and more:  # said after the list, not into --json
+        print(i18n.t("ticket.cli.more", n=args.limit), file=sys.stderr)
     return 0
+
+
+def _pad(text: str, width: int) -> str:
+    from rich.cells import cell_len  # Chinese labels take two cells each
+
+    return text + " " * max(0, width - cell_len(text))
+
+
+def plain_line(item: dict) -> str:
+    """One ticket on a line, in the chosen language: its number, status, priority and
+    category by name, the owner, and each deadline with its date (issue 19: times without
+    dates were read as today's)."""
+    from agentdesk.core import i18n
+    from agentdesk.tickets import taxonomy
+
+    cat = taxonomy.load().categories.get(str(item["category"]))
+    due = "  ".join(f"{i18n.t('sla.' + name)} {value[5:16].replace('T', ' ') if value else '-'}"
+                    for name, value in item["deadlines"].items())
+    return (f"{item['number']}  {_pad(i18n.t('status.' + str(item['status'])), 8)} "
+            f"{_pad(i18n.t('priority.' + str(item['priority'])), 9)} "
+            f"{_pad(cat.label(i18n.lang()) if cat else str(item['category']), 12)} "
+            f"{i18n.visible(str(item.get('owner_label') or item['owner']))}  {due}")
 
 
 # --- issue 17: a ticket's life after the first call ----------------------------------
