@@ -30,6 +30,7 @@ from textual.worker import WorkerState
 from agentdesk.apps.jobs import DeskJobs, SyncJob
 from agentdesk.apps.messages import (AlertsRaised, CallRinging, MyQueueLoaded, StoreFailed,
                                      StoreReady, SyncFinished)
+from agentdesk.widgets import wrap
 from agentdesk.core import clock, i18n
 from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
@@ -124,6 +125,7 @@ class AgentDesk(App):
 
     def __init__(self, options: DeskOptions) -> None:
         i18n.set_lang(options.config.lang)
+        wrap.install()  # Chinese line breaking on every screen (issue 19, item 13)
         super().__init__()
         localize(self)
         self.options = options

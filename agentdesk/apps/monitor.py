@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 
 from agentdesk.apps.messages import StoreFailed, StoreReady
+from agentdesk.widgets import wrap
 from agentdesk.core import i18n
 from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
@@ -60,6 +61,7 @@ class MonitorApp(App):
 
     def __init__(self, options: MonitorOptions) -> None:
         i18n.set_lang(options.config.lang)
+        wrap.install()  # Chinese line breaking on every screen (issue 19, item 13)
         super().__init__()
         localize(self)
         self.options = options
