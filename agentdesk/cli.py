@@ -41,12 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help="run a benchmark and print a table")
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
-                                    "outreach", "watch", "day", "find"))
+                                    "outreach", "watch", "day", "find", "demo"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help="startup: also measure on this (e.g. 1,000,000-customer) database; "
                         "outreach: copy this 1,000,000-customer desk instead of making one")
     p.add_argument("--queries", type=int, default=1000, help="lookup: queries per kind")
+    p.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")],
+                   help="demo: customer counts, comma-separated (default 200000,1000000)")
     day = p.add_argument_group("day", "bench day: a centre's whole day, simulated")
     day.add_argument("--desks", type=int, default=20)
     day.add_argument("--hours", type=float, default=8.0)
@@ -100,6 +102,8 @@ def _bench_run(args: argparse.Namespace) -> int:
             faults=args.faults == "on", report=args.report, customers=args.customers)
     if args.name == "watch":
         return _bench("watch").main(runs=args.runs)
+    if args.name == "demo":  # issue 21: demo-data's peak memory at each size
+        return _bench("demo").main(args.sizes or [200_000, 1_000_000])
     if args.name == "monitor":
         return _bench("monitor").main(runs=args.runs)
     if args.name == "queue":
