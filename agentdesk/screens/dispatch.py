@@ -3,8 +3,8 @@
 the ticket first (the caller's town's own crew, those listed for its category, its
 utility's). The list is authoritative: a department not on it is 其他 (other) with a note
 saying which (a name typed that matches nothing leaves only 其他 to pick, and Enter
-takes the typed name into its note). ``act`` gets (department, note); a refusal is shown here, the text kept
-(see FormDialog)."""
+takes the typed name into its note). ``act`` gets (department, note); a refusal is shown
+here, the text kept (see FormDialog)."""
 
 from __future__ import annotations
 
