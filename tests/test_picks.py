@@ -262,3 +262,8 @@ def test_a_made_customer_syncs_up(tmp_path, centre) -> None:
                                                                      ("+8618600000000",)]
     assert centre_rows(centre, f"SELECT customer_id FROM contact WHERE id = "
                                f"'{contact_id}'") == [(made_id,)]
+
+
+def test_the_shipped_file_passes_the_centres_own_check() -> None:
+    text, found = departments.read_file(departments.DEFAULT_FILE)
+    assert found == departments.shipped() and len(found) == 22
