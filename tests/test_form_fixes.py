@@ -257,10 +257,15 @@ async def test_dispatch_without_department_is_refused_in_the_dialog(desk) -> Non
         await pilot.press("space", "enter")  # nothing but a blank
         await settle(pilot)
         assert app.screen is dialog and "department is empty" in visible_text(app)
+        # issue 19: a name not on the centre's list leaves only 其他 (other), which takes
+        # the typed name as its note
         await pilot.press(*"crew1", "enter")
+        await settle(pilot)
+        assert dialog.query_one("#other", Input).value == "crew1"
+        await pilot.press("enter")
         assert await wait_until(pilot, lambda: app.screen is detail)
         await settle(pilot)
-        assert detail.ticket["department"] == "crew1"
+        assert detail.ticket["department"] == "其他：crew1"
 
 
 async def test_hand_over_without_reason_keeps_the_agent_typed(desk) -> None:
@@ -273,7 +278,8 @@ async def test_hand_over_without_reason_keeps_the_agent_typed(desk) -> None:
         await pilot.press(*"A1002", "enter", "enter")  # no reason
         await settle(pilot)
         assert app.screen is dialog and "reason is empty" in visible_text(app)
-        assert dialog.query_one("#to", Input).value == "A1002"
+        assert dialog.to == "A1002"  # picked from the list (issue 19), shown with the name
+        assert dialog.query_one("#to", Input).value == "李娜 (A1002)"
         assert dialog.focused is dialog.query_one("#reason", Input)
         await pilot.press(*"off shift", "enter")
         assert await wait_until(pilot, lambda: app.screen is detail)

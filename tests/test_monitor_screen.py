@@ -107,6 +107,20 @@ async def test_every_key_leaves_the_database_untouched(desk_path) -> None:  # no
             await pilot.pause(0.02)
         await settle(pilot)
         assert notes.count("只读：监控大屏不能修改任何数据") >= len(WRITE_KEYS)
+        # issue 19: the drill-down (a 督办 row's ticket, an agent's open tickets and one of
+        # them) has no key that writes either
+        from textual.widgets import DataTable
+
+        await pilot.press("escape", "escape", "1")
+        app.screen.query_one("#duban", DataTable).focus()
+        for key in ("enter", *"dorbaphnkugei", *WRITE_KEYS, "escape", "2"):
+            await pilot.press(key)
+            await pilot.pause(0.02)
+        app.screen.query_one("#agents", DataTable).focus()
+        for key in ("enter", "enter", *"dorbaphnkugei", *WRITE_KEYS, "escape", "escape"):
+            await pilot.press(key)
+            await pilot.pause(0.02)
+        await settle(pilot)
         # The storage itself refuses writes, whatever code runs in this app.
         with pytest.raises(sqlite3.OperationalError, match="readonly|read-only"):
             conn = app.store.raw()

@@ -36,7 +36,7 @@ MONITOR_COLOUR = "#6a1b9a"  # purple: never on an agent's desk
 # The desk's keys that write or start writing (lookup, knowledge base, ticket, queue
 # screens; new ticket, save, use answer, link, hand over): here they only say read-only.
 WRITE_KEYS = ("f2", "f3", "f4", "f5", "ctrl+n", "ctrl+s", "ctrl+y", "ctrl+l", "ctrl+o",
-              "ctrl+h", "ctrl+d", "insert", "delete")
+              "ctrl+h", "ctrl+d", "ctrl+k", "insert", "delete")
 
 
 @dataclass(frozen=True)

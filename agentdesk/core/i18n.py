@@ -107,9 +107,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "card.repeat.calls": {"zh": "重复来电：7 天内来电 {n} 次", "en": "Repeat caller: {n} contacts in 7 days"},
     "card.repeat.overdue": {"zh": "有超时未结工单", "en": "An open ticket is overdue"},
     "card.unknown": {"zh": "未知来电 {number}：没有找到客户", "en": "Unknown caller {number}: no customer found"},
-    "card.unknown.hint": {"zh": "按 Ctrl+N 为该来电建单，Ctrl+D 记录来电人信息；核实户号后可再次查询",
+    "card.unknown.hint": {"zh": "按 Ctrl+N 为该来电建单，Ctrl+D 记录来电人信息，Ctrl+K 建客户档案"
+                                "（中心允许时）；核实户号后可再次查询",
                           "en": "Press Ctrl+N to open a ticket for this call, Ctrl+D for the "
-                                "caller's details; search again once the caller gives an "
+                                "caller's details, Ctrl+K to make them a customer (if the "
+                                "centre allows it); search again once the caller gives an "
                                 "account number"},
     "pop.ringing": {"zh": "来电 {number}", "en": "Incoming call {number}"},
     "pop.busy": {"zh": "另一个坐席窗口已在接收来电弹屏", "en": "Another desk window already receives screen pops"},
@@ -1193,6 +1195,73 @@ CATALOG: dict[str, dict[str, str]] = {
                            "en": "Archive ticket {number}? An archived ticket cannot be "
                                  "worked again, only reopened on the caller's word."},
 
+    # --- picks ---
+    "dept.err.unknown": {"zh": "“{name}”不在中心的派单部门名单上：从名单中选择，或选“其他”并注明部门",
+                         "en": "\"{name}\" is not on the centre's list of departments: pick one "
+                               "from the list, or 其他 (other) with a note naming it"},
+    "dept.err.other_note": {"zh": "选“其他”时须注明派往哪个部门", "en": "其他 (other) needs a note "
+                                                                   "naming the department"},
+    "dept.load.same": {"zh": "{file}：中心已有同样的派单部门名单，未作改动",
+                       "en": "{file}: the centre already has this list of departments; "
+                             "nothing changed"},
+    "dept.load.done": {"zh": "{file}：派单部门名单已存入中心（{n} 个，变更 {seq}），各坐席下次同步后启用",
+                       "en": "{file}: list of departments stored at the centre ({n}, change "
+                             "{seq}); desks use it from their next sync"},
+    "dept.cli.dispatched": {"zh": "工单 {number} 已派单至 {department}",
+                            "en": "ticket {number} dispatched to {department}"},
+    "dept.pick.hint": {"zh": "部门/班组：输入拼音首字母、汉字筛选，↑↓ 选择，回车确认",
+                       "en": "Department or crew: type pinyin initials or Chinese, ↑↓, Enter"},
+    "dept.other.hint": {"zh": "注明派往的部门（名单上没有的），回车确认",
+                        "en": "Name the department (not on the list), Enter"},
+    "dept.other": {"zh": "其他（名单上没有的部门，须注明）",
+                   "en": "其他 other (a department not on the list: name it)"},
+    "dept.fits": {"zh": "对口", "en": "fits"},
+    "dept.utility.water": {"zh": "供水", "en": "water"},
+    "dept.utility.power": {"zh": "供电", "en": "power"},
+    "dept.utility.any": {"zh": "通用", "en": "any"},
+    "central.set.done": {"zh": "中心设置 {name} = {value}（变更 {seq}），各坐席下次同步后生效",
+                         "en": "centre setting {name} = {value} (change {seq}); desks use it "
+                               "from their next sync"},
+    "central.set.same": {"zh": "中心设置 {name} 已是 {value}，未作改动",
+                         "en": "centre setting {name} is already {value}; nothing changed"},
+    "ticket.handover.off": {"zh": "（已下班）", "en": "(off shift)"},
+    "key.make_customer": {"zh": "建客户档案", "en": "Make customer"},
+    "newcust.title": {"zh": "为该来电人建立客户档案（临时户号）",
+                      "en": "Make this caller a customer record (provisional account)"},
+    "newcust.utility": {"zh": "业务：按 1 供水，2 供电；Esc 取消",
+                        "en": "Utility: 1 water, 2 power; Esc cancels"},
+    "newcust.not_unknown": {"zh": "Ctrl+K 用于未知来电：把已记录的来电人信息建为客户档案",
+                            "en": "Ctrl+K is for an unknown caller: their kept details become "
+                                  "a customer record"},
+    "newcust.err.not_allowed": {"zh": "中心不允许坐席新建客户档案（中心设置 desk_may_create_customers）",
+                                "en": "the centre does not allow desks to make customer "
+                                      "records (centre setting desk_may_create_customers)"},
+    "newcust.err.details": {"zh": "先按 Ctrl+D 记录来电人姓名和地址，再建档",
+                            "en": "keep the caller's name and address first (Ctrl+D), then "
+                                  "make the record"},
+    "newcust.err.known": {"zh": "该来电已关联客户，无需建档",
+                          "en": "this call is already linked to a customer"},
+    "newcust.err.utility": {"zh": "业务须为 water 或 power，而不是 {utility}",
+                            "en": "the utility must be water or power, not {utility}"},
+    "newcust.err.phone": {"zh": "回电号码不可用：{error}", "en": "call-back number: {error}"},
+    "newcust.err.no_phone": {"zh": "没有可用的电话号码：用 Ctrl+D 记录回电号码",
+                             "en": "no usable phone number: keep a call-back number (Ctrl+D)"},
+    "newcust.err.duplicate": {"zh": "号码 {number} 已属于户号 {account} 的客户：请查询该客户，不要重复建档",
+                              "en": "{number} already belongs to the customer with account "
+                                    "{account}: look them up instead"},
+    "newcust.done": {"zh": "已建立客户档案，临时户号 {account}", "en": "customer record made, "
+                                                                  "provisional account {account}"},
+    "drill.ticket.title": {"zh": "只读查看（监控）：Esc 返回", "en": "Read-only (monitor): Esc "
+                                                                 "goes back"},
+    "drill.agent.title": {"zh": "{agent} 的未结工单（只读，回车查看）",
+                          "en": "{agent}'s open tickets (read-only, Enter to view)"},
+    "drill.agent.count": {"zh": "共 {n} 张", "en": "{n} in all"},
+    "drill.col.number": {"zh": "工单号", "en": "Number"},
+    "drill.col.status": {"zh": "状态", "en": "Status"},
+    "drill.col.category": {"zh": "类别", "en": "Category"},
+    "drill.col.priority": {"zh": "优先级", "en": "Priority"},
+    "drill.col.due": {"zh": "最近时限", "en": "Next deadline"},
+    "drill.col.caller": {"zh": "来电人", "en": "Caller"},
 }
 
 

@@ -353,40 +353,21 @@ DESCRIPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 # Departments a ticket is dispatched to; in towns repairs go to the county-level company.
-DEPARTMENTS: dict[str, tuple[str, ...]] = {
-    "water.burst": ("管网抢修一队", "管网抢修二队"),
-    "water.riser_leak": ("管网抢修一队", "管网抢修二队"),
-    "water.meter": ("水表管理所",),
-    "water.no_water": ("供水调度中心", "管网抢修一队", "管网抢修二队"),
-    "water.quality": ("水质检测中心",),
-    "water.pressure": ("供水调度中心",),
-    "water.secondary": ("二次供水管理中心",),
-    "water.manhole": ("管网抢修一队", "管网抢修二队"),
-    "water.hydrant": ("管网抢修一队",),
-    "water.billing": ("营业收费中心",),
-    "water.connection": ("用户工程部",),
-    "water.transfer": ("营业收费中心",),
-    "water.close": ("营业收费中心",),
-    "water.reconnect": ("营业收费中心",),
-    "water.household_leak": ("客户服务中心",),
-    "power.fault": ("城区供电抢修一班", "城区供电抢修二班"),
-    "power.outage": ("供电服务指挥中心",),
-    "power.quality": ("城区供电抢修一班", "运维检修部"),
-    "power.billing": ("营销服务中心",),
-    "power.metering": ("计量中心",),
-    "power.connection": ("业扩报装中心",),
-    "power.reconnect": ("营销服务中心",),
-    "power.appliance": ("营销服务中心",),
-    "power.theft": ("用电检查班",),
-    "any.complaint": ("客户服务监督科",),
-    "any.consult": ("客户服务中心",),
-    "any.suggestion": ("客户服务监督科",),
-    "any.praise": ("客户服务监督科",),
-}
-TOWN_REPAIR_DEPARTMENTS: dict[str, dict[str, str]] = {
-    "巩义市": {"water": "巩义市供水公司维修队", "power": "巩义市供电公司抢修班"},
-    "登封市": {"water": "登封市供水公司维修队", "power": "登封市供电公司抢修班"},
-}
+# One source of truth: the shipped pick list (agentdesk/tickets/departments.toml), read here.
+def _departments() -> tuple[dict[str, tuple[str, ...]], dict[str, dict[str, str]]]:
+    from agentdesk.tickets.departments import shipped
+
+    by_category: dict[str, tuple[str, ...]] = {}
+    towns: dict[str, dict[str, str]] = {}
+    for dep in shipped():
+        for code in dep.categories:
+            by_category[code] = (*by_category.get(code, ()), dep.name)
+        if dep.district:
+            towns.setdefault(dep.district, {})[dep.utility] = dep.name
+    return by_category, towns
+
+
+DEPARTMENTS, TOWN_REPAIR_DEPARTMENTS = _departments()
 
 # Agents: 工号, name, role, team, on shift.
 AGENTS: tuple[tuple[str, str, str, str, bool], ...] = (

@@ -37,6 +37,7 @@ class LookupScreen(SearchScreen):
         Binding("ctrl+n", "new_ticket", "key.new_ticket"),
         Binding("ctrl+l", "link_incident", "key.link_incident"),
         Binding("ctrl+d", "caller_details", "key.caller_details", show=False),  # card hint
+        Binding("ctrl+k", "make_customer", "key.make_customer", show=False),  # issue 19
         Binding("ctrl+g", "chase", "key.chase", show=False),  # 催办: newest open ticket
         Binding("ctrl+t", "caller_tickets", "find.key.caller", show=False),  # issue 17: all
     ]
@@ -102,6 +103,13 @@ class LookupScreen(SearchScreen):
             self.query_one("#status", Static).update(Text(t("caller.not_unknown")))
             return
         wrapup.open_caller_details(self.app, self.desk.call.number)
+
+    def action_make_customer(self) -> None:
+        """Ctrl+K on the unknown-caller card: the caller's kept details as a customer
+        record, when the centre allows it (issue 19)."""
+        from agentdesk.screens.new_customer import make_customer
+
+        make_customer(self)
 
     def action_chase(self) -> None:
         from agentdesk.screens.ticket_life import chase_from_card

@@ -14,6 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -439,6 +440,24 @@ class MonitorScreen(Screen):
         plot.refresh()
 
     # --- keys ---------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _drill(self, event: DataTable.RowSelected) -> None:
+        """Enter on a ticket row (督办, breaches, off shift): that ticket, read-only; on an
+        agent's row: their open tickets (issue 19). Rows are drawn in the board's order."""
+        from agentdesk.core.i18n import agent_label
+        from agentdesk.screens.ticket_readonly import AgentTickets, TicketReadOnly
+
+        board, name, row = self.board, event.data_table.id, event.cursor_row
+        if board is None:
+            return
+        tickets = {"duban": board.dubans, "breaches": board.breaches,
+                   "offshift": board.off_shift}
+        if name in tickets and 0 <= row < len(tickets[name]):
+            self.app.push_screen(TicketReadOnly(tickets[name][row].number))
+        elif name == "agents" and 0 <= row < len(board.agents):
+            who = board.agents[row]
+            self.app.push_screen(AgentTickets(who.code, agent_label(who.name, who.code)))
 
     def action_tab(self, name: str) -> None:
         self.query_one("#tabs", TabbedContent).active = "agents-tab" if name == "agents" \

@@ -100,7 +100,7 @@ class Reason(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-def _status_line(session: object, ticket_id: str) -> Text:
+def status_line(session: object, ticket_id: str) -> Text:
     """Where the ticket is, who has it, the department's answer, when due (issue 17)."""
     from agentdesk.tickets import search, service
 
@@ -109,6 +109,76 @@ def _status_line(session: object, ticket_id: str) -> Text:
 
 def _when(value: str | None) -> str:
     return value[5:16].replace("T", " ") if value else "—"
+
+
+def render_head(found: TicketView, lang: str) -> Text:
+    """The ticket's head: number, status, caller, category, priority, owner, channel,
+    class, deadlines and description (the detail's and the monitor's read-only view)."""
+    from agentdesk.tickets import taxonomy
+
+    data = found.ticket
+    cat = taxonomy.load().categories.get(data["category"])
+    head = Text()
+    head.append(data["number"], "bold")
+    head.append(f"  {t('status.' + data['status'])}", "bold")
+    if data["paused"]:
+        head.append(f"  ‖ {t('queue.paused')}", "dim")
+    if found.unanswered:
+        head.append(f"  {t('detail.duban_waiting', n=found.unanswered)}", "bold red")
+    head.append("\n")
+    head.append(f"{t('queue.col.caller')}: ", "dim")
+    head.append(shown(data["caller"] or "—"))
+    head.append(f"   {t('queue.col.category')}: ", "dim")
+    head.append(cat.label(lang) if cat else data["category"])
+    head.append(f"   {t('queue.col.priority')}: ", "dim")
+    head.append(t("priority." + data["priority"]))
+    head.append(f"   {t('queue.col.owner')}: ", "dim")
+    head.append(shown(data.get("owner_label") or data["owner"] or "—"))
+    head.append(f"   {t('ticket.channel.label')}: ", "dim")  # issue 17: channel, class
+    head.append(t(f"channel.{data['channel']}"))
+    if data.get("class_label"):
+        head.append(f"   {t('ticket.class.label')}: ", "dim")
+        head.append(shown(data["class_label"].get(lang, "")))
+    head.append("\n")
+    for name, due in data["deadlines"].items():
+        if due:
+            head.append(f"{t('sla.' + name)} ", "dim")
+            head.append(f"{_when(due)}   ")
+    head.append(str(data.get("calendar_warning") or ""), "bold yellow")
+    head.append("\n")
+    head.append(shown(data["description"] or "", lines=True))
+    return shown_text(head)
+
+
+def render_history(found: TicketView) -> Text:
+    """Every event of the ticket, one line each, in time order."""
+    from agentdesk.tickets import workflow
+
+    lines = Text()
+    for line in found.history:
+        extra = workflow.decode(line.data) if line.data else {}
+        lines.append(f"{line.when}  ", "dim")
+        lines.append(f"{t('event.' + line.kind)}")
+        # a call-back's result is its satisfaction (not 回访 → 回访)
+        if line.to_status and line.kind not in ("created", "callback"):
+            lines.append(f" → {t('status.' + line.to_status)}")
+        if line.target:  # who received it
+            lines.append(f" → {line.target}")
+        if line.agent:
+            lines.append(f"  {line.agent}", "dim")
+        if line.kind == "duban" and extra.get("reason"):
+            lines.append(f" {t('duban.reason.' + str(extra['reason']))}")
+        if line.kind in ("reply", "priority"):  # issue 17: expected time, new priority
+            from agentdesk.screens.ticket_life import history_extra
+
+            lines.append(history_extra(line.kind, extra))
+        note = (line.note or extra.get("department")
+                or satisfaction_label(str(extra.get("satisfaction") or "")))
+        if note:
+            lines.append("  ")
+            lines.append(shown(note, lines=True))
+        lines.append("\n")
+    return shown_text(lines)
 
 
 class TicketDetail(ModalScreen[bool]):
@@ -169,71 +239,14 @@ class TicketDetail(ModalScreen[bool]):
         store = self.app.store
         with store.session() as session:
             found = view.view(session, self.ticket_id)
-            line = _status_line(session, self.ticket_id)
+            line = status_line(session, self.ticket_id)
         self.app.call_from_thread(self._show, found)
         self.app.call_from_thread(self.query_one("#status-line", Static).update, line)
 
     def _show(self, found: TicketView) -> None:
-        from agentdesk.tickets import taxonomy, workflow
-
-        data = found.ticket
-        self.ticket, self.steps = data, found.steps
-        cat = taxonomy.load().categories.get(data["category"])
-        head = Text()
-        head.append(data["number"], "bold")
-        head.append(f"  {t('status.' + data['status'])}", "bold")
-        if data["paused"]:
-            head.append(f"  ‖ {t('queue.paused')}", "dim")
-        if found.unanswered:
-            head.append(f"  {t('detail.duban_waiting', n=found.unanswered)}", "bold red")
-        head.append("\n")
-        head.append(f"{t('queue.col.caller')}: ", "dim")
-        head.append(shown(data["caller"] or "—"))
-        head.append(f"   {t('queue.col.category')}: ", "dim")
-        head.append(cat.label(self.app.lang) if cat else data["category"])
-        head.append(f"   {t('queue.col.priority')}: ", "dim")
-        head.append(t("priority." + data["priority"]))
-        head.append(f"   {t('queue.col.owner')}: ", "dim")
-        head.append(shown(data.get("owner_label") or data["owner"] or "—"))
-        head.append(f"   {t('ticket.channel.label')}: ", "dim")  # issue 17: channel, class
-        head.append(t(f"channel.{data['channel']}"))
-        if data.get("class_label"):
-            head.append(f"   {t('ticket.class.label')}: ", "dim")
-            head.append(shown(data["class_label"].get(self.app.lang, "")))
-        head.append("\n")
-        for name, due in data["deadlines"].items():
-            if due:
-                head.append(f"{t('sla.' + name)} ", "dim")
-                head.append(f"{_when(due)}   ")
-        head.append(str(data.get("calendar_warning") or ""), "bold yellow")
-        head.append("\n")
-        head.append(shown(data["description"] or "", lines=True))
-        self.query_one("#head", Static).update(shown_text(head))
-        lines = Text()
-        for line in found.history:
-            extra = workflow.decode(line.data) if line.data else {}
-            lines.append(f"{line.when}  ", "dim")
-            lines.append(f"{t('event.' + line.kind)}")
-            # a call-back's result is its satisfaction (not 回访 → 回访)
-            if line.to_status and line.kind not in ("created", "callback"):
-                lines.append(f" → {t('status.' + line.to_status)}")
-            if line.target:  # who received it
-                lines.append(f" → {line.target}")
-            if line.agent:
-                lines.append(f"  {line.agent}", "dim")
-            if line.kind == "duban" and extra.get("reason"):
-                lines.append(f" {t('duban.reason.' + str(extra['reason']))}")
-            if line.kind in ("reply", "priority"):  # issue 17: expected time, new priority
-                from agentdesk.screens.ticket_life import history_extra
-
-                lines.append(history_extra(line.kind, extra))
-            note = (line.note or extra.get("department")
-                    or satisfaction_label(str(extra.get("satisfaction") or "")))
-            if note:
-                lines.append("  ")
-                lines.append(shown(note, lines=True))
-            lines.append("\n")
-        self.query_one("#events", Static).update(shown_text(lines))
+        self.ticket, self.steps = found.ticket, found.steps
+        self.query_one("#head", Static).update(render_head(found, self.app.lang))
+        self.query_one("#events", Static).update(render_history(found))
         self.refresh_bindings()
 
     # --- the steps ---------------------------------------------------------------------
@@ -264,9 +277,11 @@ class TicketDetail(ModalScreen[bool]):
             self._message(t("app.readonly"), error=True)
             return
         number = self.ticket["number"]
-        if step == "dispatch":
-            self._ask(step, t("detail.ask.department", number=number),
-                      t("detail.ask.department.hint"))
+        if step == "dispatch":  # issue 19: picked from the centre's list
+            from agentdesk.screens.dispatch import DispatchDialog
+
+            self.app.push_screen(DispatchDialog(number, self.ticket_id, lambda answer, dialog:
+                                                self._run(step, *answer, dialog=dialog)))
         elif step == "resolve":
             self._ask(step, t("detail.ask.result", number=number), t("detail.ask.optional"))
         elif step == "note":
@@ -318,8 +333,10 @@ class TicketDetail(ModalScreen[bool]):
         warning = done = ""
         try:
             with self.app.store.session() as session:
-                if step == "dispatch":
-                    tickets.advance(session, ref, me, "dispatched", department=value)
+                if step == "dispatch":  # reason: the note of 其他 (issue 19)
+                    from agentdesk.tickets import departments
+
+                    departments.dispatch(session, ref, me, value, reason)
                 elif step in ("on_site", "resolve", "archive"):
                     tickets.advance(session, ref, me, STEP_STATUS[step], note=value)
                 elif step == "call_back":

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # central store"); 2 stays the usage error of every command (a bad or missing URL too).
 EXIT_UNREACHABLE = 3  # offline: the changes wait on the desk; the same command later works
 EXIT_UNUSABLE = 4  # the centre answered but cannot be used as configured: retrying won't help
+FLAGS = ("desk_may_create_customers",)  # `central set NAME on|off` (issue 19)
 
 
 def exit_code(exc: CentralError) -> int:
@@ -39,9 +40,11 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
                    help="postgresql://user@host/db or sqlite:///path (default: central_url)")
     common(q, True)
     q = c_sub.add_parser("load", help="load customers (CSV), articles (DIR), the SLA "
-                                      "policy (TOML), the holiday calendar (TOML) or the "
-                                      "complaint classes (TOML) into the centre")
-    q.add_argument("what", choices=("customers", "kb", "sla", "calendar", "complaint-classes"))
+                                      "policy (TOML), the holiday calendar (TOML), the "
+                                      "complaint classes (TOML) or the departments a ticket "
+                                      "is dispatched to (TOML) into the centre")
+    q.add_argument("what", choices=("customers", "kb", "sla", "calendar", "complaint-classes",
+                                    "departments"))
     q.add_argument("file", type=Path)
     q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
     q.add_argument("--errors", metavar="FILE", type=Path,
@@ -65,6 +68,13 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     q.add_argument("--lease", type=float, default=90.0, metavar="SECONDS",
                    help="a watch silent this long is taken over (default 90; more than "
                         "twice --every)")
+    common(q, True)
+    q = c_sub.add_parser("set", help="one of the centre's yes/no settings, pulled by every "
+                                     "desk (desk_may_create_customers: an agent may make an "
+                                     "unknown caller a customer record)")
+    q.add_argument("name", choices=FLAGS)
+    q.add_argument("value", choices=("on", "off"))
+    q.add_argument("--central", metavar="URL")
     common(q, True)
     q = c_sub.add_parser("agent", help="an agent's role at the centre (supervisors raise 督办 "
                                        "and publish notices; a desk's config grants nothing)")
@@ -131,6 +141,14 @@ def _central(args: argparse.Namespace, url: str) -> int:
             return _agent(centre, args)
         from agentdesk.sync import load
 
+        if args.central_command == "set":  # issue 19: a yes/no the desks pull
+            from agentdesk.core.i18n import t
+
+            seq = load.flag(centre, args.name, args.value == "on")
+            print(t("central.set.same" if seq is None else "central.set.done",
+                    name=args.name, value=args.value, seq=seq or 0))
+            return 0
+
         if args.what == "sla":  # a broken file: SlaError "FILE, line N: ...", nothing stored
             report = load.sla_policy(centre, args.file)
         elif args.what == "complaint-classes":  # issue 17: a broken file, nothing stored
@@ -140,6 +158,14 @@ def _central(args: argparse.Namespace, url: str) -> int:
             try:
                 report = load.complaint_classes(centre, args.file)
             except ClassError as exc:
+                raise CliError(str(exc)) from None
+        elif args.what == "departments":  # issue 19: line and field named, nothing stored
+            from agentdesk.cli_support import CliError
+            from agentdesk.tickets.departments import DepartmentError
+
+            try:
+                report = load.departments(centre, args.file)
+            except DepartmentError as exc:
                 raise CliError(str(exc)) from None
         elif args.what == "calendar":  # the same: SlaError "FILE, line N: ...", nothing stored
             report = load.calendar(centre, args.file)

@@ -171,6 +171,42 @@ def complaint_classes(central: Central, path: Path | str) -> ClassesLoad:
     return ClassesLoad(str(path), central.put_setting(classes.CENTRAL_SETTING, text), utilities)
 
 
+class DepartmentsLoad:
+    """What ``agentdesk central load departments`` did."""
+
+    errors: tuple = ()  # a broken file raises DepartmentError instead: nothing is stored
+
+    def __init__(self, file: str, seq: int | None, count: int) -> None:
+        self.file, self.seq, self.count = file, seq, count
+
+    def format(self) -> str:
+        from agentdesk.core.i18n import t
+
+        if self.seq is None:
+            return t("dept.load.same", file=self.file)
+        return t("dept.load.done", file=self.file, n=self.count, seq=self.seq)
+
+
+def departments(central: Central, path: Path | str) -> DepartmentsLoad:
+    """Store a TOML list of departments and crews (the shape of the shipped
+    ``tickets/departments.toml``) as the centre's (``central_setting`` ``departments``):
+    it replaces the shipped list on every desk (the dispatch pick list). Checked first
+    (names, utilities, the categories named, districts); a broken file raises
+    DepartmentError naming the file, line and field, and nothing is written; the same
+    text again writes nothing."""
+    from agentdesk.tickets import departments as deps
+
+    text, found = deps.read_file(path)
+    return DepartmentsLoad(str(path), central.put_setting(deps.CENTRAL_SETTING, text),
+                           len(found))
+
+
+def flag(central: Central, name: str, on: bool) -> int | None:
+    """Set one of the centre's yes/no settings (``central_setting`` NAME = on / off) that
+    desks pull: ``desk_may_create_customers``. The change-log seq, or None: unchanged."""
+    return central.put_setting(name, "on" if on else "off")
+
+
 class CalendarLoad:
     """What ``agentdesk central load calendar`` did."""
 

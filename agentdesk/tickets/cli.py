@@ -1,6 +1,6 @@
-"""``agentdesk ticket create|show|list|search|duban|ack`` and (issue 17)
-``chase|reopen|reply|raise``, registered by :mod:`agentdesk.cli`. Standard library only at
-load time."""
+"""``agentdesk ticket create|show|list|search|duban|ack``, (issue 17)
+``chase|reopen|reply|raise`` and (issue 19) ``dispatch|departments``, registered by
+:mod:`agentdesk.cli`. Standard library only at load time."""
 
 from __future__ import annotations
 
@@ -126,6 +126,23 @@ def _classes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _departments(args: argparse.Namespace) -> int:
+    """``ticket departments``: the dispatch list in force on this desk."""
+    from agentdesk.core import i18n
+    from agentdesk.tickets import departments
+
+    config = load_config(args, set_lang=True)
+    with open_desk(config) as desk, desk.session() as session:
+        found = departments.for_session(session)
+    if args.json:
+        print_json([{"name": d.name, "utility": d.utility, "categories": list(d.categories),
+                     "district": d.district} for d in found], indent=1)
+        return 0
+    for d in found:
+        print(i18n.visible(f"{d.name}  {d.utility}  {d.district}  {' '.join(d.categories)}"))
+    return 0
+
+
 # --- issue 17: find (ticket search, ticket show --history) ---
 
 
@@ -204,6 +221,8 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         return _life(args)
     if args.ticket_command == "classes":
         return _classes(args)
+    if args.ticket_command == "departments":
+        return _departments(args)
     if args.ticket_command == "search" or (args.ticket_command == "show" and args.history):
         return _find(args)  # issue 17: find
 
@@ -296,7 +315,7 @@ def plain_line(item: dict) -> str:
 
 # --- issue 17: a ticket's life after the first call ----------------------------------
 
-LIFE_COMMANDS = ("chase", "reopen", "reply", "raise")  # issue 17: a ticket's life
+LIFE_COMMANDS = ("chase", "reopen", "reply", "raise", "dispatch")  # issue 17 (19: dispatch)
 
 
 def _add_life_parsers(t_sub: Subparsers, common: Common) -> None:
@@ -328,6 +347,18 @@ def _add_life_parsers(t_sub: Subparsers, common: Common) -> None:
     q.add_argument("--to", required=True, help="urgent or important")
     q.add_argument("--reason", required=True)
     tail(q)
+    # issue 19: 派单 to a department on the centre's list (the desk's pick list)
+    q = t_sub.add_parser("dispatch", help="派单: send the ticket to a department on the "
+                                          "centre's list (agentdesk ticket departments)")
+    q.add_argument("ticket")
+    q.add_argument("--to", required=True, metavar="DEPARTMENT",
+                   help="a department on the list, or 其他 (other) with --note")
+    q.add_argument("--note", default="", help="with --to 其他: which department")
+    tail(q)
+    q = t_sub.add_parser("departments", help="the departments a ticket may be dispatched "
+                                             "to (the centre's list, else the shipped one)")
+    q.add_argument("--json", action="store_true")
+    common(q, True)
 
 
 def _life(args: argparse.Namespace) -> int:
@@ -362,6 +393,12 @@ def _life(args: argparse.Namespace) -> int:
                                           days=config.reopen_days, policy=policy)
                 said.append(i18n.t("life.cli.reopen", number=ticket.number,
                                    n=ticket.reopen_count, due=when(ticket.due_resolution)))
+            elif command == "dispatch":  # issue 19: checked against the list in force
+                from agentdesk.tickets import departments
+
+                ticket = departments.dispatch(session, ref, me, args.to, args.note)
+                said.append(i18n.t("dept.cli.dispatched", number=ticket.number,
+                                   department=ticket.department))
             elif command == "reply":
                 expected = lifecycle.parse_expected(args.expect) if args.expect else None
                 ticket = lifecycle.reply(session, ref, me, args.text, expected)

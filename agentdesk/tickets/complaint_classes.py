@@ -161,13 +161,15 @@ def _with_centre(text: str | None) -> Classes:
         return shipped()  # checked when loaded; a text that cannot be used changes nothing
 
 
-def central_text(session: Session | sa.Connection | sqlite3.Connection) -> str | None:
-    """The centre's class file as this desk last pulled it, or None."""
+def central_text(session: Session | sa.Connection | sqlite3.Connection,
+                 name: str = CENTRAL_SETTING) -> str | None:
+    """The centre's class file (or another central setting: ``name``) as this desk last
+    pulled it, or None."""
     import sqlite3
 
     import sqlalchemy as sa
 
-    sql, args = "SELECT body FROM central_setting WHERE name = ?", (CENTRAL_SETTING,)
+    sql, args = "SELECT body FROM central_setting WHERE name = ?", (name,)
     try:
         if isinstance(session, sqlite3.Connection):  # the monitor's read-only connection
             row = session.execute(sql, args).fetchone()

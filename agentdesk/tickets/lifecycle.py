@@ -270,3 +270,44 @@ def off_shift_warning(session: Session, agent_code: str) -> str:
     if row is None or row[1]:
         return ""
     return t("ticket.handover.off_shift", agent=agent_label(row[0], agent_code))
+
+
+# --- issue 19: the hand-over's pick list ----------------------------------------------
+
+class Colleague:
+    """An agent a ticket may be handed to, as the hand-over's pick list shows them."""
+
+    __slots__ = ("code", "name", "on_shift", "initials", "full")
+
+    def __init__(self, code: str, name: str, on_shift: bool) -> None:
+        from agentdesk.tickets.taxonomy import initials_and_full
+
+        self.code, self.name, self.on_shift = code, name, bool(on_shift)
+        self.initials, self.full = initials_and_full(name)  # pinyin: read in the worker
+
+
+def colleagues(session: Session, me: str = "") -> list[Colleague]:
+    """Every agent but ``me``: those on shift first, then the others (marked off shift on
+    the list; the hand-over to them stands, with the off-shift warning), by 工号."""
+    from sqlalchemy import text
+
+    rows = session.connection().execute(text(
+        "SELECT code, name, on_shift FROM agent WHERE code != :me "
+        "ORDER BY on_shift DESC, code"), {"me": me}).all()
+    return [Colleague(code, name or "", on_shift) for code, name, on_shift in rows]
+
+
+def search_colleagues(found: list[Colleague], query: str, limit: int = 12
+                      ) -> list[Colleague]:
+    """Type-ahead by 工号, name or its pinyin initials (the category picker's rule,
+    taxonomy.match_score): on shift first, the better match first within each."""
+    from agentdesk.tickets.taxonomy import match_score
+
+    scored = []
+    for order, who in enumerate(found):
+        score = match_score(query, who.code.lower(), (who.name or who.code,), who.initials,
+                            who.full)
+        if score is not None:
+            scored.append((not who.on_shift, score, order, who))
+    scored.sort(key=lambda s: s[:3])
+    return [who for *_, who in scored[:limit]]
