@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
+from agentdesk.core.i18n import t
+
 if TYPE_CHECKING:
     from agentdesk.core.config import Config
     from agentdesk.core.store import Store
@@ -58,7 +60,7 @@ LIMIT_MOST = 10_000  # rows one command prints at most, where the service has no
 def limit_option(parser: argparse.ArgumentParser, default: int, most: int = LIMIT_MOST
                  ) -> None:
     parser.add_argument("--limit", type=Limit(most), default=default, metavar="N",
-                        help=f"at most N rows (1-{most:,}, default {default})")
+                        help=t("msg.cli_support.at_most_n_rows", most=f"{most:,}", default=default))
 
 
 def early_lang(argv: list[str] | None) -> None:
@@ -145,9 +147,9 @@ def print_json(value: object, indent: int | None = None) -> None:
 def common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", metavar="PATH", default=default,
-                        help="desk database file (default: AGENTDESK_DB or the user data dir)")
+                        help=t("msg.cli_support.desk_database_file_default"))
     parser.add_argument("--lang", choices=("zh", "en"), default=default,
-                        help="interface language (default: config, else zh)")
+                        help=t("msg.cli_support.interface_language_default_config"))
 
 
 def load_config(args: argparse.Namespace, set_lang: bool = False) -> Config:
