@@ -142,8 +142,8 @@ def _check(header: dict) -> dict:
         if kind is list:
             ok = ok and all(isinstance(v, str) for v in value)
         if not ok:
-            want = {str: "a string", list: "a list of strings", int: "an integer",
-                    date: "a date like 2026-11-20"}[kind]
+            want = t({str: "kb.loader.want_string", list: "kb.loader.want_list",
+                      int: "kb.loader.want_int", date: "kb.loader.want_date"}[kind])
             raise ArticleError(t("msg.kb.loader.must_be_got", key_=key, want=want, value=value))
         values[key] = value.strip() if isinstance(value, str) else value
     if not ID_RE.match(values["id"]):
