@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentdesk",
         description=t("msg.cli.terminal_workstation_for_utility"))
-    parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
+    parser.add_argument("--version", action="version", version=f"agentdesk {__version__}",
+                        help=t("argparse.version"))
     common(parser, suppress=False)
     parser.add_argument("--agent", metavar="CODE", help=t("msg.cli.agent_code_for_this"))
     parser.add_argument("--no-demo", action="store_true",
