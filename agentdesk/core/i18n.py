@@ -1853,6 +1853,16 @@ CATALOG: dict[str, dict[str, str]] = {
     "argparse.ignored": {"zh": "忽略了显式参数 %r", "en": "ignored explicit argument %r"},
     "argparse.unknown_parser": {"zh": "未知命令 %(parser_name)r（可选：%(choices)s）", "en": "unknown parser %(parser_name)r (choices: %(choices)s)"},
     "argparse.cannot_open": {"zh": "无法打开 '%(filename)s'：%(error)s", "en": "can't open '%(filename)s': %(error)s"},
+    "report.col.code": {"zh": "代码", "en": "code"},
+    "report.col.kpi_code": {"zh": "指标代码", "en": "kpi"},
+    "report.col.value": {"zh": "数值", "en": "value"},
+    "report.col.part": {"zh": "分子", "en": "part"},
+    "report.col.whole": {"zh": "分母", "en": "whole"},
+    "report.col.district": {"zh": "区县", "en": "district"},
+    "report.col.street_code": {"zh": "街道", "en": "street"},
+    "customer_class.resident": {"zh": "居民", "en": "Residential"},
+    "customer_class.non_resident": {"zh": "非居民", "en": "Non-residential"},
+    "agent.default_name": {"zh": "值班坐席", "en": "Agent on duty"},
 }
 
 
@@ -1897,4 +1907,6 @@ def t(key: str, **values: object) -> str:
 def agent_label(name: str, code: str) -> str:
     """How an agent is shown everywhere (header, card, ticket, monitor): the name the
     agents table has, with the 工号 (issue 19, item 11: one name, not three)."""
+    if name == CATALOG["agent.default_name"]["zh"]:  # the config's default, a label
+        name = t("agent.default_name")
     return t("agent.label", name=name, code=code) if name and name != code else code
