@@ -103,7 +103,6 @@ def _central(args: argparse.Namespace, url: str) -> int:
 
     if getattr(args, "errors", None) and args.what != "customers":
         from agentdesk.cli_support import CliError
-        from agentdesk.core.i18n import t
 
         raise CliError(t("import.errors_customers_only"))
     centre = central.connect(url)
