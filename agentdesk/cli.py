@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from agentdesk.core.i18n import t
 from agentdesk import __version__
 from agentdesk.cli_support import (EXIT_USAGE, CliError, common, early_lang, load_config,
                                    raw_output, shown_output)
@@ -28,38 +29,38 @@ PLUGINS: tuple[str, ...] = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentdesk",
-        description="Terminal workstation for utility hotline agents. With no command, "
-                    "starts the agent desk.")
-    parser.add_argument("--version", action="version", version=f"agentdesk {__version__}")
+        description=t("msg.cli.terminal_workstation_for_utility"))
+    parser.add_argument("--version", action="version", version=f"agentdesk {__version__}",
+                        help=t("argparse.version"))
     common(parser, suppress=False)
-    parser.add_argument("--agent", metavar="CODE", help="agent code (工号) for this session")
+    parser.add_argument("--agent", metavar="CODE", help=t("msg.cli.agent_code_for_this"))
     parser.add_argument("--no-demo", action="store_true",
-                        help="do not fill an empty database with demo data")
+                        help=t("msg.cli.do_not_fill_an"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for name in PLUGINS[:4]:  # the order of `agentdesk --help`
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
-    p = sub.add_parser("bench", help="run a benchmark and print a table")
+    p = sub.add_parser("bench", help=t("msg.cli.run_a_benchmark_and"))
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
                                     "outreach", "watch", "day", "find", "demo"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
-                   help="startup: also measure on this (e.g. 1,000,000-customer) database; "
-                        "outreach: copy this 1,000,000-customer desk instead of making one")
-    p.add_argument("--queries", type=int, default=1000, help="lookup: queries per kind")
+                   help=t("msg.cli.startup_also_measure_on"))
+    p.add_argument("--queries", type=int, default=1000, help=t("msg.cli.lookup_queries_per_kind"))
     p.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")],
-                   help="demo: customer counts, comma-separated (default 200000,1000000)")
-    day = p.add_argument_group("day", "bench day: a centre's whole day, simulated")
+                   help=t("msg.cli.bench_sizes"))
+    day = p.add_argument_group("day", description=t("msg.cli.bench_day"))
     day.add_argument("--desks", type=int, default=20)
     day.add_argument("--hours", type=float, default=8.0)
-    day.add_argument("--speed", type=float, default=120.0, help="simulated seconds per second")
+    day.add_argument("--speed", type=float, default=120.0,
+                     help=t("msg.cli.simulated_seconds_per_second"))
     day.add_argument("--calls-per-hour", type=float, default=600.0)
     day.add_argument("--seed", type=int, default=1)
     day.add_argument("--central", metavar="URL",
-                     help="a PostgreSQL centre to use (default: a fresh database, dropped)")
+                     help=t("msg.cli.a_postgresql_centre_to"))
     day.add_argument("--faults", choices=("on", "off"), default="on")
-    day.add_argument("--report", metavar="DIR", help="write day.md and SVG charts here")
-    day.add_argument("--customers", type=int, help="customers in the generated file")
+    day.add_argument("--report", metavar="DIR", help=t("msg.cli.write_day_md_and"))
+    day.add_argument("--customers", type=int, help=t("msg.cli.customers_in_the_generated"))
     common(p, suppress=True)
     for name in PLUGINS[4:]:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
@@ -71,8 +72,7 @@ def _bench(name: str) -> ModuleType:
     package: put the checkout on the path (agentdesk runs from its checkout)."""
     checkout = Path(__file__).resolve().parents[1]
     if not (checkout / "bench" / "__init__.py").is_file():
-        raise CliError(f"the benchmarks are not here: {checkout / 'bench'} (run agentdesk "
-                       "bench from a checkout)")
+        raise CliError(t("msg.cli.the_benchmarks_are_not", value=checkout / 'bench'))
     if str(checkout) not in sys.path:
         sys.path.insert(0, str(checkout))
     return importlib.import_module(f"bench.{name}")
@@ -88,14 +88,12 @@ def _bench_run(args: argparse.Namespace) -> int:
         return _bench("sync").main()
     if args.name == "find":
         if not args.big_db:
-            raise CliError("bench find: --big-db PATH (a desk made with agentdesk demo-data "
-                           "--customers 20000 --tickets 100000)")
+            raise CliError(t("msg.cli.bench_find_big_db"))
         return _bench("find_tickets").main(args.big_db, args.runs)
     if args.name == "day":
         if not 1 <= args.desks <= 200 or not 0 < args.hours <= 24 or args.speed <= 0 \
                 or args.calls_per_hour < 0:
-            raise CliError("bench day: --desks 1-200, --hours up to 24, --speed and "
-                           "--calls-per-hour positive")
+            raise CliError(t("msg.cli.bench_day_desks_hours"))
         return _bench("day").main(
             desks=args.desks, hours=args.hours, speed=args.speed,
             calls_per_hour=args.calls_per_hour, seed=args.seed, central=args.central,
@@ -169,7 +167,8 @@ def _run(argv: list[str] | None) -> int:
 
         from agentdesk.core.redact import redact
 
-        print(f"agentdesk: {redact(exc, os.environ.get('AGENTDESK_CENTRAL_URL', ''))}",
+        print(t("msg.cli.agentdesk",
+                redact=redact(exc, os.environ.get('AGENTDESK_CENTRAL_URL', ''))),
               file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
+from agentdesk.core.i18n import t
+
 if TYPE_CHECKING:
     from agentdesk.core.config import Config
     from agentdesk.core.store import Store
@@ -58,7 +60,42 @@ LIMIT_MOST = 10_000  # rows one command prints at most, where the service has no
 def limit_option(parser: argparse.ArgumentParser, default: int, most: int = LIMIT_MOST
                  ) -> None:
     parser.add_argument("--limit", type=Limit(most), default=default, metavar="N",
-                        help=f"at most N rows (1-{most:,}, default {default})")
+                        help=t("msg.cli_support.at_most_n_rows", most=f"{most:,}", default=default))
+
+
+# argparse's own words ("usage:", "options", "the following arguments are required", ...).
+# argparse (3.11) fetches each through its module-global ``_`` (gettext.gettext, bound at
+# import) at the moment it writes; it offers no hook of its own. The gettext way proper
+# would need compiled .mo files bound to the process-wide default domain plus a LANGUAGE
+# variable for every child process; pointing argparse's ``_`` at the catalog is one
+# assignment, looked up in the language of the moment (English: argparse's words as they
+# are). A word argparse adds later simply stays English.
+ARGPARSE_WORDS = {
+    "usage: ": "argparse.usage",
+    "positional arguments": "argparse.positionals",
+    "options": "argparse.options",
+    "show this help message and exit": "argparse.help",
+    "argument %(argument_name)s: %(message)s": "argparse.argument",
+    "unrecognized arguments: %s": "argparse.unrecognized",
+    "the following arguments are required: %s": "argparse.required",
+    "one of the arguments %s is required": "argparse.one_of",
+    "expected one argument": "argparse.one",
+    "expected at most one argument": "argparse.at_most_one",
+    "expected at least one argument": "argparse.at_least_one",
+    "ambiguous option: %(option)s could match %(matches)s": "argparse.ambiguous",
+    "invalid %(type)s value: %(value)r": "argparse.invalid_value",
+    "invalid choice: %(value)r (choose from %(choices)s)": "argparse.invalid_choice",
+    "%(prog)s: error: %(message)s\n": "argparse.error",
+    "not allowed with argument %s": "argparse.not_allowed",
+    "ignored explicit argument %r": "argparse.ignored",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "argparse.unknown_parser",
+    "can't open '%(filename)s': %(error)s": "argparse.cannot_open",
+}
+
+
+def argparse_word(message: str) -> str:
+    key = ARGPARSE_WORDS.get(message)
+    return t(key) if key else message
 
 
 def early_lang(argv: list[str] | None) -> None:
@@ -66,6 +103,7 @@ def early_lang(argv: list[str] | None) -> None:
     command has read its configuration: ``--lang`` when given, else the configured one."""
     from agentdesk.core import i18n
 
+    argparse._ = argparse_word  # see ARGPARSE_WORDS
     args = sys.argv[1:] if argv is None else argv
     lang = None
     for i, arg in enumerate(args):
@@ -145,9 +183,9 @@ def print_json(value: object, indent: int | None = None) -> None:
 def common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
     parser.add_argument("--db", metavar="PATH", default=default,
-                        help="desk database file (default: AGENTDESK_DB or the user data dir)")
+                        help=t("msg.cli_support.desk_database_file_default"))
     parser.add_argument("--lang", choices=("zh", "en"), default=default,
-                        help="interface language (default: config, else zh)")
+                        help=t("msg.cli_support.interface_language_default_config"))
 
 
 def load_config(args: argparse.Namespace, set_lang: bool = False) -> Config:

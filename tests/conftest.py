@@ -35,6 +35,17 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     i18n.set_lang("zh")
 
 
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalog's English (zh is the default): for a test that matches English wording,
+    in this process and in the commands it runs (AGENTDESK_LANG, a config setting).
+    ``_isolated`` puts zh back after the test."""
+    from agentdesk.core import i18n
+
+    monkeypatch.setenv("AGENTDESK_LANG", "en")
+    i18n.set_lang("en")
+
+
 def make_desk(path: Path):
     """A desk database with an agent, three customers (one with a hostile name) and a
     ticket owned by the agent for that customer."""

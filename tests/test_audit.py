@@ -99,7 +99,7 @@ def test_report_is_audited_with_the_callers_it_names(tmp_path: Path, capsys) -> 
     assert row["detail"]["dir"] == str((tmp_path / "r").absolute())
 
 
-def test_sync_conflict_listing_is_audited(tmp_path: Path, capsys) -> None:
+def test_sync_conflict_listing_is_audited(english, tmp_path: Path, capsys) -> None:
     from agentdesk.sync import central, engine
     from agentdesk.tickets import service as tickets
     from tests.sync_helpers import new_desk, seed_customers

@@ -79,7 +79,7 @@ def test_broken_config_names_file_and_line(tmp_path: Path) -> None:
     ('lang = "fr"\n', "lang"),
     ('sync_interval = -5\n', "positive"),
 ])
-def test_bad_values_are_clear(tmp_path: Path, text: str, needle: str) -> None:
+def test_bad_values_are_clear(english, tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "c.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(config.ConfigError, match=needle):

@@ -112,7 +112,7 @@ def test_a_file_without_the_columns_leaves_them_alone(store: Store, tmp_path: Pa
     assert same.updated == 1 and rows(store)["A1"] == ("remote", 0, "smart", 4)
 
 
-def test_an_unknown_column_is_still_refused(store: Store, tmp_path: Path) -> None:
+def test_an_unknown_column_is_still_refused(english, store: Store, tmp_path: Path) -> None:
     from agentdesk.customers.csvio import ImportFileError
 
     with pytest.raises(ImportFileError, match="unknown columns: 'area'.*optional: area_class"):

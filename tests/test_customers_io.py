@@ -117,7 +117,7 @@ def test_columns_in_another_order(store: Store, tmp_path: Path) -> None:
 # --- bad rows -----------------------------------------------------------------------
 
 
-def test_bad_rows_are_reported_by_physical_line(store: Store, tmp_path: Path) -> None:
+def test_bad_rows_are_reported_by_physical_line(english, store: Store, tmp_path: Path) -> None:
     lines = [
         row("A01"),                                            # 2 good
         row("A02", community='"阳光\n小区"'),                  # 3-4: newline in a field
@@ -183,7 +183,7 @@ def test_open_quote_gets_a_hint(store: Store, tmp_path: Path) -> None:
     assert "runs from line 3 to 4" in error.reason and "quote" in error.reason
 
 
-def test_huge_fields_are_row_errors(store: Store, tmp_path: Path) -> None:
+def test_huge_fields_are_row_errors(english, store: Store, tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv",
                  row("A1", "名" * 100_000),
                  row("A2", building="楼" * 200_000),  # over csv's own field limit
@@ -251,7 +251,7 @@ def test_gbk_file_is_explained_then_imported(store: Store, tmp_path: Path) -> No
     assert customers(store)["A1"].name == "杨伟"
 
 
-def test_utf8_file_is_not_read_as_gbk(store: Store, tmp_path: Path) -> None:
+def test_utf8_file_is_not_read_as_gbk(english, store: Store, tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", row("A1", "杨伟"))
     with pytest.raises(ImportFileError, match="is UTF-8, not gbk"):
         import_customers(store, path, encoding="gbk")
@@ -265,7 +265,7 @@ def test_non_utf8_non_gbk_bytes(store: Store, tmp_path: Path) -> None:
     assert customers(store) == {}
 
 
-def test_unknown_encoding(store: Store, tmp_path: Path) -> None:
+def test_unknown_encoding(english, store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="unknown encoding"):
         import_customers(store, write(tmp_path / "c.csv", row("A1")), encoding="klingon")
 
@@ -289,7 +289,7 @@ def test_wrong_header_names_the_columns(store: Store, tmp_path: Path) -> None:
     (b"\xef\xbb\xbf", "is empty"),
     (b"\n\n", "line 1 is blank"),
 ])
-def test_empty_file(store: Store, tmp_path: Path, content: bytes, expected: str) -> None:
+def test_empty_file(english, store: Store, tmp_path: Path, content: bytes, expected: str) -> None:
     path = tmp_path / "c.csv"
     path.write_bytes(content)
     with pytest.raises(ImportFileError, match=expected):
@@ -301,7 +301,7 @@ def test_header_only_is_an_empty_import(store: Store, tmp_path: Path) -> None:
     assert (report.inserted, report.errors) == (0, [])
 
 
-def test_missing_file(store: Store, tmp_path: Path) -> None:
+def test_missing_file(english, store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="file not found"):
         import_customers(store, tmp_path / "nope.csv")
     with pytest.raises(ImportFileError, match="is a folder"):

@@ -323,7 +323,7 @@ def test_demo_data_matches_the_taxonomy():
         assert district in {d[0] for d in D.DISTRICTS if d[2] != "urban"}
 
 
-def test_fill_if_empty_and_refusal(tmp_path):
+def test_fill_if_empty_and_refusal(english, tmp_path):
     store = open_desk(tmp_path / "desk.db")
     assert demo.is_empty(store)
     summary = demo.fill_if_empty(store, customers=300, tickets=40, seed=7)

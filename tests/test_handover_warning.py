@@ -45,7 +45,7 @@ async def test_a_hand_over_to_an_off_shift_agent_warns(desk) -> None:  # noqa: A
         assert detail.ticket["owner"] == "A1002"  # done all the same
 
 
-def test_a_staff_number_is_found_in_any_case(desk) -> None:  # noqa: ANN001
+def test_a_staff_number_is_found_in_any_case(english, desk) -> None:  # noqa: ANN001
     """工号 typed in lower case (a1002) is the agent A1002 (issue 19, small list); two
     agents that differ only in case stay apart."""
     import pytest

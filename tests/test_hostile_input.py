@@ -210,7 +210,7 @@ def test_customer_csv_rows_are_refused_or_stored_clean(desk, tmp_path: Path,
         assert controls.first(name) is None and controls.first(street) is None
 
 
-def test_ticket_create_says_which_character(desk, capsys) -> None:
+def test_ticket_create_says_which_character(english, desk, capsys) -> None:
     code = main(["ticket", "create", "--db", str(desk.path), "--category", "water.burst",
                  "--location", "花园路", "--text", "\x1b]0;pwned\x07 \x1b[2J"])
     assert code == 2

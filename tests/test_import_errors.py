@@ -52,7 +52,7 @@ def test_without_the_option_the_summary_says_how_to_get_the_rest(tmp_path: Path,
     assert "… and 10 more (--errors FILE writes every one to a file)" in capsys.readouterr().out
 
 
-def test_fields_come_in_header_order_raw_rows_as_read_and_formulas_as_text(
+def test_fields_come_in_header_order_raw_rows_as_read_and_formulas_as_text(english,
         tmp_path: Path) -> None:
     columns = list(reversed(HEADER))  # the file's own column order
     good = dict(zip(HEADER, next(csv.reader([row("A1")]))))

@@ -101,7 +101,7 @@ BAD = {
 }
 
 
-def test_malformed_header_names_file_and_problem_and_skips_only_it(desk, tmp_path: Path) -> None:
+def test_malformed_header_names_file_and_problem_and_skips_only_it(english, desk, tmp_path: Path) -> None:
     folder = tmp_path / "kb"
     for path in SHIPPED[:3]:
         folder.mkdir(exist_ok=True)

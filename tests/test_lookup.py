@@ -148,7 +148,7 @@ def test_hostile_queries_never_raise_or_scan(desk, query: str) -> None:
 @pytest.mark.parametrize("query, message", [
     ("", "empty"), ("   ", "empty"), ("\x00\x01", "empty"), ("x" * 10_000, "too long"),
 ])
-def test_unusable_queries_get_a_clear_message(desk, query: str, message: str) -> None:
+def test_unusable_queries_get_a_clear_message(english, desk, query: str, message: str) -> None:
     with pytest.raises(lookup.QueryError, match=message):
         _search(desk, query)
 
@@ -282,7 +282,7 @@ def test_the_card_says_overdue_as_the_queue_says_breached(desk) -> None:
         assert not lookup.card(s, cid).open_tickets[0].overdue
 
 
-def test_cli_lookup_json_and_errors(desk, capsys) -> None:
+def test_cli_lookup_json_and_errors(english, desk, capsys) -> None:
     import json
 
     from agentdesk import cli

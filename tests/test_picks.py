@@ -65,19 +65,19 @@ def test_type_ahead_by_pinyin_initials_with_the_tickets_fits_first() -> None:
                                                                   "listed twice"),
     ('[[department]]\nutility = "water"\n', "line 1: field 'name' is missing"),
     ('[[department]]\nname = "其他"\n', "line 1: name '其他'"),
-    ('[[department]]\nname = "a\\u001b"\n', "line 1: name：第 2 个字符是控制字符"),
+    ('[[department]]\nname = "a\\u001b"\n', "line 1: name.*U\\+001B"),
     ('[[department]]\nname = "a"\ncategories = "water.burst"\n', "line 1: field "
                                                                    "'categories' must be"),
     ('[department]\nname = "a"\n', "no \\[\\[department\\]\\] entries"),
     ("", "no \\[\\[department\\]\\] entries"),
     ('[[department]\nname = "a"\n', "centre.toml: .*line 1"),
 ])
-def test_a_broken_list_names_its_line_and_field(body: str, message: str) -> None:
+def test_a_broken_list_names_its_line_and_field(body: str, message: str, english) -> None:  # noqa: ANN001
     with pytest.raises(departments.DepartmentError, match=message):
         departments.parse(body, "centre.toml")
 
 
-def test_a_centres_file_names_only_known_categories(tmp_path: Path) -> None:
+def test_a_centres_file_names_only_known_categories(tmp_path: Path, english) -> None:  # noqa: ANN001
     path = tmp_path / "deps.toml"
     path.write_text('[[department]]\nname = "a"\n\n[[department]]\nname = "b"\n'
                     'categories = ["water.brust"]\n', encoding="utf-8")
@@ -97,7 +97,7 @@ def test_the_list_is_authoritative_with_other_and_a_note(desk) -> None:
     with pytest.raises(tickets.TicketError, match="不在中心的派单部门名单上"):
         departments.check(shipped, "隔壁老王")
     with desk.session() as s:
-        with pytest.raises(tickets.TicketError, match="department is empty"):
+        with pytest.raises(tickets.TicketError, match="部门为空"):
             departments.dispatch(s, "GD2026112500001", "A1001", "  ")
         with pytest.raises(tickets.TicketError, match="名单"):
             departments.dispatch(s, "GD2026112500001", "A1001", "隔壁老王")

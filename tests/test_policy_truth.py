@@ -146,7 +146,7 @@ def test_key_rule_only_for_its_categories_and_never_looser(tmp_path: Path) -> No
     ('[key_customer.1]\narrival = "soon"\n', "not a duration"),
     ('[key_customer]\ncategories = "power.fault"\n', "must be a list"),
 ])
-def test_bad_key_customer_rules_are_refused_with_their_line(tmp_path: Path, body: str,
+def test_bad_key_customer_rules_are_refused_with_their_line(english, tmp_path: Path, body: str,
                                                             words: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("# a centre's policy\n" + body, "utf-8")
@@ -209,7 +209,7 @@ async def test_kb_screen_and_ctrl_y_say_the_policy_in_force(desk, centre, words,
         assert words in answer and "{{" not in answer
 
 
-def test_the_centre_refuses_an_article_its_policy_cannot_answer(tmp_path: Path,
+def test_the_centre_refuses_an_article_its_policy_cannot_answer(english, tmp_path: Path,
                                                                 centre) -> None:
     from agentdesk.sync import load
     from tests.test_kb import article, write

@@ -140,7 +140,7 @@ def test_scorecards_and_the_training_database_are_private(run_of) -> None:  # no
     _private(_data_dir().parent)
 
 
-def test_a_centre_file_a_mirror_and_a_desk_from_the_seed_are_private(tmp_path: Path) -> None:
+def test_a_centre_file_a_mirror_and_a_desk_from_the_seed_are_private(english, tmp_path: Path) -> None:
     from agentdesk.sync import mirror
 
     centre_dir, desks = tmp_path / "centre", tmp_path / "desks"

@@ -116,7 +116,7 @@ def test_the_url_from_the_environment_or_the_config_file_is_not_printed(
     assert code in (2, 3, 4) and said.strip()
 
 
-def test_a_config_value_of_the_wrong_kind_is_not_echoed(tmp_path: Path, capsys, caplog,
+def test_a_config_value_of_the_wrong_kind_is_not_echoed(english, tmp_path: Path, capsys, caplog,
                                                         monkeypatch) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'central_url = ["postgresql://u:{SECRET}@h/db"]\n', encoding="utf-8")
@@ -183,7 +183,7 @@ def _with_secret(url: str, where: str) -> str:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("where", ["userinfo", "query"])
-def test_working_commands_against_postgresql_print_no_secret(where: str, pg_db, tmp_path: Path,
+def test_working_commands_against_postgresql_print_no_secret(english, where: str, pg_db, tmp_path: Path,
                                                              capsys, caplog) -> None:
     url = _with_secret(pg_db.url, where)
     csv = tmp_path / "c.csv"

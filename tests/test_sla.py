@@ -454,7 +454,7 @@ def test_water_centre_complaint_three_working_days(tmp_path: Path) -> None:
     ('[[calendar.holiday]]\nname = "x"\nstart = 2027-02-01\nend = 2027-02-03\n'
      'makeup = [2027-02-02]\n', 5, "make-up"),
 ])
-def test_broken_override_names_file_and_line(tmp_path: Path, text: str, line: int,
+def test_broken_override_names_file_and_line(english, tmp_path: Path, text: str, line: int,
                                              words: str) -> None:
     path = write(tmp_path, text)
     with pytest.raises(SlaError) as err:
@@ -474,7 +474,7 @@ def test_override_makeup_day_that_another_entry_takes_off(tmp_path: Path) -> Non
     assert str(path) in str(err.value) and err.value.line == 1
 
 
-def test_missing_override_file_is_an_error(tmp_path: Path) -> None:
+def test_missing_override_file_is_an_error(english, tmp_path: Path) -> None:
     with pytest.raises(SlaError, match="cannot be read"):
         sla.load_policy(tmp_path / "absent.toml")
 

@@ -90,13 +90,13 @@ def test_readonly_refuses_every_write(desk: store.Store) -> None:
     ro.dispose()
 
 
-def test_readonly_missing_file(tmp_path: Path) -> None:
+def test_readonly_missing_file(english, tmp_path: Path) -> None:
     with pytest.raises(store.StoreError, match="not found"):
         store.open_readonly(tmp_path / "nope.db")
     assert not (tmp_path / "nope.db").exists()
 
 
-def test_readonly_refuses_old_schema(tmp_path: Path) -> None:
+def test_readonly_refuses_old_schema(english, tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
     with pytest.raises(store.StoreError, match="no schema version"):
@@ -132,7 +132,7 @@ def test_locked_database_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:
         blocker.close()
 
 
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
+def test_newer_schema_is_refused(english, tmp_path: Path) -> None:
     path = tmp_path / "d.db"
     store.open_desk(path).dispose()
     conn = sqlite3.connect(path)
@@ -153,7 +153,7 @@ def test_history_tables_are_append_only(desk: store.Store, table: str) -> None:
                 s.connection().execute(text(sql))
 
 
-def test_timestamps_are_aware_utc_and_naive_is_refused(desk: store.Store) -> None:
+def test_timestamps_are_aware_utc_and_naive_is_refused(english, desk: store.Store) -> None:
     with desk.session() as s:
         event = s.exec(__import__("sqlmodel").select(TicketEvent)).first()
         assert event.at.utcoffset().total_seconds() == 0

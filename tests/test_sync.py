@@ -210,7 +210,7 @@ def test_desk_clocks_an_hour_off_change_no_outcome(tmp_path: Path, centre,
     a.dispose(), b.dispose()
 
 
-def test_centre_unreachable_desk_keeps_working_and_changes_arrive_later(tmp_path: Path,
+def test_centre_unreachable_desk_keeps_working_and_changes_arrive_later(english, tmp_path: Path,
                                                                         centre) -> None:
     ids = seed_customers(centre, 2)
     desk = new_desk(tmp_path / "d.db")
@@ -670,7 +670,7 @@ def test_cli_sync_once_json(tmp_path: Path, centre, capsys) -> None:
     assert code == 3 and not out["ok"] and "unreachable" in out["error"]
 
 
-def test_cli_central_init_and_load(tmp_path: Path, capsys) -> None:
+def test_cli_central_init_and_load(english, tmp_path: Path, capsys) -> None:
     from agentdesk import cli
 
     url = f"sqlite:///{tmp_path / 'c.db'}"

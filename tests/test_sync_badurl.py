@@ -102,7 +102,7 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 @pytest.mark.parametrize("where", ["refused", "dns"])
-def test_an_unreachable_centre_exits_3(desk: Path, where: str, as_json: bool) -> None:
+def test_an_unreachable_centre_exits_3(english, desk: Path, where: str, as_json: bool) -> None:
     host = f"127.0.0.1:{_closed_port()}" if where == "refused" else "nonexistent.invalid"
     url = f"postgresql://agentdesk:{SECRET}@{host}/centre"
     line = _sync_fails(desk, url, as_json, 3, "unreachable", "unreachable")
@@ -115,7 +115,7 @@ def test_central_init_on_an_unreachable_centre_exits_3() -> None:
     assert run.returncode == 3 and "unreachable" in _one_line(run, False)
 
 
-def test_a_new_desk_is_not_made_for_a_centre_it_cannot_reach(tmp_path: Path) -> None:
+def test_a_new_desk_is_not_made_for_a_centre_it_cannot_reach(english, tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     run = _agentdesk("sync", "--once", "--db", str(path), "--central",
                      f"postgresql://agentdesk:{SECRET}@127.0.0.1:{_closed_port()}/centre")
@@ -196,7 +196,7 @@ def refuser() -> Iterator[PasswordRefuser]:
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
-def test_a_wrong_password_exits_4(desk: Path, refuser: PasswordRefuser,
+def test_a_wrong_password_exits_4(english, desk: Path, refuser: PasswordRefuser,
                                   as_json: bool) -> None:
     url = f"postgresql://agentdesk:{SECRET}@127.0.0.1:{refuser.port}/centre"
     _sync_fails(desk, url, as_json, 4, "auth", "login refused: password authentication "
@@ -206,7 +206,7 @@ def test_a_wrong_password_exits_4(desk: Path, refuser: PasswordRefuser,
     assert run.returncode == 4 and "login refused" in _one_line(run, False)
 
 
-def test_the_loop_stops_on_a_refused_login_and_retries_an_unreachable_centre(
+def test_the_loop_stops_on_a_refused_login_and_retries_an_unreachable_centre(english,
         desk: Path, refuser: PasswordRefuser) -> None:
     run = _agentdesk("sync", "--db", str(desk), "--central",
                      f"postgresql://agentdesk:{SECRET}@127.0.0.1:{refuser.port}/centre")
@@ -290,7 +290,7 @@ def pg_db() -> Iterator[PgDatabase]:
 
 @postgres
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
-def test_no_such_database_exits_4(desk: Path, pg_db: PgDatabase, as_json: bool) -> None:
+def test_no_such_database_exits_4(english, desk: Path, pg_db: PgDatabase, as_json: bool) -> None:
     url = _with_password(pg_db.url.rsplit("/", 1)[0] + f"/{pg_db.name}_missing")
     _sync_fails(desk, url, as_json, 4, "no-database",
                 f'database "{pg_db.name}_missing" does not exist', "check the database name")
@@ -301,7 +301,7 @@ def test_no_such_database_exits_4(desk: Path, pg_db: PgDatabase, as_json: bool) 
 @postgres
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
 @pytest.mark.parametrize("case", list(CASES))
-def test_a_database_that_is_no_centre_of_ours_exits_4(desk: Path, pg_db: PgDatabase,
+def test_a_database_that_is_no_centre_of_ours_exits_4(english, desk: Path, pg_db: PgDatabase,
                                                       case: str, as_json: bool) -> None:
     make, kind, words, init_code = CASES[case]
     make(pg_db.url)
@@ -322,7 +322,7 @@ def test_a_database_that_is_no_centre_of_ours_exits_4(desk: Path, pg_db: PgDatab
 
 
 @postgres
-def test_an_empty_database_says_run_central_init(desk: Path, pg_db: PgDatabase) -> None:
+def test_an_empty_database_says_run_central_init(english, desk: Path, pg_db: PgDatabase) -> None:
     line = _sync_fails(desk, _with_password(pg_db.url), False, 4, "not-initialised",
                        "empty database", "run agentdesk central init")
     assert _tables(pg_db.url) == [], line

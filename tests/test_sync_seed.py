@@ -258,7 +258,7 @@ def test_sigkill_during_seeding_then_rerun(tmp_path: Path, centre) -> None:
     reference.dispose()
 
 
-def test_cli_load_makes_a_seed_and_sync_once_takes_it(tmp_path: Path, capsys) -> None:
+def test_cli_load_makes_a_seed_and_sync_once_takes_it(english, tmp_path: Path, capsys) -> None:
     from agentdesk import cli
 
     url = f"sqlite:///{tmp_path / 'c.db'}"

@@ -120,7 +120,7 @@ def test_precedence_defaults_then_desk_file_then_centre(tmp_path: Path, centre) 
     desk.dispose()
 
 
-def test_a_broken_policy_is_refused_with_its_line_and_changes_nothing(
+def test_a_broken_policy_is_refused_with_its_line_and_changes_nothing(english,
         tmp_path: Path, centre, capsys) -> None:
     good = _write(tmp_path, CENTRE_TOML)
     assert _load_cli(centre, good) == 0

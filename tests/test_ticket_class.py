@@ -72,7 +72,7 @@ def test_class_type_ahead_by_pinyin_initials_and_utility() -> None:
     ("complaint_classes = [{ code = 'x', zh = 'x' }]", "has no en"),
     ("complaint_classes = [", "centre.toml"),
 ])
-def test_a_broken_class_file_is_refused_with_its_reason(body: str, message: str) -> None:
+def test_a_broken_class_file_is_refused_with_its_reason(english, body: str, message: str) -> None:
     with pytest.raises(complaint_classes.ClassError, match=message):
         complaint_classes.parse(body, "centre.toml")
 
@@ -83,7 +83,7 @@ complaint_items = [{ code = "ws.meter_reader", zh = "抄表员", en = "Meter rea
 """
 
 
-def test_the_centres_list_replaces_its_utility_only(desk) -> None:
+def test_the_centres_list_replaces_its_utility_only(english, desk) -> None:
     with desk.session() as s:
         s.connection().exec_driver_sql(
             "INSERT INTO central_setting (name, body, updated_at) VALUES (?, ?, ?)",
@@ -105,7 +105,7 @@ def test_the_centres_list_replaces_its_utility_only(desk) -> None:
     ({"complaint_class": "service.attitude"}, "is a power class; this is a water complaint"),
     ({"complaint_class": "w_service.attitude", "channel": "fax"}, "unknown channel 'fax'"),
 ])
-def test_bad_complaints_are_refused_and_nothing_saved(desk, kw, message) -> None:
+def test_bad_complaints_are_refused_and_nothing_saved(english, desk, kw, message) -> None:
     before = _count(desk)
     with pytest.raises(TicketError, match=message):
         _complaint(desk, **kw)  # a water customer
@@ -116,7 +116,7 @@ def test_bad_complaints_are_refused_and_nothing_saved(desk, kw, message) -> None
     assert _count(desk) == before
 
 
-def test_only_a_complaint_takes_a_class(desk) -> None:
+def test_only_a_complaint_takes_a_class(english, desk) -> None:
     with desk.session() as s, pytest.raises(TicketError, match="only a complaint"):
         tickets.create(s, Draft(category="water.burst", description="冒水",
                                 customer_id=_cid(desk, WATER),
@@ -167,7 +167,7 @@ def test_channel_defaults_to_the_calls_then_phone(desk) -> None:
         assert ticket.channel == "phone"
 
 
-def test_a_call_on_the_new_channels_is_recorded(desk) -> None:
+def test_a_call_on_the_new_channels_is_recorded(english, desk) -> None:
     with desk.session() as s:
         assert contacts.record_withheld(s, "A1001", channel="12398")
         with pytest.raises(ValueError, match="unknown channel 'fax'"):
@@ -195,7 +195,7 @@ def test_cli_creates_a_complaint_with_class_and_channel(desk, capsys) -> None:
     (("--complaint-class", "outage.frequent", "--channel", "fax"),
      "unknown channel 'fax' (known: phone, app, wechat, 12345, 12398, counter, email)"),
 ])
-def test_cli_bad_complaint_says_why_and_creates_nothing(desk, capsys, extra, message) -> None:
+def test_cli_bad_complaint_says_why_and_creates_nothing(english, desk, capsys, extra, message) -> None:
     before = _count(desk)
     code = _cli(desk, "create", "--customer", POWER, "--category", "any.complaint",
                 "--text", "停电太频繁", "--party", "供电所", *extra)
@@ -276,7 +276,7 @@ def test_centre_loads_its_list_and_the_desk_uses_it_after_a_sync(tmp_path, centr
         desk.dispose()
 
 
-def test_a_broken_centre_list_is_refused_and_nothing_stored(tmp_path, centre,
+def test_a_broken_centre_list_is_refused_and_nothing_stored(english, tmp_path, centre,
                                                             capsys) -> None:
     path = tmp_path / "classes.toml"
     path.write_text("complaint_classes = [{ code = 'x', zh = 'x', en = 'x', "

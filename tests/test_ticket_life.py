@@ -82,7 +82,7 @@ def test_a_chase_up_on_a_closed_ticket_offers_reopening(desk, status) -> None:
         assert tickets.get(s, NUMBER).chase_count == 0
 
 
-def test_unknown_ticket_and_agent(desk) -> None:
+def test_unknown_ticket_and_agent(english, desk) -> None:
     with desk.session() as s, pytest.raises(tickets.TicketError, match="no ticket"):
         lifecycle.chase(s, "GD000", "A1001")
     for call in (lambda s: lifecycle.reopen(s, "GD000", "A1001", "x"),

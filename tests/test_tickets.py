@@ -63,7 +63,7 @@ def test_vulnerable_caller_raises_priority(desk) -> None:
     ({"account": None, "category": "water.burst"}, "needs a location"),
     ({"category": "any.complaint", "description": "态度差"}, "complained-about party"),
 ])
-def test_bad_input_is_refused_and_nothing_saved(desk, kw, message) -> None:
+def test_bad_input_is_refused_and_nothing_saved(english, desk, kw, message) -> None:
     with pytest.raises(TicketError, match=message):
         _create(desk, **kw)
     with desk.session() as s:
@@ -71,7 +71,7 @@ def test_bad_input_is_refused_and_nothing_saved(desk, kw, message) -> None:
         assert s.connection().execute(text("SELECT count(*) FROM ticket_event")).scalar() == 1
 
 
-def test_unknown_customer(desk) -> None:
+def test_unknown_customer(english, desk) -> None:
     with pytest.raises(TicketError, match="unknown customer"):
         with desk.session() as s:
             tickets.create(s, Draft(category="water.burst", description="x",
@@ -86,7 +86,7 @@ def test_complaint_with_party_and_repair_without_customer_but_location(desk) -> 
     assert made["location"] == "文化路与农业路口"
 
 
-def test_workflow_and_rebuild_from_events(desk, second_agent) -> None:
+def test_workflow_and_rebuild_from_events(english, desk, second_agent) -> None:
     number = _create(desk)["number"]
     with desk.session() as s:
         tickets.advance(s, number, "A1001", "dispatched", department="管网抢修一队")
@@ -167,16 +167,16 @@ def test_callback_deadline_starts_at_resolution(desk) -> None:
 
 @pytest.mark.parametrize("target, message", [
     ("archived", "cannot go to 'archived'"),
-    ("called_back", "cannot go to 'called_back'"),
+    ("called_back", "cannot go to 'called back'"),
     ("flying", "unknown status"),
 ])
-def test_forbidden_jumps(desk, target, message) -> None:
+def test_forbidden_jumps(english, desk, target, message) -> None:
     number = _create(desk)["number"]
     with desk.session() as s, pytest.raises(workflow.WorkflowError, match=message):
         tickets.advance(s, number, "A1001", target)
 
 
-def test_callback_before_resolution_and_bad_satisfaction(desk) -> None:
+def test_callback_before_resolution_and_bad_satisfaction(english, desk) -> None:
     number = _create(desk)["number"]
     with desk.session() as s:
         with pytest.raises(TicketError, match="after resolution"):
@@ -185,7 +185,7 @@ def test_callback_before_resolution_and_bad_satisfaction(desk) -> None:
             tickets.call_back(s, number, "A1001", "还行")
 
 
-def test_dispatch_needs_department_and_keeps_owner(desk) -> None:
+def test_dispatch_needs_department_and_keeps_owner(english, desk) -> None:
     number = _create(desk)["number"]
     with desk.session() as s:
         with pytest.raises(TicketError, match="department is empty"):
@@ -198,7 +198,7 @@ def test_dispatch_needs_department_and_keeps_owner(desk) -> None:
     ("Z404", "交班", "unknown agent"), ("A1002", "", "reason is empty"),
     ("A1001", "x", "already yours"),
 ])
-def test_bad_handover(desk, second_agent, to, reason, message) -> None:
+def test_bad_handover(english, desk, second_agent, to, reason, message) -> None:
     number = _create(desk)["number"]
     with desk.session() as s, pytest.raises(TicketError, match=message):
         tickets.hand_over(s, number, "A1001", to, reason)
@@ -251,7 +251,7 @@ def test_description_markup_is_stored_literally(desk) -> None:
     assert made["description"] == "[bold]水管[/]爆了 [red]"
 
 
-def test_pause_and_resume_move_the_deadlines(desk) -> None:
+def test_pause_and_resume_move_the_deadlines(english, desk) -> None:
     number = _create(desk)["number"]  # 09:30: first response 09:45, arrival 10:00
     with desk.session() as s:
         clock.freeze("2026-11-25T09:35:00+08:00")

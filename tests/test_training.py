@@ -84,7 +84,7 @@ def test_minimal_scenario_loads(tmp_path: Path) -> None:
      "phone '0571-88886666 转 123'"),
     (('name = "王建国"', 'name = "王建国'), 12, "not valid TOML"),
 ])
-def test_mistakes_are_refused_with_file_line_and_reason(tmp_path: Path, change, line,
+def test_mistakes_are_refused_with_file_line_and_reason(english, tmp_path: Path, change, line,
                                                         reason) -> None:
     body = MINIMAL.replace(*change, 1)
     path = _write(tmp_path, body)

@@ -143,7 +143,7 @@ async def test_wrong_call_lists_the_missed_checks(desk_file: Path, tmp_path: Pat
         await settle(pilot)
         await _ticket(pilot, ("b", "x", "l", "g"), "漏水")  # 表箱/立管漏水: wrong category
         await _say(pilot, "这个没办法，明天再说。")  # a red line: the caller gets angry
-        assert "我要投诉你" in visible_text(app)
+        assert "我要投诉" in visible_text(app)  # (你！ wraps to the next line together)
         card = await _finish(pilot)
         shown = visible_text(app)
     assert card.score == 15 and not card.passed  # only the right customer was looked up

@@ -28,6 +28,8 @@ from textual.screen import Screen
 from textual.worker import WorkerState
 
 from agentdesk.apps.jobs import DeskJobs, SyncJob
+from agentdesk.apps.palette import PALETTE_BINDING
+from agentdesk.apps import palette
 from agentdesk.apps.messages import (AlertsRaised, CallRinging, MyQueueLoaded, StoreFailed,
                                      StoreReady, SyncFinished)
 from agentdesk.widgets import wrap
@@ -114,6 +116,7 @@ class AgentDesk(App):
         Binding("f8", "wrap_up", "key.wrap_up"),  # 小结: F8, then the code's digit
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f9", "sync_now", "key.sync", show=False),
+        PALETTE_BINDING,
     ]
 
     data_version: reactive[int] = reactive(0)
@@ -441,7 +444,13 @@ class AgentDesk(App):
         if self.role == "supervisor":
             yield SystemCommand(f"{t('key.notices')} (notices)", t("cmd.notices.help"),
                                 self.action_open_notices)
-        yield from super().get_system_commands(screen)
+        yield from palette.system_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        palette.open_palette(self)
+
+    def search_themes(self) -> None:
+        palette.search_themes(self)
 
     def on_unmount(self) -> None:
         from agentdesk.customers import screenpop

@@ -9,15 +9,17 @@ The header says MONITOR on a colour the agent desk never uses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from agentdesk.apps import palette
 from agentdesk.apps.messages import StoreFailed, StoreReady
 from agentdesk.widgets import wrap
 from agentdesk.core import i18n
@@ -28,6 +30,8 @@ from agentdesk.screens.i18n_bindings import localize
 from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from agentdesk.core.store import Store
     from agentdesk.sync.mirror import Follower
 
@@ -54,6 +58,7 @@ class MonitorApp(App):
     """
     BINDINGS = [
         Binding("ctrl+q", "quit", "key.quit", priority=True),
+        palette.PALETTE_BINDING,
         *[Binding(key, "readonly", show=False, priority=True) for key in WRITE_KEYS],
     ]
 
@@ -73,6 +78,15 @@ class MonitorApp(App):
         self.sync_state = t("app.readonly")
         self.status = t("app.opening")
         self.store: Store | None = None
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        return palette.system_commands(self, screen)
+
+    def action_command_palette(self) -> None:
+        palette.open_palette(self)
+
+    def search_themes(self) -> None:
+        palette.search_themes(self)
 
     def notify(self, message: str, **options: Any) -> None:
         """Every toast (a screen's notify comes here too): data shown visibly."""

@@ -7,78 +7,85 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+from agentdesk.core.i18n import t
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, load_config, open_desk,
                                    print_json)
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
-    p = sub.add_parser("notice", help="outage notices (停水/停电公告): publish, list, "
-                                      "update, withdraw (a supervisor's)")
+    p = sub.add_parser("notice",
+                       help=t("msg.centre.cli.outage_notices_publish_list"))
     n_sub = p.add_subparsers(dest="notice_command", metavar="NOTICE_COMMAND", required=True)
-    q = n_sub.add_parser("publish", help="publish a notice over one or more areas")
-    q.add_argument("--utility", required=True, help="water or power")
-    q.add_argument("--kind", required=True, help="planned, fault or arrears")
+    q = n_sub.add_parser("publish",
+                         help=t("msg.centre.cli.publish_a_notice_over"))
+    q.add_argument("--utility", required=True, help=t("msg.centre.cli.water_or_power"))
+    q.add_argument("--kind", required=True, help=t("msg.centre.cli.planned_fault_or_arrears"))
     q.add_argument("--area", required=True, action="append", metavar="AREA",
-                   help="district[/street[/community[/building]]]; repeat for more areas")
+                   help=t("msg.centre.cli.district_street_community_building_2"))
     q.add_argument("--from", dest="starts", required=True, metavar="TIME",
-                   help="start, e.g. '2026-12-05 08:00' (the centre's time zone)")
-    q.add_argument("--to", dest="ends", required=True, metavar="TIME", help="planned end")
-    q.add_argument("--cause", required=True, help="why, as callers are told")
-    q.add_argument("--restore-by", metavar="TIME", help="expected restoration")
-    q.add_argument("--title", default="", help="default: made from the area and kind")
+                   help=t("msg.centre.cli.start_e_g_the"))
+    q.add_argument("--to", dest="ends", required=True, metavar="TIME",
+                   help=t("msg.centre.cli.planned_end"))
+    q.add_argument("--cause", required=True, help=t("msg.centre.cli.why_as_callers_are"))
+    q.add_argument("--restore-by", metavar="TIME", help=t("msg.centre.cli.expected_restoration"))
+    q.add_argument("--title", default="", help=t("msg.centre.cli.default_made_from_the"))
     q.add_argument("--force", action="store_true",
-                   help="publish even when the areas hold no customer of the utility")
+                   help=t("msg.centre.cli.publish_even_when_the"))
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    q = n_sub.add_parser("list", help="notices, newest first")
-    q.add_argument("--active", action="store_true", help="only those in force or to come")
-    q.add_argument("--history", action="store_true", help="with each notice's revisions")
+    q = n_sub.add_parser("list", help=t("msg.centre.cli.notices_newest_first"))
+    q.add_argument("--active", action="store_true", help=t("msg.centre.cli.only_those_in_force"))
+    q.add_argument("--history", action="store_true", help=t("msg.centre.cli.with_each_notice_s"))
     q.add_argument("--json", action="store_true")
     common(q, True)
-    q = n_sub.add_parser("update", help="revise a notice: restoration, end, cause, note")
-    q.add_argument("id", help="the notice's id (or its first 8 characters or more)")
+    q = n_sub.add_parser("update",
+                         help=t("msg.centre.cli.revise_a_notice_restoration"))
+    q.add_argument("id", help=t("msg.centre.cli.the_notice_s_id"))
     q.add_argument("--restore-by", metavar="TIME")
-    q.add_argument("--to", dest="ends", metavar="TIME", help="a new end")
+    q.add_argument("--to", dest="ends", metavar="TIME", help=t("msg.centre.cli.a_new_end"))
     q.add_argument("--cause")
-    q.add_argument("--area", action="append", metavar="AREA", help="the areas, all of them")
+    q.add_argument("--area", action="append", metavar="AREA",
+                   help=t("msg.centre.cli.the_areas_all_of"))
     q.add_argument("--note")
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    q = n_sub.add_parser("withdraw", help="withdraw a notice (gone from every card)")
+    q = n_sub.add_parser("withdraw",
+                         help=t("msg.centre.cli.withdraw_a_notice_gone"))
     q.add_argument("id")
     q.add_argument("--reason", required=True)
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    p = sub.add_parser("incident", help="incidents (突发事件): open, list, link, close")
+    p = sub.add_parser("incident",
+                       help=t("msg.centre.cli.incidents_open_list_link"))
     i_sub = p.add_subparsers(dest="incident_command", metavar="INCIDENT_COMMAND",
                              required=True)
-    q = i_sub.add_parser("open", help="open an incident (a supervisor's)")
+    q = i_sub.add_parser("open", help=t("msg.centre.cli.open_an_incident_a"))
     q.add_argument("--title", required=True)
-    q.add_argument("--category", required=True, help="category code, e.g. water.burst")
+    q.add_argument("--category", required=True, help=t("msg.centre.cli.category_code_e_g"))
     q.add_argument("--area", action="append", metavar="AREA",
-                   help="district[/street[/community[/building]]]; repeat for more")
-    q.add_argument("--address", default="", help="where it happened")
-    q.add_argument("--from-ticket", metavar="NUMBER", help="open it from this ticket")
+                   help=t("msg.centre.cli.district_street_community_building"))
+    q.add_argument("--address", default="", help=t("msg.centre.cli.where_it_happened"))
+    q.add_argument("--from-ticket", metavar="NUMBER", help=t("msg.centre.cli.open_it_from_this"))
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    q = i_sub.add_parser("list", help="incidents, newest first")
-    q.add_argument("--open", action="store_true", help="only open ones")
+    q = i_sub.add_parser("list", help=t("msg.centre.cli.incidents_newest_first"))
+    q.add_argument("--open", action="store_true", help=t("msg.centre.cli.only_open_ones"))
     q.add_argument("--json", action="store_true")
     common(q, True)
-    q = i_sub.add_parser("link", help="link a ticket to an incident")
-    q.add_argument("id", help="the incident's id (or its first 8 characters or more)")
+    q = i_sub.add_parser("link", help=t("msg.centre.cli.link_a_ticket_to"))
+    q.add_argument("id", help=t("msg.centre.cli.the_incident_s_id"))
     q.add_argument("--ticket", required=True, metavar="NUMBER")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    q = i_sub.add_parser("close", help="close an incident with its cause")
+    q = i_sub.add_parser("close", help=t("msg.centre.cli.close_an_incident_with"))
     q.add_argument("id")
     q.add_argument("--cause", required=True)
     q.add_argument("--call-back", action="store_true",
-                   help="tell each linked ticket's owner to call the caller back")
+                   help=t("msg.centre.cli.tell_each_linked_ticket"))
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)

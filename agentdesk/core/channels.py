@@ -8,6 +8,8 @@ Their labels are the catalog's ``channel.<code>``.
 
 from __future__ import annotations
 
+from agentdesk.core.i18n import t
+
 CHANNELS = ("phone", "app", "wechat", "12345", "12398", "counter", "email")
 DEFAULT = "phone"
 
@@ -19,5 +21,6 @@ class ChannelError(ValueError):
 def check(channel: str) -> str:
     """``channel`` if known, else :class:`ChannelError` naming the known ones."""
     if channel not in CHANNELS:
-        raise ChannelError(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
+        raise ChannelError(t("msg.core.channels.unknown_channel_known", channel=channel,
+                             CHANNELS=', '.join(CHANNELS)))
     return channel

@@ -15,6 +15,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from agentdesk.core.i18n import t
+
 UTC = timezone.utc
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -28,7 +30,7 @@ class ClockError(ValueError):
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ClockError(f"time without a UTC offset: {value.isoformat()}")
+        raise ClockError(t("msg.core.clock.time_without_a_utc", isoformat=value.isoformat()))
     return value.astimezone(UTC)
 
 
@@ -37,7 +39,7 @@ def parse_instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ClockError(f"not an ISO 8601 time: {text!r}") from exc
+        raise ClockError(t("msg.core.clock.not_an_iso_time", text=text)) from exc
     return _aware(value)
 
 
@@ -48,15 +50,14 @@ def _from_env() -> datetime | None:
     try:
         start = parse_instant(text)
     except ClockError as exc:
-        raise ClockError(f"AGENTDESK_NOW: {exc}") from None
+        raise ClockError(t("msg.core.clock.agentdesk_now", exc=exc)) from None
     speed = os.environ.get("AGENTDESK_SPEED", "").strip()
     if not speed:
         return start
     try:
         factor, since = float(speed), float(os.environ["AGENTDESK_SPEED_FROM"])
     except (KeyError, ValueError):
-        raise ClockError("AGENTDESK_SPEED needs a number and AGENTDESK_SPEED_FROM a Unix "
-                         "time") from None
+        raise ClockError(t("msg.core.clock.agentdesk_speed_needs_a")) from None
     return start + timedelta(seconds=(time.time() - since) * factor)
 
 
@@ -100,7 +101,7 @@ def set_timezone(name: str) -> None:
     try:
         _tz = ZoneInfo(name)
     except Exception as exc:  # ZoneInfoNotFoundError, ValueError on odd names
-        raise ClockError(f"unknown time zone: {name!r}") from exc
+        raise ClockError(t("msg.core.clock.unknown_time_zone", name=name)) from exc
 
 
 def centre_tz() -> ZoneInfo:

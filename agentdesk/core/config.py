@@ -13,6 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
+from agentdesk.core.i18n import t
 from agentdesk.core import guard
 
 APP_NAME = "agentdesk"
@@ -79,18 +80,22 @@ def default_db_path() -> Path:
 def _coerce(name: str, kind: type, value: object, where: str) -> object:
     if kind is int:
         if isinstance(value, bool):
-            raise ConfigError(f"{where}: {name} must be a whole number, not {value!r}")
+            raise ConfigError(t("msg.core.config.must_be_a_whole_2", where=where, name=name,
+                                value=value))
         try:
             number = int(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise ConfigError(f"{where}: {name} must be a whole number, not {value!r}") from None
+            raise ConfigError(t("msg.core.config.must_be_a_whole", where=where, name=name,
+                                value=value)) from None
         if number <= 0:
-            raise ConfigError(f"{where}: {name} must be positive, not {number}")
+            raise ConfigError(t("msg.core.config.must_be_positive_not", where=where, name=name,
+                                number=number))
         return number
     if not isinstance(value, str):
         # the central URL's value may hold a password: its kind is enough
         shown = f"a {type(value).__name__}" if name == "central_url" else repr(value)
-        raise ConfigError(f"{where}: {name} must be text, not {shown}")
+        raise ConfigError(t("msg.core.config.must_be_text_not", where=where, name=name,
+                            shown=shown))
     try:  # the one rule at the boundary: no control characters, bounded sizes (the
         # messages name the character, never the value: a URL may hold a password)
         if name == "agent_id":
@@ -117,7 +122,7 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+            raise ConfigError(t("msg.core.config.cannot_be_read", path=path, exc=exc)) from None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -127,7 +132,8 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
             line = _line_of(text, key)
             where = f"{path}, line {line}" if line else str(path)
             if key not in kinds:
-                raise ConfigError(f"{where}: unknown setting {key!r} (known: {', '.join(kinds)})")
+                raise ConfigError(t("msg.core.config.unknown_setting_known", where=where, key_=key,
+                                    kinds=', '.join(kinds)))
             values[key] = _coerce(key, kinds[key], value, where)
     for key, kind in kinds.items():
         env_value = environ.get(f"AGENTDESK_{key.upper()}")
@@ -135,13 +141,15 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
             values[key] = _coerce(key, kind, env_value, f"AGENTDESK_{key.upper()}")
     config = replace(Config(), **values)  # type: ignore[arg-type]
     if config.lang not in LANGS:
-        raise ConfigError(f"lang must be one of {', '.join(LANGS)}, not {config.lang!r}")
+        raise ConfigError(t("msg.core.config.lang_must_be_one", LANGS=', '.join(LANGS),
+                            lang=config.lang))
     if config.role not in ROLES:
-        raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {config.role!r}")
+        raise ConfigError(t("msg.core.config.role_must_be_one", ROLES=', '.join(ROLES),
+                            role=config.role))
     if not 3 <= config.lookup_min_suffix <= 12:
-        raise ConfigError(f"lookup_min_suffix must be from 3 to 12, not "
-                          f"{config.lookup_min_suffix}")
+        raise ConfigError(t("msg.core.config.lookup_min_suffix_must",
+                            lookup_min_suffix=config.lookup_min_suffix))
     if not 1 <= config.satisfaction_target <= 100:
-        raise ConfigError(f"satisfaction_target must be a percentage from 1 to 100, not "
-                          f"{config.satisfaction_target}")
+        raise ConfigError(t("msg.core.config.satisfaction_target_must_be",
+                            satisfaction_target=config.satisfaction_target))
     return config

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from agentdesk.core.i18n import t
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -52,12 +54,12 @@ def upgrade(engine: sa.Engine, path: Path | None = None, target: str = "head") -
     if version == HEAD and target == "head":
         return
     if not SCRIPTS.is_dir():
-        raise StoreError(f"{path or engine.url}: the schema scripts are missing ({SCRIPTS}); "
-                         "agentdesk runs from its checkout (make run installs it so)")
+        raise StoreError(t("msg.core.migrations.the_schema_scripts_are", value=path or engine.url,
+                           SCRIPTS=SCRIPTS))
     if version is not None and version not in REVISIONS:
         raise StoreError(
-            f"{path or engine.url}: schema version {version!r} is newer than this agentdesk "
-            f"knows (newest {HEAD!r}). Upgrade agentdesk."
+            t("msg.core.migrations.schema_version_is_newer", value=path or engine.url,
+              version=version, HEAD=HEAD)
         )
     from alembic import command
 
@@ -73,9 +75,9 @@ def check_current(engine: sa.Engine, path: Path) -> None:
 
     version = current(engine)
     if version is None:
-        raise StoreError(f"{path}: not an agentdesk database (no schema version)")
+        raise StoreError(t("msg.core.migrations.not_an_agentdesk_database", path=path))
     if version != HEAD:
         raise StoreError(
-            f"{path}: schema version {version!r}, this agentdesk needs {HEAD!r}; open it once "
-            "with the desk (agentdesk --db PATH) to migrate it."
+            t("msg.core.migrations.schema_version_this_agentdesk", path=path, version=version,
+              HEAD=HEAD)
         )

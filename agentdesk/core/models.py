@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
 
 UTC = timezone.utc
@@ -39,7 +40,7 @@ class UTCDateTime(TypeDecorator):
         if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime, got {type(value).__name__}")
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime refused (timestamps are UTC-aware): {value!r}")
+            raise ValueError(t("msg.core.models.naive_datetime_refused_timestamps", value=value))
         value = value.astimezone(UTC)
         return value.strftime(_FMT) if dialect.name == "sqlite" else value
 

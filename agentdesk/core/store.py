@@ -31,6 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from agentdesk.core.i18n import t
 from agentdesk.core import private
 from agentdesk.core.errors import StoreError
 
@@ -220,16 +221,18 @@ def open_desk(path: Path | str, migrate: bool = True, *,
     ``agentdesk.sync.outbox.open_syncing_desk``)."""
     path = Path(path).expanduser()
     if path.exists() and path.is_dir():
-        raise StoreError(f"{path}: is a directory, not a database file")
+        raise StoreError(t("msg.core.store.is_a_directory_not", path=path))
     try:
         private.folder(path.parent)
     except OSError as exc:
-        raise StoreError(f"{path.parent}: cannot create the folder: {exc}") from None
+        raise StoreError(t("msg.core.store.cannot_create_the_folder", parent=path.parent,
+                           exc=exc)) from None
     _refuse_foreign(path)  # before anything is written to it, or beside it
     try:
         private.create(path)  # 0600 before SQLite makes it (its -wal and -shm follow)
     except OSError as exc:
-        raise StoreError(f"{path}: cannot create the database: {exc}") from None
+        raise StoreError(t("msg.core.store.cannot_create_the_database", path=path,
+                           exc=exc)) from None
     lock_fd = _share(path, readonly=False)  # before the first connection (see _share)
     engine = sqlite_engine(path, readonly=False)
     try:
@@ -282,7 +285,7 @@ def open_readonly(path: Path | str) -> Store:
     """Open an existing database so that no write can happen (SQLite ``mode=ro``)."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise StoreError(f"{path}: database file not found")
+        raise StoreError(t("msg.core.store.database_file_not_found", path=path))
     lock_fd = _share(path, readonly=True)
     engine = sqlite_engine(path, readonly=True)
     try:
@@ -328,8 +331,7 @@ def _share(path: Path, readonly: bool) -> int | None:
     if fd is None:
         if readonly:
             return None
-        raise StoreError(f"{lock}: cannot open the desk's lock file; check its owner and "
-                         "permissions (it must be readable by every agentdesk using the desk)")
+        raise StoreError(t("msg.core.store.cannot_open_the_desk", lock=lock))
     deadline = time.monotonic() + LOCK_WAIT_S
     while True:
         try:
@@ -338,15 +340,14 @@ def _share(path: Path, readonly: bool) -> int | None:
         except BlockingIOError:
             if time.monotonic() > deadline:
                 os.close(fd)
-                raise StoreError(f"{path}: the desk is being set up from the centre's seed "
-                                 f"(agentdesk sync) for over {LOCK_WAIT_S} s; try again "
-                                 "when it has finished") from None
+                raise StoreError(t("msg.core.store.the_desk_is_being", path=path,
+                                   LOCK_WAIT_S=LOCK_WAIT_S)) from None
             time.sleep(0.05)
         except OSError as exc:
             os.close(fd)
             if readonly:
                 return None
-            raise StoreError(f"{lock}: cannot lock: {exc}") from None
+            raise StoreError(t("msg.core.store.cannot_lock", lock=lock, exc=exc)) from None
 
 
 def _unshare(fd: int | None) -> None:

@@ -38,6 +38,7 @@ from itertools import islice
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, rrule, rruleset
 
+from agentdesk.core.i18n import t
 from agentdesk.core import clock
 
 UTC = timezone.utc
@@ -50,7 +51,8 @@ def aware(value: datetime, what: str = "time") -> datetime:
     if not isinstance(value, datetime):
         raise TypeError(f"{what} must be a datetime, not {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} without a UTC offset: {value.isoformat()}")
+        raise ValueError(t("msg.core.workcal.without_a_utc_offset", what=what,
+                           isoformat=value.isoformat()))
     return value.astimezone(UTC)
 
 
@@ -60,9 +62,9 @@ def parse_period(text: str) -> tuple[time, time]:
         first, last = (part.strip() for part in text.split("-"))
         start, end = time.fromisoformat(first), time.fromisoformat(last)
     except (ValueError, AttributeError):
-        raise ValueError(f"not a working period like \"08:30-12:00\": {text!r}") from None
+        raise ValueError(t("msg.core.workcal.not_a_working_period", text=text)) from None
     if end <= start:
-        raise ValueError(f"working period ends before it starts: {text!r}")
+        raise ValueError(t("msg.core.workcal.working_period_ends_before_2", text=text))
     return start, end
 
 
@@ -104,21 +106,22 @@ class Calendar:
 
     def __post_init__(self) -> None:
         if not self.weekdays or not set(self.weekdays) <= set(range(7)):
-            raise ValueError("working days must be some of mon..sun, at least one")
+            raise ValueError(t("msg.core.workcal.working_days_must_be"))
         if not self.periods:
-            raise ValueError("at least one working period is needed")
+            raise ValueError(t("msg.core.workcal.at_least_one_working"))
         periods = sorted(self.periods)
         for a, b in periods:
             if b <= a:
-                raise ValueError(f"working period ends before it starts: {a:%H:%M}-{b:%H:%M}")
+                raise ValueError(t("msg.core.workcal.working_period_ends_before", a=f"{a:%H:%M}",
+                                   b=f"{b:%H:%M}"))
         for (a, b), (c, d) in zip(periods, periods[1:]):
             if c < b:
-                raise ValueError(f"working periods overlap: {a:%H:%M}-{b:%H:%M} and "
-                                 f"{c:%H:%M}-{d:%H:%M}")
+                raise ValueError(t("msg.core.workcal.working_periods_overlap_and", a=f"{a:%H:%M}",
+                                   b=f"{b:%H:%M}", c=f"{c:%H:%M}", d=f"{d:%H:%M}"))
         object.__setattr__(self, "periods", tuple(periods))
         both = self.holidays & self.makeup_days
         if both:
-            raise ValueError(f"both a holiday and a make-up working day: {min(both)}")
+            raise ValueError(t("msg.core.workcal.both_a_holiday_and", both=min(both)))
 
     @classmethod
     def from_holidays(cls, entries: Iterable[Holiday], weekdays: Iterable[int] = range(5),
@@ -182,7 +185,7 @@ class Calendar:
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """Close of business of the ``days``-th working day after the start's local day."""
         if days < 0:
-            raise ValueError(f"working days must not be negative: {days}")
+            raise ValueError(t("msg.core.workcal.working_days_must_not", days=days))
         start = aware(start, "start")
         day = start.astimezone(clock.centre_tz()).date()
         if days == 0:
@@ -207,7 +210,7 @@ class Calendar:
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant at which ``amount`` of working time has passed since ``start``."""
         if amount < timedelta(0):
-            raise ValueError(f"working time must not be negative: {amount}")
+            raise ValueError(t("msg.core.workcal.working_time_must_not", amount=amount))
         start = aware(start, "start")
         if not amount:
             return start

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentdesk.core.i18n import t
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
                                    load_config, open_desk, print_json)
 
@@ -18,28 +19,31 @@ if TYPE_CHECKING:
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
-    p = sub.add_parser("import", help="import customers (CSV) or knowledge-base articles (DIR)")
+    p = sub.add_parser("import",
+                       help=t("msg.customers.cli.import_customers_csv_or"))
     p.add_argument("what", choices=("customers", "kb"))
-    p.add_argument("file", type=Path, help="customers: a CSV file; kb: a folder of .md files")
-    p.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
-    p.add_argument("--strict", action="store_true", help="import nothing if any row is bad")
+    p.add_argument("file", type=Path, help=t("msg.customers.cli.customers_a_csv_file"))
+    p.add_argument("--encoding", help=t("msg.customers.cli.customers_file_encoding_when"))
+    p.add_argument("--strict", action="store_true",
+                   help=t("msg.customers.cli.import_nothing_if_any"))
     p.add_argument("--errors", metavar="FILE", type=Path,
-                   help="customers: write every bad row (line, reason, fields) to this CSV")
+                   help=t("msg.customers.cli.customers_write_every_bad"))
     common(p, True)
 
-    p = sub.add_parser("export", help="export customers to CSV")
+    p = sub.add_parser("export",
+                       help=t("msg.customers.cli.export_customers_to_csv"))
     p.add_argument("what", choices=("customers",))
     p.add_argument("file", type=Path)
     common(p, True)
 
-    p = sub.add_parser("lookup", help="find customers by phone, account, name, pinyin, address")
+    p = sub.add_parser("lookup",
+                       help=t("msg.customers.cli.find_customers_by_phone"))
     p.add_argument("query")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--json", action="store_true", help=t("msg.customers.cli.print_a_json_list"))
     limit_option(p, 20, most=200)  # lookup.search shows 200 at most
     common(p, True)
 
-    p = sub.add_parser("call", help="screen pop: tell the running desk a call is ringing "
-                                    "(starts a desk popped to the caller if none runs)")
+    p = sub.add_parser("call", help=t("msg.customers.cli.screen_pop_tell_the"))
     p.add_argument("number")
     common(p, True)
     return {"import": cmd_import, "export": cmd_export, "lookup": cmd_lookup,
@@ -128,7 +132,7 @@ def cmd_call(args: argparse.Namespace) -> int:
         if screenpop.send_call(number):
             return 0
     except screenpop.PopError as exc:
-        raise CliError(f"screen pop failed: {exc}") from None
+        raise CliError(t("msg.customers.cli.screen_pop_failed", exc=exc)) from None
     config = load_config(args)  # no desk is running: start one popped to this caller
     from agentdesk.apps.factory import create_app
 

@@ -134,7 +134,8 @@ def _codec(encoding: str | None) -> str:
     try:
         name = codecs.lookup(encoding or "utf-8").name
     except LookupError:
-        raise ImportFileError(f"unknown encoding {encoding!r} (try utf-8 or gbk)") from None
+        raise ImportFileError(t("msg.customers.csvio.unknown_encoding_try_utf",
+                                encoding=encoding)) from None
     return "utf-8-sig" if name in ("utf-8", "utf-8-sig") else name
 
 
@@ -181,8 +182,7 @@ def _refuse_utf8_as_gbk(path: Path, codec: str) -> None:
                 return
             non_ascii = True
     if non_ascii:
-        raise ImportFileError(f"{path} is UTF-8, not {codec}: importing it as {codec} would "
-                              "garble every Chinese character. Drop the encoding option.")
+        raise ImportFileError(t("msg.customers.csvio.is_utf_not_importing", path=path, codec=codec))
 
 
 def _records(reader: Iterator[list[str]]) -> Iterator[tuple[int, int, list[str] | str]]:
@@ -204,12 +204,13 @@ def _check_header(path: Path, row: list[str] | str | None
     """Column index for each HEADER name, then for each optional column the file has
     (any order is accepted); and those optional columns' names."""
     if row is None:
-        raise ImportFileError(f"{path} is empty: expected the header line {','.join(HEADER)}")
+        raise ImportFileError(t("msg.customers.csvio.is_empty_expected_the", path=path,
+                                HEADER=','.join(HEADER)))
     if isinstance(row, list) and not "".join(row).strip():
-        raise ImportFileError(f"{path}: line 1 is blank: expected the header line "
-                              f"{','.join(HEADER)}")
+        raise ImportFileError(t("msg.customers.csvio.line_is_blank_expected", path=path,
+                                HEADER=','.join(HEADER)))
     if isinstance(row, str):
-        raise ImportFileError(f"{path}: line 1: {row}")
+        raise ImportFileError(t("msg.customers.csvio.line", path=path, row=row))
     names = [c.strip().lstrip("\ufeff").strip().lower() for c in row]
     missing = [c for c in HEADER if c not in names]
     unknown = [repr(c) for c in names if c not in HEADER and c not in csv_columns.OPTIONAL]
@@ -218,9 +219,10 @@ def _check_header(path: Path, row: list[str] | str | None
         parts = [f"missing columns: {', '.join(missing)}" if missing else "",
                  f"unknown columns: {', '.join(unknown)}" if unknown else "",
                  f"repeated columns: {', '.join(doubled)}" if doubled else ""]
-        raise ImportFileError(f"{path}: wrong header ({'; '.join(p for p in parts if p)}). "
-                              f"Expected: {','.join(HEADER)} (optional: "
-                              f"{','.join(csv_columns.OPTIONAL)})")
+        raise ImportFileError(t("msg.customers.csvio.wrong_header_expected_optional", path=path,
+                                value='; '.join(p for p in parts if p),
+                                HEADER=','.join(HEADER),
+                                OPTIONAL=','.join(csv_columns.OPTIONAL)))
     optional = csv_columns.present(names)
     return [names.index(c) for c in (*HEADER, *optional)], optional
 
@@ -239,35 +241,37 @@ def _validate(fields: list[str]) -> tuple[tuple, list[tuple[str, str]]]:
     """Stripped fields in HEADER order -> (values in OWNED order, [(e164, kind)]), or _Bad."""
     for column, value, limit in zip(HEADER, fields, _LIMITS):
         if len(value) > limit:
-            raise _Bad(f"{column} is {len(value)} characters long (at most {limit})")
+            raise _Bad(t("msg.customers.csvio.is_characters_long_at", column=column,
+                         count=len(value), limit=limit))
     if _CONTROL.search("".join(fields)):  # one regex pass per row; find the column if needed
         for column, value in zip(HEADER, fields):
             bad = _CONTROL.search(value)
             if bad:
-                raise _Bad(f"{column} contains a control character U+{ord(bad.group()):04X}")
+                raise _Bad(t("msg.customers.csvio.contains_a_control_character", column=column,
+                             ord=f"{ord(bad.group()):04X}"))
     (account, name, phone_text, district, street, community, building, unit, room, utility,
      customer_class, meter_no, credit, arrears, tags) = fields
     if not account:
-        raise _Bad("account_no is missing")
+        raise _Bad(t("msg.customers.csvio.account_no_is_missing"))
     if any(c.isspace() for c in account):
-        raise _Bad("account_no contains a space")
+        raise _Bad(t("msg.customers.csvio.account_no_contains_a"))
     if not name:
-        raise _Bad("name is empty")
+        raise _Bad(t("msg.customers.csvio.name_is_empty"))
     numbers: dict[str, str] = {}
     for raw in _split(phone_text):
         try:
             e164, kind = phones.normalise_with_kind(raw)
         except phones.PhoneError as exc:
-            raise _Bad(f"phone {raw!r} is not a valid number ({exc.reason})") from None
+            raise _Bad(t("msg.customers.csvio.phone_is_not_a", raw=raw,
+                         reason=exc.reason)) from None
         numbers.setdefault(e164, kind)  # the same number written twice counts once
     if utility.lower() not in UTILITY:
-        raise _Bad(f"utility {utility!r} is not water or power (水/电/供水/供电 also work)")
+        raise _Bad(t("msg.customers.csvio.utility_is_not_water", utility=utility))
     if credit.lower() not in CREDIT:
-        raise _Bad(f"credit_list {credit!r} must be empty, red, grey or black (红/灰/黑)")
+        raise _Bad(t("msg.customers.csvio.credit_list_must_be", credit=credit))
     arrears = arrears or "0"
     if not _MONEY.fullmatch(arrears):
-        raise _Bad(f"arrears_yuan {arrears!r} is not an amount like 123.45 (0 or more, "
-                   "at most 2 decimals)")
+        raise _Bad(t("msg.customers.csvio.arrears_yuan_is_not", arrears=arrears))
     values = (name, district, street, community, building, unit, room,
               UTILITY[utility.lower()], customer_class or DEFAULT_CLASS, meter_no,
               CREDIT[credit.lower()], int(Decimal(arrears) * 100), ";".join(_split(tags)))
@@ -357,11 +361,12 @@ def _open_text(path: Path, codec: str) -> TextIO:
     try:
         return open(path, encoding=codec, newline="")  # newline="": csv handles \r\n itself
     except FileNotFoundError:
-        raise ImportFileError(f"{path}: file not found") from None
+        raise ImportFileError(t("msg.customers.csvio.file_not_found", path=path)) from None
     except IsADirectoryError:
-        raise ImportFileError(f"{path} is a folder, not a CSV file") from None
+        raise ImportFileError(t("msg.customers.csvio.is_a_folder_not", path=path)) from None
     except OSError as exc:
-        raise ImportFileError(f"{path}: cannot read it ({exc.strerror})") from None
+        raise ImportFileError(t("msg.customers.csvio.cannot_read_it", path=path,
+                                strerror=exc.strerror)) from None
 
 
 @dataclass(frozen=True)
@@ -451,8 +456,8 @@ class CustomerReader:
                 continue
             try:
                 if account in seen:
-                    raise _Bad(f"account_no {account} is repeated (first on line "
-                               f"{seen[account]})")
+                    raise _Bad(t("msg.customers.csvio.account_no_is_repeated", account=account,
+                                 seen=seen[account]))
                 if account and len(account) <= MAX_ACCOUNT:
                     seen[account] = start  # even if this row is bad: a later copy is a repeat
                 fields = [csvsafe.unescape(row[i].strip()) for i in index]
@@ -474,7 +479,7 @@ def import_customers(store: Store, path: Path | str, *, encoding: str | None = N
     report = ImportReport(file=str(path))
     reader = CustomerReader(path, report, encoding, on_bad)
     if store.readonly:
-        raise StoreError(f"{store.path}: opened read-only, cannot import customers")
+        raise StoreError(t("msg.customers.csvio.opened_read_only_cannot_2", path=store.path))
     with reader:
         conn = _connect(store)
         try:
@@ -537,7 +542,7 @@ def export_customers(store: Store, path: Path | str, *, agent: str = "system") -
     """Write every customer, ordered by account_no; returns the row count."""
     path = Path(path)
     if store.readonly:  # the export is audited, and the audit row needs a write
-        raise StoreError(f"{store.path}: opened read-only, cannot record the export")
+        raise StoreError(t("msg.customers.csvio.opened_read_only_cannot", path=store.path))
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: folder not found")
     from agentdesk.customers.csv_columns import OPTIONAL

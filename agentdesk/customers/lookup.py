@@ -154,9 +154,10 @@ def clean(query: str) -> str:
     what cannot be a lookup with a message the agent can act on."""
     query = _CONTROL.sub("", unicodedata.normalize("NFKC", query)).strip()
     if not query:
-        raise QueryError("empty query: type a phone number, account, name or address")
+        raise QueryError(t("msg.customers.lookup.empty_query_type_a"))
     if len(query) > MAX_QUERY:
-        raise QueryError(f"query too long ({len(query)} characters, at most {MAX_QUERY})")
+        raise QueryError(t("msg.customers.lookup.query_too_long_characters", count=len(query),
+                           MAX_QUERY=MAX_QUERY))
     return query
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import argparse
 
+from agentdesk.core.i18n import t
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, load_config, open_desk,
                                    progress_printer)
 
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
-    p = sub.add_parser("demo-data", help="generate deterministic demo data")
+    p = sub.add_parser("demo-data",
+                       help=t("msg.demo.cli.generate_deterministic_demo_data"))
     common(p, True)
     p.add_argument("--customers", type=int, default=2000)
     p.add_argument("--tickets", type=int, default=300)
     p.add_argument("--seed", type=int, default=1)
-    p = sub.add_parser("db", help="the desk database file: where its bytes go")
+    p = sub.add_parser("db", help=t("msg.demo.cli.the_desk_database_file"))
     common(p, True)
     p.add_argument("what", choices=("stats",))
     p.add_argument("--json", action="store_true")
@@ -63,7 +65,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     config = load_config(args)
     i18n.set_lang(config.lang)
     if args.customers < 0 or args.tickets < 0:
-        raise CliError("--customers and --tickets must not be negative")
+        raise CliError(t("msg.demo.cli.customers_and_tickets_must"))
     update, stop = progress_printer()
     with open_desk(config) as desk:
         try:
@@ -74,5 +76,5 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     print(i18n.t("cli.demo.done", customers=summary.customers, phones=summary.phones,
                  tickets=summary.tickets, seconds=summary.seconds))
     size = config.db_path().stat().st_size
-    print(f"{config.db_path()}: {size / 1e6:.1f} MB")
+    print(t("msg.demo.cli.mb", db_path=config.db_path(), value=f"{size / 1000000.0:.1f}"))
     return 0

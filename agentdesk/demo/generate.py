@@ -38,6 +38,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from agentdesk.core.i18n import t
 from agentdesk.core import clock
 from agentdesk.core.store import Store
 from agentdesk.demo import words as D
@@ -86,7 +87,7 @@ def generate(store: Store, customers: int, tickets: int, seed: int,
              progress: Progress | None = None) -> DemoSummary:
     """Fill an empty desk database with demo data; same seed, same data."""
     if customers < 0 or tickets < 0:
-        raise ValueError("customers and tickets must not be negative")
+        raise ValueError(t("msg.demo.generate.customers_and_tickets_must"))
     began = time.perf_counter()
     root = random.Random(seed)
     # Independent streams, so that e.g. the ticket count does not change the customers.
@@ -129,8 +130,7 @@ def generate(store: Store, customers: int, tickets: int, seed: int,
         try:
             if conn.execute("SELECT EXISTS(SELECT 1 FROM customer) OR "
                             "EXISTS(SELECT 1 FROM ticket)").fetchone()[0]:
-                raise ValueError(f"{store.path}: demo data needs an empty desk (customers "
-                                 "or tickets present)")
+                raise ValueError(t("msg.demo.generate.demo_data_needs_an", path=store.path))
             indexes = _secondary_indexes(conn)
             for name, _sql in indexes:
                 conn.execute(f'DROP INDEX "{name}"')

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import argparse
 
+from agentdesk.core.i18n import t
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
                                    load_config, open_desk, print_json)
 
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
-    p = sub.add_parser("kb", help="knowledge base")
+    p = sub.add_parser("kb", help=t("msg.kb.cli.knowledge_base"))
     kb_sub = p.add_subparsers(dest="kb_command", metavar="KB_COMMAND", required=True)
-    q = kb_sub.add_parser("search", help="search the knowledge base")
+    q = kb_sub.add_parser("search", help=t("msg.kb.cli.search_the_knowledge_base"))
     q.add_argument("query")
-    q.add_argument("--json", action="store_true", help="print JSON (id, title, score, snippet)")
+    q.add_argument("--json", action="store_true", help=t("msg.kb.cli.print_json_id_title"))
     limit_option(q, 10, most=100)  # kb.search shows 100 at most
     common(q, True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from agentdesk.core.i18n import t
 from agentdesk.core import clock, store
 from agentdesk.core.models import utc_text
 
@@ -17,9 +18,9 @@ def link(session: Session, ticket_id: str, article_id: str, agent_code: str = ""
     """Record that ``article_id`` answered ``ticket_id``; False when it already was."""
     conn = session.connection()
     if not conn.exec_driver_sql("SELECT 1 FROM ticket WHERE id = ?", (ticket_id,)).first():
-        raise LinkError(f"no ticket {ticket_id!r}")
+        raise LinkError(t("msg.kb.links.no_ticket", ticket_id=ticket_id))
     if not conn.exec_driver_sql("SELECT 1 FROM kb_article WHERE id = ?", (article_id,)).first():
-        raise LinkError(f"no knowledge-base article {article_id!r}")
+        raise LinkError(t("msg.kb.links.no_knowledge_base_article", article_id=article_id))
     agent_id = conn.exec_driver_sql("SELECT id FROM agent WHERE code = ?",
                                     (agent_code,)).scalar() if agent_code else None
     row = {"ticket_id": ticket_id, "article_id": article_id, "agent_id": agent_id,

@@ -103,13 +103,12 @@ def split_header(text: str) -> tuple[str, str, int]:
     lines = text.splitlines(keepends=True)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
-        raise ArticleError("empty file")
+        raise ArticleError(t("msg.kb.loader.empty_file"))
     if lines[first].strip() != FENCE:
-        raise ArticleError(f"line {first + 1}: the file must start with a '{FENCE}' line "
-                           "(TOML header)")
+        raise ArticleError(t("msg.kb.loader.line_the_file_must", value=first + 1, FENCE=FENCE))
     end = next((i for i in range(first + 1, len(lines)) if lines[i].strip() == FENCE), None)
     if end is None:
-        raise ArticleError(f"line {first + 1}: header opened with '{FENCE}' but never closed")
+        raise ArticleError(t("msg.kb.loader.line_header_opened_with", value=first + 1, FENCE=FENCE))
     return "".join(lines[first + 1:end]), "".join(lines[end + 1:]), first + 2
 
 
@@ -126,11 +125,11 @@ def _toml_error(exc: tomllib.TOMLDecodeError, offset: int) -> ArticleError:
 def _check(header: dict) -> dict:
     unknown = sorted(set(header) - set(FIELDS))
     if unknown:
-        raise ArticleError(f"unknown header key(s) {', '.join(unknown)} "
-                           f"(known: {', '.join(FIELDS)})")
+        raise ArticleError(t("msg.kb.loader.unknown_header_key_s", unknown=', '.join(unknown),
+                             FIELDS=', '.join(FIELDS)))
     for key in REQUIRED:
         if not isinstance(header.get(key), str) or not header[key].strip():
-            raise ArticleError(f"header needs a non-empty '{key}'")
+            raise ArticleError(t("msg.kb.loader.header_needs_a_non", key_=key))
     values: dict = {}
     for key, (kind, default) in FIELDS.items():
         value = header.get(key, default)
@@ -143,17 +142,16 @@ def _check(header: dict) -> dict:
         if kind is list:
             ok = ok and all(isinstance(v, str) for v in value)
         if not ok:
-            want = {str: "a string", list: "a list of strings", int: "an integer",
-                    date: "a date like 2026-11-20"}[kind]
-            raise ArticleError(f"'{key}' must be {want}, got {value!r}")
+            want = t({str: "kb.loader.want_string", list: "kb.loader.want_list",
+                      int: "kb.loader.want_int", date: "kb.loader.want_date"}[kind])
+            raise ArticleError(t("msg.kb.loader.must_be_got", key_=key, want=want, value=value))
         values[key] = value.strip() if isinstance(value, str) else value
     if not ID_RE.match(values["id"]):
-        raise ArticleError(f"id {values['id']!r}: use lower-case letters, digits, '.', '-', "
-                           "'_' (at most 80)")
+        raise ArticleError(t("msg.kb.loader.id_use_lower_case", values=values['id']))
     if values["utility"] not in UTILITIES:
-        raise ArticleError(f"utility {values['utility']!r}: must be water, power or empty")
+        raise ArticleError(t("msg.kb.loader.utility_must_be_water", values=values['utility']))
     if values["review_days"] <= 0:
-        raise ArticleError("review_days must be positive")
+        raise ArticleError(t("msg.kb.loader.review_days_must_be"))
     return values
 
 
@@ -204,9 +202,9 @@ def read_file(path: Path) -> ParsedArticle:
                                      limit=f"{guard.MAX_KB_FILE:,}"))
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ArticleError(f"not UTF-8 (byte {exc.start})") from None
+        raise ArticleError(t("msg.kb.loader.not_utf_byte", start=exc.start)) from None
     except OSError as exc:
-        raise ArticleError(f"cannot read: {exc.strerror}") from None
+        raise ArticleError(t("msg.kb.loader.cannot_read", strerror=exc.strerror)) from None
     return parse(text)
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentdesk.core.i18n import t
 from agentdesk.cli_support import limit_option, print_json
 
 if TYPE_CHECKING:
@@ -23,39 +24,38 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
-    p = sub.add_parser("monitor", help="supervisor wallboard, read-only (terminal or --web)")
+    p = sub.add_parser("monitor",
+                       help=t("msg.monitor.cli.supervisor_wallboard_read_only"))
     common(p, True)
     p.add_argument("--interval", type=float, default=10.0, metavar="SECONDS",
-                   help="seconds between refreshes (default 10)")
+                   help=t("msg.monitor.cli.seconds_between_refreshes_default"))
     p.add_argument("--web", action="store_true",
-                   help="serve the wallboard to a browser instead (textual-serve)")
+                   help=t("msg.monitor.cli.serve_the_wallboard_to"))
     p.add_argument("--host", default="127.0.0.1",
-                   help="--web: address to listen on (default 127.0.0.1, this machine only)")
-    p.add_argument("--port", type=int, default=8090, help="--web: port (default 8090)")
+                   help=t("msg.monitor.cli.web_address_to_listen"))
+    p.add_argument("--port", type=int, default=8090, help=t("msg.monitor.cli.web_port_default"))
     p.add_argument("--public-url", metavar="URL",
-                   help="--web: the address browsers use, when not http://HOST:PORT")
+                   help=t("msg.monitor.cli.web_the_address_browsers"))
     p.add_argument("--central", metavar="URL",
-                   help="show the whole centre: keep a local mirror of this central store "
-                        "(read-only role is enough; the mirror file is --db, default "
-                        "centre-mirror.db beside the desk database)")
+                   help=t("msg.monitor.cli.show_the_whole_centre"))
 
-    p = sub.add_parser("report", help="monthly review tables (mix, KPIs, hot spots) as CSV")
+    p = sub.add_parser("report",
+                       help=t("msg.monitor.cli.monthly_review_tables_mix"))
     common(p, True)
     p.add_argument("--from", dest="date_from", metavar="DATE",
-                   help="first day (YYYY-MM-DD, centre time; default: first day of last month)")
+                   help=t("msg.monitor.cli.first_day_yyyy_mm"))
     p.add_argument("--to", dest="date_to", metavar="DATE",
-                   help="last day, included (default: last day of last month, or the day "
-                        "before --from's date a month on)")
+                   help=t("msg.monitor.cli.last_day_included_default"))
     p.add_argument("--csv", metavar="DIR", required=True, type=Path,
-                   help="folder to write the CSV files into (created if needed)")
+                   help=t("msg.monitor.cli.folder_to_write_the"))
 
-    p = sub.add_parser("audit", help="who saw customer data: the audit log, newest first "
-                                     "(for supervisors)")
+    p = sub.add_parser("audit", help=t("msg.monitor.cli.who_saw_customer_data"))
     common(p, True)
     p.add_argument("--since", metavar="DATE",
-                   help="from this local day (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM) on")
-    p.add_argument("--agent", dest="of_agent", metavar="CODE", help="only this agent's rows")
-    p.add_argument("--json", action="store_true", help="print a JSON list")
+                   help=t("msg.monitor.cli.from_this_local_day"))
+    p.add_argument("--agent", dest="of_agent", metavar="CODE",
+                   help=t("msg.monitor.cli.only_this_agent_s"))
+    p.add_argument("--json", action="store_true", help=t("msg.monitor.cli.print_a_json_list"))
     limit_option(p, 200)
     return {"monitor": cmd_monitor, "report": cmd_report, "audit": cmd_audit}
 
@@ -115,7 +115,8 @@ def _follow(args: argparse.Namespace, config: Config) -> tuple[Path, Follower]:
             raise _error(f"{redact(exc, args.central)} (no mirror yet: nothing to show)"
                          ) from None
         last_error = redact(exc, args.central)
-        print(f"agentdesk: {last_error}; showing the mirror as last pulled", file=sys.stderr)
+        print(t("msg.monitor.cli.agentdesk_showing_the_mirror",
+                last_error=last_error), file=sys.stderr)
     finally:
         stop()
     return path, mirror.Follower(path, args.central, args.interval, last_ok,

@@ -3,7 +3,8 @@ hot spots of the tickets created between two local dates (both included), from t
 figures as the wallboard (:mod:`agentdesk.monitor.figures`).
 
 Files are UTF-8 with a byte-order mark, so spreadsheet programs open the Chinese text
-correctly; headers are in the interface language, codes stay beside the labels. Text
+correctly; every header is in the interface language (one language a file), the codes
+stay beside the labels as data. Text
 cells that a spreadsheet would run as a formula get a leading quote (a ``+86`` phone
 too); counts stay numbers (:mod:`agentdesk.core.csvsafe`).
 """
@@ -72,14 +73,14 @@ def tables(session: Source, first: date, last: date,
 
     total = t("monitor.col.total")
     out: dict[str, list[list[object]]] = {}
-    out["mix_business_type.csv"] = [["code", t("monitor.col.business_type"),
+    out["mix_business_type.csv"] = [[t("report.col.code"), t("monitor.col.business_type"),
                                      t("monitor.col.tickets")]] + [
         [k, type_label(k), mix.by_type[k]] for k in ordered(mix.by_type)]
-    out["mix_category.csv"] = [["code", t("monitor.col.category"),
+    out["mix_category.csv"] = [[t("report.col.code"), t("monitor.col.category"),
                                 t("monitor.col.business_type"), t("monitor.col.tickets")]] + [
         [k, cat_label(k), type_label(tax.categories[k].business_type)
          if k in tax.categories else "", mix.by_category[k]] for k in ordered(mix.by_category)]
-    out["mix_category_area.csv"] = [["code", t("monitor.col.category"),
+    out["mix_category_area.csv"] = [[t("report.col.code"), t("monitor.col.category"),
                                      *[t(f"monitor.area.{a}") for a in monitor.AREAS], total]] + [
         [k, cat_label(k), *[mix.by_category_area.get((k, a), 0) for a in monitor.AREAS],
          mix.by_category[k]] for k in ordered(mix.by_category)]
@@ -104,11 +105,13 @@ def tables(session: Source, first: date, last: date,
                      kpi.satisfaction.get(value, 0), "", ""])
     more = kpis.review(session, since, until)
     rows += review_rows(more, target)
-    out["kpi.csv"] = [["kpi", t("monitor.col.kpi"), "value", "part", "whole"], *rows]
+    out["kpi.csv"] = [[t("report.col.kpi_code"), t("monitor.col.kpi"), t("report.col.value"),
+                       t("report.col.part"), t("report.col.whole")], *rows]
     out.update(review_tables(session, more))
-    out["hot_streets.csv"] = [["district", t("monitor.col.street"),
+    out["hot_streets.csv"] = [[t("report.col.district"), t("monitor.col.street"),
                                t("monitor.col.tickets")]] + [list(r) for r in hot.streets]
-    out["hot_communities.csv"] = [["district", "street", t("monitor.col.community"),
+    out["hot_communities.csv"] = [[t("report.col.district"), t("report.col.street_code"),
+                                   t("monitor.col.community"),
                                    t("monitor.col.tickets")]] + [list(r) for r in
                                                                  hot.communities]
     out["repeat_callers.csv"] = [[t("monitor.col.caller"), t("monitor.col.name"),
@@ -131,7 +134,7 @@ def outcome_rows(session: Source, since: datetime, until: datetime) -> list[list
     whole = sum(counts.values())
     order = [*wrapup.CODES, "ticket", ""]
     order += sorted(k for k in counts if k not in order)  # a code a newer desk wrote
-    return [["code", t("report.col.outcome"), t("report.col.calls"),
+    return [[t("report.col.code"), t("report.col.outcome"), t("report.col.calls"),
              t("report.col.share_all")]] + [
         [code or "none", wrapup.label(code), counts[code],
          _pct(kpis.Counts.pct(counts[code], whole))] for code in order if counts.get(code)]
@@ -174,15 +177,15 @@ def review_tables(session: Source, more: kpis.Review) -> dict[str, list[list[obj
 
     order = sorted(more.by_class, key=lambda k: (-more.by_class[k].tickets, k))
     out["complaint_class_area.csv"] = [[
-        "code", t("report.col.class"), *[t(f"monitor.area.{a}") for a in areas],
+        t("report.col.code"), t("report.col.class"), *[t(f"monitor.area.{a}") for a in areas],
         *[t("report.col.share", area=t(f"monitor.area.{a}")) for a in areas],
         t("monitor.col.total"), t("report.col.share_all"), t("report.col.on_time")]] + [
         [k, class_label(k), *[more.class_area.get((k, a), 0) for a in areas],
          *[share(k, a) for a in areas], more.by_class[k].tickets, _pct(more.class_share(k)),
          _pct(more.by_class[k].on_time_pct)] for k in order]
     whole = sum(more.channels.values())
-    out["channel_mix.csv"] = [["code", t("report.col.channel"), t("monitor.col.tickets"),
-                               t("report.col.share_all")]] + [
+    out["channel_mix.csv"] = [[t("report.col.code"), t("report.col.channel"),
+                               t("monitor.col.tickets"), t("report.col.share_all")]] + [
         [k, t(f"channel.{k}"), n, _pct(kpis.Counts.pct(n, whole))]
         for k, n in sorted(more.channels.items(), key=lambda kv: (-kv[1], kv[0]))]
     head = [t("monitor.col.tickets"), t("report.col.on_time"), "on_time", "decided",
@@ -192,7 +195,7 @@ def review_tables(session: Source, more: kpis.Review) -> dict[str, list[list[obj
         return [c.tickets, _pct(c.on_time_pct), c.on_time, c.decided, _pct(c.reopen_pct),
                 c.reopened]
 
-    out["kpi_by_category.csv"] = [["code", t("monitor.col.category"), *head]] + [
+    out["kpi_by_category.csv"] = [[t("report.col.code"), t("monitor.col.category"), *head]] + [
         [k, cat_label(k), *figures(c)] for k, c in sorted(more.by_category.items())]
     out["kpi_by_agent.csv"] = [[t("monitor.col.agent"), *head]] + [
         [k, *figures(c)] for k, c in sorted(more.by_agent.items())]

@@ -13,10 +13,14 @@ from textual.dom import DOMNode
 from agentdesk.core.i18n import CATALOG, t
 
 
+def _text(key: str) -> str:
+    return t(key) if key in CATALOG else key
+
+
 def localize(node: DOMNode) -> None:
     bindings = node._bindings.copy()  # never mutate the class-wide map
     bindings.key_to_bindings = {
-        key: [replace(b, description=t(b.description)) if b.description in CATALOG else b
+        key: [replace(b, description=_text(b.description), tooltip=_text(b.tooltip))
               for b in items]
         for key, items in bindings.key_to_bindings.items()
     }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import argparse
 import sys
 from pathlib import Path
+from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
@@ -33,69 +34,55 @@ def exit_code(exc: CentralError) -> int:
 
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
-    p = sub.add_parser("central", help="the central store: create its schema, load data")
+    p = sub.add_parser("central", help=t("msg.sync.cli.the_central_store_create"))
     c_sub = p.add_subparsers(dest="central_command", metavar="CENTRAL_COMMAND", required=True)
-    q = c_sub.add_parser("init", help="create or migrate the central schema")
+    q = c_sub.add_parser("init", help=t("msg.sync.cli.create_or_migrate_the"))
     q.add_argument("--central", metavar="URL",
-                   help="postgresql://user@host/db or sqlite:///path (default: central_url)")
+                   help=t("msg.sync.cli.postgresql_user_host_db"))
     common(q, True)
-    q = c_sub.add_parser("load", help="load customers (CSV), articles (DIR), the SLA "
-                                      "policy (TOML), the holiday calendar (TOML), the "
-                                      "complaint classes (TOML) or the departments a ticket "
-                                      "is dispatched to (TOML) into the centre")
+    q = c_sub.add_parser("load", help=t("msg.sync.cli.load_customers_csv_articles"))
     q.add_argument("what", choices=("customers", "kb", "sla", "calendar", "complaint-classes",
                                     "departments"))
     q.add_argument("file", type=Path)
-    q.add_argument("--encoding", help="customers: file encoding when not UTF-8 (e.g. gbk)")
+    q.add_argument("--encoding", help=t("msg.sync.cli.customers_file_encoding_when"))
     q.add_argument("--errors", metavar="FILE", type=Path,
-                   help="customers: write every bad row (line, reason, fields) to this CSV")
+                   help=t("msg.sync.cli.customers_write_every_bad"))
     q.add_argument("--no-seed", action="store_true",
-                   help="customers: do not rebuild the new-desk seed afterwards")
+                   help=t("msg.sync.cli.customers_do_not_rebuild"))
     q.add_argument("--central", metavar="URL")
     common(q, True)
-    q = c_sub.add_parser("seed", help="rebuild the seed new desks start from (the customers "
-                                      "as one file; run nightly)")
+    q = c_sub.add_parser("seed", help=t("msg.sync.cli.rebuild_the_seed_new"))
     q.add_argument("--central", metavar="URL")
     common(q, True)
-    q = c_sub.add_parser("watch", help="the centre's escalation service: 80 %% warnings and "
-                                       "督办 of every open ticket, once (one watch at a time; "
-                                       "a second one waits)")
+    q = c_sub.add_parser("watch", help=t("msg.sync.cli.the_centre_s_escalation"))
     q.add_argument("--central", metavar="URL")
     q.add_argument("--once", action="store_true",
-                   help="one pass, then exit (cron); exits at once if another watch runs")
+                   help=t("msg.sync.cli.one_pass_then_exit"))
     q.add_argument("--every", type=float, default=30.0, metavar="SECONDS",
-                   help="seconds between passes (default 30)")
+                   help=t("msg.sync.cli.seconds_between_passes_default"))
     q.add_argument("--lease", type=float, default=90.0, metavar="SECONDS",
-                   help="a watch silent this long is taken over (default 90; more than "
-                        "twice --every)")
+                   help=t("msg.sync.cli.a_watch_silent_this"))
     common(q, True)
-    q = c_sub.add_parser("set", help="one of the centre's yes/no settings, pulled by every "
-                                     "desk (desk_may_create_customers: an agent may make an "
-                                     "unknown caller a customer record)")
+    q = c_sub.add_parser("set", help=t("msg.sync.cli.set_flag"))
     q.add_argument("name", choices=FLAGS)
     q.add_argument("value", choices=("on", "off"))
     q.add_argument("--central", metavar="URL")
     common(q, True)
-    q = c_sub.add_parser("agent", help="an agent's role at the centre (supervisors raise 督办 "
-                                       "and publish notices; a desk's config grants nothing)")
-    q.add_argument("code", help="the agent's 工号")
+    q = c_sub.add_parser("agent", help=t("msg.sync.cli.an_agent_s_role"))
+    q.add_argument("code", help=t("msg.sync.cli.the_agent_s"))
     q.add_argument("--role", required=True, choices=("agent", "supervisor", "trainer"))
-    q.add_argument("--name", default="", help="the name (for an agent the centre has not met)")
+    q.add_argument("--name", default="", help=t("msg.sync.cli.the_name_for_an"))
     q.add_argument("--central", metavar="URL")
     common(q, True)
 
-    p = sub.add_parser("sync", help="push this desk's changes and pull the centre's")
-    p.add_argument("--once", action="store_true", help="one sync, then exit (else repeat "
-                                                      "every sync_interval seconds)")
-    p.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    p.add_argument("--no-seed", action="store_true", help="a new desk copies customers row "
-                                                         "by row even if the centre has a seed")
+    p = sub.add_parser("sync", help=t("msg.sync.cli.push_this_desk_s"))
+    p.add_argument("--once", action="store_true", help=t("msg.sync.cli.one_sync_then_exit"))
+    p.add_argument("--json", action="store_true", help=t("msg.sync.cli.print_the_outcome_as"))
+    p.add_argument("--no-seed", action="store_true", help=t("msg.sync.cli.a_new_desk_copies"))
     p.add_argument("--verify", action="store_true",
-                   help="after one sync, compare every shared table with the centre "
-                        "(exit 0 only when equal)")
+                   help=t("msg.sync.cli.after_one_sync_compare"))
     p.add_argument("--repair", action="store_true",
-                   help="with --verify: fetch again what differs, send again what only "
-                        "this desk has")
+                   help=t("msg.sync.cli.with_verify_fetch_again"))
     p.add_argument("--central", metavar="URL")
     common(p, True)
     return {"central": cmd_central, "sync": cmd_sync}
@@ -114,7 +101,7 @@ def cmd_central(args: argparse.Namespace) -> int:
     try:
         return _central(args, url)
     except CentralError as exc:
-        print(f"agentdesk: {redact(exc, url)}", file=sys.stderr)
+        print(t("msg.sync.cli.agentdesk", redact=redact(exc, url)), file=sys.stderr)
         return exit_code(exc)
 
 
@@ -123,14 +110,13 @@ def _central(args: argparse.Namespace, url: str) -> int:
 
     if getattr(args, "errors", None) and args.what != "customers":
         from agentdesk.cli_support import CliError
-        from agentdesk.core.i18n import t
 
         raise CliError(t("import.errors_customers_only"))
     centre = central.connect(url)
     try:
         if args.central_command == "init":
             outcome = centre.init_schema()
-            print(f"{centre.shown}: central schema {outcome}")
+            print(t("msg.sync.cli.central_schema", shown=centre.shown, outcome=outcome))
             return 0
         centre.check()
         if args.central_command == "seed":
@@ -142,8 +128,6 @@ def _central(args: argparse.Namespace, url: str) -> int:
         from agentdesk.sync import load
 
         if args.central_command == "set":  # issue 19: a yes/no the desks pull
-            from agentdesk.core.i18n import t
-
             seq = load.flag(centre, args.name, args.value == "on")
             print(t("central.set.same" if seq is None else "central.set.done",
                     name=args.name, value=args.value, seq=seq or 0))
@@ -226,9 +210,8 @@ def _seed(centre: Central) -> int:
         made = seed.build(centre, progress=update)
     finally:
         stop()
-    print(f"{centre.shown}: seed for new desks made: {made['customers']:,} customers as of "
-          f"change {made['seq_hi']}, {made['size'] / 1048576:.1f} MB in {made['chunks']} "
-          "chunks")
+    print(t("msg.sync.cli.seed_for_new_desks", shown=centre.shown, made=f"{made['customers']:,}",
+            made2=made['seq_hi'], value=f"{made['size'] / 1048576:.1f}", made3=made['chunks']))
     return 0
 
 
@@ -243,7 +226,8 @@ def _failed(exc: CentralError, args: argparse.Namespace, waiting: int, url: str)
                     "waiting": waiting})
     else:
         later = " for the next sync" if isinstance(exc, CentralUnavailable) else ""
-        print(f"agentdesk: {redact(exc, url)}; {waiting} change(s) waiting{later}",
+        print(t("msg.sync.cli.agentdesk_change_s_waiting", redact=redact(exc, url),
+                waiting=waiting, later=later),
               file=sys.stderr)
     return exit_code(exc)
 
@@ -289,7 +273,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     plan.failed()
                     from agentdesk.core.redact import redact
 
-                    print(f"agentdesk: {redact(exc, url)}; retry in {plan.delay():.0f} s",
+                    print(t("msg.sync.cli.agentdesk_retry_in_s", redact=redact(exc, url),
+                            delay=f"{plan.delay():.0f}"),
                           file=sys.stderr)
                 else:
                     plan.succeeded()
@@ -299,17 +284,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     if args.json:
                         print_json({"ok": True, **report.as_json()})
                     else:
-                        print(f"pushed {report.pushed} (repeated {report.repeated}), pulled "
-                              f"{report.pulled}, cursor {report.cursor}, {report.waiting} "
-                              f"waiting, {len(report.conflicts)} conflict(s), "
-                              f"{report.seconds:.2f} s")
+                        print(t("msg.sync.cli.pushed_repeated_pulled_cursor", pushed=report.pushed,
+                                repeated=report.repeated, pulled=report.pulled,
+                                cursor=report.cursor, waiting=report.waiting,
+                                count=len(report.conflicts), seconds=f"{report.seconds:.2f}"))
                         for q in report.quarantined:
                             print(i18n.t("sync.cli.set_aside", entity=q["entity"],
                                          row_id=controls.shown(q["row_id"]),
                                          reason=controls.shown(q["reason"])))
                         for c in report.conflicts:
-                            print(f"conflict: ticket {c['ticket_number']} was taken by "
-                                  f"{c['winner_name']} at {c['taken_at']}")
+                            print(t("msg.sync.cli.conflict_ticket_was_taken", c=c['ticket_number'],
+                                    c2=c['winner_name'], c3=c['taken_at']))
                     if args.once:
                         return 0
                 import time

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from agentdesk.core.i18n import t
 from agentdesk.sync import outbox
 from agentdesk.sync.bookkeeping import (CRASH_ENV, Progress, SyncReport, conflicts, crash_point,
                                         desk_id, meta, set_meta, waiting)
@@ -49,9 +50,7 @@ def sync_once(store: Store, central: Central, *, desk_name: str = "",
     ``seed``: a new desk may be seeded from the centre's seed file (only when this
     process alone has the desk open: :mod:`agentdesk.sync.seed`)."""
     if not outbox.captures(store):
-        raise ValueError(f"{store.path}: this desk was opened without the outbox hook, so "
-                         "its changes would never reach the centre: open it with "
-                         "agentdesk.sync.outbox.open_syncing_desk")
+        raise ValueError(t("msg.sync.engine.this_desk_was_opened", path=store.path))
     started = time.perf_counter()
     report = SyncReport()
     central.check()  # a centre of another schema says "run agentdesk central init"

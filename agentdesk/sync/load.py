@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from agentdesk.core.i18n import t
 from agentdesk.core import clock
 from agentdesk.core.ids import new_id
 from agentdesk.sync.central import T, Central
@@ -163,11 +164,11 @@ def complaint_classes(central: Central, path: Path | str) -> ClassesLoad:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise classes.ClassError(f"{path}: cannot be read: {exc}") from None
+        raise classes.ClassError(t("msg.sync.load.cannot_be_read", path=path, exc=exc)) from None
     found = classes.parse(text, str(path))
     utilities = sorted({c.utility for c in found.first.values()})
     if not found.items:
-        raise classes.ClassError(f"{path}: no complaint_items: a centre's list needs its items")
+        raise classes.ClassError(t("msg.sync.load.no_complaint_items_a", path=path))
     return ClassesLoad(str(path), central.put_setting(classes.CENTRAL_SETTING, text), utilities)
 
 

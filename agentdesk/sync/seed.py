@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from contextlib import closing
 from pathlib import Path
 
+from agentdesk.core.i18n import t
 from agentdesk.core.store import Store
 from agentdesk.sync.central import Central
 
@@ -158,11 +159,10 @@ def _download(central: Central, seed: dict, part: Path, progress: Progress | Non
             hook("seed.before_chunk")
             _i, got = next(batches)
             if got is None:
-                raise SeedGone("the centre replaced its seed during the download; "
-                               "the next sync starts the new one")
+                raise SeedGone(t("msg.sync.seed.the_centre_replaced_its"))
             digest, data = got
             if hashlib.sha256(data).hexdigest() != digest:
-                raise SeedGone(f"seed chunk {n} arrived damaged; the next sync fetches it again")
+                raise SeedGone(t("msg.sync.seed.seed_chunk_arrived_damaged", n=n))
             f.write(data)
             n += 1
             if n % DURABLE == 0 or n == chunks:
@@ -174,7 +174,7 @@ def _download(central: Central, seed: dict, part: Path, progress: Progress | Non
                          // max(size, 1), int(seed["customers"]))
     if part.stat().st_size != size:
         _remove_part(part)
-        raise SeedGone("seed file has the wrong size; the next sync fetches it again")
+        raise SeedGone(t("msg.sync.seed.seed_file_has_the"))
 
 
 def _read_tag(tag: Path) -> tuple[str, str]:
@@ -238,8 +238,7 @@ def _take_local_rows(desk: Store, real: Path, part: Path, seed: dict) -> None:
     finally:
         local.close()
     if busy:  # another program (not an agentdesk) reads the desk: its WAL must stay
-        raise SeedGone(f"{real} is in use by another program; the seed waits for the "
-                       "next sync")
+        raise SeedGone(t("msg.sync.seed.is_in_use_by", real=real))
     _write_tag(Path(f"{part}.id"), seed["id"], "dirty")
     if seed["schema_rev"] != migrations.HEAD:  # an older agentdesk made it: migrate the copy
         from agentdesk.core import store
@@ -298,7 +297,7 @@ def from_seed(store: Store, central: Central, report: SyncReport, progress: Prog
     try:
         got = install(store, central, progress, hook, report.phases)
     except SeedGone as exc:
-        print(f"agentdesk: {exc}; copying customers row by row instead", file=sys.stderr)
+        print(t("msg.sync.seed.agentdesk_copying_customers_row", exc=exc), file=sys.stderr)
         return None
     if got is None:
         return None

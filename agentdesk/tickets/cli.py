@@ -7,62 +7,71 @@ from __future__ import annotations
 import argparse
 import sys
 
+from agentdesk.core.i18n import t
 from agentdesk.cli_support import (CliError, Common, Handler, Subparsers, limit_option,
                                    load_config, open_desk, print_json)
 
 
 
+def _cells(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal cells (a Chinese character takes two)."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
+
+
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
-    p = sub.add_parser("ticket", help="create, show and list tickets")
+    p = sub.add_parser("ticket", help=t("msg.tickets.cli.create_show_and_list"))
     t_sub = p.add_subparsers(dest="ticket_command", metavar="TICKET_COMMAND", required=True)
-    q = t_sub.add_parser("create", help="open a ticket (you are its first responder)")
-    q.add_argument("--customer", metavar="ACCOUNT_NO", help="the caller's account number")
-    q.add_argument("--category", required=True, help="category code, e.g. water.burst")
-    q.add_argument("--text", required=True, help="the description")
+    q = t_sub.add_parser("create", help=t("msg.tickets.cli.open_a_ticket_you"))
+    q.add_argument("--customer", metavar="ACCOUNT_NO",
+                   help=t("msg.tickets.cli.the_caller_s_account"))
+    q.add_argument("--category", required=True, help=t("msg.tickets.cli.category_code_e_g"))
+    q.add_argument("--text", required=True, help=t("msg.tickets.cli.the_description"))
     q.add_argument("--location", default="")
-    q.add_argument("--party", default="", help="complaints: the complained-about party")
+    q.add_argument("--party", default="", help=t("msg.tickets.cli.complaints_the_complained_about"))
     q.add_argument("--channel", default="",
-                   help="phone, app, wechat, 12345, 12398, counter or email (default phone)")
+                   help=t("msg.tickets.cli.phone_app_wechat_counter"))
     q.add_argument("--complaint-class", default="", metavar="CODE",
-                   help="complaints: the class item, e.g. service.attitude "
-                        "(list them: agentdesk ticket classes)")
+                   help=t("msg.tickets.cli.complaints_the_class_item"))
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    q = t_sub.add_parser("classes", help="the complaint classes a complaint is filed under")
+    q = t_sub.add_parser("classes",
+                         help=t("msg.tickets.cli.the_complaint_classes_a"))
     q.add_argument("--utility", choices=("power", "water"), default=None)
     q.add_argument("--json", action="store_true")
     common(q, True)
-    q = t_sub.add_parser("show", help="one ticket by number or id")
+    q = t_sub.add_parser("show", help=t("msg.tickets.cli.one_ticket_by_number"))
     q.add_argument("ticket")
     q.add_argument("--history", action="store_true",
-                   help="every event of the ticket, and where it stands in one sentence")
+                   help=t("msg.tickets.cli.every_event_of_the"))
     q.add_argument("--json", action="store_true")
     common(q, True)
-    q = t_sub.add_parser("search", help="find tickets by number, its last 4+ digits, or "
-                                        "words of the text; newest first")
+    q = t_sub.add_parser("search",
+                         help=t("msg.tickets.cli.find_tickets_by_number"))
     q.add_argument("query")
     limit_option(q, 50, 1000)
     q.add_argument("--json", action="store_true")
     common(q, True)
-    q = t_sub.add_parser("list", help="tickets, newest first")
-    q.add_argument("--mine", action="store_true", help="only tickets I own")
-    q.add_argument("--open", action="store_true", help="only open tickets")
+    q = t_sub.add_parser("list", help=t("msg.tickets.cli.tickets_newest_first"))
+    q.add_argument("--mine", action="store_true", help=t("msg.tickets.cli.only_tickets_i_own"))
+    q.add_argument("--open", action="store_true", help=t("msg.tickets.cli.only_open_tickets"))
     limit_option(q, 50)
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    q = t_sub.add_parser("duban", help="督办: a supervisor presses an open ticket's owner, "
-                                       "with a reason")
+    q = t_sub.add_parser("duban",
+                         help=t("msg.tickets.cli.a_supervisor_presses_an"))
     q.add_argument("ticket")
     q.add_argument("--reason", required=True, choices=("safety", "media", "group", "chase"),
-                   help="safety hazard, media attention, group complaint, repeated chase-ups")
+                   help=t("msg.tickets.cli.safety_hazard_media_attention"))
     q.add_argument("--note", default="")
     q.add_argument("--json", action="store_true")
     common(q, True)
     q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
-    q = t_sub.add_parser("ack", help="签收: the owner acknowledges the ticket's 督办, with a "
-                                     "note of what was done")
+    q = t_sub.add_parser("ack",
+                         help=t("msg.tickets.cli.the_owner_acknowledges_the"))
     q.add_argument("ticket")
     q.add_argument("--note", required=True)
     q.add_argument("--json", action="store_true")
@@ -241,7 +250,8 @@ def cmd_ticket(args: argparse.Namespace) -> int:
                 if args.customer:
                     customer_id = lookup.id_by_account(session, args.customer)
                     if customer_id is None:
-                        raise CliError(f"unknown customer account {args.customer!r}")
+                        raise CliError(t("msg.tickets.cli.unknown_customer_account",
+                                         customer=args.customer))
                 policy = sla.for_config(config, session)
                 ticket = tickets.create(session, tickets.Draft(
                     category=args.category, description=args.text, customer_id=customer_id,
@@ -255,7 +265,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
             elif args.ticket_command == "show":
                 found = tickets.find(session, args.ticket)
                 if not found:
-                    raise tickets.TicketError(f"no ticket {args.ticket!r}")
+                    raise tickets.TicketError(t("msg.tickets.cli.no_ticket", ticket=args.ticket))
                 out = [tickets.as_json(session, t) for t in found]
                 from agentdesk.tickets import search  # issue 17: the sentence read aloud
 
@@ -325,38 +335,38 @@ def _add_life_parsers(t_sub: Subparsers, common: Common) -> None:
         common(q, True)
         q.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS)
 
-    q = t_sub.add_parser("chase", help="催办: the caller rang again about an open ticket")
+    q = t_sub.add_parser("chase",
+                         help=t("msg.tickets.cli.the_caller_rang_again"))
     q.add_argument("ticket")
-    q.add_argument("--note", default="", help="what the caller said")
+    q.add_argument("--note", default="", help=t("msg.tickets.cli.what_the_caller_said_2"))
     tail(q)
-    q = t_sub.add_parser("reopen", help="reopen a closed ticket on the caller's word "
-                                        "(--new: a new ticket linked to it)")
+    q = t_sub.add_parser("reopen",
+                         help=t("msg.tickets.cli.reopen_a_closed_ticket"))
     q.add_argument("ticket")
-    q.add_argument("--reason", required=True, help="what the caller said")
+    q.add_argument("--reason", required=True, help=t("msg.tickets.cli.what_the_caller_said"))
     q.add_argument("--new", action="store_true",
-                   help="make a new ticket that follows up this one instead")
+                   help=t("msg.tickets.cli.make_a_new_ticket"))
     tail(q)
-    q = t_sub.add_parser("reply", help="the department's reply and its expected fix time")
+    q = t_sub.add_parser("reply",
+                         help=t("msg.tickets.cli.the_department_s_reply"))
     q.add_argument("ticket")
-    q.add_argument("--text", required=True, help="the department's answer")
+    q.add_argument("--text", required=True, help=t("msg.tickets.cli.the_department_s_answer"))
     q.add_argument("--expect", metavar="'YYYY-MM-DD HH:MM'", default="",
-                   help="expected fix time, the centre's local time")
+                   help=t("msg.tickets.cli.expected_fix_time_the"))
     tail(q)
-    q = t_sub.add_parser("raise", help="raise a ticket's priority, with a reason")
+    q = t_sub.add_parser("raise", help=t("msg.tickets.cli.raise_a_ticket_s"))
     q.add_argument("ticket")
-    q.add_argument("--to", required=True, help="urgent or important")
+    q.add_argument("--to", required=True, help=t("msg.tickets.cli.urgent_or_important"))
     q.add_argument("--reason", required=True)
     tail(q)
     # issue 19: 派单 to a department on the centre's list (the desk's pick list)
-    q = t_sub.add_parser("dispatch", help="派单: send the ticket to a department on the "
-                                          "centre's list (agentdesk ticket departments)")
+    q = t_sub.add_parser("dispatch", help=t("msg.tickets.cli.dispatch"))
     q.add_argument("ticket")
     q.add_argument("--to", required=True, metavar="DEPARTMENT",
-                   help="a department on the list, or 其他 (other) with --note")
-    q.add_argument("--note", default="", help="with --to 其他: which department")
+                   help=t("msg.tickets.cli.dispatch_to"))
+    q.add_argument("--note", default="", help=t("msg.tickets.cli.dispatch_note"))
     tail(q)
-    q = t_sub.add_parser("departments", help="the departments a ticket may be dispatched "
-                                             "to (the centre's list, else the shipped one)")
+    q = t_sub.add_parser("departments", help=t("msg.tickets.cli.departments"))
     q.add_argument("--json", action="store_true")
     common(q, True)
 

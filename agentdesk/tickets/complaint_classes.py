@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+from agentdesk.core.i18n import t
 from agentdesk.tickets.taxonomy import DEFAULT_FILE
 
 if TYPE_CHECKING:
@@ -76,17 +77,17 @@ class Classes:
         utility is not known, any list's item is taken), else :class:`ClassError`."""
         code = (code or "").strip()
         if not code:
-            raise ClassError(f"a complaint needs a complaint class (list them: {LIST_HINT})")
+            raise ClassError(t("msg.tickets.complaint_classes.a_complaint_needs_a",
+                               LIST_HINT=LIST_HINT))
         item = self.items.get(code)
         if item is None:
             shown = code if len(code) <= 40 else code[:40] + "…"
             hint = " (a first-level class: pick one of its items)" if code in self.first else ""
-            raise ClassError(f"unknown complaint class {shown!r}{hint} (list them: "
-                             f"{LIST_HINT})")
+            raise ClassError(t("msg.tickets.complaint_classes.unknown_complaint_class_list",
+                               shown=shown, hint=hint, LIST_HINT=LIST_HINT))
         if utility not in ("", "any", item.utility):
-            raise ClassError(f"complaint class {code!r} is a {item.utility} class; this is "
-                             f"a {utility} complaint (list them: {LIST_HINT} --utility "
-                             f"{utility})")
+            raise ClassError(t("msg.tickets.complaint_classes.complaint_class_is_a", code=code,
+                               utility=item.utility, utility2=utility, LIST_HINT=LIST_HINT))
         return item
 
 
@@ -101,39 +102,43 @@ def parse(text: str, source: str = "taxonomy.toml") -> Classes:
     for entry in data.get("complaint_classes", []):
         made = _entry(entry, source, "complaint class")
         if "." in made.code:
-            raise ClassError(f"{source}: complaint class {made.code!r}: a first-level code "
-                             "has no dot")
+            raise ClassError(t("msg.tickets.complaint_classes.complaint_class_a_first",
+                               source=source, code=made.code))
         if made.code in first:
-            raise ClassError(f"{source}: complaint class {made.code!r} defined twice")
+            raise ClassError(t("msg.tickets.complaint_classes.complaint_class_defined_twice",
+                               source=source, code=made.code))
         first[made.code] = made
     for entry in data.get("complaint_items", []):
         made = _entry({"utility": "", **entry}, source, "complaint item")
         top = first.get(made.first)
         if top is None or "." not in made.code:
-            raise ClassError(f"{source}: complaint item {made.code!r}: its code must be "
-                             "<first-level class>.<item> of a class in complaint_classes")
+            raise ClassError(t("msg.tickets.complaint_classes.complaint_item_its_code",
+                               source=source, code=made.code))
         if made.code in items:
-            raise ClassError(f"{source}: complaint item {made.code!r} defined twice")
+            raise ClassError(t("msg.tickets.complaint_classes.complaint_item_defined_twice",
+                               source=source, code=made.code))
         items[made.code] = ComplaintClass(made.code, made.zh, made.en, top.utility)
     return Classes(first, items)
 
 
 def _entry(entry: object, source: str, what: str) -> ComplaintClass:
     if not isinstance(entry, dict):
-        raise ClassError(f"{source}: a {what} must be a table (code, zh, en)")
+        raise ClassError(t("msg.tickets.complaint_classes.a_must_be_a", source=source, what=what))
     code = entry.get("code")
     try:
         made = ComplaintClass(code=str(entry["code"]), zh=str(entry["zh"]),
                               en=str(entry["en"]), utility=str(entry.get("utility", "power")))
     except KeyError as exc:
-        raise ClassError(f"{source}: {what} {code!r} has no {exc.args[0]}") from None
+        raise ClassError(t("msg.tickets.complaint_classes.has_no", source=source, what=what,
+                           code=code, args=exc.args[0])) from None
     if what == "complaint class" and made.utility not in UTILITIES:
-        raise ClassError(f"{source}: {what} {code!r}: utility must be one of "
-                         f"{', '.join(UTILITIES)}, not {made.utility!r}")
+        raise ClassError(t("msg.tickets.complaint_classes.utility_must_be_one", source=source,
+                           what=what, code=code, UTILITIES=', '.join(UTILITIES),
+                           utility=made.utility))
     if not made.code or len(made.code) > 40 or not all(
             ch.isascii() and (ch.isalnum() or ch in "._") for ch in made.code):
-        raise ClassError(f"{source}: {what} code {made.code!r}: letters, digits, '_' and "
-                         "'.' only, at most 40")
+        raise ClassError(t("msg.tickets.complaint_classes.code_letters_digits_and", source=source,
+                           what=what, code=made.code))
     return made
 
 

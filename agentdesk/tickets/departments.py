@@ -75,21 +75,21 @@ def parse(text: str, source: str = "departments.toml",
         raise DepartmentError(f"{source}: {exc}") from None
     unknown = sorted(set(data) - {"department"})
     if unknown:
-        raise DepartmentError(f"{source}: unknown table {unknown[0]!r} (only [[department]] "
-                              "entries)")
+        raise DepartmentError(t("dept.err.table", source=source, table=repr(unknown[0])))
     entries = data.get("department", [])
     if not isinstance(entries, list) or not entries:
-        raise DepartmentError(f"{source}: no [[department]] entries")
+        raise DepartmentError(t("dept.err.empty", source=source))
     lines = _lines(text)
     found: list[Department] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
         line = lines[index] if index < len(lines) else 0
-        where = f"{source}, line {line}" if line else f"{source}, department {index + 1}"
+        where = (t("dept.where.line", source=source, line=line) if line
+                 else t("dept.where.entry", source=source, n=index + 1))
         made = _entry(entry, where, categories)
         if made.name in seen:
-            raise DepartmentError(f"{where}: name {made.name!r} is listed twice (first at "
-                                  f"line {seen[made.name]})")
+            raise DepartmentError(t("dept.err.twice", where=where, name=repr(made.name),
+                                    line=seen[made.name]))
         seen[made.name] = line
         found.append(made)
     return tuple(found)
@@ -97,35 +97,32 @@ def parse(text: str, source: str = "departments.toml",
 
 def _entry(entry: object, where: str, categories: frozenset[str] | None) -> Department:
     if not isinstance(entry, dict):
-        raise DepartmentError(f"{where}: a department must be a table (name, utility)")
+        raise DepartmentError(t("dept.err.not_table", where=where))
     extra = sorted(set(entry) - FIELDS)
     if extra:
-        raise DepartmentError(f"{where}: unknown field {extra[0]!r} (fields: "
-                              f"{', '.join(sorted(FIELDS))})")
+        raise DepartmentError(t("dept.err.field", where=where, field=repr(extra[0]),
+                                 fields=", ".join(sorted(FIELDS))))
     name = entry.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise DepartmentError(f"{where}: field 'name' is missing or empty")
+        raise DepartmentError(t("dept.err.no_name", where=where))
     try:
         name = guard.check("name", name.strip(), MAX_NAME)
         district = guard.check("district", entry.get("district", ""), MAX_DISTRICT).strip()
     except guard.FieldError as exc:
         raise DepartmentError(f"{where}: {exc}") from None
     if name == OTHER or name.startswith(OTHER + OTHER_SEP):
-        raise DepartmentError(f"{where}: name {name!r}: {OTHER} is the desk's own choice for "
-                              "a department not on the list")
+        raise DepartmentError(t("dept.err.other", where=where, name=repr(name), other=OTHER))
     utility = entry.get("utility", "any")
     if utility not in UTILITIES:
-        raise DepartmentError(f"{where}: field 'utility' must be one of "
-                              f"{', '.join(UTILITIES)}, not {utility!r}")
+        raise DepartmentError(t("dept.err.utility", where=where, known=", ".join(UTILITIES),
+                                 value=repr(utility)))
     cats = entry.get("categories", [])
     if not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
-        raise DepartmentError(f"{where}: field 'categories' must be a list of category "
-                              "codes")
+        raise DepartmentError(t("dept.err.categories", where=where))
     if categories is not None:
         for code in cats:
             if code not in categories:
-                raise DepartmentError(f"{where}: field 'categories': unknown category "
-                                      f"{code!r}")
+                raise DepartmentError(t("dept.err.category", where=where, code=repr(code)))
     return Department(name, utility, tuple(cats), district)
 
 
@@ -136,7 +133,7 @@ def read_file(path: Path | str) -> tuple[str, tuple[Department, ...]]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DepartmentError(f"{path}: cannot be read: {exc}") from None
+        raise DepartmentError(t("dept.err.read", path=str(path), error=str(exc))) from None
     return text, parse(text, str(path), frozenset(taxonomy.load().categories))
 
 

@@ -104,7 +104,7 @@ def raise_priority(session: Session, ticket_ref: str, agent_code: str, to: str, 
 def _reason(reason: str) -> str:
     if not (reason or "").strip():
         raise TicketError(t("life.err.no_reason"))
-    return check_text("reason", reason, MAX_FIELD, required=True)
+    return check_text(t("field.reason"), reason, MAX_FIELD, required=True)
 
 
 def chase(session: Session, ticket_ref: str, agent_code: str, note: str = "",
@@ -118,7 +118,7 @@ def chase(session: Session, ticket_ref: str, agent_code: str, note: str = "",
     if ticket.status not in clocks.UNRESOLVED:
         raise TicketError(t("life.err.chase_closed", number=ticket.number,
                             status=_status(ticket)))
-    note = check_text("note", note, MAX_DESCRIPTION)
+    note = check_text(t("field.note"), note, MAX_DESCRIPTION)
     data = {"by_contact": contact_id} if contact_id else {}
     append_event(session, ticket, "chase", agent_id, note=note, **data)
     if ticket.chase_count == RAISE_AT_CHASE and ticket.priority != one_step(ticket.priority):
@@ -215,7 +215,7 @@ def reply(session: Session, ticket_ref: str, agent_code: str, text: str,
                             status=_status(ticket)))
     if not (text or "").strip():
         raise TicketError(t("life.err.reply_empty"))
-    text = check_text("reply", text, MAX_DESCRIPTION, required=True)
+    text = check_text(t("field.reply"), text, MAX_DESCRIPTION, required=True)
     if expected is not None:
         if expected.tzinfo is None or expected.utcoffset() is None:
             raise TicketError(t("life.err.expect_bad", text=expected.isoformat()))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlmodel import Session
 
+from agentdesk.core.i18n import t
 from agentdesk.core import guard
 from agentdesk.tickets import clocks
 
@@ -63,16 +64,17 @@ def _agent_id(session: Session, code: str) -> str:
         "SELECT code, id FROM agent WHERE upper(code) = upper(:c) LIMIT 3"), {"c": code}).all())
     agent = found.get(code) or (next(iter(found.values())) if len(found) == 1 else None)
     if agent is None:
-        raise TicketError(f"unknown agent {code!r}")
+        raise TicketError(t("msg.tickets.service.unknown_agent", code=code))
     return agent
 
 
 def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise TicketError(f"{label} is empty")
+        raise TicketError(t("msg.tickets.service.is_empty", label=label))
     if len(value) > limit:
-        raise TicketError(f"{label} is too long ({len(value)} characters, at most {limit})")
+        raise TicketError(t("msg.tickets.service.is_too_long_characters", label=label,
+                            count=len(value), limit=limit))
     try:  # no control character (descriptions and notes may hold tabs and line breaks)
         return guard.check(label, value, limit, lines=limit == MAX_DESCRIPTION)
     except guard.FieldError as exc:
@@ -161,10 +163,10 @@ def preview(session: Session, category: str, customer_id: str | None,
 
     cat = taxonomy.load().categories.get(category)
     if cat is None:
-        raise TicketError(f"unknown category {category!r}")
+        raise TicketError(t("msg.tickets.service.unknown_category_2", category=category))
     customer = session.get(Customer, customer_id) if customer_id else None
     if customer_id and customer is None:
-        raise TicketError(f"unknown customer {customer_id!r}")
+        raise TicketError(t("msg.tickets.service.unknown_customer_2", customer_id=customer_id))
     area = customer.area_class if customer else "urban"
     priority = sla.effective_priority(cat.priority, customer.tag_list if customer else (),
                                       customer.key_level if customer else 0)
@@ -183,17 +185,17 @@ def check(session: Session, draft: Draft) -> Draft:
 
     category = taxonomy.load().categories.get(draft.category)
     if category is None:
-        raise TicketError(f"unknown category {draft.category!r}")
-    description = _check_text("description", draft.description, MAX_DESCRIPTION, True)
-    location = _check_text("location", draft.location, MAX_FIELD)
-    party = _check_text("complained-about party", draft.complained_party, MAX_FIELD)
+        raise TicketError(t("msg.tickets.service.unknown_category", category=draft.category))
+    description = _check_text(t("field.description"), draft.description, MAX_DESCRIPTION, True)
+    location = _check_text(t("field.location"), draft.location, MAX_FIELD)
+    party = _check_text(t("field.party"), draft.complained_party, MAX_FIELD)
     customer = session.get(Customer, draft.customer_id) if draft.customer_id else None
     if draft.customer_id and customer is None:
-        raise TicketError(f"unknown customer {draft.customer_id!r}")
+        raise TicketError(t("msg.tickets.service.unknown_customer", customer_id=draft.customer_id))
     if category.business_type == "repair" and not (location or customer):
-        raise TicketError("a repair needs a location (or a caller with an address)")
+        raise TicketError(t("msg.tickets.service.a_repair_needs_a"))
     if category.business_type == "complaint" and not party:
-        raise TicketError("a complaint needs the complained-about party")
+        raise TicketError(t("msg.tickets.service.a_complaint_needs_the"))
     return replace(draft, description=description, location=location, complained_party=party,
                    **_class_and_channel(session, draft, category, customer))
 
@@ -215,8 +217,7 @@ def _class_and_channel(session: Session, draft: Draft, category: Category,
         except complaint_classes.ClassError as exc:
             raise TicketError(str(exc)) from None
     elif klass:
-        raise TicketError(f"only a complaint takes a complaint class; {draft.category!r} "
-                          "is not a complaint category")
+        raise TicketError(t("msg.tickets.service.only_a_complaint_takes", category=draft.category))
     channel = (draft.channel or "").strip()
     if not channel:
         contact = session.get(Contact, draft.contact_id) if draft.contact_id else None
@@ -272,7 +273,7 @@ def get(session: Session, ticket_ref: str) -> Ticket:
     """A ticket by id or by number (or by the number it had before it was renumbered)."""
     found = find(session, ticket_ref)
     if not found:
-        raise TicketError(f"no ticket {ticket_ref!r}")
+        raise TicketError(t("msg.tickets.service.no_ticket", ticket_ref=ticket_ref))
     return found[0]
 
 
@@ -299,8 +300,7 @@ def find(session: Session, ticket_ref: str) -> list[Ticket]:
 def _owner_check(ticket: Ticket, agent_id: str) -> None:
     # Nobody takes or works a ticket silently: only its owner moves it (a hand-over first).
     if ticket.owner_id != agent_id:
-        raise TicketError(f"ticket {ticket.number} is owned by another agent; ask for a "
-                          "hand-over first")
+        raise TicketError(t("msg.tickets.service.ticket_is_owned_by", number=ticket.number))
 
 
 def advance(session: Session, ticket_ref: str, agent_code: str, status: str, note: str = "",
@@ -313,13 +313,13 @@ def advance(session: Session, ticket_ref: str, agent_code: str, status: str, not
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)
     workflow.check_transition(ticket.status, status)
-    note = _check_text("note", note, MAX_DESCRIPTION)
+    note = _check_text(t("field.note"), note, MAX_DESCRIPTION)
     data: dict[str, object] = {}
     if status == "dispatched":
-        department = _check_text("department", department, MAX_FIELD, required=True)
+        department = _check_text(t("field.department"), department, MAX_FIELD, required=True)
         data["department"] = department  # dispatching never changes the owner
     if status == "called_back":
-        raise TicketError("use the call-back to record the caller's satisfaction")
+        raise TicketError(t("msg.tickets.service.use_the_call_back"))
     if status == "resolved":
         data["due_callback"] = sla.callback_due(policy or sla.for_session(session),
                                                 ticket.category, ticket.area_class,
@@ -342,12 +342,13 @@ def call_back(session: Session, ticket_ref: str, agent_code: str, satisfaction: 
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)
     if satisfaction not in (*workflow.SATISFACTION, workflow.UNREACHABLE):
-        raise TicketError(f"satisfaction must be one of {', '.join(workflow.SATISFACTION)} "
-                          f"or {workflow.UNREACHABLE}")
+        raise TicketError(t("msg.tickets.service.satisfaction_must_be_one",
+                            SATISFACTION=', '.join((*workflow.SATISFACTION,
+                                                    workflow.UNREACHABLE))))
     if ticket.status != "resolved":
-        raise TicketError(f"a call-back comes after resolution; ticket {ticket.number} is "
-                          f"{ticket.status!r}")
-    note = _check_text("note", note, MAX_DESCRIPTION)
+        raise TicketError(t("msg.tickets.service.a_call_back_comes", number=ticket.number,
+                            status=workflow.status_name(ticket.status)))
+    note = _check_text(t("field.note"), note, MAX_DESCRIPTION)
     if satisfaction == workflow.UNREACHABLE:
         attempt = callback_tries(session, ticket) + 1
         if attempt < max(1, tries or workflow.CALLBACK_TRIES):
@@ -391,15 +392,16 @@ def hand_over(session: Session, ticket_ref: str, agent_code: str, to_agent_code:
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)
-    reason = _check_text("reason", reason, MAX_FIELD, required=True)
+    reason = _check_text(t("field.reason"), reason, MAX_FIELD, required=True)
     try:
         to_id = _agent_id(session, to_agent_code)
     except TicketError:
-        raise TicketError(f"cannot hand over to unknown agent {to_agent_code!r}") from None
+        raise TicketError(t("msg.tickets.service.cannot_hand_over_to",
+                            to_agent_code=to_agent_code)) from None
     if to_id == agent_id:
-        raise TicketError("the ticket is already yours")
+        raise TicketError(t("msg.tickets.service.the_ticket_is_already_2"))
     if ticket.status == "archived":
-        raise TicketError(f"ticket {ticket.number} is archived")
+        raise TicketError(t("msg.tickets.service.ticket_is_archived_2", number=ticket.number))
     # expect_owner: the owner this hand-over replaces; the central store rejects it when
     # another desk changed the owner first (agentdesk/sync/central.py).
     append_event(session, ticket, "handover", agent_id, note=reason, owner_id=to_id,
@@ -413,11 +415,11 @@ def claim(session: Session, ticket_ref: str, agent_code: str, reason: str) -> Ti
     first it receives and tells the other desk (a conflict record), dropping no event."""
     ticket = get(session, ticket_ref)
     agent_id = _agent_id(session, agent_code)
-    reason = _check_text("reason", reason, MAX_FIELD, required=True)
+    reason = _check_text(t("field.reason"), reason, MAX_FIELD, required=True)
     if ticket.owner_id == agent_id:
-        raise TicketError("the ticket is already yours")
+        raise TicketError(t("msg.tickets.service.the_ticket_is_already"))
     if ticket.status == "archived":
-        raise TicketError(f"ticket {ticket.number} is archived")
+        raise TicketError(t("msg.tickets.service.ticket_is_archived", number=ticket.number))
     append_event(session, ticket, "claim", agent_id, note=reason, owner_id=agent_id,
             to_owner=agent_code, expect_owner=ticket.owner_id)
     return ticket
@@ -425,7 +427,7 @@ def claim(session: Session, ticket_ref: str, agent_code: str, reason: str) -> Ti
 
 def add_note(session: Session, ticket_ref: str, agent_code: str, note: str) -> Ticket:
     ticket = get(session, ticket_ref)
-    note = _check_text("note", note, MAX_DESCRIPTION, required=True)
+    note = _check_text(t("field.note"), note, MAX_DESCRIPTION, required=True)
     append_event(session, ticket, "note", _agent_id(session, agent_code), note=note)
     return ticket
 
@@ -463,7 +465,7 @@ def link_report(session: Session, ticket_ref: str, agent_code: str,
     ticket instead of dispatching again."""
     ticket = get(session, ticket_ref)
     append_event(session, ticket, "linked_report", _agent_id(session, agent_code),
-            note=_check_text("note", note, MAX_DESCRIPTION), reporter_id=customer_id)
+            note=_check_text(t("field.note"), note, MAX_DESCRIPTION), reporter_id=customer_id)
     return ticket
 
 
@@ -475,7 +477,7 @@ def note_notice(session: Session, notice_id: str, agent_code: str,
 
     notice = session.get(Notice, notice_id)
     if notice is None:
-        raise TicketError(f"no notice {notice_id!r}")
+        raise TicketError(t("msg.tickets.service.no_notice", notice_id=notice_id))
     # when the caller was told, even with no call on record (a trainer scores it too)
     session.add(AuditLog(agent_id=agent_code, action="notice_told", entity="notice",
                          entity_id=notice_id, detail=contact_id or ""))
@@ -511,12 +513,15 @@ def pause(session: Session, ticket_ref: str, agent_code: str, reason: str,
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)
     if not policy.can_pause(state):
-        raise TicketError(f"the SLA policy does not let clocks pause for {state!r}")
+        raise TicketError(t("msg.tickets.service.the_sla_policy_does", state=state))
     if ticket.paused_at is not None:
-        raise TicketError(f"ticket {ticket.number} is already paused")
+        raise TicketError(t("msg.tickets.service.ticket_is_already_paused", number=ticket.number))
     if ticket.status not in clocks.UNRESOLVED:
-        raise TicketError(f"a {ticket.status!r} ticket has no running clock to pause")
-    reason = _check_text("reason", reason, MAX_FIELD, required=True)
+        from agentdesk.tickets.workflow import status_name
+
+        raise TicketError(t("msg.tickets.service.a_ticket_has_no",
+                            status=status_name(ticket.status)))
+    reason = _check_text(t("field.reason"), reason, MAX_FIELD, required=True)
     append_event(session, ticket, "pause", agent_id, note=reason, state=state)
     return ticket
 
@@ -533,7 +538,7 @@ def resume(session: Session, ticket_ref: str, agent_code: str,
     agent_id = _agent_id(session, agent_code)
     _owner_check(ticket, agent_id)
     if ticket.paused_at is None:
-        raise TicketError(f"ticket {ticket.number} is not paused")
+        raise TicketError(t("msg.tickets.service.ticket_is_not_paused", number=ticket.number))
     now = clock.now()
     moved = {}
     for name in clocks.PAUSING:

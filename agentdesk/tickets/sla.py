@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentdesk.core import clock
+from agentdesk.core.i18n import t
 from agentdesk.core.workcal import Calendar, Holiday, aware
 from agentdesk.tickets.sla_files import (
     central_text, default_policy, for_session, load_policy, policy_for_texts, read_text,
@@ -178,11 +179,11 @@ def resume(deadline: datetime | None, paused_at: datetime, resumed_at: datetime,
     deadline = aware(deadline, "deadline")
     paused_at, resumed_at = aware(paused_at, "paused_at"), aware(resumed_at, "resumed_at")
     if resumed_at < paused_at:
-        raise SlaError(f"resumed ({resumed_at.isoformat()}) before paused "
-                       f"({paused_at.isoformat()})")
+        raise SlaError(t("msg.tickets.sla.resumed_before_paused", isoformat=resumed_at.isoformat(),
+                         isoformat2=paused_at.isoformat()))
     kind = duration_kind.kind if isinstance(duration_kind, Duration) else duration_kind
     if kind not in ("wall", "working"):
-        raise SlaError(f"unknown duration kind {duration_kind!r} (wall or working)")
+        raise SlaError(t("msg.tickets.sla.unknown_duration_kind_wall", duration_kind=duration_kind))
     if paused_at >= deadline:
         return deadline
     if kind == "wall":

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from agentdesk.core.i18n import t
 from agentdesk.core import workcal
 from agentdesk.core.workcal import WEEKDAYS, Calendar, Holiday, parse_period
 from agentdesk.tickets import taxonomy
@@ -342,7 +343,7 @@ def _read_file(path: Path, tax: taxonomy.Taxonomy) -> _Layer:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SlaError(f"cannot be read: {exc}", path) from None
+        raise SlaError(t("msg.tickets.sla_files.cannot_be_read_2", exc=exc), path) from None
     return _Reader(text, str(path), tax).read()
 
 
@@ -376,7 +377,7 @@ def read_text(path: Path | str) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SlaError(f"cannot be read: {exc}", path) from None
+        raise SlaError(t("msg.tickets.sla_files.cannot_be_read", exc=exc), path) from None
 
 
 # -- the policy a desk uses ----------------------------------------------------------------------

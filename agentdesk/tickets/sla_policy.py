@@ -15,6 +15,7 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
+from agentdesk.core.i18n import t
 from agentdesk.core import clock
 from agentdesk.core.workcal import UTC, Calendar, aware
 from agentdesk.tickets.clocks import CLOCKS
@@ -70,11 +71,12 @@ class Duration:
 
     def __post_init__(self) -> None:
         if self.unit not in _UNITS:
-            raise SlaError(f"unknown duration unit {self.unit!r} ({_FORMS})")
+            raise SlaError(t("msg.tickets.sla_policy.unknown_duration_unit", unit=self.unit,
+                             FORMS=_FORMS))
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) \
                 or not 0 <= self.amount <= _UNITS[self.unit][1]:
-            raise SlaError(f"duration {self.amount!r}{self.unit} out of range "
-                           f"(0..{_UNITS[self.unit][1]})")
+            raise SlaError(t("msg.tickets.sla_policy.duration_out_of_range", amount=self.amount,
+                             unit=self.unit, UNITS=_UNITS[self.unit][1]))
 
     @property
     def kind(self) -> DurationKind:
@@ -106,7 +108,7 @@ class Duration:
 def parse_duration(text: str) -> Duration | None:
     """``"15m"`` -> Duration(15, "m"); ``"now"`` -> 0 minutes; ``""`` / ``"-"`` -> None."""
     if not isinstance(text, str):
-        raise SlaError(f"a duration is text, not {text!r}: {_FORMS}")
+        raise SlaError(t("msg.tickets.sla_policy.a_duration_is_text", text=text, FORMS=_FORMS))
     cleaned = text.strip().lower()
     if cleaned in ("", "-", "—"):
         return None
@@ -114,7 +116,7 @@ def parse_duration(text: str) -> Duration | None:
         return Duration(0, "m")
     match = _DURATION.fullmatch(cleaned)
     if not match:
-        raise SlaError(f"not a duration: {text!r} ({_FORMS})")
+        raise SlaError(t("msg.tickets.sla_policy.not_a_duration", text=text, FORMS=_FORMS))
     return Duration(int(match.group(1)), match.group(2))
 
 
@@ -142,7 +144,8 @@ def effective_priority(category_priority: str, tags: Iterable[str] | str | None,
 
 def check_priority(priority: str) -> None:
     if priority not in PRIORITIES:
-        raise SlaError(f"unknown priority {priority!r} (one of {', '.join(PRIORITIES)})")
+        raise SlaError(t("msg.tickets.sla_policy.unknown_priority_one_of", priority=priority,
+                         PRIORITIES=', '.join(PRIORITIES)))
 
 
 # -- the policy --------------------------------------------------------------------------------
@@ -181,11 +184,13 @@ class Policy:
 
     def _check(self, category: str, area_class: str, name: str) -> None:
         if category not in self.category_priority:
-            raise SlaError(f"unknown category {category!r}")
+            raise SlaError(t("msg.tickets.sla_policy.unknown_category", category=category))
         if area_class not in AREAS:
-            raise SlaError(f"unknown area class {area_class!r} (one of {', '.join(AREAS)})")
+            raise SlaError(t("msg.tickets.sla_policy.unknown_area_class_one",
+                             area_class=area_class, AREAS=', '.join(AREAS)))
         if name not in CLOCKS:
-            raise SlaError(f"unknown clock {name!r} (one of {', '.join(CLOCKS)})")
+            raise SlaError(t("msg.tickets.sla_policy.unknown_clock_one_of", name=name,
+                             CLOCKS=', '.join(CLOCKS)))
 
     def rule(self, category: str, area_class: str, name: str) -> Duration | None:
         """The category's own duration for clock ``name`` (at its default priority)."""

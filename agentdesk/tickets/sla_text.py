@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from agentdesk.core.i18n import t
 from agentdesk.core import clock
 from agentdesk.tickets import sla
 from agentdesk.tickets.clocks import CLOCKS
@@ -85,10 +86,11 @@ def parse(match: re.Match[str], policy: sla.Policy) -> Placeholder:
     """The placeholder of ``match`` (of :data:`PLACEHOLDER`), checked against ``policy``."""
     category, name, rest = match.group(1), match.group(2), match.group(3)
     if category not in policy.category_priority:
-        raise PlaceholderError(f"unknown category {category!r} in {match.group(0)}")
+        raise PlaceholderError(t("msg.tickets.sla_text.unknown_category_in", category=category,
+                                 group=match.group(0)))
     if name not in CLOCKS:
-        raise PlaceholderError(f"unknown clock {name!r} in {match.group(0)} "
-                               f"(clocks: {', '.join(CLOCKS)})")
+        raise PlaceholderError(t("msg.tickets.sla_text.unknown_clock_in_clocks", name=name,
+                                 group=match.group(0), CLOCKS=', '.join(CLOCKS)))
     area, key = None, 0
     for part in filter(None, rest.split(":")):
         if part in sla.AREAS and area is None:
@@ -97,8 +99,8 @@ def parse(match: re.Match[str], policy: sla.Policy) -> Placeholder:
                 and int(part[3:]) in sla.KEY_LEVELS:
             key = int(part[3:])
         else:
-            raise PlaceholderError(f"unknown qualifier {part!r} in {match.group(0)} (an area: "
-                                   f"{', '.join(sla.AREAS)}; or key1..key3)")
+            raise PlaceholderError(t("msg.tickets.sla_text.unknown_qualifier_in_an", part=part,
+                                     group=match.group(0), AREAS=', '.join(sla.AREAS)))
     return Placeholder(match.group(0), category, name, area, key)
 
 

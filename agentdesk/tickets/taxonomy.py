@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from agentdesk.core.i18n import t
 
 DEFAULT_FILE = Path(__file__).with_name("taxonomy.toml")
 PRIORITIES = ("urgent", "important", "general")
@@ -56,15 +57,17 @@ def parse(text: str, source: str = "taxonomy.toml") -> Taxonomy:
         try:
             cat = Category(**entry)
         except TypeError as exc:
-            raise TaxonomyError(f"{source}: category {entry.get('code')!r}: {exc}") from None
+            raise TaxonomyError(t("msg.tickets.taxonomy.category", source=source,
+                                  get=entry.get('code'), exc=exc)) from None
         if cat.business_type not in types:
-            raise TaxonomyError(f"{source}: category {cat.code!r}: unknown business type "
-                                f"{cat.business_type!r}")
+            raise TaxonomyError(t("msg.tickets.taxonomy.category_unknown_business_type",
+                                  source=source, code=cat.code, business_type=cat.business_type))
         if cat.priority not in PRIORITIES:
-            raise TaxonomyError(f"{source}: category {cat.code!r}: unknown priority "
-                                f"{cat.priority!r}")
+            raise TaxonomyError(t("msg.tickets.taxonomy.category_unknown_priority", source=source,
+                                  code=cat.code, priority=cat.priority))
         if cat.code in categories:
-            raise TaxonomyError(f"{source}: category {cat.code!r} defined twice")
+            raise TaxonomyError(t("msg.tickets.taxonomy.category_defined_twice", source=source,
+                                  code=cat.code))
         categories[cat.code] = cat
     return Taxonomy(types, classes, categories)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from agentdesk.core.i18n import CATALOG, t
 
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "accepted": ("dispatched", "on_site", "resolved"),
@@ -53,11 +54,18 @@ class WorkflowError(ValueError):
 
 def check_transition(current: str, target: str) -> None:
     if target not in TRANSITIONS:
-        raise WorkflowError(f"unknown status {target!r}")
+        raise WorkflowError(t("msg.tickets.workflow.unknown_status", target=target))
     if target not in TRANSITIONS.get(current, ()):
-        allowed = ", ".join(TRANSITIONS.get(current, ())) or "none (the ticket is archived)"
-        raise WorkflowError(f"a ticket in {current!r} cannot go to {target!r}; "
-                            f"next steps allowed: {allowed}")
+        allowed = ", ".join(status_name(s) for s in TRANSITIONS.get(current, ())) or t(
+            "msg.tickets.workflow.none_archived")
+        raise WorkflowError(t("msg.tickets.workflow.a_ticket_in_cannot",
+                              current=status_name(current), target=status_name(target),
+                              allowed=allowed))
+
+
+def status_name(code: str) -> str:
+    """A status as the user reads it (the catalog's name; an unknown code as it is)."""
+    return t(f"status.{code}") if f"status.{code}" in CATALOG else code
 
 
 def encode(data: dict[str, Any]) -> str:

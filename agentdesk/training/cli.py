@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import argparse
 import sys
+from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
     from agentdesk.cli_support import Common, Handler, Subparsers
@@ -22,21 +23,20 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     p = sub.add_parser(
-        "train", help="trainer role-play: a scripted caller, the real screens on a "
-                      "throw-away database, a scorecard at the end",
-        description="Play a scenario (a shipped id such as burst-main-night, or a .toml "
-                    "file) on a fresh training database: never the desk's own, never synced.")
-    p.add_argument("scenario", nargs="?", help="scenario id or path to a scenario file")
-    p.add_argument("--list", action="store_true", help="list the shipped scenarios")
+        "train", help=t("msg.training.cli.trainer_role_play_a"),
+        description=t("msg.training.cli.play_a_scenario_a"))
+    p.add_argument("scenario", nargs="?", help=t("msg.training.cli.scenario_id_or_path"))
+    p.add_argument("--list", action="store_true",
+                   help=t("msg.training.cli.list_the_shipped_scenarios"))
     p.add_argument("--history", action="store_true",
-                   help="saved sessions: each trainee's scores over time")
-    p.add_argument("--trainee", metavar="NAME", help="who is training (default: agent_name)")
+                   help=t("msg.training.cli.saved_sessions_each_trainee"))
+    p.add_argument("--trainee", metavar="NAME", help=t("msg.training.cli.who_is_training_default"))
     p.add_argument("--auto", action="store_true",
-                   help="self-study: the caller's lines play on a timer")
+                   help=t("msg.training.cli.self_study_the_caller"))
     p.add_argument("--agent", metavar="CODE", default=argparse.SUPPRESS,
-                   help="the trainee's staff number (工号) for the greeting")
+                   help=t("msg.training.cli.the_trainee_s_staff"))
     p.add_argument("--lang", choices=("zh", "en"), default=argparse.SUPPRESS,
-                   help="interface language (default: config, else zh)")
+                   help=t("msg.training.cli.interface_language_default_config"))
     return {"train": cmd_train}
 
 
@@ -59,8 +59,8 @@ def _list() -> int:
             print(exc, file=sys.stderr)
             bad += 1
             continue
-        print(f"{item.id:<28} L{item.level}  {t('utility.' + item.utility):<4} "
-              f"{item.title}")
+        print(t("msg.training.cli.l", id=f"{item.id:<28}", level=item.level,
+                t_=f"{t('utility.' + item.utility):<4}", title=item.title))
     return 1 if bad else 0
 
 
@@ -82,9 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(history.report(history.sessions(trainee=args.trainee)))
         return 0
     if not args.scenario:
-        raise CliError("train: name a scenario (see agentdesk train --list)")
+        raise CliError(t("msg.training.cli.train_name_a_scenario"))
     from agentdesk.core import clock
-    from agentdesk.core.i18n import t
     from agentdesk.training import scenario as sc
     from agentdesk.training.session import TrainingRun, purge_stale, training_config
 

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentdesk.core.i18n import t
 from agentdesk.training.scenario import Line, Scenario
 from agentdesk.training.scenario_model import Said, Seeded
 
@@ -99,7 +100,8 @@ class TrainingRun:
         from agentdesk.core import clock, private, store
 
         if self.db_path.exists():
-            raise RuntimeError(f"{self.db_path}: a training database must be fresh")
+            raise RuntimeError(t("msg.training.session.a_training_database_must",
+                                 db_path=self.db_path))
         clock.freeze(self.scenario.start)
         private.copy(_template(), self.db_path)  # 0600, as every desk database
         desk = store.open_desk(self.db_path)

@@ -22,6 +22,15 @@ if TYPE_CHECKING:
     from agentdesk.customers.lookup import Card
 
 
+# The customer classes the utilities use (the customers table's default is 居民): shown
+# by their catalog name; any other class a CSV brought is data, shown as it is.
+CLASS_KEYS = {"居民": "customer_class.resident", "非居民": "customer_class.non_resident"}
+
+
+def class_name(value: str) -> str:
+    return t(CLASS_KEYS[value]) if value in CLASS_KEYS else value
+
+
 def _when(value: datetime) -> str:
     return clock.local(value).strftime("%m-%d %H:%M")
 
@@ -82,7 +91,7 @@ def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
         out.append("\n")
 
     row(t("card.utility"), t(f"utility.{card.utility}"))
-    row(t("card.class"), card.customer_class)
+    row(t("card.class"), class_name(card.customer_class))
     row(t("card.address"), card.address)
     row(t("card.phones"), "  ".join(display(p) for p in card.phones))
     meter_type = t(f"meter.{card.meter_type}") if card.meter_type else ""

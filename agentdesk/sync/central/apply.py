@@ -15,6 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
 from agentdesk.sync import codec
 from agentdesk.sync.central.calls import Calls
@@ -185,7 +186,8 @@ class BatchApply:
                 conn.execute(link.insert(), row)
                 self.log(entity, row_id, op, cid, payload)
         else:
-            raise CentralError(f"unknown change entity {entity!r} (change {cid})")
+            raise CentralError(t("msg.sync.central.apply.unknown_change_entity_change",
+                                 entity=entity, cid=cid))
 
     # notices: a supervisor's only (the centre's agent table says who is one)
     def notice(self, change: dict) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from agentdesk.core.i18n import t
 from agentdesk.sync.central.changes import ChangeLog
 from agentdesk.sync.central import ordering
 from agentdesk.sync.central.connection import LOCK_KEY, SETTING_LOCK_KEY, CentralError
@@ -46,9 +47,8 @@ class Central(ChangeLog, SeedStorage):
                     raise self._other_version(was)
             elif clash := sorted(set(found.get_table_names()) & set(T)):
                 # Another application's tables of the same names: never mix with them.
-                raise CentralError(f"central store {self.shown}: not an agentdesk centre, "
-                                   f"yet it holds tables named like agentdesk's "
-                                   f"({', '.join(clash[:5])}); choose an empty database",
+                raise CentralError(t("msg.sync.central.centre.central_store_not_an_2",
+                                     shown=self.shown, clash=', '.join(clash[:5])),
                                    "not-agentdesk")
             METADATA.create_all(conn, checkfirst=True)
             for table in METADATA.tables.values():  # indexes added to tables that existed
@@ -149,13 +149,13 @@ class Central(ChangeLog, SeedStorage):
             with self.reading() as conn:
                 tables = sorted(sa.inspect(conn).get_table_names())
             if not tables:
-                raise CentralError(f"central store {self.shown}: empty database, no agentdesk "
-                                   "centre yet; run agentdesk central init --central URL",
+                raise CentralError(t("msg.sync.central.centre.central_store_empty_database",
+                                     shown=self.shown),
                                    "not-initialised") from None
-            raise CentralError(f"central store {self.shown}: not an agentdesk centre (it "
-                               f"holds other tables: {', '.join(tables[:5])}"
-                               f"{', ...' if len(tables) > 5 else ''}); check the database "
-                               "name in the URL", "not-agentdesk") from None
+            raise CentralError(t("msg.sync.central.centre.central_store_not_an", shown=self.shown,
+                                 tables=', '.join(tables[:5]),
+                                 value=', ...' if len(tables) > 5 else ''),
+                               "not-agentdesk") from None
         if version != SCHEMA_VERSION:
             raise self._other_version(version)
 
@@ -233,6 +233,5 @@ def _newer(version: str | None) -> bool:
 
 def connect(url: str, pool_size: int = 5) -> Central:
     if not url:
-        raise CentralError("no central store configured: set central_url in the config "
-                           "(or AGENTDESK_CENTRAL_URL, or --central URL)", "url")
+        raise CentralError(t("msg.sync.central.centre.no_central_store_configured"), "url")
     return Central(url, pool_size=pool_size)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from agentdesk.core.i18n import t
 from agentdesk.sync import codec
 from agentdesk.sync.central.apply import BatchApply, PushResult
 from agentdesk.sync.central.connection import CentralBase, CentralError
@@ -53,7 +54,8 @@ class ChangeLog(CentralBase):
                 # refused one of them, which draws again.
                 if not isinstance(exc.__cause__, sa.exc.IntegrityError):
                     raise
-        raise CentralError(f"central store {self.shown}: could not number desk {desk_id}")
+        raise CentralError(t("msg.sync.central.changes.central_store_could_not", shown=self.shown,
+                             desk_id=desk_id))
 
     # --- pushing ------------------------------------------------------------------
 

@@ -151,23 +151,23 @@ def _engine_url(url: str) -> sa.URL:
     if not redact.read_alike(url):
         if redact.at_in_userinfo(url):  # drivers read "a:b@c@host" as host "c@host"
             raise CentralError(t("central.url.at_sign", url=shown), "url")
-        raise CentralError(f"central store URL {shown!r} is not a URL like "
-                           "postgresql://user@host/db or sqlite:///path", "url")
+        raise CentralError(t("msg.sync.central.connection.central_store_url_is_2",
+                             shown=shown), "url")
     try:
         parsed = sa.make_url(url)
     except Exception:  # noqa: BLE001 - its text may quote the URL: ours never does
-        raise CentralError(f"central store URL {shown!r} is not a URL like "
-                           "postgresql://user@host/db or sqlite:///path", "url") from None
+        raise CentralError(t("msg.sync.central.connection.central_store_url_is",
+                             shown=shown), "url") from None
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
-            raise CentralError("a SQLite central store needs a file: sqlite:///path/central.db",
+            raise CentralError(t("msg.sync.central.connection.a_sqlite_central_store"),
                                "url")
         return parsed
-    raise CentralError(f"central store {shown}: only postgresql:// and sqlite:/// "
-                       "are supported", "url")
+    raise CentralError(t("msg.sync.central.connection.central_store_only_postgresql",
+                         shown=shown), "url")
 
 
 class CentralBase:
@@ -193,8 +193,8 @@ class CentralBase:
 
             path = Path(engine_url.database).expanduser()
             if not path.parent.is_dir():
-                raise CentralUnavailable(f"central store {self.shown}: folder {path.parent} "
-                                         "not found (unreachable?)")
+                raise CentralUnavailable(t("msg.sync.central.connection.central_store_folder_not",
+                                           shown=self.shown, parent=path.parent))
             from agentdesk.core import private
 
             try:
@@ -310,8 +310,8 @@ class CentralBase:
         except (DBAPIError, OSError, ConnectionError, sa.exc.DisconnectionError) as exc:
             if watch is not None and watch.fired:
                 raise CentralUnavailable(
-                    f"central store {self.shown}: no answer for {watch.seconds:.0f} s "
-                    "(the link went silent); gave up", stalled=True) from exc
+                    t("msg.sync.central.connection.central_store_no_answer", shown=self.shown,
+                      seconds=f"{watch.seconds:.0f}"), stalled=True) from exc
             raise self.explain(exc) from exc
 
     @contextmanager

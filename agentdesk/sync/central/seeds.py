@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
 from agentdesk.sync.central.connection import CentralBase, CentralError
 from agentdesk.sync.central.schema import T
@@ -36,8 +37,8 @@ class SeedStorage(CentralBase):
             done = conn.execute(seed.update().where(seed.c.id == seed_id).values(
                 size=size, chunks=chunks, complete=True)).rowcount
             if done != 1:
-                raise CentralError(f"central store {self.shown}: seed {seed_id} was removed "
-                                   "while it was being made; make it again")
+                raise CentralError(t("msg.sync.central.seeds.central_store_seed_was",
+                                     shown=self.shown, seed_id=seed_id))
             # Ids are uuid7: their order is the order the builds began (made_at has only
             # whole seconds on SQLite).
             older = sa.select(seed.c.id).where(seed.c.id < seed_id, seed.c.complete == sa.true())
