@@ -53,6 +53,9 @@ class Config:
     # The satisfaction rate the centre aims at, in % (issue 17: the report and the monitor
     # show the rate against it; agentdesk/monitor/kpis.py says how the rate is counted).
     satisfaction_target: int = 95
+    # The screen lock (issue 19): customer data is hidden after this many idle minutes
+    # (no key, no mouse); 0: never. Back with the agent's PIN (core/agents.py).
+    lock_after_min: int = 10
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()
@@ -60,6 +63,7 @@ class Config:
 
 LANGS = ("zh", "en")
 ROLES = ("agent", "supervisor")
+ZERO_OK = ("lock_after_min",)  # whole-number settings where 0 means "off"
 TEXT_LIMITS = {"agent_name": guard.MAX_NAME, "db": guard.MAX_PATH, "sla_policy": guard.MAX_PATH}
 
 
@@ -82,7 +86,7 @@ def _coerce(name: str, kind: type, value: object, where: str) -> object:
             number = int(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ConfigError(f"{where}: {name} must be a whole number, not {value!r}") from None
-        if number <= 0:
+        if number < 0 or number == 0 and name not in ZERO_OK:
             raise ConfigError(f"{where}: {name} must be positive, not {number}")
         return number
     if not isinstance(value, str):
@@ -142,4 +146,7 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
     if not 1 <= config.satisfaction_target <= 100:
         raise ConfigError(f"satisfaction_target must be a percentage from 1 to 100, not "
                           f"{config.satisfaction_target}")
+    if config.lock_after_min > 24 * 60:
+        raise ConfigError(f"lock_after_min must be from 0 (never) to {24 * 60}, not "
+                          f"{config.lock_after_min}")
     return config

@@ -31,6 +31,7 @@ class HeaderState:
     sync: str = ""
     status: str = ""  # opening, a store error, ...: shown in italics
     counts: Counts | None = None  # my open tickets (None: not loaded, or not a desk)
+    presence: str = ""  # the agent's status and the time in it (示闲 4:05), issue 19
 
 
 @runtime_checkable
@@ -65,6 +66,7 @@ class DeskHeader(Widget):
         now = clock.local().strftime("%Y-%m-%d %H:%M:%S")
         left = Text.assemble((f" {state.title} ", "bold reverse"), " ",
                              (f"{t('app.agent')} ", "dim"), shown(state.agent),
+                             *((" ", (state.presence, "bold")) if state.presence else ()),
                              "  ", (f"{t('app.db')} ", "dim"), shown(state.db),
                              "  ", (f"{t('app.sync')} ", "dim"), shown(state.sync))
         if state.counts is not None:
