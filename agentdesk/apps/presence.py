@@ -181,7 +181,8 @@ class Presence:
         agent_id, code, desk = self.agent_id, app.agent_code, app.options.config.desk
         self.status = agent_status.Current(status, clock.now())
         at = self.status.since
-        app.refresh_header()
+        if not wait:
+            app.refresh_header()
 
         def write() -> None:
             with store.session() as session:
