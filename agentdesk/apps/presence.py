@@ -100,7 +100,7 @@ class Presence:
         """The sign-in screen (at start when no agent is known; after sign-out)."""
         from agentdesk.screens.signin import SignInScreen
 
-        if self.gate is None:
+        if self.enabled and self.gate is None:
             self._push(SignInScreen(self._try_sign_in, prefill))
 
     def _push(self, gate: Gate) -> None:
