@@ -125,7 +125,8 @@ def cmd_desk(args: argparse.Namespace) -> int:
         pass  # the desk says why it cannot open its database
     from agentdesk.apps.factory import create_app
 
-    app = create_app(config, fill_demo=not args.no_demo)
+    # without --agent: the config's agent only when the agents table knows it (issue 19)
+    app = create_app(config, fill_demo=not args.no_demo, sign_in=not args.agent)
     app.run()
     return app.return_code or 0
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -30,6 +30,7 @@ from textual.worker import WorkerState
 from agentdesk.apps.jobs import DeskJobs, SyncJob
 from agentdesk.apps.palette import PALETTE_BINDING
 from agentdesk.apps import palette
+from agentdesk.apps.presence import Presence
 from agentdesk.apps.messages import (AlertsRaised, CallRinging, MyQueueLoaded, StoreFailed,
                                      StoreReady, SyncFinished)
 from agentdesk.widgets import wrap
@@ -71,6 +72,9 @@ class DeskOptions:
     initial_call: str | None = None  # `agentdesk call NUMBER` with no desk running
     screen_pop: bool = True  # listen on the user's screen-pop socket
     training: TrainingRun | None = None  # the role-play desk (agentdesk train)
+    # `agentdesk` without --agent: the config's agent only if the agents table knows it,
+    # else the sign-in screen (apps/presence.py); False: the config's agent, made if new
+    sign_in: bool = False
 
 
 def _kb_screen() -> Screen:
@@ -117,6 +121,8 @@ class AgentDesk(App):
         Binding("ctrl+q", "quit", "key.quit", priority=True),
         Binding("f9", "sync_now", "key.sync", show=False),
         PALETTE_BINDING,
+        # issue 19: status (1 示闲, 2 小休, 3 话后处理) or L lock; palette too
+        Binding("ctrl+b", "agent_status", "status.key", show=False),
     ]
 
     data_version: reactive[int] = reactive(0)
@@ -145,6 +151,7 @@ class AgentDesk(App):
         self.desk_title = t("app.title")
         self.store: Store | None = None
         self.jobs = DeskJobs(self)
+        self.presence = Presence(self, enabled=options.training is None)
         self._pop_server: asyncio.AbstractServer | None = None
 
     def notify(self, message: str, **options: Any) -> None:
@@ -162,7 +169,7 @@ class AgentDesk(App):
 
             counts = queue.counts(self.my_queue, clock.now())
         return HeaderState(self.desk_title, self.agent_label, self.db_name, self.sync_state,
-                           self.status, counts)
+                           self.status, counts, self.presence.header_text())
 
     @property
     def outreach_rules(self) -> Rules:
@@ -215,7 +222,9 @@ class AgentDesk(App):
 
     @work(thread=True, exclusive=True, group="store")
     def _open_store(self) -> None:
-        from agentdesk.core import agents
+        import sqlalchemy as sa
+
+        from agentdesk.core import agent_status, agents
         from agentdesk.core.store import StoreError
         from agentdesk.sync.outbox import open_syncing_desk
 
@@ -231,19 +240,32 @@ class AgentDesk(App):
             from agentdesk.kb import loader
 
             loader.ensure_shipped(store)  # the shipped articles, on first start or upgrade
+            status = None
             with store.session() as session:
-                name = agents.ensure(session, self.agent_code,
-                                     self.options.config.agent_name).name
+                found = agents.find(session, self.agent_code)
+                if found is None and (not self.options.sign_in or session.connection().execute(
+                        sa.text("SELECT count(*) FROM agent")).scalar() == 0):
+                    agents.ensure(session, self.agent_code, self.options.config.agent_name)
+                    found = agents.find(session, self.agent_code)
+                if found is not None and self.presence.enabled:  # a start is a sign-in
+                    status = agent_status.current(session, found.code)
+                    if status is None or status.status == agent_status.OFF:
+                        status = agent_status.change(session, found.id, found.code,
+                                                     agent_status.READY,
+                                                     self.options.config.desk)
+                session.commit()
         except StoreError as exc:
             self.post_message(StoreFailed(str(exc)))
             return
-        self.post_message(StoreReady(store, filled, name))
+        self.post_message(StoreReady(store, filled, found.name if found else "", found,
+                                     status))
 
     def on_store_ready(self, message: StoreReady) -> None:
-        if message.agent_name:  # the agents table's name, not a second one from the config
-            self.agent_name = message.agent_name
-            self.agent_label = i18n.agent_label(message.agent_name, self.agent_code)
+        if message.agent is not None:  # the agents table's name, not one from the config
+            self.presence.signed_in_as(message.agent, message.status)
         self.store_opened(message.store, message.filled)
+        if message.agent is None:
+            self.presence.ask(self.agent_code)
 
     def store_opened(self, store: Store, filled: DemoSummary | None) -> None:
         """The store is open: show it, load the data, start the jobs and the screen pop."""
@@ -252,8 +274,9 @@ class AgentDesk(App):
         if filled is not None:
             self.notify(t("app.demo_filled", customers=filled.customers,
                           tickets=filled.tickets), timeout=8, markup=False)
-        self._refresh_header()
+        self.refresh_header()
         self.jobs.start()  # before the data moves: the first scan is the quiet backlog one
+        self.presence.start()
         self.data_version += 1
         if self.options.screen_pop:
             self.run_worker(self._start_screen_pop(), group="pop")
@@ -264,7 +287,7 @@ class AgentDesk(App):
 
     def on_store_failed(self, message: StoreFailed) -> None:
         self.status = t("app.store_error", error=message.error)
-        self._refresh_header()
+        self.refresh_header()
         self.notify(self.status, severity="error", timeout=30, markup=False)
 
     def _bench_ready(self) -> None:
@@ -272,6 +295,20 @@ class AgentDesk(App):
         self.exit()
 
     # --- data and jobs ---------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.presence.touch()  # a key or the mouse: not idle (the screen lock)
+        await super().on_event(event)
+
+    def action_agent_status(self) -> None:
+        self.presence.choose()
+
+    def action_lock(self) -> None:
+        self.presence.lock()
+
+    def action_sign_out(self) -> None:
+        self.presence.sign_out()
 
     def action_sync_now(self) -> None:
         self.jobs.sync_now()
@@ -292,6 +329,8 @@ class AgentDesk(App):
             self.switch_mode("notices")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.presence.blocking and action != "quit":
+            return False  # sign-in or lock: only Ctrl+Q and the gate's own box
         if action == "open_notices":
             return self.role == "supervisor"  # False: neither shown nor run
         return True
@@ -322,7 +361,7 @@ class AgentDesk(App):
         self.my_queue = message.rows
 
     def watch_my_queue(self) -> None:
-        self._refresh_header()
+        self.refresh_header()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
@@ -377,7 +416,10 @@ class AgentDesk(App):
 
         self.notify(t("pop.ringing", number=display(number)), markup=False)
         serial = self.begin_call(number)
-        self.switch_mode("lookup")
+        if self.presence.blocking:
+            self.presence.pending_mode = "lookup"  # shown after the unlock, not over it
+        else:
+            self.switch_mode("lookup")
         self._record_call(serial, number)
 
     def note_superseded_call(self, number: str) -> None:
@@ -429,7 +471,7 @@ class AgentDesk(App):
 
     # --- the frame -------------------------------------------------------------------------
 
-    def _refresh_header(self) -> None:
+    def refresh_header(self) -> None:
         for header in self.screen.query(DeskHeader):
             header.refresh()
 
@@ -444,6 +486,15 @@ class AgentDesk(App):
         if self.role == "supervisor":
             yield SystemCommand(f"{t('key.notices')} (notices)", t("cmd.notices.help"),
                                 self.action_open_notices)
+        if self.presence.enabled and self.presence.signed_in:
+            for status in ("ready", "break", "acw"):
+                yield SystemCommand(f"{t('status.agent.' + status)} (status {status})",
+                                    t("status.cmd.help"),
+                                    lambda status=status: self.presence.set_status(status))
+            yield SystemCommand(f"{t('lock.key')} (lock)", t("lock.cmd.help"),
+                                self.action_lock)
+            yield SystemCommand(f"{t('signin.out')} (sign out)", t("signin.out.help"),
+                                self.action_sign_out)
         yield from palette.system_commands(self, screen)
 
     def action_command_palette(self) -> None:
@@ -457,5 +508,12 @@ class AgentDesk(App):
 
         self.jobs.stop()
         screenpop.cleanup(self._pop_server)
+        if self.store is not None and self.presence.signed_in:
+            import sqlalchemy as sa
+
+            try:  # quitting signs out (no worker runs any more: here)
+                self.presence.record("off", wait=True)
+            except sa.exc.SQLAlchemyError:
+                pass  # a desk that cannot write now says so at its next start
         if self.store is not None:
             self.store.dispose()

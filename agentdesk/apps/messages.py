@@ -4,7 +4,7 @@ instead of callbacks that assume which screen is showing."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
@@ -22,11 +22,13 @@ class StoreReady(Message):
     """The store is open (migrated, and filled with demo data when ``filled`` says so)."""
 
     def __init__(self, store: Store, filled: DemoSummary | None = None,
-                 agent_name: str = "") -> None:
+                 agent_name: str = "", agent: Any = None, status: Any = None) -> None:
         super().__init__()
         self.store = store
         self.filled = filled
         self.agent_name = agent_name  # as the agents table has it (one name everywhere)
+        self.agent = agent  # core.agents.Found signed in at start; None: ask (apps/presence)
+        self.status = status  # their core.agent_status.Current
 
 
 class StoreFailed(Message):

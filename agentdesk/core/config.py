@@ -56,6 +56,9 @@ class Config:
     # The satisfaction rate the centre aims at, in % (issue 17: the report and the monitor
     # show the rate against it; agentdesk/monitor/kpis.py says how the rate is counted).
     satisfaction_target: int = 95
+    # The screen lock (issue 19): customer data is hidden after this many idle minutes
+    # (no key, no mouse); 0: never. Back with the agent's PIN (core/agents.py).
+    lock_after_min: int = 10
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()
@@ -63,6 +66,7 @@ class Config:
 
 LANGS = ("zh", "en")
 ROLES = ("agent", "supervisor")
+ZERO_OK = ("lock_after_min",)  # whole-number settings where 0 means "off"
 TEXT_LIMITS = {"agent_name": guard.MAX_NAME, "db": guard.MAX_PATH, "sla_policy": guard.MAX_PATH}
 
 
@@ -87,7 +91,7 @@ def _coerce(name: str, kind: type, value: object, where: str) -> object:
         except (TypeError, ValueError):
             raise ConfigError(t("msg.core.config.must_be_a_whole", where=where, name=name,
                                 value=value)) from None
-        if number <= 0:
+        if number < 0 or number == 0 and name not in ZERO_OK:
             raise ConfigError(t("msg.core.config.must_be_positive_not", where=where, name=name,
                                 number=number))
         return number
@@ -152,4 +156,7 @@ def load(path: Path | None = None, environ: dict[str, str] | None = None) -> Con
     if not 1 <= config.satisfaction_target <= 100:
         raise ConfigError(t("msg.core.config.satisfaction_target_must_be",
                             satisfaction_target=config.satisfaction_target))
+    if config.lock_after_min > 24 * 60:
+        raise ConfigError(t("msg.core.config.lock_after_min", most=24 * 60,
+                            value=config.lock_after_min))
     return config

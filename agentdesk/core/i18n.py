@@ -1178,6 +1178,15 @@ CATALOG: dict[str, dict[str, str]] = {
     "find.no_card": {"zh": "先选中一位客户，再按 Ctrl+T 查看其工单",
                      "en": "Pick a customer first, then Ctrl+T lists their tickets"},
     # --- lead: issue 19's small list ---
+    "status.err.unknown": {"zh": "未知状态 {status}（可用：{known}）",
+                           "en": "unknown status {status} (known: {known})"},
+    "lock.pin.rule": {"zh": "PIN 须为 {least}–{most} 位数字", "en": "a PIN is {least} to {most} digits"},
+    "msg.core.config.lock_after_min": {"zh": "lock_after_min 必须在 0（从不锁屏）到 {most} 之间，不能是 {value}",
+                                       "en": "lock_after_min must be from 0 (never) to {most}, "
+                                             "not {value}"},
+    "msg.sync.cli.pin": {"zh": "设置该坐席的锁屏 PIN（4–12 位数字），在提示符输入或从标准输入读取，绝不放在命令行里",
+                         "en": "set the agent's screen-lock PIN (4-12 digits), asked for at a "
+                               "prompt or read from stdin, never from the command line"},
     "msg.tickets.cli.dispatch": {"zh": "派单：把工单派给中心名单上的部门（agentdesk ticket departments）",
                                  "en": "dispatch: send the ticket to a department on the "
                                        "centre's list (agentdesk ticket departments)"},
@@ -1994,6 +2003,53 @@ CATALOG: dict[str, dict[str, str]] = {
     "customer_class.resident": {"zh": "居民", "en": "Residential"},
     "customer_class.non_resident": {"zh": "非居民", "en": "Non-residential"},
     "agent.default_name": {"zh": "值班坐席", "en": "Agent on duty"},
+    # --- signin ---
+    "signin.title": {"zh": "坐席签入：请输入工号", "en": "Sign in: your agent code (工号)"},
+    "signin.code": {"zh": "工号", "en": "Agent code"},
+    "signin.hint": {"zh": "Enter 确认 · Ctrl+Q 退出", "en": "Enter to go on · Ctrl+Q quits"},
+    "signin.unknown": {"zh": "没有工号为 {code} 的坐席，请核对后重新输入",
+                       "en": "No agent has the code {code}: check it and try again"},
+    "signin.out": {"zh": "签出", "en": "Sign out"},
+    "signin.out.help": {"zh": "签出本席（状态记为已签出），由下一位坐席签入",
+                        "en": "Sign out of this desk (status: signed out); the next agent "
+                              "signs in"},
+    "status.key": {"zh": "状态", "en": "Status"},
+    "status.title": {"zh": "坐席状态（按数字选择，Esc 不变）",
+                     "en": "Your status (a digit; Esc keeps it)"},
+    "status.agent.ready": {"zh": "示闲", "en": "Ready"},
+    "status.agent.break": {"zh": "小休", "en": "Break"},
+    "status.agent.acw": {"zh": "话后处理", "en": "After-call work"},
+    "status.agent.off": {"zh": "已签出", "en": "Signed out"},
+    "status.header": {"zh": "{status} {time}", "en": "{status} {time}"},
+    "status.signed_out": {"zh": "未签入", "en": "Not signed in"},
+    "status.cmd.help": {"zh": "切换坐席状态（Ctrl+B）", "en": "Change your status (Ctrl+B)"},
+    "lock.title": {"zh": "屏幕已锁定", "en": "Screen locked"},
+    "lock.who": {"zh": "坐席：{agent}", "en": "Agent: {agent}"},
+    "lock.pin": {"zh": "PIN 码", "en": "PIN"},
+    "lock.code": {"zh": "工号（未设置 PIN 码）", "en": "Agent code (no PIN set)"},
+    "lock.key": {"zh": "锁屏", "en": "Lock screen"},
+    "lock.cmd.help": {"zh": "立即锁屏，隐藏客户资料（Ctrl+B 再按 L）",
+                      "en": "Lock now, hiding customer data (Ctrl+B then L)"},
+    "lock.wrong_pin": {"zh": "PIN 码不对，还可再试 {left} 次",
+                       "en": "Wrong PIN: {left} more tries"},
+    "lock.wrong_code": {"zh": "工号不对（只有锁屏的坐席能解锁），还可再试 {left} 次",
+                        "en": "Wrong code (only the agent who locked can unlock): {left} "
+                              "more tries"},
+    "lock.wait": {"zh": "错误次数过多，请 {seconds} 秒后再试",
+                  "en": "Too many wrong tries: try again in {seconds} s"},
+    "monitor.col.in_status": {"zh": "持续", "en": "For"},
+    "central.agent.what": {"zh": "请给出 --role 或 --pin（或两者）",
+                           "en": "Give --role or --pin (or both)"},
+    "central.agent.pin_rule": {"zh": "PIN 码须为 {low} 到 {high} 位数字，未作修改",
+                               "en": "A PIN is {low} to {high} digits; nothing changed"},
+    "central.agent.pin_prompt": {"zh": "新 PIN 码：", "en": "New PIN: "},
+    "central.agent.pin_again": {"zh": "再输一次：", "en": "Again: "},
+    "central.agent.pin_differs": {"zh": "两次输入不一致，未作修改",
+                                  "en": "The two PINs differ; nothing changed"},
+    "central.agent.pin_set": {"zh": "中心已设置坐席 {code} 的锁屏 PIN 码（仅存加盐散列），"
+                                    "各坐席下次同步生效",
+                              "en": "The centre keeps agent {code}'s screen-lock PIN (a "
+                                    "salted hash only); desks take it at their next sync"},
 }
 
 

@@ -4,6 +4,10 @@ Ids are uuid7 strings (see :mod:`agentdesk.core.ids`). Every timestamp is timezo
 :class:`UTCDateTime` refuses naive values and stores a fixed-width UTC text in SQLite,
 so text order is time order and indexes on deadlines work.
 Money is kept in fen (integer) to avoid float rounding.
+
+500 lines: one table per class, every table of the desk in one module (Alembic's and the
+centre's schema read them from this one metadata); splitting tables across modules would
+only hide which ones exist.
 """
 
 from __future__ import annotations
@@ -114,6 +118,26 @@ class Agent(SQLModel, table=True):
     team: str = ""
     on_shift: bool = True
     created_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    # The screen lock's PIN (migration 0015): a salted scrypt hash (core/agents.py), set at
+    # the centre only (``agentdesk central agent CODE --pin``) and pulled by desks; empty:
+    # no PIN, the lock asks for the 工号 again.
+    pin_hash: str = ""
+
+
+class AgentStatus(SQLModel, table=True):
+    """An agent's status from ``since`` on (示闲 ready / 小休 break / 话后处理 acw; ``off``
+    when signed out), one row per change, never updated (migration 0015): the last row of
+    an agent is their status now. Made on the desk, synced like contacts; the monitor's
+    agents tab shows each agent's latest."""
+
+    __tablename__ = "agent_status"
+    __table_args__ = (sa.Index("ix_agent_status_code_since", "code", "since"),)
+    id: str = Field(default_factory=new_id, primary_key=True)
+    agent_id: str = ""  # no foreign key: an agent the centre knows, a desk may not yet
+    code: str = ""  # 工号, as the agents table has it
+    status: str = ""  # ready / break / acw / off
+    since: datetime = Field(default_factory=_now, sa_type=UTCDateTime)
+    desk: str = ""  # the desk's name (config ``desk``)
 
 
 # The customers an outreach worklist may hold (agentdesk.centre.outreach): the partial

@@ -58,6 +58,8 @@ class AgentRow:
     breached: int
     resolved_today: int
     callbacks_due: int
+    status: str = ""  # the latest agent_status row's (ready / break / acw / off); "": none
+    status_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -206,15 +208,29 @@ def agent_rows(session: Source, now: datetime, levels: list | None = None
         f"({clocks.sql_list(clocks.CALLBACK_OWED)}) "
         "AND due_callback IS NOT NULL AND due_callback < ? GROUP BY owner_id",
         (tonight,)).fetchall())
+    status = latest_status(conn)
     out = []
     for aid, (code, name, on_shift, role) in agents.items():
+        now_in, since = status.get(code, ("", None))
         row = AgentRow(code, name, on_shift, opened.get(aid, 0), breached.get(aid, 0),
-                       resolved.get(aid, 0), callbacks.get(aid, 0))
+                       resolved.get(aid, 0), callbacks.get(aid, 0), now_in, since)
         if on_shift and role != "trainer" or row.open or row.resolved_today \
-                or row.callbacks_due:
+                or row.callbacks_due or now_in not in ("", "off"):
             out.append(row)
     return sorted(out, key=lambda r: (-r.breached, -r.open, r.code))
 
+
+
+def latest_status(conn: sqlite3.Connection) -> dict[str, tuple[str, datetime]]:
+    """Each agent's latest status and since when, by 工号 (core/agent_status.py): the
+    newest row per code, read off the (code, since) index."""
+    from agentdesk.core.models import AgentStatus
+
+    parse = AgentStatus.__table__.c.since.type.process_result_value
+    return {code: (status, parse(since, None)) for code, status, since in conn.execute(
+        "SELECT s.code, s.status, s.since FROM agent_status s WHERE s.id = (SELECT x.id "
+        "FROM agent_status x WHERE x.code = s.code ORDER BY x.since DESC, x.id DESC "
+        "LIMIT 1)")}
 
 
 def outreach_counts(session: Source, now: datetime) -> OutreachCounts:

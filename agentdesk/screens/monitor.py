@@ -23,6 +23,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from agentdesk.core import clock
+from agentdesk.core.agent_status import elapsed
 from agentdesk.core.controls import shown, shown_text
 from agentdesk.core.i18n import satisfaction_label, t
 from agentdesk.screens import monitor_review as review
@@ -127,8 +128,9 @@ class MonitorScreen(Screen):
                                          markup=False)
                             yield self._table("offshift", ("number", "owner", "status"))
             with TabPane(t("monitor.tab.agents"), id="agents-tab"):
-                yield self._table("agents", ("agent", "on_shift", "open", "breached",
-                                             "resolved_today", "callbacks_due"))
+                yield self._table("agents", ("agent", "status", "in_status", "on_shift",
+                                             "open", "breached", "resolved_today",
+                                             "callbacks_due"))
             with TabPane(t("monitor.tab.mix"), id="mix"):
                 with VerticalScroll():
                     yield Static(t("monitor.mix.type"), classes="caption", markup=False)
@@ -299,9 +301,13 @@ class MonitorScreen(Screen):
         self._fill("offshift", [
             (Text(r.number), Text(shown(f"{r.owner_name}({r.owner_code})")),
              Text(t("status." + r.status))) for r in board.off_shift])
+        now = clock.now()
         self._fill("agents", [
-            (Text(shown(f"{a.name}({a.code})")), Text(t("monitor.yes") if a.on_shift
-                                               else t("monitor.no")),
+            (Text(shown(f"{a.name}({a.code})")),
+             Text(t("status.agent." + a.status) if a.status else "—"),
+             Text(elapsed(a.status_since, now) if a.status_since and a.status != "off"
+                  else "", justify="right"),
+             Text(t("monitor.yes") if a.on_shift else t("monitor.no")),
              num(a.open), Text(str(a.breached), justify="right",
                                style="bold red" if a.breached else ""),
              num(a.resolved_today), num(a.callbacks_due)) for a in board.agents])

@@ -124,6 +124,9 @@ def _save(app: Any, contact_id: str, outcome: Any, dialog: FormDialog) -> None:
     app.call_from_thread(dialog.done)
     app.call_from_thread(app.notify, t("wrapup.saved", code=wrapup.label(outcome.code)),
                          timeout=4, markup=False)
+    presence = getattr(app, "presence", None)  # issue 19: after-call work ends here
+    if presence is not None:
+        app.call_from_thread(presence.wrapped_up)
     app.call_from_thread(setattr, app, "data_version", app.data_version + 1)
 
 

@@ -70,7 +70,8 @@ def add_parsers(sub: Subparsers, common: Common) -> dict[str, Handler]:
     common(q, True)
     q = c_sub.add_parser("agent", help=t("msg.sync.cli.an_agent_s_role"))
     q.add_argument("code", help=t("msg.sync.cli.the_agent_s"))
-    q.add_argument("--role", required=True, choices=("agent", "supervisor", "trainer"))
+    q.add_argument("--role", choices=("agent", "supervisor", "trainer"))
+    q.add_argument("--pin", action="store_true", help=t("msg.sync.cli.pin"))
     q.add_argument("--name", default="", help=t("msg.sync.cli.the_name_for_an"))
     q.add_argument("--central", metavar="URL")
     common(q, True)
@@ -193,12 +194,40 @@ def _watch(centre: Central, args: argparse.Namespace) -> int:
 
 
 def _agent(centre: Central, args: argparse.Namespace) -> int:
-    from agentdesk.core import i18n
+    from agentdesk.cli_support import CliError
+    from agentdesk.core import agents, i18n
     from agentdesk.sync import load
 
-    load.agent_role(centre, args.code, args.role, args.name)
-    print(i18n.t("central.agent.role", code=i18n.visible(args.code), role=args.role))
+    if not args.role and not args.pin:
+        raise CliError(i18n.t("central.agent.what"))
+    pin_hash = None
+    if args.pin:
+        try:  # hashed here: the PIN itself goes nowhere, not even to the centre
+            pin_hash = agents.hash_pin(_read_pin())
+        except agents.PinError:
+            raise CliError(i18n.t("central.agent.pin_rule", low=agents.PIN_MIN,
+                                  high=agents.PIN_MAX)) from None
+    load.agent_role(centre, args.code, args.role, args.name, pin_hash)
+    if args.role:
+        print(i18n.t("central.agent.role", code=i18n.visible(args.code), role=args.role))
+    if args.pin:
+        print(i18n.t("central.agent.pin_set", code=i18n.visible(args.code)))
     return 0
+
+
+def _read_pin() -> str:
+    """The PIN from a prompt (twice, not echoed) at a terminal, else stdin's first line."""
+    import getpass
+
+    from agentdesk.cli_support import CliError
+    from agentdesk.core import i18n
+
+    if sys.stdin.isatty():
+        pin = getpass.getpass(i18n.t("central.agent.pin_prompt"))
+        if getpass.getpass(i18n.t("central.agent.pin_again")) != pin:
+            raise CliError(i18n.t("central.agent.pin_differs"))
+        return pin
+    return sys.stdin.readline().strip()
 
 
 def _seed(centre: Central) -> int:

@@ -11,7 +11,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from agentdesk.core.models import (Agent, CentralSetting, Contact, Customer, CustomerPhone,
+from agentdesk.core.models import (Agent, AgentStatus, CentralSetting, Contact, Customer,
+                                   CustomerPhone,
                                    Incident, KbArticle, Notice, NoticeEvent, OutreachCall,
                                    OutreachEvent, Ticket, TicketArticle, TicketEvent,
                                    UTCDateTime, utc_text)
@@ -19,7 +20,8 @@ from agentdesk.core.models import (Agent, CentralSetting, Contact, Customer, Cus
 # Entities that travel, by table name. Customers carry their phones with them.
 # central_setting (the centre's SLA policy text) travels down only, keyed by name.
 MODELS: dict[str, Any] = {
-    "agent": Agent, "customer": Customer, "customer_phone": CustomerPhone,
+    "agent": Agent, "agent_status": AgentStatus, "customer": Customer,
+    "customer_phone": CustomerPhone,
     "contact": Contact, "incident": Incident, "notice": Notice, "notice_event": NoticeEvent,
     "kb_article": KbArticle,
     "ticket": Ticket, "ticket_event": TicketEvent, "central_setting": CentralSetting,
@@ -30,7 +32,8 @@ MODELS: dict[str, Any] = {
 # on, and the row never changes): a ticket's link to the article that answered it.
 BY_PAYLOAD = frozenset({"ticket_article"})
 # The order rows of one pulled batch are applied in (what refers to what comes first).
-APPLY_ORDER = ("central_setting", "agent", "customer", "incident", "notice", "notice_event",
+APPLY_ORDER = ("central_setting", "agent", "agent_status", "customer", "incident", "notice",
+               "notice_event",
                "kb_article",
                "contact", "ticket", "ticket_event", "ticket_article", "outreach_call",
                "outreach_event", "conflict")

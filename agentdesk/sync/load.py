@@ -250,10 +250,13 @@ def _named_years(text: str) -> set[int]:
             else int(str(entry["start"])[:4]) for entry in entries}
 
 
-def agent_role(central: Central, code: str, role: str, name: str = "") -> None:
+def agent_role(central: Central, code: str, role: str | None = None, name: str = "",
+               pin_hash: str | None = None) -> None:
     """Set an agent's role at the centre (the role the centre checks: a 督办 or a notice
-    from a desk whose agent is not a supervisor here is refused). An agent the centre has
-    not met yet is added under the id every desk gives that 工号; desks pull the role."""
+    from a desk whose agent is not a supervisor here is refused) and/or the screen lock's
+    PIN (its salted hash, :func:`agentdesk.core.agents.hash_pin`; the PIN itself never
+    reaches here). An agent the centre has not met yet is added under the id every desk
+    gives that 工号, as a plain agent; desks pull the role and the PIN hash."""
     from agentdesk.core import agents
 
     agent = T["agent"]
@@ -261,6 +264,9 @@ def agent_role(central: Central, code: str, role: str, name: str = "") -> None:
         row = conn.execute(sa.select(agent).where(agent.c.code == code)).mappings().first()
     if row is None:
         row = {"id": agents.agent_id(code), "code": code, "name": name or code,
-               "team": "", "on_shift": True, "created_at": clock.now()}
-    central.upsert_rows("agent", [{**row, "role": role,
-                                   **({"name": name} if name else {})}])
+               "team": "", "on_shift": True, "created_at": clock.now(), "role": "agent",
+               "pin_hash": ""}
+    central.upsert_rows("agent", [{**row, **({"role": role} if role else {}),
+                                   **({"name": name} if name else {}),
+                                   **({"pin_hash": pin_hash} if pin_hash is not None
+                                      else {})}])

@@ -1,6 +1,7 @@
 """Capture: every local change goes to ``sync_outbox`` in the same transaction.
 
-:func:`attach` hooks a desk session's ``after_flush``: new and changed agents, contacts,
+:func:`attach` hooks a desk session's ``after_flush``: new and changed agents, agents'
+status changes, contacts,
 incidents, notices and their events (a supervisor desk's; the centre checks the role),
 tickets (their first row; later changes travel as events), ticket events, outreach
 results (the call row is their projection: it never travels for a result), and
@@ -37,7 +38,8 @@ from sqlalchemy.orm import Session
 
 from agentdesk.core import store as store_mod
 from agentdesk.core.ids import new_id
-from agentdesk.core.models import (Agent, Contact, Customer, CustomerPhone, Incident, Notice,
+from agentdesk.core.models import (Agent, AgentStatus, Contact, Customer, CustomerPhone,
+                                   Incident, Notice,
                                    NoticeEvent, OutreachEvent, Ticket, TicketEvent,
                                    utc_text)
 from agentdesk.sync import codec
@@ -46,7 +48,8 @@ from agentdesk.sync.codec import row_of, wire
 APPLYING = "sync_apply"
 _FULL_ROW = {Agent: "agent", Contact: "contact", Incident: "incident", Notice: "notice",
              NoticeEvent: "notice_event"}
-_ORDER = {"agent": 0, "customer": 1, "incident": 2, "notice": 2.2, "notice_event": 2.4,
+_ORDER = {"agent": 0, "agent_status": 0.5, "customer": 1, "incident": 2, "notice": 2.2,
+          "notice_event": 2.4,
           "contact": 3, "ticket": 4, "ticket_event": 5, "outreach_event": 6}
 _has_outbox: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -100,6 +103,9 @@ def _after_flush(session: Session, _context: Any) -> None:
             changes.append((_ORDER["ticket"], "ticket", obj.id, "insert", row_of(obj)))
         elif kind is TicketEvent:
             changes.append((_ORDER["ticket_event"], "ticket_event", obj.id, "insert",
+                            row_of(obj)))
+        elif kind is AgentStatus:  # an agent's status change: a row never updated
+            changes.append((_ORDER["agent_status"], "agent_status", obj.id, "insert",
                             row_of(obj)))
         elif kind is OutreachEvent:  # a call's result; the call row is its projection
             changes.append((_ORDER["outreach_event"], "outreach_event", obj.id, "insert",

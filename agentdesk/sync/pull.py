@@ -182,7 +182,7 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
                 index.reindex(conn, [r[0] for r in rows])
             if entity == "ticket":
                 _reapply_local(conn, {r[0] for r in rows})
-        elif entity in ("notice_event", "outreach_event"):  # append-only: each event once
+        elif entity in ("notice_event", "outreach_event", "agent_status"):  # each row once
             cols = codec.columns(entity)
             conn.exec_driver_sql(
                 f"INSERT OR IGNORE INTO {entity} ({', '.join(cols)}) "

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 # event stays as it is and is reported again: the desk's history is append-only, by
 # trigger, so only a hand that bypassed it can have changed one.)
 _IMMUTABLE = ("ticket_article",)
-_ORDER = ("agent", "customer", "incident", "notice", "notice_event", "contact", "ticket",
+_ORDER = ("agent", "agent_status", "customer", "incident", "notice", "notice_event", "contact",
+          "ticket",
           "ticket_event", "ticket_article", "outreach_call", "outreach_event")
 
 

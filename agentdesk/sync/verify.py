@@ -38,11 +38,12 @@ if TYPE_CHECKING:
     from agentdesk.sync.central import Central
 
 # The tables every desk holds a copy of (the centre's audit log stays there).
-SHARED = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
+SHARED = ("agent", "agent_status", "customer", "customer_phone", "contact", "incident", "notice",
           "notice_event", "kb_article", "ticket", "ticket_event", "ticket_article",
           "central_setting", "outreach_call", "outreach_event")
 # Entities desks author: a row only a desk has was meant to reach the centre.
-UP = frozenset({"agent", "customer", "customer_phone", "contact", "incident", "notice",
+UP = frozenset({"agent", "agent_status", "customer", "customer_phone", "contact", "incident",
+                "notice",
                 "notice_event", "ticket",
                 "ticket_event", "ticket_article", "outreach_call", "outreach_event"})
 # The row a change of this one travels with (a phone with its customer).

@@ -59,13 +59,14 @@ class Draft:
 
 
 def _agent_id(session: Session, code: str) -> str:
-    # 工号 as typed: a1002 is A1002 when only one agent has it in any case (agents say it)
-    found = dict(session.connection().execute(text(
-        "SELECT code, id FROM agent WHERE upper(code) = upper(:c) LIMIT 3"), {"c": code}).all())
-    agent = found.get(code) or (next(iter(found.values())) if len(found) == 1 else None)
-    if agent is None:
+    # 工号 as typed: a1002 is A1002 when only one agent has it in any case (agents say it);
+    # the one rule, shared with the desk's sign-in (core/agents.find)
+    from agentdesk.core import agents
+
+    found = agents.find(session, code)
+    if found is None:
         raise TicketError(t("msg.tickets.service.unknown_agent", code=code))
-    return agent
+    return found.id
 
 
 def _check_text(label: str, value: str, limit: int, required: bool = False) -> str:

@@ -31,6 +31,7 @@ class HeaderState:
     sync: str = ""
     status: str = ""  # opening, a store error, ...: shown in italics
     counts: Counts | None = None  # my open tickets (None: not loaded, or not a desk)
+    presence: str = ""  # the agent's status and the time in it (示闲 4:05), issue 19
 
 
 @runtime_checkable
@@ -63,9 +64,23 @@ class DeskHeader(Widget):
     def render(self) -> Text:
         state = self.state
         now = clock.local().strftime("%Y-%m-%d %H:%M:%S")
+        right = Text(f"{now} ")
+        width = self.size.width
+        room = max(0, width - right.cell_len - 1)
+        left = self._left(state, with_db=True)
+        if left.cell_len > room:  # a narrow terminal: the database's name goes first
+            left = self._left(state, with_db=False)
+        left.truncate(room, overflow="ellipsis")
+        gap = max(1, width - left.cell_len - right.cell_len)
+        return left + Text(" " * gap) + right
+
+    @staticmethod
+    def _left(state: HeaderState, with_db: bool) -> Text:
         left = Text.assemble((f" {state.title} ", "bold reverse"), " ",
                              (f"{t('app.agent')} ", "dim"), shown(state.agent),
-                             "  ", (f"{t('app.db')} ", "dim"), shown(state.db),
+                             *(("  ", (state.presence, "bold")) if state.presence else ()),
+                             *(("  ", (f"{t('app.db')} ", "dim"), shown(state.db))
+                               if with_db else ()),
                              "  ", (f"{t('app.sync')} ", "dim"), shown(state.sync))
         if state.counts is not None:
             left.append("  ")
@@ -73,12 +88,7 @@ class DeskHeader(Widget):
         if state.status:
             left.append("  ")
             left.append(shown(state.status), "italic")
-        left = shown_text(left)  # before measuring: a control character has no width
-        right = Text(f"{now} ")
-        width = self.size.width
-        left.truncate(max(0, width - right.cell_len - 1), overflow="ellipsis")
-        gap = max(1, width - left.cell_len - right.cell_len)
-        return left + Text(" " * gap) + right
+        return shown_text(left)  # before measuring: a control character has no width
 
 
 def counts_text(c: Counts) -> Text:

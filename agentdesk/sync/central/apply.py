@@ -147,8 +147,14 @@ class BatchApply:
             taken = conn.execute(sa.select(T["agent"].c.id).where(
                 sa.or_(T["agent"].c.id == row["id"], T["agent"].c.code == row["code"]))).first()
             if taken is None:
-                # a desk's say-so grants no role here: `agentdesk central agent` does
-                conn.execute(T["agent"].insert(), {**row, "role": "agent"})
+                # a desk's say-so grants no role here, nor a PIN: `agentdesk central agent`
+                conn.execute(T["agent"].insert(), {**row, "role": "agent", "pin_hash": ""})
+                self.log(entity, row_id, op, cid)
+        elif entity == "agent_status":  # a status change: kept once, never updated
+            row, status = codec.to_python(entity, payload), T["agent_status"]
+            if conn.execute(sa.select(status.c.id).where(status.c.id == row["id"])
+                            ).first() is None:
+                conn.execute(status.insert(), row)
                 self.log(entity, row_id, op, cid)
         elif entity in ("contact", "incident"):
             row = codec.to_python(entity, payload)

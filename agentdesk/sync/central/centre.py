@@ -21,6 +21,7 @@ from agentdesk.sync.central.schema import (
     upgrade_5_to_6,
     upgrade_7_to_8,
     upgrade_8_to_9,
+    upgrade_9_to_10,
 )
 from agentdesk.sync.central.seeds import SeedStorage
 
@@ -93,6 +94,11 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="9"))
                 version = "9"
+            if version == "9":  # agent status and PIN (desk migration 0015)
+                upgrade_9_to_10(conn)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="10"))
+                version = "10"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "

@@ -8,10 +8,11 @@ import json
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
-CENTRAL_TABLES = ("agent", "customer", "customer_phone", "contact", "incident", "notice",
+CENTRAL_TABLES = ("agent", "agent_status", "customer", "customer_phone", "contact",
+                  "incident", "notice",
                   "notice_event", "kb_article", "ticket", "ticket_event", "ticket_article",
                   "central_setting", "audit_log", "outreach_call", "outreach_event")
 
@@ -40,6 +41,9 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     sa.Index("ix_ticket_event_ticket_id", tables["ticket_event"].c.ticket_id)
     sa.Index("ix_outreach_event_call_id", tables["outreach_event"].c.call_id)
     sa.Index("ix_customer_account_no", tables["customer"].c.account_no)
+    # the monitor's mirror and the agents tab read each agent's latest status
+    sa.Index("ix_agent_status_code_since", tables["agent_status"].c.code,
+             tables["agent_status"].c.since)
     # every push looks its tickets' numbers up (:mod:`.joining`): not a scan of them all
     sa.Index("ix_ticket_number", tables["ticket"].c.number)
     seq_type = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -233,6 +237,12 @@ def upgrade_8_to_9(conn: sa.Connection) -> None:
 
     m0014 = importlib.import_module("db.migrations.versions.0014_call_outcome")
     _add_columns(conn, "contact", m0014.COLUMNS, dict.fromkeys(m0014.COLUMNS, "''"))
+
+
+def upgrade_9_to_10(conn: sa.Connection) -> None:
+    """Schema 9 -> 10: the agent's PIN hash (desk migration 0015 adds the same column;
+    ``agent_status`` is a new table, created with the others)."""
+    _add_columns(conn, "agent", ("pin_hash",), {"pin_hash": "''"})
 
 
 def get_meta(conn: sa.Connection, key: str) -> str | None:
