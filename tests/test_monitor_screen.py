@@ -184,13 +184,13 @@ async def test_refreshes_rearm_and_never_overlap(desk_path, monkeypatch) -> None
 
 
 async def test_a_missing_database_is_said_plainly(tmp_path: Path) -> None:
-    app = monitor_app(tmp_path / "nothing.db")
+    app = monitor_app(tmp_path / "nothing.db", lang="en")
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_until(pilot, lambda: "not found" in app.status, timeout=5)
     assert not (tmp_path / "nothing.db").exists()
 
 
-def test_cli_refuses_a_missing_database(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_cli_refuses_a_missing_database(tmp_path: Path, capsys, english) -> None:  # noqa: ANN001
     from agentdesk import cli
 
     assert cli.main(["monitor", "--db", str(tmp_path / "none.db")]) == 2

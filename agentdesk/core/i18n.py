@@ -945,42 +945,42 @@ CATALOG: dict[str, dict[str, str]] = {
     "duban.err.note_long": {"zh": "说明过长（{n} 字，最多 {most} 字）",
                             "en": "the note is too long ({n} characters, at most {most})"},
     "duban.err.role": {"zh": "只有班长（supervisor）可以督办（本坐席角色：{role}）",
-                       "en": "only a supervisor raises a 督办 (this desk's role: {role})"},
+                       "en": "only a supervisor escalates a ticket (this desk's role: {role})"},
     "duban.err.reason": {"zh": "督办原因须为 {reasons} 之一，而不是 {reason}",
                          "en": "the reason must be one of {reasons}, not {reason}"},
     "duban.err.closed": {"zh": "工单 {number} 已{status}，只能督办在办工单",
                          "en": "ticket {number} is {status}: only an open ticket is pressed"},
     "duban.err.owner": {"zh": "工单 {number} 不归你处理：督办由责任人签收",
                         "en": "ticket {number} is another agent's: its owner acknowledges "
-                              "the 督办"},
+                              "the escalation"},
     "duban.err.none": {"zh": "工单 {number} 没有待签收的督办",
-                       "en": "ticket {number} has no 督办 waiting for an answer"},
-    "event.duban": {"zh": "人工督办", "en": "督办 raised"},
-    "event.duban_ack": {"zh": "督办签收", "en": "督办 acknowledged"},
+                       "en": "ticket {number} has no escalation waiting for an answer"},
+    "event.duban": {"zh": "人工督办", "en": "escalated by a supervisor"},
+    "event.duban_ack": {"zh": "督办签收", "en": "escalation acknowledged"},
     "queue.alert.duban": {"zh": "工单 {number} 被督办：{clock}，请签收",
-                          "en": "Ticket {number}: 督办 ({clock}); acknowledge it"},
+                          "en": "Ticket {number}: escalated ({clock}); acknowledge it"},
     "detail.key.ack": {"zh": "签收督办", "en": "Acknowledge"},
     "detail.ask.ack": {"zh": "工单 {number} 签收督办：已做了什么？",
-                       "en": "Ticket {number}: acknowledge the 督办, what was done?"},
+                       "en": "Ticket {number}: acknowledge the escalation, what was done?"},
     "detail.ask.ack.hint": {"zh": "处理情况（必填），回车确认", "en": "What was done "
                                                                  "(required), Enter"},
-    "detail.done.ack": {"zh": "工单 {number} 的督办已签收", "en": "Ticket {number}: 督办 "
+    "detail.done.ack": {"zh": "工单 {number} 的督办已签收", "en": "Ticket {number}: escalation "
                                                               "acknowledged"},
-    "detail.key.duban": {"zh": "督办", "en": "Press (督办)"},
+    "detail.key.duban": {"zh": "督办", "en": "Escalate"},
     "detail.duban.title": {"zh": "督办原因（1-4）", "en": "Why press the owner? (1-4)"},
     "detail.ask.duban": {"zh": "督办工单 {number}（{reason}）：说明", "en": "Press ticket "
                          "{number} ({reason}): a note"},
-    "detail.done.duban": {"zh": "已督办工单 {number}", "en": "Ticket {number} pressed (督办)"},
+    "detail.done.duban": {"zh": "已督办工单 {number}", "en": "Ticket {number} escalated"},
     "detail.duban_waiting": {"zh": "督办待签收 {n} 条（k 签收）",
-                             "en": "{n} 督办 waiting (k acknowledges)"},
+                             "en": "{n} escalation(s) waiting (k acknowledges)"},
     "ticket.cli.duban": {"zh": "已督办工单 {number}（{reason}），责任人下次同步后收到",
                          "en": "ticket {number} pressed ({reason}); its owner sees it after "
                                "the next sync"},
-    "ticket.cli.ack": {"zh": "工单 {number} 的督办已签收", "en": "ticket {number}: 督办 "
+    "ticket.cli.ack": {"zh": "工单 {number} 的督办已签收", "en": "ticket {number}: escalation "
                                                             "acknowledged"},
     "monitor.duban": {"zh": "督办 {n} 条：待签收 {raised}，已签收 {acknowledged}，"
                             "超时未签收 {overdue}",
-                      "en": "督办 {n}: waiting {raised}, acknowledged {acknowledged}, "
+                      "en": "Escalations {n}: waiting {raised}, acknowledged {acknowledged}, "
                             "overdue {overdue}"},
     "monitor.col.duban_why": {"zh": "督办事由", "en": "Why"},
     "monitor.col.duban_raised": {"zh": "督办人/时间", "en": "Raised"},
@@ -2004,7 +2004,7 @@ CATALOG: dict[str, dict[str, str]] = {
     "customer_class.non_resident": {"zh": "非居民", "en": "Non-residential"},
     "agent.default_name": {"zh": "值班坐席", "en": "Agent on duty"},
     # --- signin ---
-    "signin.title": {"zh": "坐席签入：请输入工号", "en": "Sign in: your agent code (工号)"},
+    "signin.title": {"zh": "坐席签入：请输入工号", "en": "Sign in: your agent code"},
     "signin.code": {"zh": "工号", "en": "Agent code"},
     "signin.hint": {"zh": "Enter 确认 · Ctrl+Q 退出", "en": "Enter to go on · Ctrl+Q quits"},
     "signin.unknown": {"zh": "没有工号为 {code} 的坐席，请核对后重新输入",
