@@ -78,7 +78,7 @@ async def test_an_agent_desk_has_no_notices_screen(desk) -> None:
     sup = supervisor_app(desk, lang="en")
     async with sup.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
-        assert "f6 Notic" in visible_text(sup)  # the footer offers it (cut at 120 columns)
+        assert "f6 Noti" in visible_text(sup)  # the footer offers it (cut at 120 columns)
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"(notices)")
