@@ -37,6 +37,7 @@ from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.lookup import LookupScreen
 from agentdesk.screens.state import CallContext, SavedTicket, TicketSaved
+from agentdesk.widgets import toast
 from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ class AgentDesk(App):
 
     def __init__(self, options: DeskOptions) -> None:
         i18n.set_lang(options.config.lang)
+        toast.install()  # every toast keeps its Chinese characters whole (issue 19)
         super().__init__()
         localize(self)
         self.options = options

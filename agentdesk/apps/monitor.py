@@ -24,6 +24,7 @@ from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets import toast
 from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class MonitorApp(App):
 
     def __init__(self, options: MonitorOptions) -> None:
         i18n.set_lang(options.config.lang)
+        toast.install()  # every toast keeps its Chinese characters whole (issue 19)
         super().__init__()
         localize(self)
         self.options = options
