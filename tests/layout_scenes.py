@@ -58,6 +58,15 @@ def _live(desk) -> None:  # noqa: ANN001
     from agentdesk.core import clock
     from agentdesk.tickets import lifecycle, service
 
+    texts = ("花园路与农业路交叉口主管爆裂，水漫到人行道，车辆绕行", "小区二次供水水箱出水发黄，有异味",
+             "整栋楼停电，电梯困人已报119", "幸福小区3栋水表井盖缺失，有老人差点踩空",
+             "水压不足，六楼以上放不出水", "路灯杆漏电，雨天有麻感", "楼道水管渗漏，墙面起皮")
+    with desk.session() as s:
+        for n, words in enumerate(texts, 2):
+            s.connection().exec_driver_sql(
+                "UPDATE ticket SET description = ? WHERE number = ?",
+                (words, f"GD20261125{n:05d}"))
+        s.commit()
     start = clock.now()
     clock.freeze(start - timedelta(minutes=13))
     try:

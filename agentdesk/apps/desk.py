@@ -37,7 +37,7 @@ from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.lookup import LookupScreen
 from agentdesk.screens.state import CallContext, SavedTicket, TicketSaved
-from agentdesk.widgets import toast
+from agentdesk.widgets import breakpoints, toast
 from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ def _notices_screen() -> Screen:
 
 class AgentDesk(App):
     TITLE = "agentdesk"
+    HORIZONTAL_BREAKPOINTS = breakpoints.HORIZONTAL  # -narrow / -wide on each screen
+    VERTICAL_BREAKPOINTS = breakpoints.VERTICAL
     # Only the first screen is imported up front; the others when first opened.
     MODES = {
         "lookup": LookupScreen,

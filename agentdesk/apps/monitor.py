@@ -24,7 +24,7 @@ from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
-from agentdesk.widgets import toast
+from agentdesk.widgets import breakpoints, toast
 from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class MonitorOptions:
 
 class MonitorApp(App):
     TITLE = "agentdesk monitor"
+    HORIZONTAL_BREAKPOINTS = breakpoints.HORIZONTAL  # -narrow / -wide on each screen
+    VERTICAL_BREAKPOINTS = breakpoints.VERTICAL
     CSS = f"""
     DeskHeader {{ background: {MONITOR_COLOUR}; color: white; }}
     """

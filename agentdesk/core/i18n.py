@@ -1173,6 +1173,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "find.no_card": {"zh": "先选中一位客户，再按 Ctrl+T 查看其工单",
                      "en": "Pick a customer first, then Ctrl+T lists their tickets"},
 
+    # --- layout ---
+    "header.mine.short": {"zh": "我的{n}", "en": "mine {n}"},
+    "header.soon.short": {"zh": "15分{n}", "en": "15m {n}"},
+    "header.breached.short": {"zh": "超时{n}", "en": "late {n}"},
+    "queue.col.text": {"zh": "内容", "en": "Text"},
 }
 
 
