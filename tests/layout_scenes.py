@@ -33,6 +33,7 @@ def steady(app) -> None:  # noqa: ANN001
 async def _steady(pilot) -> None:  # noqa: ANN001
     await settle(pilot)
     steady(pilot.app)
+    pilot.app.clear_notifications()  # a toast may or may not have timed out yet
     await pilot.pause()
 
 
@@ -86,13 +87,20 @@ def _live(desk) -> None:  # noqa: ANN001
 
 
 def _notice(path: Path) -> None:
+    import uuid
+
+    import uuid_utils
+
     from agentdesk.centre import notices
     from agentdesk.core import areas, clock
     from agentdesk.sync import outbox
 
     desk = outbox.open_syncing_desk(path)
     now = clock.now()
-    try:
+    made = iter(range(1, 1000))
+    real = uuid_utils.uuid7
+    uuid_utils.uuid7 = lambda: uuid.UUID(f"01a00000-0000-7000-8000-{next(made):012d}")
+    try:  # the notice's ids are on screen: fixed ones, not random
         with desk.session() as s:
             notices.publish(s, notices.Draft(
                 utility="water", kind="planned",
@@ -101,6 +109,7 @@ def _notice(path: Path) -> None:
                 cause="管网改造，更换DN300阀门", restore_by=now + timedelta(hours=5)),
                 "S9001", "赵班长", "supervisor", now)
     finally:
+        uuid_utils.uuid7 = real
         desk.dispose()
 
 
@@ -267,6 +276,15 @@ def _monitor(tab: str) -> Callable[[Path, str], tuple[Any, RunBefore]]:
             await settle(pilot)
             await pilot.press(str(TABS.index(tab) + 1))
             await _steady(pilot)
+            # the read's duration varies from run to run: drawn as 0 ms
+            from rich.text import Text
+            from textual.widgets import Static
+
+            from agentdesk.core.i18n import t
+
+            app.screen.query_one("#status", Static).update(Text(t(
+                "monitor.updated", time="09:30:00", ms=0)))
+            await pilot.pause()
 
         return create_monitor_app(Config(lang=lang), path, interval=3600.0), run_before
 

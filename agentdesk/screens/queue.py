@@ -208,11 +208,11 @@ class QueueScreen(DeskScreen):
         from agentdesk.tickets import taxonomy
 
         if isinstance(r, outreach.CallRow):
-            return [Text(r.number), Text(r.caller),
-                    Text(t("outreach.cell", reason=outreach.reason_label(r.reason),
-                           title=r.notice_title)),
+            reason = outreach.reason_label(r.reason)  # the category; the notice as text
+            return [Text(r.number), Text(r.caller), Text(reason),
                     Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
-                    Text(r.owner), Text(t(f"outreach.status.{r.status}")), Text("")]
+                    Text(r.owner), Text(t(f"outreach.status.{r.status}")),
+                    Text(shown(r.notice_title))]
         cat = taxonomy.load().categories.get(r.category)
         return [Text(r.number), Text(shown(r.caller)),
                 Text(cat.label(self.desk.lang) if cat else shown(r.category)),
