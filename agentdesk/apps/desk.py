@@ -33,7 +33,6 @@ from agentdesk.apps import palette
 from agentdesk.apps.presence import Presence
 from agentdesk.apps.messages import (AlertsRaised, CallRinging, MyQueueLoaded, StoreFailed,
                                      StoreReady, SyncFinished)
-from agentdesk.widgets import wrap
 from agentdesk.core import clock, i18n
 from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
@@ -41,6 +40,7 @@ from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
 from agentdesk.screens.lookup import LookupScreen
 from agentdesk.screens.state import CallContext, SavedTicket, TicketSaved
+from agentdesk.widgets import breakpoints, toast, wrap
 from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
@@ -103,6 +103,8 @@ def _notices_screen() -> Screen:
 
 class AgentDesk(App):
     TITLE = "agentdesk"
+    HORIZONTAL_BREAKPOINTS = breakpoints.HORIZONTAL  # -narrow / -wide on each screen
+    VERTICAL_BREAKPOINTS = breakpoints.VERTICAL
     # Only the first screen is imported up front; the others when first opened.
     MODES = {
         "lookup": LookupScreen,
@@ -135,6 +137,7 @@ class AgentDesk(App):
     def __init__(self, options: DeskOptions) -> None:
         i18n.set_lang(options.config.lang)
         wrap.install()  # Chinese line breaking on every screen (issue 19, item 13)
+        toast.install()  # every toast keeps its Chinese characters whole (issue 19)
         super().__init__()
         localize(self)
         self.options = options

@@ -21,12 +21,12 @@ from textual.reactive import reactive
 
 from agentdesk.apps import palette
 from agentdesk.apps.messages import StoreFailed, StoreReady
-from agentdesk.widgets import wrap
 from agentdesk.core import i18n
 from agentdesk.core.controls import shown
 from agentdesk.core.config import Config
 from agentdesk.core.i18n import t
 from agentdesk.screens.i18n_bindings import localize
+from agentdesk.widgets import breakpoints, toast, wrap
 from agentdesk.widgets.header import DeskHeader, HeaderState
 
 if TYPE_CHECKING:
@@ -53,6 +53,8 @@ class MonitorOptions:
 
 class MonitorApp(App):
     TITLE = "agentdesk monitor"
+    HORIZONTAL_BREAKPOINTS = breakpoints.HORIZONTAL  # -narrow / -wide on each screen
+    VERTICAL_BREAKPOINTS = breakpoints.VERTICAL
     CSS = f"""
     DeskHeader {{ background: {MONITOR_COLOUR}; color: white; }}
     """
@@ -67,6 +69,7 @@ class MonitorApp(App):
     def __init__(self, options: MonitorOptions) -> None:
         i18n.set_lang(options.config.lang)
         wrap.install()  # Chinese line breaking on every screen (issue 19, item 13)
+        toast.install()  # every toast keeps its Chinese characters whole (issue 19)
         super().__init__()
         localize(self)
         self.options = options

@@ -2050,6 +2050,11 @@ CATALOG: dict[str, dict[str, str]] = {
                                     "各坐席下次同步生效",
                               "en": "The centre keeps agent {code}'s screen-lock PIN (a "
                                     "salted hash only); desks take it at their next sync"},
+    # --- layout ---
+    "header.mine.short": {"zh": "我的{n}", "en": "mine {n}"},
+    "header.soon.short": {"zh": "15分{n}", "en": "15m {n}"},
+    "header.breached.short": {"zh": "超时{n}", "en": "late {n}"},
+    "queue.col.text": {"zh": "内容", "en": "Text"},
 }
 
 

@@ -30,7 +30,11 @@ class LookupScreen(SearchScreen):
     LookupScreen #query { margin: 0 1; }
     LookupScreen #status { height: 1; margin: 0 2; color: $text-muted; }
     LookupScreen #results { width: 3fr; height: 1fr; }
-    LookupScreen #side { width: 2fr; height: 1fr; }
+    LookupScreen #side { width: 2fr; height: 1fr; overflow-y: auto; }
+    /* under 100 columns the card takes the width, the matches a few lines above it */
+    LookupScreen.-narrow #panes { layout: vertical; }
+    LookupScreen.-narrow #results { width: 1fr; height: auto; max-height: 7; }
+    LookupScreen.-narrow #side { width: 1fr; }
     """
     BINDINGS = [
         Binding("ctrl+f", "focus_search", "key.search"),
@@ -59,7 +63,7 @@ class LookupScreen(SearchScreen):
         yield from self.compose_frame()
         yield DataInput(placeholder=t("lookup.placeholder"), id="query")
         yield Static(t("lookup.hint"), id="status", markup=False)
-        with Horizontal():
+        with Horizontal(id="panes"):
             table: DataTable = DataTable(id="results", cursor_type="row", zebra_stripes=True)
             # What matched goes before the long address, so it is never scrolled away.
             table.add_column(t("lookup.col.account"), key="account")

@@ -78,6 +78,11 @@ class MonitorScreen(Screen):
     MonitorScreen DataTable { height: auto; max-height: 16; margin: 0 1; }
     MonitorScreen #agents { max-height: 100%; }
     MonitorScreen .half { width: 1fr; }
+    /* under 100 columns the halves stack, each table the full width (issue 19: the 督办
+       list keeps its overdue columns); on a short screen the chart gives up lines */
+    MonitorScreen.-narrow Horizontal.halves { layout: vertical; }
+    MonitorScreen.-short #top { height: 9; }
+    MonitorScreen.-tall #top { height: 22; }
     """
     BINDINGS = [
         Binding("r", "refresh_now", "monitor.key.refresh"),
@@ -107,7 +112,7 @@ class MonitorScreen(Screen):
                     with Horizontal(id="top"):
                         yield Static("", id="states", markup=False)
                         yield PlotextPlot(id="trend")
-                    with Horizontal():
+                    with Horizontal(classes="halves"):
                         with Vertical(classes="half"):
                             yield Static("", id="breaches-caption", classes="caption",
                                          markup=False)
@@ -141,7 +146,7 @@ class MonitorScreen(Screen):
                     yield DataTable(id="mix-area", cursor_type="none")
             with TabPane(t("monitor.tab.hot"), id="hot"):
                 with VerticalScroll():
-                    with Horizontal():
+                    with Horizontal(classes="halves"):
                         with Vertical(classes="half"):
                             yield Static(t("monitor.hot.streets"), classes="caption",
                                          markup=False)
@@ -157,7 +162,7 @@ class MonitorScreen(Screen):
                 # issue 17: the month's complaint classes, categories and agents
                 yield Static(t("monitor.kpi.classes"), classes="caption", markup=False)
                 yield self._table("kpi-classes", review.CLASS_COLUMNS, "kpi.col")
-                with Horizontal():
+                with Horizontal(classes="halves"):
                     yield self._table("kpi-categories", review.GROUP_COLUMNS, "kpi.col",
                                       classes="half")
                     yield self._table("kpi-agents", review.GROUP_COLUMNS, "kpi.col",

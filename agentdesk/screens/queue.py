@@ -119,17 +119,23 @@ class QueueScreen(DeskScreen):
             return max(cell_len(label) for label in labels)
 
         clocks = [t(f"sla.{name}") for name in CLOCK_CYCLE if name] + [t("queue.paused")]
+        # Widths by priority (issue 19, item 8): the number, the deadline and the status
+        # keep theirs; on a short line the text goes first, then the owner, the caller and
+        # the category give up cells; on a long one the category and the text take the rest.
         columns = [Column("number", t("queue.col.number"), 15),
-                   Column("caller", t("queue.col.caller"), 14),
-                   Column("category", t("queue.col.category"), 0),
+                   Column("caller", t("queue.col.caller"), 14, least=6, squeeze=2),
+                   Column("category", t("queue.col.category"), 12, least=6, share=1,
+                          most=20, squeeze=3),
                    Column("priority", t("queue.col.priority"), widest(
                        t("queue.col.priority"), *(t(f"priority.{p}") for p in PRIORITY_CYCLE
                                                   if p))),
-                   Column("due", t("queue.col.due"), 12 + widest(*clocks)),
-                   Column("owner", t("queue.col.owner"), 8),
+                   Column("due", t("queue.col.due"), 12 + widest(*clocks),
+                          least=12 + min(4, widest(*clocks)), squeeze=4),
+                   Column("owner", t("queue.col.owner"), 8, least=6, squeeze=1),
                    Column("status", t("queue.col.status"), widest(
                        t("queue.col.status"), *(t(f"status.{s}") for s in STATUSES),
-                       *(t(f"outreach.status.{s}") for s in OPEN_CALLS)))]
+                       *(t(f"outreach.status.{s}") for s in OPEN_CALLS))),
+                   Column("text", t("queue.col.text"), 0, share=4)]
         yield QueueTable(columns, self._cells, key=lambda r: r.ticket_id, id="tickets")
         yield from self.compose_footer()
 
@@ -202,16 +208,16 @@ class QueueScreen(DeskScreen):
         from agentdesk.tickets import taxonomy
 
         if isinstance(r, outreach.CallRow):
-            return [Text(r.number), Text(r.caller),
-                    Text(t("outreach.cell", reason=outreach.reason_label(r.reason),
-                           title=r.notice_title)),
+            reason = outreach.reason_label(r.reason)  # the category; the notice as text
+            return [Text(r.number), Text(r.caller), Text(reason),
                     Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
-                    Text(r.owner), Text(t(f"outreach.status.{r.status}"))]
+                    Text(r.owner), Text(t(f"outreach.status.{r.status}")),
+                    Text(shown(r.notice_title))]
         cat = taxonomy.load().categories.get(r.category)
         return [Text(r.number), Text(shown(r.caller)),
                 Text(cat.label(self.desk.lang) if cat else shown(r.category)),
                 Text(t(f"priority.{r.priority}")), countdown_text(r, clock.now()),
-                Text(shown(r.owner)), _status_cell(r)]
+                Text(shown(r.owner)), _status_cell(r), Text(shown(" ".join(r.text.split())))]
 
     def _summary(self, now: datetime) -> None:
         from agentdesk.tickets import queue

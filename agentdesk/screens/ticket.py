@@ -99,6 +99,8 @@ class TicketScreen(DeskScreen):
     TicketScreen #left { width: 2fr; padding: 0 1; }
     TicketScreen #right { width: 3fr; padding: 0 1; }
     TicketScreen #categories { height: 9; }
+    TicketScreen.-tall #categories { height: 18; }
+    TicketScreen.-short #categories { height: 6; }
     TicketScreen #sla { height: auto; min-height: 5; border: round $primary; }
     TicketScreen #description { height: 1fr; min-height: 5; }
     TicketScreen #answer { height: auto; max-height: 6; border: round $secondary; }

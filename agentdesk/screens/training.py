@@ -59,12 +59,16 @@ def transcript_text(run: TrainingRun) -> Text:
 class CallerPane(Vertical):
     """The simulated caller: who rings, what they have said, and the trainee's say box."""
 
+    SCOPED_CSS = False  # its width follows the screen's size class (-narrow / -wide)
+
     DEFAULT_CSS = """
     CallerPane { dock: right; width: 46; margin: 1 0 0 0;
                  border-left: thick $accent; background: $surface; padding: 0 1; }
     CallerPane #tr-head { height: auto; }
     CallerPane #tr-scroll { height: 1fr; }
     CallerPane #tr-say { margin: 0; }
+    .-narrow CallerPane { width: 34; }
+    .-wide CallerPane { width: 60; }
     """
 
     def __init__(self, run: TrainingRun, hear: Callable[[str], None]) -> None:

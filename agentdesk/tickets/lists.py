@@ -36,6 +36,7 @@ class QueueRow:
     utility: str = ""  # the customer's (for categories that belong to both)
     reply_due: datetime | None = None  # the department's expected fix time (issue 17)
     reply: str = ""  # and its answer
+    text: str = ""  # the start of the description (the queue's text column)
 
 
 _QUEUE_SELECT = """
@@ -44,7 +45,8 @@ SELECT t.id, t.number, coalesce(c.name, ct.number, '') AS caller, t.category, t.
        t.due_first_response, t.due_arrival, t.due_resolution, t.due_callback,
        t.created_at, t.resolved_at, t.paused_at, {reopened} AS reopened,
        coalesce(o.name, '') AS owner, coalesce(o.code, '') AS owner_code,
-       coalesce(c.utility, '') AS utility, t.reply_due, t.reply
+       coalesce(c.utility, '') AS utility, t.reply_due, t.reply,
+       substr(t.description, 1, 120) AS text
 FROM ticket t
 LEFT JOIN customer c ON c.id = t.customer_id
 LEFT JOIN contact ct ON ct.id = t.contact_id AND t.customer_id IS NULL
@@ -72,7 +74,7 @@ def _queue_rows(session: Session, where: str, params: dict[str, object]) -> list
             state.due if state else None, state.name if state else "",
             state.start if state else created,
             r["paused_at"] is not None, r["owner"], r["owner_code"], r["utility"],
-            load(r["reply_due"], None), r["reply"]))
+            load(r["reply_due"], None), r["reply"], r["text"] or ""))
     # Soonest deadline first; tickets with no running clock last.
     return sorted(result, key=lambda q: (q.next_due is None, q.next_due or 0))
 

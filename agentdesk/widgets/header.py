@@ -62,38 +62,67 @@ class DeskHeader(Widget):
             t("app.title"))
 
     def render(self) -> Text:
-        state = self.state
-        now = clock.local().strftime("%Y-%m-%d %H:%M:%S")
-        right = Text(f"{now} ")
-        width = self.size.width
-        room = max(0, width - right.cell_len - 1)
-        left = self._left(state, with_db=True)
-        if left.cell_len > room:  # a narrow terminal: the database's name goes first
-            left = self._left(state, with_db=False)
-        left.truncate(room, overflow="ellipsis")
-        gap = max(1, width - left.cell_len - right.cell_len)
-        return left + Text(" " * gap) + right
-
-    @staticmethod
-    def _left(state: HeaderState, with_db: bool) -> Text:
-        left = Text.assemble((f" {state.title} ", "bold reverse"), " ",
-                             (f"{t('app.agent')} ", "dim"), shown(state.agent),
-                             *(("  ", (state.presence, "bold")) if state.presence else ()),
-                             *(("  ", (f"{t('app.db')} ", "dim"), shown(state.db))
-                               if with_db else ()),
-                             "  ", (f"{t('app.sync')} ", "dim"), shown(state.sync))
-        if state.counts is not None:
-            left.append("  ")
-            left.append_text(counts_text(state.counts))
-        if state.status:
-            left.append("  ")
-            left.append(shown(state.status), "italic")
-        return shown_text(left)  # before measuring: a control character has no width
+        return header_line(self.state, self.size.width)
 
 
-def counts_text(c: Counts) -> Text:
-    """我的 N · 15 分钟内 N · 超时 N."""
+# Ways to fit the header, fullest first (issue 19, item 8): the labels go first, then the
+# counts' words are shortened, then the database's name and the date go; the numbers and
+# the time never do. (labels, short counts, database, date)
+FITS = ((True, False, True, True), (False, False, True, True), (False, True, True, True),
+        (False, True, False, True), (False, True, False, False))
+
+
+def header_line(state: HeaderState, width: int) -> Text:
+    """The header in ``width`` cells: title, who, database, sync, my counts, the clock.
+    When it does not fit, the least useful goes first; what is left over is cut from who
+    and the sync state, never from the counts or the clock."""
+    for labels, short, db, date in FITS:
+        title, middle, tail, right = _parts(state, labels, short, db, date)
+        if title.cell_len + middle.cell_len + tail.cell_len + right.cell_len + 1 <= width:
+            break
+    room = width - title.cell_len - tail.cell_len - right.cell_len - 1
+    middle.truncate(max(0, room), overflow="ellipsis")
+    left = title + middle + tail
+    left.truncate(max(0, width - right.cell_len - 1), overflow="ellipsis")
+    gap = max(1, width - left.cell_len - right.cell_len)
+    return left + Text(" " * gap) + right
+
+
+def _parts(state: HeaderState, labels: bool, short: bool, db: bool, date: bool,
+           ) -> tuple[Text, Text, Text, Text]:
+    title = Text.assemble((f" {state.title} ", "bold reverse"), " ")
+    middle = Text()
+
+    def field(label: str, value: str) -> None:
+        if middle:
+            middle.append("  ")
+        if labels:
+            middle.append(f"{t(label)} ", "dim")
+        middle.append_text(shown_text(Text(shown(value))))
+
+    field("app.agent", state.agent)
+    if db:
+        field("app.db", state.db)
+    field("app.sync", state.sync)
+    tail = Text()
+    if state.presence:  # the agent's status, kept like the counts (issue 19: sign-in)
+        tail.append("  ")
+        tail.append(shown(state.presence), "bold")
+    if state.counts is not None:
+        tail.append("  ")
+        tail.append_text(counts_text(state.counts, short))
+    if state.status:
+        tail.append("  ")
+        tail.append(shown(state.status), "italic")
+    tail = shown_text(tail)  # before measuring: a control character has no width
+    now = clock.local().strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S")
+    return shown_text(title), middle, tail, Text(f"{now} ")
+
+
+def counts_text(c: Counts, short: bool = False) -> Text:
+    """我的 N · 15 分钟内 N · 超时 N (short: 我的N · 15分N · 超时N)."""
+    key = ".short" if short else ""
     return Text.assemble(
-        (t("header.mine", n=c.open), ""), " · ",
-        (t("header.soon", n=c.soon), "bold dark_orange" if c.soon else ""), " · ",
-        (t("header.breached", n=c.breached), "bold reverse red" if c.breached else ""))
+        (t("header.mine" + key, n=c.open), ""), " · ",
+        (t("header.soon" + key, n=c.soon), "bold dark_orange" if c.soon else ""), " · ",
+        (t("header.breached" + key, n=c.breached), "bold reverse red" if c.breached else ""))

@@ -28,9 +28,62 @@ from agentdesk.core.controls import shown_text
 
 @dataclass(frozen=True)
 class Column:
+    """A column's cells: ``width`` it wants (0: as wide as it is given), at least ``least``
+    when the line is short (0: the same as width; a column squeezed to nothing is left
+    out), and its ``share`` of the cells left over when the line is long (0: none)."""
+
     key: str
     title: str
-    width: int  # cells; 0 = takes what the others leave
+    width: int
+    least: int = 0
+    share: int = 0
+    most: int = 0  # the widest it grows (0: no limit)
+    squeeze: int = 0  # the order columns give up cells in, lowest first
+
+
+def widths(columns: Sequence[Column], total: int) -> list[int]:
+    """Each column's cells in a line of ``total`` (one space before each column).
+
+    Fixed columns (share 0, least = width) keep their width; when the line is short the
+    others give up cells in their ``squeeze`` order down to ``least``, then those whose
+    least is 0 are left out (width 0); when it is long, the cells left over go to the
+    columns with a share, in proportion, up to their ``most`` (issue 19, item 8: the status
+    and the deadline never shrink, the category and the text take the rest)."""
+    out = [c.width for c in columns]
+    room = total - len(columns) - sum(out)
+    order = sorted(range(len(columns)), key=lambda n: columns[n].squeeze)
+    for n in order:  # short: squeeze, lowest first
+        if room >= 0:
+            break
+        floor = columns[n].least if columns[n].least else columns[n].width
+        give = min(out[n] - floor, -room)
+        out[n] -= give
+        room += give
+    left_out: set[int] = set()
+    for n in order:  # still short: leave out what may go
+        if room >= 0:
+            break
+        if columns[n].least == 0 and columns[n].share:
+            room += out[n] + 1
+            out[n] = 0
+            left_out.add(n)
+    growers = [n for n, c in enumerate(columns) if c.share and n not in left_out]
+    while room > 0 and growers:  # long: share the rest, in proportion
+        weight = sum(columns[n].share for n in growers)
+        shares = [room * columns[n].share // weight for n in growers]
+        for k in range(room - sum(shares)):  # what the division left: one cell each
+            shares[k % len(shares)] += 1
+        given = 0
+        for n, extra in zip(growers, shares, strict=True):
+            if columns[n].most:
+                extra = min(extra, columns[n].most - out[n])
+            out[n] += extra
+            given += extra
+        room -= given
+        growers = [n for n in growers if not columns[n].most or out[n] < columns[n].most]
+        if not given:
+            break
+    return out
 
 
 class QueueTable(ScrollView, can_focus=True):
@@ -38,7 +91,7 @@ class QueueTable(ScrollView, can_focus=True):
     draw time (so a countdown is as fresh as the frame). Line 0 is the column header."""
 
     DEFAULT_CSS = """
-    QueueTable { height: 1fr; }
+    QueueTable { height: 1fr; overflow-x: hidden; }
     QueueTable > .queue-table--header { text-style: bold; background: $panel; }
     QueueTable > .queue-table--cursor { background: $block-cursor-background;
                                         color: $block-cursor-foreground; }
@@ -97,14 +150,12 @@ class QueueTable(ScrollView, can_focus=True):
 
     # --- drawing ---------------------------------------------------------------------
 
-    def _widths(self, total: int) -> list[int]:
-        fixed = sum(c.width for c in self.columns) + len(self.columns)  # one space each
-        flex = max(6, total - fixed)
-        return [c.width or flex for c in self.columns]
-
     def _line(self, cells: list[Text], width: int, style: Style) -> Strip:
         line = Text(" ", end="")
-        for cell, cell_width in zip(cells, self._widths(width), strict=False):
+        # the line is drawn inside the scrollbar: with one, it is narrower (issue 19)
+        for cell, cell_width in zip(cells, widths(self.columns, width - 1), strict=False):
+            if not cell_width:
+                continue
             cell = shown_text(cell.copy())  # data: its control characters shown visibly
             cell.truncate(cell_width, overflow="ellipsis", pad=True)
             line.append_text(cell)
@@ -113,7 +164,7 @@ class QueueTable(ScrollView, can_focus=True):
         return Strip(Segment.apply_style(segments, style)).crop_extend(0, width, style)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
             header = self.get_component_rich_style("queue-table--header")
