@@ -52,11 +52,11 @@ async def test_wallboard_shows_the_figures(desk_path) -> None:  # noqa: ANN001
         for name in ("T3", "T11", "T5"):  # the breach list, most overdue first
             assert numbers[name] in text
         assert text.index(numbers["T3"]) < text.index(numbers["T11"])
-        assert MARKUP_NAME + "(A1003)" in text  # a name is data, never markup
+        assert MARKUP_NAME + "（A1003）" in text  # a name is data, never markup
         assert "花园路DN300主管爆管" in text and "责任人已下班的未结工单 2 张" in text
         await pilot.press("2")
         await settle(pilot)
-        assert "王芳(A1001)" in visible_text(app)
+        assert "王芳（A1001）" in visible_text(app)  # named as everywhere (agent_label)
         await pilot.press("3")
         await settle(pilot)
         text = visible_text(app)

@@ -25,7 +25,7 @@ from textual_plotext import PlotextPlot
 from agentdesk.core import clock
 from agentdesk.core.agent_status import elapsed
 from agentdesk.core.controls import shown, shown_text
-from agentdesk.core.i18n import satisfaction_label, t
+from agentdesk.core.i18n import agent_label, satisfaction_label, t
 from agentdesk.screens import monitor_review as review
 from agentdesk.widgets.header import DeskHeader
 
@@ -286,7 +286,7 @@ class MonitorScreen(Screen):
             t("monitor.breaches", n=board.breach_count) + self._more(board.breach_count,
                                                                     len(board.breaches))))
         self._fill("breaches", [
-            (Text(r.number), Text(shown(f"{r.owner_name}({r.owner_code})")),
+            (Text(r.number), Text(shown(agent_label(r.owner_name, r.owner_code))),
              Text(t("sla." + r.clock)), Text(duration(r.overdue_s), style="bold red"),
              Text(t("monitor.yes") if r.escalated else t("monitor.no")))
             for r in board.breaches])
@@ -304,11 +304,11 @@ class MonitorScreen(Screen):
             t("monitor.off_shift", n=board.off_shift_count)
             + self._more(board.off_shift_count, len(board.off_shift))))
         self._fill("offshift", [
-            (Text(r.number), Text(shown(f"{r.owner_name}({r.owner_code})")),
+            (Text(r.number), Text(shown(agent_label(r.owner_name, r.owner_code))),
              Text(t("status." + r.status))) for r in board.off_shift])
         now = clock.now()
         self._fill("agents", [
-            (Text(shown(f"{a.name}({a.code})")),
+            (Text(shown(agent_label(a.name, a.code))),
              Text(t("status.agent." + a.status) if a.status else "—"),
              Text(elapsed(a.status_since, now) if a.status_since and a.status != "off"
                   else "", justify="right"),
@@ -366,7 +366,7 @@ class MonitorScreen(Screen):
                              r.state, "green"))
             if r.acked_at is not None:
                 state.append(f" {r.acked_by} {when(r.acked_at)}")
-            rows.append((Text(r.number), Text(f"{r.owner_name}({r.owner_code})"),
+            rows.append((Text(r.number), Text(shown(agent_label(r.owner_name, r.owner_code))),
                          Text(f"{t('monitor.duban.kind.' + r.kind)}·{why}"),
                          Text(f"{by} {when(r.raised_at)}"), state))
         self._fill("duban", rows)
