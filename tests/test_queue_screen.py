@@ -122,7 +122,7 @@ async def test_workflow_keys_follow_the_status(busy_desk) -> None:
         await pilot.press("d")
         await pilot.pause()
         await pilot.press("enter")  # an empty department is refused, nothing changes
-        assert await wait_until(pilot, lambda: "department is empty" in visible_text(app))
+        assert await wait_until(pilot, lambda: "部门为空" in visible_text(app))
         # the dialog stays up with the refusal; the department is picked from the list by
         # its pinyin initials (issue 19)
         await pilot.press(*"gwqxyd", "enter")

@@ -128,9 +128,9 @@ async def test_hand_over_from_the_form(desk) -> None:
         await pilot.press("ctrl+o")
         await settle(pilot)
         await pilot.press(*"Z404", "enter", *"jiaoban", "enter")  # unknown agent: refused
-        await wait_until(pilot, lambda: "unknown agent" in visible_text(app))
+        await wait_until(pilot, lambda: "无法转交给未知坐席" in visible_text(app))
         dialog = app.screen  # the refusal is shown in the dialog, which keeps the text
-        assert "unknown agent" in dialog.refused
+        assert "无法转交给未知坐席" in dialog.refused
         assert dialog.query_one("#reason", Input).value == "jiaoban"
         dialog.query_one("#to", Input).value = "A1002"
         dialog.query_one("#reason", Input).focus()

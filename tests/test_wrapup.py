@@ -94,7 +94,9 @@ def test_the_report_counts_calls_by_wrap_up(desk, call, tmp_path) -> None:  # no
     today = clock.local().date()
     with desk.session() as s:
         rows = report.tables(s, date(today.year, today.month, 1), today)["call_outcomes.csv"]
-    assert rows[0][0] == "code"
+    from agentdesk.core.i18n import t
+
+    assert rows[0][0] == t("report.col.code")
     counts = {r[0]: r[2] for r in rows[1:]}
     assert counts["wrong_number"] == 1 and counts["none"] >= 1
     assert "call_outcomes.csv" in report.FILES
