@@ -1178,6 +1178,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "find.no_card": {"zh": "先选中一位客户，再按 Ctrl+T 查看其工单",
                      "en": "Pick a customer first, then Ctrl+T lists their tickets"},
     # --- lead: issue 19's small list ---
+    "complaint.what.class": {"zh": "投诉分类", "en": "complaint class"},
+    "complaint.what.item": {"zh": "投诉条目", "en": "complaint item"},
+    "central.schema.created": {"zh": "已创建", "en": "created"},
+    "central.schema.up_to_date": {"zh": "已是最新", "en": "up to date"},
     "status.err.unknown": {"zh": "未知状态 {status}（可用：{known}）",
                            "en": "unknown status {status} (known: {known})"},
     "lock.pin.rule": {"zh": "PIN 须为 {least}–{most} 位数字", "en": "a PIN is {least} to {most} digits"},

@@ -117,7 +117,8 @@ def _central(args: argparse.Namespace, url: str) -> int:
     try:
         if args.central_command == "init":
             outcome = centre.init_schema()
-            print(t("msg.sync.cli.central_schema", shown=centre.shown, outcome=outcome))
+            print(t("msg.sync.cli.central_schema", shown=centre.shown,
+                    outcome=t("central.schema." + outcome.replace(" ", "_"))))
             return 0
         centre.check()
         if args.central_command == "seed":

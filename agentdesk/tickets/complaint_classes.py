@@ -100,7 +100,7 @@ def parse(text: str, source: str = "taxonomy.toml") -> Classes:
     first: dict[str, ComplaintClass] = {}
     items: dict[str, ComplaintClass] = {}
     for entry in data.get("complaint_classes", []):
-        made = _entry(entry, source, "complaint class")
+        made = _entry(entry, source, "class")
         if "." in made.code:
             raise ClassError(t("msg.tickets.complaint_classes.complaint_class_a_first",
                                source=source, code=made.code))
@@ -109,7 +109,7 @@ def parse(text: str, source: str = "taxonomy.toml") -> Classes:
                                source=source, code=made.code))
         first[made.code] = made
     for entry in data.get("complaint_items", []):
-        made = _entry({"utility": "", **entry}, source, "complaint item")
+        made = _entry({"utility": "", **entry}, source, "item")
         top = first.get(made.first)
         if top is None or "." not in made.code:
             raise ClassError(t("msg.tickets.complaint_classes.complaint_item_its_code",
@@ -121,7 +121,8 @@ def parse(text: str, source: str = "taxonomy.toml") -> Classes:
     return Classes(first, items)
 
 
-def _entry(entry: object, source: str, what: str) -> ComplaintClass:
+def _entry(entry: object, source: str, kind: str) -> ComplaintClass:
+    what = t("complaint.what." + kind)  # 投诉分类 / 投诉条目, in the chosen language
     if not isinstance(entry, dict):
         raise ClassError(t("msg.tickets.complaint_classes.a_must_be_a", source=source, what=what))
     code = entry.get("code")
@@ -131,7 +132,7 @@ def _entry(entry: object, source: str, what: str) -> ComplaintClass:
     except KeyError as exc:
         raise ClassError(t("msg.tickets.complaint_classes.has_no", source=source, what=what,
                            code=code, args=exc.args[0])) from None
-    if what == "complaint class" and made.utility not in UTILITIES:
+    if kind == "class" and made.utility not in UTILITIES:
         raise ClassError(t("msg.tickets.complaint_classes.utility_must_be_one", source=source,
                            what=what, code=code, UTILITIES=', '.join(UTILITIES),
                            utility=made.utility))
