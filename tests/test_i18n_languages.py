@@ -70,6 +70,9 @@ async def test_the_palette_speaks_the_catalog(desk) -> None:
         assert CommandPalette.is_open(app)
         field = app.screen.query_one(CommandInput)
         assert field.placeholder == i18n.CATALOG["palette.placeholder"]["zh"]
+        described = {b.binding.description for b in app.screen.active_bindings.values()
+                     if b.binding.action == "escape"}  # the Keys panel reads these
+        assert described == {"关闭命令面板"}
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert i18n.CATALOG["palette.quit"]["zh"] in titles and "Quit" not in titles
         await pilot.press(*"zzzz")

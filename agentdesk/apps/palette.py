@@ -22,6 +22,7 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets.option_list import Option
 
 from agentdesk.core.i18n import t
+from agentdesk.screens.i18n_bindings import localize
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -34,11 +35,26 @@ PALETTE_BINDING = Binding("ctrl+p", "command_palette", "palette.key", show=False
 
 
 class CatalogPalette(CommandPalette):
-    """Textual's palette with the catalog's placeholder and "no matches" line."""
+    """Textual's palette with the catalog's placeholder and "no matches" line, and its
+    keys named in the catalog (the Keys panel lists them)."""
+
+    BINDINGS = [  # Textual's own, with catalog keys for descriptions (localize)
+        Binding("ctrl+end, shift+end", "command_list('last')", "palette.bind.last",
+                show=False),
+        Binding("ctrl+home, shift+home", "command_list('first')", "palette.bind.first",
+                show=False),
+        Binding("down", "cursor_down", "palette.bind.down", show=False),
+        Binding("escape", "escape", "palette.bind.escape"),
+        Binding("pagedown", "command_list('page_down')", "palette.bind.page_down",
+                show=False),
+        Binding("pageup", "command_list('page_up')", "palette.bind.page_up", show=False),
+        Binding("up", "command_list('cursor_up')", "palette.bind.up", show=False),
+    ]
 
     def __init__(self, providers: list | None = None, placeholder: str | None = None,
                  id: str | None = None) -> None:
         super().__init__(providers, placeholder=placeholder or t("palette.placeholder"), id=id)
+        localize(self)
 
     def _start_no_matches_countdown(self, search_value: str) -> None:
         # Textual's own (textual/command.py) with the catalog's words.

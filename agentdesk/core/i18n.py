@@ -1178,6 +1178,13 @@ CATALOG: dict[str, dict[str, str]] = {
     "find.no_card": {"zh": "先选中一位客户，再按 Ctrl+T 查看其工单",
                      "en": "Pick a customer first, then Ctrl+T lists their tickets"},
     # --- lead: issue 19's small list ---
+    "palette.bind.last": {"zh": "到最后", "en": "Go to bottom"},
+    "palette.bind.first": {"zh": "到最前", "en": "Go to top"},
+    "palette.bind.down": {"zh": "下一条命令", "en": "Next command"},
+    "palette.bind.escape": {"zh": "关闭命令面板", "en": "Exit the command palette"},
+    "palette.bind.page_down": {"zh": "下一页", "en": "Next page"},
+    "palette.bind.page_up": {"zh": "上一页", "en": "Previous page"},
+    "palette.bind.up": {"zh": "上一条命令", "en": "Previous command"},
     "complaint.what.class": {"zh": "投诉分类", "en": "complaint class"},
     "complaint.what.item": {"zh": "投诉条目", "en": "complaint item"},
     "central.schema.created": {"zh": "已创建", "en": "created"},
