@@ -489,15 +489,7 @@ class AgentDesk(App):
         if self.role == "supervisor":
             yield SystemCommand(f"{t('key.notices')} (notices)", t("cmd.notices.help"),
                                 self.action_open_notices)
-        if self.presence.enabled and self.presence.signed_in:
-            for status in ("ready", "break", "acw"):
-                yield SystemCommand(f"{t('status.agent.' + status)} (status {status})",
-                                    t("status.cmd.help"),
-                                    lambda status=status: self.presence.set_status(status))
-            yield SystemCommand(f"{t('lock.key')} (lock)", t("lock.cmd.help"),
-                                self.action_lock)
-            yield SystemCommand(f"{t('signin.out')} (sign out)", t("signin.out.help"),
-                                self.action_sign_out)
+        yield from self.presence.commands()
         yield from palette.system_commands(self, screen)
 
     def action_command_palette(self) -> None:
@@ -511,12 +503,6 @@ class AgentDesk(App):
 
         self.jobs.stop()
         screenpop.cleanup(self._pop_server)
-        if self.store is not None and self.presence.signed_in:
-            import sqlalchemy as sa
-
-            try:  # quitting signs out (no worker runs any more: here)
-                self.presence.record("off", wait=True)
-            except sa.exc.SQLAlchemyError:
-                pass  # a desk that cannot write now says so at its next start
+        self.presence.sign_off_at_exit()
         if self.store is not None:
             self.store.dispose()

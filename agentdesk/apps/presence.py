@@ -25,7 +25,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
 
 from agentdesk.core import agent_status, clock
 from agentdesk.core.i18n import t
@@ -57,6 +60,30 @@ class Presence:
     @property
     def blocking(self) -> bool:
         return self.gate is not None
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """The palette's status, lock and sign-out entries (signed in only)."""
+        if not (self.enabled and self.signed_in):
+            return
+        app = self.app
+        for status in ("ready", "break", "acw"):
+            yield SystemCommand(f"{t('status.agent.' + status)} (status {status})",
+                                t("status.cmd.help"),
+                                lambda status=status: self.set_status(status))
+        yield SystemCommand(f"{t('lock.key')} (lock)", t("lock.cmd.help"), app.action_lock)
+        yield SystemCommand(f"{t('signin.out')} (sign out)", t("signin.out.help"),
+                            app.action_sign_out)
+
+    def sign_off_at_exit(self) -> None:
+        """Quitting signs out (no worker runs any more: here, on the way out)."""
+        if self.app.store is None or not self.signed_in:
+            return
+        import sqlalchemy as sa
+
+        try:
+            self.record("off", wait=True)
+        except sa.exc.SQLAlchemyError:
+            pass  # a desk that cannot write now says so at its next start
 
     def start(self) -> None:
         if self.enabled:
