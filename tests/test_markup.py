@@ -134,10 +134,10 @@ async def test_monitor_shows_names_literally(tmp_path) -> None:  # noqa: ANN001
     app = monitor_app(path)
     async with app.run_test(size=MONITOR_SIZE) as pilot:
         await _ready(pilot)
-        assert MARKUP_NAME + "(A1003)" in visible_text(app)
+        assert MARKUP_NAME + "（A1003）" in visible_text(app)
         await pilot.press("2")  # the agents tab
         await settle(pilot)
-        assert MARKUP_NAME + "(A1003)" in visible_text(app)
+        assert MARKUP_NAME + "（A1003）" in visible_text(app)
 
 
 async def test_notices_screen_shows_titles_causes_areas_and_names_literally(desk) -> None:
