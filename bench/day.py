@@ -5,7 +5,7 @@ The world (:mod:`bench.day_world`): a fresh PostgreSQL centre (created and dropp
 ``--central``) loaded with a generated customer file and the shipped articles; ``central
 watch`` as its own process; a supervisor desk and agent desks as separate processes
 (:mod:`bench.day_desk`), all on one fast clock (``AGENTDESK_SPEED``). With faults on: a
-desk killed -9 and restarted, a desk offline for an hour of the day, a link that stalls
+desk killed -9 inside its sync (twice: push, then pull) and restarted, a desk offline for an hour of the day, a link that stalls
 (:mod:`bench.netproxy`), the watch killed -9 and restarted, an agent going off shift with
 open tickets and two desks racing to claim one, a desk joining in the afternoon from a
 standalone past. At the end every desk syncs once more and the invariants
@@ -47,6 +47,9 @@ class Day:
         self.procs: dict[int, subprocess.Popen] = {}
         self.watch: subprocess.Popen | None = None
         self.proxy = None
+        self.kills: list[dict] = []  # the kills -9 inside a sync: desk, point, when
+        self.lag: dict[str, tuple] = {}  # desk name -> sync lag (p50, p99, n), wall s
+        self.armed_at = self.wall0 = 0.0
         self.say = print
 
     def env(self, start: datetime, wall0: float) -> dict[str, str]:
@@ -87,7 +90,7 @@ class Day:
             proxy_url = self.proxy.url(self.centre_db.url)
         plans = make_plans(shape, customers, self.folder, self.centre_db.url, proxy_url,
                            day.isoformat(), end.isoformat())
-        wall0 = time.time() + 3.0  # the day starts when every process is up
+        wall0 = self.wall0 = time.time() + 3.0  # the day starts when every process is up
         env = self.env(day, wall0)
         os.environ.update({k: env[k] for k in ("AGENTDESK_NOW", "AGENTDESK_SPEED",
                                                 "AGENTDESK_SPEED_FROM")})
@@ -118,13 +121,11 @@ class Day:
                     p.kill()
                 raise RuntimeError("the desks did not finish their day in time")
             at = (clock.now() - day).total_seconds()
-            if "kill" in faults and at >= faults["kill"]["at_s"] and "kill" not in done:
-                i = faults["kill"]["desk"]
-                self.procs[i].send_signal(signal.SIGKILL)
-                self.procs[i].wait()
-                self.say(f"fault: desk{i} killed -9 at {clock.local():%H:%M}; restarted")
-                self.desk(i, env, plans)
-                done.add("kill")
+            for name in ("kill", "kill_pull"):  # a kill -9 inside a sync, then a restart
+                # (the pull's kill is armed by the push's, for the restarted desk's sync)
+                if name in faults and (name in done or "at_s" in faults[name]
+                                       and at >= faults[name]["at_s"]):
+                    self.kill_in_sync(name, faults[name], done, env, plans)
             if "watch_kill" in faults and at >= faults["watch_kill"]["at_s"] \
                     and "watch" not in done and self.watch is not None:
                 self.watch.send_signal(signal.SIGKILL)
@@ -147,6 +148,49 @@ class Day:
         for i, p in self.procs.items():
             if p.returncode:
                 self.say(f"desk{i} exited {p.returncode} (see {self.folder}/desk{i}.log)")
+
+    def kill_in_sync(self, name: str, fault: dict, done: set, env: dict[str, str],
+                     plans: Any) -> None:
+        """Arm the desk's sync hook (bench.day_desk.Desk.hook) to kill -9 its own process
+        at a named point of its next sync; restart it once it is dead. A desk that does
+        not reach the point within a minute (wall) is killed where it is, and said so."""
+        from agentdesk.core import clock
+
+        i, code = fault["desk"], plans.desks[fault["desk"]]["code"]
+        marker, hit = self.folder / f"kill-{code}.json", self.folder / f"killed-{code}.json"
+        proc = self.procs[i]
+        if name not in done:
+            self.arm(name, fault, done, plans)
+            return
+        if name + ":restarted" in done:
+            return
+        if proc.poll() is None and time.monotonic() - self.armed_at > 60:
+            marker.unlink(missing_ok=True)
+            proc.send_signal(signal.SIGKILL)
+        if proc.poll() is None:
+            return
+        proc.wait()
+        where = json.loads(hit.read_text(encoding="utf-8")) if hit.exists() else None
+        self.kills.append({"desk": code, "point": where["point"] if where else "",
+                           "at": where["at"][11:16] if where else f"{clock.local():%H:%M}",
+                           "outbox": where["outbox"] if where else None})
+        self.say(f"fault: desk{i} killed -9 " + (
+            f"inside its sync at {where['point']} ({where['at'][11:16]}, "
+            f"{where['outbox']} changes in its outbox); restarted" if where
+            else f"at {clock.local():%H:%M}, not in a sync (it reached none); restarted"))
+        follow = fault.get("then")  # armed before the restart: its first sync is next
+        if follow in plans.faults:
+            self.arm(follow, plans.faults[follow], done, plans)
+        self.desk(i, env, plans)
+        done.add(name + ":restarted")
+
+    def arm(self, name: str, fault: dict, done: set, plans: Any) -> None:
+        code = plans.desks[fault["desk"]]["code"]
+        (self.folder / f"killed-{code}.json").unlink(missing_ok=True)
+        (self.folder / f"kill-{code}.json").write_text(json.dumps({"point": fault["point"]}),
+                                                       encoding="utf-8")
+        done.add(name)
+        self.armed_at = time.monotonic()
 
     def finish(self, plans: Any, centre: Any, day: datetime, end: datetime,
                began: float) -> int:
@@ -180,6 +224,13 @@ class Day:
         wall = time.perf_counter() - began
         for name, ok, detail in checks:
             self.say(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+        self.lag = day_report.lag(centre, day, self.wall0, self.shape.speed)
+        if self.lag:
+            p50s = sorted(v[0] for v in self.lag.values())
+            p99s = sorted(v[1] for v in self.lag.values())
+            self.say(f"sync lag (event made → at the centre, wall s): p50 {p50s[0]:.1f}–"
+                     f"{p50s[-1]:.1f}, p99 {p99s[0]:.1f}–{p99s[-1]:.1f} over "
+                     f"{len(self.lag)} desks")
         errors = [e for log in logs for e in log.get("errors", [])]
         self.say(f"calls {sum(log.get('calls', 0) for log in logs)}, tickets created "
                  f"{sum(len(log.get('created', [])) for log in logs)}, errors on desks "
@@ -190,7 +241,7 @@ class Day:
                 "desks": self.shape.desks, "hours": self.shape.hours,
                 "speed": self.shape.speed, "faults": self.shape.faults,
                 "seed": self.shape.seed, "start_hour": self.shape.start_hour,
-                "wall_s": wall}, figs, checks, logs)
+                "wall_s": wall, "kills": self.kills, "lag": self.lag}, figs, checks, logs)
             self.say(f"report: {path}")
         for store in stores:
             store.dispose()

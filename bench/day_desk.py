@@ -30,6 +30,12 @@ HANDOVER_SHARE = 0.05  # of new tickets, handed to a colleague before dispatch
 SATISFACTION = (("满意", 0.80), ("非常满意", 0.10), ("基本满意", 0.05), ("不满意", 0.05))
 
 
+def _waiting(store: Any) -> int:
+    from agentdesk.sync import engine
+
+    return engine.waiting(store)
+
+
 @dataclass
 class Work:
     """When this desk next moves one of its tickets."""
@@ -107,6 +113,29 @@ class DayDesk:
         off = self.plan.get("offline_h")
         return not (off and off[0] <= hours < off[1])
 
+    def hook(self, point: str) -> None:
+        """The sync's named points: the driver arms a kill -9 at one of them by writing
+        ``kill-<code>.json`` ({"point": ...}) beside the plan (issue 22: a desk killed
+        -9 *mid-sync*). The marker goes first, so the restarted desk carries on; what
+        was hit is written for the report."""
+        from agentdesk.sync.bookkeeping import crash_point
+
+        crash_point(point)  # AGENTDESK_SYNC_CRASH_AT still works under the bench
+        marker = self.out.with_name(f"kill-{self.code}.json")
+        if not marker.exists():
+            return
+        armed = json.loads(marker.read_text(encoding="utf-8"))
+        if point != armed.get("point"):
+            return
+        import os
+        import signal
+
+        marker.unlink()
+        self.out.with_name(f"killed-{self.code}.json").write_text(json.dumps(
+            {"point": point, "at": clock.local().isoformat(timespec="seconds"),
+             "outbox": _waiting(self.store)}), encoding="utf-8")
+        os.kill(os.getpid(), signal.SIGKILL)
+
     def save(self) -> None:
         tmp = self.out.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.log.__dict__, ensure_ascii=False), encoding="utf-8")
@@ -125,7 +154,7 @@ class DayDesk:
                 self.centre = central.connect(self.plan["central"], pool_size=1)
             began = time.perf_counter()
             report = engine.sync_once(self.store, self.centre, desk_name=self.name,
-                                      seed=not self.plan.get("standalone"))
+                                      seed=not self.plan.get("standalone"), hook=self.hook)
             hours = (clock.now() - self.start).total_seconds() / 3600
             self.log.syncs.append((round(hours, 3), round(time.perf_counter() - began, 3)))
             if not final:

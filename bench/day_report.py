@@ -57,6 +57,29 @@ def bars(title: str, labels: list[str], series: dict[str, list[float]],
     return "\n".join(out)
 
 
+# Sync lag: how old a desk's ticket event is when the centre has it (its change-log row,
+# stamped by the centre's own clock in wall time). The event's ``at`` is on the day's fast
+# clock: ``wall0 + (at - start) / speed`` is the wall instant it was made.
+_LAG = """
+SELECT d.name,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY lag),
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), count(*)
+FROM (SELECT cl.origin,
+             extract(epoch FROM cl.at)
+             - (:wall0 + extract(epoch FROM (e.at - :start)) / :speed) AS lag
+      FROM change_log cl JOIN ticket_event e ON e.id = cl.row_id
+      WHERE cl.entity = 'ticket_event' AND e.at >= :start) x
+JOIN desk d ON d.id = x.origin
+GROUP BY d.name ORDER BY d.name"""
+
+
+def lag(centre: Any, start: datetime, wall0: float, speed: float) -> dict[str, tuple]:
+    """Per desk name: (p50, p99, n) of the wall seconds from a ticket event made on the
+    desk to its arrival at the centre (multiply by ``speed`` for simulated seconds)."""
+    return {name: (float(p50), float(p99), n) for name, p50, p99, n in _rows(
+        centre, _LAG, wall0=wall0, start=start, speed=speed)}
+
+
 def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
     """Per hour of the day and in total, read at the centre."""
     def hour_of(at: datetime) -> int:
@@ -157,6 +180,25 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
                      f" | {s['median']:.0f} | {s['p99']:.0f} | {log.get('max_rss_mb', 0)} "
                      f"| {len(log.get('errors', []))} |")
     lines += ["", "![sync](sync.svg)", ""]
+    ages = run.get("lag") or {}
+    if ages:  # issue 22: sync lag as the age of a change when the centre has it
+        speed = run["speed"]
+        lines += ["## Sync lag per desk", "",
+                  "From a ticket event made on the desk to its arrival at the centre "
+                  "(wall seconds; simulated = wall × speed).", "",
+                  "| desk | events | p50 s (wall) | p99 s (wall) | p50 min (simulated) "
+                  "| p99 min (simulated) |", "|---|---|---|---|---|---|"]
+        lines += [f"| {_cell(name)} | {n} | {p50:.1f} | {p99:.1f} | {p50 * speed / 60:.1f} "
+                  f"| {p99 * speed / 60:.1f} |" for name, (p50, p99, n) in ages.items()]
+        names = list(ages)
+        (folder / "lag.svg").write_text(bars("Sync lag per desk (wall s)", names, {
+            "p50": [ages[n][0] for n in names], "p99": [ages[n][1] for n in names]}),
+            encoding="utf-8")
+        lines += ["", "![lag](lag.svg)", ""]
+    for kill in run.get("kills") or []:
+        lines.append(f"- kill -9 of {kill['desk']} at {kill['at']}: "
+                     + (f"inside its sync, at `{kill['point']}` ({kill['outbox']} changes "
+                        "in its outbox)" if kill["point"] else "not inside a sync"))
     path = folder / "day.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -193,7 +193,15 @@ def make_plans(shape: DayShape, customers: list[Customer], folder: Path, url: st
         share[rng.randrange(n)].append(call)
     faults: dict[str, Any] = {}
     if shape.faults:
-        faults = {"kill": {"desk": 1 % n, "at_s": shape.seconds * 0.45},
+        # kill -9 inside a sync (bench.day_desk.hook): at the push's worst instant (the
+        # centre has committed, the desk has not), then with a pulled batch applied and
+        # not yet committed.
+        # The desk that was offline: armed as it comes back, its first sync has much to push.
+        # The pull's kill is armed when the push's restarts the desk ("then"): the desk's
+        # first sync after the restart pulls the hour it missed.
+        faults = {"kill": {"desk": 2 % n, "at_s": shape.seconds * 0.45,
+                           "point": "push.after_central_commit", "then": "kill_pull"},
+                  "kill_pull": {"desk": 2 % n, "point": "pull.before_local_commit"},
                   "offline": {"desk": 2 % n, "from_h": shape.hours * 0.2,
                               "to_h": shape.hours * 0.2 + min(1.0, shape.hours * 0.25)},
                   "stall": {"desk": 1 % n, "at_s": shape.seconds * 0.25,

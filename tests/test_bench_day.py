@@ -5,6 +5,7 @@ PostgreSQL centre, one simulated hour with every fault on; every invariant must 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,19 @@ def test_a_small_day_with_faults_keeps_every_invariant(tmp_path: Path) -> None:
     assert "FAIL" not in out and out.count("PASS") == 7, out
     for fault in ("killed -9", "stalls", "watch killed"):
         assert fault in out, out
+    # the desk killed -9 inside its sync: once as the centre had committed its push and
+    # the desk had not, once with a pulled batch applied and not committed
+    assert "inside its sync at push.after_central_commit" in out, out
+    assert "inside its sync at pull.before_local_commit" in out, out
     page = (report / "day.md").read_text(encoding="utf-8")
     assert "| every breach escalated exactly once | PASS |" in page
-    for chart in ("calls.svg", "breaches.svg", "sync.svg"):
+    assert "at `push.after_central_commit`" in page
+    lag = re.search(r"sync lag \(event made → at the centre, wall s\): p50 ([\d.]+)–([\d.]+)"
+                    r", p99 ([\d.]+)–([\d.]+) over (\d+) desks", out)
+    assert lag, out
+    p50_lo, p50_hi, p99_lo, p99_hi, desks = lag.groups()
+    assert int(desks) >= 3 and 0 <= float(p50_lo) <= float(p50_hi)
+    assert float(p50_lo) <= float(p99_hi) < 600  # finite, within the day
+    for chart in ("calls.svg", "breaches.svg", "sync.svg", "lag.svg"):
         svg = (report / chart).read_text(encoding="utf-8")
         assert svg.startswith("<svg") and "<rect" in svg
