@@ -8,8 +8,9 @@ watch`` as its own process; a supervisor desk and agent desks as separate proces
 desk killed -9 inside its sync (twice: push, then pull) and restarted, a desk offline for
 an hour of the day, a link that stalls (:mod:`bench.netproxy`), the watch killed -9 and
 restarted, an agent going off shift with open tickets and two desks racing to claim one, a
-desk joining in the afternoon from a standalone past. At the end every desk syncs once more and the invariants
-(:mod:`bench.day_checks`) are checked; the command exits 1 naming each that failed.
+desk joining in the afternoon from a standalone past. At the end every desk syncs once
+more and the invariants (:mod:`bench.day_checks`) are checked; the command exits 1 naming
+each that failed.
 """
 
 from __future__ import annotations
