@@ -239,10 +239,16 @@ class DayDesk:
                     if customer_id is None:  # an unknown caller: what they told us
                         wrapup.caller_details(s, ringing.contact_id, "来电人", "路边",
                                               ringing.number)
+                    extra = {}
+                    if category == "any.complaint":  # an unknown caller's complaint: the
+                        from agentdesk.tickets import complaint_classes  # agent asks who/what
+
+                        extra = {"complained_party": "抢修班组", "complaint_class": self.rng.choice(
+                            complaint_classes.for_session(s).for_utility("water")).code}
                     ticket = tickets.create(s, tickets.Draft(
                         category=category, description=f"来电报修：{category}",
                         customer_id=customer_id, location="" if customer_id else "路边",
-                        contact_id=ringing.contact_id), self.code)
+                        contact_id=ringing.contact_id, **extra), self.code)
                     self.work.append(Work(ticket.number,
                                           clock.now() + _minutes(self.rng, 2, 12)))
                 s.commit()
