@@ -242,9 +242,17 @@ async def test_without_a_pin_the_lock_asks_for_the_code(desk) -> None:  # noqa: 
         lock = app.screen
         await pilot.press(*"A1002", "enter")  # another agent's code does not unlock
         assert await wait_until(pilot, lambda: "Wrong code" in lock.refused)
+        app.pop_call("13812345678")  # a call rings while locked: no toast over the lock
+        await settle(pilot)
+        shown = visible_text(app)
+        assert "1381234" not in shown and "138 1234" not in shown, shown
         lock.query_one("#box").value = ""
         await pilot.press(*"a1001", "enter")
         assert await wait_until(pilot, lambda: not isinstance(app.screen, LockScreen))
+        await settle(pilot)
+        assert app.presence.held == []  # said now that the data may be seen
+        assert any("138" in n.message for n in app._notifications), \
+            [n.message for n in app._notifications]
 
 
 async def test_the_monitor_agents_tab_shows_status_and_time(desk) -> None:  # noqa: ANN001

@@ -158,7 +158,13 @@ class AgentDesk(App):
         self._pop_server: asyncio.AbstractServer | None = None
 
     def notify(self, message: str, **options: Any) -> None:
-        """Every toast (a screen's notify comes here too): data shown visibly."""
+        """Every toast (a screen's notify comes here too): data shown visibly. While the
+        lock or the sign-in is up, held back until it closes: a toast would show a
+        caller's number over the screen that hides customer data."""
+        presence = getattr(self, "presence", None)
+        if presence is not None and presence.blocking:
+            presence.held.append((message, options))
+            return
         super().notify(shown(message, lines=True), **options)
 
     # --- read-only views -------------------------------------------------------------------

@@ -54,6 +54,7 @@ class Presence:
         self.last_input = time.monotonic()
         self.idle_limit_s = app.options.config.lock_after_min * 60.0
         self.pending_mode: str | None = None  # a call rang while a gate was up
+        self.held: list[tuple[str, dict]] = []  # toasts held back while a gate is up
         self.wrong = 0
         self.wait_until = 0.0
 
@@ -137,6 +138,9 @@ class Presence:
     def _gate_closed(self, _result: object) -> None:
         self.gate = None
         self.touch()
+        held, self.held = self.held, []
+        for message, options in held:  # what was said while the gate was up
+            self.app.notify(message, **options)
         if self.pending_mode:
             mode, self.pending_mode = self.pending_mode, None
             self.app.switch_mode(mode)
