@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from agentdesk.apps.factory import create_app
+from agentdesk.core.i18n import t
 from agentdesk.core import agent_status, agents, clock
 from agentdesk.core.config import Config
 from agentdesk.screens.signin import LockScreen, SignInScreen, StatusDialog
@@ -240,6 +241,9 @@ async def test_without_a_pin_the_lock_asks_for_the_code(desk) -> None:  # noqa: 
         assert await wait_until(pilot, lambda: isinstance(app.screen, LockScreen)
                                 and not app.screen.secret)
         lock = app.screen
+        await settle(pilot)  # the box asks for the code, not a PIN (walked in tmux: it did)
+        assert lock.query_one("#box").placeholder == t("lock.code")
+        assert not lock.query_one("#box").password
         await pilot.press(*"A1002", "enter")  # another agent's code does not unlock
         assert await wait_until(pilot, lambda: "Wrong code" in lock.refused)
         app.pop_call("13812345678")  # a call rings while locked: no toast over the lock

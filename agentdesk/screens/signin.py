@@ -102,9 +102,16 @@ class LockScreen(Gate):
         """The agent has no PIN (found after the lock went up): ask for the 工号."""
         self.secret = pin
         self.box_key = "lock.pin" if pin else "lock.code"
-        if self.is_mounted:
-            box = self.query_one("#box", Input)
-            box.password, box.placeholder = pin, t(self.box_key)
+        self._show_box()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # use_pin may come between compose and mount: the box says what is asked then too
+        self.call_after_refresh(self._show_box)
+
+    def _show_box(self) -> None:
+        for box in self.query("#box").results(Input):
+            box.password, box.placeholder = self.secret, t(self.box_key)
 
 
 class StatusDialog(ModalScreen[str | None]):
