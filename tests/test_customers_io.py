@@ -477,7 +477,7 @@ def test_the_centre_load_reads_the_file_as_the_desk_import_does(tmp_path: Path) 
         assert [(e.line, e.account_no) for e in loaded.errors] == desk_errors
         assert [e.reason for e in loaded.errors] == [e.reason for e in report.errors]
         again = load.customers(centre, path)
-        assert (again.inserted, again.updated) == (0, 2)
+        assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     finally:
         centre.dispose()
 
