@@ -5,8 +5,10 @@ For each size a customer file is made as a billing export would be (the demo gen
 then ``agentdesk export customers``). Each path then loads it into a fresh centre (a
 scratch database on the test server, dropped afterwards) in a child process, as the
 command does: the load, then the new-desk seed when anything changed. The child's peak
-resident memory comes from the kernel (``wait4``). The COPY path then loads the same file
-again: every row unchanged, nothing written, no seed.
+resident memory comes from the kernel (``wait4``); the file and the schema are made in
+children of their own, so the parent stays small (a child's peak counts the parent's
+memory at the fork). The COPY path then loads the same file again: every row unchanged,
+nothing written, no seed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.day_world import Centre
 
 
 def make_file(rows: int, folder: Path) -> Path:
@@ -41,8 +42,19 @@ def make_file(rows: int, folder: Path) -> Path:
 
 
 def child(kind: str, path: str, url: str) -> None:
-    """One load as ``agentdesk central load customers`` does it (seed included)."""
+    """One load as ``agentdesk central load customers`` does it (seed included); or
+    ``file`` (make the customer file) or ``init`` (the schema)."""
     from agentdesk.sync import central, load, seed
+
+    if kind == "file":
+        print(json.dumps({"path": str(make_file(int(url), Path(path)))}))
+        return
+    if kind == "init":
+        centre = central.connect(url)
+        centre.init_schema()
+        centre.dispose()
+        print("{}")
+        return
 
     centre = central.connect(url)
     try:
@@ -63,7 +75,7 @@ def child(kind: str, path: str, url: str) -> None:
 
 
 def run(kind: str, path: Path, url: str) -> dict:
-    out, err = path.with_suffix(".out"), path.with_suffix(".err")
+    out, err = path.with_suffix(f".{kind}.out"), path.with_suffix(f".{kind}.err")
     began = time.perf_counter()
     with open(out, "wb") as fout, open(err, "wb") as ferr:
         proc = subprocess.Popen([sys.executable, "-m", "bench.load", kind, str(path), url],
@@ -81,22 +93,20 @@ def run(kind: str, path: Path, url: str) -> dict:
 
 
 def main(sizes: list[int]) -> int:
-    from agentdesk.sync import central
+    from bench.day_world import Centre
 
     print(f"{'rows':>10} {'path':<8} {'load s':>7} {'seed s':>7} {'wall s':>7} "
           f"{'rows/s':>8} {'peak MB':>8} {'ins':>9} {'upd':>7} {'same':>9} {'logged':>9}")
     with tempfile.TemporaryDirectory(prefix="agentdesk-bench-load-") as tmp:
         for rows in sizes:
             made = time.perf_counter()
-            path = make_file(rows, Path(tmp))
+            path = Path(run("file", Path(tmp) / "made", str(rows))["path"])
             print(f"{rows:>10,} file made in {time.perf_counter() - made:.0f} s "
                   f"({path.stat().st_size / 1e6:.0f} MB)", flush=True)
             for kind in ("old", "copy", "reload"):
                 if kind != "reload":
                     centre = Centre.fresh()
-                    c = central.connect(centre.url)
-                    c.init_schema()
-                    c.dispose()
+                    run("init", path, centre.url)
                 try:
                     got = run("copy" if kind == "reload" else kind, path, centre.url)
                 finally:
