@@ -133,3 +133,51 @@ def test_desks_pull_what_a_copy_load_changed(both, tmp_path: Path) -> None:
         assert ("p99990000731",) in desk_rows(desk, "SELECT key FROM customer_key")
     finally:
         desk.dispose()
+
+
+def test_a_file_that_breaks_half_way_leaves_the_centre_as_it_was(both, tmp_path: Path
+                                                                 ) -> None:
+    from agentdesk.customers.csvio import ImportFileError
+
+    _lite, pg = both
+    path = write(tmp_path / "a.csv", *(row(f"C{i}") for i in range(3000)))
+    path.write_bytes(path.read_bytes() + "C9,\xff\n".encode("latin-1")
+                     + b"C10,\xe5\xbc\xa0\n")
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        load.customers(pg, path)
+    assert centre_rows(pg, "SELECT count(*) FROM customer") == [(0,)]
+    assert centre_rows(pg, LOGGED) == [(0,)]
+
+
+def test_a_centre_that_refuses_the_load_says_so_as_a_central_error(both, tmp_path: Path
+                                                                   ) -> None:
+    _lite, pg = both
+    with pg.writing() as conn:
+        conn.exec_driver_sql("ALTER TABLE customer ADD CONSTRAINT no_b CHECK "
+                             "(account_no NOT LIKE 'B%%')")
+    with pytest.raises(central.CentralError, match="no_b"):
+        load.customers(pg, write(tmp_path / "a.csv", row("A1"), row("B1")))
+    assert centre_rows(pg, "SELECT count(*) FROM customer") == [(0,)]
+
+
+def test_the_command_loads_then_seeds_and_a_reload_neither_writes_nor_seeds(
+        both, tmp_path: Path, capsys) -> None:
+    from agentdesk import cli
+
+    _lite, pg = both
+    source = write(tmp_path / "a.csv", *FIRST)
+    errors = tmp_path / "bad.csv"
+    args = ["central", "load", "customers", str(source), "--central", pg.url, "--lang", "en",
+            "--errors", str(errors)]
+    assert cli.main(args) == 1  # bad rows: exit 1, as before
+    out = capsys.readouterr().out
+    assert "5 inserted, 0 updated, 0 unchanged, 3 bad row(s) skipped" in out
+    assert "line 3 (account A2)" in out and str(errors) in out
+    seeds = "SELECT count(*) FROM desk_seed WHERE complete"
+    assert centre_rows(pg, seeds) == [(1,)]
+    assert cli.main(args) == 1
+    assert "0 inserted, 0 updated, 5 unchanged, 3 bad row(s) skipped" in \
+        capsys.readouterr().out
+    assert centre_rows(pg, seeds) == [(1,)]
+    assert centre_rows(pg, "SELECT count(*) FROM desk_seed") == [(1,)]  # none begun either
+    assert centre_rows(pg, LOGGED) == [(5,)]

@@ -50,18 +50,32 @@ def customers(central: Central, path: Path | str, *, encoding: str | None = None
     ``phases``: seconds of the copy and of the merge, for the benchmark."""
     from agentdesk.customers import csvio
 
+    import psycopg
+
     report = csvio.ImportReport(file=str(Path(path)))
     with csvio.CustomerReader(path, report, encoding, on_bad) as reader, \
             central.guard(), central.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
-        raw.rollback()  # the pool's ping may have left a transaction open
         try:
+            raw.rollback()  # the pool's ping may have left a transaction open
             _load(raw, reader, report, phases if phases is not None else {})
             raw.commit()
-        except BaseException:
-            raw.rollback()
+        except psycopg.Error as exc:  # the driver's own: said as the centre's errors are
+            _rollback(raw)
+            raise central.explain(exc) from exc
+        except BaseException:  # a file that turns out unreadable half-way: nothing stays
+            _rollback(raw)
             raise
     return report
+
+
+def _rollback(raw: object) -> None:
+    import psycopg
+
+    try:
+        raw.rollback()  # type: ignore[attr-defined]
+    except psycopg.Error:
+        pass  # a broken connection must not hide the error that broke it
 
 
 def _load(raw: object, reader: CustomerReader, report: ImportReport,
