@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from array import array
 
-IN_DICT = 500_000
+IN_DICT = 100_000
 
 
 class FirstLines:
