@@ -42,13 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help=t("msg.cli.run_a_benchmark_and"))
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
-                                    "outreach", "watch", "day", "find", "demo"))
+                                    "outreach", "watch", "day", "find", "demo", "load"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help=t("msg.cli.startup_also_measure_on"))
     p.add_argument("--queries", type=int, default=1000, help=t("msg.cli.lookup_queries_per_kind"))
     p.add_argument("--sizes", type=lambda v: [int(x) for x in v.split(",")],
                    help=t("msg.cli.bench_sizes"))
+    p.add_argument("--rows", type=lambda v: [int(x) for x in v.split(",")],
+                   help=t("msg.cli.bench_rows"))
     day = p.add_argument_group("day", description=t("msg.cli.bench_day"))
     day.add_argument("--desks", type=int, default=20)
     day.add_argument("--hours", type=float, default=8.0)
@@ -102,6 +104,8 @@ def _bench_run(args: argparse.Namespace) -> int:
         return _bench("watch").main(runs=args.runs)
     if args.name == "demo":  # issue 21: demo-data's peak memory at each size
         return _bench("demo").main(args.sizes or [200_000, 1_000_000])
+    if args.name == "load":  # issue 21 item 1: the centre's customer load, old path vs COPY
+        return _bench("load").main(args.rows or [200_000, 1_000_000])
     if args.name == "monitor":
         return _bench("monitor").main(runs=args.runs)
     if args.name == "queue":

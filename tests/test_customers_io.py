@@ -477,7 +477,7 @@ def test_the_centre_load_reads_the_file_as_the_desk_import_does(tmp_path: Path) 
         assert [(e.line, e.account_no) for e in loaded.errors] == desk_errors
         assert [e.reason for e in loaded.errors] == [e.reason for e in report.errors]
         again = load.customers(centre, path)
-        assert (again.inserted, again.updated) == (0, 2)
+        assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     finally:
         centre.dispose()
 
@@ -490,3 +490,35 @@ def test_the_reader_refuses_a_bad_header_on_entering(tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="missing columns"):
         with CustomerReader(path, ImportReport(file=str(path))):
             pass
+
+
+def test_first_lines_past_the_dict_answer_as_the_dict(monkeypatch) -> None:
+    """A repeat names the first line however many accounts came before (issue 21: a
+    ten-million-row file's accounts in arrays, not a dict)."""
+    import random
+
+    from agentdesk.customers import firstlines
+
+    monkeypatch.setattr(firstlines, "IN_DICT", 100)
+    seen, want = firstlines.FirstLines(), {}
+    rng = random.Random(7)
+    for line in range(2, 20_000):
+        account = f"{rng.choice('AB')}{rng.randrange(12_000)}{'号' * rng.randrange(2)}"
+        assert seen.first(account, line) == want.setdefault(account, line)
+    assert len(seen) == len(want) > 100
+
+
+def test_a_repeat_far_down_a_big_file_names_its_first_line(tmp_path: Path, monkeypatch
+                                                           ) -> None:
+    from agentdesk.core.i18n import t
+    from agentdesk.customers import firstlines
+    from agentdesk.customers.csvio import CustomerReader, ImportReport
+
+    monkeypatch.setattr(firstlines, "IN_DICT", 10)
+    path = write(tmp_path / "c.csv", *(row(f"A{i}") for i in range(50)), row("A3"))
+    report = ImportReport(file=str(path))
+    with CustomerReader(path, report) as reader:
+        assert len(list(reader)) == 50
+    assert [(e.line, e.account_no) for e in report.errors] == [(52, "A3")]
+    assert report.errors[0].reason == t("msg.customers.csvio.account_no_is_repeated",
+                                        account="A3", seen=5)

@@ -2066,6 +2066,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "header.soon.short": {"zh": "15分{n}", "en": "15m {n}"},
     "header.breached.short": {"zh": "超时{n}", "en": "late {n}"},
     "queue.col.text": {"zh": "内容", "en": "Text"},
+    # --- copyload ---
+    "msg.cli.bench_rows": {"zh": "load：文件行数，逗号分隔（默认 200000,1000000）",
+                           "en": "load: rows in the file, comma-separated (default "
+                                 "200000,1000000)"},
 }
 
 

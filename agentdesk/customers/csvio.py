@@ -45,6 +45,7 @@ from typing import TextIO
 
 from agentdesk.core import audit, clock, controls, csvsafe, search_keys
 from agentdesk.customers import csv_columns, phones
+from agentdesk.customers.firstlines import FirstLines
 from agentdesk.core.i18n import t
 from agentdesk.core.ids import new_id
 from agentdesk.core.models import Customer, utc_text
@@ -436,7 +437,7 @@ class CustomerReader:
 
     def _rows(self) -> Iterator[CustomerRow]:
         index = self._index
-        seen: dict[str, int] = {}  # account_no -> first line, to name it in the duplicate error
+        seen = FirstLines()  # account_no -> first line, to name it in the duplicate error
         for start, end, row in self._records:
             if isinstance(row, str):
                 self._bad(RowError(start, "", row), [])
@@ -455,11 +456,12 @@ class CustomerReader:
                     row)
                 continue
             try:
-                if account in seen:
+                # remembered even if this row is bad: a later copy is a repeat
+                first = seen.first(account, start) if account and \
+                    len(account) <= MAX_ACCOUNT else start
+                if first != start:
                     raise _Bad(t("msg.customers.csvio.account_no_is_repeated", account=account,
-                                 seen=seen[account]))
-                if account and len(account) <= MAX_ACCOUNT:
-                    seen[account] = start  # even if this row is bad: a later copy is a repeat
+                                 seen=first))
                 fields = [csvsafe.unescape(row[i].strip()) for i in index]
                 values, numbers = _validate(fields[:len(HEADER)])
                 values += csv_columns.validate(self.columns[len(OWNED):],
