@@ -50,6 +50,7 @@ class Day:
         self.proxy = None
         self.kills: list[dict] = []  # the kills -9 inside a sync: desk, point, when
         self.lag: dict[str, tuple] = {}  # desk name -> sync lag (p50, p99, n), wall s
+        self.spread: dict[str, tuple] = {}  # the same, to this desk from the others
         self.armed_at = self.wall0 = 0.0
         self.say = print
 
@@ -232,6 +233,19 @@ class Day:
             self.say(f"sync lag (event made → at the centre, wall s): p50 {p50s[0]:.1f}–"
                      f"{p50s[-1]:.1f}, p99 {p99s[0]:.1f}–{p99s[-1]:.1f} over "
                      f"{len(self.lag)} desks")
+        faulted = {plans.desks[f["desk"]]["name"] for f in plans.faults.values()
+                   if "desk" in f and f is not plans.faults.get("off_shift")}
+        faulted |= {p["name"] for p in plans.desks if p.get("standalone")}
+        self.spread = day_report.spread(centre, logs, day, self.wall0, self.shape.speed,
+                                        faulted)
+        if self.spread:
+            p50s = sorted(v[0] for v in self.spread.values())
+            p99s = sorted(v[1] for v in self.spread.values())
+            ok99 = sorted(v[3] for v in self.spread.values())
+            self.say(f"sync lag to the other desks (made → pulled there, wall s): p50 "
+                     f"{p50s[0]:.1f}–{p50s[-1]:.1f}, p99 {p99s[0]:.1f}–{p99s[-1]:.1f} over "
+                     f"{len(self.spread)} desks; p99 of events from desks without a fault "
+                     f"{ok99[0]:.1f}–{ok99[-1]:.1f}")
         errors = [e for log in logs for e in log.get("errors", [])]
         self.say(f"calls {sum(log.get('calls', 0) for log in logs)}, tickets created "
                  f"{sum(len(log.get('created', [])) for log in logs)}, errors on desks "
@@ -242,7 +256,8 @@ class Day:
                 "desks": self.shape.desks, "hours": self.shape.hours,
                 "speed": self.shape.speed, "faults": self.shape.faults,
                 "seed": self.shape.seed, "start_hour": self.shape.start_hour,
-                "wall_s": wall, "kills": self.kills, "lag": self.lag}, figs, checks, logs)
+                "wall_s": wall, "kills": self.kills, "lag": self.lag,
+                "spread": self.spread}, figs, checks, logs)
             self.say(f"report: {path}")
         for store in stores:
             store.dispose()

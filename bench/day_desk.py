@@ -58,10 +58,13 @@ class Log:
     claims: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     syncs: list[tuple[float, float]] = field(default_factory=list)  # (sim hour, seconds)
+    # (wall epoch s, pull cursor) after each sync: when the others' changes arrived here
+    cursors: list[tuple[float, int]] = field(default_factory=list)
     sync_failures: int = 0
     notice: str = ""
     incident: str = ""
     code: str = ""
+    name: str = ""
     handovers: int = 0
     max_rss_mb: float = 0.0
     done: bool = False
@@ -82,7 +85,7 @@ class DayDesk:
         self.end = clock.parse_instant(plan["end"])
         self.store = outbox.open_syncing_desk(Path(plan["db"]))
         self.centre = None
-        self.log = Log(code=self.code)
+        self.log = Log(code=self.code, name=self.name)
         self.work: list[Work] = []
         self.next_sync = clock.now()
         self.out = Path(plan["out"])
@@ -157,6 +160,7 @@ class DayDesk:
                                       seed=not self.plan.get("standalone"), hook=self.hook)
             hours = (clock.now() - self.start).total_seconds() / 3600
             self.log.syncs.append((round(hours, 3), round(time.perf_counter() - began, 3)))
+            self.log.cursors.append((round(time.time(), 3), report.cursor))
             if not final:
                 self.pick_up()
             return report.waiting == 0

@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from bench.stats import summary
+from bench.stats import percentile, summary
 
 
 def _rows(centre: Any, sql: str, **params: object) -> list[tuple]:
@@ -80,6 +80,52 @@ def lag(centre: Any, start: datetime, wall0: float, speed: float) -> dict[str, t
         centre, _LAG, wall0=wall0, start=start, speed=speed)}
 
 
+# The other half of a change's journey: when did every *other* desk have it? A desk's log
+# holds its pull cursor after each sync with the wall time; an event arrived at the first
+# sync whose cursor reached its change-log seq.
+_MADE = """
+SELECT cl.seq, d.name, :wall0 + extract(epoch FROM (e.at - :start)) / :speed
+FROM change_log cl JOIN ticket_event e ON e.id = cl.row_id JOIN desk d ON d.id = cl.origin
+WHERE cl.entity = 'ticket_event' AND e.at >= :start ORDER BY cl.seq"""
+
+
+def spread(centre: Any, logs: list[dict], start: datetime, wall0: float,
+           speed: float, faulted: set[str] = frozenset()) -> dict[str, tuple]:
+    """Per receiving desk name: (p50, p99, n, p99 of the events made on desks without a
+    fault) of the wall seconds from a ticket event made on another desk to its arrival on
+    this one (only events made after this desk's first sync: a late joiner's first pull
+    of the morning is not lag). An offline desk's events are an hour old when they come
+    back: the last figure says what the others' events take."""
+    from bisect import bisect_left
+
+    made = _rows(centre, _MADE, wall0=wall0, start=start, speed=speed)
+    out = {}
+    for log in logs:
+        marks = log.get("cursors") or []
+        if not marks:
+            continue
+        # cursors only move forward; a running maximum guards a restarted desk's log
+        walls, reach, top = [], [], 0
+        for wall, cursor in marks:
+            top = max(top, cursor)
+            walls.append(wall)
+            reach.append(top)
+        ages, healthy = [], []
+        for seq, origin, at in made:
+            if origin == log.get("name") or float(at) < walls[0]:
+                continue
+            k = bisect_left(reach, seq)
+            if k < len(reach):
+                ages.append(walls[k] - float(at))
+                if origin not in faulted:
+                    healthy.append(ages[-1])
+        if ages:
+            out[log.get("name") or log.get("code", "")] = (
+                percentile(ages, 50), percentile(ages, 99), len(ages),
+                percentile(healthy, 99) if healthy else float("nan"))
+    return out
+
+
 def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
     """Per hour of the day and in total, read at the centre."""
     def hour_of(at: datetime) -> int:
@@ -131,6 +177,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _label(i: int, log: dict) -> str:
+    """A desk as the other tables name it (its agent's desk name), else its index."""
+    return log.get("name") or f"desk{i}"
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f} %"
 
@@ -144,7 +195,7 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
         "calls": figs["calls"], "open tickets": figs["open"]}), encoding="utf-8")
     (folder / "breaches.svg").write_text(bars("Escalations (breaches) per hour", labels, {
         "escalations": figs["breaches"]}), encoding="utf-8")
-    lag = {f"desk{i}": summary([s[1] * 1000 for s in log.get("syncs", [])] or [0])
+    lag = {_label(i, log): summary([s[1] * 1000 for s in log.get("syncs", [])] or [0])
            for i, log in enumerate(logs)}
     names = list(lag)
     (folder / "sync.svg").write_text(bars("Sync time per desk (ms)", names, {
@@ -175,14 +226,16 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
               "| desk | syncs | failed | p50 ms | p99 ms | peak MB | errors |",
               "|---|---|---|---|---|---|---|"]
     for i, log in enumerate(logs):
-        s = lag[f"desk{i}"]
-        lines.append(f"| desk{i} | {len(log.get('syncs', []))} | {log.get('sync_failures', 0)}"
-                     f" | {s['median']:.0f} | {s['p99']:.0f} | {log.get('max_rss_mb', 0)} "
+        s = lag[_label(i, log)]
+        lines.append(f"| {_cell(_label(i, log))} | {len(log.get('syncs', []))} | "
+                     f"{log.get('sync_failures', 0)} | {s['median']:.0f} | {s['p99']:.0f} "
+                     f"| {log.get('max_rss_mb', 0)} "
                      f"| {len(log.get('errors', []))} |")
     lines += ["", "![sync](sync.svg)", ""]
-    ages = run.get("lag") or {}
+    order = [_label(i, log) for i, log in enumerate(logs)]
+    ages = {n: run["lag"][n] for n in order if n in (run.get("lag") or {})}
+    speed = run["speed"]
     if ages:  # issue 22: sync lag as the age of a change when the centre has it
-        speed = run["speed"]
         lines += ["## Sync lag per desk", "",
                   "From a ticket event made on the desk to its arrival at the centre "
                   "(wall seconds; simulated = wall × speed).", "",
@@ -195,6 +248,23 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
             "p50": [ages[n][0] for n in names], "p99": [ages[n][1] for n in names]}),
             encoding="utf-8")
         lines += ["", "![lag](lag.svg)", ""]
+    spread = run.get("spread") or {}
+    if spread:  # and from the centre on to every other desk
+        lines += ["## Sync lag to the other desks", "",
+                  "From a ticket event made on another desk to its arrival on this one "
+                  "(through the centre; wall seconds). The last column leaves out the events "
+                  "made on the desks with a fault (offline, killed, stalled, joining late).",
+                  "", "| desk | events | p50 s (wall) | p99 s (wall) | p50 min (simulated) "
+                  "| p99 min (simulated) | p99 s, from desks without a fault |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {_cell(name)} | {n} | {p50:.1f} | {p99:.1f} | {p50 * speed / 60:.1f} "
+                  f"| {p99 * speed / 60:.1f} | {ok99:.1f} |"
+                  for name, (p50, p99, n, ok99) in spread.items()]
+        names = list(spread)
+        (folder / "spread.svg").write_text(bars("Sync lag to the other desks (wall s)", names, {
+            "p50": [spread[n][0] for n in names], "p99": [spread[n][1] for n in names]}),
+            encoding="utf-8")
+        lines += ["", "![spread](spread.svg)", ""]
     for kill in run.get("kills") or []:
         lines.append(f"- kill -9 of {kill['desk']} at {kill['at']}: "
                      + (f"inside its sync, at `{kill['point']}` ({kill['outbox']} changes "

@@ -46,6 +46,13 @@ def test_a_small_day_with_faults_keeps_every_invariant(tmp_path: Path) -> None:
     p50_lo, p50_hi, p99_lo, p99_hi, desks = lag.groups()
     assert int(desks) >= 3 and 0 <= float(p50_lo) <= float(p50_hi)
     assert float(p50_lo) <= float(p99_hi) < 600  # finite, within the day
-    for chart in ("calls.svg", "breaches.svg", "sync.svg", "lag.svg"):
+    # and on from the centre to every other desk (the supervisor's and the late joiner's too)
+    spread = re.search(r"sync lag to the other desks \(made → pulled there, wall s\): p50 "
+                       r"([\d.]+)–([\d.]+), p99 ([\d.]+)–([\d.]+) over (\d+) desks", out)
+    assert spread, out
+    p50_lo, _p50_hi, _p99_lo, p99_hi, desks = spread.groups()
+    assert int(desks) >= 4 and 0 < float(p50_lo) <= float(p99_hi) < 600
+    assert "## Sync lag to the other desks" in page
+    for chart in ("calls.svg", "breaches.svg", "sync.svg", "lag.svg", "spread.svg"):
         svg = (report / chart).read_text(encoding="utf-8")
         assert svg.startswith("<svg") and "<rect" in svg
