@@ -51,7 +51,9 @@ class Day:
         self.kills: list[dict] = []  # the kills -9 inside a sync: desk, point, when
         self.lag: dict[str, tuple] = {}  # desk name -> sync lag (p50, p99, n), wall s
         self.spread: dict[str, tuple] = {}  # the same, to this desk from the others
-        self.armed_at = self.wall0 = 0.0
+        self.armed_at = self.wall0 = self.play_s = 0.0
+        self.cpu0 = self.cpu1 = (0.0, None)  # CPU seconds: desks and watch, PostgreSQL
+        self.cpu: dict[str, Any] = {}
         self.say = print
 
     def env(self, start: datetime, wall0: float) -> dict[str, str]:
@@ -96,6 +98,7 @@ class Day:
         env = self.env(day, wall0)
         os.environ.update({k: env[k] for k in ("AGENTDESK_NOW", "AGENTDESK_SPEED",
                                                 "AGENTDESK_SPEED_FROM")})
+        self.cpu0 = day_report.cpu_mark(centre)
         self.start_watch(env)
         for i in range(len(plans.desks)):
             self.desk(i, env, plans)
@@ -105,11 +108,14 @@ class Day:
         try:
             self.play(plans, env, day, end)
         finally:
+            self.play_s = time.time() - wall0
             if self.watch is not None:
                 self.watch.terminate()
                 self.watch.wait(timeout=30)
             if self.proxy is not None:
                 self.proxy.close()
+        time.sleep(1.0)  # the desks' backends at the centre end with them
+        self.cpu1 = day_report.cpu_mark(centre)
         return self.finish(plans, centre, day, end, began)
 
     def play(self, plans: Any, env: dict[str, str], day: datetime, end: datetime) -> None:
@@ -241,11 +247,14 @@ class Day:
         if self.spread:
             p50s = sorted(v[0] for v in self.spread.values())
             p99s = sorted(v[1] for v in self.spread.values())
-            ok99 = sorted(v[3] for v in self.spread.values())
+            ok99 = sorted(v[3] for v in self.spread.values() if v[3] == v[3]) or [0.0]
             self.say(f"sync lag to the other desks (made → pulled there, wall s): p50 "
                      f"{p50s[0]:.1f}–{p50s[-1]:.1f}, p99 {p99s[0]:.1f}–{p99s[-1]:.1f} over "
                      f"{len(self.spread)} desks; p99 of events from desks without a fault "
                      f"{ok99[0]:.1f}–{ok99[-1]:.1f}")
+        self.cpu = day_report.cpu_use(centre, self.cpu0, self.cpu1, self.wall0,
+                                      self.play_s)
+        self.say(self.cpu["line"])
         errors = [e for log in logs for e in log.get("errors", [])]
         self.say(f"calls {sum(log.get('calls', 0) for log in logs)}, tickets created "
                  f"{sum(len(log.get('created', [])) for log in logs)}, errors on desks "
@@ -257,7 +266,7 @@ class Day:
                 "speed": self.shape.speed, "faults": self.shape.faults,
                 "seed": self.shape.seed, "start_hour": self.shape.start_hour,
                 "wall_s": wall, "kills": self.kills, "lag": self.lag,
-                "spread": self.spread}, figs, checks, logs)
+                "spread": self.spread, "cpu": self.cpu}, figs, checks, logs)
             self.say(f"report: {path}")
         for store in stores:
             store.dispose()

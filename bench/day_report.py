@@ -6,6 +6,7 @@ written by hand (a few rectangles and lines): no plotting library for four chart
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import datetime, timedelta
 from html import escape
@@ -124,6 +125,44 @@ def spread(centre: Any, logs: list[dict], start: datetime, wall0: float,
                 percentile(ages, 50), percentile(ages, 99), len(ages),
                 percentile(healthy, 99) if healthy else float("nan"))
     return out
+
+
+def cpu_mark(centre: Any) -> tuple[float, float | None]:
+    """CPU seconds so far of this process's finished children (the desks, the watch) and
+    of PostgreSQL's finished backends (its postmaster's children: every connection that
+    closed, on this machine; None when the server is elsewhere or its files unreadable).
+    Two marks bracket the day; the desks' backends end with the desks."""
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    mine = kids.ru_utime + kids.ru_stime
+    try:
+        folder = _rows(centre, "SELECT setting FROM pg_settings WHERE name = "
+                               "'data_directory'")[0][0]
+        pid = int(Path(folder, "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        return mine, (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
+    except Exception:  # noqa: BLE001 - a figure, if there is one
+        return mine, None
+
+
+def cpu_use(centre: Any, before: tuple, after: tuple, wall0: float,
+            play_s: float) -> dict[str, Any]:
+    """Where the machine's CPU went during the day: the desks and the watch (this driver's
+    children) against PostgreSQL, per change the centre logged; the line says it."""
+    changes = _rows(centre, "SELECT count(*) FROM change_log WHERE at >= to_timestamp(:w)",
+                    w=wall0)[0][0]
+    desks = after[0] - before[0]
+    pg = after[1] - before[1] if after[1] is not None and before[1] is not None else None
+    cores = os.cpu_count() or 1
+    line = (f"CPU over the day's {play_s:.0f} s on {cores} cores: desks and watch "
+            f"{desks:.0f} s ({desks / max(play_s, 1e-9):.1f} cores)")
+    if pg is not None:
+        line += (f", PostgreSQL {pg:.0f} s ({pg / max(play_s, 1e-9):.2f} cores, "
+                 f"{pg * 1000 / max(changes, 1):.2f} ms per change, {changes} changes)")
+    return {"desks_s": desks, "pg_s": pg, "changes": changes, "play_s": play_s,
+            "cores": cores, "line": line}
 
 
 def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
@@ -258,13 +297,15 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
                   "| p99 min (simulated) | p99 s, from desks without a fault |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {_cell(name)} | {n} | {p50:.1f} | {p99:.1f} | {p50 * speed / 60:.1f} "
-                  f"| {p99 * speed / 60:.1f} | {ok99:.1f} |"
+                  f"| {p99 * speed / 60:.1f} | {ok99:.1f} |".replace("| nan |", "| – |")
                   for name, (p50, p99, n, ok99) in spread.items()]
         names = list(spread)
         (folder / "spread.svg").write_text(bars("Sync lag to the other desks (wall s)", names, {
             "p50": [spread[n][0] for n in names], "p99": [spread[n][1] for n in names]}),
             encoding="utf-8")
         lines += ["", "![spread](spread.svg)", ""]
+    if run.get("cpu"):
+        lines += ["## Where the CPU went", "", f"- {run['cpu']['line']}", ""]
     for kill in run.get("kills") or []:
         lines.append(f"- kill -9 of {kill['desk']} at {kill['at']}: "
                      + (f"inside its sync, at `{kill['point']}` ({kill['outbox']} changes "
