@@ -267,3 +267,32 @@ def test_a_made_customer_syncs_up(tmp_path, centre) -> None:
 def test_the_shipped_file_passes_the_centres_own_check() -> None:
     text, found = departments.read_file(departments.DEFAULT_FILE)
     assert found == departments.shipped() and len(found) == 22
+
+
+def test_the_centre_refuses_a_made_customer_when_it_does_not_allow_it(tmp_path,
+                                                                       centre) -> None:
+    """The desk pulled "on"; the centre turned it off before the push: the centre refuses
+    the record and its phones itself (quarantined, the desk told), not trusting the desk."""
+    from agentdesk.sync import engine
+    from tests.sync_helpers import centre_rows, new_desk
+
+    assert cli.main(["central", "set", "desk_may_create_customers", "on",
+                     "--central", centre.url]) == 0
+    desk = new_desk(tmp_path / "d.db")
+    try:
+        engine.sync_once(desk, centre, hook=lambda name: None)
+        with desk.session() as s:
+            ringing = contacts.record_call(s, "18600000000", "A1001")
+            wrapup.caller_details(s, ringing.contact_id, "赵六", "花园路8号", "13700001234")
+            made_id = from_call.create_from_call(s, ringing.contact_id, "power").id
+        assert cli.main(["central", "set", "desk_may_create_customers", "off",
+                         "--central", centre.url]) == 0
+        report = engine.sync_once(desk, centre, hook=lambda name: None)
+    finally:
+        desk.dispose()
+    assert centre_rows(centre, f"SELECT count(*) FROM customer WHERE id = '{made_id}'") \
+        == [(0,)]
+    assert centre_rows(centre, f"SELECT count(*) FROM customer_phone WHERE customer_id = "
+                               f"'{made_id}'") == [(0,)]
+    refused = [q for q in report.quarantined if q["entity"] == "customer"]
+    assert len(refused) == 2 and "desk_may_create_customers is off" in refused[0]["reason"]
