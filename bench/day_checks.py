@@ -6,6 +6,8 @@ check returns (name, ok, detail); the command exits non-zero naming every one th
 * every desk equals the centre, table by table (``sync --verify``'s comparison);
 * one owner per ticket, as its events say, and the first responder never changed;
 * every breached clock escalated exactly once (per reopening), none escalated twice;
+* every 督办 (escalation or the supervisor's) on a ticket of an agent on shift answered
+  (签收) from the owner's desk;
 * every customer on the outage's call list called, once;
 * no desk has anything left in its outbox;
 * the monitor's figures equal a recount from the raw events.
@@ -115,6 +117,27 @@ def escalations(centre: Any, end: datetime, margin: timedelta) -> Check:
     return ("every breach escalated exactly once", not twice and not unfired,
             f"{len(fired)} escalations; twice: {len(twice)}; breached clocks still "
             f"running without one: {len(unfired)} {unfired[:3]}")
+
+
+def acknowledged(centre: Any, end: datetime, margin: timedelta, away: list[str]) -> Check:
+    """Every 督办 (the scan's escalation or the supervisor's) raised well before the end on
+    a ticket of an agent still on shift (``away``: the codes of those who are not) has an
+    acknowledgement (签收) at the centre, made on the owner's desk: the 督办 went from one
+    desk or the watch through the centre to the owner's desk and the answer came back."""
+    raised = _centre_rows(centre, """
+        SELECT e.id, e.kind, t.number FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id
+        JOIN agent a ON a.id = t.owner_id
+        WHERE e.kind IN ('escalation', 'duban') AND e.at < :cut AND a.code <> ALL(:away)""",
+                          cut=end - margin, away=away)
+    answers = Counter(i for (data,) in _centre_rows(
+        centre, "SELECT data FROM ticket_event WHERE kind = 'duban_ack'")
+        for i in json.loads(data or "{}").get("acks", ()))
+    missing = [(kind, number) for i, kind, number in raised if not answers.get(i)]
+    twice = sum(1 for i, _k, _n in raised if answers.get(i, 0) > 1)
+    manual = sum(1 for _i, kind, _n in raised if kind == "duban")
+    return ("every 督办 acknowledged by its owner", not missing and manual > 0,
+            f"{len(raised)} 督办 ({manual} by the supervisor); unanswered: {len(missing)} "
+            f"{missing[:3]}; answered twice (a hand-over crossing the answer): {twice}")
 
 
 def outreach(centre: Any, notice_id: str) -> Check:

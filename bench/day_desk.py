@@ -66,6 +66,8 @@ class Log:
     code: str = ""
     name: str = ""
     handovers: int = 0
+    dubans: list[str] = field(default_factory=list)  # the supervisor's 督办: ticket numbers
+    acks: int = 0  # 签收: this desk's answers to the 督办 of its tickets
     max_rss_mb: float = 0.0
     done: bool = False
 
@@ -182,6 +184,54 @@ class DayDesk:
                 number = getattr(row, "number", None)
                 if number and number not in mine:
                     self.work.append(Work(number, clock.now() + _minutes(self.rng, 1, 10)))
+        self.acknowledge()
+
+    def acknowledge(self) -> None:
+        """签收 every 督办 (the scan's escalation or the supervisor's) of this agent's
+        tickets that no acknowledgement answers yet, as the owner would on seeing it."""
+        from sqlalchemy import text
+
+        from agentdesk.tickets import duban
+
+        kinds = ", ".join(f"'{k}'" for k in duban.DUBAN_KINDS)
+        try:
+            with self.store.session() as s:
+                owed = s.connection().execute(text(
+                    "SELECT DISTINCT t.id, t.number FROM ticket t JOIN agent a ON "
+                    "a.id = t.owner_id JOIN ticket_event e ON e.ticket_id = t.id "
+                    f"WHERE a.code = :c AND e.kind IN ({kinds})"), {"c": self.code}).all()
+                for ticket_id, number in owed:
+                    if duban.unanswered(s, ticket_id):
+                        duban.acknowledge(s, number, self.code, "已联系现场，正在处理")
+                        self.log.acks += 1
+                s.commit()
+        except Exception as exc:  # noqa: BLE001
+            self.error("签收", exc)
+
+    def urge(self) -> None:
+        """The supervisor's 督办 (reason: 多次催办) of the longest-overdue open tickets of
+        agents on shift, a few each hour, not twice on one ticket."""
+        from sqlmodel import select
+
+        from agentdesk.core.models import Agent, Ticket, TicketEvent
+        from agentdesk.tickets import duban
+
+        skip = set(self.plan.get("duban_skip", ())) | {self.code}
+        urged = select(TicketEvent.ticket_id).where(TicketEvent.kind == "duban")
+        try:
+            with self.store.session() as s:
+                rows = s.exec(select(Ticket.number, Agent.code).join(
+                    Agent, Agent.id == Ticket.owner_id).where(
+                    Ticket.status.in_(("accepted", "dispatched")),
+                    Ticket.due_arrival < clock.now(), Ticket.id.not_in(urged))
+                    .order_by(Ticket.due_arrival)).all()
+                picked = [number for number, code in rows if code not in skip][:2]
+                for number in picked:
+                    duban.raise_duban(s, number, self.code, "supervisor", "chase", "请尽快到场")
+                    self.log.dubans.append(number)
+                s.commit()
+        except Exception as exc:  # noqa: BLE001
+            self.error("督办", exc)
 
     def ring(self, call: list) -> None:
         from agentdesk.customers import contacts, lookup, wrapup
@@ -375,7 +425,7 @@ class DayDesk:
         outage_at = self.plan.get("outage", {}).get("at_s")
         claim = self.plan.get("claim")  # [at_s, number file]: race for an off-shift ticket
         stop_h = self.plan.get("off_shift_h")
-        claim_next = self.start
+        claim_next = urge_next = self.start
         if self.online(clock.now()):
             self.sync()
         while True:
@@ -390,6 +440,10 @@ class DayDesk:
                 self.step(work)
             if outage_at is not None and self.at(outage_at) <= now and not self.log.notice:
                 self.supervise()
+            if self.plan.get("duban_every_s") and now >= urge_next:
+                if urge_next > self.start:  # not at the first instant: nothing is late yet
+                    self.urge()
+                urge_next = now + timedelta(seconds=self.plan["duban_every_s"])
             if claim and self.at(claim[0]) <= now and not self.log.claims \
                     and now >= claim_next:
                 path = Path(claim[1])  # the off-shift colleague's last ticket

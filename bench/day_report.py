@@ -252,7 +252,9 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
               f"- first response on time: {_pct(figs['first_response_on_time'])}; "
               f"satisfied (非常满意 + 满意 + 基本满意): {_pct(figs['satisfied'])}; reopen "
               f"rate: {_pct(figs['reopen_rate'])}",
-              f"- escalations: {figs['escalations']}; 督办: {figs['dubans']}; ownership "
+              f"- escalations: {figs['escalations']}; 督办: {figs['dubans']}; 签收 "
+              f"(acknowledgements, each answering every open 督办 of a ticket): "
+              f"{sum(log.get('acks', 0) for log in logs)}; ownership "
               f"conflicts: {figs['conflicts']}; hand-overs: "
               f"{sum(log.get('handovers', 0) for log in logs)}",
               f"- the centre's busiest second: {figs['busiest_second']} changes",

@@ -245,6 +245,11 @@ def make_plans(shape: DayShape, customers: list[Customer], folder: Path, url: st
             plan["calls"] = [c for c in share[rng.randrange(n)][::3]]
         plans.desks.append(plan)
     on_shift = [p["code"] for p in plans.desks[:n] if "off_shift_h" not in p]
+    # The supervisor's 督办 each hour, on tickets of the agents who stay (nobody answers
+    # one of an agent gone home: that is the off-shift list's business).
+    plans.desks[0]["duban_every_s"] = max(600.0, min(3600.0, shape.seconds / 4))
+    plans.desks[0]["duban_skip"] = [p["code"] for p in plans.desks
+                                    if "off_shift_h" in p or p.get("standalone")]
     for plan in plans.desks[:n]:
         plan["colleagues"] = [c for c in on_shift if c != plan["code"]]
     for plan in plans.desks:

@@ -30,7 +30,7 @@ def test_a_small_day_with_faults_keeps_every_invariant(tmp_path: Path) -> None:
         timeout=600)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out
-    assert "FAIL" not in out and out.count("PASS") == 7, out
+    assert "FAIL" not in out and out.count("PASS") == 8, out
     for fault in ("killed -9", "stalls", "watch killed"):
         assert fault in out, out
     # the desk killed -9 inside its sync: once as the centre had committed its push and
@@ -39,6 +39,7 @@ def test_a_small_day_with_faults_keeps_every_invariant(tmp_path: Path) -> None:
     assert "inside its sync at pull.before_local_commit" in out, out
     page = (report / "day.md").read_text(encoding="utf-8")
     assert "| every breach escalated exactly once | PASS |" in page
+    assert "| every 督办 acknowledged by its owner | PASS |" in page
     assert "at `push.after_central_commit`" in page
     lag = re.search(r"sync lag \(event made → at the centre, wall s\): p50 ([\d.]+)–([\d.]+)"
                     r", p99 ([\d.]+)–([\d.]+) over (\d+) desks", out)
