@@ -226,7 +226,7 @@ class Day:
                   day_checks.desks_equal_centre(stores, centre),
                   day_checks.owners(centre),
                   day_checks.escalations(centre, end, margin),
-                  day_checks.acknowledged(centre, end, margin, [
+                  day_checks.acknowledged(centre, logs, [
                       p["code"] for p in plans.desks if "off_shift_h" in p]),
                   day_checks.outreach(centre, notice),
                   day_checks.outboxes(stores),

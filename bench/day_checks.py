@@ -119,16 +119,23 @@ def escalations(centre: Any, end: datetime, margin: timedelta) -> Check:
             f"running without one: {len(unfired)} {unfired[:3]}")
 
 
-def acknowledged(centre: Any, end: datetime, margin: timedelta, away: list[str]) -> Check:
-    """Every 督办 (the scan's escalation or the supervisor's) raised well before the end on
-    a ticket of an agent still on shift (``away``: the codes of those who are not) has an
-    acknowledgement (签收) at the centre, made on the owner's desk: the 督办 went from one
-    desk or the watch through the centre to the owner's desk and the answer came back."""
-    raised = _centre_rows(centre, """
-        SELECT e.id, e.kind, t.number FROM ticket_event e JOIN ticket t ON t.id = e.ticket_id
-        JOIN agent a ON a.id = t.owner_id
-        WHERE e.kind IN ('escalation', 'duban') AND e.at < :cut AND a.code <> ALL(:away)""",
-                          cut=end - margin, away=away)
+def acknowledged(centre: Any, logs: list[dict], away: list[str]) -> Check:
+    """Every 督办 (the scan's escalation or the supervisor's) on a ticket of an agent still
+    on shift (``away``: the codes of those who are not) that reached the owner's desk
+    before the shift ended has an acknowledgement (签收) at the centre, made on that desk:
+    the 督办 went from the watch or the supervisor's desk through the centre to the
+    owner's desk, and the answer came back. "Reached": its change-log seq is within the
+    desk's last pull cursor (its log); one raised after that pull no desk could answer."""
+    seen = {log.get("code"): max((c for _w, c in log.get("cursors") or ()), default=0)
+            for log in logs}
+    rows = _centre_rows(centre, """
+        SELECT e.id, e.kind, t.number, a.code, min(cl.seq) FROM ticket_event e
+        JOIN ticket t ON t.id = e.ticket_id JOIN agent a ON a.id = t.owner_id
+        JOIN change_log cl ON cl.entity = 'ticket_event' AND cl.row_id = e.id
+        WHERE e.kind IN ('escalation', 'duban') AND a.code <> ALL(:away)
+        GROUP BY e.id, e.kind, t.number, a.code""", away=away)
+    raised = [(i, kind, number) for i, kind, number, code, seq in rows
+              if seq <= seen.get(code, 0)]
     answers = Counter(i for (data,) in _centre_rows(
         centre, "SELECT data FROM ticket_event WHERE kind = 'duban_ack'")
         for i in json.loads(data or "{}").get("acks", ()))
@@ -136,7 +143,9 @@ def acknowledged(centre: Any, end: datetime, margin: timedelta, away: list[str])
     twice = sum(1 for i, _k, _n in raised if answers.get(i, 0) > 1)
     manual = sum(1 for _i, kind, _n in raised if kind == "duban")
     return ("every 督办 acknowledged by its owner", not missing and manual > 0,
-            f"{len(raised)} 督办 ({manual} by the supervisor); unanswered: {len(missing)} "
+            f"{len(raised)} 督办 ({manual} by the supervisor) reached their owners' desks "
+            f"({len(rows) - len(raised)} more came after the last pull); unanswered: "
+            f"{len(missing)} "
             f"{missing[:3]}; answered twice (a hand-over crossing the answer): {twice}")
 
 

@@ -186,7 +186,7 @@ class DayDesk:
                     self.work.append(Work(number, clock.now() + _minutes(self.rng, 1, 10)))
         self.acknowledge()
 
-    def acknowledge(self) -> None:
+    def acknowledge(self) -> int:
         """签收 every 督办 (the scan's escalation or the supervisor's) of this agent's
         tickets that no acknowledgement answers yet, as the owner would on seeing it."""
         from sqlalchemy import text
@@ -194,6 +194,7 @@ class DayDesk:
         from agentdesk.tickets import duban
 
         kinds = ", ".join(f"'{k}'" for k in duban.DUBAN_KINDS)
+        done = 0
         try:
             with self.store.session() as s:
                 owed = s.connection().execute(text(
@@ -203,10 +204,12 @@ class DayDesk:
                 for ticket_id, number in owed:
                     if duban.unanswered(s, ticket_id):
                         duban.acknowledge(s, number, self.code, "已联系现场，正在处理")
-                        self.log.acks += 1
+                        done += 1
                 s.commit()
+                self.log.acks += done
         except Exception as exc:  # noqa: BLE001
             self.error("签收", exc)
+        return done
 
     def urge(self) -> None:
         """The supervisor's 督办 (reason: 多次催办) of the longest-overdue open tickets of
@@ -458,9 +461,10 @@ class DayDesk:
                     self.outreach()
                 self.next_sync = clock.now() + timedelta(seconds=self.plan["sync_every"])
             time.sleep(0.02)
-        # The end of the shift: everything this desk did reaches the centre.
+        # The end of the shift: everything this desk did reaches the centre, and the 督办
+        # its last pull brought are answered first (until a sync brings none).
         for _ in range(20):
-            if self.sync(final=True):
+            if self.sync(final=True) and not self.acknowledge():
                 break
             time.sleep(0.5)
         import resource
