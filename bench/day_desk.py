@@ -90,6 +90,8 @@ class DayDesk:
         self.log = Log(code=self.code, name=self.name)
         self.work: list[Work] = []
         self.next_sync = clock.now()
+        self.duban_seen = 0  # the last ticket_event rowid looked at for 督办
+        self.duban_tickets: set[str] = set()  # with a 督办 maybe unanswered, not yet mine
         self.out = Path(plan["out"])
         if self.out.exists():  # restarted after a kill: carry on from what it had done
             old = json.loads(self.out.read_text(encoding="utf-8"))
@@ -197,14 +199,25 @@ class DayDesk:
         done = 0
         try:
             with self.store.session() as s:
-                owed = s.connection().execute(text(
-                    "SELECT DISTINCT t.id, t.number FROM ticket t JOIN agent a ON "
-                    "a.id = t.owner_id JOIN ticket_event e ON e.ticket_id = t.id "
-                    f"WHERE a.code = :c AND e.kind IN ({kinds})"), {"c": self.code}).all()
+                conn = s.connection()
+                # Only the 督办 events that arrived since the last look (the table is
+                # append-only: rowids grow), not a scan of the day's events each sync.
+                new = conn.execute(text(
+                    f"SELECT rowid, ticket_id FROM ticket_event WHERE kind IN ({kinds}) "
+                    "AND rowid > :after ORDER BY rowid"), {"after": self.duban_seen}).all()
+                if new:
+                    self.duban_seen = new[-1][0]
+                    self.duban_tickets.update(t for _r, t in new)
+                owed = conn.execute(text(
+                    "SELECT t.id, t.number FROM ticket t JOIN agent a ON a.id = t.owner_id "
+                    "WHERE a.code = :c AND t.id IN (SELECT value FROM json_each(:ids))"),
+                    {"c": self.code, "ids": json.dumps(sorted(self.duban_tickets))}).all()
                 for ticket_id, number in owed:
                     if duban.unanswered(s, ticket_id):
                         duban.acknowledge(s, number, self.code, "已联系现场，正在处理")
                         done += 1
+                    # (kept: a later 督办 of it comes as a new event and is looked at)
+                    self.duban_tickets.discard(ticket_id)
                 s.commit()
                 self.log.acks += done
         except Exception as exc:  # noqa: BLE001
