@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from agentdesk.core import ids
+
 from bench.stats import summary
 
 if TYPE_CHECKING:
@@ -93,6 +95,12 @@ def _source(folder: Path, customers: int) -> Path:
     return path
 
 
+def _readable(cols: list[str]) -> str:
+    """The columns as the centre stores them (customer_key's id as text)."""
+    return ", ".join("key_id(customer_id)" if cols == ["key", "customer_id"] and c ==
+                     "customer_id" else c for c in cols)
+
+
 def bulk_load(centre: Centre, source: Path) -> None:
     """Copy the source's customers, phones and lookup keys into the centre and log them
     (set-up)."""
@@ -103,6 +111,7 @@ def bulk_load(centre: Centre, source: Path) -> None:
     # i.e. what the centre computes on load: copied as they are.
     kcols = ["key", "customer_id"]
     src = sqlite3.connect(source)
+    ids.register(src)  # the desk's keys hold packed ids: key_id() gives the text back
     if centre.pg_name:
         import psycopg
 
@@ -111,7 +120,7 @@ def bulk_load(centre: Centre, source: Path) -> None:
                 for table, cols in (("customer", ccols), ("customer_phone", pcols),
                                     ("customer_key", kcols)):
                     with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                        for row in src.execute(f"SELECT {', '.join(cols)} FROM {table}"):
+                        for row in src.execute(f"SELECT {_readable(cols)} FROM {table}"):
                             copy.write_row(row)
                 # numbered at commit by the centre's trigger (central/ordering.py)
                 cur.execute("INSERT INTO change_log (entity, row_id, op, origin) SELECT "
@@ -128,7 +137,7 @@ def bulk_load(centre: Centre, source: Path) -> None:
                             ("customer_key", kcols)):
             dst.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
                             f"({', '.join('?' * len(cols))})",
-                            src.execute(f"SELECT {', '.join(cols)} FROM {table}"))
+                            src.execute(f"SELECT {_readable(cols)} FROM {table}"))
         dst.execute("INSERT INTO change_log (entity, row_id, op, origin, at) SELECT "
                     "'customer', id, 'upsert', 'centre', CURRENT_TIMESTAMP FROM customer "
                     "ORDER BY id")

@@ -66,8 +66,9 @@ def measure(url: str, desk_path: Path) -> dict:
                 "SELECT max(id) FROM customer").scalar()
         with desk.engine.begin() as conn:  # by hand: nothing goes to the outbox
             conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            for table in ("customer_key", "customer_phone"):
-                conn.exec_driver_sql(f"DELETE FROM {table} WHERE customer_id = ?", (victim,))
+            conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = key_ref(?)",
+                                 (victim,))
+            conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?", (victim,))
             conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (victim,))
         began = time.perf_counter()
         found = verify.verify(desk, centre)

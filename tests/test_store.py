@@ -224,7 +224,7 @@ def test_a_desk_from_before_0006_gets_its_met_times_from_the_events(tmp_path: Pa
                              events)
     engine.dispose()
     desk = store.open_desk(path)
-    assert migrations.current(desk.engine) == migrations.HEAD == "0015"
+    assert migrations.current(desk.engine) == migrations.HEAD == "0016"
     with desk.session() as s:
         rows = {r[0]: r[1:] for r in s.connection().exec_driver_sql(
             "SELECT id, responded_at, arrived_at, called_back_at FROM ticket")}

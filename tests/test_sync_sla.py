@@ -186,7 +186,7 @@ def test_a_desk_at_0006_migrates_to_0007_then_pulls_the_policy(tmp_path: Path,
                                         "'central_setting'").first()
     engine_.dispose()
     desk = outbox.open_syncing_desk(path)
-    assert migrations.current(desk.engine) == migrations.HEAD == "0015"
+    assert migrations.current(desk.engine) == migrations.HEAD == "0016"
     assert desk_rows(desk, "SELECT count(*) FROM central_setting") == [(0,)]
     with desk.session() as s:
         assert sla.for_session(s) is sla.default_policy()  # no centre policy yet

@@ -86,7 +86,8 @@ def test_rows_changed_by_hand_on_the_desk_are_found_and_fetched_again(
         conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
         conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (customer,))
         conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?", (customer,))
-        conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = ?", (customer,))
+        conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = key_ref(?)",
+                             (customer,))
         conn.exec_driver_sql("UPDATE ticket SET description = 'edited' WHERE id = ?",
                              (ticket,))
         conn.exec_driver_sql("DELETE FROM sync_event_seq WHERE event_id = ?", (event,))

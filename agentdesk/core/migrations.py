@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 # Every revision this code knows, oldest first; the last is the head (a test checks it
 # equals Alembic's own head).
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
-             "0010", "0011", "0012", "0013", "0014", "0015")
+             "0010", "0011", "0012", "0013", "0014", "0015", "0016")
 HEAD = REVISIONS[-1]
 SCRIPTS = Path(__file__).resolve().parents[2] / "db" / "migrations"
 

@@ -203,20 +203,24 @@ class CustomerPhone(SQLModel, table=True):
 
 
 class CustomerKey(SQLModel, table=True):
-    """Lookup keys (see :mod:`agentdesk.core.search_keys`): one B-tree, found by prefix ranges."""
+    """Lookup keys (see :mod:`agentdesk.core.search_keys`): one B-tree, found by prefix ranges.
+
+    The customer id is stored packed (:func:`agentdesk.core.ids.packed`: 16 bytes, not 36
+    characters, in each of a customer's ~10 rows); SQL reads it back with ``key_id(...)``.
+    So it has no foreign key: the writers that delete a customer delete its keys."""
 
     __tablename__ = "customer_key"
     # No index by customer: it would double the table. Writers delete stale keys by their
     # exact (key, customer_id) instead (search_keys.refresh).
     __table_args__ = {"sqlite_with_rowid": False}
     key: str = Field(primary_key=True)
-    customer_id: str = Field(foreign_key="customer.id", primary_key=True, ondelete="CASCADE")
+    customer_id: bytes = Field(primary_key=True)
 
 
 class Contact(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     channel: str = "phone"  # phone / app / wechat / 12345 / counter
-    number: str = Field(default="", index=True)
+    number: str = ""  # no index: no query looks a call up by number (tests/test_index_use.py)
     customer_id: str | None = Field(default=None, foreign_key="customer.id", index=True)
     agent_id: str | None = Field(default=None, foreign_key="agent.id")
     started_at: datetime = Field(default_factory=_now, sa_type=UTCDateTime, index=True)

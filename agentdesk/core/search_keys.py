@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from agentdesk.core.ids import packed
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -227,10 +229,10 @@ def refresh(conn: sqlite3.Connection, customer_ids: list[str],
     so stale keys are deleted by their exact primary key instead."""
     after = current(conn, customer_ids)
     conn.executemany("DELETE FROM customer_key WHERE key = ? AND customer_id = ?",
-                     sorted(before - after))
+                     [(key, packed(cid)) for key, cid in sorted(before - after)])
     added = sorted(after - before)
     conn.executemany("INSERT OR IGNORE INTO customer_key (key, customer_id) VALUES (?, ?)",
-                     added)
+                     [(key, packed(cid)) for key, cid in added])
     return len(added)
 
 
@@ -241,7 +243,7 @@ def rebuild_all(conn: sqlite3.Connection,
     appending to the B-tree in order is several times faster than random inserts."""
     total = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
     conn.execute("DELETE FROM customer_key")
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS staged_key (key TEXT, customer_id TEXT)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS staged_key (key TEXT, customer_id BLOB)")
     conn.execute("DELETE FROM temp.staged_key")
     rows = conn.execute(
         "SELECT c.id, c.name, c.street, c.community, c.building, c.unit, c.room, "
@@ -250,7 +252,8 @@ def rebuild_all(conn: sqlite3.Connection,
     batch: list[tuple[str, str]] = []
     done = 0
     for cid, name, street, community, building, unit, room, phones, account, meter in rows:
-        batch.extend((key, cid) for key in customer_keys(
+        ref = packed(cid)
+        batch.extend((key, ref) for key in customer_keys(
             name, street, community, building, unit, room, (phones or "").split(),
             account, meter))
         done += 1

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from agentdesk.core.i18n import t
-from agentdesk.core import private
+from agentdesk.core import ids, private
 from agentdesk.core.errors import StoreError
 
 BUSY_TIMEOUT_MS = 5000
@@ -140,6 +140,7 @@ def note_changes(session: Session, entity: str, rows: list[dict[str, Any]]) -> N
 
 
 def _pragmas(dbapi_connection: sqlite3.Connection, readonly: bool) -> None:
+    ids.register(dbapi_connection)  # key_ref / key_id: customer_key's packed ids
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")

@@ -41,8 +41,8 @@ def driver(session: Session) -> sqlite3.Connection:
 # One query per branch kind, (sql for ids, sql for a count); an exact value is (v, v)
 # bounds of a closed range, a prefix is [v, v + U+10FFFF).
 _BRANCH_SQL = {
-    "key": ("SELECT customer_id FROM customer_key WHERE key = :v LIMIT :n", None),
-    "key_prefix": ("SELECT customer_id FROM customer_key WHERE key >= :v AND key < :hi "
+    "key": ("SELECT key_id(customer_id) FROM customer_key WHERE key = :v LIMIT :n", None),
+    "key_prefix": ("SELECT key_id(customer_id) FROM customer_key WHERE key >= :v AND key < :hi "
                    "ORDER BY key LIMIT :n", None),
     "name": ("SELECT id FROM customer WHERE name = :v LIMIT :n",
              "SELECT 1 FROM customer WHERE name = :v LIMIT :n"),
@@ -175,7 +175,7 @@ def _keyed_ids(conn: sqlite3.Connection, clue: clues.Clue, sizes: dict[clues.Bra
             exact = next((b for b in seeded if b.how == "key" and b.value == branch.value),
                          branch)
             rows = conn.execute(
-                "SELECT customer_id, key = ? FROM customer_key WHERE key >= ? AND key < ? "
+                "SELECT key_id(customer_id), key = ? FROM customer_key WHERE key >= ? AND key < ? "
                 "ORDER BY key LIMIT ?",
                 (branch.value, branch.value, branch.value + _TOP, BROAD)).fetchall()
             # reversed: the exact key's rows come first in key order, so they win

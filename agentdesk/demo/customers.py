@@ -253,7 +253,7 @@ def insert_customers(conn: sqlite3.Connection, rng: random.Random, n: int,
 # search_keys.customer_keys for every customer.
 _KEYS_SQL = """
 INSERT OR IGNORE INTO customer_key (key, customer_id)
-SELECT key, cid FROM (
+SELECT key, key_ref(cid) AS ref FROM (
     SELECT 'a' || street || community || building || unit || room AS key, id AS cid
       FROM customer
     UNION ALL SELECT 'a' || community || building || unit || room, id FROM customer
@@ -262,7 +262,7 @@ SELECT key, cid FROM (
     UNION ALL SELECT 'r' || demo_id_key(account_no), id FROM customer
     UNION ALL SELECT 'm' || demo_id_key(meter_no), id FROM customer WHERE meter_no <> ''
     UNION ALL SELECT k.key, c.id FROM temp.demo_name_key k JOIN customer c ON c.name = k.name
-) ORDER BY key, cid
+) ORDER BY key, ref
 """
 
 

@@ -264,7 +264,7 @@ def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> 
     if exact_keys and present:
         # One pass over the key table (it has no index by customer), once per sync.
         raw.execute("DELETE FROM customer_key WHERE customer_id IN "
-                    "(SELECT value FROM json_each(?))", (json.dumps(present),))
+                    "(SELECT key_ref(value) FROM json_each(?))", (json.dumps(present),))
         stale: set[tuple[str, str]] = set()
     else:
         stale = search_keys.current(raw, present)
@@ -291,7 +291,8 @@ def _give_way(conn: sa.Connection, rows: list[tuple]) -> None:
             for table in ("ticket", "contact"):
                 conn.exec_driver_sql(f"UPDATE {table} SET customer_id = ? WHERE "
                                      "customer_id = ?", (accounts[number], local_id))
-            conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = ?", (local_id,))
+            conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = key_ref(?)",
+                                 (local_id,))
             conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?",
                                  (local_id,))
             conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (local_id,))

@@ -115,7 +115,8 @@ def _snapshot_keys(store: Store, central: Central, progress: Progress | None,
                 hook("pull.after_fetch")
                 with writing(store, foreign_keys=False, bulk=True) as conn:
                     conn.connection.dbapi_connection.executemany(
-                        "INSERT OR IGNORE INTO customer_key (key, customer_id) VALUES (?, ?)",
+                        "INSERT OR IGNORE INTO customer_key (key, customer_id) "
+                        "VALUES (?, key_ref(?))",
                         keys)
                     if keys:
                         after = list(keys[-1])

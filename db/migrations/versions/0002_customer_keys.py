@@ -38,7 +38,9 @@ def _index_existing() -> None:
     conn = op.get_bind().connection.dbapi_connection
     ids = [row[0] for row in conn.execute("SELECT id FROM customer")]
     for start in range(0, len(ids), 20000):
-        search_keys.refresh(conn, ids[start:start + 20000])
+        # the id as text, as this table held it until 0016 packed it
+        conn.executemany("INSERT OR IGNORE INTO customer_key (key, customer_id) VALUES (?, ?)",
+                         sorted(search_keys.current(conn, ids[start:start + 20000])))
 
 
 def downgrade() -> None:
