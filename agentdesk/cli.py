@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help=t("msg.cli.run_a_benchmark_and"))
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
-                                    "outreach", "watch", "day", "find", "demo", "load"))
+                                    "outreach", "watch", "day", "find", "demo", "load", "pull"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help=t("msg.cli.startup_also_measure_on"))
@@ -106,6 +106,8 @@ def _bench_run(args: argparse.Namespace) -> int:
         return _bench("demo").main(args.sizes or [200_000, 1_000_000])
     if args.name == "load":  # issue 21 item 1: the centre's customer load, old path vs COPY
         return _bench("load").main(args.rows or [200_000, 1_000_000])
+    if args.name == "pull":  # issue 21: a desk pulls a centre's bulk edit of customers
+        return _bench("pull").main(args.rows or [200_000])
     if args.name == "monitor":
         return _bench("monitor").main(runs=args.runs)
     if args.name == "queue":

@@ -2067,9 +2067,10 @@ CATALOG: dict[str, dict[str, str]] = {
     "header.breached.short": {"zh": "超时{n}", "en": "late {n}"},
     "queue.col.text": {"zh": "内容", "en": "Text"},
     # --- copyload ---
-    "msg.cli.bench_rows": {"zh": "load：文件行数，逗号分隔（默认 200000,1000000）",
+    "msg.cli.bench_rows": {"zh": "load：文件行数，逗号分隔（默认 200000,1000000）；"
+                                 "pull：客户数（默认 200000）",
                            "en": "load: rows in the file, comma-separated (default "
-                                 "200000,1000000)"},
+                                 "200000,1000000); pull: customers (default 200000)"},
 }
 
 

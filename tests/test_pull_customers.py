@@ -1,0 +1,78 @@
+"""A desk pulling a centre's bulk edit of customers recomputes the lookup keys and rewrites
+the phones only of the customers whose name, address, numbers or phones changed (issue 21:
+a billing file's arrears used to cost every customer's pinyin twice), and ends with exactly
+the keys its rows give. Against a SQLite centre and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentdesk.core import search_keys
+from agentdesk.sync import engine, load
+from tests.sync_helpers import centre_rows, desk_rows, new_desk
+from tests.test_customers_io import row, write
+
+
+def _keys(desk) -> set[tuple[str, str]]:  # noqa: ANN001
+    return set(desk_rows(desk, "SELECT key, key_id(customer_id) FROM customer_key"))
+
+
+def _want(desk) -> set[tuple[str, str]]:  # noqa: ANN001
+    with desk.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        return search_keys.current(raw, [r[0] for r in raw.execute("SELECT id FROM customer")])
+
+
+def test_a_bulk_edit_rekeys_only_the_customers_whose_keys_can_change(tmp_path: Path, centre,
+                                                                      monkeypatch) -> None:
+    load.customers(centre, write(tmp_path / "a.csv",
+                                 row("A1", "王芳", arrears_yuan="1.00"),
+                                 row("A2", "李强", phones="139 0000 1111"),
+                                 row("A3", "赵六", phones="138 0000 2222"),
+                                 row("A4", "钱七", phones="137 0000 3333")))
+    desk = new_desk(tmp_path / "d.db")
+    try:
+        engine.sync_once(desk, centre, hook=lambda name: None)
+        ids = dict(desk_rows(desk, "SELECT account_no, id FROM customer"))
+        phones = set(desk_rows(desk, "SELECT id, customer_id, e164 FROM customer_phone"))
+        assert _keys(desk) == _want(desk)
+
+        rekeyed: list[str] = []
+        current = search_keys.current
+
+        def spy(conn, customer_ids):  # noqa: ANN001, ANN202
+            rekeyed.extend(customer_ids)
+            return current(conn, customer_ids)
+
+        monkeypatch.setattr(search_keys, "current", spy)
+        load.customers(centre, write(tmp_path / "b.csv",
+                                     row("A1", "王芳", arrears_yuan="9.00"),  # arrears only
+                                     row("A2", "李小强", phones="139 0000 1111"),  # name
+                                     row("A3", "赵六", phones="138 0000 2223"),  # a number
+                                     row("A4", "钱七", phones="137 0000 3333"),  # unchanged
+                                     row("A5", "孙八", phones="136 0000 4444")))  # new
+        report = engine.sync_once(desk, centre, hook=lambda name: None)
+        monkeypatch.setattr(search_keys, "current", current)
+
+        assert report.pulled >= 4
+        # the stale keys were looked up only for the customers whose keys could change
+        assert set(rekeyed) <= {ids["A2"], ids["A3"], *desk_rows(
+            desk, "SELECT id FROM customer WHERE account_no = 'A5'")[0]}
+        assert ids["A2"] in rekeyed and ids["A3"] in rekeyed
+        assert ids["A1"] not in rekeyed and ids["A4"] not in rekeyed
+        # and the desk has exactly the keys its rows give
+        assert _keys(desk) == _want(desk)
+        assert ("fwangfang", ids["A1"]) in _keys(desk)
+        assert ("flixiaoqiang", ids["A2"]) in _keys(desk)
+        assert ("fliqiang", ids["A2"]) not in _keys(desk)
+        assert desk_rows(desk, "SELECT arrears_fen FROM customer WHERE account_no = 'A1'") \
+            == [(900,)]
+        # the phones are the centre's (its load gives a changed customer's phones new
+        # ids: rewritten here; an unchanged customer's are not touched)
+        sql = "SELECT id, customer_id, e164, kind, position FROM customer_phone ORDER BY id"
+        assert desk_rows(desk, sql) == centre_rows(centre, sql)
+        after = set(desk_rows(desk, "SELECT id, customer_id, e164 FROM customer_phone"))
+        assert {p for p in phones if p[1] == ids["A4"]} <= after
+        assert {p[2] for p in after if p[1] == ids["A3"]} == {"+8613800002223"}
+    finally:
+        desk.dispose()
