@@ -16,7 +16,8 @@ from agentdesk.customers import lookup
     ids.new_id(), "01173b62-e213-750a-8afd-6f42bfad3c24",
     "c1", "", "01173B62-E213-750A-8AFD-6F42BFAD3C24",  # upper case is not what new_id makes
     "01173b62-e213-750a-8afd-6f42bfad3c2g", "01173b62+e213-750a-8afd-6f42bfad3c24",
-    "客户-0001", "[bold]-e213-750a-8afd-6f42bfad3c24"])
+    "客户-0001", "[bold]-e213-750a-8afd-6f42bfad3c24", "0117 3b62-e213-750a-8afd-6f42bfad3c24",
+    "01170362-0213-7500-8000-600200003024"])
 def test_an_id_comes_back_exactly(text: str) -> None:
     stored = ids.packed(text)
     assert ids.unpacked(stored) == text
