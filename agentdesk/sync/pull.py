@@ -284,7 +284,10 @@ def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> 
     rephone = [cid for cid in ids if phones_before.get(cid, []) != phones_after[cid]]
     numbers_changed = {cid for cid in rephone if {p[e164] for p in phones_before.get(cid, [])}
                        != {p[e164] for p in phones_after[cid]}}
-    _give_way(conn, rows)
+    # only a new id, or an account number that changed, can meet a local customer's
+    account = at[_KEYED.index("account_no")]
+    _give_way(conn, [r for r in rows if r[0] not in before
+                     or before[r[0]][_KEYED.index("account_no")] != r[account]])
     if exact_keys and present:
         # One pass over the key table (it has no index by customer), once per sync.
         raw.execute("DELETE FROM customer_key WHERE customer_id IN "
