@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -25,9 +26,11 @@ from agentdesk.sync.bookkeeping import (BatchSize, Progress, SyncReport, crash_p
                                         record_pull, set_meta, writing)
 from agentdesk.sync.central.connection import CentralUnavailable
 from agentdesk.sync.seed import from_seed
-from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre
+from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre, prefetched
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from agentdesk.core.store import Store
     from agentdesk.sync.central import Central, Pulled
 
@@ -54,40 +57,59 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
     start = cursor
     total = central.max_seq() if progress else 0
     size = BatchSize(store, "pull_batch", batch)
-    while True:
-        hook("pull.before_fetch")
+    finished = False
+    while not finished:
+        batches = _batches(central, cursor, size, skip)
         try:
-            changes = central.pull(cursor, size.now, skip_customers_to=skip)
+            with closing(batches):
+                while True:
+                    hook("pull.before_fetch")
+                    asked, changes = next(batches)
+                    size.succeeded()
+                    if not changes and not snapshot:
+                        finished = True
+                        break
+                    hook("pull.after_fetch")
+                    done = len(changes) < asked
+                    with writing(store, foreign_keys=False) as conn:
+                        report.conflicts.extend(guarded(conn, changes, me, hook, snapshot,
+                                                        report))
+                        cursor = changes[-1].seq if changes else cursor
+                        if done and snapshot:
+                            # Every change after the snapshot is in: its customer entries
+                            # are covered.
+                            cursor = max(cursor, skip)
+                            conn.exec_driver_sql("DELETE FROM sync_meta WHERE key = 'snap_hi'")
+                        set_meta(conn, "cursor", cursor)  # the cursor moves with the rows
+                        hook("pull.before_local_commit")
+                    hook("pull.after_local_commit")
+                    report.pulled += len(changes)
+                    if progress and changes:
+                        progress("sync", cursor - start, max(total - start, cursor - start))
+                    if done:
+                        finished = True
+                        break
         except CentralUnavailable as exc:
             size.failed(exc)  # raises when a smaller batch will not help
             report.retries += 1
-            continue
-        asked = size.now
-        size.succeeded()
-        if not changes and not snapshot:
-            break
-        hook("pull.after_fetch")
-        done = len(changes) < asked
-        with writing(store, foreign_keys=False) as conn:
-            report.conflicts.extend(guarded(conn, changes, me, hook, snapshot, report))
-            cursor = changes[-1].seq if changes else cursor
-            if done and snapshot:
-                # Every change after the snapshot is in: its customer entries are covered.
-                cursor = max(cursor, skip)
-                conn.exec_driver_sql("DELETE FROM sync_meta WHERE key = 'snap_hi'")
-            set_meta(conn, "cursor", cursor)  # the cursor moves with the rows it covers
-            hook("pull.before_local_commit")
-        hook("pull.after_local_commit")
-        report.pulled += len(changes)
-        if progress and changes:
-            progress("sync", cursor - start, max(total - start, cursor - start))
-        if done:
-            break
     size.save()
     record_pull(store, _now())
     report.cursor = cursor
     if snapshot:
         report.phases["change log"] = time.perf_counter() - began
+
+def _batches(central: Central, cursor: int, size: BatchSize, skip: int
+             ) -> Iterator[tuple[int, list[Pulled]]]:
+    """(size asked, changes) from ``cursor`` on, until a batch is not full; the next batch
+    is read from the centre while this one is applied (the centre's part of a pull was a
+    third of it). A batch the link cuts off raises in the caller's thread."""
+    def fetch(after: int) -> tuple[int, list[Pulled]]:
+        asked = size.now
+        return asked, central.pull(after, asked, skip_customers_to=skip)
+
+    return prefetched(fetch, cursor, lambda got: bool(got[1]) and len(got[1]) >= got[0],
+                      lambda got: got[1][-1].seq)
+
 
 # --- applying pulled changes --------------------------------------------------------------
 
@@ -269,9 +291,15 @@ def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> 
     listed = json.dumps(ids)
     cols, pcols = codec.columns("customer"), codec.columns("customer_phone")
     at = [cols.index(c) for c in _KEYED]
-    before = {r[0]: r[1:] for r in raw.execute(
-        f"SELECT id, {', '.join(_KEYED)} FROM customer "
-        "WHERE id IN (SELECT value FROM json_each(?))", (listed,))}
+    old_rows = {r[0]: r for r in raw.execute(
+        f"SELECT {', '.join(cols)} FROM customer WHERE id IN (SELECT value FROM json_each(?))",
+        (listed,))}
+    # only a new id, or an account number that changed, can meet a local customer's
+    account = cols.index("account_no")
+    for cid in _give_way(conn, [r for r in rows if r[0] not in old_rows
+                                or old_rows[r[0]][account] != r[account]]):
+        old_rows.pop(cid, None)  # one of this batch's own went: written again below
+    before = {cid: tuple(r[i] for i in at) for cid, r in old_rows.items()}
     present = list(before)
     phones_before: dict[str, list[tuple]] = {}
     for p in raw.execute(f"SELECT {', '.join(pcols)} FROM customer_phone WHERE customer_id "
@@ -284,10 +312,6 @@ def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> 
     rephone = [cid for cid in ids if phones_before.get(cid, []) != phones_after[cid]]
     numbers_changed = {cid for cid in rephone if {p[e164] for p in phones_before.get(cid, [])}
                        != {p[e164] for p in phones_after[cid]}}
-    # only a new id, or an account number that changed, can meet a local customer's
-    account = at[_KEYED.index("account_no")]
-    _give_way(conn, [r for r in rows if r[0] not in before
-                     or before[r[0]][_KEYED.index("account_no")] != r[account]])
     if exact_keys and present:
         # One pass over the key table (it has no index by customer), once per sync.
         raw.execute("DELETE FROM customer_key WHERE customer_id IN "
@@ -298,7 +322,7 @@ def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> 
         rekey = [r[0] for r in rows if REKEY_ALL or r[0] not in before or r[0] in numbers_changed
                  or before[r[0]] != tuple(r[i] for i in at)]
         stale = search_keys.current(raw, [cid for cid in rekey if cid in before])
-    raw.executemany(_upsert_sql("customer", cols), rows)
+    _write_customers(raw, cols, rows, old_rows)
     if rephone:
         raw.execute("DELETE FROM customer_phone WHERE customer_id IN "
                     "(SELECT value FROM json_each(?))", (json.dumps(rephone),))
@@ -308,11 +332,34 @@ def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> 
     search_keys.refresh(raw, rekey, stale)
 
 
-def _give_way(conn: sa.Connection, rows: list[tuple]) -> None:
+def _write_customers(raw: sqlite3.Connection, cols: list[str], rows: list[tuple],
+                     old_rows: dict[str, tuple]) -> None:
+    """New customers inserted; a present one updated in the columns that changed only, so
+    an arrears edit does not rewrite the name, address and account indexes of every row
+    (an UPDATE of every column touched all five)."""
+    fresh = [r for r in rows if r[0] not in old_rows]
+    if fresh:
+        raw.executemany(_upsert_sql("customer", cols), fresh)
+    by_change: dict[tuple[int, ...], list[tuple]] = {}
+    for r in rows:
+        old = old_rows.get(r[0])
+        if old is not None:
+            changed = tuple(i for i in range(1, len(cols)) if r[i] != old[i])
+            if changed:
+                by_change.setdefault(changed, []).append(
+                    (*(r[i] for i in changed), r[0]))
+    for changed, values in by_change.items():
+        raw.executemany(f"UPDATE customer SET {', '.join(f'{cols[i]} = ?' for i in changed)} "
+                        "WHERE id = ?", values)
+
+
+def _give_way(conn: sa.Connection, rows: list[tuple]) -> set[str]:
     """The centre's identity wins: a local customer with the same account number under
-    another id (made on this desk before it synced) gives way, its references re-pointed."""
+    another id (made on this desk before it synced) gives way, its references re-pointed.
+    Returns the ids that went."""
     account = codec.columns("customer").index("account_no")
     accounts = {r[account]: r[0] for r in rows}
+    gone = set()
     for local_id, number in conn.exec_driver_sql(
             "SELECT id, account_no FROM customer WHERE account_no IN "
             "(SELECT value FROM json_each(?))", (json.dumps(list(accounts)),)).fetchall():
@@ -325,6 +372,8 @@ def _give_way(conn: sa.Connection, rows: list[tuple]) -> None:
             conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?",
                                  (local_id,))
             conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (local_id,))
+            gone.add(local_id)
+    return gone
 
 
 def _make_room(conn: sa.Connection, rows: list[tuple], me: str) -> None:
