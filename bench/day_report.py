@@ -60,7 +60,11 @@ def bars(title: str, labels: list[str], series: dict[str, list[float]],
 
 # Sync lag: how old a desk's ticket event is when the centre has it (its change-log row,
 # stamped by the centre's own clock in wall time). The event's ``at`` is on the day's fast
-# clock: ``wall0 + (at - start) / speed`` is the wall instant it was made.
+# clock: ``wall0 + (at - start) / speed`` is the wall instant it was made. Not the events
+# the centre itself makes while it applies a push (an ownership conflict, a renumbering):
+# they carry the centre's real clock, not the day's, and read as made hours ahead (a lag
+# of -100 s at 50 desks).
+_DESK_MADE = "e.kind NOT IN ('conflict', 'renumbered')"
 _LAG = """
 SELECT d.name,
        percentile_cont(0.5) WITHIN GROUP (ORDER BY lag),
@@ -69,9 +73,9 @@ FROM (SELECT cl.origin,
              extract(epoch FROM cl.at)
              - (:wall0 + extract(epoch FROM (e.at - :start)) / :speed) AS lag
       FROM change_log cl JOIN ticket_event e ON e.id = cl.row_id
-      WHERE cl.entity = 'ticket_event' AND e.at >= :start) x
+      WHERE cl.entity = 'ticket_event' AND e.at >= :start AND %s) x
 JOIN desk d ON d.id = x.origin
-GROUP BY d.name ORDER BY d.name"""
+GROUP BY d.name ORDER BY d.name""" % _DESK_MADE
 
 
 def lag(centre: Any, start: datetime, wall0: float, speed: float) -> dict[str, tuple]:
@@ -87,7 +91,7 @@ def lag(centre: Any, start: datetime, wall0: float, speed: float) -> dict[str, t
 _MADE = """
 SELECT cl.seq, d.name, :wall0 + extract(epoch FROM (e.at - :start)) / :speed
 FROM change_log cl JOIN ticket_event e ON e.id = cl.row_id JOIN desk d ON d.id = cl.origin
-WHERE cl.entity = 'ticket_event' AND e.at >= :start ORDER BY cl.seq"""
+WHERE cl.entity = 'ticket_event' AND e.at >= :start AND %s ORDER BY cl.seq""" % _DESK_MADE
 
 
 def spread(centre: Any, logs: list[dict], start: datetime, wall0: float,
