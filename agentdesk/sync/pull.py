@@ -98,6 +98,7 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
     if snapshot:
         report.phases["change log"] = time.perf_counter() - began
 
+
 def _batches(central: Central, cursor: int, size: BatchSize, skip: int
              ) -> Iterator[tuple[int, list[Pulled]]]:
     """(size asked, changes) from ``cursor`` on, until a batch is not full; the next batch
