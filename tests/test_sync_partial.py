@@ -82,6 +82,10 @@ def test_the_centre_answers_by_the_desk_rules_and_the_opened_customer_is_cached(
         assert [m.account_no for m in remote.search(centre, "天心区 张")] == ["WX00003"]
         assert {m.account_no for m in remote.search(centre, "zw")} == {"WX00000", "WX00003"}
         assert [m.account_no for m in remote.search(centre, "wx 00004")] == ["WX00004"]
+        # several clues: counted, intersected and row-tested at the centre as here
+        assert [m.account_no for m in remote.search(centre, "张伟 3344")] == ["WX00003"]
+        assert [m.account_no for m in remote.search(centre, "zw 桃子湖小区4栋")] == ["WX00003"]
+        assert [m.account_no for m in remote.search(centre, "王 1122")] == ["WX00002"]
         found = remote.search(centre, "13900001122")
         assert found[0].phones == ("+8613900001122",) and found[0].match == "phone"
         # a query naming a district outside the scope goes to the centre even with a

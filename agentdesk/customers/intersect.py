@@ -76,7 +76,8 @@ def count(conn: sqlite3.Connection, branch: clues.Branch, cap: int) -> int:
     customer row read)."""
     ids_sql, count_sql = _BRANCH_SQL[branch.how]
     sql = count_sql or ids_sql.replace("SELECT customer_id", "SELECT 1", 1)
-    return conn.execute(f"SELECT count(*) FROM ({sql})", _params(branch, cap)).fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM ({sql}) AS hits",  # (PostgreSQL: named)
+                        _params(branch, cap)).fetchone()[0]
 
 
 def candidates(conn: sqlite3.Connection, clue: clues.Clue, limit: int
