@@ -12,14 +12,19 @@ the desk file. Median and p99 in ms, per kind and over all queries.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from bench.stats import summary
+
+if TYPE_CHECKING:
+    import psycopg
 
 KINDS = ("phone full", "phone last 4", "phone last 7", "account", "name", "pinyin initials",
          "full pinyin", "address", "two clues: surname + district")
@@ -27,7 +32,7 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 COPY_BATCH = 50_000
 
 
-def _copy(raw, pg, table: str, columns: list[str]) -> int:
+def _copy(raw: sqlite3.Connection, pg: psycopg.Connection, table: str, columns: list[str]) -> int:
     """One desk table into the centre's table of the same columns, by COPY."""
     cols = ", ".join(columns)
     rows = raw.execute(f"SELECT {cols} FROM {table}")
@@ -89,7 +94,7 @@ def main(db: str | None, queries: int = 500, admin: str | None = None, seed: int
                 lookup.search(session, q)
             for kind in KINDS:
                 far, here, hits = [], [], 0
-                for n, q in enumerate(samples[kind]):
+                for q in samples[kind]:
                     t0 = time.perf_counter()
                     got = remote.search(centre, q)
                     far.append((time.perf_counter() - t0) * 1000)
@@ -99,7 +104,6 @@ def main(db: str | None, queries: int = 500, admin: str | None = None, seed: int
                     # found: the centre gives the sampled customer when the desk does
                     want = {m.customer_id for m in mine}
                     hits += bool(want & {m.customer_id for m in got}) or not want
-                    del n
                 f, h = summary(far), summary(here)
                 every_far += far
                 every_here += here

@@ -150,3 +150,50 @@ def test_config_reads_the_scope(tmp_path: Path) -> None:
     path.write_text("sync_scope = 3\n", encoding="utf-8")
     with pytest.raises(config.ConfigError, match="sync_scope"):
         config.load(path, {})
+
+
+async def test_the_lookup_screen_asks_the_centre_and_says_so(tmp_path: Path) -> None:
+    """A partial desk's screen: nobody here -> the centre's match, marked; opening it
+    caches it (the card says 来自中心 / from the centre); offline it says the customer
+    may be outside this desk's districts."""
+    from textual.widgets import DataTable, Input
+
+    from agentdesk.apps.factory import create_app
+    from agentdesk.core.config import Config
+    from agentdesk.sync import central, remote
+    from tests.conftest import settle, visible_text, wait_until
+
+    (tmp_path / "c").mkdir()
+    url = f"sqlite:///{tmp_path / 'c' / 'central.db'}"
+    centre = central.connect(url)
+    centre.init_schema()
+    _load(centre)
+    app = create_app(Config(lang="en", agent_id="A1001", agent_name="王芳", central_url=url,
+                            sync_interval=3600, sync_scope=("岳麓区",)),
+                     db_path=tmp_path / "desk.db")
+    async with app.run_test(size=(140, 30)) as pilot:
+        assert await wait_until(pilot, lambda: app.sync_state.startswith("synced"), 15)
+        assert _districts(app.store) == ["岳麓区"]
+        app.screen.query_one("#query", Input).value = "1122"
+        await pilot.pause(0.4)
+        await settle(pilot)
+        table = app.screen.query_one("#results", DataTable)
+        assert await wait_until(pilot, lambda: table.row_count == 1)
+        assert "found at the centre" in visible_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert await wait_until(pilot, lambda: app.screen.card is not None)
+        assert app.screen.card.from_centre and app.screen.card.account_no == "WX00002"
+        assert "from the centre" in visible_text(app)
+        assert desk_rows(app.store, "SELECT count(*) FROM customer WHERE account_no = "
+                                    "'WX00002'") == [(1,)]  # cached here
+        # the centre gone: a query nobody here matches says where the caller may be
+        centre.dispose()
+        remote.forget(url)
+        (tmp_path / "c").rename(tmp_path / "gone")
+        app.screen.query_one("#query", Input).value = "5566"
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert await wait_until(pilot, lambda: "outside this desk's districts"
+                                in visible_text(app))
+    remote.forget(url)

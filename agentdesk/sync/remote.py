@@ -70,6 +70,16 @@ def centre_for(url: str) -> Central:
         return found
 
 
+def forget(url: str) -> None:
+    """Close this process's lookup connections to a centre and forget its failures (the
+    desk closes; tests)."""
+    with _lock:
+        found = _centres.pop(url, None)
+        _failed_at.pop(url, None)
+    if found is not None:
+        found.dispose()
+
+
 def reachable(url: str) -> bool:
     """False for :data:`QUIET_S` seconds after the centre failed a lookup."""
     return bool(url) and time.monotonic() - _failed_at.get(url, -QUIET_S * 2) >= QUIET_S
