@@ -154,6 +154,9 @@ class DeskSyncer:
     def close(self) -> None:
         if self.central is not None:
             self.central.dispose()
+        from agentdesk.sync import remote
+
+        remote.forget(self.url)  # a partial desk's lookup connections too
 
 
 def _now() -> datetime:
