@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         COMMANDS.update(importlib.import_module(name).add_parsers(sub, common))
     p = sub.add_parser("bench", help=t("msg.cli.run_a_benchmark_and"))
     p.add_argument("name", choices=("startup", "kb", "lookup", "queue", "monitor", "sync",
-                                    "outreach", "watch", "day", "find", "demo", "load", "pull"))
+                                    "outreach", "watch", "day", "find", "demo", "load", "pull",
+                                    "partial"))
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--big-db", metavar="PATH",
                    help=t("msg.cli.startup_also_measure_on"))
@@ -116,6 +117,9 @@ def _bench_run(args: argparse.Namespace) -> int:
         return _bench("outreach").main(big_db=args.big_db, runs=args.runs)
     if args.name == "lookup":
         return _bench("lookup").main(getattr(args, "db", None), queries=args.queries)
+    if args.name == "partial":  # a partial desk's lookup through the centre (issue 21)
+        return _bench("partial").main(getattr(args, "db", None), queries=args.queries,
+                                      admin=args.central)
     if args.name == "kb":
         return _bench("kb").main(runs=args.runs)
     return _bench("startup").main(runs=args.runs, big_db=args.big_db)

@@ -202,7 +202,8 @@ class DeskJobs:
         from agentdesk.sync.desk_runner import DeskSyncer
 
         self.sync = SyncJob(app, DeskSyncer(app.store, config.central_url,
-                                            config.sync_interval, config.desk))
+                                            config.sync_interval, config.desk,
+                                            config.sync_scope))
         self.sync.start()
 
     def sync_now(self) -> None:

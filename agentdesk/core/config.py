@@ -59,6 +59,10 @@ class Config:
     # The screen lock (issue 19): customer data is hidden after this many idle minutes
     # (no key, no mouse); 0: never. Back with the agent's PIN (core/agents.py).
     lock_after_min: int = 10
+    # A partial desk (issue 21): the districts whose customers this desk keeps (a TOML list,
+    # or ';'-separated in AGENTDESK_SYNC_SCOPE); empty: the whole customer file. A lookup
+    # that finds nobody here asks the centre (agentdesk.sync.remote).
+    sync_scope: tuple[str, ...] = ()
 
     def db_path(self) -> Path:
         return Path(self.db).expanduser() if self.db else default_db_path()
@@ -81,7 +85,27 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "desk.db"
 
 
+def _scope(value: object, where: str) -> tuple[str, ...]:
+    """``sync_scope``: a list of district names, or one text of them split by ';'."""
+    items = value.split(";") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ConfigError(t("msg.core.config.scope_must_be_list", where=where))
+    out = []
+    for item in items:
+        if not isinstance(item, str):
+            raise ConfigError(t("msg.core.config.scope_must_be_list", where=where))
+        try:
+            name = guard.check("sync_scope", item.strip(), guard.MAX_NAME)
+        except guard.FieldError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+        if name and name not in out:
+            out.append(name)
+    return tuple(out)
+
+
 def _coerce(name: str, kind: type, value: object, where: str) -> object:
+    if name == "sync_scope":
+        return _scope(value, where)
     if kind is int:
         if isinstance(value, bool):
             raise ConfigError(t("msg.core.config.must_be_a_whole_2", where=where, name=name,

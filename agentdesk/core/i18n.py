@@ -61,6 +61,21 @@ CATALOG: dict[str, dict[str, str]] = {
     "lookup.col.address": {"zh": "地址", "en": "Address"},
     "lookup.col.match": {"zh": "匹配", "en": "Match"},
     "lookup.none": {"zh": "没有找到匹配的客户", "en": "No matching customer"},
+    # a partial desk (sync_scope, issue 21): what the centre answered
+    "lookup.from_centre": {"zh": "本坐席没有，中心库找到 {n} 个客户（来自中心）",
+                           "en": "{n} found at the centre (not on this desk)"},
+    "lookup.centre_none": {"zh": "本坐席和中心库都没有找到匹配的客户",
+                           "en": "No matching customer on this desk or at the centre"},
+    "lookup.outside_scope": {"zh": "中心库现在连不上：该客户可能不在本坐席的辖区内",
+                             "en": "The centre cannot be reached: the customer may be "
+                                   "outside this desk's districts"},
+    "card.from_centre": {"zh": "来自中心", "en": "from the centre"},
+    "card.centre_failed": {"zh": "中心库现在连不上，打不开这个客户：该客户可能不在本坐席的辖区内",
+                           "en": "The centre cannot be reached to open this customer: they "
+                                 "may be outside this desk's districts"},
+    "sync.scope_widened": {"zh": "辖区扩大（{districts}）：已从中心库取来 {n} 个客户",
+                           "en": "scope widened ({districts}): {n} customers fetched from "
+                                 "the centre"},
     "lookup.hint": {"zh": "输入后自动搜索；↑↓ 选择，回车看客户卡",
                     "en": "Type to search; ↑↓ to choose, Enter for the card"},
     "lookup.count": {"zh": "找到 {n} 户", "en": "{n} found"},
@@ -597,6 +612,11 @@ CATALOG: dict[str, dict[str, str]] = {
     "sync.verify.local": {"zh": "  {count} 行只属于本坐席（本地导入、不上传），不算差异",
                           "en": "  {count} row(s) of this desk's own that never go to the "
                                 "centre: not a difference"},
+    "sync.verify.outside": {"zh": "  {count} 行是中心其他区的客户（本坐席只存 sync_scope 的区），"
+                                  "不算差异",
+                            "en": "  {count} row(s) of customers in other districts at the "
+                                  "centre (this desk keeps only its sync_scope): not a "
+                                  "difference"},
     "sync.verify.desk": {"zh": "仅本坐席有：{entity} {row_id}",
                          "en": "only on this desk: {entity} {row_id}"},
     "sync.verify.centre": {"zh": "仅中心有：{entity} {row_id}",
@@ -1447,6 +1467,10 @@ CATALOG: dict[str, dict[str, str]] = {
                                         "en": "{path}: cannot be read: {exc}"},
     "msg.core.config.must_be_text_not": {"zh": "{where}：{name} 须为文本，而不是 {shown}",
                                           "en": "{where}: {name} must be text, not {shown}"},
+    "msg.core.config.scope_must_be_list": {
+        "zh": "{where}：sync_scope 须为区县名称的列表（例如 [\"岳麓区\", \"天心区\"]）",
+        "en": "{where}: sync_scope must be a list of district names "
+              "(e.g. [\"岳麓区\", \"天心区\"])"},
     "msg.core.config.must_be_positive_not": {"zh": "{where}：{name} 须为正数，而不是 {number}",
                                               "en": "{where}: {name} must be positive, not {number}"},
     "msg.core.config.must_be_a_whole": {"zh": "{where}：{name} 须为整数，而不是 {value!r}",

@@ -126,6 +126,11 @@ def read(word: str) -> Clue:
     return Clue(word, tuple(out))
 
 
+def is_place(word: str) -> bool:
+    """Whether a word has a district's shape (岳麓区, 长沙县; not 幸福小区)."""
+    return bool(_PLACE.fullmatch(word)) and not word.endswith(_NOT_PLACE)
+
+
 def leading_place(word: str) -> tuple[str, str] | None:
     """岳麓区桃子湖小区3栋 -> (岳麓区, 桃子湖小区3栋): an address said from its district
     (the caller checks that the place is a district of the file)."""

@@ -74,6 +74,12 @@ def _stored(conn: sqlite3.Connection, branch: clues.Branch, limit: int) -> list:
     return [r[0] for r in conn.execute(_BRANCH_SQL[branch.how][0], _params(branch, limit))]
 
 
+def _ref(stored: bytes | str) -> bytes | str:
+    """One form for every id of an intersection: the desk's keys are packed, the centre's
+    (a partial desk's lookup there) and the customer table's are text."""
+    return stored if isinstance(stored, bytes) else packed(stored)
+
+
 def find(conn: sqlite3.Connection, branch: clues.Branch, limit: int) -> list[str]:
     """Up to ``limit`` customer ids of one branch (an index range)."""
     found = _stored(conn, branch, limit)
@@ -85,7 +91,8 @@ def count(conn: sqlite3.Connection, branch: clues.Branch, cap: int) -> int:
     customer row read)."""
     ids_sql, count_sql = _BRANCH_SQL[branch.how]
     sql = count_sql or ids_sql.replace("SELECT customer_id", "SELECT 1", 1)
-    return conn.execute(f"SELECT count(*) FROM ({sql})", _params(branch, cap)).fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM ({sql}) AS hits",  # (PostgreSQL: named)
+                        _params(branch, cap)).fetchone()[0]
 
 
 def candidates(conn: sqlite3.Connection, clue: clues.Clue, limit: int
@@ -179,8 +186,7 @@ def _keyed_ids(conn: sqlite3.Connection, clue: clues.Clue, sizes: dict[clues.Bra
         if branch.how == "key" and any(branch.value.startswith(p) for p in prefixes):
             continue  # read with the range that holds it, ranked by its key
         if branch.how != "key_prefix":
-            got = _stored(conn, branch, PROBE)
-            found = {cid if branch.how in _KEYED else packed(cid): branch for cid in got}
+            found = {_ref(cid): branch for cid in _stored(conn, branch, PROBE)}
         else:
             exact = next((b for b in seeded if b.how == "key" and b.value == branch.value),
                          branch)
@@ -189,8 +195,11 @@ def _keyed_ids(conn: sqlite3.Connection, clue: clues.Clue, sizes: dict[clues.Bra
                 "ORDER BY key LIMIT ?",
                 (branch.value, branch.value, branch.value + _TOP, BROAD)).fetchall()
             # reversed: the exact key's rows come first in key order, so they win
-            found = {cid: exact if is_exact else branch for cid, is_exact in reversed(rows)
-                     if among is None or cid in among}
+            found = {}
+            for cid, is_exact in reversed(rows):
+                ref = _ref(cid)
+                if among is None or ref in among:
+                    found[ref] = exact if is_exact else branch
         for cid, hit in found.items():
             if among is not None and cid not in among:
                 continue

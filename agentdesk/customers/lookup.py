@@ -139,6 +139,7 @@ class Card:
     recent_contacts: int = 0  # contacts in the last REPEAT_DAYS days
     repeat_reasons: tuple[str, ...] = ()  # "calls" and/or "overdue": why to take care
     incidents: tuple[IncidentLine, ...] = ()  # open, over this address, newest first
+    from_centre: bool = False  # a partial desk opened it from the centre (issue 21)
 
     @property
     def repeat_caller(self) -> bool:
@@ -176,16 +177,26 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     limit = max(1, min(int(limit), MOST))
     # Equal matches are ordered by who called last: a few more than shown are read, so
     # the cut to ``limit`` falls by that order, not by which the index gave first.
-    pool = max(limit * 2, POOL)
-    conn = intersect.driver(session)
+    return _matches(session, find(intersect.driver(session), query, pool_size(limit)), limit)
+
+
+def pool_size(limit: int) -> int:
+    return max(max(1, min(int(limit), MOST)) * 2, POOL)
+
+
+def find(conn: object, query: str, pool: int) -> dict[str, tuple[int, str]]:
+    """customer_id -> (rank, match kind) for a cleaned query: the lookup rules over any
+    connection that runs the desk's key SQL (the desk's SQLite; the centre's tables
+    through :mod:`agentdesk.sync.remote`)."""
     try:
         words = clues.split(query)
         if len(words) > 1 and (whole := clues.as_id(query)) is not None:
             # "WX 0003" is an account said in two parts before it is two clues
-            found = _matches(session, intersect.candidates(conn, whole, pool)[0], limit)
-            if found and found[0].rank == EXACT_ID:
+            found = intersect.candidates(conn, whole, pool)[0]  # type: ignore[arg-type]
+            if found and min(r for r, _ in found.values()) == EXACT_ID:
                 return found
-        words = [part for word in words for part in intersect.districts_first(conn, word)]
+        words = [part for word in words
+                 for part in intersect.districts_first(conn, word)]  # type: ignore[arg-type]
         if len(words) > clues.MAX_CLUES:
             raise clues.ClueError(t("lookup.too_many_clues", count=len(words),
                                     most=clues.MAX_CLUES))
@@ -193,10 +204,26 @@ def search(session: Session, query: str, limit: int = 20) -> list[Match]:
     except clues.ClueError as exc:
         raise QueryError(str(exc)) from None
     if not found_clues:
-        return []
+        return {}
     if len(found_clues) == 1:
-        return _matches(session, intersect.candidates(conn, found_clues[0], pool)[0], limit)
-    return _matches(session, intersect.intersect(conn, found_clues), limit)
+        return intersect.candidates(conn, found_clues[0], pool)[0]  # type: ignore[arg-type]
+    return intersect.intersect(conn, found_clues)  # type: ignore[arg-type]
+
+
+def districts_named(query: str) -> list[str]:
+    """The districts a query names (岳麓区 张, 雨花区桃子湖小区): a partial desk asks the
+    centre when one is outside its scope."""
+    try:
+        words = clues.split(clean(query))
+    except (QueryError, clues.ClueError):
+        return []
+    out = []
+    for word in words:
+        split = clues.leading_place(word)
+        place = split[0] if split else word
+        if clues.is_place(place):
+            out.append(place)
+    return out
 
 
 def by_phone(session: Session, customer_ids: Iterable[str]) -> list[Match]:

@@ -58,6 +58,7 @@ class LookupScreen(SearchScreen):
         self.matches: list[Match] = []
         self.card: Card | None = None
         self.unknown_call = 0  # the serial of the call whose unknown-caller card is up
+        self._from_centre: set[str] = set()  # matches a partial desk's centre gave
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
@@ -183,36 +184,55 @@ class LookupScreen(SearchScreen):
         if query == self._last_query and not force:
             return  # the debounce timer after a pop or Enter: already searched
         self._last_query = query
-        self._search(self.next_seq(), query)
+        config = self.desk.options.config
+        self._search(self.next_seq(), query, config.sync_scope, config.central_url)
 
     @work(thread=True, exclusive=True, group="lookup")
-    def _search(self, seq: int, query: str) -> None:
+    def _search(self, seq: int, query: str, scope: tuple[str, ...] = (), url: str = ""
+                ) -> None:
         from agentdesk.customers import lookup
+        from agentdesk.sync import remote
 
         store = self.store
         if store is None:
             return
+        centre: frozenset[str] = frozenset()
+        state = ""
         try:
             with store.session() as session:
                 found = lookup.search(session, query)
             error = ""
+            if url and remote.wanted(scope, query, len(found)):
+                # A partial desk: the centre is asked in this worker, never on the UI thread.
+                far, state = remote.ask(url, query)
+                here = {m.customer_id for m in found}
+                extra = [m for m in far if m.customer_id not in here]
+                centre = frozenset(m.customer_id for m in extra)
+                if extra:
+                    more = getattr(found, "more", False) or getattr(far, "more", False)
+                    found = lookup.Matches([*found, *extra])
+                    found.more = more
         except lookup.QueryError as exc:
             found, error = [], str(exc)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_results, seq, found, error)
+            self.app.call_from_thread(self._show_results, seq, found, error, centre, state)
 
-    def _show_results(self, seq: int, found: list[Match], error: str) -> None:
+    def _show_results(self, seq: int, found: list[Match], error: str,
+                      centre: frozenset[str] = frozenset(), state: str = "") -> None:
         if not self.is_current(seq):
             return  # a newer search is under way: stale results never overwrite it
         from agentdesk.customers.lookup import match_label
         from agentdesk.customers.phones import display
 
         self.matches = found
+        self._from_centre = set(centre)
         table = self.query_one("#results", DataTable)
         table.clear()
         for m in found:
-            table.add_row(Text(shown(m.account_no)), Text(shown(m.name)),
-                          Text(match_label(m.match)),
+            label = match_label(m.match)
+            if m.customer_id in centre:
+                label += " · " + t("card.from_centre")
+            table.add_row(Text(shown(m.account_no)), Text(shown(m.name)), Text(label),
                           Text(display(m.phones[0]) if m.phones else ""),
                           Text(shown(m.address), overflow="ellipsis", no_wrap=True),
                           key=m.customer_id)
@@ -227,7 +247,11 @@ class LookupScreen(SearchScreen):
         if error:
             status.update(Text(shown(error), style="bold red"))
         elif not found:
-            status.update(Text(t("lookup.none")))
+            status.update(Text(t({"offline": "lookup.outside_scope", "error":
+                                  "lookup.outside_scope", "centre": "lookup.centre_none"}
+                                 .get(state, "lookup.none"))))
+        elif centre and len(centre) == len(found):
+            status.update(Text(t("lookup.from_centre", n=len(found))))
         else:
             more = getattr(found, "more", False)
             status.update(Text(t("lookup.count_more" if more else "lookup.count",
@@ -245,12 +269,15 @@ class LookupScreen(SearchScreen):
     def _load_card(self, customer_id: str) -> None:
         # The call's contact is read here, on the UI thread, not from the worker.
         self._card_seq += 1
+        url = self.desk.options.config.central_url if customer_id in self._from_centre else ""
         self._read_card(self._card_seq, customer_id, self.desk.agent_code,
-                        self.desk.call.contact_id)
+                        self.desk.call.contact_id, url)
 
     @work(thread=True, exclusive=True, group="card")
     def _read_card(self, seq: int, customer_id: str, agent_code: str,
-                   contact_id: str | None) -> None:
+                   contact_id: str | None, centre_url: str = "") -> None:
+        from dataclasses import replace
+
         from agentdesk.customers import contacts, lookup
         from agentdesk.tickets import taxonomy
 
@@ -258,14 +285,33 @@ class LookupScreen(SearchScreen):
         if store is None:
             return
         taxonomy.load()  # the card names ticket categories: read the file here, not in draw
+        if centre_url and not store.readonly:
+            from agentdesk.sync import remote
+
+            # A centre match: copied here first (phones, keys), so the card, the audit and
+            # the next lookup are all local.
+            if not remote.open_from_centre(store, centre_url, customer_id):
+                if not get_current_worker().is_cancelled:
+                    self.app.call_from_thread(self._centre_failed, seq)
+                return
         with store.session() as session:
             card = lookup.card(session, customer_id)
             if card is not None and not store.readonly:
                 lookup.audit_read(session, agent_code, customer_id)
                 if contact_id:  # the caller on the line is this customer
                     contacts.link(session, contact_id, customer_id)
+        if card is not None and centre_url:
+            card = replace(card, from_centre=True)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_card, seq, card)
+
+    def _centre_failed(self, seq: int) -> None:
+        if seq != self._card_seq:
+            return
+        self.card = None
+        self.query_one("#card", CustomerCard).show(None)
+        self.query_one("#status", Static).update(Text(t("card.centre_failed"),
+                                                      style="bold red"))
 
     def _show_card(self, seq: int, card: Card | None) -> None:
         if seq != self._card_seq:

@@ -42,13 +42,16 @@ class SyncReport:
     phases: dict[str, float] = field(default_factory=dict)  # first sync: seconds by phase
     retries: int = 0  # batches the link cut off, sent again smaller
     quarantined: list[dict] = field(default_factory=list)  # changes set aside, with why
+    widened: list[str] = field(default_factory=list)  # districts a wider scope added
+    refetched: int = 0  # their customers, fetched from the centre
 
     def as_json(self) -> dict:
         return {"pushed": self.pushed, "repeated": self.repeated, "pulled": self.pulled,
                 "conflicts": self.conflicts, "cursor": self.cursor, "waiting": self.waiting,
                 "desk_no": self.desk_no, "seconds": round(self.seconds, 3),
                 "first": self.first, "retries": self.retries,
-                "quarantined": self.quarantined,
+                "quarantined": self.quarantined, "widened": self.widened,
+                "refetched": self.refetched,
                 "phases": {k: round(v, 3) for k, v in self.phases.items()}}
 
 

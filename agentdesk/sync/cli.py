@@ -294,7 +294,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
                     if centre is None:
                         centre = central.connect(url)
                     report = engine.sync_once(desk, centre, desk_name=config.desk,
-                                              progress=update, seed=not args.no_seed)
+                                              progress=update, seed=not args.no_seed,
+                                              scope=config.sync_scope)
                 except central.CentralError as exc:
                     # Offline heals itself: the loop retries. A centre that refuses this
                     # desk (login, database, schema) would refuse it for ever: stop.
@@ -318,6 +319,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                                 repeated=report.repeated, pulled=report.pulled,
                                 cursor=report.cursor, waiting=report.waiting,
                                 count=len(report.conflicts), seconds=f"{report.seconds:.2f}"))
+                        if report.widened:
+                            print(t("sync.scope_widened", districts="、".join(
+                                controls.shown(d) for d in report.widened), n=report.refetched))
                         for q in report.quarantined:
                             print(i18n.t("sync.cli.set_aside", entity=q["entity"],
                                          row_id=controls.shown(q["row_id"]),
@@ -385,6 +389,8 @@ def _verify(desk: object, centre: Central, args: argparse.Namespace, name: str,
             print(i18n.t("sync.verify.in_flight", count=check.in_flight))
         if check.local:
             print(i18n.t("sync.verify.local", count=check.local))
+        if check.outside:
+            print(i18n.t("sync.verify.outside", count=check.outside))
     for d in verdict.differences[:50]:
         print(i18n.t(f"sync.verify.{d.where}", entity=d.entity, row_id=controls.shown(d.row_id)))
     shown = min(50, len(verdict.differences))

@@ -67,8 +67,9 @@ class DeskSyncer:
     """The desk's side of its scheduled sync: the connection to the centre (kept between
     runs), what was told to the agent, the schedule and the header's status."""
 
-    def __init__(self, store: Store, url: str, interval: float, desk_name: str = "") -> None:
-        self.store, self.url, self.desk_name = store, url, desk_name
+    def __init__(self, store: Store, url: str, interval: float, desk_name: str = "",
+                 scope: tuple[str, ...] = ()) -> None:
+        self.store, self.url, self.desk_name, self.scope = store, url, desk_name, scope
         self.plan = Schedule(interval)
         self.status = SyncStatus(configured=True)
         self.central: Central | None = None
@@ -88,7 +89,7 @@ class DeskSyncer:
             if self.central is None:
                 self.central = central.connect(self.url, pool_size=1)
             report = engine.sync_once(self.store, self.central, desk_name=self.desk_name,
-                                      progress=self._progress)
+                                      progress=self._progress, scope=self.scope)
         except StoreError as exc:  # unreachable, refused, or the desk db itself
             # a network outage heals itself; anything else needs someone to act
             return SyncOutcome(error=redact(exc, self.url),
@@ -153,6 +154,9 @@ class DeskSyncer:
     def close(self) -> None:
         if self.central is not None:
             self.central.dispose()
+        from agentdesk.sync import remote
+
+        remote.forget(self.url)  # a partial desk's lookup connections too
 
 
 def _now() -> datetime:

@@ -28,13 +28,21 @@ from agentdesk.sync.central.connection import CentralUnavailable
 from agentdesk.sync.seed import from_seed
 from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre, prefetched
 
+from agentdesk.sync.central.changes import Pulled
+
 if TYPE_CHECKING:
     import sqlite3
 
     from agentdesk.core.store import Store
-    from agentdesk.sync.central import Central, Pulled
+    from agentdesk.sync.central import Central
 
 PULL_BATCH = 10000
+
+
+def scope_of(conn: sa.Connection) -> frozenset[str] | None:
+    """The districts this desk keeps (``sync_meta`` ``sync_scope``); None: all of them."""
+    found = json.loads(meta(conn, "sync_scope") or "[]")
+    return frozenset(found) if found else None
 
 
 def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport,
@@ -44,15 +52,18 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
     with store.engine.connect() as conn:
         cursor = int(meta(conn, "cursor") or 0)
         snap = meta(conn, "snap_hi")
+        scope = scope_of(conn)
         fresh = cursor == 0 and snap is None and not conn.exec_driver_sql(
             "SELECT 1 FROM customer LIMIT 1").first()
     report.first = cursor == 0 and snap is None  # (a resumed first sync is not)
     skip, snapshot = 0, fresh or snap is not None
     if snapshot:
-        seeded = from_seed(store, central, report, progress, hook) if fresh and use_seed \
-            else None
+        # A partial desk never takes the seed (it holds every customer): it copies its
+        # districts' customers and computes their keys.
+        seeded = from_seed(store, central, report, progress, hook) \
+            if fresh and use_seed and scope is None else None
         skip = seeded if seeded is not None else copy_from_centre(
-            store, central, report, progress, hook, snapshot_batch, key_batch)
+            store, central, report, progress, hook, snapshot_batch, key_batch, scope)
     began = time.perf_counter()
     start = cursor
     total = central.max_seq() if progress else 0
@@ -73,7 +84,7 @@ def pull(store: Store, central: Central, me: str, batch: int, report: SyncReport
                     done = len(changes) < asked
                     with writing(store, foreign_keys=False) as conn:
                         report.conflicts.extend(guarded(conn, changes, me, hook, snapshot,
-                                                        report))
+                                                        report, scope))
                         cursor = changes[-1].seq if changes else cursor
                         if done and snapshot:
                             # Every change after the snapshot is in: its customer entries
@@ -116,13 +127,14 @@ def _batches(central: Central, cursor: int, size: BatchSize, skip: int
 
 
 def guarded(conn: sa.Connection, changes: list[Pulled], me: str,
-            hook: Callable[[str], None], exact_keys: bool, report: SyncReport) -> list[dict]:
+            hook: Callable[[str], None], exact_keys: bool, report: SyncReport,
+            scope: frozenset[str] | None = None) -> list[dict]:
     """:func:`apply`, and when a constraint refuses the batch, the batch again change by
     change: a change that still fails is set aside in ``sync_quarantine`` with the
     reason, and the sync goes on (one bad row must not stop a desk for ever)."""
     conn.exec_driver_sql("SAVEPOINT pull_batch")
     try:
-        found = apply(conn, changes, me, hook, exact_keys)
+        found = apply(conn, changes, me, hook, exact_keys, scope)
     except sa.exc.IntegrityError:
         conn.exec_driver_sql("ROLLBACK TO pull_batch")
     else:
@@ -132,7 +144,7 @@ def guarded(conn: sa.Connection, changes: list[Pulled], me: str,
     for change in changes:
         conn.exec_driver_sql("SAVEPOINT pull_change")
         try:
-            found.extend(apply(conn, [change], me, hook, exact_keys))
+            found.extend(apply(conn, [change], me, hook, exact_keys, scope))
         except sa.exc.IntegrityError as exc:
             conn.exec_driver_sql("ROLLBACK TO pull_change")
             reason = str(exc.orig or exc).splitlines()[0]
@@ -163,9 +175,11 @@ def _upsert_sql(entity: str, cols: list[str], key: str = "id") -> str:
 
 def apply(conn: sa.Connection, changes: list[Pulled], me: str,
           hook: Callable[[str], None] = crash_point,
-          exact_keys: bool = False) -> list[dict]:
+          exact_keys: bool = False, scope: frozenset[str] | None = None) -> list[dict]:
     """Apply one pulled batch inside the caller's transaction; returns this desk's new
     conflicts. Rows are tuples in the desk's column order (the id first).
+    ``scope``: a partial desk's districts: a customer outside them is applied only when
+    this desk has it already (one it opened from the centre); everything else travels.
     ``exact_keys``: the pulled customers' keys are replaced whole (after a first sync's
     snapshot, see :func:`~agentdesk.sync.snapshot.copy_from_centre`), not by difference
     to their rows here."""
@@ -192,7 +206,8 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
         elif entity == "agent":
             _agents(conn, rows)
         elif entity == "customer":
-            _customers(conn, [c for c in group.values() if c.row is not None], exact_keys)
+            _customers(conn, in_scope(conn, [c for c in group.values() if c.row is not None],
+                                      scope), exact_keys)
             hook("pull.mid_apply")
         elif entity in ("incident", "notice", "contact", "kb_article", "ticket",
                         "outreach_call"):
@@ -270,6 +285,33 @@ def _agents(conn: sa.Connection, rows: list[tuple]) -> None:
                                      (row[code], row[0])).scalar()
         if other is None:  # an agent made with a random id before ids came from codes: keep it
             conn.exec_driver_sql(_upsert_sql("agent", cols), row)
+
+
+def in_scope(conn: sa.Connection, changes: list[Pulled], scope: frozenset[str] | None
+             ) -> list[Pulled]:
+    """The pulled customers a desk of this scope keeps: its districts', and those it has."""
+    if scope is None or not changes:
+        return changes
+    district = codec.columns("customer").index("district")
+    outside = [c.row_id for c in changes if c.row[district] not in scope]  # type: ignore[index]
+    if not outside:
+        return changes
+    have = {r[0] for r in conn.exec_driver_sql(
+        "SELECT id FROM customer WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(outside),))}
+    return [c for c in changes if c.row[district] in scope  # type: ignore[index]
+            or c.row_id in have]
+
+
+def put_customers(conn: sa.Connection, rows: list[tuple], phones: list[tuple]) -> None:
+    """Customer rows and their phones (desk column order and form, e.g. from the centre
+    for a partial desk's lookup) written as a pull writes them, lookup keys included."""
+    customer_at = codec.columns("customer_phone").index("customer_id")
+    by_customer: dict[str, list[tuple]] = {}
+    for phone in phones:
+        by_customer.setdefault(phone[customer_at], []).append(phone)
+    _customers(conn, [Pulled(0, "customer", r[0], "upsert", None, r, by_customer.get(r[0], []))
+                      for r in rows], False)
 
 
 # What a customer's lookup keys are made of (search_keys.customer_keys), with its phones.

@@ -28,7 +28,7 @@ PREFETCH = True  # fetch the next batch while this one is written (measured: ~10
 
 def copy_from_centre(store: Store, central: Central, report: SyncReport,
                      progress: Progress | None, hook: Callable[[str], None], batch: int,
-                     key_batch: int) -> int:
+                     key_batch: int, scope: frozenset[str] | None = None) -> int:
     """The first sync of an empty desk copies the centre's customers, phones and lookup
     keys (tables, not the change log: one row each however often it changed) in bulk:
     in id order, then the keys in key order (appends to the B-tree), one desk transaction
@@ -38,7 +38,10 @@ def copy_from_centre(store: Store, central: Central, report: SyncReport,
     ``snap_hi`` is the change-log seq read before the first batch: every row copied is at
     least as new as it, so the change-log pull that follows skips customer entries up to
     it and applies the later ones (with exact keys: a customer edited meanwhile may have
-    been copied in one state and its keys in another). Returns ``snap_hi``."""
+    been copied in one state and its keys in another). Returns ``snap_hi``.
+
+    ``scope``: a partial desk keeps only these districts' customers (filtered here, as
+    they come) and computes their keys itself (the centre's are for every customer)."""
     began = time.perf_counter()
     with store.engine.connect() as conn:
         hi = meta(conn, "snap_hi")
@@ -68,16 +71,20 @@ def copy_from_centre(store: Store, central: Central, report: SyncReport,
             hook("pull.before_fetch")
             rows, phones = next(batches)
             hook("pull.after_fetch")
+            last = rows[-1][0] if rows else None
+            full = len(rows) == batch
+            if scope is not None:
+                rows, phones = _within(rows, phones, scope)
             with writing(store, foreign_keys=False, bulk=True) as conn:
                 raw = conn.connection.dbapi_connection
                 raw.executemany(put_customers, rows)
                 raw.executemany(put_phones, phones)
                 hook("pull.mid_apply")
-                if rows:
-                    after = rows[-1][0]
+                if last is not None:
+                    after = last
                     set_meta(conn, "snap_after", after)
                     set_meta(conn, "snap_done", done + len(rows))
-                if len(rows) < batch:
+                if not full:
                     stage = "keys"
                     set_meta(conn, "snap_stage", stage)
                 hook("pull.before_local_commit")
@@ -89,12 +96,23 @@ def copy_from_centre(store: Store, central: Central, report: SyncReport,
                 progress("customers", done, max(total, done))
     if stage == "keys":
         report.phases["customers"] = time.perf_counter() - began
-        _snapshot_keys(store, central, progress, hook, key_batch, report.phases)
+        _snapshot_keys(store, central, progress, hook, key_batch, report.phases,
+                       scope is None)
     return int(hi)
 
 
+def _within(rows: list[tuple], phones: list[tuple], scope: frozenset[str]
+            ) -> tuple[list[tuple], list[tuple]]:
+    district = codec.columns("customer").index("district")
+    customer = codec.columns("customer_phone").index("customer_id")
+    rows = [r for r in rows if r[district] in scope]
+    kept = {r[0] for r in rows}
+    return rows, [p for p in phones if p[customer] in kept]
+
+
 def _snapshot_keys(store: Store, central: Central, progress: Progress | None,
-                   hook: Callable[[str], None], batch: int, phases: dict[str, float]) -> None:
+                   hook: Callable[[str], None], batch: int, phases: dict[str, float],
+                   copy: bool = True) -> None:
     """Lookup keys for the copied customers: the centre's (computed once there) when they
     follow this desk's key rules, else computed here; then the dropped indexes return."""
     from agentdesk.core import search_keys
@@ -103,7 +121,7 @@ def _snapshot_keys(store: Store, central: Central, progress: Progress | None,
     with store.engine.connect() as conn:
         after = json.loads(meta(conn, "snap_key_after") or "null")
         total = int(meta(conn, "snap_done") or 0)
-    if central.keys_version() == search_keys.version():
+    if copy and central.keys_version() == search_keys.version():
         done = 0
         batches = prefetched(lambda last: central.snapshot_keys(last, batch),
                               tuple(after) if after else None,

@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from agentdesk.sync import codec
 
 if TYPE_CHECKING:
@@ -90,6 +92,7 @@ class TableCheck:
     differing: int = 0  # ranges whose count or checksum differ
     in_flight: int = 0  # rows differing only because a change is on its way
     local: int = 0  # rows only this desk has, that never travel up
+    outside: int = 0  # a partial desk: the centre's customers of other districts
 
 
 @dataclass
@@ -107,7 +110,8 @@ class Verdict:
         return {"equal": self.equal, "seconds": round(self.seconds, 3),
                 "tables": {t.entity: {"desk": t.desk, "centre": t.centre, "ranges": t.ranges,
                                       "differing_ranges": t.differing,
-                                      "in_flight": t.in_flight, "local": t.local}
+                                      "in_flight": t.in_flight, "local": t.local,
+                                      "outside": t.outside}
                            for t in self.tables},
                 "differences": [d.as_json() for d in self.differences[:LISTED]],
                 "more_differences": max(0, len(self.differences) - LISTED),
@@ -171,6 +175,9 @@ class Sides:
         # or this desk's own, pushed by its app while we compare) is on its way.
         with store.engine.connect() as conn:
             self.cursor = int(meta(conn, "cursor") or 0)
+            from agentdesk.sync.pull import scope_of
+
+            self.scope = scope_of(conn)  # None: the desk holds the whole file
 
     def desk_sums(self, entity: str) -> dict:
         with self.store.engine.connect() as conn:
@@ -226,6 +233,17 @@ class Sides:
                 "SELECT entity, row_id FROM change_log WHERE seq > @c"), {"c": self.cursor}))
         return found
 
+    def centre_districts(self, ids: list[str]) -> dict[str, str]:
+        """The district of each of these centre customers."""
+        customer = codec.table("customer")
+        found: dict[str, str] = {}
+        with self.central.reading() as conn:
+            for start in range(0, len(ids), 5000):
+                found.update(conn.execute(
+                    sa.select(customer.c.id, customer.c.district)
+                    .where(customer.c.id.in_(ids[start:start + 5000]))).all())
+        return found
+
     def named_customers(self, ids: list[str]) -> set[str]:
         """Which of these desk customers a ticket or contact on the desk names."""
         with self.store.engine.connect() as conn:
@@ -276,9 +294,33 @@ def verify(store: Store, central: Central) -> Verdict:
                 continue
             where = "differs" if here and there else "desk" if here else "centre"
             found.append(Difference(entity, row_id, where, owner))
+    if sides.scope is not None:
+        found = _set_outside_aside(sides, verdict, found)
     _set_local_aside(sides, verdict, found)
     verdict.seconds = time.perf_counter() - began
     return verdict
+
+
+def _set_outside_aside(sides: Sides, verdict: Verdict, found: list[Difference]
+                       ) -> list[Difference]:
+    """A partial desk holds only its districts (``sync_scope``): the customers (and their
+    phones) only the centre has, in other districts, are not differences, and a repair
+    must not copy them here."""
+    def customer_of(d: Difference) -> str | None:
+        return d.row_id if d.entity == "customer" else d.owner
+
+    theirs = [d for d in found if d.where == "centre"
+              and d.entity in ("customer", "customer_phone")]
+    districts = sides.centre_districts(sorted({c for d in theirs if (c := customer_of(d))}))
+    checks = {t.entity: t for t in verdict.tables}
+    only_there = {id(d) for d in theirs}
+    kept = []
+    for d in found:
+        if id(d) in only_there and districts.get(customer_of(d) or "") not in sides.scope:
+            checks[d.entity].outside += 1
+        else:
+            kept.append(d)
+    return kept
 
 
 def _set_local_aside(sides: Sides, verdict: Verdict, found: list[Difference]) -> None:

@@ -59,6 +59,8 @@ def card_text(card: Card | None, stale_since: datetime | None = None) -> Text:
     from agentdesk.customers.phones import display
 
     out = Text()
+    if card.from_centre:
+        _banner(out, "⇅", t("card.from_centre"), "cyan")
     if card.tags:
         _banner(out, "⚠", " ".join(card.tags), "red")
     if card.key_level:

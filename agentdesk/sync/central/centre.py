@@ -99,6 +99,10 @@ class Central(ChangeLog, SeedStorage):
                 conn.execute(T["central_meta"].update().where(
                     T["central_meta"].c.key == "schema_version").values(value="10"))
                 version = "10"
+            if version == "10":  # schema 11 adds indexes only (a partial desk's lookups)
+                conn.execute(T["central_meta"].update().where(
+                    T["central_meta"].c.key == "schema_version").values(value="11"))
+                version = "11"
             if self.dialect == "postgresql":
                 # Seed chunks are SQLite pages: not worth compressing again on every read.
                 conn.execute(sa.text("ALTER TABLE desk_seed_chunk ALTER COLUMN data "

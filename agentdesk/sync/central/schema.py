@@ -8,7 +8,7 @@ import json
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = "11"
 # Tables the centre keeps, with the desk's columns (desk tables that travel, the settings
 # every desk pulls by name, plus the centre's own audit log); customer_key is its own.
 CENTRAL_TABLES = ("agent", "agent_status", "customer", "customer_phone", "contact",
@@ -41,6 +41,13 @@ def _metadata() -> tuple[sa.MetaData, dict[str, sa.Table]]:
     sa.Index("ix_ticket_event_ticket_id", tables["ticket_event"].c.ticket_id)
     sa.Index("ix_outreach_event_call_id", tables["outreach_event"].c.call_id)
     sa.Index("ix_customer_account_no", tables["customer"].c.account_no)
+    # A partial desk's lookups at the centre (:mod:`agentdesk.sync.remote`, schema 11) run
+    # the desk's own rules: names by exact value and leading part, a district with a name,
+    # a whole phone number, each an index range as on the desk.
+    sa.Index("ix_customer_name", tables["customer"].c.name)
+    sa.Index("ix_customer_district_name", tables["customer"].c.district,
+             tables["customer"].c.name)
+    sa.Index("ix_customer_phone_e164", tables["customer_phone"].c.e164)
     # the monitor's mirror and the agents tab read each agent's latest status
     sa.Index("ix_agent_status_code_since", tables["agent_status"].c.code,
              tables["agent_status"].c.since)
