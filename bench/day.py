@@ -55,7 +55,12 @@ class Day:
         self.armed_at = self.wall0 = self.play_s = 0.0
         self.cpu0 = self.cpu1 = (0.0, None)  # CPU seconds: desks and watch, PostgreSQL
         self.cpu: dict[str, Any] = {}
+        self.faults_seen: list[str] = []  # every fault as it happened, for the report
         self.say = print
+
+    def fault(self, line: str) -> None:
+        self.faults_seen.append(line)
+        self.say(f"fault: {line}")
 
     def env(self, start: datetime, wall0: float) -> dict[str, str]:
         return {**os.environ, "CI": "", "PYTHONPATH": str(ROOT),
@@ -139,12 +144,12 @@ class Day:
                     and "watch" not in done and self.watch is not None:
                 self.watch.send_signal(signal.SIGKILL)
                 self.watch.wait()
-                self.say(f"fault: watch killed -9 at {clock.local():%H:%M}; restarted")
+                self.fault(f"watch killed -9 at {clock.local():%H:%M}; restarted")
                 self.start_watch(env)
                 done.add("watch")
             if "stall" in faults and self.proxy is not None and "stall" not in done \
                     and at >= faults["stall"]["at_s"]:
-                self.say(f"fault: desk{faults['stall']['desk']}'s link stalls for "
+                self.fault(f"desk{faults['stall']['desk']}'s link stalls for "
                          f"{faults['stall']['wall_s']:.0f} s at {clock.local():%H:%M}")
                 self.proxy.stall_after(2000)
                 done.add("stall")
@@ -183,7 +188,7 @@ class Day:
         self.kills.append({"desk": code, "point": where["point"] if where else "",
                            "at": where["at"][11:16] if where else f"{clock.local():%H:%M}",
                            "outbox": where["outbox"] if where else None})
-        self.say(f"fault: desk{i} killed -9 " + (
+        self.say(f"fault: desk{i} killed -9 " + (  # reported from self.kills
             f"inside its sync at {where['point']} ({where['at'][11:16]}, "
             f"{where['outbox']} changes in its outbox); restarted" if where
             else f"at {clock.local():%H:%M}, not in a sync (it reached none); restarted"))
@@ -263,13 +268,18 @@ class Day:
                  f"{sum(len(log.get('created', [])) for log in logs)}, errors on desks "
                  f"{len(errors)} {errors[:3]}; wall {wall:.0f} s")
         if self.report is not None:
-            figs = day_report.figures(centre, day, max(1, round(self.shape.hours)))
+            surge = (self.wall0 + plans.outage_at_s / self.shape.speed,
+                     self.wall0 + min(self.shape.seconds, plans.outage_at_s + 3600)
+                     / self.shape.speed)
+            figs = day_report.figures(centre, day, max(1, round(self.shape.hours)), surge)
             path = day_report.write(self.report, {
                 "desks": self.shape.desks, "hours": self.shape.hours,
                 "speed": self.shape.speed, "faults": self.shape.faults,
                 "seed": self.shape.seed, "start_hour": self.shape.start_hour,
                 "wall_s": wall, "kills": self.kills, "lag": self.lag,
-                "spread": self.spread, "cpu": self.cpu}, figs, checks, logs)
+                "spread": self.spread, "cpu": self.cpu,
+                "faults_seen": self.faults_seen, "planned": _planned(plans)}, figs, checks,
+                logs)
             self.say(f"report: {path}")
         for store in stores:
             store.dispose()
@@ -283,6 +293,24 @@ class Day:
             self.say(f"kept for a look: the centre {self.centre_db.url}, the desks and logs "
                      f"in {self.folder}")
         return 0 if passed else 1
+
+
+def _planned(plans: Any) -> list[str]:
+    """The faults the desks play themselves (from their plans), for the report."""
+    out = []
+    for p in plans.desks:
+        if "offline_h" in p:
+            out.append(f"{p['name']} offline from hour {p['offline_h'][0]:.1f} to "
+                       f"{p['offline_h'][1]:.1f} of the day")
+        if "off_shift_h" in p:
+            out.append(f"{p['name']} goes off shift with open tickets at hour "
+                       f"{p['off_shift_h']:.1f}")
+        if "claim" in p:
+            out.append(f"{p['name']} races the others to claim an off-shift agent's ticket")
+        if p.get("standalone"):
+            out.append(f"{p['name']} works alone on its own customer file, then joins at "
+                       f"hour {p.get('join_at_h', 0):.1f}")
+    return out
 
 
 def main(desks: int = 20, hours: float = 8.0, speed: float = 120.0,

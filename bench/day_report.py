@@ -169,8 +169,11 @@ def cpu_use(centre: Any, before: tuple, after: tuple, wall0: float,
             "cores": cores, "line": line}
 
 
-def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
-    """Per hour of the day and in total, read at the centre."""
+def figures(centre: Any, start: datetime, hours: int,
+            surge: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Per hour of the day and in total, read at the centre. ``surge``: the outage's
+    surge hour as wall-clock epoch seconds (the change log keeps the centre's real time),
+    for the change rate the centre took while the outage area rang."""
     def hour_of(at: datetime) -> int:
         return max(0, min(hours - 1, int((at - start).total_seconds() // 3600)))
 
@@ -196,7 +199,15 @@ def figures(centre: Any, start: datetime, hours: int) -> dict[str, Any]:
     busiest = _rows(centre, "SELECT count(*) FROM change_log WHERE entity IN ('ticket', "
                             "'ticket_event', 'contact', 'outreach_event') GROUP BY "
                             "date_trunc('second', at) ORDER BY 1 DESC LIMIT 1")
+    at_surge = None
+    if surge is not None:
+        busy = _rows(centre, "SELECT count(*) FROM change_log WHERE at >= to_timestamp(:a) "
+                             "AND at < to_timestamp(:b) GROUP BY date_trunc('second', at) "
+                             "ORDER BY 1 DESC", a=surge[0], b=surge[1])
+        total = sum(n for (n,) in busy)
+        at_surge = (total / max(1e-9, surge[1] - surge[0]), busy[0][0] if busy else 0)
     return {
+        "at_surge": at_surge,
         "calls": [calls.get(h, 0) for h in range(hours)],
         "open": open_per_hour,
         "breaches": [breaches.get(h, 0) for h in range(hours)],
@@ -261,7 +272,10 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
               f"{sum(log.get('acks', 0) for log in logs)}; ownership "
               f"conflicts: {figs['conflicts']}; hand-overs: "
               f"{sum(log.get('handovers', 0) for log in logs)}",
-              f"- the centre's busiest second: {figs['busiest_second']} changes",
+              f"- the centre's busiest second: {figs['busiest_second']} changes"
+              + (f"; during the outage surge: {figs['at_surge'][0]:.1f} changes/s on "
+                 f"average, {figs['at_surge'][1]} in its busiest second"
+                 if figs.get("at_surge") else ""),
               "- calls by wrap-up: " + ", ".join(f"{code or 'none'} {n}"
                                                  for code, n in figs["outcomes"]),
               f"- by category: {', '.join(f'{c} {n}' for c, n in figs['by_category'])}",
@@ -312,10 +326,16 @@ def write(folder: Path, run: dict[str, Any], figs: dict[str, Any],
         lines += ["", "![spread](spread.svg)", ""]
     if run.get("cpu"):
         lines += ["## Where the CPU went", "", f"- {run['cpu']['line']}", ""]
-    for kill in run.get("kills") or []:
-        lines.append(f"- kill -9 of {kill['desk']} at {kill['at']}: "
-                     + (f"inside its sync, at `{kill['point']}` ({kill['outbox']} changes "
-                        "in its outbox)" if kill["point"] else "not inside a sync"))
+    said, planned = run.get("faults_seen") or [], run.get("planned") or []
+    if said or planned or run.get("kills"):
+        lines += ["## Faults", ""]
+        lines += [f"- {_cell(line)}" for line in planned + said]
+        for kill in run.get("kills") or []:
+            lines.append(f"- kill -9 of {kill['desk']} at {kill['at']}: "
+                         + (f"inside its sync, at `{kill['point']}` ({kill['outbox']} "
+                            "changes in its outbox)" if kill["point"] else
+                            "not inside a sync"))
+        lines.append("")
     path = folder / "day.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -41,6 +41,14 @@ def test_a_small_day_with_faults_keeps_every_invariant(tmp_path: Path) -> None:
     assert "| every breach escalated exactly once | PASS |" in page
     assert "| every 督办 acknowledged by its owner | PASS |" in page
     assert "at `push.after_central_commit`" in page
+    faults = page[page.index("## Faults"):]  # every fault the day played, in one place
+    for fault in ("offline from hour", "goes off shift", "works alone", "watch killed -9",
+                  "link stalls"):
+        assert fault in faults, faults
+    assert page.endswith("\n")
+    surge = re.search(r"during the outage surge: ([\d.]+) changes/s on average, (\d+) in its "
+                      r"busiest second", page)
+    assert surge and float(surge.group(1)) > 0 and int(surge.group(2)) >= 1, page
     lag = re.search(r"sync lag \(event made → at the centre, wall s\): p50 ([\d.]+)–([\d.]+)"
                     r", p99 ([\d.]+)–([\d.]+) over (\d+) desks", out)
     assert lag, out
