@@ -28,13 +28,12 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
 
 from agentdesk.core import agent_status, clock
 from agentdesk.core.i18n import t
 
 if TYPE_CHECKING:
-    from agentdesk.apps.desk import AgentDesk
     from agentdesk.core.agents import Found
     from agentdesk.screens.signin import Gate
 
@@ -44,7 +43,8 @@ WAIT_S = 60.0  # ... this long
 
 
 class Presence:
-    def __init__(self, app: AgentDesk, enabled: bool) -> None:
+    # the desk app, typed as any App: apps.desk imports this module (no import circle)
+    def __init__(self, app: App, enabled: bool) -> None:
         self.app = app
         self.enabled = enabled  # False on the trainer's desk: no sign-in, no lock
         self.status: agent_status.Current | None = None
