@@ -560,6 +560,25 @@ def test_first_sync_interrupted_while_copying_keys_resumes(tmp_path: Path, centr
     desk.dispose()
 
 
+def test_first_sync_keys_are_packed_as_the_desk_packs_them(tmp_path: Path, centre) -> None:
+    """The centre sends canonical ids packed (PostgreSQL) or as text; either way the desk
+    stores 16 bytes for a uuid and the text for any other id, as key_ref does."""
+    import sqlalchemy as sa
+
+    ids = seed_customers(centre, 4)
+    with centre.engine.begin() as conn:  # an id from an old hand-made file: stays text
+        conn.execute(sa.text("UPDATE customer_key SET customer_id = 'C-OLD-1' "
+                             "WHERE customer_id = :c"), {"c": ids[0]})
+    desk = new_desk(tmp_path / "d.db", ())
+    _sync(desk, centre)
+    kinds = dict(desk_rows(desk, "SELECT key_id(customer_id), typeof(customer_id) "
+                                 "FROM customer_key GROUP BY customer_id"))
+    assert kinds == {"C-OLD-1": "text", **{i: "blob" for i in ids[1:]}}
+    assert set(desk_rows(desk, "SELECT key, key_id(customer_id) FROM customer_key")) == set(
+        centre_rows(centre, "SELECT key, customer_id FROM customer_key"))
+    desk.dispose()
+
+
 def test_centre_keys_follow_loads_and_desk_edits(tmp_path: Path, centre) -> None:
     """The centre keeps every customer's keys, computed when rows change there."""
     from agentdesk.core import search_keys

@@ -125,7 +125,8 @@ def _snapshot_keys(store: Store, central: Central, progress: Progress | None,
         done = 0
         batches = prefetched(lambda last: central.snapshot_keys(last, batch),
                               tuple(after) if after else None,
-                              lambda got: len(got) == batch, lambda got: tuple(got[-1]))
+                              lambda got: len(got) == batch,
+                              lambda got: (got[-1][0], got[-1][2]))
         with closing(batches):
             while True:
                 hook("pull.before_fetch")
@@ -134,10 +135,10 @@ def _snapshot_keys(store: Store, central: Central, progress: Progress | None,
                 with writing(store, foreign_keys=False, bulk=True) as conn:
                     conn.connection.dbapi_connection.executemany(
                         "INSERT OR IGNORE INTO customer_key (key, customer_id) "
-                        "VALUES (?, key_ref(?))",
+                        "VALUES (?1, coalesce(?2, key_ref(?3)))",  # packed by the centre
                         keys)
                     if keys:
-                        after = list(keys[-1])
+                        after = [keys[-1][0], keys[-1][2]]
                         set_meta(conn, "snap_key_after", json.dumps(after, ensure_ascii=False))
                     hook("pull.before_local_commit")
                 hook("pull.after_local_commit")
