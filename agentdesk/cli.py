@@ -106,7 +106,8 @@ def _bench_run(args: argparse.Namespace) -> int:
     if args.name == "demo":  # issue 21: demo-data's peak memory at each size
         return _bench("demo").main(args.sizes or [200_000, 1_000_000])
     if args.name == "load":  # issue 21 item 1: the centre's customer load, old path vs COPY
-        return _bench("load").main(args.rows or [200_000, 1_000_000])
+        return _bench("load").main(args.rows or [200_000, 1_000_000],
+                                   db=getattr(args, "db", None))
     if args.name == "pull":  # issue 21: a desk pulls a centre's bulk edit of customers
         return _bench("pull").main(args.rows or [200_000])
     if args.name == "monitor":
