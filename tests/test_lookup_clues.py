@@ -266,6 +266,58 @@ def test_broad_clues_past_the_cap_keep_the_exact_matches(desk, monkeypatch) -> N
     assert 0 < len(cut) < 10  # the ten 张伟安 are past the cap: the first of them
 
 
+def test_a_surname_and_a_phone_end_past_the_probe_find_the_caller(desk, monkeypatch) -> None:
+    """老张 1234 at ten million customers: about 1,500 phones end in 1234 and hundreds of
+    thousands of names start with 张, both past PROBE. The phone clue is read whole (it is
+    within WIDE) and every one of its rows tested, so the caller is found wherever their
+    phone falls in key order (the first PROBE of it found them one time in eight)."""
+    from agentdesk.customers import intersect
+
+    monkeypatch.setattr(intersect, "PROBE", 3)
+    monkeypatch.setattr(intersect, "WIDE", 40)
+    for n in range(12):  # other surnames with the same last four, before it in key order
+        _add(desk, "李四", f"A{n:03d}", phone=f"+861390{n:03d}1234")
+    for n in range(6):  # 张 with other phones: the surname is broad too
+        _add(desk, f"张{n}", f"B{n:03d}", phone=f"+8613700{n:02d}5678")
+    wanted = _add(desk, "张伟", "C001", phone="+8613999991234")
+    with desk.session() as s:
+        found = lookup.search(s, "老张 1234")
+    assert [m.customer_id for m in found] == [wanted]
+    assert found[0].match == "name+phone_suffix"
+
+
+def test_a_clue_past_wide_keeps_the_first_probe_rows(desk, monkeypatch) -> None:
+    """Past WIDE the clue is not read whole: the answer stays the bounded one (a few
+    rows tested, no scan), however many customers the clues match."""
+    from agentdesk.customers import intersect
+
+    monkeypatch.setattr(intersect, "PROBE", 3)
+    monkeypatch.setattr(intersect, "WIDE", 5)
+    for n in range(12):
+        _add(desk, "张三", f"A{n:03d}", phone=f"+861390{n:03d}1234")
+    with desk.session() as s:
+        found = lookup.search(s, "老张 1234")
+    assert 0 < len(found) <= 3
+
+
+def test_two_key_clues_past_broad_are_read_up_to_wide_keys(desk, monkeypatch) -> None:
+    """zs 桃子湖 where both match more than BROAD key entries: the first is read up to
+    WIDE_KEYS and the second tested against all of it, so the one customer of both is
+    found, not only when it falls among the first BROAD of each."""
+    from agentdesk.customers import intersect
+
+    monkeypatch.setattr(intersect, "PROBE", 2)
+    monkeypatch.setattr(intersect, "BROAD", 4)
+    for n in range(10):  # zs elsewhere
+        _add(desk, "张三", f"A{n:03d}", community="别的小区")
+    for n in range(10):  # the community, other names
+        _add(desk, "李四", f"B{n:03d}", community="鑫林嘉园")
+    wanted = _add(desk, "赵山", "C001", community="鑫林嘉园")
+    with desk.session() as s:
+        found = lookup.search(s, "zs 鑫林嘉园")
+    assert [m.customer_id for m in found] == [wanted]
+
+
 def test_four_digits_are_a_phone_not_an_account_start(desk) -> None:
     """Four digits are a phone's last four; an account is found from five characters."""
     _add(desk, "钱一", "88330001")

@@ -31,6 +31,13 @@ PROBE = 300
 # Two broad clues: each one's key entries are read up to this many and intersected by id
 # (about 0.3 microseconds an entry); past it the answer is from the first ones read.
 BROAD = 4_000
+# Every clue broad: one that matches at most WIDE customers (the last four digits of a
+# phone at ten million customers: about 1,500) is read whole and the others test all its
+# rows (about 6 microseconds a row); two key clues past BROAD are both read up to WIDE
+# key entries a range. Found beats fast: at ten million customers the first PROBE or
+# BROAD of a clue held the caller one time in five (bench lookup, "found").
+WIDE = 10_000
+WIDE_KEYS = 50_000
 _TOP = "\U0010ffff"  # key >= prefix AND key < prefix + U+10FFFF: immune to % and _
 
 
@@ -57,6 +64,7 @@ _BRANCH_SQL = {
     "phone": ("SELECT DISTINCT customer_id FROM customer_phone WHERE e164 = :v LIMIT :n",
               "SELECT 1 FROM customer_phone WHERE e164 = :v LIMIT :n"),
 }
+_RANGES = {"key": "key_prefix", "name": "name_prefix"}  # an exact value, and its range
 _KEYED = ("key", "key_prefix")  # entries that name their customer id without a row read
 # Their ids are as customer_key stores them (ids.packed): turned into text in Python, and
 # only where they leave this module (a SQL function call per entry read cost 1 ms a
@@ -174,11 +182,15 @@ def _sizes(conn: sqlite3.Connection, clue: clues.Clue) -> dict[clues.Branch, int
 
 
 def _keyed_ids(conn: sqlite3.Connection, clue: clues.Clue, sizes: dict[clues.Branch, int],
-               among: dict | None) -> dict[str, clues.Branch]:
+               among: dict | None, cap: int | None = None
+               ) -> tuple[dict[str, clues.Branch], bool]:
     """The customers of a broad clue (only those ``among`` when given) from its key
-    ranges (its few other entries read directly), up to BROAD entries a range, in key
-    order: a prefix range starts with its exact key, so a cut range keeps the best
-    matches. Packed id (ids.packed) -> the best branch that found it."""
+    ranges (its few other entries read directly), up to ``cap`` (BROAD) entries a range,
+    in key order: a prefix range starts with its exact key, so a cut range keeps the best
+    matches. (Packed id (ids.packed) -> the best branch that found it, whether no range
+    was cut.)"""
+    cap = BROAD if cap is None else cap
+    whole = True
     best: dict[str, clues.Branch] = {}
     seeded = [b for b in clue.branches if b.seeds and sizes[b]]
     prefixes = [b.value for b in seeded if b.how == "key_prefix"]
@@ -193,7 +205,8 @@ def _keyed_ids(conn: sqlite3.Connection, clue: clues.Clue, sizes: dict[clues.Bra
             rows = conn.execute(
                 "SELECT customer_id, key = ? FROM customer_key WHERE key >= ? AND key < ? "
                 "ORDER BY key LIMIT ?",
-                (branch.value, branch.value, branch.value + _TOP, BROAD)).fetchall()
+                (branch.value, branch.value, branch.value + _TOP, cap)).fetchall()
+            whole = whole and len(rows) < cap
             # reversed: the exact key's rows come first in key order, so they win
             found = {}
             for cid, is_exact in reversed(rows):
@@ -205,7 +218,7 @@ def _keyed_ids(conn: sqlite3.Connection, clue: clues.Clue, sizes: dict[clues.Bra
                 continue
             if cid not in best or hit.rank < best[cid].rank:
                 best[cid] = hit
-    return best
+    return best, whole
 
 
 def _broad(conn: sqlite3.Connection, order: list[tuple[clues.Clue, dict]]
@@ -216,23 +229,34 @@ def _broad(conn: sqlite3.Connection, order: list[tuple[clues.Clue, dict]]
              and sum(n for b, n in s.items() if b.how not in _KEYED) <= PROBE]
     if len(keyed) < 2:
         return None
-    found: list[dict[str, clues.Branch]] = []
-    for clue, sizes in keyed:  # each clue reads only the customers the ones before kept
-        found.append(_keyed_ids(conn, clue, sizes, found[-1] if found else None))
+    # The first clue read is one whose every customer fits in BROAD entries a range, when
+    # either of the first two is; else the first is read up to WIDE_KEYS.
+    first, whole = _keyed_ids(conn, *keyed[0], None)
+    if not whole:
+        other, other_whole = _keyed_ids(conn, *keyed[1], None)
+        if other_whole:
+            keyed[0], keyed[1] = keyed[1], keyed[0]
+            first = other
+        else:
+            first, _ = _keyed_ids(conn, *keyed[0], None, WIDE_KEYS)
+    found: list[dict[str, clues.Branch]] = [first]
+    for clue, sizes in keyed[1:]:  # each clue reads only the customers the ones before kept
         if not found[-1]:
             break
+        found.append(_keyed_ids(conn, clue, sizes, found[-1], WIDE_KEYS)[0])
     ranks = {unpacked(cid): [(f[cid].rank, f[cid].kind) for f in found] for cid in found[-1]}
     read = [c for c, _ in keyed[:len(found)]]
     return ranks, read, [c for c, _ in order if all(c is not k for k in read)]
 
 
-def _test_rows(conn: sqlite3.Connection, ranks: dict[str, list], untested: list[clues.Clue]
-               ) -> dict[str, list]:
-    """The customers whose rows every untested clue matches, with those clues' ranks."""
+def _test_rows(conn: sqlite3.Connection, ranks: dict[str, list], untested: list[clues.Clue],
+               cap: int | None = None) -> dict[str, list]:
+    """The customers whose rows every untested clue matches (the first ``cap``, PROBE,
+    of them tested), with those clues' ranks."""
     phones = any(b.how == "phone" or b.value[:1] == "p" for c in untested
                  for b in c.branches)
     rows = conn.execute(_ROWS if phones else _ROWS_NO_PHONES,
-                        {"ids": json.dumps(list(ranks)[:PROBE])})
+                        {"ids": json.dumps(list(ranks)[:PROBE if cap is None else cap])})
     kept = {}
     for values in rows:
         row = dict(zip(_ROW_NAMES, values))
@@ -241,6 +265,22 @@ def _test_rows(conn: sqlite3.Connection, ranks: dict[str, list], untested: list[
         if all(tested):
             kept[row["id"]] = [*ranks[row["id"]], *tested]
     return kept
+
+
+def _narrowest(conn: sqlite3.Connection, order: list[tuple]) -> clues.Clue | None:
+    """Every clue broad: the one with the fewest index entries when they are at most
+    WIDE (counted from covering indexes, no row read), else None."""
+    best, fewest = None, WIDE + 1
+    for tested_only, _, clue, _ in order:
+        if tested_only:
+            continue
+        # 张伟 is inside the range of names that start with 张伟: counted once
+        ranges = {(b.how, b.value) for b in clue.branches if b.how in _RANGES.values()}
+        n = sum(count(conn, b, fewest) for b in clue.branches
+                if b.seeds and (_RANGES.get(b.how), b.value) not in ranges)
+        if n < fewest:
+            best, fewest = clue, n
+    return best
 
 
 def intersect(conn: sqlite3.Connection, found: list[clues.Clue]
@@ -253,6 +293,7 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue]
         return {cid: (LOOSE * 100 + LOOSE + (EXACT_NAME if name == name_clue.text
                                              else PARTIAL), "name+district")
                 for cid, name in district}
+    cap = None  # rows tested: PROBE, or WIDE when one clue was read whole
     if district is not None:  # the customers of that district and name: test them all
         ranks: dict[str, list] = {cid: [] for cid, _ in district}
         seq, untested = [], found
@@ -272,6 +313,9 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue]
                                                          if not t])) is not None:
             ranks, seq, untested = both
             untested += [c for t, _, c, _ in order if t]
+        elif order[0][1] > PROBE and (narrow := _narrowest(conn, order)) is not None:
+            ranks = {cid: [r] for cid, r in candidates(conn, narrow, WIDE)[0].items()}
+            seq, untested, cap = [narrow], [c for _, _, c, _ in order if c is not narrow], WIDE
         else:
             start = order[0][2]
             if order[0][1] > PROBE:  # broad clues a row must decide: start from the one
@@ -296,7 +340,7 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue]
                 else:
                     untested.append(clue)
     if untested and ranks:
-        ranks = _test_rows(conn, ranks, untested)
+        ranks = _test_rows(conn, ranks, untested, cap)
     # Worst clue first (a match is as good as its weakest clue), then the sum; the kinds
     # in the order the clues were said. A broad pair may leave thousands: the best PROBE.
     said = sorted(range(len(found)), key=lambda n: found.index([*seq, *untested][n]))
