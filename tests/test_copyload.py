@@ -31,6 +31,28 @@ DESK_KEYS = KEYS.replace("c.id = k.customer_id", "c.id = key_id(k.customer_id)")
 LOGGED = "SELECT count(*) FROM change_log WHERE entity = 'customer'"
 
 
+@pytest.fixture(autouse=True, params=["here", "spread"])
+def checked(request, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test twice: the row rules in this process, and spread over worker processes
+    in blocks of two records (a big file's way: copyload._spread)."""
+    from agentdesk.sync import copyload
+
+    spread = copyload._spread
+    used = []
+
+    def counted(*args):
+        used.append(args)
+        return spread(*args)
+
+    if request.param == "spread":
+        monkeypatch.setattr(copyload, "SPREAD_BYTES", 0)
+        monkeypatch.setattr(copyload, "SPREAD_ROWS", 2)
+        monkeypatch.setattr(copyload, "WORKERS", 2)
+        monkeypatch.setattr(copyload, "_spread", counted)
+    yield request.param
+    assert bool(used) == (request.param == "spread")  # the PostgreSQL loads did spread
+
+
 @pytest.fixture
 def both(tmp_path: Path) -> Iterator[tuple[central.Central, central.Central]]:
     """A SQLite centre (the row path) and a PostgreSQL one (COPY)."""

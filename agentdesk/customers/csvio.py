@@ -424,6 +424,11 @@ class CustomerReader:
         if self._file is not None:
             self._file.close()
 
+    @property
+    def index(self) -> list[int]:
+        """Each column's position in the file's records (HEADER, then the optional)."""
+        return self._index
+
     def __iter__(self) -> Iterator[CustomerRow]:
         try:
             yield from self._rows()
@@ -436,11 +441,33 @@ class CustomerReader:
             self.on_bad(error, fields)
 
     def _rows(self) -> Iterator[CustomerRow]:
+        for item in self.records():
+            got = check_row(self.columns, self._index, item)
+            if isinstance(got, CustomerRow):
+                yield got
+            else:
+                self._bad(*got)
+
+    def records(self) -> Iterator[Record]:
+        """The file's records in order, after the checks that need the whole file (the
+        column count, a repeated account), before the row rules (:func:`check_row`, which
+        may run in other processes: :mod:`agentdesk.sync.copyload`). Raises
+        :class:`ImportFileError` when the file turns out not to be in its encoding."""
+        try:
+            yield from self._records_checked()
+        except UnicodeDecodeError:
+            raise _encoding_problem(self.path, self.codec) from None
+
+    def bad(self, error: RowError, fields: list[str]) -> None:
+        """A bad row found by :func:`check_row` outside this reader's own iteration."""
+        self._bad(error, fields)
+
+    def _records_checked(self) -> Iterator[Record]:
         index = self._index
         seen = FirstLines()  # account_no -> first line, to name it in the duplicate error
         for start, end, row in self._records:
             if isinstance(row, str):
-                self._bad(RowError(start, "", row), [])
+                yield start, "", "", [], row
                 continue
             if not "".join(row).strip():
                 continue  # blank lines and spreadsheet filler rows (",,,,") carry nothing
@@ -451,25 +478,40 @@ class CustomerReader:
                 if end > start:
                     hint = (f" (the record runs from line {start} to {end}: is a quote \" "
                             "left open?)")
-                self._bad(RowError(
-                    start, shown, f"expected {len(index)} columns, found {len(row)}{hint}"),
-                    row)
+                yield (start, shown, shown, row,
+                       f"expected {len(index)} columns, found {len(row)}{hint}")
                 continue
-            try:
-                # remembered even if this row is bad: a later copy is a repeat
-                first = seen.first(account, start) if account and \
-                    len(account) <= MAX_ACCOUNT else start
-                if first != start:
-                    raise _Bad(t("msg.customers.csvio.account_no_is_repeated", account=account,
-                                 seen=first))
-                fields = [csvsafe.unescape(row[i].strip()) for i in index]
-                values, numbers = _validate(fields[:len(HEADER)])
-                values += csv_columns.validate(self.columns[len(OWNED):],
-                                               fields[len(HEADER):])
-            except (_Bad, csv_columns.ColumnError) as exc:
-                self._bad(RowError(start, shown, str(exc)), [row[i] for i in index])
+            # remembered even if this row is bad: a later copy is a repeat
+            first = seen.first(account, start) if account and \
+                len(account) <= MAX_ACCOUNT else start
+            if first != start:
+                yield (start, account, shown, [row[i] for i in index],
+                       t("msg.customers.csvio.account_no_is_repeated", account=account,
+                         seen=first))
                 continue
-            yield CustomerRow(start, account, values, numbers)
+            yield start, account, shown, row, None
+
+
+# A record for the row rules: (first line, account, account as shown in an error, the
+# fields, the error already found or None). With an error, the fields are the ones the
+# bad-row report gets.
+Record = tuple[int, str, str, list[str], "str | None"]
+
+
+def check_row(columns: tuple[str, ...], index: list[int], record: Record
+              ) -> CustomerRow | tuple[RowError, list[str]]:
+    """The row rules for one record (no state: any process may run it): the row, or its
+    error and the fields the bad-row report gets."""
+    start, account, shown, row, error = record
+    if error is not None:
+        return RowError(start, shown, error), row
+    try:
+        fields = [csvsafe.unescape(row[i].strip()) for i in index]
+        values, numbers = _validate(fields[:len(HEADER)])
+        values += csv_columns.validate(columns[len(OWNED):], fields[len(HEADER):])
+    except (_Bad, csv_columns.ColumnError) as exc:
+        return RowError(start, shown, str(exc)), [row[i] for i in index]
+    return CustomerRow(start, account, values, numbers)
 
 
 def import_customers(store: Store, path: Path | str, *, encoding: str | None = None,

@@ -42,7 +42,7 @@ from agentdesk.core.ids import new_id
 from agentdesk.sync.central.connection import LOCK_KEY
 
 if TYPE_CHECKING:
-    from agentdesk.customers.csvio import CustomerReader, ImportReport, OnBad
+    from agentdesk.customers.csvio import CustomerReader, CustomerRow, ImportReport, OnBad
     from agentdesk.sync.central import Central
 
 LOAD_LOCK_KEY = LOCK_KEY + 2  # one customer load at a time (SETTING_LOCK_KEY is + 1)
@@ -118,23 +118,16 @@ def _load(raw: object, reader: CustomerReader, report: ImportReport,
 
 def _lines(reader: CustomerReader) -> Iterator[tuple[str, int]]:
     """COPY text of the reader's valid rows, in blocks of about :data:`CHUNK` characters
-    (with the rows in each). Fields carry no control characters (the row rules refuse
-    them), so a backslash is the only character text format needs escaped; keys, e164
-    numbers and kinds never hold a space, the separator of their lists."""
-    keys_of = search_keys.customer_keys
+    (with the rows in each): in this process, or with the row rules spread over worker
+    processes for a big file (:func:`_spread`)."""
+    workers = _workers(reader.path)
+    if workers > 1:
+        yield from _spread(reader, workers)
+        return
     parts: list[str] = []
     size = rows = 0
     for row in reader:
-        values = row.values
-        numbers = [e164 for e164, _ in row.numbers]
-        keys = keys_of(values[0], values[2], values[3], values[4], values[5], values[6],
-                       numbers, row.account, values[9])
-        text = "\t".join([str(row.line), new_id(), row.account,
-                          *(v if isinstance(v, str) else str(v) for v in values),
-                          " ".join(numbers), " ".join(kind for _, kind in row.numbers),
-                          " ".join(new_id() for _ in numbers), " ".join(keys)])
-        if "\\" in text:
-            text = text.replace("\\", "\\\\")
+        text = _copy_line(row, new_id())
         parts.append(text)
         rows += 1
         size += len(text)
@@ -145,6 +138,93 @@ def _lines(reader: CustomerReader) -> Iterator[tuple[str, int]]:
     if parts:
         parts.append("")
         yield "\n".join(parts), rows
+
+
+def _copy_line(row: CustomerRow, cid: str) -> str:
+    """One valid row as a line of COPY text, with what the merge needs: its new id, its
+    phones, their kinds and new ids, its lookup keys. Fields carry no control characters
+    (the row rules refuse them), so a backslash is the only character text format needs
+    escaped; keys, e164 numbers and kinds never hold a space, the separator of their
+    lists."""
+    values = row.values
+    numbers = [e164 for e164, _ in row.numbers]
+    keys = search_keys.customer_keys(values[0], values[2], values[3], values[4], values[5],
+                                     values[6], numbers, row.account, values[9])
+    text = "\t".join([str(row.line), cid, row.account,
+                      *(v if isinstance(v, str) else str(v) for v in values),
+                      " ".join(numbers), " ".join(kind for _, kind in row.numbers),
+                      " ".join(new_id() for _ in numbers), " ".join(keys)])
+    return text.replace("\\", "\\\\") if "\\" in text else text
+
+
+# --- the row rules in worker processes ------------------------------------------------
+# Reading and checking a row (the phone rules, pinyin keys) is most of a load's time,
+# one process's worth: PostgreSQL's COPY took 4 % of a core meanwhile. So a big file's
+# records are read here, in order (the column count and repeated accounts need the whole
+# file), and checked in workers in blocks, each block's COPY text and bad rows coming
+# back in file order. New ids are made here, so they keep the file's order (uuid7).
+SPREAD_BYTES = 32 << 20  # a smaller file is checked here (starting workers costs ~1 s)
+SPREAD_ROWS = 5_000  # records a block
+MAX_WORKERS = 8
+WORKERS: int | None = None  # None: one a core, up to MAX_WORKERS (tests set it)
+
+
+def _workers(path: Path) -> int:
+    import os
+
+    try:
+        big = path.stat().st_size >= SPREAD_BYTES
+    except OSError:
+        return 1
+    return (WORKERS or min(os.cpu_count() or 1, MAX_WORKERS)) if big else 1
+
+
+def _spread(reader: CustomerReader, workers: int) -> Iterator[tuple[str, int]]:
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from itertools import islice
+
+    from agentdesk.core import i18n
+
+    records = reader.records()
+    # spawn: the parent holds a database connection and threads, which fork would copy
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:
+        waiting: deque = deque()
+        more = True
+        while more or waiting:
+            while more and len(waiting) < 2 * workers:  # a bounded read-ahead
+                block = list(islice(records, SPREAD_ROWS))
+                if not block:
+                    more = False
+                    break
+                ids = [new_id() if r[4] is None else "" for r in block]
+                waiting.append(pool.submit(_check_block, reader.columns, reader.index,
+                                           block, ids))
+            if waiting:
+                text, rows, bad = waiting.popleft().result()
+                for error, fields in bad:
+                    reader.bad(error, fields)
+                if rows:
+                    yield text, rows
+
+
+def _check_block(columns: tuple[str, ...], index: list[int], block: list, ids: list[str]
+                 ) -> tuple[str, int, list]:
+    """In a worker: a block's COPY text, its valid rows, and its bad rows in order."""
+    from agentdesk.customers.csvio import CustomerRow, check_row
+
+    parts, bad = [], []
+    for record, cid in zip(block, ids):
+        got = check_row(columns, index, record)
+        if isinstance(got, CustomerRow):
+            parts.append(_copy_line(got, cid))
+        else:
+            bad.append(got)
+    if parts:
+        parts.append("")
+    return "\n".join(parts), len(parts) - 1 if parts else 0, bad
 
 
 def _merge(cur: object, columns: tuple[str, ...], extra: dict,
