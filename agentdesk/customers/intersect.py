@@ -250,20 +250,26 @@ def _broad(conn: sqlite3.Connection, order: list[tuple[clues.Clue, dict]]
 
 
 def _test_rows(conn: sqlite3.Connection, ranks: dict[str, list], untested: list[clues.Clue],
-               cap: int | None = None) -> dict[str, list]:
-    """The customers whose rows every untested clue matches (the first ``cap``, PROBE,
-    of them tested), with those clues' ranks."""
+               cap: int | None = None, enough: int = PROBE) -> dict[str, list]:
+    """The customers whose rows every untested clue matches, with those clues' ranks: the
+    first ``cap`` (PROBE) of them tested, best ranks first (``ranks`` is in rank order),
+    PROBE rows, then four times as many each round, until ``enough`` match (what the
+    screen orders: 巩义市 万家超市, one of thousands, stops after the first PROBE rows)."""
     phones = any(b.how == "phone" or b.value[:1] == "p" for c in untested
                  for b in c.branches)
-    rows = conn.execute(_ROWS if phones else _ROWS_NO_PHONES,
-                        {"ids": json.dumps(list(ranks)[:PROBE if cap is None else cap])})
-    kept = {}
-    for values in rows:
-        row = dict(zip(_ROW_NAMES, values))
-        row["phones"] = (row["phones"] or "").split()
-        tested = [_best_test(clue, row) for clue in untested]
-        if all(tested):
-            kept[row["id"]] = [*ranks[row["id"]], *tested]
+    ids = list(ranks)[:PROBE if cap is None else cap]
+    kept: dict[str, list] = {}
+    start, step = 0, PROBE
+    while start < len(ids) and len(kept) < enough:
+        rows = conn.execute(_ROWS if phones else _ROWS_NO_PHONES,
+                            {"ids": json.dumps(ids[start:start + step])})
+        start, step = start + step, step * 4
+        for values in rows:
+            row = dict(zip(_ROW_NAMES, values))
+            row["phones"] = (row["phones"] or "").split()
+            tested = [_best_test(clue, row) for clue in untested]
+            if all(tested):
+                kept[row["id"]] = [*ranks[row["id"]], *tested]
     return kept
 
 
@@ -283,9 +289,10 @@ def _narrowest(conn: sqlite3.Connection, order: list[tuple]) -> clues.Clue | Non
     return best
 
 
-def intersect(conn: sqlite3.Connection, found: list[clues.Clue]
+def intersect(conn: sqlite3.Connection, found: list[clues.Clue], enough: int = PROBE
               ) -> dict[str, tuple[int, str]]:
-    """Customers every clue matches, as customer_id -> (rank, kinds joined by "+")."""
+    """Customers every clue matches, as customer_id -> (rank, kinds joined by "+");
+    rows are tested until ``enough`` match (the caller's pool)."""
     district = _district_seed(conn, found)
     if district is not None and len(found) == 2:
         # The index matched both clues: rank by the name alone, no rows read.
@@ -340,7 +347,7 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue]
                 else:
                     untested.append(clue)
     if untested and ranks:
-        ranks = _test_rows(conn, ranks, untested, cap)
+        ranks = _test_rows(conn, ranks, untested, cap, min(enough, PROBE))
     # Worst clue first (a match is as good as its weakest clue), then the sum; the kinds
     # in the order the clues were said. A broad pair may leave thousands: the best PROBE.
     said = sorted(range(len(found)), key=lambda n: found.index([*seq, *untested][n]))
