@@ -286,6 +286,35 @@ def test_a_surname_and_a_phone_end_past_the_probe_find_the_caller(desk, monkeypa
     assert found[0].match == "name+phone_suffix"
 
 
+def test_rows_are_tested_in_rounds_until_enough_match(desk, monkeypatch) -> None:
+    """A clue read whole is tested PROBE rows first, then four times as many a round:
+    it stops once enough match (the caller's pool), and goes on when few do."""
+    from agentdesk.customers import clues, intersect
+
+    monkeypatch.setattr(intersect, "PROBE", 2)
+    ids = [_add(desk, "王五", f"A{n:03d}", district="岳麓区" if n in (1, 9) else "天心区")
+           for n in range(12)]
+    for n in range(12):
+        _add(desk, "李四", f"B{n:03d}", district="岳麓区")
+    ranks = {cid: [(1, "name")] for cid in ids}
+    place = clues.read("岳麓区")
+    with desk.session() as s:
+        conn = intersect.driver(s)
+        seen = []
+        execute = conn.execute
+
+        class Spy:  # sqlite3.Connection.execute cannot be patched: wrap the connection
+            def execute(self, sql, params=()):
+                seen.append(params)
+                return execute(sql, params)
+
+        kept = intersect._test_rows(Spy(), ranks, [place], cap=12, enough=1)
+        assert list(kept) == [ids[1]] and len(seen) == 1  # two rows read, one matched
+        seen.clear()
+        kept = intersect._test_rows(Spy(), ranks, [place], cap=12, enough=5)
+        assert set(kept) == {ids[1], ids[9]} and len(seen) == 3  # rows 2, 8, the last 2
+
+
 def test_a_clue_past_wide_keeps_the_first_probe_rows(desk, monkeypatch) -> None:
     """Past WIDE the clue is not read whole: the answer stays the bounded one (a few
     rows tested, no scan), however many customers the clues match."""
