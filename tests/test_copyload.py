@@ -128,6 +128,19 @@ def test_a_bulk_first_load_puts_every_index_back(both, tmp_path: Path) -> None:
                                  "FROM customer_key LIMIT 1")
 
 
+def test_a_load_that_wrote_rows_vacuums_the_tables_it_filled(both, tmp_path: Path) -> None:
+    """Without VACUUM an index-only scan reads the table for every row just loaded (a
+    seed's key copy read a table page a key): the load vacuums what it wrote."""
+    _lite, pg = both
+    load.customers(pg, write(tmp_path / "a.csv", *(row(f"V{i}") for i in range(30))))
+    done = centre_rows(pg, "SELECT relname FROM pg_stat_user_tables WHERE last_vacuum IS "
+                           "NOT NULL AND relname IN ('customer', 'customer_phone', "
+                           "'customer_key') ORDER BY 1")
+    assert done == [("customer",), ("customer_key",), ("customer_phone",)]
+    with pg.reading() as conn:  # the session's own limits are back after it
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "15s"
+
+
 def test_bad_rows_are_written_by_line_from_a_copy_load(both, tmp_path: Path) -> None:
     lite, pg = both
     source = write(tmp_path / "a.csv", *FIRST)

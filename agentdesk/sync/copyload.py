@@ -68,6 +68,11 @@ def customers(central: Central, path: Path | str, *, encoding: str | None = None
             raw.rollback()  # the pool's ping may have left a transaction open
             _load(raw, reader, report, phases if phases is not None else {})
             raw.commit()
+            if report.inserted + report.updated:
+                began = time.perf_counter()
+                _vacuum(raw)
+                if phases is not None:
+                    phases["vacuum"] = time.perf_counter() - began
         except psycopg.Error as exc:  # the driver's own: said as the centre's errors are
             _rollback(raw)
             raise central.explain(exc) from exc
@@ -75,6 +80,30 @@ def customers(central: Central, path: Path | str, *, encoding: str | None = None
             _rollback(raw)
             raise
     return report
+
+
+def _vacuum(raw: object) -> None:
+    """VACUUM (ANALYZE) the loaded tables once the load is in. Rows just written are not
+    yet marked visible to all, so an index-only scan still reads the table for each
+    one: the seed's key copy in key order read a different table page for nearly every
+    key (ten million customers: 820 ms a batch of 50,000 keys, 23 ms after VACUUM, which
+    took 17 s). Only the pages the load changed are read. One that fails (a lock) is
+    left to autovacuum: the load itself is in."""
+    import psycopg
+
+    try:
+        raw.autocommit = True  # type: ignore[attr-defined]  # VACUUM runs outside one
+        with raw.cursor() as cur:  # type: ignore[attr-defined]
+            cur.execute("SET statement_timeout = 0")
+            cur.execute("VACUUM (ANALYZE) " + ", ".join(BULK_TABLES))
+            cur.execute("RESET statement_timeout")
+    except psycopg.Error:
+        pass
+    finally:
+        try:
+            raw.autocommit = False  # type: ignore[attr-defined]
+        except psycopg.Error:
+            pass  # a broken connection: the pool drops it
 
 
 def _rollback(raw: object) -> None:
