@@ -221,32 +221,48 @@ def _keyed_ids(conn: sqlite3.Connection, clue: clues.Clue, sizes: dict[clues.Bra
     return best, whole
 
 
-def _broad(conn: sqlite3.Connection, order: list[tuple[clues.Clue, dict]]
+def _broad(conn: sqlite3.Connection, order: list[tuple[clues.Clue, dict]],
+           enough: int = PROBE
            ) -> tuple[dict[str, list], list[clues.Clue], list[clues.Clue]] | None:
     """Two or more broad clues whose entries are (nearly) all keys: their customers
-    intersected by id. None when fewer than two clues can be read so."""
+    intersected by id. None when fewer than two clues can be read so. Each range is
+    read up to BROAD entries first; when a range was cut and fewer than ``enough``
+    customers are left, again wider: the first clue read is one whose every customer
+    fits in BROAD entries a range, when either of the first two is, else it is read up
+    to WIDE_KEYS, and the others up to WIDE_KEYS a range."""
     keyed = [(c, s) for c, s in order if all(b.seeds for b in c.branches)
              and sum(n for b, n in s.items() if b.how not in _KEYED) <= PROBE]
     if len(keyed) < 2:
         return None
-    # The first clue read is one whose every customer fits in BROAD entries a range, when
-    # either of the first two is; else the first is read up to WIDE_KEYS.
     first, whole = _keyed_ids(conn, *keyed[0], None)
-    if not whole:
-        other, other_whole = _keyed_ids(conn, *keyed[1], None)
-        if other_whole:
-            keyed[0], keyed[1] = keyed[1], keyed[0]
-            first = other
-        else:
-            first, _ = _keyed_ids(conn, *keyed[0], None, WIDE_KEYS)
-    found: list[dict[str, clues.Branch]] = [first]
-    for clue, sizes in keyed[1:]:  # each clue reads only the customers the ones before kept
-        if not found[-1]:
-            break
-        found.append(_keyed_ids(conn, clue, sizes, found[-1], WIDE_KEYS)[0])
+    found, exact = _chain(conn, keyed, first, BROAD)
+    if len(found[-1]) < enough and not (whole and exact):
+        if not whole:
+            other, other_whole = _keyed_ids(conn, *keyed[1], None)
+            if other_whole:
+                keyed[0], keyed[1] = keyed[1], keyed[0]
+                first = other
+            else:
+                first, _ = _keyed_ids(conn, *keyed[0], None, WIDE_KEYS)
+        found, _ = _chain(conn, keyed, first, WIDE_KEYS)
     ranks = {unpacked(cid): [(f[cid].rank, f[cid].kind) for f in found] for cid in found[-1]}
     read = [c for c, _ in keyed[:len(found)]]
     return ranks, read, [c for c, _ in order if all(c is not k for k in read)]
+
+
+def _chain(conn: sqlite3.Connection, keyed: list[tuple[clues.Clue, dict]],
+           first: dict[str, clues.Branch], cap: int
+           ) -> tuple[list[dict[str, clues.Branch]], bool]:
+    """Each clue after the first reads only the customers the ones before kept, up to
+    ``cap`` entries a range; and whether no range was cut."""
+    found, whole = [first], True
+    for clue, sizes in keyed[1:]:
+        if not found[-1]:
+            break
+        kept, complete = _keyed_ids(conn, clue, sizes, found[-1], cap)
+        found.append(kept)
+        whole = whole and complete
+    return found, whole
 
 
 def _test_rows(conn: sqlite3.Connection, ranks: dict[str, list], untested: list[clues.Clue],
@@ -300,7 +316,6 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue], enough: int = P
         return {cid: (LOOSE * 100 + LOOSE + (EXACT_NAME if name == name_clue.text
                                              else PARTIAL), "name+district")
                 for cid, name in district}
-    cap = None  # rows tested: PROBE, or WIDE when one clue was read whole
     if district is not None:  # the customers of that district and name: test them all
         ranks: dict[str, list] = {cid: [] for cid, _ in district}
         seq, untested = [], found
@@ -317,12 +332,22 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue], enough: int = P
         if order[0][0]:
             return {}  # no clue can be looked up (districts only): nothing to start from
         if order[0][1] > PROBE and (both := _broad(conn, [(c, s) for t, _, c, s in order
-                                                         if not t])) is not None:
+                                                         if not t], enough)) is not None:
             ranks, seq, untested = both
             untested += [c for t, _, c, _ in order if t]
         elif order[0][1] > PROBE and (narrow := _narrowest(conn, order)) is not None:
-            ranks = {cid: [r] for cid, r in candidates(conn, narrow, WIDE)[0].items()}
-            seq, untested, cap = [narrow], [c for _, _, c, _ in order if c is not narrow], WIDE
+            # Its first PROBE customers tested first (as fast as before: most queries
+            # stop there), then the rest of it when too few of those matched.
+            others = [c for _, _, c, _ in order if c is not narrow]
+            head = candidates(conn, narrow, PROBE)[0]
+            ranks = _test_rows(conn, {cid: [r] for cid, r in head.items()}, others, PROBE,
+                               min(enough, PROBE))
+            if len(ranks) < min(enough, PROBE):
+                rest = {cid: [r] for cid, r in candidates(conn, narrow, WIDE)[0].items()
+                        if cid not in head}
+                ranks.update(_test_rows(conn, rest, others, WIDE,
+                                        min(enough, PROBE) - len(ranks)))
+            seq, untested = [narrow, *others], []
         else:
             start = order[0][2]
             if order[0][1] > PROBE:  # broad clues a row must decide: start from the one
@@ -347,7 +372,7 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue], enough: int = P
                 else:
                     untested.append(clue)
     if untested and ranks:
-        ranks = _test_rows(conn, ranks, untested, cap, min(enough, PROBE))
+        ranks = _test_rows(conn, ranks, untested, enough=min(enough, PROBE))
     # Worst clue first (a match is as good as its weakest clue), then the sum; the kinds
     # in the order the clues were said. A broad pair may leave thousands: the best PROBE.
     said = sorted(range(len(found)), key=lambda n: found.index([*seq, *untested][n]))
