@@ -219,7 +219,7 @@ def _spread(reader: CustomerReader, workers: int) -> Iterator[tuple[str, int]]:
     records = reader.records()
     # spawn: the parent holds a database connection and threads, which fork would copy
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=i18n.set_lang, initargs=(i18n.lang(),)) as pool:
+                             initializer=_worker_init, initargs=(i18n.lang(),)) as pool:
         waiting: deque = deque()
         more = True
         while more or waiting:
@@ -237,6 +237,19 @@ def _spread(reader: CustomerReader, workers: int) -> Iterator[tuple[str, int]]:
                     reader.bad(error, fields)
                 if rows:
                     yield text, rows
+
+
+def _worker_init(lang: str) -> None:
+    """A worker's language (its error messages), and pypinyin without its phrase
+    dictionary: keys read one character at a time (search_keys.reading), which that
+    dictionary never changes (every CJK character's reading compared), and it cost each
+    worker 44 MB."""
+    import os
+
+    from agentdesk.core import i18n
+
+    os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
+    i18n.set_lang(lang)
 
 
 def _check_block(columns: tuple[str, ...], index: list[int], block: list, ids: list[str]
