@@ -207,7 +207,9 @@ def find(conn: object, query: str, pool: int) -> dict[str, tuple[int, str]]:
         return {}
     if len(found_clues) == 1:
         return intersect.candidates(conn, found_clues[0], pool)[0]  # type: ignore[arg-type]
-    return intersect.intersect(conn, found_clues, pool)  # type: ignore[arg-type]
+    # rows are read until half the pool match: at least a page (pool_size), and the
+    # page's best are among the first read (clues are read best rank first)
+    return intersect.intersect(conn, found_clues, pool // 2)  # type: ignore[arg-type]
 
 
 def districts_named(query: str) -> list[str]:
