@@ -215,6 +215,9 @@ async def test_idle_lock_hides_the_data_keeps_the_typing_and_takes_the_pin(desk)
         assert "pipe" in typed
         app.presence.idle_limit_s = 0.5  # a short timer, not ten minutes
         assert await wait_until(pilot, lambda: isinstance(app.screen, LockScreen), 5)
+        # Locked: the half-second timer would lock the form again as soon as it is back
+        # when the PIN check takes longer (a loaded CI machine: the form was never seen).
+        app.presence.idle_limit_s = 600.0
         lock = app.screen
         assert "pipe" not in visible_text(app)
         await pilot.press("f2")  # the F-keys do not open a screen over the lock
