@@ -308,7 +308,8 @@ def _narrowest(conn: sqlite3.Connection, order: list[tuple]) -> clues.Clue | Non
 def intersect(conn: sqlite3.Connection, found: list[clues.Clue], enough: int = PROBE
               ) -> dict[str, tuple[int, str]]:
     """Customers every clue matches, as customer_id -> (rank, kinds joined by "+");
-    rows are tested until ``enough`` match (the caller's pool)."""
+    rows are tested until ``enough`` match (the caller's pool; PROBE at most)."""
+    enough = min(enough, PROBE)
     district = _district_seed(conn, found)
     if district is not None and len(found) == 2:
         # The index matched both clues: rank by the name alone, no rows read.
@@ -341,12 +342,11 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue], enough: int = P
             others = [c for _, _, c, _ in order if c is not narrow]
             head = candidates(conn, narrow, PROBE)[0]
             ranks = _test_rows(conn, {cid: [r] for cid, r in head.items()}, others, PROBE,
-                               min(enough, PROBE))
-            if len(ranks) < min(enough, PROBE):
+                               enough)
+            if len(ranks) < enough:
                 rest = {cid: [r] for cid, r in candidates(conn, narrow, WIDE)[0].items()
                         if cid not in head}
-                ranks.update(_test_rows(conn, rest, others, WIDE,
-                                        min(enough, PROBE) - len(ranks)))
+                ranks.update(_test_rows(conn, rest, others, WIDE, enough - len(ranks)))
             seq, untested = [narrow, *others], []
         else:
             start = order[0][2]
@@ -372,7 +372,7 @@ def intersect(conn: sqlite3.Connection, found: list[clues.Clue], enough: int = P
                 else:
                     untested.append(clue)
     if untested and ranks:
-        ranks = _test_rows(conn, ranks, untested, enough=min(enough, PROBE))
+        ranks = _test_rows(conn, ranks, untested, enough=enough)
     # Worst clue first (a match is as good as its weakest clue), then the sum; the kinds
     # in the order the clues were said. A broad pair may leave thousands: the best PROBE.
     said = sorted(range(len(found)), key=lambda n: found.index([*seq, *untested][n]))
