@@ -212,12 +212,28 @@ def test_desks_leave_the_scan_to_a_watch_whose_heartbeat_is_recent(tmp_path: Pat
 
 # --- the service as processes ---------------------------------------------------------------
 
-def _start(url: str, *extra: str) -> subprocess.Popen:
-    env = {**os.environ, "AGENTDESK_NOW": LATER.isoformat()}
-    return subprocess.Popen(
-        [sys.executable, "-m", "agentdesk", "central", "watch", "--central", url,
-         "--every", "0.2", "--lease", "2", *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _start(url: str, *extra: str, log: Path | None = None) -> subprocess.Popen:
+    """A watch process; with ``log``, what it says goes there unbuffered, so a test can
+    read it while the process runs (a pipe is read only once it ends)."""
+    env = {**os.environ, "AGENTDESK_NOW": LATER.isoformat(), "PYTHONUNBUFFERED": "1"}
+    out = log.open("w") if log else subprocess.PIPE
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "agentdesk", "central", "watch", "--central", url,
+             "--every", "0.2", "--lease", "2", *extra],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+    finally:
+        if log:
+            out.close()
+
+
+def _wait_said(logs: list[Path], *texts: str, timeout: float = 60) -> None:
+    """Wait until one of the logs holds one of the texts (a loaded machine may take
+    seconds to start a process)."""
+    deadline = time.monotonic() + timeout
+    while not any(t in p.read_text() for p in logs for t in texts):
+        assert time.monotonic() < deadline, f"never said: {texts}"
+        time.sleep(0.1)
 
 
 def _wait_escalated(centre, numbers: list[str], timeout: float = 60) -> None:
@@ -234,8 +250,8 @@ def _wait_escalated(centre, numbers: list[str], timeout: float = 60) -> None:
 def _stop(proc: subprocess.Popen) -> tuple[int, str]:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
-    return proc.returncode, out + err
+    out, _ = proc.communicate(timeout=30)
+    return proc.returncode, out or ""
 
 
 def test_two_watch_processes_at_once_escalate_each_clock_once(tmp_path: Path,
@@ -243,16 +259,19 @@ def test_two_watch_processes_at_once_escalate_each_clock_once(tmp_path: Path,
     desk = new_desk(tmp_path / "d.db")
     numbers = [_burst(desk, agent) for agent in ("A1001", "A1002", "A1001")]
     _sync(desk, centre)
-    procs = [_start(centre.url), _start(centre.url)]
+    logs = [tmp_path / "watch1.log", tmp_path / "watch2.log"]
+    procs = [_start(centre.url, log=log) for log in logs]
     try:
         _wait_escalated(centre, numbers)
         numbers.append(_burst(desk, "A1002"))  # more work while both run
         _sync(desk, centre)
         _wait_escalated(centre, numbers)
+        # both must have met before they stop: the one that waits says so
+        _wait_said(logs, "另一个督办监控正在运行", "another watch runs")
     finally:
         outcomes = [_stop(p) for p in procs]
     assert [code for code, _ in outcomes] == [0, 0], outcomes
-    said = [text for _, text in outcomes]
+    said = [log.read_text() for log in logs]
     assert sum("watch running" in s or "督办监控已启动" in s for s in said) >= 1
     assert any("另一个督办监控正在运行" in s or "another watch runs" in s for s in said)
     alerts = _alerts(centre_rows(centre, ALERT_SQL))
