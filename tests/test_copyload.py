@@ -114,6 +114,41 @@ def test_copy_load_gives_the_rows_of_the_row_path_and_reloads_nothing(both, tmp_
     assert centre_rows(pg, "SELECT id, updated_at FROM customer ORDER BY id") == before
 
 
+PHONE_IDS = ("SELECT c.account_no, p.id FROM customer_phone p JOIN customer c "
+             "ON c.id = p.customer_id ORDER BY 1, p.position")
+KEY_XMIN = ("SELECT c.account_no, k.key, k.xmin::text FROM customer_key k JOIN customer c "
+            "ON c.id = k.customer_id ORDER BY 1, 2")
+
+
+def test_a_billing_edit_keeps_phones_and_keys_as_they_are(both, tmp_path: Path) -> None:
+    """A re-load that changes arrears only rewrites no phone (desks would rewrite every
+    one they pulled with a new id) and no key; a name change rewrites keys, not phones;
+    new numbers rewrite both."""
+    lite, pg = both
+    first = write(tmp_path / "a.csv", *FIRST)
+    for c in (lite, pg):
+        load.customers(c, first)
+    ids = {c: centre_rows(c, PHONE_IDS) for c in (lite, pg)}
+    keys_before = centre_rows(pg, KEY_XMIN)
+    second = write(tmp_path / "b.csv", row("A1", "王芳芳"),  # name: keys, not phones
+                   row("A3", "李强", phones="139 0000 1111;138 1234 5678;0371-6123 4567",
+                       arrears_yuan="99.00"),  # arrears only
+                   FIRST[4], FIRST[5],
+                   row("A7", "Li Lei", phones="186 0000 0002", customer_class=""))
+    got = [load.customers(c, second) for c in (lite, pg)]
+    assert outcome(got[1]) == outcome(got[0]) == (0, 3, 2, [])
+    same(lite, pg)
+    for c in (lite, pg):
+        after = centre_rows(c, PHONE_IDS)
+        assert [p for p in after if p[0] != "A7"] == \
+            [p for p in ids[c] if p[0] != "A7"]  # A1 and A3 kept theirs
+        assert [p for p in after if p[0] == "A7"] != [p for p in ids[c] if p[0] == "A7"]
+    keys_after = centre_rows(pg, KEY_XMIN)
+    for account, kept in (("A3", True), ("A5", True), ("A1", False), ("A7", False)):
+        mine = [k for k in keys_after if k[0] == account]
+        assert mine and (mine == [k for k in keys_before if k[0] == account]) == kept, account
+
+
 def test_a_bulk_first_load_puts_every_index_back(both, tmp_path: Path) -> None:
     _lite, pg = both
     index = ("SELECT indexname FROM pg_indexes WHERE tablename IN ('customer', "

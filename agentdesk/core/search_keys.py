@@ -188,6 +188,12 @@ def address_keys(street: str, community: str, building: str, unit: str, room: st
     return keys
 
 
+# The customer columns the keys are made of, with its phones: a change to any other
+# column (arrears, tags, status) leaves the keys and the phone rows as they are.
+KEYED_COLUMNS = ("name", "street", "community", "building", "unit", "room", "account_no",
+                 "meter_no")
+
+
 def customer_keys(name: str, street: str, community: str, building: str, unit: str,
                   room: str, phones: Iterable[str], account_no: str = "",
                   meter_no: str = "") -> set[str]:

@@ -12,7 +12,9 @@ transaction, merges the staging table:
   owns ``IS DISTINCT FROM``, or the phones in their order); an unchanged row is in no
   statement after this one, so a re-load of the same file writes nothing;
 * the changed customers updated (``created_at`` and the columns the file does not carry
-  kept), the new ones inserted with the defaults; their phones and keys replaced;
+  kept), the new ones inserted with the defaults; their phones replaced when the numbers
+  changed, their keys when a column they are made of or the phones did (a billing file's
+  arrears leave both, ids and all, as they are);
 * one ``change_log`` entry per row of ``load_diff`` (numbered at commit like any other,
   :mod:`agentdesk.sync.central.ordering`), so desks pull exactly those customers.
 
@@ -285,13 +287,22 @@ def _merge(cur: object, columns: tuple[str, ...], extra: dict,
         name = " ".join(sql.split()[:3])
         phases[name] = phases.get(name, 0.0) + time.perf_counter() - began
 
+    keyed = [c for c in search_keys.KEYED_COLUMNS if c in columns]
+    keyed_changed = (f"({', '.join('c.' + c for c in keyed)}) IS DISTINCT FROM "
+                     f"({', '.join('s.' + c for c in keyed)})") if keyed else "false"
+    # rephone / rekey: only these get their phones / keys replaced; a billing file's
+    # arrears change leaves them (and their ids, which every desk would rewrite) alone.
     run(f"""CREATE TEMP TABLE load_diff ON COMMIT DROP AS
-        SELECT s.line, coalesce(c.id, s.id) AS id, c.id IS NULL AS new
-          FROM load_stage s LEFT JOIN customer c ON c.account_no = s.account_no
-         WHERE c.id IS NULL OR ({old}) IS DISTINCT FROM ({new})
-            OR coalesce((SELECT string_agg(p.e164, ' ' ORDER BY p.position)
-                           FROM customer_phone p WHERE p.customer_id = c.id), '')
-               <> s.phones""")
+        SELECT line, id, new, rephone, rephone OR keyed AS rekey FROM (
+          SELECT s.line, coalesce(c.id, s.id) AS id, c.id IS NULL AS new,
+                 c.id IS NULL OR ({old}) IS DISTINCT FROM ({new}) AS changed,
+                 c.id IS NULL OR {keyed_changed} AS keyed,
+                 c.id IS NULL
+                   OR coalesce((SELECT string_agg(p.e164, ' ' ORDER BY p.position)
+                                  FROM customer_phone p WHERE p.customer_id = c.id), '')
+                      <> s.phones AS rephone
+            FROM load_stage s LEFT JOIN customer c ON c.account_no = s.account_no) x
+         WHERE changed OR rephone""")
     run("ANALYZE load_diff")
     cur.execute("SELECT count(*) FILTER (WHERE new) FROM load_diff")  # type: ignore[attr-defined]
     adding = cur.fetchone()[0]  # type: ignore[attr-defined]
@@ -310,19 +321,19 @@ def _merge(cur: object, columns: tuple[str, ...], extra: dict,
     inserted = cur.rowcount  # type: ignore[attr-defined]
     if updated:
         run("DELETE FROM customer_phone p USING load_diff d "
-            "WHERE p.customer_id = d.id AND NOT d.new")
+            "WHERE p.customer_id = d.id AND d.rephone AND NOT d.new")
         run("DELETE FROM customer_key k USING load_diff d "
-            "WHERE k.customer_id = d.id AND NOT d.new")
+            "WHERE k.customer_id = d.id AND d.rekey AND NOT d.new")
     run("""INSERT INTO customer_phone (id, customer_id, e164, kind, position)
            SELECT x.id, d.id, x.e164, x.kind, x.n - 1
              FROM load_diff d JOIN load_stage s ON s.line = d.line,
                   unnest(string_to_array(s.phone_ids, ' '), string_to_array(s.phones, ' '),
                          string_to_array(s.kinds, ' ')) WITH ORDINALITY AS x(id, e164, kind, n)
-            WHERE s.phones <> ''""")
+            WHERE s.phones <> '' AND d.rephone""")
     run("""INSERT INTO customer_key (key, customer_id)
            SELECT x.key, d.id FROM load_diff d JOIN load_stage s ON s.line = d.line,
                   unnest(string_to_array(s.keys, ' ')) AS x(key)
-            WHERE s.keys <> ''""")
+            WHERE s.keys <> '' AND d.rekey""")
     for sql in rebuilt:
         run(sql)
     run("""INSERT INTO change_log (entity, row_id, op, origin)

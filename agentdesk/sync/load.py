@@ -77,9 +77,11 @@ def _write(central: Central, batch: list[tuple[str, tuple, list]],
     now = clock.now()
     rows, phones = [], {}
     for account, values, numbers in batch:
+        same_phones = False
         if account in known:
             cid, created, old = known[account]
-            if old == values and old_phones.get(cid, []) == [e for e, _ in numbers]:
+            same_phones = old_phones.get(cid, []) == [e for e, _ in numbers]
+            if old == values and same_phones:
                 report.unchanged += 1
                 continue
             report.updated += 1
@@ -91,6 +93,8 @@ def _write(central: Central, batch: list[tuple[str, tuple, list]],
         row = {"id": cid, "account_no": account, **io.EXTRA, **kept.get(account, {}),
                **dict(zip(columns, values)), "created_at": created, "updated_at": now}
         rows.append(row)
+        if same_phones:  # kept, ids and all: desks have nothing to rewrite
+            continue
         phones[cid] = [{"id": new_id(), "customer_id": cid, "e164": e164, "kind": kind,
                         "position": position}
                        for position, (e164, kind) in enumerate(numbers)]

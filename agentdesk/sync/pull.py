@@ -314,8 +314,6 @@ def put_customers(conn: sa.Connection, rows: list[tuple], phones: list[tuple]) -
                       for r in rows], False)
 
 
-# What a customer's lookup keys are made of (search_keys.customer_keys), with its phones.
-_KEYED = ("name", "street", "community", "building", "unit", "room", "account_no", "meter_no")
 REKEY_ALL = False  # every pulled customer's keys recomputed, as before: bench pull's baseline
 
 
@@ -333,7 +331,7 @@ def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> 
     ids = [r[0] for r in rows]
     listed = json.dumps(ids)
     cols, pcols = codec.columns("customer"), codec.columns("customer_phone")
-    at = [cols.index(c) for c in _KEYED]
+    at = [cols.index(c) for c in search_keys.KEYED_COLUMNS]
     old_rows = {r[0]: r for r in raw.execute(
         f"SELECT {', '.join(cols)} FROM customer WHERE id IN (SELECT value FROM json_each(?))",
         (listed,))}
