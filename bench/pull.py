@@ -48,16 +48,16 @@ def _copy(src: Path, dst: Path) -> None:
 
 
 def one(url: str, desk_file: Path, rekey_all: bool) -> tuple[float, int]:
-    from agentdesk.sync import central, engine, outbox, pull
+    from agentdesk.sync import central, engine, outbox, pulled_customers
 
     desk, centre = outbox.open_syncing_desk(desk_file), central.connect(url)
-    pull.REKEY_ALL = rekey_all
+    pulled_customers.REKEY_ALL = rekey_all
     try:
         began = time.perf_counter()
         report = engine.sync_once(desk, centre)
         return time.perf_counter() - began, report.pulled
     finally:
-        pull.REKEY_ALL = False
+        pulled_customers.REKEY_ALL = False
         desk.dispose(), centre.dispose()
 
 

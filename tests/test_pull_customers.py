@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from agentdesk.core import search_keys
 from agentdesk.sync import engine, load
+from agentdesk.sync.central import T
 from tests.sync_helpers import centre_rows, desk_rows, new_desk
 from tests.test_customers_io import row, write
 
@@ -74,5 +77,49 @@ def test_a_bulk_edit_rekeys_only_the_customers_whose_keys_can_change(tmp_path: P
         after = set(desk_rows(desk, "SELECT id, customer_id, e164 FROM customer_phone"))
         assert {p for p in phones if p[1] == ids["A4"]} <= after
         assert {p[2] for p in after if p[1] == ids["A3"]} == {"+8613800002223"}
+    finally:
+        desk.dispose()
+
+
+def test_an_arrears_edit_rewrites_no_phone_and_new_phone_ids_recompute_no_key(
+        tmp_path: Path, centre, monkeypatch) -> None:
+    load.customers(centre, write(tmp_path / "a.csv",
+                                 row("A1", "王芳", phones="139 0000 1111;138 0000 2222"),
+                                 row("A2", "李强", phones="137 0000 3333")))
+    desk = new_desk(tmp_path / "d.db")
+    try:
+        engine.sync_once(desk, centre, hook=lambda name: None)
+        stored = "SELECT rowid, id, customer_id, e164 FROM customer_phone ORDER BY rowid"
+        phones = desk_rows(desk, stored)
+        load.customers(centre, write(tmp_path / "b.csv",
+                                     row("A1", "王芳", phones="139 0000 1111;138 0000 2222",
+                                         arrears_yuan="5.00"),
+                                     row("A2", "李强", phones="137 0000 3333",
+                                         arrears_yuan="6.00")))
+        rekeyed: list[str] = []
+        current = search_keys.current
+        monkeypatch.setattr(search_keys, "current",
+                            lambda conn, ids: rekeyed.extend(ids) or current(conn, ids))
+        engine.sync_once(desk, centre, hook=lambda name: None)
+        assert desk_rows(desk, "SELECT arrears_fen FROM customer ORDER BY account_no") \
+            == [(500,), (600,)]
+        assert desk_rows(desk, stored) == phones  # not one phone row written again
+        assert rekeyed == []
+        # the centre gives A2's phone a new id, the number as it was: the desk takes the
+        # row, and makes no key again (a phone key is the number's)
+        customer = T["customer"]
+        with centre.reading() as conn:
+            row_a2 = dict(conn.execute(sa.select(customer).where(
+                customer.c.account_no == "A2")).mappings().one())
+        a2 = row_a2["id"]
+        centre.upsert_rows("customer", [row_a2], {a2: [{
+            "id": "new-phone-id", "customer_id": a2, "e164": "+8613700003333",
+            "kind": "mobile", "position": 0}]})
+        engine.sync_once(desk, centre, hook=lambda name: None)
+        assert ("new-phone-id", a2, "+8613700003333") in [r[1:] for r in desk_rows(desk, stored)]
+        assert [r for r in desk_rows(desk, stored) if r[2] != a2] == \
+            [r for r in phones if r[2] != a2]
+        assert rekeyed == []
+        assert _keys(desk) == _want(desk)
     finally:
         desk.dispose()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from agentdesk.sync import codec
+from agentdesk.sync import codec, pulled_customers
 from agentdesk.sync.bookkeeping import (BatchSize, Progress, SyncReport, crash_point, meta,
                                         record_pull, set_meta, writing)
 from agentdesk.sync.central.connection import CentralUnavailable
@@ -31,7 +31,6 @@ from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre,
 from agentdesk.sync.central.changes import Pulled
 
 if TYPE_CHECKING:
-    import sqlite3
 
     from agentdesk.core.store import Store
     from agentdesk.sync.central import Central
@@ -206,8 +205,8 @@ def apply(conn: sa.Connection, changes: list[Pulled], me: str,
         elif entity == "agent":
             _agents(conn, rows)
         elif entity == "customer":
-            _customers(conn, in_scope(conn, [c for c in group.values() if c.row is not None],
-                                      scope), exact_keys)
+            pulled_customers.apply(conn, in_scope(
+                conn, [c for c in group.values() if c.row is not None], scope), exact_keys)
             hook("pull.mid_apply")
         elif entity in ("incident", "notice", "contact", "kb_article", "ticket",
                         "outreach_call"):
@@ -310,111 +309,8 @@ def put_customers(conn: sa.Connection, rows: list[tuple], phones: list[tuple]) -
     by_customer: dict[str, list[tuple]] = {}
     for phone in phones:
         by_customer.setdefault(phone[customer_at], []).append(phone)
-    _customers(conn, [Pulled(0, "customer", r[0], "upsert", None, r, by_customer.get(r[0], []))
-                      for r in rows], False)
-
-
-REKEY_ALL = False  # every pulled customer's keys recomputed, as before: bench pull's baseline
-
-
-def _customers(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
-    """Upsert the pulled customers. Only the customers whose name, address, numbers or
-    phones changed get their keys recomputed and their phones rewritten: a centre's bulk
-    edit is mostly a billing file's arrears, and computing keys (pinyin) twice a customer
-    was two thirds of an incremental pull (issue 21: 8,200 entries/s at 50,000)."""
-    from agentdesk.core import search_keys
-
-    raw = conn.connection.dbapi_connection
-    rows = [c.row for c in changes]
-    if not rows:
-        return
-    ids = [r[0] for r in rows]
-    listed = json.dumps(ids)
-    cols, pcols = codec.columns("customer"), codec.columns("customer_phone")
-    at = [cols.index(c) for c in search_keys.KEYED_COLUMNS]
-    old_rows = {r[0]: r for r in raw.execute(
-        f"SELECT {', '.join(cols)} FROM customer WHERE id IN (SELECT value FROM json_each(?))",
-        (listed,))}
-    # only a new id, or an account number that changed, can meet a local customer's
-    account = cols.index("account_no")
-    for cid in _give_way(conn, [r for r in rows if r[0] not in old_rows
-                                or old_rows[r[0]][account] != r[account]]):
-        old_rows.pop(cid, None)  # one of this batch's own went: written again below
-    before = {cid: tuple(r[i] for i in at) for cid, r in old_rows.items()}
-    present = list(before)
-    phones_before: dict[str, list[tuple]] = {}
-    for p in raw.execute(f"SELECT {', '.join(pcols)} FROM customer_phone WHERE customer_id "
-                         "IN (SELECT value FROM json_each(?)) ORDER BY position, id", (listed,)):
-        phones_before.setdefault(p[1], []).append(tuple(p))
-    position = pcols.index("position")
-    phones_after = {c.row[0]: sorted((tuple(p) for p in c.phones or ()),
-                                     key=lambda p: (p[position], p[0])) for c in changes}
-    e164 = pcols.index("e164")
-    rephone = [cid for cid in ids if phones_before.get(cid, []) != phones_after[cid]]
-    numbers_changed = {cid for cid in rephone if {p[e164] for p in phones_before.get(cid, [])}
-                       != {p[e164] for p in phones_after[cid]}}
-    if exact_keys and present:
-        # One pass over the key table (it has no index by customer), once per sync.
-        raw.execute("DELETE FROM customer_key WHERE customer_id IN "
-                    "(SELECT key_ref(value) FROM json_each(?))", (json.dumps(present),))
-        stale: set[tuple[str, str]] = set()
-        rekey = ids
-    else:
-        rekey = [r[0] for r in rows if REKEY_ALL or r[0] not in before or r[0] in numbers_changed
-                 or before[r[0]] != tuple(r[i] for i in at)]
-        stale = search_keys.current(raw, [cid for cid in rekey if cid in before])
-    _write_customers(raw, cols, rows, old_rows)
-    if rephone:
-        raw.execute("DELETE FROM customer_phone WHERE customer_id IN "
-                    "(SELECT value FROM json_each(?))", (json.dumps(rephone),))
-        raw.executemany(f"INSERT OR REPLACE INTO customer_phone ({', '.join(pcols)}) "
-                        f"VALUES ({', '.join('?' * len(pcols))})",
-                        [p for cid in rephone for p in phones_after[cid]])
-    search_keys.refresh(raw, rekey, stale)
-
-
-def _write_customers(raw: sqlite3.Connection, cols: list[str], rows: list[tuple],
-                     old_rows: dict[str, tuple]) -> None:
-    """New customers inserted; a present one updated in the columns that changed only, so
-    an arrears edit does not rewrite the name, address and account indexes of every row
-    (an UPDATE of every column touched all five)."""
-    fresh = [r for r in rows if r[0] not in old_rows]
-    if fresh:
-        raw.executemany(_upsert_sql("customer", cols), fresh)
-    by_change: dict[tuple[int, ...], list[tuple]] = {}
-    for r in rows:
-        old = old_rows.get(r[0])
-        if old is not None:
-            changed = tuple(i for i in range(1, len(cols)) if r[i] != old[i])
-            if changed:
-                by_change.setdefault(changed, []).append(
-                    (*(r[i] for i in changed), r[0]))
-    for changed, values in by_change.items():
-        raw.executemany(f"UPDATE customer SET {', '.join(f'{cols[i]} = ?' for i in changed)} "
-                        "WHERE id = ?", values)
-
-
-def _give_way(conn: sa.Connection, rows: list[tuple]) -> set[str]:
-    """The centre's identity wins: a local customer with the same account number under
-    another id (made on this desk before it synced) gives way, its references re-pointed.
-    Returns the ids that went."""
-    account = codec.columns("customer").index("account_no")
-    accounts = {r[account]: r[0] for r in rows}
-    gone = set()
-    for local_id, number in conn.exec_driver_sql(
-            "SELECT id, account_no FROM customer WHERE account_no IN "
-            "(SELECT value FROM json_each(?))", (json.dumps(list(accounts)),)).fetchall():
-        if accounts[number] != local_id:
-            for table in ("ticket", "contact"):
-                conn.exec_driver_sql(f"UPDATE {table} SET customer_id = ? WHERE "
-                                     "customer_id = ?", (accounts[number], local_id))
-            conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = key_ref(?)",
-                                 (local_id,))
-            conn.exec_driver_sql("DELETE FROM customer_phone WHERE customer_id = ?",
-                                 (local_id,))
-            conn.exec_driver_sql("DELETE FROM customer WHERE id = ?", (local_id,))
-            gone.add(local_id)
-    return gone
+    pulled_customers.apply(conn, [Pulled(0, "customer", r[0], "upsert", None, r,
+                                         by_customer.get(r[0], [])) for r in rows], False)
 
 
 def _make_room(conn: sa.Connection, rows: list[tuple], me: str) -> None:

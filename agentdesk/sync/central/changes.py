@@ -179,33 +179,36 @@ class ChangeLog(CentralBase):
         copied the customers as they were after it: :meth:`snapshot_customers`)."""
         skip = " AND (entity <> 'customer' OR seq > @skip)" if skip_customers_to else ""
         with self.reading() as conn:
+            # the driver's own cursor: SQLAlchemy's rows cost as much as the query here
+            raw = conn.connection.dbapi_connection
             entries = [Pulled(int(seq), entity, row_id, op, json.loads(payload) if payload
                               else None)
-                       for seq, entity, row_id, op, payload in conn.exec_driver_sql(
-                           self.sql("SELECT seq, entity, row_id, op, payload FROM change_log "
-                                     f"WHERE seq > @lo{skip} ORDER BY seq LIMIT @n"),
-                           self.params(lo=cursor, n=limit, skip=skip_customers_to)
-                       ).fetchall()]  # at once: row by row cost 5 us an entry
+                       for seq, entity, row_id, op, payload in self.fetch(
+                           raw, "SELECT seq, entity, row_id, op, payload FROM change_log "
+                                f"WHERE seq > @lo{skip} ORDER BY seq LIMIT @n",
+                           lo=cursor, n=limit, skip=skip_customers_to)]
             if not entries:
+                raw.rollback()
                 return entries
-            window = self.params(lo=cursor, hi=entries[-1].seq)
+            window = {"lo": cursor, "hi": entries[-1].seq}
             rows: dict[tuple[str, str], tuple] = {}
             phones: dict[str, list[tuple]] = {}
             for entity in {p.entity for p in entries
                            if p.entity in codec.MODELS and p.entity not in codec.BY_PAYLOAD}:
-                for row in conn.exec_driver_sql(self.sql(
-                        f"SELECT {self.desk_columns(entity)} FROM change_log l JOIN {entity} x "
-                        f"ON x.{codec.key(entity)} = l.row_id WHERE l.seq > @lo AND "
-                        f"l.seq <= @hi AND "
-                        f"l.entity = '{entity}'"), window).fetchall():
-                    rows[(entity, row[0])] = tuple(row)
+                for row in self.fetch(
+                        raw, f"SELECT {self.desk_columns(entity)} FROM change_log l "
+                             f"JOIN {entity} x ON x.{codec.key(entity)} = l.row_id "
+                             f"WHERE l.seq > @lo AND l.seq <= @hi AND l.entity = '{entity}'",
+                        **window):
+                    rows[(entity, row[0])] = row
                 if entity == "customer":
-                    for row in conn.exec_driver_sql(self.sql(
-                            f"SELECT DISTINCT {self.desk_columns('customer_phone')} FROM "
-                            f"change_log l JOIN customer_phone x ON x.customer_id = l.row_id "
-                            f"WHERE l.seq > @lo AND l.seq <= @hi AND l.entity = 'customer'"),
-                            window).fetchall():
-                        phones.setdefault(row[1], []).append(tuple(row))
+                    for row in self.fetch(
+                            raw, f"SELECT DISTINCT {self.desk_columns('customer_phone')} "
+                                 "FROM change_log l JOIN customer_phone x ON x.customer_id = "
+                                 "l.row_id WHERE l.seq > @lo AND l.seq <= @hi AND "
+                                 "l.entity = 'customer'", **window):
+                        phones.setdefault(row[1], []).append(row)
+            raw.rollback()
             for p in entries:
                 p.row = rows.get((p.entity, p.row_id))
                 if p.entity == "customer":

@@ -310,7 +310,8 @@ class CentralBase:
             yield
         except CentralError:
             raise
-        except (DBAPIError, OSError, ConnectionError, sa.exc.DisconnectionError) as exc:
+        except (DBAPIError, self.engine.dialect.loaded_dbapi.Error, OSError, ConnectionError,
+                sa.exc.DisconnectionError) as exc:
             if watch is not None and watch.fired:
                 raise CentralUnavailable(
                     t("msg.sync.central.connection.central_store_no_answer", shown=self.shown,
@@ -325,7 +326,8 @@ class CentralBase:
         try:
             with self.guard(watch), self.engine.begin() as conn:
                 watch.arm(conn.connection.dbapi_connection)
-                yield conn
+                with self._driver_errors(conn):
+                    yield conn
         finally:
             watch.disarm()
 
@@ -337,9 +339,21 @@ class CentralBase:
         try:
             with self.guard(watch), self.read_engine.connect() as conn:
                 watch.arm(conn.connection.dbapi_connection)
-                yield conn
+                with self._driver_errors(conn):
+                    yield conn
         finally:
             watch.disarm()
+
+    @contextmanager
+    def _driver_errors(self, conn: sa.Connection) -> Iterator[None]:
+        """An error from the driver's own cursor (:meth:`fetch`) passes SQLAlchemy by: a
+        lost connection is dropped from the pool here, as SQLAlchemy drops its own."""
+        try:
+            yield
+        except conn.dialect.loaded_dbapi.Error as exc:
+            if conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None):
+                conn.invalidate(exc)
+            raise
 
 
     def fetch(self, raw: DBAPIConnection, query: str, **params: object) -> list[tuple]:

@@ -5,7 +5,7 @@ push transaction:
   has under another id becomes an alias of it (``customer_alias``); the centre's row
   wins, and every ticket, event and contact that names the alias is stored naming the
   centre's id. Desks learn the centre's id when they pull its customer (they give way:
-  :func:`agentdesk.sync.pull._give_way`).
+  :func:`agentdesk.sync.pulled_customers._give_way`).
 * **ticket numbers**: a ticket numbered before its desk had a desk number may carry a
   number another ticket holds already. The one that came later is renumbered
   deterministically (:func:`new_number`) with a ``renumbered`` event that keeps the old
