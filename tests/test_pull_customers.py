@@ -123,3 +123,55 @@ def test_an_arrears_edit_rewrites_no_phone_and_new_phone_ids_recompute_no_key(
         assert _keys(desk) == _want(desk)
     finally:
         desk.dispose()
+
+
+def test_applying_a_pulled_batch_finds_every_desk_row_by_its_id(tmp_path: Path) -> None:
+    """No statement of the pull scans the customer or phone table: at ten million
+    customers one scan a batch would be the whole pull (UPDATE ... FROM let the planner
+    do just that). Without statistics SQLite's planner guesses the same for a small desk
+    as for a big one, so a small desk shows the plans a big one gets."""
+    import re
+
+    from agentdesk.core import store
+    from agentdesk.demo.generate import fill_if_empty
+    from agentdesk.sync import codec, pulled_customers
+    from agentdesk.sync.bookkeeping import writing
+    from agentdesk.sync.central.changes import Pulled
+
+    desk = store.open_desk(tmp_path / "d.db")
+    fill_if_empty(desk, customers=60, tickets=0, seed=3)
+    cols, pcols = codec.columns("customer"), codec.columns("customer_phone")
+    rows = desk_rows(desk, f"SELECT {', '.join(cols)} FROM customer ORDER BY id LIMIT 20")
+    phones = desk_rows(desk, f"SELECT {', '.join(pcols)} FROM customer_phone")
+    arrears, name = cols.index("arrears_fen"), cols.index("name")
+    edited = [list(r) for r in rows]
+    for r in edited:
+        r[arrears] += 100
+    edited[0][name] = "改名[bold]"
+    fresh = list(rows[1])
+    fresh[0], fresh[cols.index("account_no")] = "new-customer", "NEW-1"
+    edited.append(fresh)
+    changes = [Pulled(0, "customer", r[0], "upsert", None, tuple(r),
+                      [p for p in phones if p[1] == r[0]] if r[0] != "new-customer" else
+                      [("new-phone", "new-customer", "+8613900009999", "mobile", 0)])
+               for r in edited]
+    ran: list[str] = []
+    try:
+        with writing(desk, foreign_keys=False) as conn:
+            raw = conn.connection.dbapi_connection
+            raw.set_trace_callback(ran.append)
+            pulled_customers.apply(conn, changes, False)
+            raw.set_trace_callback(None)
+            asked = [re.sub(r"^CREATE TEMP TABLE \w+ AS ", "", sql) for sql in ran]
+            plans = {sql: [r[3] for r in raw.execute(f"EXPLAIN QUERY PLAN {sql}")]
+                     for sql in asked if re.match(r"\s*(SELECT|UPDATE|INSERT|DELETE)", sql)}
+        scans = {sql[:80]: line for sql, lines in plans.items() for line in lines
+                 if re.match(r"SCAN (customer|customer_phone|c|ph)\b", line)}
+        assert len(plans) >= 6 and not scans, scans
+        assert desk_rows(desk, "SELECT name, arrears_fen FROM customer WHERE id = "
+                               f"'{rows[0][0]}'") == [("改名[bold]", rows[0][arrears] + 100)]
+        assert desk_rows(desk, "SELECT e164 FROM customer_phone WHERE customer_id = "
+                               "'new-customer'") == [("+8613900009999",)]
+        assert _keys(desk) == _want(desk)
+    finally:
+        desk.dispose()

@@ -28,6 +28,7 @@ REKEY_ALL = False  # every pulled customer's keys recomputed, as before: bench p
 
 _P = "temp.pulled_customer"
 _PH = "temp.pulled_phone"
+_D = "temp.pulled_diff"  # the pulled customers that differ from this desk's, and how
 
 
 def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
@@ -39,22 +40,22 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
     raw = conn.connection.dbapi_connection
     cols, pcols = codec.columns("customer"), codec.columns("customer_phone")
     ids = [c.row_id for c in changes]
-    _stage(raw, cols, pcols, changes)
-    keyed = search_keys.KEYED_COLUMNS
-    # one pass: new here, a changed account number, a changed column the keys are made of
+    indexed = _indexed(raw)
+    _stage(raw, cols, pcols, changes, indexed)
     new, moved, changed = set(), set(), set()
     for cid, absent, account in raw.execute(
-            f"SELECT p.id, c.id IS NULL, c.account_no IS NOT p.account_no "
-            f"FROM {_P} p LEFT JOIN customer c ON c.id = p.id "
-            f"WHERE c.id IS NULL OR ({_row('c', keyed)}) IS NOT ({_row('p', keyed)})"):
+            f"SELECT id, new, moved FROM {_D} WHERE new OR keyed"):
         (new if absent else changed).add(cid)
         if absent or account:
             moved.add(cid)
     # only a new id, or an account number that changed, can meet a local customer's
     if moved:
         gone = _give_way(conn, [c.row for c in changes if c.row_id in moved]) & set(ids)
-        new |= gone  # one of this batch's own went: written again as new
-        changed -= gone
+        if gone:  # one of this batch's own went: written again as new
+            new |= gone
+            changed -= gone
+            raw.execute(f"UPDATE {_D} SET new = 1 WHERE id IN (SELECT value FROM json_each(?))",
+                        (json.dumps(sorted(gone)),))
     rephone = _differ(raw, pcols)
     if exact_keys:
         present = [cid for cid in ids if cid not in new]
@@ -66,7 +67,7 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
         wanted = new | changed | _numbers_changed(raw, rephone - new)
         rekey = ids if REKEY_ALL else [cid for cid in ids if cid in wanted]
         stale = search_keys.current(raw, [cid for cid in rekey if cid not in new])
-    _write(raw, cols)
+    _write(raw, cols, indexed)
     if rephone:
         listed = json.dumps(sorted(rephone))
         raw.execute("DELETE FROM customer_phone WHERE customer_id IN "
@@ -79,24 +80,36 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
 
 
 def _stage(raw: sqlite3.Connection, cols: list[str], pcols: list[str],
-           changes: list[Pulled]) -> None:
+           changes: list[Pulled], indexed: set[str]) -> None:
     # made anew each batch: a migration between two pulls may have added a column
-    raw.execute(f"DROP TABLE IF EXISTS {_P}")
-    raw.execute(f"DROP TABLE IF EXISTS {_PH}")
+    for table in (_P, _PH, _D):
+        raw.execute(f"DROP TABLE IF EXISTS {table}")
     raw.execute(f"CREATE TEMP TABLE pulled_customer ({', '.join(cols)}, PRIMARY KEY (id))")
     raw.execute(f"CREATE TEMP TABLE pulled_phone ({', '.join(pcols)})")
     raw.executemany(f"INSERT INTO {_P} VALUES ({', '.join('?' * len(cols))})",
                     [c.row for c in changes])
     raw.executemany(f"INSERT INTO {_PH} VALUES ({', '.join('?' * len(pcols))})",
                     [p for c in changes for p in c.phones or ()])
+    keyed = search_keys.KEYED_COLUMNS
+
+    def differ(names: list[str] | tuple[str, ...]) -> str:
+        return f"({_row('c', names)}) IS NOT ({_row('p', names)})"
+
+    # LEFT JOIN: the pulled rows outer, each desk row found by its id (never a scan)
+    raw.execute(f"CREATE TEMP TABLE pulled_diff AS SELECT p.id AS id, c.id IS NULL AS new, "
+                f"c.account_no IS NOT p.account_no AS moved, {differ(keyed)} AS keyed, "
+                f"{differ([c for c in cols[1:] if c in indexed])} AS indexed "
+                f"FROM {_P} p LEFT JOIN customer c ON c.id = p.id "
+                f"WHERE c.id IS NULL OR {differ(cols[1:])}")
 
 
 def _differ(raw: sqlite3.Connection, pcols: list[str]) -> set[str]:
     """The pulled customers whose phone rows differ from this desk's (compared whole, as
-    sets: the order is a column)."""
-    mine = (f"SELECT {_row('x', pcols)} FROM customer_phone x "
-            f"JOIN {_P} p ON p.id = x.customer_id")
-    theirs = f"SELECT {_row('x', pcols)} FROM {_PH} x"
+    sets: the order is a column). CROSS JOIN: the pulled customers outer, their phones
+    here found by the customer index (the planner would scan every phone)."""
+    mine = (f"SELECT {_row('ph', pcols)} FROM {_P} p "
+            f"CROSS JOIN customer_phone ph ON ph.customer_id = p.id")
+    theirs = f"SELECT {_row('pp', pcols)} FROM {_PH} pp"
     return {cid for (cid,) in raw.execute(
         f"SELECT customer_id FROM ({theirs} EXCEPT {mine}) "
         f"UNION SELECT customer_id FROM ({mine} EXCEPT {theirs})")}
@@ -117,22 +130,19 @@ def _numbers_changed(raw: sqlite3.Connection, ids: set[str]) -> set[str]:
             if numbers.get(("mine", cid), set()) != numbers.get(("theirs", cid), set())}
 
 
-def _write(raw: sqlite3.Connection, cols: list[str]) -> None:
+def _write(raw: sqlite3.Connection, cols: list[str], indexed: set[str]) -> None:
     """Changed customers updated, new ones inserted. A row whose indexed columns are as
     they were is updated in its other columns only: SQLite rewrites an index entry for
     every indexed column a SET names, whatever its value (an arrears edit would rewrite
-    the name, address and account indexes of every customer)."""
-    indexed = _indexed(raw)
+    the name, address and account indexes of every customer). ``id IN (...)``: each row
+    found by its id (UPDATE ... FROM let the planner scan the whole customer table)."""
     plain = [c for c in cols[1:] if c not in indexed]
-    keys = [c for c in cols[1:] if c in indexed]
-    same_keys = f"({_row('customer', keys)}) IS ({_row('p', keys)})"
-    raw.execute(f"UPDATE customer SET ({', '.join(plain)}) = ({_row('p', plain)}) "
-                f"FROM {_P} p WHERE customer.id = p.id AND {same_keys} "
-                f"AND ({_row('customer', plain)}) IS NOT ({_row('p', plain)})")
-    raw.execute(f"UPDATE customer SET ({', '.join(cols[1:])}) = ({_row('p', cols[1:])}) "
-                f"FROM {_P} p WHERE customer.id = p.id AND NOT {same_keys}")
+    for names, which in ((plain, "NOT indexed"), (cols[1:], "indexed")):
+        raw.execute(f"UPDATE customer SET ({', '.join(names)}) = (SELECT {_row('p', names)} "
+                    f"FROM {_P} p WHERE p.id = customer.id) WHERE id IN "
+                    f"(SELECT id FROM {_D} WHERE NOT new AND {which})")
     raw.execute(f"INSERT INTO customer ({', '.join(cols)}) SELECT {_row('p', cols)} "
-                f"FROM {_P} p WHERE NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = p.id)")
+                f"FROM {_D} d CROSS JOIN {_P} p ON p.id = d.id WHERE d.new")
 
 
 def _indexed(raw: sqlite3.Connection) -> set[str]:
