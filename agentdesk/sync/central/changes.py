@@ -20,7 +20,7 @@ from agentdesk.sync.central.schema import T
 # A canonical (lower-case) uuid's text: the ids the desk packs into 16 bytes.
 UUID_TEXT = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
-@dataclass
+@dataclass(slots=True)
 class Pulled:
     seq: int
     entity: str
@@ -195,12 +195,11 @@ class ChangeLog(CentralBase):
             phones: dict[str, list[tuple]] = {}
             for entity in {p.entity for p in entries
                            if p.entity in codec.MODELS and p.entity not in codec.BY_PAYLOAD}:
-                for row in self.fetch(
-                        raw, f"SELECT {self.desk_columns(entity)} FROM change_log l "
-                             f"JOIN {entity} x ON x.{codec.key(entity)} = l.row_id "
-                             f"WHERE l.seq > @lo AND l.seq <= @hi AND l.entity = '{entity}'",
-                        **window):
-                    rows[(entity, row[0])] = row
+                rows.update({(entity, row[0]): row for row in self.fetch(
+                    raw, f"SELECT {self.desk_columns(entity)} FROM change_log l "
+                         f"JOIN {entity} x ON x.{codec.key(entity)} = l.row_id "
+                         f"WHERE l.seq > @lo AND l.seq <= @hi AND l.entity = '{entity}'",
+                    **window)})
                 if entity == "customer":
                     for row in self.fetch(
                             raw, f"SELECT DISTINCT {self.desk_columns('customer_phone')} "
