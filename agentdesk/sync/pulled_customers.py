@@ -1,4 +1,4 @@
-"""Pulled customers applied set-based (no textual import): the batch is staged in two
+"""Pulled customers applied set-based (no textual import): the batch is staged in
 temporary tables and compared with the desk's rows in SQL, so only what changed is
 written, and only the customers whose name, address, numbers or phones changed get their
 lookup keys recomputed (pinyin, in Python) and their phones rewritten.
