@@ -29,15 +29,19 @@ def pg() -> Iterator[central.Central]:
     db.drop()
 
 
-def test_a_connection_lost_under_a_driver_read_is_unreachable_and_leaves_the_pool(pg) -> None:
-    with pytest.raises(CentralUnavailable):
+def test_a_connection_lost_under_a_driver_read_is_unreachable_and_leaves_the_pool(
+        pg, caplog) -> None:
+    with pytest.raises(CentralUnavailable, match="connection lost"):
         with pg.reading() as conn:
             raw = conn.connection.dbapi_connection
             pid = pg.fetch(raw, "SELECT pg_backend_pid()")[0][0]
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
             pg.fetch(raw, "SELECT 1")
-    # the pool holds one connection: the dead one went, a new one answers
+    # the dead connection was dropped, not handed back to the pool to fail its reset
+    assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")
+                and r.levelname == "ERROR"], caplog.text
+    # the pool holds one connection: a new one answers
     assert pg.pull(0, 10) == []
     with pg.reading() as conn:
         raw = conn.connection.dbapi_connection

@@ -175,3 +175,82 @@ def test_applying_a_pulled_batch_finds_every_desk_row_by_its_id(tmp_path: Path) 
         assert _keys(desk) == _want(desk)
     finally:
         desk.dispose()
+
+
+def _demo_batch(tmp_path: Path, tickets: int = 0):  # noqa: ANN202
+    from agentdesk.core import store
+    from agentdesk.demo.generate import fill_if_empty
+
+    desk = store.open_desk(tmp_path / "d.db")
+    fill_if_empty(desk, customers=40, tickets=tickets, seed=5)
+    from agentdesk.sync import codec
+
+    cols, pcols = codec.columns("customer"), codec.columns("customer_phone")
+    rows = {r[0]: list(r) for r in desk_rows(
+        desk, f"SELECT {', '.join(cols)} FROM customer ORDER BY id")}
+    phones = desk_rows(desk, f"SELECT {', '.join(pcols)} FROM customer_phone")
+    return desk, cols, rows, phones
+
+
+def _pulled(row: list, phones: list[tuple]):  # noqa: ANN202
+    from agentdesk.sync.central.changes import Pulled
+
+    return Pulled(0, "customer", row[0], "upsert", None, tuple(row),
+                  [p for p in phones if p[1] == row[0]])
+
+
+def test_a_customer_of_the_batch_that_moves_off_its_account_keeps_its_tickets(
+        tmp_path: Path) -> None:
+    """The centre moves customer L to a new account number and gives L's old one to a new
+    customer C, in one batch: C takes the number, and L's tickets stay L's (they were
+    re-pointed to C before)."""
+    from agentdesk.sync import pulled_customers
+    from agentdesk.sync.bookkeeping import writing
+
+    desk, cols, rows, phones = _demo_batch(tmp_path, tickets=30)
+    try:
+        owner, count = desk_rows(desk, "SELECT customer_id, count(*) FROM ticket WHERE "
+                                       "customer_id IS NOT NULL GROUP BY 1 LIMIT 1")[0]
+        account = cols.index("account_no")
+        moved = list(rows[owner])
+        old_account, moved[account] = moved[account], "MOVED-1"
+        fresh = list(moved)
+        fresh[0], fresh[account] = "centre-new", old_account
+        with writing(desk, foreign_keys=False) as conn:
+            pulled_customers.apply(conn, [_pulled(moved, phones), _pulled(fresh, [])], False)
+        assert desk_rows(desk, "SELECT id, account_no FROM customer WHERE id IN "
+                               f"('{owner}', 'centre-new') ORDER BY account_no") == sorted(
+            [(owner, "MOVED-1"), ("centre-new", old_account)], key=lambda r: r[1])
+        assert desk_rows(desk, f"SELECT count(*) FROM ticket WHERE customer_id = '{owner}'") \
+            == [(count,)]
+        assert _keys(desk) == _want(desk)
+    finally:
+        desk.dispose()
+
+
+def test_a_pulled_customer_a_constraint_refuses_is_set_aside_and_the_rest_applied(
+        tmp_path: Path) -> None:
+    """Customers are written on the raw connection, so a refusal comes as the driver's
+    own IntegrityError: the batch is applied again change by change and the bad one
+    quarantined (it used to stop every pull of the desk)."""
+    from agentdesk.sync import pull
+    from agentdesk.sync.bookkeeping import SyncReport, writing
+
+    desk, cols, rows, phones = _demo_batch(tmp_path)
+    try:
+        good, bad = (list(r) for r in list(rows.values())[:2])
+        good[cols.index("arrears_fen")] += 700
+        bad[cols.index("name")] = None  # NOT NULL
+        report = SyncReport()
+        with writing(desk, foreign_keys=False) as conn:
+            pull.guarded(conn, [_pulled(good, phones), _pulled(bad, phones)], "me",
+                         lambda name: None, False, report)
+        assert desk_rows(desk, "SELECT arrears_fen FROM customer WHERE id = "
+                               f"'{good[0]}'") == [(good[cols.index('arrears_fen')],)]
+        assert [q["row_id"] for q in report.quarantined] == [bad[0]]
+        assert "NOT NULL" in report.quarantined[0]["reason"]
+        assert desk_rows(desk, "SELECT row_id FROM sync_quarantine") == [(bad[0],)]
+        assert desk_rows(desk, f"SELECT name FROM customer WHERE id = '{bad[0]}'") \
+            == [(rows[bad[0]][cols.index('name')],)]
+    finally:
+        desk.dispose()

@@ -14,6 +14,7 @@ centre (``sync --verify``), and every renderer shows control characters visibly
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -125,6 +126,11 @@ def _batches(central: Central, cursor: int, size: BatchSize, skip: int
 # --- applying pulled changes --------------------------------------------------------------
 
 
+# A constraint's refusal, through SQLAlchemy or straight from the driver (customers are
+# applied on the raw connection: pulled_customers).
+_REFUSED = (sa.exc.IntegrityError, sqlite3.IntegrityError)
+
+
 def guarded(conn: sa.Connection, changes: list[Pulled], me: str,
             hook: Callable[[str], None], exact_keys: bool, report: SyncReport,
             scope: frozenset[str] | None = None) -> list[dict]:
@@ -134,7 +140,7 @@ def guarded(conn: sa.Connection, changes: list[Pulled], me: str,
     conn.exec_driver_sql("SAVEPOINT pull_batch")
     try:
         found = apply(conn, changes, me, hook, exact_keys, scope)
-    except sa.exc.IntegrityError:
+    except _REFUSED:
         conn.exec_driver_sql("ROLLBACK TO pull_batch")
     else:
         conn.exec_driver_sql("RELEASE pull_batch")
@@ -144,9 +150,9 @@ def guarded(conn: sa.Connection, changes: list[Pulled], me: str,
         conn.exec_driver_sql("SAVEPOINT pull_change")
         try:
             found.extend(apply(conn, [change], me, hook, exact_keys, scope))
-        except sa.exc.IntegrityError as exc:
+        except _REFUSED as exc:
             conn.exec_driver_sql("ROLLBACK TO pull_change")
-            reason = str(exc.orig or exc).splitlines()[0]
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
             conn.exec_driver_sql(
                 "INSERT INTO sync_quarantine (seq, entity, row_id, op, row, reason, at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

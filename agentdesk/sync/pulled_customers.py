@@ -29,6 +29,7 @@ REKEY_ALL = False  # every pulled customer's keys recomputed, as before: bench p
 _P = "temp.pulled_customer"
 _PH = "temp.pulled_phone"
 _D = "temp.pulled_diff"  # the pulled customers that differ from this desk's, and how
+_DIFF = ("id", "new", "moved", "keyed", "indexed")
 
 
 def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
@@ -50,7 +51,8 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
             moved.add(cid)
     # only a new id, or an account number that changed, can meet a local customer's
     if moved:
-        gone = _give_way(conn, [c.row for c in changes if c.row_id in moved]) & set(ids)
+        gone = _give_way(conn, [c.row for c in changes if c.row_id in moved],
+                         set(ids)) & set(ids)
         if gone:  # one of this batch's own went: written again as new
             new |= gone
             changed -= gone
@@ -77,15 +79,25 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
                     "(SELECT value FROM json_each(?)) ORDER BY customer_id, position, id",
                     (listed,))
     search_keys.refresh(raw, rekey, stale)
+    for table in (_P, _PH, _D):  # the batch is not kept in the connection's temp store
+        raw.execute(f"DELETE FROM {table}")
 
 
 def _stage(raw: sqlite3.Connection, cols: list[str], pcols: list[str],
            changes: list[Pulled], indexed: set[str]) -> None:
-    # made anew each batch: a migration between two pulls may have added a column
-    for table in (_P, _PH, _D):
-        raw.execute(f"DROP TABLE IF EXISTS {table}")
-    raw.execute(f"CREATE TEMP TABLE pulled_customer ({', '.join(cols)}, PRIMARY KEY (id))")
-    raw.execute(f"CREATE TEMP TABLE pulled_phone ({', '.join(pcols)})")
+    # emptied for each batch, made anew only when the columns differ (a migration between
+    # two pulls may have added one): a schema change makes SQLite prepare every statement
+    # again, and a refused batch is applied again change by change
+    for name, names, extra in (("pulled_customer", cols, ", PRIMARY KEY (id)"),
+                               ("pulled_phone", pcols, ""),
+                               ("pulled_diff", _DIFF, "")):
+        have = [c for (c,) in raw.execute("SELECT name FROM pragma_table_info(?, 'temp')",
+                                          (name,))]
+        if have == list(names):
+            raw.execute(f"DELETE FROM temp.{name}")
+        else:
+            raw.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            raw.execute(f"CREATE TEMP TABLE {name} ({', '.join(names)}{extra})")
     raw.executemany(f"INSERT INTO {_P} VALUES ({', '.join('?' * len(cols))})",
                     [c.row for c in changes])
     raw.executemany(f"INSERT INTO {_PH} VALUES ({', '.join('?' * len(pcols))})",
@@ -96,9 +108,9 @@ def _stage(raw: sqlite3.Connection, cols: list[str], pcols: list[str],
         return f"({_row('c', names)}) IS NOT ({_row('p', names)})"
 
     # LEFT JOIN: the pulled rows outer, each desk row found by its id (never a scan)
-    raw.execute(f"CREATE TEMP TABLE pulled_diff AS SELECT p.id AS id, c.id IS NULL AS new, "
-                f"c.account_no IS NOT p.account_no AS moved, {differ(keyed)} AS keyed, "
-                f"{differ([c for c in cols[1:] if c in indexed])} AS indexed "
+    raw.execute(f"INSERT INTO {_D} ({', '.join(_DIFF)}) SELECT p.id, c.id IS NULL, "
+                f"c.account_no IS NOT p.account_no, {differ(keyed)}, "
+                f"{differ([c for c in cols[1:] if c in indexed])} "
                 f"FROM {_P} p LEFT JOIN customer c ON c.id = p.id "
                 f"WHERE c.id IS NULL OR {differ(cols[1:])}")
 
@@ -147,8 +159,23 @@ def _write(raw: sqlite3.Connection, cols: list[str], indexed: set[str]) -> None:
                 f"FROM {_D} d CROSS JOIN {_P} p ON p.id = d.id WHERE d.new")
 
 
+_INDEXED: dict[tuple[str, int], set[str]] = {}  # by database file and schema version
+
+
 def _indexed(raw: sqlite3.Connection) -> set[str]:
     """The customer columns some index holds, or a partial index's condition reads."""
+    (version,) = raw.execute("PRAGMA main.schema_version").fetchone()
+    where = raw.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
+    key = (where[0] if where else "", version)
+    found = _INDEXED.get(key)
+    if found is None:
+        found = _read_indexed(raw)
+        _INDEXED.clear()  # one desk a process, as a rule: no need to keep old versions
+        _INDEXED[key] = found
+    return found
+
+
+def _read_indexed(raw: sqlite3.Connection) -> set[str]:
     found: set[str] = set()
     names = set(codec.columns("customer"))
     for _seq, name, _unique, _origin, partial in raw.execute(
@@ -167,9 +194,11 @@ def _row(alias: str, columns: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"{alias}.{c}" for c in columns)
 
 
-def _give_way(conn: sa.Connection, rows: list[tuple]) -> set[str]:
+def _give_way(conn: sa.Connection, rows: list[tuple], batch: set[str]) -> set[str]:
     """The centre's identity wins: a local customer with the same account number under
     another id (made on this desk before it synced) gives way, its references re-pointed.
+    One that is itself in the ``batch`` (its account number moved on at the centre) only
+    clears the way: it is written again, its tickets and contacts still its own.
     Returns the ids that went."""
     account = codec.columns("customer").index("account_no")
     accounts = {r[account]: r[0] for r in rows}
@@ -178,7 +207,7 @@ def _give_way(conn: sa.Connection, rows: list[tuple]) -> set[str]:
             "SELECT id, account_no FROM customer WHERE account_no IN "
             "(SELECT value FROM json_each(?))", (json.dumps(list(accounts)),)).fetchall():
         if accounts[number] != local_id:
-            for table in ("ticket", "contact"):
+            for table in ("ticket", "contact") if local_id not in batch else ():
                 conn.exec_driver_sql(f"UPDATE {table} SET customer_id = ? WHERE "
                                      "customer_id = ?", (accounts[number], local_id))
             conn.exec_driver_sql("DELETE FROM customer_key WHERE customer_id = key_ref(?)",

@@ -181,6 +181,8 @@ class ChangeLog(CentralBase):
         with self.reading() as conn:
             # the driver's own cursor: SQLAlchemy's rows cost as much as the query here
             raw = conn.connection.dbapi_connection
+            if self.dialect != "postgresql":
+                conn.exec_driver_sql("SELECT 1")  # BEGIN: the rows and phones of one commit
             entries = [Pulled(int(seq), entity, row_id, op, json.loads(payload) if payload
                               else None)
                        for seq, entity, row_id, op, payload in self.fetch(

@@ -351,9 +351,12 @@ class CentralBase:
         try:
             yield
         except conn.dialect.loaded_dbapi.Error as exc:
-            if conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None):
-                conn.invalidate(exc)
-            raise
+            if not conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, None):
+                raise
+            conn.invalidate(exc)
+            # said as SQLAlchemy's own lost connection is (explain: "connection lost")
+            raise DBAPIError.instance(None, None, exc, conn.dialect.loaded_dbapi.Error,
+                                      connection_invalidated=True) from exc
 
 
     def fetch(self, raw: DBAPIConnection, query: str, **params: object) -> list[tuple]:
