@@ -32,7 +32,6 @@ from agentdesk.sync.snapshot import KEY_BATCH, SNAPSHOT_BATCH, copy_from_centre,
 from agentdesk.sync.central.changes import Pulled
 
 if TYPE_CHECKING:
-
     from agentdesk.core.store import Store
     from agentdesk.sync.central import Central
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
 
 from agentdesk.core import search_keys
 from agentdesk.sync import codec
 
 if TYPE_CHECKING:
     import sqlite3
-
-    import sqlalchemy as sa
 
     from agentdesk.sync.central.changes import Pulled
 
@@ -41,7 +42,8 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
     raw = conn.connection.dbapi_connection
     cols, pcols = codec.columns("customer"), codec.columns("customer_phone")
     ids = [c.row_id for c in changes]
-    indexed = _indexed(raw)
+    batch = set(ids)
+    indexed = _indexed()
     _stage(raw, cols, pcols, changes, indexed)
     new, moved, changed = set(), set(), set()
     for cid, absent, account in raw.execute(
@@ -51,8 +53,7 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
             moved.add(cid)
     # only a new id, or an account number that changed, can meet a local customer's
     if moved:
-        gone = _give_way(conn, [c.row for c in changes if c.row_id in moved],
-                         set(ids)) & set(ids)
+        gone = _give_way(conn, [c.row for c in changes if c.row_id in moved], batch) & batch
         if gone:  # one of this batch's own went: written again as new
             new |= gone
             changed -= gone
@@ -84,7 +85,7 @@ def apply(conn: sa.Connection, changes: list[Pulled], exact_keys: bool) -> None:
 
 
 def _stage(raw: sqlite3.Connection, cols: list[str], pcols: list[str],
-           changes: list[Pulled], indexed: set[str]) -> None:
+           changes: list[Pulled], indexed: frozenset[str]) -> None:
     # emptied for each batch, made anew only when the columns differ (a migration between
     # two pulls may have added one): a schema change makes SQLite prepare every statement
     # again, and a refused batch is applied again change by change
@@ -144,7 +145,7 @@ def _numbers_changed(raw: sqlite3.Connection, ids: set[str]) -> set[str]:
             if numbers.get(("mine", cid), set()) != numbers.get(("theirs", cid), set())}
 
 
-def _write(raw: sqlite3.Connection, cols: list[str], indexed: set[str]) -> None:
+def _write(raw: sqlite3.Connection, cols: list[str], indexed: frozenset[str]) -> None:
     """Changed customers updated, new ones inserted. A row whose indexed columns are as
     they were is updated in its other columns only: SQLite rewrites an index entry for
     every indexed column a SET names, whatever its value (an arrears edit would rewrite
@@ -159,35 +160,20 @@ def _write(raw: sqlite3.Connection, cols: list[str], indexed: set[str]) -> None:
                 f"FROM {_D} d CROSS JOIN {_P} p ON p.id = d.id WHERE d.new")
 
 
-_INDEXED: dict[tuple[str, int], set[str]] = {}  # by database file and schema version
-
-
-def _indexed(raw: sqlite3.Connection) -> set[str]:
-    """The customer columns some index holds, or a partial index's condition reads."""
-    (version,) = raw.execute("PRAGMA main.schema_version").fetchone()
-    where = raw.execute("SELECT file FROM pragma_database_list WHERE name = 'main'").fetchone()
-    key = (where[0] if where else "", version)
-    found = _INDEXED.get(key)
-    if found is None:
-        found = _read_indexed(raw)
-        _INDEXED.clear()  # one desk a process, as a rule: no need to keep old versions
-        _INDEXED[key] = found
-    return found
-
-
-def _read_indexed(raw: sqlite3.Connection) -> set[str]:
-    found: set[str] = set()
-    names = set(codec.columns("customer"))
-    for _seq, name, _unique, _origin, partial in raw.execute(
-            "SELECT * FROM pragma_index_list('customer')"):
-        found.update(c for (c,) in raw.execute(
-            "SELECT name FROM pragma_index_info(?) WHERE name IS NOT NULL", (name,)))
-        if partial:
-            (sql,) = raw.execute("SELECT sql FROM sqlite_master WHERE name = ?",
-                                 (name,)).fetchone()
-            found.update(w for w in re.findall(r"\w+", sql.split(" WHERE ", 1)[-1])
-                         if w in names)
-    return found
+@cache
+def _indexed() -> frozenset[str]:
+    """The customer columns an index or a unique constraint holds, or a partial index's
+    condition reads (the model's; migrations give every desk that schema)."""
+    table = codec.table("customer")
+    found = {c.name for c in table.primary_key.columns}
+    found.update(c.name for con in table.constraints if isinstance(con, sa.UniqueConstraint)
+                 for c in con.columns)
+    for index in table.indexes:
+        found.update(c.name for c in index.columns)
+        where = index.dialect_options["sqlite"].get("where")
+        if where is not None:
+            found.update(w for w in re.findall(r"\w+", str(where)) if w in table.columns)
+    return frozenset(found)
 
 
 def _row(alias: str, columns: tuple[str, ...] | list[str]) -> str:
